@@ -1,0 +1,55 @@
+/**
+ * The uplink bridge between a car's local bus and the NUC: the car's frames, telemetry, agent
+ * reports and metrics go up; control comes down. Messages are validated on the way (a malformed one
+ * is dropped and counted, not carried across the network) and forwarded as received, without
+ * re-encoding. ZeroMQ reconnects on its own, so a NUC restart or a network gap needs nothing here:
+ * while the NUC is gone, upward messages are dropped and the car-local bus goes on.
+ */
+import { BusCounters, BusPublisher, BusSubscriber, carTopic, type BusEndpoints, type BusLogger } from '../../protocol/index.ts';
+
+export const UPLINK_UP_KINDS = ['frame', 'telemetry', 'agent', 'metrics'] as const;
+export const UPLINK_DOWN_KINDS = ['control'] as const;
+
+export interface UplinkOptions {
+  carId: string;
+  car: BusEndpoints;
+  nuc: BusEndpoints;
+  /** frames queued towards the NUC before newer ones drop */
+  frameSendHighWaterMark: number;
+  maxPayloadBytes: number;
+  counters?: BusCounters;
+  log?: BusLogger;
+}
+
+export interface Uplink {
+  readonly counters: BusCounters;
+  close(): Promise<void>;
+}
+
+export function startUplink(options: UplinkOptions): Uplink {
+  const counters = options.counters ?? new BusCounters();
+  const limits = { maxPayloadBytes: options.maxPayloadBytes, maxHeaderBytes: 64 * 1024 };
+  const common = { counters, limits, ...(options.log ? { log: options.log } : {}) };
+  const up = (kinds: readonly string[]): string[] => kinds.map((kind) => carTopic(options.carId, kind as 'frame'));
+
+  // Frames get their own socket with a small queue so video can never hold back telemetry.
+  const framesUp = BusPublisher.connect(options.nuc.publishers, { sendHighWaterMark: options.frameSendHighWaterMark, counters });
+  const othersUp = BusPublisher.connect(options.nuc.publishers, { counters });
+  const fromCar = BusSubscriber.connect(options.car.subscribers, { topics: up(UPLINK_UP_KINDS), ...common });
+  fromCar.on((message) => {
+    const target = message.topic.kind === 'frame' ? framesUp : othersUp;
+    void target.sendRaw(message.parts!);
+  });
+
+  const toCar = BusPublisher.connect(options.car.publishers, { counters });
+  const fromNuc = BusSubscriber.connect(options.nuc.subscribers, { topics: up(UPLINK_DOWN_KINDS), ...common });
+  fromNuc.on((message) => void toCar.sendRaw(message.parts!));
+
+  return {
+    counters,
+    async close() {
+      await Promise.all([fromCar.close(), fromNuc.close()]);
+      await Promise.all([framesUp.close(), othersUp.close(), toCar.close()]);
+    },
+  };
+}

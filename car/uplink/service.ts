@@ -1,0 +1,23 @@
+/** The `uplink` car service: bridges this car's bus and the NUC's. */
+import type { ServiceDefinition } from '../../runtime/service.ts';
+import { startUplink } from './bridge.ts';
+
+const uplink: ServiceDefinition = {
+  name: 'uplink',
+  description: 'bridges car topics up to the NUC and control down to the car',
+  async start(context) {
+    const bridge = startUplink({
+      carId: context.carId!,
+      car: context.bus,
+      nuc: context.nucBus,
+      frameSendHighWaterMark: context.config.bus.frameSendHighWaterMark,
+      maxPayloadBytes: context.config.bus.maxPayloadBytes,
+      counters: context.metrics.counters,
+      log: context.log,
+    });
+    context.ready({ nuc: context.nucBus.publishers });
+    return { stop: () => bridge.close() };
+  },
+};
+
+export default uplink;

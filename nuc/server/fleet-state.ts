@@ -1,0 +1,67 @@
+/**
+ * What the NUC knows about every running service and car, from the metrics and telemetry messages
+ * on its bus. Pure: fed messages, asked questions; the clock is passed in.
+ */
+import type { BusMessage, HeaderOf } from '../../protocol/index.ts';
+
+export interface ServiceReport {
+  scope: 'car' | 'nuc';
+  /** car id, or the NUC service name */
+  id: string;
+  receivedAt: number;
+  metrics: HeaderOf<'metrics'>;
+}
+
+export interface CarState {
+  id: string;
+  lastSeen: number;
+  telemetry?: HeaderOf<'telemetry'>;
+  frames: number;
+  lastFrame?: { seq: number; ts: number; width: number; height: number };
+  agent?: HeaderOf<'agent'>;
+}
+
+export class FleetState {
+  private readonly services = new Map<string, ServiceReport>();
+  private readonly cars = new Map<string, CarState>();
+
+  ingest(message: BusMessage, now = Date.now()): void {
+    const { scope, id, kind } = message.topic;
+    if (kind === 'metrics') {
+      const metrics = message.header as HeaderOf<'metrics'>;
+      this.services.set(`${scope}/${id}/${metrics.service}`, { scope, id, receivedAt: now, metrics });
+    }
+    if (scope !== 'car') return;
+    const car = this.car(id, now);
+    if (kind === 'telemetry') car.telemetry = message.header as HeaderOf<'telemetry'>;
+    if (kind === 'agent') car.agent = message.header as HeaderOf<'agent'>;
+    if (kind === 'frame') {
+      const { seq, ts, width, height } = message.header as HeaderOf<'frame'>;
+      car.frames++;
+      car.lastFrame = { seq, ts, width, height };
+    }
+  }
+
+  private car(id: string, now: number): CarState {
+    let car = this.cars.get(id);
+    if (!car) {
+      car = { id, lastSeen: now, frames: 0 };
+      this.cars.set(id, car);
+    }
+    car.lastSeen = now;
+    return car;
+  }
+
+  serviceReports(): ServiceReport[] {
+    return [...this.services.values()];
+  }
+
+  carStates(): CarState[] {
+    return [...this.cars.values()].sort((a, b) => a.id.localeCompare(b.id, 'en', { numeric: true }));
+  }
+
+  /** A service is up while its metrics keep arriving (three missed intervals means down). */
+  isUp(report: ServiceReport, now: number, intervalMs: number): boolean {
+    return now - report.receivedAt <= 3 * intervalMs;
+  }
+}

@@ -1,0 +1,7 @@
+/** The NUC's services, in start order. Each runs in its own process (runtime/run-service.ts). */
+import type { ServiceEntry } from '../runtime/service.ts';
+
+export const NUC_SERVICES: readonly ServiceEntry[] = [
+  { name: 'proxy', load: async () => (await import('./proxy/service.ts')).default },
+  { name: 'server', load: async () => (await import('./server/service.ts')).default },
+];

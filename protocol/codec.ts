@@ -1,0 +1,83 @@
+/**
+ * Encode and decode the wire format `[topic, header, payload?]`. Decoding never throws: a bad
+ * message comes back as a typed rejection with the reason it is counted under.
+ */
+import { HEADER_SCHEMAS, PAYLOAD_KINDS, PROTOCOL_VERSION, headerValidator, type FieldsOf, type HeaderOf } from './messages.ts';
+import { parseTopic, type MessageKind, type Topic } from './topics.ts';
+
+export interface BusMessage<K extends MessageKind = MessageKind> {
+  topic: Topic<K>;
+  /** the topic as it came over the wire, e.g. `car/1/frame` */
+  topicText: string;
+  header: HeaderOf<K>;
+  payload?: Buffer;
+  /** the parts as received, so a bridge can forward them without re-encoding */
+  parts?: Buffer[];
+}
+
+export type DropReason = 'parts' | 'topic' | 'header-size' | 'json' | 'version' | 'schema' | 'payload' | 'oversized';
+
+export type Decoded = { ok: true; message: BusMessage } | { ok: false; reason: DropReason; detail: string };
+
+export interface DecodeLimits {
+  /** largest accepted payload; larger messages are dropped as 'oversized' */
+  maxPayloadBytes: number;
+  maxHeaderBytes: number;
+}
+
+export const DEFAULT_LIMITS: DecodeLimits = { maxPayloadBytes: 8 * 1024 * 1024, maxHeaderBytes: 64 * 1024 };
+
+export function encode<K extends MessageKind>(topic: string, seq: number, fields: FieldsOf<K>, payload?: Buffer): Buffer[] {
+  const header = { ...fields, v: PROTOCOL_VERSION, seq, ts: fields.ts ?? Date.now() };
+  const parts: Buffer[] = [Buffer.from(topic), Buffer.from(JSON.stringify(header))];
+  if (payload) parts.push(payload);
+  return parts;
+}
+
+function reject(reason: DropReason, detail: string): Decoded {
+  return { ok: false, reason, detail };
+}
+
+export function decode(parts: readonly Buffer[], limits: DecodeLimits = DEFAULT_LIMITS): Decoded {
+  if (parts.length < 2 || parts.length > 3) return reject('parts', `expected 2 or 3 parts, got ${parts.length}`);
+  const [topicPart, headerPart, payload] = parts as [Buffer, Buffer, Buffer | undefined];
+  const topicText = topicPart.toString('utf8');
+  const topic = parseTopic(topicText);
+  if (!topic) return reject('topic', `unknown topic ${JSON.stringify(topicText.slice(0, 80))}`);
+  if (headerPart.length > limits.maxHeaderBytes) {
+    return reject('header-size', `${topicText}: header of ${headerPart.length} bytes exceeds ${limits.maxHeaderBytes}`);
+  }
+  if (payload && payload.length > limits.maxPayloadBytes) {
+    return reject('oversized', `${topicText}: payload of ${payload.length} bytes exceeds ${limits.maxPayloadBytes}`);
+  }
+  const wantsPayload = PAYLOAD_KINDS.has(topic.kind);
+  if (wantsPayload !== (payload !== undefined)) {
+    return reject('payload', `${topicText}: ${wantsPayload ? 'missing' : 'unexpected'} payload`);
+  }
+  let header: unknown;
+  try {
+    header = JSON.parse(headerPart.toString('utf8'));
+  } catch (error) {
+    return reject('json', `${topicText}: header is not JSON (${(error as Error).message})`);
+  }
+  if (typeof header === 'object' && header !== null && typeof (header as { v?: unknown }).v === 'number') {
+    const v = (header as { v: number }).v;
+    if (v > PROTOCOL_VERSION) return reject('version', `${topicText}: header v${v} is newer than v${PROTOCOL_VERSION}`);
+  }
+  const check = headerValidator(topic.kind);
+  if (!check.Check(header)) {
+    const first = check.Errors(header).First();
+    const where = first ? `${first.path || '/'}: ${first.message}` : 'invalid';
+    return reject('schema', `${topicText}: ${where}`);
+  }
+  const message: BusMessage = { topic, topicText, header: header as HeaderOf<MessageKind> };
+  if (payload) message.payload = payload;
+  return { ok: true, message };
+}
+
+/** Narrows a decoded message to one kind. */
+export function isKind<K extends MessageKind>(message: BusMessage, kind: K): message is BusMessage<K> {
+  return message.topic.kind === kind;
+}
+
+export { HEADER_SCHEMAS };

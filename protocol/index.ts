@@ -1,0 +1,22 @@
+/** The bus contract shared by car and NUC: topics, message schemas, codec, sockets, proxy, metrics. */
+export { MESSAGE_KINDS, carTopic, nucTopic, carPrefix, formatTopic, parseTopic, isValidId, TopicError } from './topics.ts';
+export type { MessageKind, Scope, Topic } from './topics.ts';
+export {
+  PROTOCOL_VERSION,
+  HEADER_SCHEMAS,
+  DRIVE_MODES,
+  DriveModeSchema,
+  LoopStatsSchema,
+  SimStateSchema,
+} from './messages.ts';
+export type { DriveMode, FieldsOf, HeaderOf, LoopStats, CountersSnapshot, SimState } from './messages.ts';
+export { encode, decode, isKind, DEFAULT_LIMITS } from './codec.ts';
+export type { BusMessage, Decoded, DecodeLimits, DropReason } from './codec.ts';
+export { Mailbox } from './mailbox.ts';
+export { BusCounters, LoopTimer, ServiceMetrics, percentile } from './metrics.ts';
+export { BusPublisher, BusSubscriber } from './sockets.ts';
+export type { BusLogger, MessageHandler, PublisherOptions, SubscriberOptions } from './sockets.ts';
+export { startProxy } from './proxy.ts';
+export type { ProxyOptions, RunningProxy } from './proxy.ts';
+export { DEFAULT_PORTS, tcpEndpoint, carLocalEndpoints } from './endpoints.ts';
+export type { BusEndpoints } from './endpoints.ts';

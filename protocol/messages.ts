@@ -1,0 +1,151 @@
+/**
+ * Schemas of every message header on the bus (the ARCHITECTURE table), compiled once for speed.
+ * Headers may carry extra fields (newer senders); required fields and their ranges are enforced.
+ */
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
+import type { MessageKind } from './topics.ts';
+
+/** The header schema version this build speaks; a higher `v` is dropped as 'version'. */
+export const PROTOCOL_VERSION = 1;
+
+const Unit = Type.Number({ minimum: -1, maximum: 1 });
+const Count = Type.Integer({ minimum: 0 });
+const Common = {
+  v: Type.Integer({ minimum: 1 }),
+  seq: Count,
+  ts: Type.Number({ minimum: 0 }),
+};
+
+export const DriveModeSchema = Type.Union([Type.Literal('user'), Type.Literal('local_angle'), Type.Literal('local')]);
+export type DriveMode = Static<typeof DriveModeSchema>;
+export const DRIVE_MODES: readonly DriveMode[] = ['user', 'local_angle', 'local'];
+
+export const LoopStatsSchema = Type.Object({
+  count: Count,
+  overruns: Count,
+  p50Ms: Type.Number({ minimum: 0 }),
+  p99Ms: Type.Number({ minimum: 0 }),
+  maxMs: Type.Number({ minimum: 0 }),
+});
+export type LoopStats = Static<typeof LoopStatsSchema>;
+
+export const CountersSchema = Type.Object({
+  in: Count,
+  out: Count,
+  dropped: Count,
+  droppedBy: Type.Record(Type.String(), Count),
+});
+export type CountersSnapshot = Static<typeof CountersSchema>;
+
+export const FrameHeader = Type.Object({
+  ...Common,
+  width: Type.Integer({ minimum: 1, maximum: 8192 }),
+  height: Type.Integer({ minimum: 1, maximum: 8192 }),
+  format: Type.Literal('jpeg'),
+});
+
+export const ControlHeader = Type.Object({
+  ...Common,
+  angle: Unit,
+  throttle: Unit,
+  mode: Type.Optional(DriveModeSchema),
+  recording: Type.Optional(Type.Boolean()),
+  estop: Type.Optional(Type.Boolean()),
+  /** which input produced it: a wheel profile, 'browser', 'virtual' */
+  input: Type.Optional(Type.String({ maxLength: 64 })),
+});
+
+export const DriveHeader = Type.Object({
+  ...Common,
+  /** pilot generation: during a live hand-over the actuator follows only the active one */
+  gen: Count,
+  angle: Unit,
+  throttle: Unit,
+  source: Type.Union([Type.Literal('user'), Type.Literal('pilot')]),
+  /** the camera frame this decision was made on; -1 when none */
+  frameSeq: Type.Integer({ minimum: -1 }),
+});
+
+export const SimStateSchema = Type.Object({
+  track: Type.String(),
+  x: Type.Number(),
+  y: Type.Number(),
+  heading: Type.Number(),
+  speed: Type.Number(),
+  cte: Type.Number(),
+  offTrack: Type.Boolean(),
+  offTrackEvents: Count,
+  progress: Type.Number({ minimum: 0 }),
+  lap: Count,
+  lapTimeS: Type.Number({ minimum: 0 }),
+  lastLapS: Type.Optional(Type.Number({ minimum: 0 })),
+  bestLapS: Type.Optional(Type.Number({ minimum: 0 })),
+});
+export type SimState = Static<typeof SimStateSchema>;
+
+export const TelemetryHeader = Type.Object({
+  ...Common,
+  mode: DriveModeSchema,
+  angle: Unit,
+  throttle: Unit,
+  speed: Type.Optional(Type.Number()),
+  /** the pilot or model in use */
+  model: Type.String({ maxLength: 200 }),
+  loop: LoopStatsSchema,
+  recording: Type.Optional(Type.Boolean()),
+  estop: Type.Optional(Type.Boolean()),
+  inferMs: Type.Optional(Type.Number({ minimum: 0 })),
+  sim: Type.Optional(SimStateSchema),
+});
+
+export const AgentHeader = Type.Object({
+  ...Common,
+  release: Type.String({ maxLength: 200 }),
+  slot: Type.Union([Type.Literal('A'), Type.Literal('B')]),
+  state: Type.String({ maxLength: 64 }),
+  progress: Type.Number({ minimum: 0, maximum: 1 }),
+  error: Type.Optional(Type.String({ maxLength: 2000 })),
+});
+
+export const MetricsHeader = Type.Object({
+  ...Common,
+  service: Type.String({ maxLength: 64 }),
+  pid: Count,
+  uptimeS: Type.Number({ minimum: 0 }),
+  rssBytes: Count,
+  counters: CountersSchema,
+  loops: Type.Record(Type.String(), LoopStatsSchema),
+  /** service-specific gauges, e.g. frames composited, lost controls */
+  gauges: Type.Optional(Type.Record(Type.String(), Type.Number())),
+});
+
+/** The car's pose and track state from the simulator, on the car-local bus at the physics rate. */
+export const SimHeader = Type.Object({ ...Common, ...SimStateSchema.properties, angle: Unit, throttle: Unit });
+
+export const HEADER_SCHEMAS = {
+  frame: FrameHeader,
+  control: ControlHeader,
+  drive: DriveHeader,
+  telemetry: TelemetryHeader,
+  agent: AgentHeader,
+  metrics: MetricsHeader,
+  sim: SimHeader,
+} satisfies Record<MessageKind, TSchema>;
+
+export type HeaderOf<K extends MessageKind> = Static<(typeof HEADER_SCHEMAS)[K]>;
+/** What a sender fills in: the codec stamps v, seq and ts. */
+export type FieldsOf<K extends MessageKind> = Omit<HeaderOf<K>, 'v' | 'seq' | 'ts'> & { ts?: number };
+
+/** Kinds whose message carries a binary payload (the third frame). */
+export const PAYLOAD_KINDS: ReadonlySet<MessageKind> = new Set(['frame']);
+
+const compiled = new Map<MessageKind, TypeCheck<TSchema>>();
+export function headerValidator(kind: MessageKind): TypeCheck<TSchema> {
+  let check = compiled.get(kind);
+  if (!check) {
+    check = TypeCompiler.Compile(HEADER_SCHEMAS[kind]);
+    compiled.set(kind, check);
+  }
+  return check;
+}

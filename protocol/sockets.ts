@@ -1,0 +1,181 @@
+/**
+ * Socket helpers over zeromq v6: a publisher that stamps headers with a per-topic sequence, and a
+ * subscriber whose receive loop validates every message, drops and counts bad ones, and hands good
+ * ones to handlers or to latest-wins mailboxes. Both reconnect on their own.
+ */
+import { Publisher, Subscriber } from 'zeromq';
+import { decode, DEFAULT_LIMITS, type BusMessage, type DecodeLimits } from './codec.ts';
+import { encode } from './codec.ts';
+import { Mailbox } from './mailbox.ts';
+import type { FieldsOf } from './messages.ts';
+import { BusCounters } from './metrics.ts';
+import type { MessageKind } from './topics.ts';
+
+/** The subset of a pino logger the helpers use. */
+export interface BusLogger {
+  warn(obj: object, msg?: string): void;
+  debug(obj: object, msg?: string): void;
+}
+
+const silentLogger: BusLogger = { warn() {}, debug() {} };
+
+/** Reconnect quickly at first, back off to 2 s; heartbeats notice a peer that vanished without a FIN. */
+const CONNECTION_OPTIONS = {
+  reconnectInterval: 100,
+  reconnectMaxInterval: 2000,
+  heartbeatInterval: 1000,
+  heartbeatTimeout: 3000,
+  linger: 0,
+} as const;
+
+export interface PublisherOptions {
+  /**
+   * Messages queued per subscriber before newer ones are dropped. Frame publishers keep this small
+   * so a slow consumer cannot queue seconds of video.
+   */
+  sendHighWaterMark?: number;
+  counters?: BusCounters;
+}
+
+export class BusPublisher {
+  private readonly seqs = new Map<string, number>();
+  private pending: Promise<void> = Promise.resolve();
+  private closed = false;
+  readonly counters: BusCounters;
+
+  private constructor(
+    private readonly socket: Publisher,
+    counters: BusCounters,
+  ) {
+    this.counters = counters;
+  }
+
+  /** Connects to a proxy's XSUB side (or binds, for a publisher others connect to). */
+  static connect(endpoint: string | string[], options: PublisherOptions = {}): BusPublisher {
+    const socket = new Publisher({ ...CONNECTION_OPTIONS, sendHighWaterMark: options.sendHighWaterMark ?? 1000 });
+    for (const target of [endpoint].flat()) socket.connect(target);
+    return new BusPublisher(socket, options.counters ?? new BusCounters());
+  }
+
+  /** Encodes and sends; stamps `v`, the topic's next `seq`, and `ts` unless given. */
+  send<K extends MessageKind>(topic: string, fields: FieldsOf<K>, payload?: Buffer): Promise<void> {
+    const seq = (this.seqs.get(topic) ?? -1) + 1;
+    this.seqs.set(topic, seq);
+    return this.sendRaw(encode(topic, seq, fields, payload));
+  }
+
+  /** Sends already-encoded parts (a bridge forwarding what it received). */
+  sendRaw(parts: Buffer[]): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    // zeromq allows one send in flight per socket; PUB sends never block, so this chain stays short.
+    this.pending = this.pending.then(async () => {
+      if (this.closed) return;
+      try {
+        await this.socket.send(parts);
+        this.counters.out++;
+      } catch (error) {
+        if (!this.closed) this.counters.drop('send');
+        void error;
+      }
+    });
+    return this.pending;
+  }
+
+  async close(): Promise<void> {
+    await this.pending;
+    this.closed = true;
+    this.socket.close();
+  }
+}
+
+export type MessageHandler = (message: BusMessage) => void;
+
+export interface SubscriberOptions {
+  /** topic prefixes, e.g. `car/1/` or `car/1/control`; an empty string subscribes to everything */
+  topics: string[];
+  counters?: BusCounters;
+  limits?: DecodeLimits;
+  log?: BusLogger;
+  receiveHighWaterMark?: number;
+}
+
+export class BusSubscriber {
+  private readonly handlers = new Set<MessageHandler>();
+  private readonly mailboxes = new Map<string, Mailbox<BusMessage>>();
+  private readonly loop: Promise<void>;
+  readonly counters: BusCounters;
+
+  private constructor(
+    private readonly socket: Subscriber,
+    private readonly options: SubscriberOptions,
+  ) {
+    this.counters = options.counters ?? new BusCounters();
+    this.loop = this.receiveLoop();
+  }
+
+  /** Connects to a proxy's XPUB side and starts receiving at once. */
+  static connect(endpoint: string | string[], options: SubscriberOptions): BusSubscriber {
+    const socket = new Subscriber({ ...CONNECTION_OPTIONS, receiveHighWaterMark: options.receiveHighWaterMark ?? 1000 });
+    for (const target of [endpoint].flat()) socket.connect(target);
+    socket.subscribe(...options.topics);
+    return new BusSubscriber(socket, options);
+  }
+
+  /** Calls `handler` for every valid message; returns a function that removes it. */
+  on(handler: MessageHandler): () => void {
+    this.handlers.add(handler);
+    return () => this.handlers.delete(handler);
+  }
+
+  /** A latest-wins mailbox for one exact topic (created on first use). */
+  mailbox<K extends MessageKind>(topic: string): Mailbox<BusMessage<K>> {
+    let box = this.mailboxes.get(topic);
+    if (!box) {
+      box = new Mailbox<BusMessage>();
+      this.mailboxes.set(topic, box);
+    }
+    return box as unknown as Mailbox<BusMessage<K>>;
+  }
+
+  subscribe(...prefixes: string[]): void {
+    this.socket.subscribe(...prefixes);
+  }
+
+  private async receiveLoop(): Promise<void> {
+    const log = this.options.log ?? silentLogger;
+    const limits = this.options.limits ?? DEFAULT_LIMITS;
+    try {
+      for await (const parts of this.socket) {
+        const decoded = decode(parts, limits);
+        if (!decoded.ok) {
+          this.counters.drop(decoded.reason);
+          log.debug({ reason: decoded.reason, detail: decoded.detail }, 'dropped malformed bus message');
+          continue;
+        }
+        this.counters.in++;
+        this.dispatch(decoded.message, parts, log);
+      }
+    } catch (error) {
+      if (!this.socket.closed) log.warn({ err: error }, 'bus receive loop ended');
+    }
+  }
+
+  private dispatch(message: BusMessage, parts: Buffer[], log: BusLogger): void {
+    message.parts = parts;
+    this.mailboxes.get(message.topicText)?.put(message);
+    for (const handler of this.handlers) {
+      try {
+        handler(message);
+      } catch (error) {
+        // A handler bug must not stop the loop that every other consumer relies on.
+        this.counters.drop('handler');
+        log.warn({ err: error, topic: message.topicText }, 'bus message handler threw');
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    this.socket.close();
+    await this.loop;
+  }
+}

@@ -1,0 +1,127 @@
+/**
+ * The platform's configuration: one YAML or JSON file whose defaults run the one-machine demo.
+ * Unknown fields are errors, so a typo never silently falls back to a default.
+ */
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+
+const strict = { additionalProperties: false } as const;
+const Port = Type.Integer({ minimum: 1, maximum: 65535 });
+const Id = Type.String({ pattern: '^[A-Za-z0-9_-]{1,32}$' });
+const Count12 = Type.Integer({ minimum: 0, maximum: 4095 });
+const Channel = Type.Integer({ minimum: 0, maximum: 15 });
+
+/** An object whose every field has a default, so the whole section may be left out. */
+function Section<T extends Record<string, TSchema>>(properties: T, description?: string) {
+  return Type.Object(properties, { ...strict, default: {}, ...(description ? { description } : {}) });
+}
+
+export const LogSchema = Section({
+  level: Type.Union(
+    ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
+    { default: 'info' },
+  ),
+});
+
+export const BusSchema = Section({
+  /** messages larger than this are dropped and counted */
+  maxPayloadBytes: Type.Integer({ minimum: 1024, maximum: 256 * 1024 * 1024, default: 8 * 1024 * 1024 }),
+  /** frames queued per subscriber before newer ones drop; small so video never lags */
+  frameSendHighWaterMark: Type.Integer({ minimum: 1, maximum: 1000, default: 4 }),
+  /** how often every service publishes its metrics */
+  metricsIntervalMs: Type.Integer({ minimum: 100, maximum: 60_000, default: 1000 }),
+});
+
+export const NucSchema = Section({
+  /** the address cars use to reach the NUC's bus */
+  host: Type.String({ minLength: 1, default: '127.0.0.1' }),
+  /** the interface the NUC's bus proxy and HTTP server listen on */
+  bindAddress: Type.String({ minLength: 1, default: '0.0.0.0' }),
+  httpPort: { ...Port, default: 8080 },
+  /** XSUB side: publishers connect here */
+  busPublishersPort: { ...Port, default: 5560 },
+  /** XPUB side: subscribers connect here */
+  busSubscribersPort: { ...Port, default: 5559 },
+});
+
+export const I2cSchema = Section({
+  /** 'sim' for the simulator's emulated PCA9685, or the Linux bus number (1 on a Raspberry Pi) */
+  bus: Type.Union([Type.Literal('sim'), Type.Integer({ minimum: 0, maximum: 255 })], { default: 'sim' }),
+  address: Type.Integer({ minimum: 0x03, maximum: 0x77, default: 0x40 }),
+});
+
+export const ActuatorSchema = Section({
+  failsafeMs: Type.Integer({ minimum: 20, maximum: 5000, default: 250 }),
+  frequencyHz: Type.Integer({ minimum: 24, maximum: 1526, default: 60 }),
+  steering: Section({
+    channel: { ...Channel, default: 1 },
+    leftCount: { ...Count12, default: 460 },
+    rightCount: { ...Count12, default: 290 },
+  }),
+  throttle: Section({
+    channel: { ...Channel, default: 0 },
+    forwardCount: { ...Count12, default: 500 },
+    stoppedCount: { ...Count12, default: 370 },
+    reverseCount: { ...Count12, default: 220 },
+  }),
+});
+
+export const CameraSchema = Section({
+  source: Type.Union([Type.Literal('sim'), Type.Literal('mjpeg'), Type.Literal('replay')], { default: 'sim' }),
+  width: Type.Integer({ minimum: 16, maximum: 4096, default: 640 }),
+  height: Type.Integer({ minimum: 16, maximum: 4096, default: 480 }),
+  fps: Type.Number({ exclusiveMinimum: 0, maximum: 120, default: 30 }),
+  jpegQuality: Type.Integer({ minimum: 10, maximum: 100, default: 80 }),
+  /** for `mjpeg`: the command printing an MJPEG stream on stdout, as an argv array */
+  command: Type.Array(Type.String(), { default: ['libcamera-vid', '-t', '0', '--codec', 'mjpeg', '-o', '-'] }),
+  /** for `replay`: a folder of JPEGs or a tub */
+  replayPath: Type.String({ default: '' }),
+  replayLoop: Type.Boolean({ default: true }),
+});
+
+export const DriveSchema = Section({
+  /** Donkeycar's drive loop runs at 20 Hz */
+  rateHz: Type.Number({ minimum: 1, maximum: 120, default: 20 }),
+  mode: Type.Union([Type.Literal('user'), Type.Literal('local_angle'), Type.Literal('local')], { default: 'user' }),
+  /** the pilot used in local_angle / local modes: 'expert' (simulator only) or a model directory */
+  pilot: Type.String({ default: 'expert' }),
+  /** user control older than this counts as gone: throttle 0 */
+  userTimeoutMs: Type.Integer({ minimum: 50, maximum: 10_000, default: 500 }),
+});
+
+export const SimSchema = Section({
+  track: Type.String({ default: 'default' }),
+  seed: Type.Integer({ default: 1 }),
+  physicsHz: Type.Integer({ minimum: 20, maximum: 1000, default: 100 }),
+});
+
+export const CarSchema = Section({
+  i2c: I2cSchema,
+  actuator: ActuatorSchema,
+  camera: CameraSchema,
+  drive: DriveSchema,
+  sim: SimSchema,
+});
+
+export const LauncherSchema = Section({
+  /** the simulated cars `npm start` runs beside the NUC */
+  cars: Type.Array(Id, { default: ['1'], maxItems: 16 }),
+  restartInitialMs: Type.Integer({ minimum: 10, maximum: 60_000, default: 500 }),
+  restartMaxMs: Type.Integer({ minimum: 100, maximum: 600_000, default: 10_000 }),
+});
+
+export const PlatformConfigSchema = Type.Object(
+  {
+    /** everything a run writes: tubs, models, update repository, car slots, the NUC database */
+    dataDir: Type.String({ minLength: 1, default: './data' }),
+    log: LogSchema,
+    bus: BusSchema,
+    nuc: NucSchema,
+    car: CarSchema,
+    launcher: LauncherSchema,
+  },
+  strict,
+);
+
+export type PlatformConfig = Static<typeof PlatformConfigSchema>;
+export type CarConfig = PlatformConfig['car'];
+export type NucConfig = PlatformConfig['nuc'];

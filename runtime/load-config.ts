@@ -1,0 +1,116 @@
+/**
+ * Reads the configuration file, applies environment overrides and defaults, and validates the
+ * result. Every failure is a ConfigError naming the field and the reason, so start-up stops with
+ * something a person can fix.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { Value } from '@sinclair/typebox/value';
+import { parseDocument } from 'yaml';
+import { PlatformConfigSchema, type PlatformConfig } from './config-schema.ts';
+
+export class ConfigError extends Error {
+  constructor(
+    /** where the bad value came from: a file path or an environment variable */
+    readonly source: string,
+    /** the field, as a path such as `car.actuator.failsafeMs` */
+    readonly field: string,
+    readonly reason: string,
+  ) {
+    super(`configuration error in ${source}: ${field || '(root)'}: ${reason}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Environment variables that override one field each (ports and the data directory, mostly). */
+export const ENV_OVERRIDES = {
+  EDGE_DATA_DIR: { field: 'dataDir', type: 'string' },
+  EDGE_HTTP_PORT: { field: 'nuc.httpPort', type: 'integer' },
+  EDGE_BUS_PUB_PORT: { field: 'nuc.busPublishersPort', type: 'integer' },
+  EDGE_BUS_SUB_PORT: { field: 'nuc.busSubscribersPort', type: 'integer' },
+  EDGE_NUC_HOST: { field: 'nuc.host', type: 'string' },
+  EDGE_LOG_LEVEL: { field: 'log.level', type: 'string' },
+} as const;
+
+/** The file read when no --config or EDGE_CONFIG names one; optional. */
+export const DEFAULT_CONFIG_FILE = 'edge.yaml';
+
+export interface LoadOptions {
+  /** a YAML or JSON file; when absent, EDGE_CONFIG, then ./edge.yaml if it exists, then defaults */
+  file?: string;
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+}
+
+function readFile(file: string): unknown {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new ConfigError(file, '', `cannot read the file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+  }
+  const doc = parseDocument(text, { prettyErrors: true });
+  const [first] = doc.errors;
+  if (first) {
+    const where = first.linePos?.[0] ? `line ${first.linePos[0].line}, column ${first.linePos[0].col}` : '';
+    throw new ConfigError(file, where, `not valid YAML/JSON: ${first.message.split('\n')[0]}`);
+  }
+  const value: unknown = doc.toJS() ?? {};
+  if (typeof value !== 'object' || Array.isArray(value)) throw new ConfigError(file, '', 'must be a mapping of sections');
+  return value;
+}
+
+function setPath(target: Record<string, unknown>, dotted: string, value: unknown): void {
+  const keys = dotted.split('.');
+  let node = target;
+  for (const key of keys.slice(0, -1)) {
+    const child = node[key];
+    if (typeof child !== 'object' || child === null) node[key] = {};
+    node = node[key] as Record<string, unknown>;
+  }
+  node[keys[keys.length - 1]!] = value;
+}
+
+function applyEnv(raw: Record<string, unknown>, env: NodeJS.ProcessEnv): void {
+  for (const [name, { field, type }] of Object.entries(ENV_OVERRIDES)) {
+    const text = env[name];
+    if (text === undefined || text === '') continue;
+    if (type === 'integer') {
+      if (!/^\d+$/.test(text.trim())) throw new ConfigError(name, field, `must be a whole number, got ${JSON.stringify(text)}`);
+      setPath(raw, field, Number(text));
+    } else {
+      setPath(raw, field, text);
+    }
+  }
+}
+
+function fieldName(pointer: string): string {
+  return pointer.replace(/^\//, '').replaceAll('/', '.');
+}
+
+/** Validates an already-parsed object (defaults applied first); `source` names it in errors. */
+export function validateConfig(raw: unknown, source: string): PlatformConfig {
+  const withDefaults = Value.Default(PlatformConfigSchema, Value.Clone(raw));
+  const first = Value.Errors(PlatformConfigSchema, withDefaults).First();
+  if (first) {
+    const field = fieldName(first.path);
+    const reason =
+      first.message === 'Unexpected property' ? 'unknown field (check the spelling against the configuration reference)' : first.message;
+    throw new ConfigError(source, field, reason);
+  }
+  return withDefaults as PlatformConfig;
+}
+
+export function loadConfig(options: LoadOptions = {}): PlatformConfig & { source: string } {
+  const env = options.env ?? process.env;
+  const cwd = options.cwd ?? process.cwd();
+  let file = options.file ?? env.EDGE_CONFIG;
+  if (!file && fs.existsSync(path.join(cwd, DEFAULT_CONFIG_FILE))) file = DEFAULT_CONFIG_FILE;
+  const resolved = file ? path.resolve(cwd, file) : undefined;
+  const raw = (resolved ? readFile(resolved) : {}) as Record<string, unknown>;
+  const source = resolved ?? 'built-in defaults';
+  applyEnv(raw, env);
+  const config = validateConfig(raw, source);
+  config.dataDir = path.resolve(cwd, config.dataDir);
+  return { ...config, source };
+}

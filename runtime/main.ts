@@ -1,0 +1,95 @@
+/**
+ * `npm start`: the NUC services and the configured simulated cars, each service its own process.
+ * `--only nuc` runs just the NUC, `--only car --id 7` just one car.
+ */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import fs from 'node:fs';
+import { CAR_SERVICES } from '../car/services.ts';
+import { NUC_SERVICES } from '../nuc/services.ts';
+import { ConfigError, loadConfig } from './load-config.ts';
+import { createLogger } from './logger.ts';
+import { Supervisor, type ProcessSpec } from './supervisor.ts';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const SERVICE_ENTRY = path.join(here, 'run-service.ts');
+
+function main(): void {
+  const { values } = parseArgs({
+    options: {
+      only: { type: 'string' },
+      id: { type: 'string', multiple: true },
+      config: { type: 'string' },
+    },
+  });
+  if (values.only !== undefined && values.only !== 'nuc' && values.only !== 'car') {
+    process.stderr.write(`--only must be 'nuc' or 'car', got '${values.only}'\n`);
+    process.exit(2);
+  }
+  let config;
+  try {
+    config = loadConfig(values.config ? { file: values.config } : {});
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    process.exit(2);
+  }
+  fs.mkdirSync(config.dataDir, { recursive: true });
+  const log = createLogger(config.log.level, { service: 'launcher' });
+  const configArgs = values.config ? ['--config', path.resolve(values.config)] : [];
+  // Children run TypeScript through tsx's loader in the same process (no extra wrapper process).
+  const execArgv = ['--import', 'tsx'];
+
+  const specs: ProcessSpec[] = [];
+  if (values.only !== 'car') {
+    for (const entry of NUC_SERVICES) {
+      specs.push({ key: `nuc/${entry.name}`, modulePath: SERVICE_ENTRY, args: ['nuc', entry.name, ...configArgs], execArgv });
+    }
+  }
+  if (values.only !== 'nuc') {
+    const cars = values.id?.length ? values.id : config.launcher.cars;
+    for (const car of cars) {
+      for (const entry of CAR_SERVICES) {
+        specs.push({
+          key: `car/${car}/${entry.name}`,
+          modulePath: SERVICE_ENTRY,
+          args: ['car', entry.name, '--car', car, ...configArgs],
+          execArgv,
+        });
+      }
+    }
+  }
+
+  const supervisor = new Supervisor({
+    initialBackoffMs: config.launcher.restartInitialMs,
+    maxBackoffMs: config.launcher.restartMaxMs,
+    log,
+  });
+  const waiting = new Set(specs.map((s) => s.key));
+  supervisor.on('ready', (key, message) => {
+    waiting.delete(key);
+    if (key === 'nuc/server' && typeof message.url === 'string') {
+      process.stdout.write(`\n  Dashboard: ${message.url}\n  Metrics:   ${message.url}/metrics\n\n`);
+    }
+    if (waiting.size === 0) log.info({ services: specs.length }, 'all services ready');
+  });
+
+  let stopping = false;
+  const shutdown = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'stopping all services');
+    void supervisor.stopAll().then(() => {
+      log.info('all services stopped');
+      process.exit(0);
+    });
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+
+  log.info({ config: config.source, dataDir: config.dataDir, services: specs.map((s) => s.key) }, 'starting');
+  for (const spec of specs) supervisor.start(spec);
+}
+
+main();

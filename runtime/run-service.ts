@@ -1,0 +1,134 @@
+/**
+ * Entry point of one service process: `run-service.ts <car|nuc> <service> [--car <id>] [--config <file>]`.
+ * Loads the configuration, starts the service, publishes its metrics, tells the supervisor when it
+ * is healthy, and stops it cleanly on SIGTERM / SIGINT or when the supervisor goes away.
+ */
+import fs from 'node:fs';
+import { parseArgs } from 'node:util';
+import { BusPublisher, ServiceMetrics, carTopic, nucTopic } from '../protocol/index.ts';
+import { CAR_SERVICES } from '../car/services.ts';
+import { NUC_SERVICES } from '../nuc/services.ts';
+import { ConfigError, loadConfig } from './load-config.ts';
+import { createLogger } from './logger.ts';
+import { carBus, carRunDir, nucBus, nucRunDir } from './paths.ts';
+import type { RunningService, ServiceContext, ServiceEntry, ServiceScope } from './service.ts';
+
+const STOP_TIMEOUT_MS = 5000;
+
+function fail(message: string, code = 2): never {
+  process.stderr.write(`${message}\n`);
+  process.exit(code);
+}
+
+function findEntry(scope: ServiceScope, name: string): ServiceEntry {
+  const registry = scope === 'car' ? CAR_SERVICES : NUC_SERVICES;
+  const entry = registry.find((e) => e.name === name);
+  if (!entry) fail(`unknown ${scope} service '${name}'; known: ${registry.map((e) => e.name).join(', ')}`);
+  return entry;
+}
+
+async function main(): Promise<void> {
+  const { positionals, values } = parseArgs({
+    allowPositionals: true,
+    options: { car: { type: 'string' }, config: { type: 'string' } },
+  });
+  const [scopeArg, name] = positionals;
+  if ((scopeArg !== 'car' && scopeArg !== 'nuc') || !name) fail('usage: run-service.ts <car|nuc> <service> [--car <id>] [--config <file>]');
+  const scope: ServiceScope = scopeArg;
+  const carId = scope === 'car' ? (values.car ?? '1') : undefined;
+  const entry = findEntry(scope, name);
+
+  let config;
+  try {
+    config = loadConfig(values.config ? { file: values.config } : {});
+  } catch (error) {
+    if (error instanceof ConfigError) fail(error.message);
+    throw error;
+  }
+  const log = createLogger(config.log.level, { service: name, car: carId });
+  const runDir = carId ? carRunDir(config, carId) : nucRunDir(config);
+  fs.mkdirSync(runDir, { recursive: true });
+
+  const metrics = new ServiceMetrics();
+  const bus = carId ? carBus(config, carId) : nucBus(config);
+  const controller = new AbortController();
+  const context: ServiceContext = {
+    scope,
+    name,
+    carId,
+    config,
+    log,
+    metrics,
+    bus,
+    nucBus: nucBus(config),
+    runDir,
+    signal: controller.signal,
+    ready(detail) {
+      log.info({ ...detail }, 'ready');
+      process.send?.({ type: 'ready', service: name, car: carId, ...detail });
+    },
+  };
+
+  // The proxy services own the sockets others connect to; their metrics go out once the bus is up.
+  const metricsTopic = carId ? carTopic(carId, 'metrics') : nucTopic(name, 'metrics');
+  const metricsPublisher = BusPublisher.connect(bus.publishers);
+  const startedAt = Date.now();
+  const publishMetrics = (): void => {
+    void metricsPublisher.send<'metrics'>(metricsTopic, {
+      service: name,
+      pid: process.pid,
+      uptimeS: (Date.now() - startedAt) / 1000,
+      rssBytes: process.memoryUsage.rss(),
+      counters: metrics.counters.snapshot(),
+      loops: metrics.loopSnapshots(),
+      gauges: metrics.gaugeValues(),
+    });
+  };
+
+  let running: RunningService | undefined;
+  let stopping = false;
+  const stop = async (reason: string, code = 0): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ reason }, 'stopping');
+    controller.abort();
+    clearInterval(metricsTimer);
+    const timeout = setTimeout(() => {
+      log.error('service did not stop in time; exiting');
+      process.exit(1);
+    }, STOP_TIMEOUT_MS);
+    timeout.unref();
+    try {
+      await running?.stop();
+      await metricsPublisher.close();
+    } catch (error) {
+      log.error({ err: error }, 'error while stopping');
+      code = code || 1;
+    }
+    process.exit(code);
+  };
+
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+  // The supervisor is gone (killed, crashed): never outlive it as an orphan.
+  process.on('disconnect', () => void stop('supervisor disconnected'));
+  process.on('uncaughtException', (error) => {
+    log.fatal({ err: error }, 'uncaught exception');
+    void stop('uncaught exception', 1);
+  });
+  process.on('unhandledRejection', (error) => {
+    log.fatal({ err: error }, 'unhandled rejection');
+    void stop('unhandled rejection', 1);
+  });
+
+  const metricsTimer = setInterval(publishMetrics, config.bus.metricsIntervalMs);
+  const definition = await entry.load();
+  try {
+    running = await definition.start(context);
+  } catch (error) {
+    log.fatal({ err: error }, 'failed to start');
+    await stop('start failed', 1);
+  }
+}
+
+void main();
