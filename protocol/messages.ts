@@ -45,6 +45,20 @@ export const FrameHeader = Type.Object({
   format: Type.Literal('jpeg'),
 });
 
+/** The driver's view: a camera frame composited onto the green-screen background by the NUC. */
+export const ViewHeader = Type.Object({
+  ...Common,
+  width: Type.Integer({ minimum: 1, maximum: 8192 }),
+  height: Type.Integer({ minimum: 1, maximum: 8192 }),
+  format: Type.Literal('jpeg'),
+  /** the camera frame it was made from: its seq and capture time on the car */
+  frameSeq: Count,
+  frameTs: Type.Number({ minimum: 0 }),
+  compositeMs: Type.Number({ minimum: 0 }),
+  /** the steering angle the background panned by */
+  angle: Unit,
+});
+
 export const ControlHeader = Type.Object({
   ...Common,
   angle: Unit,
@@ -125,6 +139,7 @@ export const SimHeader = Type.Object({ ...Common, ...SimStateSchema.properties, 
 
 export const HEADER_SCHEMAS = {
   frame: FrameHeader,
+  view: ViewHeader,
   control: ControlHeader,
   drive: DriveHeader,
   telemetry: TelemetryHeader,
@@ -138,7 +153,7 @@ export type HeaderOf<K extends MessageKind> = Static<(typeof HEADER_SCHEMAS)[K]>
 export type FieldsOf<K extends MessageKind> = Omit<HeaderOf<K>, 'v' | 'seq' | 'ts'> & { ts?: number };
 
 /** Kinds whose message carries a binary payload (the third frame). */
-export const PAYLOAD_KINDS: ReadonlySet<MessageKind> = new Set(['frame']);
+export const PAYLOAD_KINDS: ReadonlySet<MessageKind> = new Set(['frame', 'view']);
 
 const compiled = new Map<MessageKind, TypeCheck<TSchema>>();
 export function headerValidator(kind: MessageKind): TypeCheck<TSchema> {
