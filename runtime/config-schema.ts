@@ -37,6 +37,11 @@ export const NucSchema = Section({
   /** the interface the NUC's bus proxy and HTTP server listen on */
   bindAddress: Type.String({ minLength: 1, default: '0.0.0.0' }),
   httpPort: { ...Port, default: 8080 },
+  /**
+   * Needed for control actions (mode, estop, recording, settings) from the dashboard and API; watching
+   * needs none. Empty: a random token is generated at start and printed.
+   */
+  token: Type.String({ default: '' }),
   /** XSUB side: publishers connect here */
   busPublishersPort: { ...Port, default: 5560 },
   /** XPUB side: subscribers connect here */

@@ -30,6 +30,7 @@ export const ENV_OVERRIDES = {
   EDGE_BUS_SUB_PORT: { field: 'nuc.busSubscribersPort', type: 'integer' },
   EDGE_NUC_HOST: { field: 'nuc.host', type: 'string' },
   EDGE_LOG_LEVEL: { field: 'log.level', type: 'string' },
+  EDGE_TOKEN: { field: 'nuc.token', type: 'string' },
 } as const;
 
 /** The file read when no --config or EDGE_CONFIG names one; optional. */

@@ -5,6 +5,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { CAR_SERVICES } from '../car/services.ts';
 import { NUC_SERVICES } from '../nuc/services.ts';
@@ -38,13 +39,16 @@ function main(): void {
   fs.mkdirSync(config.dataDir, { recursive: true });
   const log = createLogger(config.log.level, { service: 'launcher' });
   const configArgs = values.config ? ['--config', path.resolve(values.config)] : [];
+  // One token for every service of this run: generated unless configured, and shown to the operator.
+  const token = config.nuc.token || crypto.randomBytes(12).toString('base64url');
+  const env = { ...process.env, EDGE_TOKEN: token };
   // Children run TypeScript through tsx's loader in the same process (no extra wrapper process).
   const execArgv = ['--import', 'tsx'];
 
   const specs: ProcessSpec[] = [];
   if (values.only !== 'car') {
     for (const entry of NUC_SERVICES) {
-      specs.push({ key: `nuc/${entry.name}`, modulePath: SERVICE_ENTRY, args: ['nuc', entry.name, ...configArgs], execArgv });
+      specs.push({ key: `nuc/${entry.name}`, modulePath: SERVICE_ENTRY, args: ['nuc', entry.name, ...configArgs], execArgv, env });
     }
   }
   if (values.only !== 'nuc') {
@@ -56,6 +60,7 @@ function main(): void {
           modulePath: SERVICE_ENTRY,
           args: ['car', entry.name, '--car', car, ...configArgs],
           execArgv,
+          env,
         });
       }
     }
@@ -70,7 +75,8 @@ function main(): void {
   supervisor.on('ready', (key, message) => {
     waiting.delete(key);
     if (key === 'nuc/server' && typeof message.url === 'string') {
-      process.stdout.write(`\n  Dashboard: ${message.url}\n  Metrics:   ${message.url}/metrics\n\n`);
+      const tokenLine = config.nuc.token ? '(from the configuration)' : token;
+      process.stdout.write(`\n  Dashboard: ${message.url}\n  Metrics:   ${message.url}/metrics\n  Token:     ${tokenLine}\n\n`);
     }
     if (waiting.size === 0) log.info({ services: specs.length }, 'all services ready');
   });
