@@ -12,9 +12,22 @@ import { NUC_SERVICES } from '../nuc/services.ts';
 import { ConfigError, loadConfig } from './load-config.ts';
 import { createLogger } from './logger.ts';
 import { Supervisor, type ProcessSpec } from './supervisor.ts';
+import { spawnSync } from 'node:child_process';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const SERVICE_ENTRY = path.join(here, 'run-service.ts');
+const ROOT = path.resolve(here, '..');
+
+/** `npm start` builds the dashboard the first time, so a fresh clone needs no extra step. */
+function ensureDashboardBuilt(log: { info(msg: string): void; error(msg: string): void }): void {
+  const source = path.join(ROOT, 'dashboard', 'index.html');
+  const built = path.join(ROOT, 'dashboard', 'dist', 'index.html');
+  if (!fs.existsSync(source) || fs.existsSync(built)) return;
+  log.info('building the dashboard (first start)…');
+  const vite = path.join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js');
+  const result = spawnSync(process.execPath, [vite, 'build', '--config', 'dashboard/vite.config.ts'], { cwd: ROOT, stdio: 'inherit' });
+  if (result.status !== 0) log.error('dashboard build failed; the API still runs (try `npm run build`)');
+}
 
 function main(): void {
   const { values } = parseArgs({
@@ -38,6 +51,7 @@ function main(): void {
   }
   fs.mkdirSync(config.dataDir, { recursive: true });
   const log = createLogger(config.log.level, { service: 'launcher' });
+  if (values.only !== 'car') ensureDashboardBuilt(log);
   const configArgs = values.config ? ['--config', path.resolve(values.config)] : [];
   // One token for every service of this run: generated unless configured, and shown to the operator.
   const token = config.nuc.token || crypto.randomBytes(12).toString('base64url');
