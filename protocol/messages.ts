@@ -81,6 +81,22 @@ export const DriveHeader = Type.Object({
   frameSeq: Type.Integer({ minimum: -1 }),
 });
 
+/** What the actuator wrote to the PWM chip, and why (a command, the failsafe, estop, or idle). */
+export const AppliedHeader = Type.Object({
+  ...Common,
+  angle: Unit,
+  throttle: Unit,
+  steeringCount: Type.Integer({ minimum: 0, maximum: 4096 }),
+  throttleCount: Type.Integer({ minimum: 0, maximum: 4096 }),
+  reason: Type.Union([Type.Literal('command'), Type.Literal('failsafe'), Type.Literal('estop'), Type.Literal('idle')]),
+  estop: Type.Boolean(),
+  /** the drive command applied: its generation and seq (absent when none yet) */
+  gen: Type.Optional(Count),
+  driveSeq: Type.Optional(Count),
+  /** the pilot generation the actuator follows; absent while it accepts any */
+  activeGen: Type.Optional(Count),
+});
+
 export const SimStateSchema = Type.Object({
   track: Type.String(),
   x: Type.Number(),
@@ -142,6 +158,7 @@ export const HEADER_SCHEMAS = {
   view: ViewHeader,
   control: ControlHeader,
   drive: DriveHeader,
+  applied: AppliedHeader,
   telemetry: TelemetryHeader,
   agent: AgentHeader,
   metrics: MetricsHeader,

@@ -1,0 +1,76 @@
+/**
+ * The I2C seam: the driver talks to this interface, so the real bus (i2c-bus), the in-process
+ * emulated PCA9685 and the simulator's socket bus are interchangeable below it.
+ */
+import { access, constants } from 'node:fs/promises';
+import type * as I2cBusModule from 'i2c-bus';
+
+/** The subset of i2c-bus's PromisifiedBus that the PCA9685 driver uses (SMBus register access). */
+export interface I2cBus {
+  writeByte(address: number, command: number, byte: number): Promise<void>;
+  readByte(address: number, command: number): Promise<number>;
+  writeI2cBlock(
+    address: number,
+    command: number,
+    length: number,
+    buffer: Buffer,
+  ): Promise<{ bytesWritten: number; buffer: Buffer }>;
+  readI2cBlock(
+    address: number,
+    command: number,
+    length: number,
+    buffer: Buffer,
+  ): Promise<{ bytesRead: number; buffer: Buffer }>;
+  close(): Promise<void>;
+}
+
+/** SMBus caps an I2C block transfer at 32 data bytes. */
+export const I2C_BLOCK_MAX = 32;
+
+export class I2cOpenError extends Error {
+  constructor(
+    message: string,
+    readonly code: string,
+  ) {
+    super(message);
+    this.name = 'I2cOpenError';
+  }
+}
+
+function errorCode(err: unknown): string | undefined {
+  return typeof err === 'object' && err !== null && 'code' in err ? String((err as { code: unknown }).code) : undefined;
+}
+
+/**
+ * Opens /dev/i2c-<busNumber> through i2c-bus. i2c-bus opens the device lazily (on the first
+ * transfer), so the device node is checked here to fail at start-up with an actionable message.
+ */
+export async function openHardwareI2c(busNumber: number): Promise<I2cBus> {
+  if (!Number.isInteger(busNumber) || busNumber < 0) {
+    throw new I2cOpenError(`I2C bus must be a non-negative integer or 'sim', got ${String(busNumber)}`, 'EINVAL');
+  }
+  const device = `/dev/i2c-${busNumber}`;
+  try {
+    await access(device, constants.R_OK | constants.W_OK);
+  } catch (err) {
+    const code = errorCode(err) ?? 'EIO';
+    if (code === 'ENOENT') {
+      throw new I2cOpenError(
+        `I2C bus ${busNumber} (${device}) not found: enable I2C (raspi-config) or set i2c.bus to 'sim'`,
+        code,
+      );
+    }
+    if (code === 'EACCES' || code === 'EPERM') {
+      throw new I2cOpenError(`I2C bus ${busNumber} (${device}): permission denied: add this user to the 'i2c' group`, code);
+    }
+    throw new I2cOpenError(`I2C bus ${busNumber} (${device}) cannot be opened: ${(err as Error).message}`, code);
+  }
+  let i2c: typeof I2cBusModule;
+  try {
+    i2c = await import('i2c-bus');
+  } catch (err) {
+    throw new I2cOpenError(`the i2c-bus native module failed to load (${(err as Error).message}): reinstall it on the car`, 'ELIBBAD');
+  }
+  // CommonJS module: under ESM its exports object is the default export.
+  return i2c.default.openPromisified(busNumber);
+}

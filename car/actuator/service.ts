@@ -1,0 +1,130 @@
+/**
+ * The `actuator` car service: owns the I2C bus and the PCA9685. Applies the newest drive command
+ * the moment it arrives, writes only what changed, brings the throttle to neutral when commands stop
+ * for failsafeMs, latches estop until it is cleared, and publishes what it applied.
+ */
+import path from 'node:path';
+import { BusPublisher, BusSubscriber, carTopic, type BusMessage } from '../../protocol/index.ts';
+import type { ServiceContext, ServiceDefinition } from '../../runtime/service.ts';
+import { ActuatorCore } from './actuator-core.ts';
+import { openDriveOutputs, type OpenedDriveOutputs } from './open-bus.ts';
+
+/** How often the failsafe is checked between commands: well inside failsafeMs. */
+const TICK_MS = 20;
+const SIM_CONNECT_ATTEMPTS = 50;
+
+export function simI2cSocket(runDir: string): string {
+  return path.join(runDir, 'i2c.sock');
+}
+
+/** The simulator may still be starting: wait for its bus rather than crash-looping. */
+async function openOutputs(context: ServiceContext): Promise<OpenedDriveOutputs> {
+  const { car } = context.config;
+  const config = {
+    i2c: { bus: car.i2c.bus, address: car.i2c.address, simSocket: simI2cSocket(context.runDir) },
+    frequencyHz: car.actuator.frequencyHz,
+    steering: car.actuator.steering,
+    throttle: car.actuator.throttle,
+  };
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await openDriveOutputs(config);
+    } catch (error) {
+      const retry = car.i2c.bus === 'sim' && (error as { code?: string }).code !== 'EINVAL' && attempt < SIM_CONNECT_ATTEMPTS;
+      if (!retry || context.signal.aborted) throw error;
+      if (attempt === 1) context.log.info({ err: (error as Error).message }, 'waiting for the simulated I2C bus');
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+}
+
+const actuator: ServiceDefinition = {
+  name: 'actuator',
+  description: 'PCA9685 steering and throttle with failsafe and estop',
+  async start(context) {
+    const carId = context.carId!;
+    const { outputs, bus } = await openOutputs(context);
+    const core = new ActuatorCore({ failsafeMs: context.config.car.actuator.failsafeMs });
+    const counters = context.metrics.counters;
+    const subscriber = BusSubscriber.connect(context.bus.subscribers, {
+      topics: [carTopic(carId, 'drive'), carTopic(carId, 'control')],
+      counters,
+      log: context.log,
+    });
+    const publisher = BusPublisher.connect(context.bus.publishers, { counters });
+    const appliedTopic = carTopic(carId, 'applied');
+    const loop = context.metrics.loop('apply');
+    for (const [name, read] of Object.entries({
+      commands_accepted: () => core.counters.accepted,
+      commands_stale: () => core.counters.ignoredStale,
+      commands_other_gen: () => core.counters.ignoredGen,
+      commands_rejected: () => core.counters.rejected,
+      failsafe_trips: () => core.counters.failsafeTrips,
+      estop: () => (core.estopped ? 1 : 0),
+    })) {
+      context.metrics.gauge(name, read);
+    }
+
+    let lastReason = '';
+    let lastCommand: unknown;
+    const apply = async (): Promise<void> => {
+      const started = performance.now();
+      const target = core.tick(Date.now());
+      const applied = await outputs.apply(target.angle, target.throttle);
+      loop.record(performance.now() - started);
+      if (target.reason !== lastReason && target.reason === 'failsafe') context.log.warn('drive commands stopped: throttle to neutral');
+      // Report each new command once, and every change the failsafe or estop makes.
+      const changed = applied.wrote.steering || applied.wrote.throttle || target.reason !== lastReason || target.command !== lastCommand;
+      lastReason = target.reason;
+      lastCommand = target.command;
+      if (!changed) return;
+      void publisher.send<'applied'>(appliedTopic, {
+        angle: applied.angle,
+        throttle: applied.throttle,
+        steeringCount: applied.steeringCount,
+        throttleCount: applied.throttleCount,
+        reason: target.reason,
+        estop: core.estopped,
+        ...(target.command ? { gen: target.command.gen, driveSeq: target.command.seq } : {}),
+        ...(core.activeGen !== undefined ? { activeGen: core.activeGen } : {}),
+      });
+    };
+
+    // Safety first: an apply failure (the chip vanished) is logged and retried on the next tick.
+    const applySafely = (): void => {
+      apply().catch((error) => context.log.error({ err: error }, 'applying outputs failed'));
+    };
+
+    subscriber.on((message: BusMessage) => {
+      const now = Date.now();
+      if (message.topic.kind === 'control') {
+        const { estop } = message.header as { estop?: boolean };
+        if (estop === true && !core.estopped) {
+          core.estop();
+          context.log.warn('estop latched');
+        } else if (estop === false && core.estopped) {
+          core.clearEstop();
+          context.log.info('estop cleared');
+        } else return;
+      } else {
+        core.submit(message.header as never, now);
+      }
+      applySafely();
+    });
+    const ticker = setInterval(applySafely, TICK_MS);
+    context.ready({ bus: context.config.car.i2c.bus });
+
+    return {
+      async stop() {
+        clearInterval(ticker);
+        await subscriber.close();
+        // All-stop before anything else goes away: neutral throttle, then outputs off.
+        await outputs.stop();
+        await bus.close();
+        await publisher.close();
+      },
+    };
+  },
+};
+
+export default actuator;
