@@ -31,6 +31,15 @@ export const BusSchema = Section({
   metricsIntervalMs: Type.Integer({ minimum: 100, maximum: 60_000, default: 1000 }),
 });
 
+export const CompositorSchema = Section({
+  /** a background from the library (built in: mountains, neon-grid, stadium, or an uploaded one) */
+  background: Type.String({ default: 'mountains' }),
+  /** background pixels moved per frame at full steering lock */
+  panScale: Type.Number({ minimum: 0, maximum: 200, default: 6 }),
+  filter: Type.Union([Type.Literal('none'), Type.Literal('grayscale'), Type.Literal('sepia'), Type.Literal('vignette')], { default: 'none' }),
+  jpegQuality: Type.Integer({ minimum: 10, maximum: 100, default: 80 }),
+});
+
 export const NucSchema = Section({
   /** the address cars use to reach the NUC's bus */
   host: Type.String({ minLength: 1, default: '127.0.0.1' }),
@@ -42,6 +51,7 @@ export const NucSchema = Section({
    * needs none. Empty: a random token is generated at start and printed.
    */
   token: Type.String({ default: '' }),
+  compositor: CompositorSchema,
   /** XSUB side: publishers connect here */
   busPublishersPort: { ...Port, default: 5560 },
   /** XPUB side: subscribers connect here */

@@ -1,0 +1,156 @@
+/**
+ * The `compositor` NUC service: composites each car's newest camera frame onto the green-screen
+ * background, panned by the car's steering, and publishes the driver's view as `car/<id>/view`.
+ * Latest wins per car: frames that arrive while one is being composited replace each other.
+ */
+import path from 'node:path';
+import sharp from 'sharp';
+import { BusPublisher, BusSubscriber, carTopic, type BusMessage, type HeaderOf } from '../../protocol/index.ts';
+import type { ServiceContext, ServiceDefinition } from '../../runtime/service.ts';
+import { BackgroundLibrary } from './backgrounds.ts';
+import { createCompositor, type CompositeResult, type Compositor } from './compositor.ts';
+import { LatestWins } from './latest-wins.ts';
+import { watchSettings, type CompositorSettings } from './settings-file.ts';
+
+interface PendingFrame {
+  jpeg: Buffer;
+  angle: number;
+  seq: number;
+  ts: number;
+}
+
+interface CarPipeline {
+  compositor: Compositor;
+  latest: LatestWins<PendingFrame, CompositeResult>;
+  angle: number;
+}
+
+const compositorService: ServiceDefinition = {
+  name: 'compositor',
+  description: 'green-screen compositing of camera frames for the driver’s screen',
+  async start(context: ServiceContext) {
+    // One worker thread per frame keeps two cores for the rest; the cache only helps repeated inputs.
+    sharp.cache(false);
+    sharp.concurrency(1);
+    const { config, metrics } = context;
+    const library = new BackgroundLibrary({
+      dir: path.join(config.dataDir, 'backgrounds'),
+      frameWidth: config.car.camera.width,
+      frameHeight: config.car.camera.height,
+    });
+    await library.ensureBuiltIns();
+    const publisher = BusPublisher.connect(context.bus.publishers, {
+      sendHighWaterMark: config.bus.frameSendHighWaterMark,
+      counters: metrics.counters,
+    });
+    const loop = metrics.loop('composite');
+    const cars = new Map<string, Promise<CarPipeline>>();
+    let settings: CompositorSettings = { ...config.nuc.compositor };
+
+    const pipelineFor = (carId: string, width: number, height: number): Promise<CarPipeline> => {
+      let pipeline = cars.get(carId);
+      if (pipeline) return pipeline;
+      pipeline = (async () => {
+        const background = await library.load(settings.background);
+        const compositor = createCompositor({
+          width,
+          height,
+          background,
+          panScale: settings.panScale,
+          filter: settings.filter,
+          quality: settings.jpegQuality,
+          ...(settings.keying ? { settings: settings.keying } : {}),
+        });
+        const topic = carTopic(carId, 'view');
+        const car: CarPipeline = {
+          compositor,
+          angle: 0,
+          latest: new LatestWins<PendingFrame, CompositeResult>({
+            work: (frame) => compositor.composite(frame.jpeg, frame.angle),
+            onOutput: (result, frame) => {
+              loop.record(result.timings.totalMs);
+              void publisher.send<'view'>(
+                topic,
+                {
+                  width: result.width,
+                  height: result.height,
+                  format: 'jpeg',
+                  frameSeq: frame.seq,
+                  frameTs: frame.ts,
+                  compositeMs: result.timings.totalMs,
+                  angle: frame.angle,
+                },
+                result.jpeg,
+              );
+            },
+            onError: (error) => {
+              metrics.counters.drop('composite');
+              context.log.warn({ err: error, car: carId }, 'frame could not be composited');
+            },
+          }),
+        };
+        return car;
+      })();
+      pipeline.catch((error) => {
+        cars.delete(carId);
+        context.log.error({ err: error, car: carId }, 'cannot set up compositing');
+      });
+      cars.set(carId, pipeline);
+      return pipeline;
+    };
+
+    /** pipelines ready to take frames; a car's frames are dropped while its pipeline is being set up */
+    const settled = new Map<string, CarPipeline>();
+    const sum = (read: (car: CarPipeline) => number): number => [...settled.values()].reduce((total, car) => total + read(car), 0);
+    metrics.gauge('frames_dropped_stale', () => sum((car) => car.latest.stats().dropped));
+    metrics.gauge('frames_composited', () => sum((car) => car.latest.stats().completed));
+
+    const subscriber = BusSubscriber.connect(context.bus.subscribers, {
+      topics: ['car/'],
+      counters: metrics.counters,
+      limits: { maxPayloadBytes: config.bus.maxPayloadBytes, maxHeaderBytes: 64 * 1024 },
+      log: context.log,
+    });
+    subscriber.on((message: BusMessage) => {
+      const carId = message.topic.id;
+      if (message.topic.kind === 'telemetry') {
+        const car = settled.get(carId);
+        if (car) car.angle = (message.header as HeaderOf<'telemetry'>).angle;
+        return;
+      }
+      if (message.topic.kind !== 'frame') return;
+      const header = message.header as HeaderOf<'frame'>;
+      const ready = settled.get(carId);
+      if (ready) {
+        ready.latest.offer({ jpeg: message.payload!, angle: ready.angle, seq: header.seq, ts: header.ts });
+        return;
+      }
+      void pipelineFor(carId, header.width, header.height).then((car) => settled.set(carId, car));
+    });
+
+    // Settings changed from the dashboard reach running compositors without a restart.
+    const stopWatching = watchSettings(path.join(config.dataDir, 'nuc', 'settings.json'), context.log, async (update) => {
+      settings = { ...settings, ...update };
+      const background = update.background ? await library.load(update.background).catch(() => undefined) : undefined;
+      for (const car of settled.values()) {
+        if (update.keying) car.compositor.updateSettings(update.keying);
+        if (update.panScale !== undefined) car.compositor.setPanScale(update.panScale);
+        if (update.filter) car.compositor.setFilter(update.filter);
+        if (update.jpegQuality !== undefined) car.compositor.setQuality(update.jpegQuality);
+        if (background) car.compositor.setBackground(background);
+      }
+    });
+
+    context.ready({ background: settings.background });
+    return {
+      async stop() {
+        stopWatching();
+        await subscriber.close();
+        for (const car of settled.values()) car.latest.close();
+        await publisher.close();
+      },
+    };
+  },
+};
+
+export default compositorService;
