@@ -4,5 +4,6 @@ import type { ServiceEntry } from '../runtime/service.ts';
 export const NUC_SERVICES: readonly ServiceEntry[] = [
   { name: 'proxy', load: async () => (await import('./proxy/service.ts')).default },
   { name: 'server', load: async () => (await import('./server/service.ts')).default },
+  { name: 'wheel', load: async () => (await import('./wheel/service.ts')).default },
   { name: 'compositor', load: async () => (await import('./compositor/service.ts')).default },
 ];

@@ -3,6 +3,7 @@
  * Unknown fields are errors, so a typo never silently falls back to a default.
  */
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { WheelConfigSchema } from '../nuc/wheel/config.ts';
 
 const strict = { additionalProperties: false } as const;
 const Port = Type.Integer({ minimum: 1, maximum: 65535 });
@@ -117,6 +118,12 @@ export const CarSchema = Section({
   sim: SimSchema,
 });
 
+/** The race wheel on the NUC and the car it drives (one wheel per car). */
+export const WheelSchema = Type.Object(
+  { ...WheelConfigSchema.properties, car: { ...Id, default: '1' } },
+  { ...strict, default: {} },
+);
+
 export const LauncherSchema = Section({
   /** the simulated cars `npm start` runs beside the NUC */
   cars: Type.Array(Id, { default: ['1'], maxItems: 16 }),
@@ -132,6 +139,7 @@ export const PlatformConfigSchema = Type.Object(
     bus: BusSchema,
     nuc: NucSchema,
     car: CarSchema,
+    wheel: WheelSchema,
     launcher: LauncherSchema,
   },
   strict,

@@ -41,3 +41,7 @@ export {
   createGenericProfile,
 } from './calibration.ts';
 export type { GenericCalibration, CalibrationStep } from './calibration.ts';
+export { startWheelBridge } from './bridge.ts';
+export type { WheelBridge, WheelBridgeOptions } from './bridge.ts';
+export { changedFlags } from './control-flags.ts';
+export type { FlagChanges } from './control-flags.ts';

@@ -1,0 +1,41 @@
+/** The `wheel` NUC service: the configured wheel drives the configured car over the NUC bus. */
+import { BusPublisher, BusSubscriber, carTopic, type HeaderOf } from '../../protocol/index.ts';
+import type { ServiceDefinition } from '../../runtime/service.ts';
+import { startWheelBridge } from './bridge.ts';
+
+const wheel: ServiceDefinition = {
+  name: 'wheel',
+  description: 'race wheel (or virtual wheel) to car control',
+  async start(context) {
+    const { config, metrics } = context;
+    const carId = config.wheel.car;
+    const publisher = BusPublisher.connect(context.bus.publishers, { counters: metrics.counters });
+    const bridge = await startWheelBridge({
+      carId,
+      config: config.wheel,
+      publisher,
+      onStatus: (status) => context.log.info({ status }, 'wheel status'),
+    });
+    const telemetry = BusSubscriber.connect(context.bus.subscribers, {
+      topics: [carTopic(carId, 'telemetry')],
+      counters: metrics.counters,
+      log: context.log,
+    });
+    telemetry.on((message) => bridge.syncFromTelemetry(message.header as HeaderOf<'telemetry'>));
+    const counters = bridge.input?.counters ?? bridge.virtual.counters;
+    metrics.gauge('wheel_reports_parsed', () => counters.parsed);
+    metrics.gauge('wheel_reports_ignored', () => counters.ignored);
+    metrics.gauge('wheel_controls', () => counters.controls);
+    metrics.gauge('wheel_disconnects', () => counters.disconnects);
+    context.ready({ car: carId, device: config.wheel.device });
+    return {
+      async stop() {
+        await bridge.stop();
+        await telemetry.close();
+        await publisher.close();
+      },
+    };
+  },
+};
+
+export default wheel;
