@@ -1,0 +1,70 @@
+/**
+ * Drive modes, as in Donkeycar: `user` (the wheel drives), `local_angle` (the pilot steers, the
+ * user sets throttle), `local` (the pilot drives both). Pure decisions, no I/O.
+ */
+import { DRIVE_MODES, type DriveMode } from '../../protocol/index.ts';
+
+export { DRIVE_MODES };
+export type { DriveMode };
+
+export interface Steering {
+  angle: number;
+  throttle: number;
+}
+
+export type DriveSource = 'user' | 'pilot';
+
+export interface DriveDecision extends Steering {
+  /** 'pilot' whenever the pilot's output is used (local_angle and local) */
+  source: DriveSource;
+}
+
+export function isDriveMode(value: unknown): value is DriveMode {
+  return typeof value === 'string' && (DRIVE_MODES as readonly string[]).includes(value);
+}
+
+/** The mode after `mode` in the cycle user → local_angle → local → user (a wheel button). */
+export function nextMode(mode: DriveMode): DriveMode {
+  const at = DRIVE_MODES.indexOf(mode);
+  return DRIVE_MODES[(at + 1) % DRIVE_MODES.length] ?? 'user';
+}
+
+/** Clamped to [-1, 1]; NaN and non-numbers become 0 (neutral), never a stale or wild value. */
+export function unit(value: number): number {
+  if (typeof value !== 'number' || Number.isNaN(value)) return 0;
+  return Math.min(1, Math.max(-1, value));
+}
+
+/**
+ * What to drive with. In a pilot mode without pilot output yet (no frame, inference failed) the
+ * answer is stop and straight: never silently fall back to something that drives. `estop` forces
+ * throttle 0 whatever the mode.
+ */
+export function decideDrive(
+  mode: DriveMode,
+  user: Steering,
+  pilot?: Steering,
+  safety: { estop?: boolean } = {},
+): DriveDecision {
+  let decision: DriveDecision;
+  switch (mode) {
+    case 'user':
+      decision = { angle: unit(user.angle), throttle: unit(user.throttle), source: 'user' };
+      break;
+    case 'local_angle':
+      decision = pilot
+        ? { angle: unit(pilot.angle), throttle: unit(user.throttle), source: 'pilot' }
+        : { angle: 0, throttle: 0, source: 'pilot' };
+      break;
+    case 'local':
+      decision = pilot
+        ? { angle: unit(pilot.angle), throttle: unit(pilot.throttle), source: 'pilot' }
+        : { angle: 0, throttle: 0, source: 'pilot' };
+      break;
+    default:
+      // A mode this build does not know (a newer sender): stop.
+      decision = { angle: 0, throttle: 0, source: 'user' };
+  }
+  if (safety.estop) decision.throttle = 0;
+  return decision;
+}
