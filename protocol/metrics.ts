@@ -69,16 +69,20 @@ function round3(value: number): number {
 /** Everything one service reports about itself. */
 export class ServiceMetrics {
   readonly counters = new BusCounters();
-  private readonly loops = new Map<string, LoopTimer>();
+  private readonly loops = new Map<string, { snapshot(): LoopStats }>();
   private readonly gauges = new Map<string, () => number>();
 
   loop(name: string): LoopTimer {
-    let timer = this.loops.get(name);
-    if (!timer) {
-      timer = new LoopTimer();
-      this.loops.set(name, timer);
-    }
+    const existing = this.loops.get(name);
+    if (existing instanceof LoopTimer) return existing;
+    const timer = new LoopTimer();
+    this.loops.set(name, timer);
     return timer;
+  }
+
+  /** Publishes the stats of a loop that keeps its own timer (e.g. the drive loop). */
+  addLoop(name: string, source: { snapshot(): LoopStats }): void {
+    this.loops.set(name, source);
   }
 
   /** A value read when metrics are published, e.g. a queue length or a lost-message count. */

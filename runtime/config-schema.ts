@@ -97,7 +97,8 @@ export const CameraSchema = Section({
 export const DriveSchema = Section({
   /** Donkeycar's drive loop runs at 20 Hz */
   rateHz: Type.Number({ minimum: 1, maximum: 120, default: 20 }),
-  mode: Type.Union([Type.Literal('user'), Type.Literal('local_angle'), Type.Literal('local')], { default: 'user' }),
+  /** the demo starts with the expert driving; a driver takes over by switching to `user` */
+  mode: Type.Union([Type.Literal('user'), Type.Literal('local_angle'), Type.Literal('local')], { default: 'local' }),
   /** the pilot used in local_angle / local modes: 'expert' (simulator only) or a model directory */
   pilot: Type.String({ default: 'expert' }),
   /** user control older than this counts as gone: throttle 0 */

@@ -61,14 +61,14 @@ function main(): void {
 
   const specs: ProcessSpec[] = [];
   if (values.only !== 'car') {
-    for (const entry of NUC_SERVICES) {
+    for (const entry of NUC_SERVICES.filter((e) => e.enabled?.(config) ?? true)) {
       specs.push({ key: `nuc/${entry.name}`, modulePath: SERVICE_ENTRY, args: ['nuc', entry.name, ...configArgs], execArgv, env });
     }
   }
   if (values.only !== 'nuc') {
     const cars = values.id?.length ? values.id : config.launcher.cars;
     for (const car of cars) {
-      for (const entry of CAR_SERVICES) {
+      for (const entry of CAR_SERVICES.filter((e) => e.enabled?.(config) ?? true)) {
         specs.push({
           key: `car/${car}/${entry.name}`,
           modulePath: SERVICE_ENTRY,

@@ -42,4 +42,6 @@ export interface ServiceDefinition {
 export interface ServiceEntry {
   name: string;
   load(): Promise<ServiceDefinition>;
+  /** whether this configuration runs the service (e.g. the simulator only for a simulated car) */
+  enabled?(config: PlatformConfig): boolean;
 }

@@ -37,7 +37,7 @@ export type {
 } from './actuator-core.ts';
 export { connectSimI2c, serveI2c } from './sim-i2c.ts';
 export type { SimI2cServer, SimI2cServerStats } from './sim-i2c.ts';
-export { DEFAULT_SIM_I2C_SOCKET, openConfiguredI2c, openDriveOutputs } from './open-bus.ts';
+export { DEFAULT_SIM_I2C_SOCKET, openConfiguredI2c, openDriveOutputs, simI2cSocketPath } from './open-bus.ts';
 export type { DriveOutputsConfig, I2cConfig, OpenedDriveOutputs } from './open-bus.ts';
 export { stopOnSignals } from './shutdown.ts';
 export type { StopOnSignalsOptions } from './shutdown.ts';

@@ -12,6 +12,11 @@ import type { SteeringCalibration, ThrottleCalibration } from './calibration.ts'
 
 export const DEFAULT_SIM_I2C_SOCKET = join(tmpdir(), 'edge-racing-sim-i2c.sock');
 
+/** Where a car's simulator serves its emulated I2C bus: in the car's run directory, one per car. */
+export function simI2cSocketPath(runDir: string): string {
+  return join(runDir, 'i2c.sock');
+}
+
 export interface I2cConfig {
   /** 1 on a Raspberry Pi; 'sim' for the simulator (default) */
   bus: number | 'sim';

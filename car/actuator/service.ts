@@ -3,25 +3,20 @@
  * the moment it arrives, writes only what changed, brings the throttle to neutral when commands stop
  * for failsafeMs, latches estop until it is cleared, and publishes what it applied.
  */
-import path from 'node:path';
 import { BusPublisher, BusSubscriber, carTopic, type BusMessage } from '../../protocol/index.ts';
 import type { ServiceContext, ServiceDefinition } from '../../runtime/service.ts';
 import { ActuatorCore } from './actuator-core.ts';
-import { openDriveOutputs, type OpenedDriveOutputs } from './open-bus.ts';
+import { openDriveOutputs, simI2cSocketPath, type OpenedDriveOutputs } from './open-bus.ts';
 
 /** How often the failsafe is checked between commands: well inside failsafeMs. */
 const TICK_MS = 20;
 const SIM_CONNECT_ATTEMPTS = 50;
 
-export function simI2cSocket(runDir: string): string {
-  return path.join(runDir, 'i2c.sock');
-}
-
 /** The simulator may still be starting: wait for its bus rather than crash-looping. */
 async function openOutputs(context: ServiceContext): Promise<OpenedDriveOutputs> {
   const { car } = context.config;
   const config = {
-    i2c: { bus: car.i2c.bus, address: car.i2c.address, simSocket: simI2cSocket(context.runDir) },
+    i2c: { bus: car.i2c.bus, address: car.i2c.address, simSocket: simI2cSocketPath(context.runDir) },
     frequencyHz: car.actuator.frequencyHz,
     steering: car.actuator.steering,
     throttle: car.actuator.throttle,

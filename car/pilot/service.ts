@@ -1,0 +1,141 @@
+/**
+ * The `pilot` car service: the mode logic and the pilot. User control is applied the moment it
+ * arrives (a drive command per control message, so the wheel's latency is not tied to the loop
+ * period); the drive loop runs the pilot on the newest frame at `drive.rateHz` in the autonomous
+ * modes and publishes telemetry.
+ */
+import { BusPublisher, BusSubscriber, carTopic, type BusMessage, type HeaderOf, type SimState } from '../../protocol/index.ts';
+import type { ServiceDefinition } from '../../runtime/service.ts';
+import {
+  DriveLoop,
+  UserControl,
+  createPilotRegistry,
+  decideDrive,
+  driveRateFor,
+  runPilot,
+  telemetryFields,
+  type DriveDecision,
+  type Pilot,
+  type PilotOutput,
+} from '../drive/index.ts';
+import { createExpertPilot } from './expert-pilot.ts';
+
+/** The generation this pilot process drives as; the update agent sets it for a hand-over. */
+export function pilotGeneration(env: NodeJS.ProcessEnv): number {
+  const value = Number(env.EDGE_PILOT_GEN ?? 0);
+  return Number.isInteger(value) && value >= 0 ? value : 0;
+}
+
+async function choosePilot(name: string, track: string): Promise<Pilot> {
+  const registry = createPilotRegistry().register('expert', () => createExpertPilot(track));
+  return registry.create(name);
+}
+
+const pilotService: ServiceDefinition = {
+  name: 'pilot',
+  description: 'drive modes, user control and the pilot; publishes drive commands and telemetry',
+  async start(context) {
+    const { config, metrics } = context;
+    const { drive, camera, sim } = config.car;
+    const carId = context.carId!;
+    const gen = pilotGeneration(process.env);
+    const pilot = await choosePilot(drive.pilot, sim.track);
+    const user = new UserControl({ timeoutMs: drive.userTimeoutMs, initialMode: drive.mode });
+    const publisher = BusPublisher.connect(context.bus.publishers, { counters: metrics.counters });
+    const subscriber = BusSubscriber.connect(context.bus.subscribers, {
+      topics: [carTopic(carId, 'control'), carTopic(carId, 'frame'), carTopic(carId, 'sim')],
+      counters: metrics.counters,
+      log: context.log,
+    });
+    const driveTopic = carTopic(carId, 'drive');
+    const telemetryTopic = carTopic(carId, 'telemetry');
+    const frames = subscriber.mailbox<'frame'>(carTopic(carId, 'frame'));
+    let latestFrame: BusMessage<'frame'> | undefined;
+    let pose: SimState | undefined;
+    let pilotOutput: PilotOutput | undefined;
+    let inferMs: number | undefined;
+    let lastDecision: DriveDecision = { angle: 0, throttle: 0, source: 'user' };
+
+    const publishDrive = (): void => {
+      const steering = user.steering();
+      lastDecision = decideDrive(user.mode, steering, pilotOutput, { estop: user.estop });
+      void publisher.send<'drive'>(driveTopic, {
+        gen,
+        angle: lastDecision.angle,
+        throttle: lastDecision.throttle,
+        source: lastDecision.source,
+        frameSeq: latestFrame?.header.seq ?? -1,
+      });
+    };
+
+    subscriber.on((message) => {
+      switch (message.topic.kind) {
+        case 'control': {
+          const previousMode = user.mode;
+          if (!user.update(message.header as HeaderOf<'control'>)) return;
+          if (user.mode !== previousMode) context.log.info({ mode: user.mode }, 'mode changed');
+          // The user's input takes effect now, not at the next loop tick.
+          if (user.mode !== 'local') publishDrive();
+          return;
+        }
+        case 'sim':
+          pose = message.header as HeaderOf<'sim'>;
+          return;
+        default:
+          return;
+      }
+    });
+
+    const loop = new DriveLoop({
+      rateHz: driveRateFor(drive.rateHz, camera.fps),
+      onError: (error) => context.log.error({ err: error }, 'drive loop tick failed'),
+      tick: async () => {
+        latestFrame = frames.take() ?? latestFrame;
+        if (user.mode !== 'user' && latestFrame) {
+          const run = await runPilot(pilot, {
+            frame: { jpeg: latestFrame.payload!, width: latestFrame.header.width, height: latestFrame.header.height, seq: latestFrame.header.seq, ts: latestFrame.header.ts },
+            ...(pose ? { sim: pose } : {}),
+          });
+          pilotOutput = run.output;
+          inferMs = run.inferMs;
+          if (run.error) context.log.warn({ error: run.error }, 'pilot gave no output');
+        }
+        publishDrive();
+        void publisher.send<'telemetry'>(
+          telemetryTopic,
+          telemetryFields({
+            mode: user.mode,
+            decision: lastDecision,
+            pilotName: pilot.name,
+            loop: loop.stats(),
+            recording: user.recording,
+            estop: user.estop,
+            ...(inferMs !== undefined ? { inferMs } : {}),
+            ...(pose ? { speed: pose.speed, sim: simState(pose) } : {}),
+          }),
+        );
+      },
+    });
+    metrics.addLoop('drive', { snapshot: () => loop.stats() });
+    metrics.gauge('user_controls_lost', () => user.lost);
+    metrics.gauge('user_controls_rejected', () => user.rejected);
+    loop.start();
+    context.ready({ pilot: pilot.name, gen, rateHz: loop.rateHz, mode: user.mode });
+    return {
+      async stop() {
+        await loop.stop();
+        await subscriber.close();
+        await pilot.close?.();
+        await publisher.close();
+      },
+    };
+  },
+};
+
+/** The telemetry's `sim` block: the track state without the sim message's own header fields. */
+function simState(pose: SimState & Partial<HeaderOf<'sim'>>): SimState {
+  const { v: _v, seq: _seq, ts: _ts, angle: _angle, throttle: _throttle, ...state } = pose;
+  return state;
+}
+
+export default pilotService;
