@@ -7,7 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BusPublisher, BusSubscriber, carTopic, percentile } from '../../protocol/index.ts';
 import { sleep, waitFor } from '../support/net.ts';
-import { startPlatformProcesses } from './support/processes.ts';
+import { startPlatformProcesses } from '../support/processes.ts';
 import type { Benchmark, Metric } from './types.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));

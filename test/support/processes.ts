@@ -4,10 +4,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { carLocalEndpoints, tcpEndpoint, type BusEndpoints } from '../../../protocol/index.ts';
-import { freePort } from '../../support/net.ts';
+import { carLocalEndpoints, tcpEndpoint, type BusEndpoints } from '../../protocol/index.ts';
+import { freePort } from './net.ts';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const SERVICE_ENTRY = path.join(root, 'runtime/run-service.ts');
 
 export interface PlatformProcesses {
@@ -22,8 +22,16 @@ export interface PlatformProcesses {
   stop(): Promise<void>;
 }
 
-export async function startPlatformProcesses(extraEnv: NodeJS.ProcessEnv = {}): Promise<PlatformProcesses> {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'edge-bench-'));
+export interface PlatformProcessOptions {
+  env?: NodeJS.ProcessEnv;
+  /** a configuration document for every process (written to a file named by EDGE_CONFIG) */
+  config?: Record<string, unknown>;
+}
+
+export async function startPlatformProcesses(options: PlatformProcessOptions = {}): Promise<PlatformProcesses> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'edge-run-'));
+  const configFile = path.join(dataDir, 'edge.json');
+  fs.writeFileSync(configFile, JSON.stringify(options.config ?? {}));
   const [pub, sub, http] = [await freePort(), await freePort(), await freePort()];
   const env = {
     ...process.env,
@@ -32,7 +40,8 @@ export async function startPlatformProcesses(extraEnv: NodeJS.ProcessEnv = {}): 
     EDGE_BUS_SUB_PORT: String(sub),
     EDGE_HTTP_PORT: String(http),
     EDGE_LOG_LEVEL: 'warn',
-    ...extraEnv,
+    EDGE_CONFIG: configFile,
+    ...options.env,
   };
   const children: ChildProcess[] = [];
   const spawn = (modulePath: string, args: string[]): ChildProcess => {
