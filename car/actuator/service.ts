@@ -85,9 +85,24 @@ const actuator: ServiceDefinition = {
       });
     };
 
-    // Safety first: an apply failure (the chip vanished) is logged and retried on the next tick.
+    // Latest wins at the chip too: while a write is in flight, newer commands coalesce into one more
+    // apply of the newest target instead of queueing a write each. A failure (the chip vanished) is
+    // logged and retried on the next tick.
+    let applying = false;
+    let again = false;
     const applySafely = (): void => {
-      apply().catch((error) => context.log.error({ err: error }, 'applying outputs failed'));
+      if (applying) {
+        again = true;
+        return;
+      }
+      applying = true;
+      void (async () => {
+        do {
+          again = false;
+          await apply().catch((error) => context.log.error({ err: error }, 'applying outputs failed'));
+        } while (again);
+        applying = false;
+      })();
     };
 
     subscriber.on((message: BusMessage) => {
