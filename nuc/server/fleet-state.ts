@@ -17,6 +17,8 @@ export interface CarState {
   lastSeen: number;
   telemetry?: HeaderOf<'telemetry'>;
   frames: number;
+  /** composited driver's views the NUC's compositor made for this car */
+  views: number;
   lastFrame?: { seq: number; ts: number; width: number; height: number };
   agent?: HeaderOf<'agent'>;
 }
@@ -31,7 +33,8 @@ export class FleetState {
       const metrics = message.header as HeaderOf<'metrics'>;
       this.services.set(`${scope}/${id}/${metrics.service}`, { scope, id, receivedAt: now, metrics });
     }
-    if (scope !== 'car') return;
+    // Control goes to a car, so it says nothing about whether the car is there.
+    if (scope !== 'car' || kind === 'control') return;
     const car = this.car(id, now);
     if (kind === 'telemetry') car.telemetry = message.header as HeaderOf<'telemetry'>;
     if (kind === 'agent') car.agent = message.header as HeaderOf<'agent'>;
@@ -40,12 +43,13 @@ export class FleetState {
       car.frames++;
       car.lastFrame = { seq, ts, width, height };
     }
+    if (kind === 'view') car.views++;
   }
 
   private car(id: string, now: number): CarState {
     let car = this.cars.get(id);
     if (!car) {
-      car = { id, lastSeen: now, frames: 0 };
+      car = { id, lastSeen: now, frames: 0, views: 0 };
       this.cars.set(id, car);
     }
     car.lastSeen = now;

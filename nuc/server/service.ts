@@ -1,34 +1,70 @@
-/** The `server` NUC service: Fastify on the configured HTTP port, fed by the NUC bus. */
-import { BusSubscriber } from '../../protocol/index.ts';
+/** The `server` NUC service: Fastify + socket.io on the configured HTTP port, fed by the NUC bus. */
+import crypto from 'node:crypto';
+import path from 'node:path';
+import { BusPublisher, BusSubscriber, carTopic } from '../../protocol/index.ts';
 import type { ServiceDefinition } from '../../runtime/service.ts';
-import { buildServer } from './app.ts';
+import { BackgroundLibrary } from '../compositor/index.ts';
+import { buildNucServer } from './app.ts';
 import { FleetState } from './fleet-state.ts';
+import { SettingsStore } from './settings-store.ts';
 
 const server: ServiceDefinition = {
   name: 'server',
-  description: 'HTTP API, metrics and dashboard',
+  description: 'HTTP API, metrics, live sockets and dashboard',
   async start(context) {
-    const { config } = context;
+    const { config, log } = context;
+    // The launcher always passes one; a server started alone makes its own and says so.
+    let token = config.nuc.token;
+    if (!token) {
+      token = crypto.randomBytes(12).toString('base64url');
+      log.warn({ token }, 'no control token configured; generated one for this run');
+    }
+    const nucDir = path.join(config.dataDir, 'nuc');
+    const { compositor } = config.nuc;
+    const settings = await SettingsStore.open(path.join(nucDir, 'settings.json'), {
+      log,
+      defaults: { panning: { scale: compositor.panScale }, background: { name: compositor.background, filter: compositor.filter } },
+    });
+    // The same library directory the compositor service loads from.
+    const backgrounds = new BackgroundLibrary({
+      dir: path.join(config.dataDir, 'backgrounds'),
+      frameWidth: config.car.camera.width,
+      frameHeight: config.car.camera.height,
+    });
     const fleet = new FleetState();
     const subscriber = BusSubscriber.connect(context.bus.subscribers, {
       topics: ['car/', 'nuc/'],
       counters: context.metrics.counters,
       limits: { maxPayloadBytes: config.bus.maxPayloadBytes, maxHeaderBytes: 64 * 1024 },
-      log: context.log,
+      log,
     });
-    subscriber.on((message) => fleet.ingest(message));
-    const app = await buildServer({
+    const controls = BusPublisher.connect(context.bus.publishers, { counters: context.metrics.counters });
+    const nuc = await buildNucServer({
       fleet,
-      log: context.log,
+      log,
       metricsIntervalMs: config.bus.metricsIntervalMs,
       busConnected: () => fleet.serviceReports().length > 0,
+      token,
+      feed: subscriber,
+      control: (car, fields) => void controls.send<'control'>(carTopic(car, 'control'), fields),
+      settings,
+      backgrounds,
     });
-    await app.listen({ port: config.nuc.httpPort, host: config.nuc.bindAddress });
+    const { metrics } = context;
+    metrics.gauge('video_frames_sent', () => nuc.video.stats.sent);
+    metrics.gauge('video_frames_dropped', () => nuc.video.stats.dropped);
+    metrics.gauge('video_watchers', () => nuc.video.watcherCount());
+    metrics.gauge('browser_inputs_accepted', () => nuc.live.inputStats.accepted);
+    metrics.gauge('browser_inputs_rejected', () => Object.values(nuc.live.inputStats.rejected).reduce((a, b) => a + b, 0));
+    metrics.gauge('control_actions', () => nuc.relay.actions);
+
+    await nuc.app.listen({ port: config.nuc.httpPort, host: config.nuc.bindAddress });
     context.ready({ url: `http://localhost:${config.nuc.httpPort}` });
     return {
       async stop() {
-        await app.close();
+        await nuc.app.close();
         await subscriber.close();
+        await controls.close();
       },
     };
   },

@@ -1,0 +1,20 @@
+import { describe, expect, it } from 'vitest';
+import { matchRoute, routePath } from './router.ts';
+
+describe('routes', () => {
+  it.each([
+    ['/', { name: 'cars' }],
+    ['/fleet', { name: 'cars' }],
+    ['/drive/1', { name: 'drive', car: '1' }],
+    ['/watch/car_7/', { name: 'watch', car: 'car_7' }],
+    ['/drive/a/b', { name: 'not-found', path: '/drive/a/b' }],
+    ['/drive/bad%20id', { name: 'not-found', path: '/drive/bad%20id' }],
+  ])('%s', (path, route) => {
+    expect(matchRoute(path)).toEqual(route);
+  });
+
+  it('builds the paths it matches', () => {
+    expect(routePath({ name: 'drive', car: '3' })).toBe('/drive/3');
+    expect(matchRoute(routePath({ name: 'watch', car: '3' }))).toEqual({ name: 'watch', car: '3' });
+  });
+});

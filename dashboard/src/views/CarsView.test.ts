@@ -1,0 +1,33 @@
+// @vitest-environment happy-dom
+import { mount } from '@vue/test-utils';
+import { describe, expect, it, vi } from 'vitest';
+import { ref } from 'vue';
+import type { CarSummary } from '../types.ts';
+
+const cars = ref<CarSummary[]>([]);
+const state = ref<'connecting' | 'connected' | 'lost'>('connected');
+vi.mock('../live.ts', () => ({ connectFleet: () => ({ state, cars, close() {} }) }));
+const { default: CarsView } = await import('./CarsView.vue');
+
+describe('CarsView', () => {
+  it('lists each car with its state and links to drive and watch it', async () => {
+    const view = mount(CarsView);
+    expect(view.text()).toContain('No car has reported yet');
+    cars.value = [
+      { id: '1', lastSeenMsAgo: 100, frames: 10, views: 0, telemetry: { ts: 1, mode: 'local', angle: -0.5, throttle: 0.3, model: 'expert', estop: true } },
+      { id: '2', lastSeenMsAgo: 9000, frames: 0, views: 4 },
+    ];
+    await view.vm.$nextTick();
+    const rows = view.findAll('tbody tr');
+    expect(rows[0]!.text()).toMatch(/1\s*live\s*E-STOP\s*local\s*-50%\s*30%.*camera/);
+    expect(rows[1]!.text()).toMatch(/silent 9 s.*composited/);
+    expect(rows[0]!.findAll('a').map((a) => a.attributes('href'))).toEqual(['/drive/1', '/watch/1']);
+    await rows[0]!.find('a').trigger('click', { button: 0 });
+    expect(view.emitted('open')).toEqual([['/drive/1']]);
+  });
+
+  it('shows a lost connection', async () => {
+    state.value = 'lost';
+    expect(mount(CarsView).text()).toMatch(/lost/);
+  });
+});

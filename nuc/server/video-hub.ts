@@ -1,0 +1,132 @@
+/**
+ * Video to browsers, latest wins per client: a client gets the next frame only once it has
+ * acknowledged the previous one; meanwhile newer frames replace the one waiting, and each replaced
+ * frame is counted as dropped. A slow browser therefore sees a lower frame rate, never a growing delay.
+ *
+ * The composited driver's view (`car/<id>/view`) is preferred; the raw camera frame is the fallback
+ * while no view has arrived for `viewFreshMs` (e.g. the compositor is not running).
+ */
+import type { BusMessage, HeaderOf } from '../../protocol/index.ts';
+
+export type VideoSource = 'view' | 'frame';
+
+/** What the page gets beside the JPEG: enough to show fps and latency. */
+export interface VideoFrameHeader {
+  car: string;
+  seq: number;
+  /** camera capture time on the car (ms) */
+  frameTs: number;
+  /** when the server sent it (ms) */
+  serverTs: number;
+  width: number;
+  height: number;
+  source: VideoSource;
+  compositeMs?: number;
+}
+
+export interface VideoFrame {
+  header: Omit<VideoFrameHeader, 'serverTs'>;
+  jpeg: Buffer;
+}
+
+/** A browser connection as the hub sees it. `done` is called once the frame was acknowledged or given up on. */
+export interface VideoClient {
+  send(header: VideoFrameHeader, jpeg: Buffer, done: () => void): void;
+}
+
+export interface VideoHubStats {
+  sent: number;
+  /** frames replaced while a client was still busy with an earlier one */
+  dropped: number;
+}
+
+interface Watcher {
+  car: string;
+  client: VideoClient;
+  busy: boolean;
+  waiting: VideoFrame | undefined;
+  closed: boolean;
+}
+
+export interface VideoHubOptions {
+  viewFreshMs?: number;
+  now?: () => number;
+}
+
+export class VideoHub {
+  private readonly latest = new Map<string, VideoFrame>();
+  private readonly lastViewAt = new Map<string, number>();
+  private readonly watchers = new Set<Watcher>();
+  private readonly viewFreshMs: number;
+  private readonly now: () => number;
+  readonly stats: VideoHubStats = { sent: 0, dropped: 0 };
+
+  constructor(options: VideoHubOptions = {}) {
+    this.viewFreshMs = options.viewFreshMs ?? 1000;
+    this.now = options.now ?? Date.now;
+  }
+
+  /** Feeds a bus message; anything but a car's frame or view is ignored. */
+  ingest(message: BusMessage): void {
+    const { scope, id: car, kind } = message.topic;
+    if (scope !== 'car' || !message.payload) return;
+    if (kind === 'view') {
+      const h = message.header as HeaderOf<'view'>;
+      this.lastViewAt.set(car, this.now());
+      this.publish({
+        header: { car, seq: h.seq, frameTs: h.frameTs, width: h.width, height: h.height, source: 'view', compositeMs: h.compositeMs },
+        jpeg: message.payload,
+      });
+    } else if (kind === 'frame') {
+      const viewAt = this.lastViewAt.get(car);
+      if (viewAt !== undefined && this.now() - viewAt <= this.viewFreshMs) return;
+      const h = message.header as HeaderOf<'frame'>;
+      this.publish({ header: { car, seq: h.seq, frameTs: h.ts, width: h.width, height: h.height, source: 'frame' }, jpeg: message.payload });
+    }
+  }
+
+  /** Starts sending `car`'s video to `client` (the newest frame at once, if any); returns the stop function. */
+  watch(car: string, client: VideoClient): () => void {
+    const watcher: Watcher = { car, client, busy: false, waiting: undefined, closed: false };
+    this.watchers.add(watcher);
+    const newest = this.latest.get(car);
+    if (newest) this.offer(watcher, newest);
+    return () => {
+      watcher.closed = true;
+      this.watchers.delete(watcher);
+    };
+  }
+
+  watcherCount(): number {
+    return this.watchers.size;
+  }
+
+  private publish(frame: VideoFrame): void {
+    this.latest.set(frame.header.car, frame);
+    for (const watcher of this.watchers) if (watcher.car === frame.header.car) this.offer(watcher, frame);
+  }
+
+  private offer(watcher: Watcher, frame: VideoFrame): void {
+    if (watcher.busy) {
+      if (watcher.waiting) this.stats.dropped++;
+      watcher.waiting = frame;
+      return;
+    }
+    this.deliver(watcher, frame);
+  }
+
+  private deliver(watcher: Watcher, frame: VideoFrame): void {
+    watcher.busy = true;
+    this.stats.sent++;
+    let finished = false;
+    watcher.client.send({ ...frame.header, serverTs: this.now() }, frame.jpeg, () => {
+      if (finished) return;
+      finished = true;
+      watcher.busy = false;
+      if (watcher.closed) return;
+      const next = watcher.waiting;
+      watcher.waiting = undefined;
+      if (next) this.deliver(watcher, next);
+    });
+  }
+}
