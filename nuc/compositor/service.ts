@@ -29,9 +29,8 @@ const compositorService: ServiceDefinition = {
   name: 'compositor',
   description: 'green-screen compositing of camera frames for the driver’s screen',
   async start(context: ServiceContext) {
-    // One worker thread per frame keeps two cores for the rest; the cache only helps repeated inputs.
+    // Every frame is new: libvips' operation cache only costs memory and time here.
     sharp.cache(false);
-    sharp.concurrency(1);
     const { config, metrics } = context;
     const library = new BackgroundLibrary({
       dir: path.join(config.dataDir, 'backgrounds'),
