@@ -10,7 +10,8 @@ import type { ServiceContext, ServiceDefinition } from '../../runtime/service.ts
 import { BackgroundLibrary } from './backgrounds.ts';
 import { createCompositor, type CompositeResult, type Compositor } from './compositor.ts';
 import { LatestWins } from './latest-wins.ts';
-import { watchSettings, type CompositorSettings } from './settings-file.ts';
+import { settingsFilePath, watchSettingsFile } from '../settings/index.ts';
+import { parseSettings, type CompositorSettings } from './settings-file.ts';
 
 interface PendingFrame {
   jpeg: Buffer;
@@ -128,7 +129,8 @@ const compositorService: ServiceDefinition = {
     });
 
     // Settings changed from the dashboard reach running compositors without a restart.
-    const stopWatching = watchSettings(path.join(config.dataDir, 'nuc', 'settings.json'), context.log, async (update) => {
+    const stopWatching = watchSettingsFile(settingsFilePath(config.dataDir), context.log, async (document) => {
+      const update = parseSettings(document);
       settings = { ...settings, ...update };
       const background = update.background ? await library.load(update.background).catch(() => undefined) : undefined;
       for (const car of settled.values()) {

@@ -112,6 +112,20 @@ describe('REST', () => {
     expect(unknown.json().message).toMatch(/no car "9"/);
   });
 
+  it('changes the wheel mapping live: validated, token required, written where the wheel service reads it', async () => {
+    const mapping = (await nuc.app.inject('/api/settings/wheel')).json();
+    expect(mapping.steeringScale).toBeTypeOf('number');
+    const noToken = await nuc.app.inject({ method: 'PUT', url: '/api/settings/wheel', payload: { ...mapping, topSpeed: 40 } });
+    expect(noToken.statusCode).toBe(401);
+    const bad = await nuc.app.inject({ method: 'PUT', url: '/api/settings/wheel', headers: auth, payload: { ...mapping, steeringScale: -1 } });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().message).toMatch(/steeringScale/);
+    const put = await nuc.app.inject({ method: 'PUT', url: '/api/settings/wheel', headers: auth, payload: { ...mapping, topSpeed: 40 } });
+    expect(put.statusCode).toBe(200);
+    const onDisk = JSON.parse(fs.readFileSync(path.join(dir, 'nuc', 'settings.json'), 'utf8'));
+    expect(onDisk.wheel.topSpeed).toBe(40);
+  });
+
   it('stores keying and panning settings on disk, validating them', async () => {
     const keying = (await nuc.app.inject('/api/settings/keying')).json();
     expect(keying.hueCenter).toBeTypeOf('number');

@@ -23,7 +23,11 @@ const server: ServiceDefinition = {
     const { compositor } = config.nuc;
     const settings = await SettingsStore.open(path.join(nucDir, 'settings.json'), {
       log,
-      defaults: { panning: { scale: compositor.panScale }, background: { name: compositor.background, filter: compositor.filter } },
+      defaults: {
+        panning: { scale: compositor.panScale },
+        background: { name: compositor.background, filter: compositor.filter },
+        wheel: config.wheel.mapping,
+      },
     });
     // The same library directory the compositor service loads from.
     const backgrounds = new BackgroundLibrary({

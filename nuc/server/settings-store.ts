@@ -1,5 +1,5 @@
 /**
- * The NUC's live settings (chroma keying, panning, background), kept in `<dataDir>/nuc/settings.json`
+ * The NUC's live settings (chroma keying, panning, background, the wheel's mapping), kept in `<dataDir>/nuc/settings.json`
  * and written atomically. A missing file means defaults; a damaged section falls back to its
  * defaults with a warning instead of stopping the server. Listeners hear every change, so it can be
  * passed on to the compositor.
@@ -10,6 +10,7 @@ import path from 'node:path';
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { ChromaKeySchema, FILTER_NAMES } from '../compositor/index.ts';
+import { WheelMappingSchema } from '../wheel/index.ts';
 
 /** Our own schemas: the compositor library exports none for panning and the background choice. */
 export const PanningSchema = Type.Object(
@@ -28,7 +29,13 @@ export const BackgroundChoiceSchema = Type.Object(
   { additionalProperties: false },
 );
 
-export const SETTINGS_SCHEMAS = { keying: ChromaKeySchema, panning: PanningSchema, background: BackgroundChoiceSchema } as const;
+export const SETTINGS_SCHEMAS = {
+  keying: ChromaKeySchema,
+  panning: PanningSchema,
+  background: BackgroundChoiceSchema,
+  /** the race wheel's steering and throttle curves and buttons, applied live by the wheel service */
+  wheel: WheelMappingSchema,
+} as const;
 export type SettingsName = keyof typeof SETTINGS_SCHEMAS;
 export const SETTINGS_NAMES = Object.keys(SETTINGS_SCHEMAS) as SettingsName[];
 export type Settings = { [K in SettingsName]: Static<(typeof SETTINGS_SCHEMAS)[K]> };
@@ -45,11 +52,17 @@ export interface SettingsLog {
   warn(obj: object, msg?: string): void;
 }
 
+/** Every field at its default (Value.Create would stop at an object's own `default: {}`). */
+function defaultsOf<T extends TSchema>(schema: T): Static<T> {
+  return Value.Default(schema, {}) as Static<T>;
+}
+
 export function defaultSettings(overrides: Partial<Settings> = {}): Settings {
   const defaults: Settings = {
-    keying: Value.Create(ChromaKeySchema),
-    panning: Value.Create(PanningSchema),
-    background: Value.Create(BackgroundChoiceSchema),
+    keying: defaultsOf(ChromaKeySchema),
+    panning: defaultsOf(PanningSchema),
+    background: defaultsOf(BackgroundChoiceSchema),
+    wheel: defaultsOf(WheelMappingSchema),
   };
   return { ...defaults, ...structuredClone(overrides) };
 }
@@ -61,13 +74,14 @@ function problem(schema: TSchema, value: unknown): string | undefined {
 
 /**
  * The file's layout is shared with the compositor (nuc/compositor/settings-file.ts):
- * `{keying?: {...}, panning?: {scale}, background?: "<name>", filter?: "<filter>"}`.
+ * `{keying?: {...}, panning?: {scale}, background?: "<name>", filter?: "<filter>", wheel?: {...}}`.
  * Only sections someone set are written, so the compositor's configured defaults stay in force.
  */
 function sectionsFromFile(doc: Record<string, unknown>, defaults: Settings): Partial<Record<SettingsName, unknown>> {
   const sections: Partial<Record<SettingsName, unknown>> = {};
   if (doc.keying !== undefined) sections.keying = doc.keying;
   if (doc.panning !== undefined) sections.panning = doc.panning;
+  if (doc.wheel !== undefined) sections.wheel = doc.wheel;
   if (doc.background !== undefined || doc.filter !== undefined) {
     sections.background = { name: doc.background ?? defaults.background.name, filter: doc.filter ?? defaults.background.filter };
   }
@@ -78,6 +92,7 @@ function fileFromSections(settings: Settings, explicit: ReadonlySet<SettingsName
   const doc: Record<string, unknown> = {};
   if (explicit.has('keying')) doc.keying = settings.keying;
   if (explicit.has('panning')) doc.panning = settings.panning;
+  if (explicit.has('wheel')) doc.wheel = settings.wheel;
   if (explicit.has('background')) {
     doc.background = settings.background.name;
     doc.filter = settings.background.filter;
