@@ -29,12 +29,12 @@ function ensureDashboardBuilt(): void {
 }
 
 describe.skipIf(!fs.existsSync(CHROMIUM))('driver screen (chromium)', () => {
-  it('shows moving video and steers the simulated car with the arrow keys', { timeout: 180_000 }, async () => {
+  it('shows moving video and steers the simulated car with the arrow keys', { timeout: 360_000 }, async () => {
     ensureDashboardBuilt();
     const platform = await startPlatform([], { EDGE_TOKEN: TOKEN });
     let browser: Browser | undefined;
     try {
-      await waitFor(() => platform.output().includes('Dashboard: http://localhost:'), 'the dashboard URL', 60_000);
+      await waitFor(() => platform.output().includes('Dashboard: http://localhost:'), 'the dashboard URL', 150_000);
       const carUrl = `${platform.baseUrl}/api/cars`;
       await waitFor(
         async () => {
@@ -43,7 +43,7 @@ describe.skipIf(!fs.existsSync(CHROMIUM))('driver screen (chromium)', () => {
           return car && car.frames + car.views > 0 && car.telemetry !== undefined;
         },
         'car 1 to send video and telemetry',
-        60_000,
+        120_000,
         250,
       );
 
@@ -56,7 +56,7 @@ describe.skipIf(!fs.existsSync(CHROMIUM))('driver screen (chromium)', () => {
       const video = page.locator('canvas[data-test="video"]');
       await video.waitFor({ state: 'visible', timeout: 15_000 });
       // The link readout counts frames received in the last second: wait until video really flows.
-      await waitFor(async () => /[1-9]\d* fps/.test((await page.locator('[data-test="link"]').textContent()) ?? ''), 'video frames', 20_000, 200);
+      await waitFor(async () => /[1-9]\d* fps/.test((await page.locator('[data-test="link"]').textContent()) ?? ''), 'video frames', 60_000, 200);
 
       const first = await video.screenshot();
       await sleep(1000);
@@ -80,7 +80,7 @@ describe.skipIf(!fs.existsSync(CHROMIUM))('driver screen (chromium)', () => {
             return value > 0.2 ? value : undefined;
           },
           'car 1 to steer right in its telemetry',
-          10_000,
+          30_000,
           100,
         );
         expect(angle).toBeGreaterThan(0.2);

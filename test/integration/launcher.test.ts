@@ -12,10 +12,10 @@ import { getJson, isAlive, ROOT, startPlatform, waitForServices } from '../suppo
 const ALL = [...NUC_SERVICES.map((s) => `nuc/${s.name}`), ...CAR_SERVICES.map((s) => `car/1/${s.name}`)];
 
 describe('launcher', () => {
-  it('starts the NUC and car 1, serves health and metrics, restarts a killed service, and leaves no process behind', async () => {
+  it('starts the NUC and car 1, serves health and metrics, restarts a killed service, and leaves no process behind', { timeout: 240_000 }, async () => {
     const platform = await startPlatform();
     try {
-      await waitFor(() => platform.output().includes('Dashboard: http://localhost:'), 'the dashboard URL', 60_000);
+      await waitFor(() => platform.output().includes('Dashboard: http://localhost:'), 'the dashboard URL', 120_000);
       const health = await getJson<{ status: string }>(`${platform.baseUrl}/healthz`);
       expect(health.status).toBe('ok');
 
@@ -42,11 +42,11 @@ describe('launcher', () => {
     }
   });
 
-  it('refuses to start on a bad config file, naming the field and the reason', () => {
+  it('refuses to start on a bad config file, naming the field and the reason', { timeout: 150_000 }, () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'edge-badconfig-'));
     const file = path.join(dir, 'edge.yaml');
     fs.writeFileSync(file, 'nuc:\n  httpPort: 99999\n');
-    const result = spawnSync(process.execPath, ['--import', 'tsx', 'runtime/main.ts', '--config', file], { cwd: ROOT, encoding: 'utf8', timeout: 30_000 });
+    const result = spawnSync(process.execPath, ['--import', 'tsx', 'runtime/main.ts', '--config', file], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
     expect(result.status).toBe(2);
     expect(result.stderr).toContain('nuc.httpPort');
     expect(result.stderr).toMatch(/less or equal to 65535/);

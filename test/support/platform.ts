@@ -75,7 +75,7 @@ export interface ServiceInfo {
 }
 
 /** Waits until every named service (`nuc/server`, `car/1/uplink`) reports metrics. */
-export async function waitForServices(baseUrl: string, keys: string[], timeoutMs = 60_000): Promise<Map<string, ServiceInfo>> {
+export async function waitForServices(baseUrl: string, keys: string[], timeoutMs = 120_000): Promise<Map<string, ServiceInfo>> {
   return waitFor(
     async () => {
       const services = await getJson<ServiceInfo[]>(`${baseUrl}/api/services`).catch(() => []);
