@@ -6,4 +6,5 @@ export const NUC_SERVICES: readonly ServiceEntry[] = [
   { name: 'server', load: async () => (await import('./server/service.ts')).default },
   { name: 'wheel', load: async () => (await import('./wheel/service.ts')).default },
   { name: 'compositor', load: async () => (await import('./compositor/service.ts')).default },
+  { name: 'recorder', load: async () => (await import('./recorder/service.ts')).default },
 ];

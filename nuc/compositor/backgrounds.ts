@@ -3,12 +3,12 @@
  * straight into the compositor. Built-in backgrounds are painted on first use; uploads are checked
  * for type, byte size and dimensions before anything is written.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
 import { BUILT_IN_BACKGROUNDS, paintBackground, type BuiltInBackground } from './background-art.ts';
 import { fitBackground, type RawImage } from './raw-image.ts';
+import { writeFileAtomic } from '../../runtime/atomic-file.ts';
 
 export type BackgroundErrorReason =
   | 'invalid-name'
@@ -78,30 +78,6 @@ function isBuiltIn(name: string): name is BuiltInBackground {
 
 function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
-}
-
-/** Write to a temporary file, flush it to disk, then rename over the target: never a half file. */
-async function writeAtomic(file: string, bytes: Buffer): Promise<void> {
-  const temp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  try {
-    const handle = await open(temp, 'wx');
-    try {
-      await handle.writeFile(bytes);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temp, file);
-  } catch (error) {
-    await rm(temp, { force: true });
-    throw error;
-  }
-  const dir = await open(path.dirname(file), 'r');
-  try {
-    await dir.sync();
-  } finally {
-    await dir.close();
-  }
 }
 
 async function encodeStored(image: RawImage): Promise<Buffer> {
@@ -216,7 +192,7 @@ export class BackgroundLibrary {
       throw new BackgroundError('corrupt-image', `the ${format} upload could not be decoded: ${errorText(error)}`);
     }
     const stored = await encodeStored(normalised);
-    await writeAtomic(file, stored);
+    await writeFileAtomic(file, stored);
     return { name, width: normalised.width, height: normalised.height, bytes: stored.length, builtIn: false };
   }
 
@@ -256,7 +232,7 @@ export class BackgroundLibrary {
       const file = this.fileOf(name);
       if (await stat(file).catch(() => undefined)) continue;
       const image = paintBackground(name, this.frameWidth * BUILT_IN_WIDTH_FRAMES, this.frameHeight);
-      await writeAtomic(file, await encodeStored(image));
+      await writeFileAtomic(file, await encodeStored(image));
     }
   }
 }

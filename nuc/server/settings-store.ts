@@ -4,13 +4,12 @@
  * defaults with a warning instead of stopping the server. Listeners hear every change, so it can be
  * passed on to the compositor.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
-import path from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { ChromaKeySchema, FILTER_NAMES } from '../compositor/index.ts';
 import { WheelMappingSchema } from '../wheel/index.ts';
+import { writeFileAtomic } from '../../runtime/atomic-file.ts';
 
 /** Our own schemas: the compositor library exports none for panning and the background choice. */
 export const PanningSchema = Type.Object(
@@ -158,7 +157,7 @@ export class SettingsStore {
     const next = { ...this.settings, [name]: structuredClone(value) } as Settings;
     const explicit = new Set(this.explicit).add(name);
     // Writes are serialised so the file always holds the latest accepted settings.
-    const write = this.writing.then(() => writeAtomic(this.file, `${JSON.stringify(fileFromSections(next, explicit), null, 2)}\n`));
+    const write = this.writing.then(() => writeFileAtomic(this.file, `${JSON.stringify(fileFromSections(next, explicit), null, 2)}\n`));
     this.writing = write.catch(() => undefined);
     await write;
     this.settings = next;
@@ -170,30 +169,5 @@ export class SettingsStore {
   onChange(listener: SettingsListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
-  }
-}
-
-/** Temp file, fsync, rename, fsync the directory: a power cut leaves the old file or the new one. */
-async function writeAtomic(file: string, text: string): Promise<void> {
-  await mkdir(path.dirname(file), { recursive: true });
-  const temp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  try {
-    const handle = await open(temp, 'wx');
-    try {
-      await handle.writeFile(text);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temp, file);
-  } catch (error) {
-    await rm(temp, { force: true });
-    throw error;
-  }
-  const dir = await open(path.dirname(file), 'r');
-  try {
-    await dir.sync();
-  } finally {
-    await dir.close();
   }
 }

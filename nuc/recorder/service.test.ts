@@ -1,0 +1,73 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import pino from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { BusPublisher, ServiceMetrics, carTopic } from '../../protocol/index.ts';
+import { validateConfig } from '../../runtime/load-config.ts';
+import type { ServiceContext } from '../../runtime/service.ts';
+import { startTestBus, type TestBus } from '../../test/support/bus.ts';
+import { listTubs } from '../../trainer/tub/index.ts';
+import recorderService from './service.ts';
+
+let bus: TestBus | undefined;
+let dataDir: string | undefined;
+afterEach(async () => {
+  await bus?.close();
+  if (dataDir) await rm(dataDir, { recursive: true, force: true });
+});
+
+async function until(check: () => Promise<boolean> | boolean, what: string): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if (await check()) return;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+describe('recorder service', () => {
+  it('records a car from the NUC bus while its telemetry says recording', async () => {
+    bus = await startTestBus();
+    dataDir = await mkdtemp(path.join(os.tmpdir(), 'edge-recsvc-'));
+    const metrics = new ServiceMetrics();
+    const controller = new AbortController();
+    const context = {
+      scope: 'nuc',
+      name: 'recorder',
+      carId: undefined,
+      config: validateConfig({ dataDir }, 'test'),
+      log: pino({ level: 'silent' }),
+      metrics,
+      bus: bus.nuc,
+      nucBus: bus.nuc,
+      runDir: dataDir,
+      signal: controller.signal,
+      ready() {},
+    } satisfies ServiceContext;
+    const running = await recorderService.start(context);
+    const publisher = BusPublisher.connect(bus.nuc.publishers);
+    const loop = { count: 0, overruns: 0, p50Ms: 0, p99Ms: 0, maxMs: 0 };
+    const jpeg = Buffer.from([0xff, 0xd8, 0xff, 0xd9]);
+    let frames = 0;
+    await until(async () => {
+      // The subscription takes a moment to reach the proxy: keep sending until records land.
+      const now = Date.now();
+      await publisher.send<'telemetry'>(carTopic('1', 'telemetry'), { mode: 'user', angle: 0, throttle: 0, model: 'none', loop, recording: true });
+      await publisher.send<'control'>(carTopic('1', 'control'), { angle: -0.5, throttle: 0.4, ts: now });
+      await publisher.send<'frame'>(carTopic('1', 'frame'), { width: 160, height: 120, format: 'jpeg', ts: now + 5 }, jpeg);
+      frames++;
+      return metrics.gaugeValues().recorder_records! >= 3;
+    }, 'three records');
+    await publisher.send<'telemetry'>(carTopic('1', 'telemetry'), { mode: 'user', angle: 0, throttle: 0, model: 'none', loop, recording: false });
+    await until(() => metrics.gaugeValues().recorder_recording === 0, 'recording to stop');
+    await running.stop();
+    await publisher.close();
+
+    const tubs = await listTubs(path.join(dataDir, 'tubs'));
+    expect(tubs).toHaveLength(1);
+    expect(tubs[0]!.name).toMatch(/^\d{4}-\d\d-\d\d_\d\d-\d\d-\d\d_car1$/);
+    expect(tubs[0]!.records).toBeGreaterThanOrEqual(3);
+    expect(tubs[0]!.records).toBeLessThanOrEqual(frames);
+    expect(metrics.gaugeValues()).toMatchObject({ recorder_errors: 0, recorder_failed: 0 });
+  });
+});
