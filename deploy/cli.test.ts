@@ -1,0 +1,71 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { OtaDb } from '../nuc/ota/index.ts';
+import { runCli } from './cli.ts';
+import { deployPaths } from './paths.ts';
+import { latestRelease } from './release.ts';
+import { TufRepository } from './repository.ts';
+
+let dataDir: string | undefined;
+afterEach(() => {
+  if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
+  dataDir = undefined;
+});
+
+async function run(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await runCli([...args, '--data', dataDir!], { out: (l) => out.push(l), err: (l) => err.push(l) });
+  return { code, out: out.join('\n'), err: err.join('\n') };
+}
+
+function modelDir(name: string, content: string): string {
+  const dir = path.join(dataDir!, 'models', name);
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, 'model.json'), content);
+  return dir;
+}
+
+describe('deploy CLI', () => {
+  it('init, publish, status and rollback a car by moving forward', async () => {
+    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'deploy-cli-'));
+    const paths = deployPaths(dataDir);
+    expect((await run('init')).code).toBe(0);
+    expect(fs.existsSync(path.join(paths.keysDir, 'offline', 'root.pem'))).toBe(true);
+    expect(fs.readdirSync(paths.repositoryDir)).toEqual(['metadata', 'targets']);
+    expect((await run('init')).err).toMatch(/already exists/);
+
+    expect((await run('publish', 'model', modelDir('a', '{"v":1}'))).out).toMatch(/published release 1/);
+    expect((await run('publish', 'model', modelDir('b', '{"v":2}'))).out).toMatch(/published release 2/);
+    const db = OtaDb.open(paths.databaseFile);
+    db.recordOutcome({ car: '7', from: null, to: 1, outcome: 'installed' });
+    db.recordOutcome({ car: '7', from: 1, to: 2, outcome: 'installed' });
+    db.close();
+
+    const status = await run('status');
+    expect(status.out).toMatch(/latest release 2: model: b/);
+    expect(status.out).toMatch(/car 7: release 2, running/);
+
+    const rollback = await run('rollback', '7');
+    expect(rollback.code).toBe(0);
+    expect(rollback.out).toMatch(/published release 3 = content of release 1/);
+    const latest = latestRelease(TufRepository.open(paths.repositoryDir));
+    expect([latest?.version, latest?.rollbackOf, latest?.model?.name]).toEqual([3, 1, 'a']);
+    const recorded = OtaDb.open(paths.databaseFile);
+    expect(recorded.releases().map((r) => r.version)).toEqual([3, 2, 1]);
+    recorded.close();
+  });
+
+  it('explains bad usage', async () => {
+    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'deploy-cli-'));
+    expect(await run('frobnicate')).toMatchObject({ code: 2, err: expect.stringMatching(/unknown command 'frobnicate'[\s\S]*usage:/) });
+    expect((await run('publish', 'service')).err).toMatch(/needs at least one service name/);
+    expect((await run('status')).err).toMatch(/no repository .* deploy -- init/);
+    await run('init');
+    expect((await run('publish', 'service', 'teleporter')).err).toMatch(/unknown car service 'teleporter'; known: proxy/);
+    expect((await run('rollback', '9')).err).toMatch(/car 9 has no recorded release; name one with --to/);
+    expect((await run('--help')).out).toMatch(/NEW,\s+higher version/);
+  });
+});

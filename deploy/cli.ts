@@ -1,0 +1,221 @@
+/**
+ * `npm run deploy -- <command>`: create the signing keys and repository, publish services and
+ * models as signed releases, show what runs where, and roll a car back.
+ */
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { pathToFileURL } from 'node:url';
+import { OtaDb } from '../nuc/ota/index.ts';
+import { REPOSITORY_ROOT, findServiceSpec } from './catalog.ts';
+import { createKeys, loadOnlineKeys, loadRoleKey } from './keys.ts';
+import type { ReleaseManifest } from './manifest.ts';
+import { deployPaths, type DeployPaths } from './paths.ts';
+import { buildService, latestRelease, publishRelease, readModelDir, releaseByVersion, republishRelease, type ServiceContent } from './release.ts';
+import { TufRepository } from './repository.ts';
+
+export const USAGE = `usage: npm run deploy -- <command> [options]
+
+commands:
+  init                          create the signing keys and an empty signed repository
+                                (the root key goes to <keys>/offline/root.pem: move it somewhere safe;
+                                 the online keys in <keys>/online sign every publish)
+  publish service <name...>     bundle car services (esbuild) and publish them as a new release
+  publish model <dir>           publish a saved model directory as a new release [--name <model>]
+  status                        repository versions and expiry, releases, and what each car runs
+  rollback <car>                re-publish the release <car> ran before (or --to <version>) as a NEW,
+                                higher version. Cars and TUF refuse to go to a lower version (that is
+                                the rollback-attack defence), so a rollback always moves forward to old
+                                content. The repository is shared: every car on it gets that release.
+  refresh-timestamp             re-sign timestamp.json; it expires after a day and cars then refuse
+                                to update (freeze-attack defence), so run this daily when not publishing
+
+options:
+  --data <dir>     data directory (default ./data)
+  --keys <dir>     keys directory (default <data>/keys; never inside the served repository, never in git)
+  --label <text>   a label for the release`;
+
+export interface CliIo {
+  out(line: string): void;
+  err(line: string): void;
+}
+
+class UsageError extends Error {}
+
+const KB = 1024;
+const size = (bytes: number): string => (bytes >= KB * KB ? `${(bytes / KB / KB).toFixed(1)} MB` : `${(bytes / KB).toFixed(1)} kB`);
+
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      allowPositionals: true,
+      options: {
+        data: { type: 'string', default: './data' },
+        keys: { type: 'string' },
+        label: { type: 'string' },
+        name: { type: 'string' },
+        to: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (error) {
+    io.err(`${(error as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  const [command, ...rest] = positionals;
+  if (values.help || !command) {
+    io.out(USAGE);
+    return values.help ? 0 : 2;
+  }
+  const paths = deployPaths(path.resolve(values.data), values.keys && path.resolve(values.keys));
+  try {
+    switch (command) {
+      case 'init':
+        return init(paths, io);
+      case 'publish':
+        return await publish(paths, rest, { label: values.label, name: values.name }, io);
+      case 'status':
+        return status(paths, io);
+      case 'rollback':
+        return rollback(paths, rest, { to: values.to, label: values.label }, io);
+      case 'refresh-timestamp':
+        TufRepository.open(paths.repositoryDir).refreshTimestamp(loadRoleKey(paths.keysDir, 'timestamp'));
+        io.out(`timestamp re-signed; expires ${TufRepository.open(paths.repositoryDir).versions().timestampExpires}`);
+        return 0;
+      default:
+        throw new UsageError(`unknown command '${command}'`);
+    }
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.err(`${error.message}\n\n${USAGE}`);
+      return 2;
+    }
+    io.err(`deploy ${command} failed: ${(error as Error).message}`);
+    return 1;
+  }
+}
+
+function init(paths: DeployPaths, io: CliIo): number {
+  if (TufRepository.exists(paths.repositoryDir)) throw new Error(`a repository already exists at ${paths.repositoryDir}`);
+  io.out(`creating ed25519 keys in ${paths.keysDir} …`);
+  const keys = createKeys(paths.keysDir, { servedDir: paths.repositoryDir });
+  io.out(`creating the repository in ${paths.repositoryDir} …`);
+  const repo = TufRepository.initialize(paths.repositoryDir, keys);
+  io.out(`done. root key: ${path.join(paths.keysDir, 'offline', 'root.pem')} (keep it offline)`);
+  io.out(`provision each car with ${path.join(repo.metadataDir, 'root.json')} as its trusted root`);
+  return 0;
+}
+
+function withDb<T>(paths: DeployPaths, work: (db: OtaDb) => T): T {
+  const db = OtaDb.open(paths.databaseFile);
+  try {
+    return work(db);
+  } finally {
+    db.close();
+  }
+}
+
+function recordRelease(paths: DeployPaths, manifest: ReleaseManifest): void {
+  withDb(paths, (db) =>
+    db.recordRelease({
+      version: manifest.version,
+      label: manifest.label,
+      createdAt: manifest.createdAt,
+      manifest,
+      ...(manifest.rollbackOf ? { rollbackOf: manifest.rollbackOf } : {}),
+    }),
+  );
+}
+
+async function publish(paths: DeployPaths, args: string[], options: { label?: string; name?: string }, io: CliIo): Promise<number> {
+  const [kind, ...names] = args;
+  if (kind !== 'service' && kind !== 'model') throw new UsageError(`publish what? expected 'service' or 'model', got '${kind ?? ''}'`);
+  if (kind === 'service' && names.length === 0) throw new UsageError('publish service needs at least one service name');
+  if (kind === 'model' && names.length !== 1) throw new UsageError('publish model needs exactly one model directory');
+  const specs = kind === 'service' ? names.map(findServiceSpec) : [];
+  const repo = TufRepository.open(paths.repositoryDir);
+  const keys = loadOnlineKeys(paths.keysDir);
+  let manifest: ReleaseManifest;
+  if (kind === 'service') {
+    const services: Record<string, ServiceContent> = {};
+    for (const spec of specs) {
+      io.out(`bundling ${spec.name} (${spec.entry}) …`);
+      const content = await buildService(spec, REPOSITORY_ROOT);
+      const bytes = content.files.reduce((sum, f) => sum + f.bytes.length, 0);
+      io.out(`  ${size(bytes)}; native packages the car must have: ${content.externals.join(', ') || 'none'}`);
+      services[spec.name] = content;
+    }
+    io.out('signing …');
+    manifest = publishRelease(repo, keys, { label: options.label ?? `services: ${names.join(', ')}`, services });
+  } else {
+    const model = readModelDir(names[0]!, options.name);
+    io.out(`model ${model.name}: ${model.files.length} files, ${size(model.files.reduce((sum, f) => sum + f.bytes.length, 0))}`);
+    io.out('signing …');
+    manifest = publishRelease(repo, keys, { label: options.label ?? `model: ${model.name}`, model });
+  }
+  recordRelease(paths, manifest);
+  io.out(`published release ${manifest.version} (${manifest.label}); timestamp expires ${repo.versions().timestampExpires}`);
+  return 0;
+}
+
+function status(paths: DeployPaths, io: CliIo): number {
+  const repo = TufRepository.open(paths.repositoryDir);
+  const v = repo.versions();
+  const expired = new Date(v.timestampExpires).getTime() <= Date.now();
+  io.out(`repository ${paths.repositoryDir}`);
+  io.out(`  metadata: root v${v.root}, targets v${v.targets}, snapshot v${v.snapshot}, timestamp v${v.timestamp}`);
+  io.out(`  timestamp expires ${v.timestampExpires}${expired ? '  EXPIRED: cars refuse updates; run refresh-timestamp' : ''}`);
+  const latest = latestRelease(repo);
+  io.out(latest ? `  latest release ${latest.version}: ${latest.label}` : '  nothing published yet');
+  if (latest) {
+    for (const [name, s] of Object.entries(latest.services)) io.out(`    service ${name}: ${s.files.map((f) => f.sha256.slice(0, 12)).join(', ')}`);
+    if (latest.model) io.out(`    model ${latest.model.name}: ${latest.model.files.length} files`);
+  }
+  withDb(paths, (db) => {
+    const cars = db.cars();
+    io.out(cars.length ? 'cars:' : 'cars: none reported yet');
+    for (const car of cars) {
+      const moving = car.targetVersion ? ` → ${car.targetVersion}` : '';
+      io.out(`  car ${car.car}: release ${car.version ?? '-'}${moving}, ${car.state}${car.error ? ` (${car.error})` : ''}, at ${car.updatedAt}`);
+    }
+    const failures = db.history({ limit: 20 }).filter((e) => e.outcome !== 'installed');
+    for (const e of failures.slice(0, 5)) io.out(`  ${e.at} car ${e.car}: ${e.from ?? '-'} → ${e.to} ${e.outcome}${e.error ? `: ${e.error}` : ''}`);
+  });
+  return 0;
+}
+
+function rollback(paths: DeployPaths, args: string[], options: { to?: string; label?: string }, io: CliIo): number {
+  const [car] = args;
+  if (!car || args.length > 1) throw new UsageError('rollback needs exactly one car id');
+  const repo = TufRepository.open(paths.repositoryDir);
+  const keys = loadOnlineKeys(paths.keysDir);
+  const { current, target } = withDb(paths, (db) => {
+    const current = db.car(car)?.version ?? undefined;
+    if (options.to !== undefined) {
+      const to = Number(options.to);
+      if (!Number.isInteger(to) || to < 1) throw new UsageError(`--to must be a release version, got '${options.to}'`);
+      return { current, target: to };
+    }
+    if (current === undefined) throw new Error(`car ${car} has no recorded release; name one with --to <version>`);
+    const previous = db.previousVersion(car) ?? (current > 1 ? current - 1 : undefined);
+    if (previous === undefined) throw new Error(`car ${car} runs release ${current} and there is none before it`);
+    return { current, target: previous };
+  });
+  const old = releaseByVersion(repo, target);
+  io.out(`car ${car} runs release ${current ?? 'unknown'}; re-publishing the content of release ${target} (${old.label}) …`);
+  const label = options.label ?? `rollback of car ${car} to release ${target}`;
+  const manifest = republishRelease(repo, keys, old, label);
+  recordRelease(paths, manifest);
+  io.out(`published release ${manifest.version} = content of release ${target}; cars move forward to it on their next check`);
+  return 0;
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
+  const code = await runCli(process.argv.slice(2), {
+    out: (line) => process.stdout.write(`${line}\n`),
+    err: (line) => process.stderr.write(`${line}\n`),
+  });
+  process.exitCode = code;
+}

@@ -1,0 +1,149 @@
+/**
+ * Releases: build service bundles and model files into content-addressed targets plus a manifest,
+ * and publish them as one signed repository version. Each release describes the whole car (every
+ * service and the model), so a car several releases behind needs only the newest manifest.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { buildServiceBundle } from './bundle.ts';
+import type { ServiceSpec } from './catalog.ts';
+import type { OnlineKeys } from './keys.ts';
+import {
+  LATEST_RELEASE_TARGET,
+  parseManifest,
+  releaseTargetPath,
+  serializeManifest,
+  type ModelRelease,
+  type ReleaseFile,
+  type ReleaseManifest,
+  type ServiceRelease,
+  type UpdateStrategy,
+} from './manifest.ts';
+import { RepositoryError, sha256Hex, type TargetInput, type TufRepository } from './repository.ts';
+
+export interface FileContent {
+  /** relative to the service's or model's install directory */
+  path: string;
+  bytes: Uint8Array;
+}
+
+export interface ServiceContent {
+  entry: string;
+  files: FileContent[];
+  strategy: UpdateStrategy;
+  needsHardware: boolean;
+  externals: string[];
+}
+
+export interface ModelContent {
+  name: string;
+  files: FileContent[];
+}
+
+export interface ReleaseChanges {
+  label: string;
+  services?: Record<string, ServiceContent>;
+  model?: ModelContent;
+}
+
+const SERVICE_FILE = 'service.js';
+const MODEL_NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/;
+
+/** Bundles a car service from the source tree (progress is the caller's to report). */
+export async function buildService(spec: ServiceSpec, sourceRoot: string): Promise<ServiceContent> {
+  const bundle = await buildServiceBundle(path.join(sourceRoot, spec.entry));
+  return {
+    entry: SERVICE_FILE,
+    files: [{ path: SERVICE_FILE, bytes: bundle.bytes }],
+    strategy: spec.strategy,
+    needsHardware: spec.needsHardware,
+    externals: bundle.externals,
+  };
+}
+
+/** Every file of a saved model directory (tfjs model.json, weight shards, metadata). */
+export function readModelDir(dir: string, name = path.basename(path.resolve(dir)).toLowerCase()): ModelContent {
+  if (!fs.statSync(dir, { throwIfNoEntry: false })?.isDirectory()) throw new RepositoryError(`model directory ${dir} does not exist`);
+  if (!MODEL_NAME.test(name)) throw new RepositoryError(`invalid model name '${name}': use lowercase letters, digits, '.', '-' or '_' (or pass --name)`);
+  const files: FileContent[] = [];
+  const walk = (relative: string): void => {
+    for (const entry of fs.readdirSync(path.join(dir, relative), { withFileTypes: true })) {
+      if (entry.name.startsWith('.')) continue;
+      const child = relative ? `${relative}/${entry.name}` : entry.name;
+      if (entry.isDirectory()) walk(child);
+      else if (entry.isFile()) files.push({ path: child, bytes: fs.readFileSync(path.join(dir, child)) });
+    }
+  };
+  walk('');
+  if (files.length === 0) throw new RepositoryError(`model directory ${dir} has no files`);
+  return { name, files: files.sort((a, b) => a.path.localeCompare(b.path)) };
+}
+
+/** The newest published release, or undefined for a fresh repository. */
+export function latestRelease(repo: TufRepository): ReleaseManifest | undefined {
+  return repo.target(LATEST_RELEASE_TARGET) ? parseManifest(repo.readTarget(LATEST_RELEASE_TARGET)) : undefined;
+}
+
+export function releaseByVersion(repo: TufRepository, version: number): ReleaseManifest {
+  if (!repo.target(releaseTargetPath(version))) throw new RepositoryError(`release ${version} does not exist`);
+  return parseManifest(repo.readTarget(releaseTargetPath(version)));
+}
+
+function toTargets(prefix: string, files: readonly FileContent[]): { targets: TargetInput[]; listed: ReleaseFile[] } {
+  const targets = files.map((f) => ({ path: `${prefix}/${f.path}`, bytes: f.bytes }));
+  const listed = files.map((f, i) => ({ path: f.path, target: targets[i]!.path, sha256: sha256Hex(f.bytes), length: f.bytes.length }));
+  return { targets, listed };
+}
+
+/** Publishes the previous release with `changes` applied, as the next version. */
+export function publishRelease(repo: TufRepository, keys: OnlineKeys, changes: ReleaseChanges, now = new Date()): ReleaseManifest {
+  const previous = latestRelease(repo);
+  const targets: TargetInput[] = [];
+  const services: Record<string, ServiceRelease> = { ...previous?.services };
+  for (const [name, content] of Object.entries(changes.services ?? {})) {
+    const { targets: t, listed } = toTargets(`services/${name}`, content.files);
+    targets.push(...t);
+    services[name] = { entry: content.entry, files: listed, strategy: content.strategy, needsHardware: content.needsHardware, externals: content.externals };
+  }
+  let model: ModelRelease | undefined = previous?.model;
+  if (changes.model) {
+    const { targets: t, listed } = toTargets(`models/${changes.model.name}`, changes.model.files);
+    targets.push(...t);
+    model = { name: changes.model.name, files: listed };
+  }
+  const manifest: ReleaseManifest = {
+    schema: 1,
+    version: (previous?.version ?? 0) + 1,
+    label: changes.label,
+    createdAt: now.toISOString(),
+    services,
+    ...(model ? { model } : {}),
+  };
+  return publishManifest(repo, keys, manifest, targets);
+}
+
+/**
+ * Rolls back by moving forward: the content of `old` as a new, higher version. Cars (and TUF)
+ * refuse to go back to a lower version, so a rollback is always a new release.
+ */
+export function republishRelease(repo: TufRepository, keys: OnlineKeys, old: ReleaseManifest, label: string, now = new Date()): ReleaseManifest {
+  const previous = latestRelease(repo);
+  // the blobs are content-addressed and kept, so the old files are re-listed from the repository itself
+  const files = [...Object.values(old.services).flatMap((s) => s.files), ...(old.model?.files ?? [])];
+  const targets = files.map((f) => ({ path: f.target, bytes: repo.readBlob(f.target, f.sha256) }));
+  const manifest: ReleaseManifest = {
+    ...old,
+    version: (previous?.version ?? 0) + 1,
+    label,
+    createdAt: now.toISOString(),
+    rollbackOf: old.version,
+  };
+  return publishManifest(repo, keys, manifest, targets);
+}
+
+function publishManifest(repo: TufRepository, keys: OnlineKeys, manifest: ReleaseManifest, files: TargetInput[]): ReleaseManifest {
+  const bytes = serializeManifest(manifest);
+  parseManifest(bytes); // never sign a manifest the cars would reject
+  repo.publish([...files, { path: releaseTargetPath(manifest.version), bytes }, { path: LATEST_RELEASE_TARGET, bytes }], keys);
+  return manifest;
+}
