@@ -5,6 +5,7 @@ import { BusPublisher, BusSubscriber, carTopic } from '../../protocol/index.ts';
 import type { ServiceDefinition } from '../../runtime/service.ts';
 import { BackgroundLibrary } from '../compositor/index.ts';
 import { buildNucServer } from './app.ts';
+import { OtaDb, otaRoutes } from '../ota/index.ts';
 import { FleetState } from './fleet-state.ts';
 import { SettingsStore } from './settings-store.ts';
 
@@ -62,11 +63,15 @@ const server: ServiceDefinition = {
     metrics.gauge('browser_inputs_rejected', () => Object.values(nuc.live.inputStats.rejected).reduce((a, b) => a + b, 0));
     metrics.gauge('control_actions', () => nuc.relay.actions);
 
+    // The update repository and its record (ARCHITECTURE, Updates): what `npm run deploy` publishes.
+    const ota = OtaDb.open(path.join(config.dataDir, 'nuc.sqlite'));
+    await otaRoutes(nuc.app, { repositoryDir: path.join(config.dataDir, 'ota', 'repository'), db: ota });
     await nuc.app.listen({ port: config.nuc.httpPort, host: config.nuc.bindAddress });
     context.ready({ url: `http://localhost:${config.nuc.httpPort}` });
     return {
       async stop() {
         await nuc.app.close();
+        ota.close();
         await subscriber.close();
         await controls.close();
       },
