@@ -7,9 +7,9 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { sleep, waitFor } from '../support/net.ts';
-import { getJson, ROOT, startPlatform } from '../support/platform.ts';
+import { getJson, ROOT, startPlatform, type RunningPlatform } from '../support/platform.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const TOKEN = 'e2e-driver-token';
@@ -29,9 +29,15 @@ function ensureDashboardBuilt(): void {
 }
 
 describe.skipIf(!fs.existsSync(CHROMIUM))('driver screen (chromium)', () => {
+  let running: RunningPlatform | undefined;
+  afterEach(async () => {
+    if (running && running.launcher.exitCode === null) await running.stop();
+  });
+
   it('shows moving video and steers the simulated car with the arrow keys', { timeout: 360_000 }, async () => {
     ensureDashboardBuilt();
     const platform = await startPlatform([], { EDGE_TOKEN: TOKEN });
+    running = platform;
     let browser: Browser | undefined;
     try {
       await waitFor(() => platform.output().includes('Dashboard: http://localhost:'), 'the dashboard URL', 150_000);

@@ -3,17 +3,23 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { CAR_SERVICES } from '../../car/services.ts';
 import { NUC_SERVICES } from '../../nuc/services.ts';
 import { waitFor } from '../support/net.ts';
-import { getJson, isAlive, ROOT, startPlatform, waitForServices } from '../support/platform.ts';
+import { getJson, isAlive, ROOT, startPlatform, waitForServices, type RunningPlatform } from '../support/platform.ts';
 
 const ALL = [...NUC_SERVICES.map((s) => `nuc/${s.name}`), ...CAR_SERVICES.map((s) => `car/1/${s.name}`)];
 
 describe('launcher', () => {
+  let running: RunningPlatform | undefined;
+  afterEach(async () => {
+    if (running && running.launcher.exitCode === null) await running.stop();
+  });
+
   it('starts the NUC and car 1, serves health and metrics, restarts a killed service, and leaves no process behind', { timeout: 240_000 }, async () => {
     const platform = await startPlatform();
+    running = platform;
     try {
       await waitFor(() => platform.output().includes('Dashboard: http://localhost:'), 'the dashboard URL', 120_000);
       const health = await getJson<{ status: string }>(`${platform.baseUrl}/healthz`);

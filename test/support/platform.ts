@@ -35,6 +35,12 @@ export async function startPlatform(args: string[] = [], extraEnv: NodeJS.Proces
   launcher.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   launcher.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const exited = new Promise<number | null>((resolve) => launcher.once('exit', (code) => resolve(code)));
+  // A test that times out must not leave a whole platform running: stop it when this worker exits.
+  const stopOnExit = (): void => {
+    if (launcher.exitCode === null) launcher.kill('SIGTERM');
+  };
+  process.once('exit', stopOnExit);
+  void exited.then(() => process.off('exit', stopOnExit));
   const platform: RunningPlatform = {
     launcher,
     baseUrl: `http://127.0.0.1:${http}`,
