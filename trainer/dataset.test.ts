@@ -1,0 +1,56 @@
+import sharp from 'sharp';
+import { describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs';
+import { batches, decodeFrame, splitSamples, type Sample } from './dataset.ts';
+
+async function solidJpeg(width: number, height: number, rgb: [number, number, number]): Promise<Buffer> {
+  return sharp({ create: { width, height, channels: 3, background: { r: rgb[0], g: rgb[1], b: rgb[2] } } }).jpeg({ quality: 100 }).toBuffer();
+}
+
+describe('dataset', () => {
+  it('decodes and resizes a frame to the model size, scaled to [0, 1], with the crop removed', async () => {
+    const jpeg = await solidJpeg(320, 240, [255, 0, 128]);
+    const pixels = await decodeFrame(jpeg, [12, 16], { top: 4, bottom: 2 });
+    expect(pixels.length).toBe(6 * 16 * 3);
+    expect(pixels[0]).toBeGreaterThan(0.97);
+    expect(pixels[1]).toBeLessThan(0.03);
+    expect(pixels[2]).toBeCloseTo(128 / 255, 1);
+  });
+
+  it('rejects undecodable images with a clear error', async () => {
+    await expect(decodeFrame(Buffer.from('not a jpeg'), [12, 16])).rejects.toThrow(/cannot decode frame image/);
+  });
+
+  it('batches every sample once, with labels in step with the frames', async () => {
+    const samples: Sample[] = await Promise.all(
+      [0, 1, 2, 3, 4].map(async (i) => {
+        const jpeg = await solidJpeg(16, 12, [i * 50, i * 50, i * 50]);
+        return { image: async () => jpeg, angle: i / 10, throttle: 0.5 };
+      }),
+    );
+    const seen: number[] = [];
+    const sizes: number[] = [];
+    for await (const batch of batches(samples, { frameSize: [12, 16], batchSize: 2, shuffleSeed: 3 })) {
+      const angles = batch.ys[0].dataSync();
+      const means = tf.tidy(() => batch.xs.mean([1, 2, 3]).dataSync());
+      angles.forEach((angle, i) => expect(means[i]).toBeCloseTo((Math.round(angle * 10) * 50) / 255, 1));
+      seen.push(...Array.from(angles, (a) => Math.round(a * 10)));
+      sizes.push(batch.size);
+      tf.dispose([batch.xs, ...batch.ys]);
+    }
+    expect(sizes).toEqual([2, 2, 1]);
+    expect(seen.sort()).toEqual([0, 1, 2, 3, 4]);
+  });
+
+  it('names a sample with a non-numeric label', async () => {
+    const jpeg = await solidJpeg(16, 12, [0, 0, 0]);
+    const pass = batches([{ image: async () => jpeg, angle: Number.NaN, throttle: 0 }], { frameSize: [12, 16], batchSize: 4 });
+    await expect(pass.next()).rejects.toThrow(/sample 0: angle/);
+  });
+
+  it('splits 80/20 without losing or repeating samples', () => {
+    const { train, validation } = splitSamples(Array.from({ length: 10 }, (_, i) => i));
+    expect(train).toHaveLength(8);
+    expect([...train, ...validation].sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  });
+});

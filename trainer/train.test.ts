@@ -1,0 +1,105 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import sharp from 'sharp';
+import * as tf from '@tensorflow/tfjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { selectBackend } from './backend.ts';
+import type { Sample } from './dataset.ts';
+import { createFastModel, createLinearModel, OUTPUT_NAMES } from './models.ts';
+import { loadModel, saveModel, type ModelMetadata } from './model-io.ts';
+import { trainModel } from './train.ts';
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'trainer-test-'));
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+/** Frames whose brightness encodes the angle: something a model can learn in a few steps. */
+async function samples(count: number): Promise<Sample[]> {
+  return Promise.all(
+    Array.from({ length: count }, async (_, i) => {
+      const level = (i % 5) / 4;
+      const jpeg = await sharp({ create: { width: 80, height: 60, channels: 3, background: { r: level * 255, g: level * 255, b: level * 255 } } }).jpeg().toBuffer();
+      return { image: async () => jpeg, angle: level * 2 - 1, throttle: 0.3 };
+    }),
+  );
+}
+
+describe('models', () => {
+  beforeAll(async () => {
+    expect((await selectBackend('wasm', () => {})).name).toBe('wasm');
+  });
+
+  it('builds the Donkeycar linear model: 120x160x3 in, two single-unit heads out', () => {
+    const model = createLinearModel();
+    expect(model.inputs[0]!.shape).toEqual([null, 120, 160, 3]);
+    expect(model.outputNames).toEqual([...OUTPUT_NAMES]);
+    expect(model.getLayer('conv2d_5').outputShape).toEqual([null, 8, 13, 64]);
+    expect(model.getLayer('dense_1').outputShape).toEqual([null, 100]);
+    expect(model.getLayer('dense_2').outputShape).toEqual([null, 50]);
+    expect(model.countParams()).toBe(817028);
+    model.dispose();
+  });
+
+  it('makes the fast model much smaller than the linear one', () => {
+    const fast = createFastModel();
+    const linear = createLinearModel();
+    expect(fast.inputs[0]!.shape).toEqual([null, 60, 80, 3]);
+    expect(fast.countParams()).toBeLessThan(linear.countParams() / 4);
+    tf.dispose([fast, linear] as unknown as tf.Tensor[]);
+  });
+
+  it('trains on wasm with early stopping, restores the best weights, and saves/loads the same predictions', async () => {
+    const data = await samples(20);
+    const epochs: number[] = [];
+    const result = await trainModel({
+      kind: 'fast',
+      train: data.slice(0, 16),
+      validation: data.slice(16),
+      epochs: 4,
+      batchSize: 8,
+      patience: 1,
+      minDelta: 10,
+      augment: false,
+      onEpoch: (p) => epochs.push(p.epoch),
+    });
+    // min delta 10 is never met: the first epoch is best and patience 1 stops after the second.
+    expect(epochs).toEqual([1, 2]);
+    expect(result.metrics.stoppedEarly).toBe(true);
+    expect(result.metrics.bestEpoch).toBe(1);
+    expect(result.metrics.backend).toBe('wasm');
+    expect(Number.isFinite(result.metrics.history[0]!.loss)).toBe(true);
+
+    const frame = tf.randomUniform([1, 60, 80, 3]);
+    const before = (result.model.predict(frame) as tf.Tensor[]).map((t) => t.dataSync()[0]);
+    const metadata: ModelMetadata = {
+      kind: 'fast',
+      inputShape: result.inputShape,
+      frameSize: [60, 80],
+      crop: result.crop,
+      normalization: { scale: 1 / 255, offset: 0 },
+      outputs: ['angle', 'throttle'],
+      tubs: ['tub_1'],
+      metrics: result.metrics,
+      backend: result.metrics.backend,
+      durationS: result.metrics.durationS,
+      createdAt: new Date().toISOString(),
+    };
+    const dir = path.join(tmp, 'model');
+    await saveModel(dir, result.model, metadata);
+    expect(fs.readdirSync(dir).sort()).toEqual(['metadata.json', 'model.json', 'weights.bin']);
+    const loaded = await loadModel(dir);
+    expect(loaded.metadata.tubs).toEqual(['tub_1']);
+    const after = (loaded.model.predict(frame) as tf.Tensor[]).map((t) => t.dataSync()[0]);
+    expect(after[0]).toBeCloseTo(before[0]!, 5);
+    expect(after[1]).toBeCloseTo(before[1]!, 5);
+  });
+
+  it('reports a missing or broken model directory clearly', async () => {
+    await expect(loadModel(path.join(tmp, 'nothing'))).rejects.toThrow(/cannot read .*metadata.json/);
+    const dir = path.join(tmp, 'broken');
+    fs.mkdirSync(dir);
+    fs.writeFileSync(path.join(dir, 'metadata.json'), JSON.stringify({ inputShape: [1, 1, 3] }));
+    fs.writeFileSync(path.join(dir, 'model.json'), '{"weightsManifest": []}');
+    await expect(loadModel(dir)).rejects.toThrow(/not a tfjs layers model/);
+  });
+});

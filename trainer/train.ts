@@ -1,0 +1,149 @@
+/**
+ * The training loop: epochs of shuffled, augmented batches, validation loss after each, early
+ * stopping on val_loss (Donkeycar's patience 5, min delta 0.0005) and the best epoch's weights
+ * restored at the end.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { DEFAULT_AUGMENTATIONS, type Augmentations } from './augment.ts';
+import { selectBackend, type BackendName } from './backend.ts';
+import { batches, croppedShape, NO_CROP, type Crop, type Sample } from './dataset.ts';
+import { createModel, MODEL_FRAME_SHAPE, type ModelKind } from './models.ts';
+
+export interface EpochProgress {
+  epoch: number;
+  epochs: number;
+  loss: number;
+  valLoss: number;
+  bestValLoss: number;
+  /** epochs since val_loss last improved by minDelta */
+  wait: number;
+  elapsedS: number;
+}
+
+export interface TrainOptions {
+  kind: ModelKind;
+  train: readonly Sample[];
+  validation: readonly Sample[];
+  epochs?: number;
+  batchSize?: number;
+  patience?: number;
+  minDelta?: number;
+  crop?: Crop;
+  /** false disables augmentation */
+  augment?: Augmentations | false;
+  seed?: number;
+  onEpoch?: (progress: EpochProgress) => void;
+  /** stops after the current batch; the best weights so far are kept */
+  signal?: AbortSignal;
+}
+
+export interface TrainMetrics {
+  history: { epoch: number; loss: number; valLoss: number }[];
+  bestValLoss: number;
+  bestEpoch: number;
+  epochs: number;
+  stoppedEarly: boolean;
+  durationS: number;
+  backend: BackendName;
+  trainSamples: number;
+  validationSamples: number;
+  samplesPerS: number;
+}
+
+export interface TrainResult {
+  model: tf.LayersModel;
+  metrics: TrainMetrics;
+  inputShape: [number, number, number];
+  crop: Crop;
+}
+
+function checkOptions(o: TrainOptions): void {
+  if (o.train.length === 0) throw new Error('no training samples');
+  if (o.validation.length === 0) throw new Error('no validation samples: early stopping needs some');
+  const positive = { epochs: o.epochs, batchSize: o.batchSize, patience: o.patience };
+  for (const [name, value] of Object.entries(positive)) {
+    if (value !== undefined && (!Number.isInteger(value) || value < 1)) throw new Error(`${name} must be a positive integer, got ${value}`);
+  }
+  if (o.minDelta !== undefined && !(o.minDelta >= 0)) throw new Error(`minDelta must be >= 0, got ${o.minDelta}`);
+}
+
+/** Mean loss over a pass of the validation set, weighted by batch size. */
+async function validationLoss(model: tf.LayersModel, samples: readonly Sample[], frameSize: [number, number], crop: Crop, batchSize: number): Promise<number> {
+  let total = 0;
+  let count = 0;
+  for await (const batch of batches(samples, { frameSize, crop, batchSize })) {
+    const losses = model.evaluate(batch.xs, batch.ys, { batchSize: batch.size }) as tf.Scalar[];
+    total += (await losses[0]!.data())[0]! * batch.size;
+    count += batch.size;
+    tf.dispose([...losses, batch.xs, ...batch.ys]);
+  }
+  return total / count;
+}
+
+export async function trainModel(options: TrainOptions): Promise<TrainResult> {
+  checkOptions(options);
+  const backend = await selectBackend();
+  const { kind, epochs = 100, batchSize = 128, patience = 5, minDelta = 0.0005, crop = NO_CROP, seed = 1 } = options;
+  const augment = options.augment === false ? undefined : (options.augment ?? DEFAULT_AUGMENTATIONS);
+  const [frameHeight, frameWidth] = MODEL_FRAME_SHAPE[kind];
+  const frameSize: [number, number] = [frameHeight, frameWidth];
+  const inputShape = croppedShape(frameSize, crop);
+  const model = createModel(kind, { inputShape, seed });
+  const started = performance.now();
+  const history: TrainMetrics['history'] = [];
+  let best: { loss: number; epoch: number; weights: tf.Tensor[] } | undefined;
+  let wait = 0;
+  let trained = 0;
+  try {
+    for (let epoch = 1; epoch <= epochs && !options.signal?.aborted; epoch++) {
+      let lossSum = 0;
+      let seen = 0;
+      const pass = batches(options.train, { frameSize, crop, batchSize, shuffleSeed: seed * 1000 + epoch, augment, augmentSeed: seed * 7919 + epoch });
+      for await (const batch of pass) {
+        try {
+          const losses = (await model.trainOnBatch(batch.xs, batch.ys)) as number[];
+          lossSum += losses[0]! * batch.size;
+          seen += batch.size;
+        } finally {
+          tf.dispose([batch.xs, ...batch.ys]);
+        }
+        if (options.signal?.aborted) break;
+      }
+      trained += seen;
+      if (seen === 0) break;
+      const valLoss = await validationLoss(model, options.validation, frameSize, crop, batchSize);
+      history.push({ epoch, loss: lossSum / seen, valLoss });
+      if (!best || valLoss < best.loss - minDelta) {
+        tf.dispose(best?.weights ?? []);
+        best = { loss: valLoss, epoch, weights: model.getWeights().map((w) => w.clone()) };
+        wait = 0;
+      } else {
+        wait++;
+      }
+      options.onEpoch?.({ epoch, epochs, loss: lossSum / seen, valLoss, bestValLoss: best.loss, wait, elapsedS: (performance.now() - started) / 1000 });
+      if (wait >= patience) break;
+    }
+    if (best) model.setWeights(best.weights);
+  } finally {
+    tf.dispose(best?.weights ?? []);
+  }
+  const durationS = (performance.now() - started) / 1000;
+  const last = history.at(-1)?.epoch ?? 0;
+  return {
+    model,
+    inputShape,
+    crop,
+    metrics: {
+      history,
+      bestValLoss: best?.loss ?? Number.NaN,
+      bestEpoch: best?.epoch ?? 0,
+      epochs: last,
+      stoppedEarly: wait >= patience,
+      durationS,
+      backend: backend.name,
+      trainSamples: options.train.length,
+      validationSamples: options.validation.length,
+      samplesPerS: trained / durationS,
+    },
+  };
+}
