@@ -8,6 +8,7 @@ import { BusPublisher, BusSubscriber, carTopic, type BusMessage, type HeaderOf, 
 import type { ServiceDefinition } from '../../runtime/service.ts';
 import {
   DriveLoop,
+  PilotError,
   UserControl,
   createPilotRegistry,
   decideDrive,
@@ -19,6 +20,7 @@ import {
   type PilotOutput,
 } from '../drive/index.ts';
 import { createExpertPilot } from './expert-pilot.ts';
+import type { ModelPilotLog } from './model-pilot.ts';
 
 /** The generation this pilot process drives as; the update agent sets it for a hand-over. */
 export function pilotGeneration(env: NodeJS.ProcessEnv): number {
@@ -26,9 +28,21 @@ export function pilotGeneration(env: NodeJS.ProcessEnv): number {
   return Number.isInteger(value) && value >= 0 ? value : 0;
 }
 
-async function choosePilot(name: string, track: string): Promise<Pilot> {
+/** How often a model pilot checks its directory for a new model (a moved symlink, a new metadata.json). */
+const MODEL_WATCH_MS = 1000;
+
+/** `drive.pilot` is a registered pilot's name or a model directory; a model is watched for updates. */
+async function choosePilot(name: string, track: string, log: ModelPilotLog): Promise<Pilot> {
   const registry = createPilotRegistry().register('expert', () => createExpertPilot(track));
-  return registry.create(name);
+  if (registry.has(name)) return registry.create(name);
+  // TensorFlow.js loads only for a model pilot: the expert and constant pilots start in milliseconds.
+  const { createModelPilot, isModelDir } = await import('./model-pilot.ts');
+  if (!(await isModelDir(name))) {
+    throw new PilotError(`drive.pilot "${name}" is neither a known pilot (${registry.names().join(', ')}) nor a directory holding a model (model.json)`);
+  }
+  const pilot = await createModelPilot(name, log);
+  pilot.watch(MODEL_WATCH_MS);
+  return pilot;
 }
 
 const pilotService: ServiceDefinition = {
@@ -39,7 +53,7 @@ const pilotService: ServiceDefinition = {
     const { drive, camera, sim } = config.car;
     const carId = context.carId!;
     const gen = pilotGeneration(process.env);
-    const pilot = await choosePilot(drive.pilot, sim.track);
+    const pilot = await choosePilot(drive.pilot, sim.track, context.log);
     const user = new UserControl({ timeoutMs: drive.userTimeoutMs, initialMode: drive.mode });
     const publisher = BusPublisher.connect(context.bus.publishers, { counters: metrics.counters });
     const subscriber = BusSubscriber.connect(context.bus.subscribers, {

@@ -1,0 +1,233 @@
+/**
+ * A trained model as a pilot. The model is swapped between two frames: the new one is loaded and
+ * warmed up beside the running one, then replaces it in one assignment, so inference never waits
+ * for a load and no frame is skipped. The old model is disposed once no inference still uses it.
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import sharp from 'sharp';
+import * as tf from '@tensorflow/tfjs';
+import { PilotError, type Pilot, type PilotInput, type PilotOutput } from '../drive/index.ts';
+import { MODEL_FILE, METADATA_FILE, loadModel, selectBackend, type ModelMetadata } from '../../trainer/index.ts';
+
+/** The part of a pino logger this module uses. */
+export interface ModelPilotLog {
+  info(fields: object, message: string): void;
+  warn(fields: object, message: string): void;
+}
+
+const silentLog: ModelPilotLog = { info: () => {}, warn: () => {} };
+
+export interface ModelPilot extends Pilot {
+  readonly kind: 'model';
+  /** the directory the running model was loaded from, symlinks resolved */
+  readonly modelDir: string;
+  /** Loads and warms up the model in `dir`, then makes it current; on failure the old one stays. */
+  swap(dir: string): Promise<void>;
+  /**
+   * Polls `dir` every `intervalMs` and swaps when it points elsewhere (a `current` symlink moved)
+   * or its metadata.json changed (written last by saveModel, so it marks a complete model).
+   * Returns a function that stops the polling; close() stops it too.
+   */
+  watch(intervalMs?: number): () => void;
+}
+
+/** A loaded model plus the bookkeeping that lets it be disposed only when idle. */
+interface LoadedModel {
+  readonly dir: string;
+  readonly model: tf.LayersModel;
+  readonly metadata: ModelMetadata;
+  /** inferences currently using this model */
+  users: number;
+  retired: boolean;
+}
+
+export function clampUnit(value: number): number {
+  return Math.min(1, Math.max(-1, value));
+}
+
+/** True when `dir` is a directory holding a model.json (what `drive.pilot` may name). */
+export async function isModelDir(dir: string): Promise<boolean> {
+  try {
+    return (await fs.stat(dir)).isDirectory() && (await fs.stat(path.join(dir, MODEL_FILE))).isFile();
+  } catch {
+    return false;
+  }
+}
+
+function checkMetadata(dir: string, metadata: ModelMetadata): void {
+  const where = path.join(dir, METADATA_FILE);
+  const { frameSize, crop, normalization, inputShape } = metadata;
+  if (!Array.isArray(frameSize) || frameSize.length !== 2 || frameSize.some((d) => !Number.isInteger(d) || d <= 0)) {
+    throw new PilotError(`${where}: frameSize must be [height, width] positive integers, got ${JSON.stringify(frameSize)}`);
+  }
+  if (!crop || !Number.isInteger(crop.top) || !Number.isInteger(crop.bottom) || crop.top < 0 || crop.bottom < 0) {
+    throw new PilotError(`${where}: crop must be {top, bottom} non-negative integers, got ${JSON.stringify(crop)}`);
+  }
+  if (!normalization || !Number.isFinite(normalization.scale) || !Number.isFinite(normalization.offset)) {
+    throw new PilotError(`${where}: normalization must be {scale, offset} finite numbers, got ${JSON.stringify(normalization)}`);
+  }
+  const expected = [frameSize[0] - crop.top - crop.bottom, frameSize[1], 3];
+  if (expected[0]! <= 0 || inputShape.some((d, i) => d !== expected[i])) {
+    throw new PilotError(`${where}: inputShape [${inputShape.join(', ')}] does not match frameSize and crop ([${expected.join(', ')}])`);
+  }
+}
+
+/** The frame resized to the model's frame size, cropped and normalised, as the model's input. */
+async function frameInput(jpeg: Buffer, metadata: ModelMetadata): Promise<Float32Array> {
+  const [height, width] = metadata.frameSize;
+  const { top, bottom } = metadata.crop;
+  let raw: Buffer;
+  try {
+    raw = await sharp(jpeg).removeAlpha().toColourspace('srgb').resize(width, height, { fit: 'fill' }).raw().toBuffer();
+  } catch (error) {
+    throw new PilotError(`cannot decode the camera frame (${jpeg.length} bytes): ${(error as Error).message}`);
+  }
+  const { scale, offset } = metadata.normalization;
+  const start = top * width * 3;
+  const out = new Float32Array((height - top - bottom) * width * 3);
+  for (let i = 0; i < out.length; i++) out[i] = raw[start + i]! * scale + offset;
+  return out;
+}
+
+async function predict(loaded: LoadedModel, input: Float32Array): Promise<PilotOutput> {
+  const output = tf.tidy(() => {
+    const x = tf.tensor4d(input, [1, ...loaded.metadata.inputShape]);
+    const answer = loaded.model.predict(x);
+    const heads = Array.isArray(answer) ? answer : [answer];
+    return tf.concat(heads.map((t) => t.reshape([-1])));
+  });
+  try {
+    const [angle, throttle] = await output.data();
+    if (angle === undefined || throttle === undefined) throw new PilotError(`model in ${loaded.dir} gave ${output.size} outputs, expected angle and throttle`);
+    return { angle: clampUnit(angle), throttle: clampUnit(throttle) };
+  } finally {
+    output.dispose();
+  }
+}
+
+async function load(dir: string): Promise<LoadedModel> {
+  const resolved = await fs.realpath(dir).catch(() => {
+    throw new PilotError(`model directory ${dir} does not exist`);
+  });
+  if (!(await isModelDir(resolved))) throw new PilotError(`${dir} is not a model directory (no ${MODEL_FILE})`);
+  let loaded: LoadedModel;
+  try {
+    const { model, metadata } = await loadModel(resolved);
+    loaded = { dir: resolved, model, metadata, users: 0, retired: false };
+  } catch (error) {
+    throw new PilotError(`cannot load the model in ${dir}: ${(error as Error).message}`);
+  }
+  try {
+    checkMetadata(dir, loaded.metadata);
+    // One prediction now: the first one compiles kernels and allocates, which must not cost a frame.
+    const [height, width, channels] = loaded.metadata.inputShape;
+    await predict(loaded, new Float32Array(height * width * channels));
+  } catch (error) {
+    loaded.model.dispose();
+    throw error instanceof PilotError ? error : new PilotError(`the model in ${dir} failed its warm-up prediction: ${(error as Error).message}`);
+  }
+  return loaded;
+}
+
+function release(loaded: LoadedModel): void {
+  if (loaded.retired && loaded.users === 0) loaded.model.dispose();
+}
+
+async function watchSignature(dir: string): Promise<string | undefined> {
+  try {
+    const resolved = await fs.realpath(dir);
+    const stat = await fs.stat(path.join(resolved, METADATA_FILE));
+    return `${resolved}@${stat.mtimeMs}`;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function createModelPilot(dir: string, log: ModelPilotLog = silentLog): Promise<ModelPilot> {
+  const backend = await selectBackend(undefined, (message) => log.info({}, message));
+  let current = await load(dir);
+  log.info({ dir: current.dir, backend: backend.name }, 'model pilot loaded');
+  // Swaps run one after another, so two quick updates cannot interleave their loads.
+  let swapping: Promise<void> = Promise.resolve();
+  const stopWatchers = new Set<() => void>();
+  let closed = false;
+
+  const swap = (next: string): Promise<void> => {
+    const run = swapping.then(async () => {
+      if (closed) throw new PilotError('the model pilot is closed');
+      const replacement = await load(next);
+      if (closed) {
+        replacement.model.dispose();
+        throw new PilotError('the model pilot is closed');
+      }
+      const previous = current;
+      current = replacement;
+      previous.retired = true;
+      release(previous);
+      log.info({ from: previous.dir, to: replacement.dir }, 'model pilot swapped');
+    });
+    swapping = run.catch(() => {});
+    return run;
+  };
+
+  return {
+    kind: 'model',
+    get name() {
+      return `model:${path.basename(current.dir)}`;
+    },
+    get modelDir() {
+      return current.dir;
+    },
+    async infer(input: PilotInput): Promise<PilotOutput> {
+      if (closed) throw new PilotError('the model pilot is closed');
+      // Pin the model for the whole inference: a swap during the decode must not dispose it.
+      const loaded = current;
+      loaded.users++;
+      try {
+        return await predict(loaded, await frameInput(input.frame.jpeg, loaded.metadata));
+      } finally {
+        loaded.users--;
+        release(loaded);
+      }
+    },
+    swap,
+    watch(intervalMs = 1000) {
+      let last: string | undefined;
+      let busy = false;
+      const first = watchSignature(dir).then((signature) => {
+        last = signature;
+      });
+      const timer = setInterval(() => {
+        if (busy) return;
+        busy = true;
+        void first
+          .then(async () => {
+            const signature = await watchSignature(dir);
+            if (signature === undefined || signature === last) return;
+            // Remembered even if the load fails: a broken model is reported once, not every poll.
+            last = signature;
+            await swap(dir).catch((error: unknown) => log.warn({ dir, error: (error as Error).message }, 'model update rejected; keeping the running model'));
+          })
+          .finally(() => {
+            busy = false;
+          });
+      }, intervalMs);
+      timer.unref();
+      const stop = (): void => {
+        clearInterval(timer);
+        stopWatchers.delete(stop);
+      };
+      stopWatchers.add(stop);
+      return stop;
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      for (const stop of [...stopWatchers]) stop();
+      await swapping;
+      current.retired = true;
+      release(current);
+    },
+  };
+}
