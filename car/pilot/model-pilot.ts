@@ -30,6 +30,8 @@ export interface ModelPilot extends Pilot {
    * Returns a function that stops the polling; close() stops it too.
    */
   watch(intervalMs?: number): () => void;
+  /** Stops watching and frees the model's tensors; infer rejects afterwards. */
+  close(): Promise<void>;
 }
 
 /** A loaded model plus the bookkeeping that lets it be disposed only when idle. */
