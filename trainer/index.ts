@@ -5,3 +5,5 @@ export { batches, decodeFrame, croppedShape, splitSamples, NO_CROP, type Sample,
 export { DEFAULT_AUGMENTATIONS, seededRandom, augmentFrame, type Augmentations } from './augment.ts';
 export { trainModel, type TrainOptions, type TrainResult, type TrainMetrics, type EpochProgress } from './train.ts';
 export { saveModel, loadModel, fileSystemHandler, PIXEL_NORMALIZATION, MODEL_FILE, WEIGHTS_FILE, METADATA_FILE, type ModelMetadata } from './model-io.ts';
+export { evaluateClosedLoop, validationLoss, frameToInput, EVAL_TRACKS } from './evaluate.ts';
+export type { ClosedLoopOptions, ClosedLoopResult, EvalTrack, InputSpec, ValidationLoss } from './evaluate.ts';

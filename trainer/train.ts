@@ -73,7 +73,12 @@ async function validationLoss(model: tf.LayersModel, samples: readonly Sample[],
   let count = 0;
   for await (const batch of batches(samples, { frameSize, crop, batchSize })) {
     const losses = model.evaluate(batch.xs, batch.ys, { batchSize: batch.size }) as tf.Scalar[];
-    total += (await losses[0]!.data())[0]! * batch.size;
+    // tfjs 4 returns more values than metricsNames lists for a two-head model (the first one twice);
+    // the last one per output is that head's loss, and the model's loss is their sum.
+    const perOutput = losses.slice(-model.outputs.length);
+    let batchLoss = 0;
+    for (const loss of perOutput) batchLoss += (await loss.data())[0]!;
+    total += batchLoss * batch.size;
     count += batch.size;
     tf.dispose([...losses, batch.xs, ...batch.ys]);
   }

@@ -1,0 +1,286 @@
+/**
+ * `npm run train -- --tubs <dirs...> --out <dir> [--kind linear|fast] [--epochs N] [--batch N] [--seed N]`
+ * `npm run train -- eval <modelDir> [--tracks default,twisty] [--laps N] [--max-seconds N] [--throttle model|X]`
+ *
+ * Usage errors exit with code 2, failures with 1. Progress goes to stderr, results to stdout.
+ */
+import fs from 'node:fs/promises';
+import { realpathSync } from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { filterRecords, NotEnoughRecordsError, readTubs, splitRecords, type TubRecord } from './tub/index.ts';
+import { selectBackend } from './backend.ts';
+import type { Sample } from './dataset.ts';
+import { EVAL_TRACKS, evaluateClosedLoop, type ClosedLoopResult, type EvalTrack } from './evaluate.ts';
+import { loadModel, PIXEL_NORMALIZATION, saveModel, type ModelMetadata } from './model-io.ts';
+import { MODEL_FRAME_SHAPE, MODEL_KINDS, type ModelKind } from './models.ts';
+import { trainModel } from './train.ts';
+
+/** Fewer records than this cannot give a meaningful train/validation split. */
+export const MIN_RECORDS = 10;
+
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+export interface TrainCommand {
+  command: 'train';
+  tubs: string[];
+  out: string;
+  kind: ModelKind;
+  epochs: number;
+  batchSize: number;
+  seed: number;
+}
+
+export interface EvalCommand {
+  command: 'eval';
+  modelDir: string;
+  tracks: EvalTrack[];
+  laps: number;
+  maxSeconds: number | undefined;
+  throttle: 'model' | number;
+}
+
+export type Command = TrainCommand | EvalCommand;
+
+export const USAGE = [
+  'usage: train [train] --tubs <dirs...> --out <dir> [--kind linear|fast] [--epochs N] [--batch N] [--seed N]',
+  '       train eval <modelDir> [--tracks default,twisty] [--laps N] [--max-seconds N] [--throttle model|X]',
+].join('\n');
+
+/** Flags and the values after each, up to the next flag; leading non-flag words are positionals. */
+function splitFlags(args: readonly string[], allowed: readonly string[]): { positionals: string[]; flags: Map<string, string[]> } {
+  const positionals: string[] = [];
+  const flags = new Map<string, string[]>();
+  let current: string[] | undefined;
+  for (const arg of args) {
+    if (arg.startsWith('--')) {
+      const name = arg.slice(2);
+      if (!allowed.includes(name)) throw new UsageError(`unknown flag ${arg} (expected ${allowed.map((a) => `--${a}`).join(', ')})`);
+      if (flags.has(name)) throw new UsageError(`flag ${arg} given twice`);
+      current = [];
+      flags.set(name, current);
+    } else if (current) {
+      current.push(arg);
+    } else {
+      positionals.push(arg);
+    }
+  }
+  return { positionals, flags };
+}
+
+function single(flags: Map<string, string[]>, name: string): string | undefined {
+  const values = flags.get(name);
+  if (values === undefined) return undefined;
+  if (values.length !== 1) throw new UsageError(`--${name} takes exactly one value, got ${values.length}`);
+  return values[0];
+}
+
+function integer(flags: Map<string, string[]>, name: string, fallback: number, min: number): number {
+  const text = single(flags, name);
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < min) throw new UsageError(`--${name} must be an integer >= ${min}, got ${text}`);
+  return value;
+}
+
+function parseTrain(args: readonly string[]): TrainCommand {
+  const { positionals, flags } = splitFlags(args, ['tubs', 'out', 'kind', 'epochs', 'batch', 'seed']);
+  if (positionals.length > 0) throw new UsageError(`unexpected argument ${positionals[0]}`);
+  const tubs = flags.get('tubs') ?? [];
+  if (tubs.length === 0) throw new UsageError('no tubs: give --tubs <dir> [<dir> ...]');
+  const out = single(flags, 'out');
+  if (!out) throw new UsageError('--out <dir> is required');
+  const kind = single(flags, 'kind') ?? 'linear';
+  if (!(MODEL_KINDS as readonly string[]).includes(kind)) throw new UsageError(`--kind must be one of ${MODEL_KINDS.join(', ')}, got ${kind}`);
+  return {
+    command: 'train',
+    tubs,
+    out,
+    kind: kind as ModelKind,
+    epochs: integer(flags, 'epochs', 100, 1),
+    batchSize: integer(flags, 'batch', 128, 1),
+    seed: integer(flags, 'seed', 1, 0),
+  };
+}
+
+function parseEval(args: readonly string[]): EvalCommand {
+  const { positionals, flags } = splitFlags(args, ['tracks', 'laps', 'max-seconds', 'throttle']);
+  if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'eval needs a model directory' : `eval takes one model directory, got ${positionals.length}`);
+  const tracks = (single(flags, 'tracks') ?? EVAL_TRACKS.join(',')).split(',').filter((t) => t !== '');
+  for (const track of tracks) {
+    if (!(EVAL_TRACKS as readonly string[]).includes(track)) throw new UsageError(`unknown track ${track} (expected ${EVAL_TRACKS.join(', ')})`);
+  }
+  if (tracks.length === 0) throw new UsageError('--tracks needs at least one track');
+  const maxText = single(flags, 'max-seconds');
+  const maxSeconds = maxText === undefined ? undefined : Number(maxText);
+  if (maxSeconds !== undefined && !(maxSeconds > 0)) throw new UsageError(`--max-seconds must be a positive number, got ${maxText}`);
+  const throttleText = single(flags, 'throttle') ?? 'model';
+  const throttle = throttleText === 'model' ? 'model' : Number(throttleText);
+  if (throttle !== 'model' && !(throttle >= -1 && throttle <= 1)) throw new UsageError(`--throttle must be 'model' or a number in [-1, 1], got ${throttleText}`);
+  return { command: 'eval', modelDir: positionals[0]!, tracks: tracks as EvalTrack[], laps: integer(flags, 'laps', 1, 1), maxSeconds, throttle };
+}
+
+export function parseCommand(argv: readonly string[]): Command {
+  if (argv[0] === 'eval') return parseEval(argv.slice(1));
+  if (argv[0] === 'train') return parseTrain(argv.slice(1));
+  if (argv.length === 0 || argv[0] === '--help' || argv[0] === 'help') throw new UsageError('no command given');
+  return parseTrain(argv);
+}
+
+export interface Output {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+}
+
+/** A text bar: `[#####.....]`. */
+export function progressBar(done: number, total: number, width = 20): string {
+  const fraction = total > 0 ? Math.max(0, Math.min(1, done / total)) : 0;
+  const filled = Math.round(fraction * width);
+  return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}]`;
+}
+
+function toSample(record: TubRecord): Sample {
+  return { image: () => fs.readFile(record.imagePath), angle: record.angle, throttle: record.throttle };
+}
+
+async function checkDirs(dirs: readonly string[]): Promise<void> {
+  for (const dir of dirs) {
+    const stat = await fs.stat(dir).catch(() => undefined);
+    if (!stat?.isDirectory()) throw new UsageError(`tub ${dir} is not a directory`);
+  }
+}
+
+async function runTrain(command: TrainCommand, out: Output): Promise<void> {
+  await checkDirs(command.tubs);
+  let read;
+  try {
+    read = await readTubs(command.tubs);
+  } catch (error) {
+    if (error instanceof NotEnoughRecordsError) throw new UsageError(`no usable records in the tubs:\n${error.message}`);
+    throw error;
+  }
+  for (const issue of read.issues.slice(0, 10)) out.stderr(`warning: ${issue.message}\n`);
+  const records = filterRecords(read.records, { modes: ['user'], minThrottle: 0 });
+  if (records.length < MIN_RECORDS) throw new UsageError(`too few records: ${records.length} user-mode records with throttle >= 0 (of ${read.records.length}), at least ${MIN_RECORDS} needed`);
+  const split = splitRecords(records, { validationFraction: 0.2, seed: command.seed });
+  out.stderr(`records: ${records.length} (train ${split.train.length}, validation ${split.validation.length}); model ${command.kind}\n`);
+  const backend = await selectBackend(undefined, (message) => out.stderr(`${message}\n`));
+  const result = await trainModel({
+    kind: command.kind,
+    train: split.train.map(toSample),
+    validation: split.validation.map(toSample),
+    epochs: command.epochs,
+    batchSize: command.batchSize,
+    seed: command.seed,
+    onEpoch: (p) =>
+      out.stderr(`epoch ${p.epoch}/${p.epochs} ${progressBar(p.epoch, p.epochs)} loss ${p.loss.toFixed(4)} val ${p.valLoss.toFixed(4)} best ${p.bestValLoss.toFixed(4)} (${p.elapsedS.toFixed(1)} s)\n`),
+  });
+  const [height, width] = MODEL_FRAME_SHAPE[command.kind];
+  const metadata: ModelMetadata = {
+    kind: command.kind,
+    inputShape: result.inputShape,
+    frameSize: [height, width],
+    crop: result.crop,
+    normalization: PIXEL_NORMALIZATION,
+    outputs: ['angle', 'throttle'],
+    tubs: command.tubs.map((t) => path.resolve(t)),
+    metrics: result.metrics,
+    backend: backend.name,
+    durationS: result.metrics.durationS,
+    createdAt: new Date().toISOString(),
+  };
+  await saveModel(command.out, result.model, metadata);
+  result.model.dispose();
+  out.stdout(`saved ${command.out}: best val_loss ${result.metrics.bestValLoss.toFixed(4)} at epoch ${result.metrics.bestEpoch} of ${result.metrics.epochs}\n`);
+}
+
+const fmt = (value: number | null, digits = 2) => (value === null ? '-' : value.toFixed(digits));
+
+/** The evaluation results as an aligned text table. */
+export function formatTable(results: readonly ClosedLoopResult[]): string {
+  const header = ['track', 'laps', 'clean', 'off-track', 'mean|cte| m', 'lap times s', 'expert lap s', 'end'];
+  const rows = results.map((r) => [
+    r.track,
+    `${r.lapsFinished}/${r.lapsAttempted}`,
+    String(r.lapsCompleted),
+    String(r.offTrackEvents),
+    fmt(r.meanAbsCteM, 3),
+    r.lapTimesS.length ? r.lapTimesS.map((t) => t.toFixed(1)).join(' ') : '-',
+    fmt(r.expertLapS, 1),
+    r.endReason,
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
+  return [header, ...rows].map((row) => row.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n') + '\n';
+}
+
+async function runEval(command: EvalCommand, out: Output): Promise<void> {
+  await selectBackend(undefined, (message) => out.stderr(`${message}\n`));
+  const stat = await fs.stat(command.modelDir).catch(() => undefined);
+  if (!stat?.isDirectory()) throw new UsageError(`model ${command.modelDir} is not a directory`);
+  const { model, metadata } = await loadModel(command.modelDir);
+  const results: ClosedLoopResult[] = [];
+  try {
+    for (const track of command.tracks) {
+      const maxSeconds = command.maxSeconds ?? 30 * command.laps;
+      let shown = -1;
+      results.push(
+        evaluateClosedLoop({
+          model,
+          metadata,
+          track,
+          laps: command.laps,
+          maxSeconds,
+          throttle: command.throttle,
+          onTick: (t) => {
+            const second = Math.floor(t.t);
+            if (second === shown) return;
+            shown = second;
+            out.stderr(`${track} ${progressBar(t.t, maxSeconds)} ${t.t.toFixed(0)}/${maxSeconds} s, lap ${t.lap}, off-track ${t.offTrackEvents}\n`);
+          },
+        }),
+      );
+    }
+  } finally {
+    model.dispose();
+  }
+  const valLoss = metadata.metrics?.bestValLoss;
+  if (valLoss !== undefined) out.stdout(`validation loss (training): ${valLoss.toFixed(4)}\n`);
+  out.stdout(formatTable(results));
+}
+
+/** Runs the CLI; resolves to the exit code. */
+export async function runCli(argv: readonly string[], out: Output): Promise<number> {
+  try {
+    const command = parseCommand(argv);
+    if (command.command === 'train') await runTrain(command, out);
+    else await runEval(command, out);
+    return 0;
+  } catch (error) {
+    if (error instanceof UsageError) {
+      out.stderr(`error: ${error.message}\n${USAGE}\n`);
+      return 2;
+    }
+    out.stderr(`error: ${(error as Error).message}\n`);
+    return 1;
+  }
+}
+
+function isMain(): boolean {
+  const script = process.argv[1];
+  if (!script) return false;
+  try {
+    return import.meta.url === pathToFileURL(realpathSync(script)).href;
+  } catch {
+    return false;
+  }
+}
+
+if (isMain()) {
+  const code = await runCli(process.argv.slice(2), { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t) });
+  process.exitCode = code;
+}

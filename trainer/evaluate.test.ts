@@ -1,0 +1,95 @@
+import sharp from 'sharp';
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { selectBackend } from './backend.ts';
+import type { Sample } from './dataset.ts';
+import { evaluateClosedLoop, frameToInput, toCommand, validationLoss } from './evaluate.ts';
+import { createFastModel, MODEL_FRAME_SHAPE } from './models.ts';
+
+const fastFrame: [number, number] = [MODEL_FRAME_SHAPE.fast[0], MODEL_FRAME_SHAPE.fast[1]];
+
+beforeAll(async () => {
+  expect((await selectBackend('wasm', () => {})).name).toBe('wasm');
+});
+
+describe('frameToInput', () => {
+  it('crops the top and bottom rows and scales bytes to [0, 1]', () => {
+    // 4 rows x 1 column: row r has value r * 60 in every channel.
+    const raw = Uint8Array.from([0, 0, 0, 60, 60, 60, 120, 120, 120, 255, 255, 255]);
+    const input = frameToInput(raw, [4, 1], { top: 1, bottom: 1 });
+    expect(Array.from(input)).toEqual([60 / 255, 60 / 255, 60 / 255, 120 / 255, 120 / 255, 120 / 255].map((v) => Math.fround(v)));
+  });
+
+  it('names the size it expected when the frame has the wrong number of bytes', () => {
+    expect(() => frameToInput(new Uint8Array(10), [4, 1])).toThrow(/expected 4x1x3 = 12/);
+  });
+});
+
+describe('toCommand', () => {
+  it('clamps to [-1, 1] and turns a NaN into a neutral 0', () => {
+    expect(toCommand(3)).toBe(1);
+    expect(toCommand(-2)).toBe(-1);
+    expect(toCommand(0.25)).toBe(0.25);
+    expect(toCommand(Number.NaN)).toBe(0);
+  });
+});
+
+describe('evaluateClosedLoop', () => {
+  it('drives an untrained model on the track and reports well-formed numbers', () => {
+    const model = createFastModel({ seed: 3 });
+    let ticks = 0;
+    const result = evaluateClosedLoop({ model, metadata: { frameSize: fastFrame, crop: { top: 0, bottom: 0 } }, track: 'default', laps: 1, maxSeconds: 2, throttle: 0.3, onTick: () => ticks++ });
+    model.dispose();
+    expect(result.track).toBe('default');
+    expect(result.lapsAttempted).toBe(1);
+    expect(result.lapsCompleted).toBe(0);
+    expect(result.lapTimesS).toEqual([]);
+    expect(result.endReason).toBe('time');
+    expect(result.simulatedS).toBeCloseTo(2, 1);
+    expect(ticks).toBeGreaterThanOrEqual(39);
+    expect(ticks).toBeLessThanOrEqual(41);
+    expect(result.meanAbsCteM).toBeGreaterThanOrEqual(0);
+    expect(Number.isFinite(result.meanAbsCteM)).toBe(true);
+    expect(Number.isInteger(result.offTrackEvents)).toBe(true);
+    // The expert finishes a lap of the shipped track in a plausible time.
+    expect(result.expertLapS).toBeGreaterThan(3);
+    expect(result.expertLapS).toBeLessThan(120);
+  });
+
+  it('honours the crop: the model takes the cropped frame', () => {
+    const model = createFastModel({ seed: 3, inputShape: [40, 80, 3] });
+    const result = evaluateClosedLoop({ model, metadata: { frameSize: fastFrame, crop: { top: 20, bottom: 0 } }, track: 'twisty', laps: 1, maxSeconds: 0.5 });
+    model.dispose();
+    expect(result.track).toBe('twisty');
+    expect(result.simulatedS).toBeGreaterThan(0);
+  });
+
+  it('refuses an unknown track and a bad lap count', () => {
+    const model = createFastModel();
+    const metadata = { frameSize: fastFrame, crop: { top: 0, bottom: 0 } };
+    expect(() => evaluateClosedLoop({ model, metadata, track: 'moon' as 'default', laps: 1 })).toThrow(/track must be one of default, twisty/);
+    expect(() => evaluateClosedLoop({ model, metadata, track: 'default', laps: 0 })).toThrow(/laps must be a positive integer/);
+    expect(() => evaluateClosedLoop({ model, metadata, track: 'default', laps: 1, throttle: 2 })).toThrow(/throttle/);
+    model.dispose();
+  });
+});
+
+describe('validationLoss', () => {
+  it('is the mean squared error of each head, and their sum', async () => {
+    // A model whose heads always answer 0: the MSE is then the mean of the squared labels.
+    const model = createFastModel({ seed: 1 });
+    model.setWeights(model.getWeights().map((w) => tf.zerosLike(w)));
+    const jpeg = await sharp({ create: { width: 80, height: 60, channels: 3, background: { r: 90, g: 90, b: 90 } } }).jpeg().toBuffer();
+    const samples: Sample[] = [0.5, -0.5, 1].map((angle) => ({ image: async () => jpeg, angle, throttle: 0.2 }));
+    const result = await validationLoss(model, samples, { frameSize: fastFrame, crop: { top: 0, bottom: 0 } }, 2);
+    model.dispose();
+    expect(result.samples).toBe(3);
+    expect(result.angleMse).toBeCloseTo((0.25 + 0.25 + 1) / 3, 5);
+    expect(result.throttleMse).toBeCloseTo(0.04, 5);
+    expect(result.loss).toBeCloseTo(result.angleMse + result.throttleMse, 5);
+  });
+
+  it('refuses an empty sample set', async () => {
+    await expect(validationLoss(createFastModel(), [], { frameSize: fastFrame, crop: { top: 0, bottom: 0 } })).rejects.toThrow(/at least one sample/);
+  });
+});
