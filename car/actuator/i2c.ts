@@ -5,24 +5,11 @@
 import { access, constants } from 'node:fs/promises';
 import type * as I2cBusModule from 'i2c-bus';
 
-/** The subset of i2c-bus's PromisifiedBus that the PCA9685 driver uses (SMBus register access). */
-export interface I2cBus {
-  writeByte(address: number, command: number, byte: number): Promise<void>;
-  readByte(address: number, command: number): Promise<number>;
-  writeI2cBlock(
-    address: number,
-    command: number,
-    length: number,
-    buffer: Buffer,
-  ): Promise<{ bytesWritten: number; buffer: Buffer }>;
-  readI2cBlock(
-    address: number,
-    command: number,
-    length: number,
-    buffer: Buffer,
-  ): Promise<{ bytesRead: number; buffer: Buffer }>;
-  close(): Promise<void>;
-}
+/**
+ * The subset of i2c-bus's PromisifiedBus that the PCA9685 driver uses (SMBus register access);
+ * i2c-bus ships no types, so i2c-bus.d.ts declares exactly this subset.
+ */
+export type I2cBus = I2cBusModule.PromisifiedBus;
 
 /** SMBus caps an I2C block transfer at 32 data bytes. */
 export const I2C_BLOCK_MAX = 32;
