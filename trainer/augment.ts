@@ -3,17 +3,10 @@
  * training run can be repeated exactly.
  */
 
-/** mulberry32: small, fast, good enough for augmentation choices. Returns values in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../car/sim/index.ts';
+
+/** The simulator's seeded generator (mulberry32): the same seed gives the same augmentations. */
+export { seededRandom };
 
 export interface Augmentations {
   /** max relative brightness change: each frame is scaled by 1 ± up to this (0 disables) */
