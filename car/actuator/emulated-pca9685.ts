@@ -18,7 +18,7 @@
  * Not modelled: INVRT/OUTNE output polarity, EXTCLK, sub-/all-call addresses, the general-call
  * software reset (use powerOn()), the 500 µs oscillator start-up itself.
  */
-import { I2C_BLOCK_MAX, type I2cBus } from './i2c.ts';
+import { checkBlockArgs, type I2cBus } from './i2c.ts';
 import {
   ALL_LED_OFF_H,
   ALL_LED_ON_L,
@@ -135,7 +135,7 @@ export class EmulatedPca9685 implements I2cBus {
     buffer: Buffer,
   ): Promise<{ bytesWritten: number; buffer: Buffer }> {
     this.checkTransfer(address, command, 'write');
-    checkBlock(length, buffer);
+    checkBlockArgs(length, buffer);
     let pointer = command;
     for (let i = 0; i < length; i++) {
       this.writeRegister(pointer, buffer[i]!);
@@ -151,7 +151,7 @@ export class EmulatedPca9685 implements I2cBus {
     buffer: Buffer,
   ): Promise<{ bytesRead: number; buffer: Buffer }> {
     this.checkTransfer(address, command, 'read');
-    checkBlock(length, buffer);
+    checkBlockArgs(length, buffer);
     let pointer = command;
     for (let i = 0; i < length; i++) {
       buffer[i] = this.readRegister(pointer);
@@ -339,11 +339,3 @@ function checkByte(name: string, value: number): void {
   }
 }
 
-function checkBlock(length: number, buffer: Buffer): void {
-  if (!Number.isInteger(length) || length < 0 || length > I2C_BLOCK_MAX) {
-    throw argumentError(`Invalid I2C block length ${length}: must be 0..${I2C_BLOCK_MAX}`);
-  }
-  if (!Buffer.isBuffer(buffer) || buffer.length < length) {
-    throw argumentError(`I2C block buffer must be a Buffer of at least ${length} bytes`);
-  }
-}

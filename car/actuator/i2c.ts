@@ -14,6 +14,15 @@ export type I2cBus = I2cBusModule.PromisifiedBus;
 /** SMBus caps an I2C block transfer at 32 data bytes. */
 export const I2C_BLOCK_MAX = 32;
 
+/** Refuses a block transfer no SMBus controller would carry (RangeError, code EINVAL). */
+export function checkBlockArgs(length: number, buffer: Buffer): void {
+  const fail = (message: string): never => {
+    throw Object.assign(new RangeError(message), { code: 'EINVAL' });
+  };
+  if (!Number.isInteger(length) || length < 0 || length > I2C_BLOCK_MAX) fail(`Invalid I2C block length ${length}: must be 0..${I2C_BLOCK_MAX}`);
+  if (!Buffer.isBuffer(buffer) || buffer.length < length) fail(`I2C block buffer must be a Buffer of at least ${length} bytes`);
+}
+
 export class I2cOpenError extends Error {
   constructor(
     message: string,

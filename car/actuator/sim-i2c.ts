@@ -13,7 +13,7 @@
  */
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { unlink } from 'node:fs/promises';
-import { I2C_BLOCK_MAX, type I2cBus } from './i2c.ts';
+import { checkBlockArgs, I2C_BLOCK_MAX, type I2cBus } from './i2c.ts';
 
 const OP_WRITE_BYTE = 1;
 const OP_READ_BYTE = 2;
@@ -372,15 +372,6 @@ function checkAddressCommand(address: number, command: number): void {
 function checkByteValue(name: string, value: number): void {
   if (!Number.isInteger(value) || value < 0 || value > 0xff) {
     throw new RangeError(`Invalid I2C ${name} ${value}: must be an integer 0..255`);
-  }
-}
-
-function checkBlockArgs(length: number, buffer: Buffer): void {
-  if (!Number.isInteger(length) || length < 0 || length > I2C_BLOCK_MAX) {
-    throw new RangeError(`Invalid I2C block length ${length}: must be 0..${I2C_BLOCK_MAX}`);
-  }
-  if (!Buffer.isBuffer(buffer) || buffer.length < length) {
-    throw new RangeError(`I2C block buffer must be a Buffer of at least ${length} bytes`);
   }
 }
 
