@@ -15,7 +15,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { MetaFile, Metadata, MetadataKind, Root, Snapshot, TargetFile, Targets, Timestamp } from '@tufjs/models';
-import { writeFileAtomic } from './atomic-file.ts';
+import { writeFileAtomicSync } from '../runtime/atomic-file.ts';
 import type { KeySet, OnlineKeys, RoleKey, TopRole } from './keys.ts';
 
 const SPEC_VERSION = '1.0.31';
@@ -110,8 +110,8 @@ export class TufRepository {
     rootMd.sign((data) => keys.root.sign(data));
     const rootBytes = serialize(rootMd);
     fs.mkdirSync(repo.targetsDir, { recursive: true });
-    writeFileAtomic(path.join(repo.metadataDir, '1.root.json'), rootBytes);
-    writeFileAtomic(path.join(repo.metadataDir, 'root.json'), rootBytes);
+    writeFileAtomicSync(path.join(repo.metadataDir, '1.root.json'), rootBytes);
+    writeFileAtomicSync(path.join(repo.metadataDir, 'root.json'), rootBytes);
     repo.writeTopLevel(new Targets({ version: 1, specVersion: SPEC_VERSION, expires: repo.expiry('targets') }), 1, 1, keys);
     return repo;
   }
@@ -175,7 +175,7 @@ export class TufRepository {
       if (!TARGET_PATH.test(input.path)) throw new RepositoryError(`invalid target path '${input.path}'`);
       const sha256 = sha256Hex(input.bytes);
       const file = path.join(this.targetsDir, blobPath(input.path, sha256));
-      if (!fs.existsSync(file)) writeFileAtomic(file, input.bytes);
+      if (!fs.existsSync(file)) writeFileAtomicSync(file, input.bytes);
       return { path: input.path, sha256, length: input.bytes.length };
     });
     const targets = new Targets({
@@ -200,7 +200,7 @@ export class TufRepository {
     });
     const md = new Metadata(next);
     md.sign((data) => timestampKey.sign(data));
-    writeFileAtomic(path.join(this.metadataDir, 'timestamp.json'), serialize(md));
+    writeFileAtomicSync(path.join(this.metadataDir, 'timestamp.json'), serialize(md));
   }
 
   private expiry(role: TopRole): string {
@@ -230,12 +230,12 @@ export class TufRepository {
       }),
     );
     timestampMd.sign((data) => keys.timestamp.sign(data));
-    writeFileAtomic(path.join(this.metadataDir, `${targets.version}.targets.json`), targetsBytes);
-    writeFileAtomic(path.join(this.metadataDir, `${snapshotVersion}.snapshot.json`), snapshotBytes);
+    writeFileAtomicSync(path.join(this.metadataDir, `${targets.version}.targets.json`), targetsBytes);
+    writeFileAtomicSync(path.join(this.metadataDir, `${snapshotVersion}.snapshot.json`), snapshotBytes);
     // the unversioned copies are for people reading the repository; clients follow the versioned chain
-    writeFileAtomic(path.join(this.metadataDir, 'targets.json'), targetsBytes);
-    writeFileAtomic(path.join(this.metadataDir, 'snapshot.json'), snapshotBytes);
-    writeFileAtomic(path.join(this.metadataDir, 'timestamp.json'), serialize(timestampMd));
+    writeFileAtomicSync(path.join(this.metadataDir, 'targets.json'), targetsBytes);
+    writeFileAtomicSync(path.join(this.metadataDir, 'snapshot.json'), snapshotBytes);
+    writeFileAtomicSync(path.join(this.metadataDir, 'timestamp.json'), serialize(timestampMd));
   }
 
   /** The current state, following timestamp → snapshot → targets as a client would. */

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { writeFileAtomic } from './atomic-file.ts';
+import { writeFileAtomic, writeFileAtomicSync } from './atomic-file.ts';
 
 describe('writeFileAtomic', () => {
   it('creates missing folders, replaces the file whole and leaves no temporary file', async () => {
@@ -23,5 +23,14 @@ describe('writeFileAtomic', () => {
     await expect(writeFileAtomic(`${file}.dir`, 'new')).rejects.toThrow();
     expect(fs.readFileSync(file, 'utf8')).toBe('old');
     expect(fs.readdirSync(dir).sort()).toEqual(['state.json', 'state.json.dir']);
+  });
+
+  it('has a synchronous form with a file mode, for the update repository', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'edge-atomic-'));
+    const file = path.join(dir, 'keys', 'role.pem');
+    writeFileAtomicSync(file, 'secret', 0o600);
+    expect(fs.readFileSync(file, 'utf8')).toBe('secret');
+    expect(fs.statSync(file).mode & 0o777).toBe(0o600);
+    expect(fs.readdirSync(path.dirname(file))).toEqual(['role.pem']);
   });
 });

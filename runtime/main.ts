@@ -2,17 +2,17 @@
  * `npm start`: the NUC services and the configured simulated cars, each service its own process.
  * `--only nuc` runs just the NUC, `--only car --id 7` just one car.
  */
+import { spawnSync } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import crypto from 'node:crypto';
-import fs from 'node:fs';
 import { CAR_SERVICES } from '../car/services.ts';
 import { NUC_SERVICES } from '../nuc/services.ts';
 import { ConfigError, loadConfig } from './load-config.ts';
 import { createLogger } from './logger.ts';
 import { Supervisor, type ProcessSpec } from './supervisor.ts';
-import { spawnSync } from 'node:child_process';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const SERVICE_ENTRY = path.join(here, 'run-service.ts');

@@ -5,10 +5,10 @@
  * re-encoding. ZeroMQ reconnects on its own, so a NUC restart or a network gap needs nothing here:
  * while the NUC is gone, upward messages are dropped and the car-local bus goes on.
  */
-import { BusCounters, BusPublisher, BusSubscriber, carTopic, type BusEndpoints, type BusLogger } from '../../protocol/index.ts';
+import { BusCounters, BusPublisher, BusSubscriber, carTopic, type BusEndpoints, type BusLogger, type MessageKind } from '../../protocol/index.ts';
 
-export const UPLINK_UP_KINDS = ['frame', 'telemetry', 'agent', 'metrics'] as const;
-export const UPLINK_DOWN_KINDS = ['control'] as const;
+export const UPLINK_UP_KINDS: readonly MessageKind[] = ['frame', 'telemetry', 'agent', 'metrics'];
+export const UPLINK_DOWN_KINDS: readonly MessageKind[] = ['control'];
 
 export interface UplinkOptions {
   carId: string;
@@ -30,19 +30,19 @@ export function startUplink(options: UplinkOptions): Uplink {
   const counters = options.counters ?? new BusCounters();
   const limits = { maxPayloadBytes: options.maxPayloadBytes, maxHeaderBytes: 64 * 1024 };
   const common = { counters, limits, ...(options.log ? { log: options.log } : {}) };
-  const up = (kinds: readonly string[]): string[] => kinds.map((kind) => carTopic(options.carId, kind as 'frame'));
+  const topics = (kinds: readonly MessageKind[]): string[] => kinds.map((kind) => carTopic(options.carId, kind));
 
   // Frames get their own socket with a small queue so video can never hold back telemetry.
   const framesUp = BusPublisher.connect(options.nuc.publishers, { sendHighWaterMark: options.frameSendHighWaterMark, counters });
   const othersUp = BusPublisher.connect(options.nuc.publishers, { counters });
-  const fromCar = BusSubscriber.connect(options.car.subscribers, { topics: up(UPLINK_UP_KINDS), ...common });
+  const fromCar = BusSubscriber.connect(options.car.subscribers, { topics: topics(UPLINK_UP_KINDS), ...common });
   fromCar.on((message) => {
     const target = message.topic.kind === 'frame' ? framesUp : othersUp;
     void target.sendRaw(message.parts!);
   });
 
   const toCar = BusPublisher.connect(options.car.publishers, { counters });
-  const fromNuc = BusSubscriber.connect(options.nuc.subscribers, { topics: up(UPLINK_DOWN_KINDS), ...common });
+  const fromNuc = BusSubscriber.connect(options.nuc.subscribers, { topics: topics(UPLINK_DOWN_KINDS), ...common });
   fromNuc.on((message) => void toCar.sendRaw(message.parts!));
 
   return {
