@@ -21,6 +21,8 @@ import {
 } from '../drive/index.ts';
 import { createExpertPilot } from './expert-pilot.ts';
 import type { ModelPilotLog } from './model-pilot.ts';
+import { modelPointerFile } from './model-pointer.ts';
+import { createPointerPilot } from './pointer-pilot.ts';
 
 /** The generation this pilot process drives as; the update agent sets it for a hand-over. */
 export function pilotGeneration(env: NodeJS.ProcessEnv): number {
@@ -53,7 +55,12 @@ const pilotService: ServiceDefinition = {
     const { drive, camera, sim } = config.car;
     const carId = context.carId!;
     const gen = pilotGeneration(process.env);
-    const pilot = await choosePilot(drive.pilot, sim.track, context.log);
+    // The update agent's model pointer, when present, takes precedence over drive.pilot.
+    const pilot = await createPointerPilot({
+      pointerFile: modelPointerFile(config.dataDir, carId),
+      fallback: () => choosePilot(drive.pilot, sim.track, context.log),
+      log: context.log,
+    });
     const user = new UserControl({ timeoutMs: drive.userTimeoutMs, initialMode: drive.mode });
     const publisher = BusPublisher.connect(context.bus.publishers, { counters: metrics.counters });
     const subscriber = BusSubscriber.connect(context.bus.subscribers, {
@@ -139,7 +146,7 @@ const pilotService: ServiceDefinition = {
       async stop() {
         await loop.stop();
         await subscriber.close();
-        await pilot.close?.();
+        await pilot.close();
         await publisher.close();
       },
     };

@@ -4,7 +4,7 @@ import { matchRoute, routePath } from './router.ts';
 describe('routes', () => {
   it.each([
     ['/', { name: 'cars' }],
-    ['/fleet', { name: 'cars' }],
+    ['/fleet', { name: 'fleet' }],
     ['/drive/1', { name: 'drive', car: '1' }],
     ['/watch/car_7/', { name: 'watch', car: 'car_7' }],
     ['/drive/a/b', { name: 'not-found', path: '/drive/a/b' }],

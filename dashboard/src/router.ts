@@ -6,6 +6,7 @@ import { ref, type Ref } from 'vue';
 
 export type Route =
   | { name: 'cars' }
+  | { name: 'fleet' }
   | { name: 'drive'; car: string }
   | { name: 'watch'; car: string }
   | { name: 'not-found'; path: string };
@@ -13,7 +14,7 @@ export type Route =
 const CAR = '([A-Za-z0-9_-]{1,32})';
 const PATTERNS: [RegExp, (m: RegExpExecArray) => Route][] = [
   [/^\/?$/, () => ({ name: 'cars' })],
-  [/^\/fleet\/?$/, () => ({ name: 'cars' })],
+  [/^\/fleet\/?$/, () => ({ name: 'fleet' })],
   [new RegExp(`^/drive/${CAR}/?$`), (m) => ({ name: 'drive', car: m[1]! })],
   [new RegExp(`^/watch/${CAR}/?$`), (m) => ({ name: 'watch', car: m[1]! })],
 ];
@@ -30,6 +31,8 @@ export function routePath(route: Route): string {
   switch (route.name) {
     case 'cars':
       return '/';
+    case 'fleet':
+      return '/fleet';
     case 'drive':
       return `/drive/${route.car}`;
     case 'watch':

@@ -10,3 +10,14 @@ export {
   type RolloutEvent,
   type RolloutOutcome,
 } from './ota-db.ts';
+export { recordAgentReport, reportedVersion, type AgentReportFields, type RecordResult } from './rollout-recorder.ts';
+export { fleetSummary, type FleetCar, type FleetService, type LiveCar } from './fleet.ts';
+export { RollbackRefused, rollbackCar, type RollbackPublisher, type RollbackResult } from './rollback.ts';
+export {
+  refreshTimestampIfDue,
+  startTimestampRefresh,
+  timestampNeedsRefresh,
+  type TimestampRefreshLog,
+  type TimestampRefreshOptions,
+  type TimestampSigner,
+} from './timestamp-refresh.ts';

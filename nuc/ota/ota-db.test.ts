@@ -60,3 +60,23 @@ describe('OtaDb', () => {
     }
   });
 });
+
+describe('OtaDb shared by the NUC server and the deploy CLI', () => {
+  it('two connections to one file (WAL) both write and each sees the other\'s rows', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ota-db-shared-'));
+    try {
+      const file = path.join(dir, 'nuc.sqlite');
+      const server = OtaDb.open(file);
+      const cli = OtaDb.open(file);
+      server.reportCar('7', { state: 'idle', version: 1 });
+      cli.recordRelease({ version: 2, label: 'from the CLI', createdAt: at(0).toISOString(), manifest: {} });
+      server.recordOutcome({ car: '7', from: 1, to: 2, outcome: 'installed' });
+      expect(server.releases().map((r) => r.label)).toEqual(['from the CLI']);
+      expect(cli.car('7')?.version).toBe(2);
+      cli.close();
+      server.close();
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

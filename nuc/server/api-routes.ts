@@ -7,7 +7,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import sharp from 'sharp';
 import { BackgroundError, DEFAULT_MAX_UPLOAD_BYTES, type BackgroundErrorReason, type BackgroundLibrary } from '../compositor/index.ts';
 import { CarActionSchema, type CarAction } from './actions.ts';
-import { bearerToken, tokenMatches } from './auth.ts';
+import { tokenRefusal } from './auth.ts';
 import type { ControlRelay } from './control-relay.ts';
 import type { FleetState } from './fleet-state.ts';
 import type { Leaderboard } from './leaderboard.ts';
@@ -50,12 +50,8 @@ function sendError(reply: FastifyReply, statusCode: number, error: string, messa
 export function registerApiRoutes(app: FastifyInstance, options: ApiOptions): void {
   /** Runs before the body is parsed: without the token nothing about the request is looked at. */
   const requireToken = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
-    const presented = bearerToken(request.headers.authorization);
-    if (presented === undefined) {
-      await sendError(reply, 401, 'Unauthorized', 'this action needs the control token: send "Authorization: Bearer <token>" (the token is printed at start-up)');
-    } else if (!tokenMatches(options.token, presented)) {
-      await sendError(reply, 401, 'Unauthorized', 'the control token is wrong');
-    }
+    const refusal = tokenRefusal(options.token, request.headers.authorization);
+    if (refusal) await sendError(reply, 401, 'Unauthorized', refusal);
   };
 
   app.get('/api/cars/:id', { schema: { params: CarParams } }, async (request, reply) => {

@@ -9,6 +9,7 @@ import { ControlRelay, type ControlSink } from './control-relay.ts';
 import { DEFAULT_DASHBOARD_DIR, registerDashboard } from './dashboard-static.ts';
 import type { FleetState } from './fleet-state.ts';
 import { Leaderboard } from './leaderboard.ts';
+import { attachOtaFleet, type OtaFleet, type OtaFleetOptions } from './ota-fleet.ts';
 import { renderPrometheus } from './prometheus.ts';
 import type { SettingsStore } from './settings-store.ts';
 import { attachSockets, type LiveSockets } from './sockets.ts';
@@ -37,6 +38,8 @@ export interface ServerOptions {
   dashboardDir?: string;
   inputLimits?: BrowserInputLimits;
   frameAckTimeoutMs?: number;
+  /** the update records: rollouts from agent reports, /api/fleet, rollbacks */
+  ota?: OtaFleetOptions;
 }
 
 export interface NucServer {
@@ -45,6 +48,7 @@ export interface NucServer {
   live: LiveSockets;
   relay: ControlRelay;
   leaderboard: Leaderboard;
+  ota: OtaFleet | undefined;
 }
 
 export async function buildServer(options: ServerOptions): Promise<FastifyInstance> {
@@ -73,13 +77,16 @@ export async function buildNucServer(options: ServerOptions): Promise<NucServer>
     ...(options.inputLimits ? { inputLimits: options.inputLimits } : {}),
     ...(options.frameAckTimeoutMs ? { frameAckTimeoutMs: options.frameAckTimeoutMs } : {}),
   });
+  const ota = options.ota && attachOtaFleet(app, live.io.of('/fleet'), options.fleet, options.token, options.log, options.ota);
   const unsubscribe = options.feed?.on((message) => {
     options.fleet.ingest(message);
     video.ingest(message);
     live.ingest(message);
+    ota?.ingest(message);
   });
   app.addHook('preClose', async () => {
     unsubscribe?.();
+    ota?.close();
     await live.close();
   });
 
@@ -120,5 +127,5 @@ export async function buildNucServer(options: ServerOptions): Promise<NucServer>
   });
   await registerDashboard(app, options.dashboardDir ?? DEFAULT_DASHBOARD_DIR);
 
-  return { app, video, live, relay, leaderboard };
+  return { app, video, live, relay, leaderboard, ota };
 }

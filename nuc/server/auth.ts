@@ -16,3 +16,10 @@ export function bearerToken(header: string | undefined): string | undefined {
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
   return match?.[1];
 }
+
+/** The 401 message for a missing or wrong token, undefined when the header carries the token. */
+export function tokenRefusal(expected: string, authorization: string | undefined): string | undefined {
+  const presented = bearerToken(authorization);
+  if (presented === undefined) return 'this action needs the control token: send "Authorization: Bearer <token>" (the token is printed at start-up)';
+  return tokenMatches(expected, presented) ? undefined : 'the control token is wrong';
+}

@@ -1,0 +1,111 @@
+// @vitest-environment happy-dom
+import { flushPromises, mount } from '@vue/test-utils';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { ref } from 'vue';
+import type * as FleetUpdates from '../fleet-updates.ts';
+import type { FleetCar } from '../fleet-updates.ts';
+
+const cars = ref<FleetCar[]>([]);
+const state = ref<'connecting' | 'connected' | 'lost'>('connected');
+vi.mock('../fleet-updates.ts', async (importOriginal) => ({
+  ...(await importOriginal<typeof FleetUpdates>()),
+  connectFleetUpdates: () => ({ state, cars, close() {} }),
+}));
+const { default: FleetView } = await import('./FleetView.vue');
+
+const car7: FleetCar = {
+  car: '7',
+  version: 5,
+  label: 'faster pilot',
+  targetVersion: 6,
+  services: [
+    { name: 'actuator', version: 1, content: 'aaaaaaaaaaaa', slot: 'A' },
+    { name: 'pilot', version: 5, content: 'bbbbbbbbbbbb', slot: 'B' },
+  ],
+  model: { name: 'linear', version: 4 },
+  pilotModel: 'linear v4',
+  inferMs: 3.25,
+  update: { state: 'downloading', progress: 0.42, release: 'new model v6', slot: 'A' },
+  error: 'no healthy signal within 5000 ms',
+  lastSeenMsAgo: 200,
+  previousVersion: 4,
+  history: [
+    { id: 2, car: '7', from: 4, to: 5, outcome: 'installed', error: null, at: '2025-01-01T12:00:00.000Z' },
+    { id: 1, car: '7', from: 4, to: 5, outcome: 'rolled-back', error: 'crashed', at: '2025-01-01T11:00:00.000Z' },
+  ],
+};
+
+type Call = { url: string; init?: RequestInit };
+let calls: Call[];
+let rollbackResponse: { status: number; body: unknown };
+
+function json(status: number, body: unknown): Response {
+  return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
+}
+
+beforeEach(() => {
+  calls = [];
+  cars.value = [];
+  window.localStorage.clear();
+  rollbackResponse = { status: 201, body: { rollbackOf: 4, release: { version: 6 } } };
+  vi.stubGlobal(
+    'fetch',
+    vi.fn(async (url: string, init?: RequestInit) => {
+      calls.push({ url, ...(init ? { init } : {}) });
+      if (url === '/api/releases') return json(200, { releases: [{ version: 5, label: 'faster pilot', createdAt: '2025-01-01T10:00:00.000Z', rollbackOf: null }] });
+      return json(rollbackResponse.status, rollbackResponse.body);
+    }),
+  );
+});
+afterEach(() => vi.unstubAllGlobals());
+
+describe('FleetView', () => {
+  it('shows each car\'s release, services, model, update progress, last error, history and the releases', async () => {
+    const view = mount(FleetView);
+    await flushPromises();
+    expect(view.text()).toContain('No car has reported');
+    cars.value = [car7];
+    await view.vm.$nextTick();
+    const section = view.find('[data-car="7"]');
+    expect(section.text()).toMatch(/Car 7\s*release 5 · faster pilot/);
+    expect(section.find('.update').text()).toMatch(/downloading.*42% · new model v6 → slot A/);
+    expect(section.find('progress').attributes('value')).toBe('0.42');
+    expect(section.find('.error').text()).toBe('Last error: no healthy signal within 5000 ms');
+    const services = section.findAll('.services tbody tr').map((r) => r.text());
+    expect(services[0]).toMatch(/actuator\s*1\s*A\s*aaaaaaaaaaaa/);
+    expect(services[1]).toMatch(/pilot\s*5\s*B/);
+    expect(services[2]).toMatch(/linear \(release 4\).*pilot reports linear v4 · 3\.3 ms per frame/);
+    expect(section.findAll('.history tbody tr').map((r) => r.text())).toEqual([
+      expect.stringMatching(/4\s*5\s*installed$/),
+      expect.stringMatching(/4\s*5\s*rolled-back\s*crashed$/),
+    ]);
+    expect(view.find('.releases').text()).toMatch(/5\s*faster pilot/);
+  });
+
+  it('rolls back with one click, asking for the token once and sending it', async () => {
+    const prompt = vi.fn(() => 'secret');
+    vi.stubGlobal('prompt', prompt);
+    cars.value = [car7];
+    const view = mount(FleetView);
+    await flushPromises();
+    await view.find('button.rollback').trigger('click');
+    await flushPromises();
+    const post = calls.find((c) => c.url === '/api/cars/7/rollback')!;
+    expect(post.init).toMatchObject({ method: 'POST', headers: { authorization: 'Bearer secret' } });
+    expect(view.find('.message').text()).toBe('published release 6 with the content of release 4');
+    await view.find('button.rollback').trigger('click');
+    await flushPromises();
+    expect(prompt).toHaveBeenCalledTimes(1);
+    expect(window.localStorage.getItem('edge-racing.token')).toBe('secret');
+  });
+
+  it('shows the server\'s refusal', async () => {
+    window.localStorage.setItem('edge-racing.token', 'secret');
+    rollbackResponse = { status: 409, body: { statusCode: 409, error: 'Conflict', message: 'car 7 runs release 1 and no release before it is recorded' } };
+    cars.value = [car7];
+    const view = mount(FleetView);
+    await view.find('button.rollback').trigger('click');
+    await flushPromises();
+    expect(view.find('.message.refused').text()).toBe('car 7 runs release 1 and no release before it is recorded');
+  });
+});

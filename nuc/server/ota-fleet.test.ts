@@ -1,0 +1,140 @@
+/** Rollouts, the fleet API and rollbacks through the server, with a real signed repository on disk. */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { io as connect, type Socket } from 'socket.io-client';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { TufRepository, createKeys, deployPaths, latestRelease, publishRelease, releaseByVersion, type DeployPaths, type OnlineKeys } from '../../deploy/index.ts';
+import { OtaDb, otaRoutes, type FleetCar } from '../ota/index.ts';
+import { buildNucServer, type NucServer } from './app.ts';
+import { FleetState } from './fleet-state.ts';
+import { rollbackPublisher, timestampSigner } from './ota-signing.ts';
+import { busMessage, FakeFeed, silentLog } from './test-support.ts';
+
+const TOKEN = 'secret-token';
+const auth = { authorization: `Bearer ${TOKEN}` };
+
+let paths: DeployPaths;
+let dataDir: string;
+let feed: FakeFeed;
+let nuc: NucServer;
+let db: OtaDb;
+let onlineKeys: OnlineKeys;
+
+function publishPilot(code: string): number {
+  const repo = TufRepository.open(paths.repositoryDir);
+  const manifest = publishRelease(repo, onlineKeys, {
+    label: `pilot ${code}`,
+    services: { pilot: { entry: 'service.js', files: [{ path: 'service.js', bytes: Buffer.from(code) }], strategy: 'handover', needsHardware: false, externals: [] } },
+  });
+  db.recordRelease({ version: manifest.version, label: manifest.label, createdAt: manifest.createdAt, manifest });
+  return manifest.version;
+}
+
+const agent = (state: string, release: string, extra: { error?: string } = {}) => feed.emit(busMessage<'agent'>('car/7/agent', { release, slot: 'A', state, progress: 0, ...extra }));
+
+beforeEach(async () => {
+  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ota-fleet-'));
+  paths = deployPaths(dataDir);
+  const keys = createKeys(paths.keysDir, { servedDir: paths.repositoryDir });
+  onlineKeys = { targets: keys.targets, snapshot: keys.snapshot, timestamp: keys.timestamp };
+  TufRepository.initialize(paths.repositoryDir, keys);
+  db = OtaDb.open(paths.databaseFile);
+  feed = new FakeFeed();
+  nuc = await buildNucServer({
+    fleet: new FleetState(),
+    log: silentLog,
+    metricsIntervalMs: 1000,
+    busConnected: () => true,
+    token: TOKEN,
+    feed,
+    dashboardDir: path.join(dataDir, 'no-dist'),
+    ota: { db, publisher: () => rollbackPublisher(paths), pushIntervalMs: 50 },
+  });
+  await otaRoutes(nuc.app, { repositoryDir: paths.repositoryDir, db });
+});
+
+afterEach(async () => {
+  await nuc.app.close();
+  db.close();
+  fs.rmSync(dataDir, { recursive: true, force: true });
+});
+
+async function fleet(): Promise<FleetCar[]> {
+  return ((await nuc.app.inject('/api/fleet')).json() as { cars: FleetCar[] }).cars;
+}
+
+describe('fleet updates on the server', () => {
+  it('records each car\'s rollouts from its agent reports and shows them in /api/fleet', async () => {
+    const v1 = publishPilot('one');
+    const v2 = publishPilot('two');
+    agent('idle', `pilot one v${v1}`);
+    agent('downloading', `pilot two v${v2}`);
+    expect((await fleet())[0]).toMatchObject({ car: '7', version: v1, targetVersion: v2, update: { state: 'downloading', release: `pilot two v${v2}` } });
+    agent('idle', `pilot two v${v2}`);
+    agent('idle', `pilot two v${v2}`);
+    const [car] = await fleet();
+    expect(car).toMatchObject({ version: v2, update: null, services: [{ name: 'pilot', version: v2 }], previousVersion: v1 });
+    expect(car!.history.map((e) => [e.from, e.to, e.outcome])).toEqual([[v1, v2, 'installed']]);
+  });
+
+  it('rolls a car back with one POST: a new, higher release with the old content, listed in /api/releases', async () => {
+    const v1 = publishPilot('one');
+    const v2 = publishPilot('two');
+    agent('idle', `pilot one v${v1}`);
+    agent('downloading', `pilot two v${v2}`);
+    agent('idle', `pilot two v${v2}`);
+    expect((await nuc.app.inject({ method: 'POST', url: '/api/cars/7/rollback' })).statusCode).toBe(401);
+    const response = await nuc.app.inject({ method: 'POST', url: '/api/cars/7/rollback', headers: auth });
+    expect(response.statusCode).toBe(201);
+    expect(response.json()).toMatchObject({ car: '7', from: v2, rollbackOf: v1, release: { version: v2 + 1, rollbackOf: v1 } });
+    const latest = latestRelease(TufRepository.open(paths.repositoryDir))!;
+    expect(latest).toMatchObject({ version: v2 + 1, rollbackOf: v1 });
+    expect(latest.services).toEqual(releaseByVersion(TufRepository.open(paths.repositoryDir), v1).services);
+    expect((await nuc.app.inject('/api/releases')).json().releases[0]).toMatchObject({ version: v2 + 1, rollbackOf: v1 });
+  });
+
+  it('answers 409 with the reason when there is no previous release or no keys', async () => {
+    const v1 = publishPilot('one');
+    const unknown = await nuc.app.inject({ method: 'POST', url: '/api/cars/8/rollback', headers: auth });
+    expect(unknown.statusCode).toBe(409);
+    expect(unknown.json().message).toMatch(/car 8 has no recorded release/);
+    agent('idle', `pilot one v${v1}`);
+    const first = await nuc.app.inject({ method: 'POST', url: '/api/cars/7/rollback', headers: auth });
+    expect(first.statusCode).toBe(409);
+    expect(first.json().message).toMatch(/no release before it/);
+    fs.rmSync(path.join(paths.keysDir, 'online'), { recursive: true });
+    const noKeys = await nuc.app.inject({ method: 'POST', url: '/api/cars/7/rollback', headers: auth });
+    expect(noKeys.statusCode).toBe(409);
+    expect(noKeys.json().message).toMatch(/online keys are missing/);
+    expect(timestampSigner(paths)).toBeUndefined();
+  });
+
+  it('pushes the fleet to /fleet watchers as the update moves', async () => {
+    const v1 = publishPilot('one');
+    await nuc.app.listen({ port: 0, host: '127.0.0.1' });
+    const { port } = nuc.app.server.address() as { port: number };
+    const socket: Socket = connect(`http://127.0.0.1:${port}/fleet`, { transports: ['websocket'], reconnection: false });
+    try {
+      const seen: FleetCar[][] = [];
+      socket.on('fleet', (cars: FleetCar[]) => seen.push(cars));
+      await new Promise<void>((resolve) => socket.once('fleet', () => resolve()));
+      agent('downloading', `pilot one v${v1}`);
+      await new Promise<void>((resolve) => {
+        const check = (): void => (seen.some((cars) => cars[0]?.update?.state === 'downloading') ? resolve() : void setTimeout(check, 10));
+        check();
+      });
+    } finally {
+      socket.disconnect();
+    }
+  });
+
+  it('signs a fresh timestamp with the online key', () => {
+    const signer = timestampSigner(paths)!;
+    const before = signer.expires();
+    const versionBefore = TufRepository.open(paths.repositoryDir).versions().timestamp;
+    signer.refresh();
+    expect(TufRepository.open(paths.repositoryDir).versions().timestamp).toBe(versionBefore + 1);
+    expect(Date.parse(signer.expires())).toBeGreaterThanOrEqual(Date.parse(before));
+  });
+});

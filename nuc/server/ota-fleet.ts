@@ -1,0 +1,89 @@
+/**
+ * The fleet's updates on the server: agent reports become rollout records, `GET /api/fleet` and the
+ * `/fleet` socket namespace's `fleet` event show them, and `POST /api/cars/:car/rollback` (token
+ * required) re-publishes a car's previous release.
+ */
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import type { Namespace } from 'socket.io';
+import type { BusMessage, HeaderOf } from '../../protocol/index.ts';
+import { OtaDbError, RollbackRefused, fleetSummary, recordAgentReport, rollbackCar, type FleetCar, type OtaDb, type RollbackPublisher } from '../ota/index.ts';
+import { tokenRefusal } from './auth.ts';
+import type { FleetState } from './fleet-state.ts';
+
+export interface OtaFleetOptions {
+  db: OtaDb;
+  /**
+   * The signer for rollbacks, made per request so keys added after start are found; throws
+   * RollbackRefused when there are no online keys or no repository.
+   */
+  publisher?: () => RollbackPublisher;
+  /** how often progress is pushed to `/fleet` while someone watches; default 1 s */
+  pushIntervalMs?: number;
+}
+
+export interface OtaFleet {
+  /** records `car/<id>/agent` reports; other messages are ignored */
+  ingest(message: BusMessage): void;
+  summary(): FleetCar[];
+  close(): void;
+}
+
+const CarParams = Type.Object({ car: Type.String({ pattern: '^[A-Za-z0-9_-]{1,32}$' }) });
+
+function sendError(reply: FastifyReply, statusCode: number, error: string, message: string): FastifyReply {
+  return reply.code(statusCode).send({ statusCode, error, message });
+}
+
+export function attachOtaFleet(app: FastifyInstance, namespace: Namespace, fleet: FleetState, token: string, log: Logger, options: OtaFleetOptions): OtaFleet {
+  const { db } = options;
+  const summary = (): FleetCar[] => fleetSummary(db, fleet.carStates());
+  const push = (): void => {
+    if (namespace.sockets.size > 0) namespace.emit('fleet', summary());
+  };
+
+  namespace.on('connection', (socket) => socket.emit('fleet', summary()));
+  const timer = setInterval(push, options.pushIntervalMs ?? 1000);
+  timer.unref();
+
+  app.get('/api/fleet', async () => ({ cars: summary() }));
+
+  const requireToken = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    const refusal = tokenRefusal(token, request.headers.authorization);
+    if (refusal) await sendError(reply, 401, 'Unauthorized', refusal);
+  };
+  app.post('/api/cars/:car/rollback', { onRequest: requireToken, schema: { params: CarParams } }, async (request, reply) => {
+    const { car } = request.params as { car: string };
+    if (!options.publisher) return sendError(reply, 409, 'Conflict', 'rollbacks are not available: this server has no update repository configured');
+    try {
+      const result = rollbackCar(db, car, options.publisher());
+      log.info({ car, from: result.from, rollbackOf: result.rollbackOf, version: result.release.version }, 'rollback published');
+      push();
+      const { manifest: _manifest, ...release } = result.release;
+      return reply.code(201).send({ ...result, release });
+    } catch (error) {
+      if (error instanceof RollbackRefused) return sendError(reply, 409, 'Conflict', error.message);
+      throw error;
+    }
+  });
+
+  return {
+    ingest(message) {
+      if (message.topic.scope !== 'car' || message.topic.kind !== 'agent') return;
+      try {
+        const result = recordAgentReport(db, message.topic.id, message.header as HeaderOf<'agent'>);
+        if (result.outcome) log.info({ ...result.outcome }, 'rollout recorded');
+        if (result.changed) push();
+      } catch (error) {
+        // a report the database refuses is logged and dropped: it must not stop the server
+        if (!(error instanceof OtaDbError)) log.error({ err: error, car: message.topic.id }, 'cannot record the agent report');
+        else log.warn({ car: message.topic.id, error: error.message }, 'agent report refused');
+      }
+    },
+    summary,
+    close() {
+      clearInterval(timer);
+    },
+  };
+}
