@@ -7,4 +7,5 @@ export const NUC_SERVICES: readonly ServiceEntry[] = [
   { name: 'wheel', load: async () => (await import('./wheel/service.ts')).default },
   { name: 'compositor', load: async () => (await import('./compositor/service.ts')).default },
   { name: 'recorder', load: async () => (await import('./recorder/service.ts')).default },
+  { name: 'training', load: async () => (await import('./training/service.ts')).default },
 ];

@@ -5,6 +5,7 @@ describe('routes', () => {
   it.each([
     ['/', { name: 'cars' }],
     ['/fleet', { name: 'fleet' }],
+    ['/training', { name: 'training' }],
     ['/drive/1', { name: 'drive', car: '1' }],
     ['/watch/car_7/', { name: 'watch', car: 'car_7' }],
     ['/drive/a/b', { name: 'not-found', path: '/drive/a/b' }],

@@ -7,6 +7,7 @@ import { ref, type Ref } from 'vue';
 export type Route =
   | { name: 'cars' }
   | { name: 'fleet' }
+  | { name: 'training' }
   | { name: 'drive'; car: string }
   | { name: 'watch'; car: string }
   | { name: 'not-found'; path: string };
@@ -15,6 +16,7 @@ const CAR = '([A-Za-z0-9_-]{1,32})';
 const PATTERNS: [RegExp, (m: RegExpExecArray) => Route][] = [
   [/^\/?$/, () => ({ name: 'cars' })],
   [/^\/fleet\/?$/, () => ({ name: 'fleet' })],
+  [/^\/training\/?$/, () => ({ name: 'training' })],
   [new RegExp(`^/drive/${CAR}/?$`), (m) => ({ name: 'drive', car: m[1]! })],
   [new RegExp(`^/watch/${CAR}/?$`), (m) => ({ name: 'watch', car: m[1]! })],
 ];
@@ -33,6 +35,8 @@ export function routePath(route: Route): string {
       return '/';
     case 'fleet':
       return '/fleet';
+    case 'training':
+      return '/training';
     case 'drive':
       return `/drive/${route.car}`;
     case 'watch':

@@ -5,7 +5,11 @@ import { BusPublisher, BusSubscriber, carTopic } from '../../protocol/index.ts';
 import type { ServiceDefinition } from '../../runtime/service.ts';
 import { BackgroundLibrary } from '../compositor/index.ts';
 import { buildNucServer } from './app.ts';
-import { OtaDb, otaRoutes } from '../ota/index.ts';
+import { DEFAULT_EXPIRIES, deployPaths } from '../../deploy/index.ts';
+import { OtaDb, otaRoutes, startTimestampRefresh } from '../ota/index.ts';
+import { rollbackPublisher, timestampSigner } from './ota-signing.ts';
+import { JobStore, TRAINING_DB, trainingRoutes } from '../training/index.ts';
+import { tokenRefusal } from './auth.ts';
 import { FleetState } from './fleet-state.ts';
 import { SettingsStore } from './settings-store.ts';
 
@@ -43,6 +47,9 @@ const server: ServiceDefinition = {
       limits: { maxPayloadBytes: config.bus.maxPayloadBytes, maxHeaderBytes: 64 * 1024 },
       log,
     });
+    // The update repository and its record (ARCHITECTURE, Updates): what `npm run deploy` publishes.
+    const otaPaths = deployPaths(config.dataDir);
+    const ota = OtaDb.open(otaPaths.databaseFile);
     const controls = BusPublisher.connect(context.bus.publishers, { counters: context.metrics.counters });
     const nuc = await buildNucServer({
       fleet,
@@ -54,6 +61,7 @@ const server: ServiceDefinition = {
       control: (car, fields) => void controls.send<'control'>(carTopic(car, 'control'), fields),
       settings,
       backgrounds,
+      ota: { db: ota, publisher: () => rollbackPublisher(otaPaths) },
     });
     const { metrics } = context;
     metrics.gauge('video_frames_sent', () => nuc.video.stats.sent);
@@ -63,15 +71,28 @@ const server: ServiceDefinition = {
     metrics.gauge('browser_inputs_rejected', () => Object.values(nuc.live.inputStats.rejected).reduce((a, b) => a + b, 0));
     metrics.gauge('control_actions', () => nuc.relay.actions);
 
-    // The update repository and its record (ARCHITECTURE, Updates): what `npm run deploy` publishes.
-    const ota = OtaDb.open(path.join(config.dataDir, 'nuc.sqlite'));
-    await otaRoutes(nuc.app, { repositoryDir: path.join(config.dataDir, 'ota', 'repository'), db: ota });
+    await otaRoutes(nuc.app, { repositoryDir: otaPaths.repositoryDir, db: ota });
+    // Cars refuse an expired timestamp.json; with the online timestamp key here, keep it fresh.
+    if (!timestampSigner(otaPaths)) log.info({ keys: otaPaths.keysDir }, 'no online timestamp key or repository yet; timestamp.json is refreshed once they exist');
+    const stopRefresh = startTimestampRefresh({ signer: () => timestampSigner(otaPaths), lifetimeMs: DEFAULT_EXPIRIES.timestamp, log });
+    // Training jobs: the `training` service runs them; the server lists, enqueues and pushes them.
+    const trainingJobs = JobStore.open(path.join(config.dataDir, TRAINING_DB));
+    await trainingRoutes(nuc.app, {
+      store: trainingJobs,
+      tubsDir: path.resolve(config.dataDir, 'tubs'),
+      modelsDir: path.resolve(config.dataDir, 'models'),
+      defaultKind: config.nuc.training.kind,
+      refuse: (authorization) => tokenRefusal(token, authorization),
+      io: nuc.live.io,
+    });
     await nuc.app.listen({ port: config.nuc.httpPort, host: config.nuc.bindAddress });
     context.ready({ url: `http://localhost:${config.nuc.httpPort}` });
     return {
       async stop() {
+        stopRefresh?.();
         await nuc.app.close();
         ota.close();
+        trainingJobs.close();
         await subscriber.close();
         await controls.close();
       },

@@ -1,0 +1,78 @@
+/** The training view's data: REST for tubs, models and actions; socket.io `/training` for live jobs. */
+import { io } from 'socket.io-client';
+import { ref, shallowRef, type Ref } from 'vue';
+import type { ModelInfo, ModelKind, TrackResult, TrainingJob, TubInfo } from './training-types.ts';
+import type { ConnectionState } from './types.ts';
+
+/** The list with `job` put in its place (newest id first), unless the list already has a newer revision. */
+export function mergeJob(jobs: readonly TrainingJob[], job: TrainingJob): TrainingJob[] {
+  const existing = jobs.find((j) => j.id === job.id);
+  if (existing && existing.revision >= job.revision) return [...jobs];
+  return [...jobs.filter((j) => j.id !== job.id), job].sort((a, b) => b.id - a.id);
+}
+
+/** "21.0 s (1.17× expert)": the mean lap time against the expert's. */
+export function lapVsExpert(track: TrackResult): string {
+  if (track.lapTimesS.length === 0) return 'no lap';
+  const mean = track.lapTimesS.reduce((a, b) => a + b, 0) / track.lapTimesS.length;
+  const ratio = track.expertLapS ? ` (${(mean / track.expertLapS).toFixed(2)}× expert)` : '';
+  return `${mean.toFixed(1)} s${ratio}`;
+}
+
+export interface LiveJobs {
+  state: Ref<ConnectionState>;
+  jobs: Ref<TrainingJob[]>;
+  close(): void;
+}
+
+export function connectTraining(): LiveJobs {
+  const socket = io('/training', { transports: ['websocket'], reconnectionDelayMax: 2000 });
+  const state = ref<ConnectionState>('connecting');
+  const jobs = shallowRef<TrainingJob[]>([]);
+  socket.on('connect', () => (state.value = 'connected'));
+  socket.on('disconnect', (reason) => {
+    state.value = 'lost';
+    if (reason === 'io server disconnect') setTimeout(() => socket.connect(), 1000);
+  });
+  socket.on('jobs', (list: TrainingJob[]) => (jobs.value = [...list].sort((a, b) => b.id - a.id)));
+  socket.on('job', (job: TrainingJob) => (jobs.value = mergeJob(jobs.value, job)));
+  return {
+    state,
+    jobs,
+    close() {
+      socket.removeAllListeners();
+      socket.disconnect();
+    },
+  };
+}
+
+async function json<T>(response: Response): Promise<T> {
+  const body = (await response.json().catch(() => ({}))) as T & { message?: string };
+  if (!response.ok) throw new Error(body.message ?? `the NUC answered ${response.status}`);
+  return body;
+}
+
+export async function fetchTubs(): Promise<TubInfo[]> {
+  return (await json<{ tubs: TubInfo[] }>(await fetch('/api/tubs'))).tubs;
+}
+
+export async function fetchModels(): Promise<ModelInfo[]> {
+  return (await json<{ models: ModelInfo[] }>(await fetch('/api/models'))).models;
+}
+
+export function previewUrl(tub: string): string {
+  return `/api/tubs/${encodeURIComponent(tub)}/preview?frames=8&height=48`;
+}
+
+export async function startTraining(tubs: string[], kind: ModelKind, token: string): Promise<TrainingJob> {
+  const response = await fetch('/api/training/jobs', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify({ tubs, kind }),
+  });
+  return json<TrainingJob>(response);
+}
+
+export async function cancelJob(id: number, token: string): Promise<TrainingJob> {
+  return json<TrainingJob>(await fetch(`/api/training/jobs/${id}/cancel`, { method: 'POST', headers: { authorization: `Bearer ${token}` } }));
+}

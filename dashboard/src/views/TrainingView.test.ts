@@ -1,0 +1,134 @@
+// @vitest-environment happy-dom
+import { flushPromises, mount } from '@vue/test-utils';
+import { describe, expect, it, vi } from 'vitest';
+import { ref } from 'vue';
+import type * as TrainingApi from '../training-api.ts';
+import type { ModelInfo, TrainingJob, TubInfo } from '../training-types.ts';
+
+const jobs = ref<TrainingJob[]>([]);
+const state = ref<'connecting' | 'connected' | 'lost'>('connected');
+const tubs: TubInfo[] = [
+  { name: 'session1', records: 600, durationS: 30, deleted: 2, created: null, errors: { skipped: 0, message: null } },
+  { name: 'broken', records: 0, durationS: 0, deleted: 0, created: null, errors: { skipped: 0, message: 'tub broken: manifest.json is not JSON' } },
+];
+const models: ModelInfo[] = [
+  {
+    name: 'fast-20250101-100000-job1',
+    kind: 'fast',
+    created: '2025-01-01T10:00:00Z',
+    candidate: true,
+    tubs: ['session1'],
+    metrics: {
+      valLoss: 0.0421,
+      bestEpoch: 3,
+      epochs: 5,
+      trainSamples: 480,
+      durationS: 40,
+      backend: 'wasm',
+      tracks: [
+        { track: 'default', lapsAttempted: 2, lapsCompleted: 2, lapsFinished: 2, offTrackEvents: 0, meanAbsCteM: 0.12, lapTimesS: [22, 22], expertLapS: 20 },
+        { track: 'twisty', lapsAttempted: 2, lapsCompleted: 0, lapsFinished: 0, offTrackEvents: 3, meanAbsCteM: 0.9, lapTimesS: [], expertLapS: 25 },
+      ],
+    },
+  },
+];
+const startTraining = vi.fn(async (names: string[], kind: string) => ({ id: 7, tubs: names, kind }));
+const cancelJob = vi.fn(async () => ({}));
+vi.mock('../training-api.ts', async (importOriginal) => ({
+  ...(await importOriginal<typeof TrainingApi>()),
+  connectTraining: () => ({ state, jobs, close() {} }),
+  fetchTubs: async () => tubs,
+  fetchModels: async () => models,
+  startTraining,
+  cancelJob,
+}));
+const { default: TrainingView } = await import('./TrainingView.vue');
+
+const job = (fields: Partial<TrainingJob>): TrainingJob => ({
+  id: 1,
+  tubs: ['session1'],
+  kind: 'fast',
+  trigger: 'auto',
+  state: 'queued',
+  history: [],
+  progress: null,
+  result: null,
+  error: null,
+  cancelRequested: false,
+  createdAt: '',
+  startedAt: null,
+  finishedAt: null,
+  revision: 1,
+  ...fields,
+});
+
+describe('TrainingView', () => {
+  it('lists tubs with a preview strip and starts training on the chosen ones with the token', async () => {
+    window.localStorage.clear();
+    const view = mount(TrainingView);
+    await flushPromises();
+    const rows = view.findAll('table.tubs tbody tr');
+    expect(rows[0]!.text()).toMatch(/session1\s*600\s*30 s\s*2/);
+    expect(rows[0]!.find('img').attributes('src')).toBe('/api/tubs/session1/preview?frames=8&height=48');
+    expect(rows[1]!.text()).toContain('manifest.json is not JSON');
+    expect(rows[1]!.find('input').attributes('disabled')).toBeDefined();
+
+    const button = view.find('form.train button');
+    await rows[0]!.find('input').setValue(true);
+    expect(button.attributes('disabled')).toBeDefined(); // no token yet
+    await view.find('input[type=password]').setValue('secret');
+    expect(button.text()).toBe('Train on 1 tub');
+    await view.find('form.train').trigger('submit');
+    await flushPromises();
+    expect(startTraining).toHaveBeenCalledWith(['session1'], 'fast', 'secret');
+    expect(view.text()).toContain('Job 7 queued on session1');
+  });
+
+  it('shows jobs with their state, progress, error and a live loss chart', async () => {
+    const view = mount(TrainingView);
+    await flushPromises();
+    expect(view.text()).toContain('No training jobs yet');
+    jobs.value = [
+      job({
+        id: 2,
+        state: 'running',
+        history: [
+          { epoch: 1, loss: 0.5, valLoss: 0.6 },
+          { epoch: 2, loss: 0.3, valLoss: 0.4 },
+        ],
+        progress: { phase: 'training', epoch: 2, epochs: 10, loss: 0.3, valLoss: 0.4, elapsedS: 12, detail: '' },
+      }),
+      job({ id: 1, state: 'skipped', error: 'tub short has 4 records; at least 100 are needed' }),
+    ];
+    await view.vm.$nextTick();
+    const running = view.find('[data-job="2"]');
+    expect(running.text()).toMatch(/running.*training epoch 2\/10 · 12 s/);
+    expect(running.findAll('polyline')).toHaveLength(2);
+    expect(running.find('polyline[data-series="val loss"]').attributes('points')!.split(' ')).toHaveLength(2);
+    expect(view.find('[data-job="1"]').text()).toContain('has 4 records');
+
+    await running.find('button').trigger('click');
+    await flushPromises();
+    expect(cancelJob).toHaveBeenCalledWith(2, expect.any(String));
+
+    jobs.value = [job({ id: 2, state: 'running', history: [...jobs.value[0]!.history, { epoch: 3, loss: 0.2, valLoss: 0.3 }], progress: jobs.value[0]!.progress })];
+    await view.vm.$nextTick();
+    expect(view.find('[data-job="2"] polyline[data-series="loss"]').attributes('points')!.split(' ')).toHaveLength(3);
+  });
+
+  it('shows models with validation loss and how they drove on each track', async () => {
+    const view = mount(TrainingView);
+    await flushPromises();
+    const rows = view.findAll('table.models tbody tr');
+    expect(rows).toHaveLength(2);
+    expect(rows[0]!.text()).toMatch(/fast-20250101-100000-job1\s*fast\s*0\.0421\s*default\s*2\/2\s*0\s*0\.12 m\s*22\.0 s \(1\.10× expert\)\s*candidate/);
+    expect(rows[1]!.text()).toMatch(/twisty\s*0\/2\s*3\s*0\.90 m\s*no lap/);
+  });
+
+  it('shows a lost connection', async () => {
+    state.value = 'lost';
+    const view = mount(TrainingView);
+    await flushPromises();
+    expect(view.text()).toMatch(/lost/);
+  });
+});

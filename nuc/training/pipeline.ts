@@ -1,0 +1,200 @@
+/**
+ * One training job, start to finish: read the tubs, train, evaluate (validation loss and closed loop
+ * on both simulator tracks), save the model as a candidate. Runs inside the worker process; the
+ * progress callback is how the service hears about it.
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import {
+  EVAL_TRACKS,
+  evaluateClosedLoop,
+  MODEL_FRAME_SHAPE,
+  PIXEL_NORMALIZATION,
+  saveModel,
+  selectBackend,
+  trainModel,
+  validationLoss,
+  type BackendName,
+  type ModelKind,
+  type ModelMetadata,
+  type Sample,
+} from '../../trainer/index.ts';
+import { filterRecords, readTubs, splitRecords, type TubRecord } from '../../trainer/tub/index.ts';
+import type { EpochPoint, JobProgress, JobResult, TrackResult } from './types.ts';
+
+/** Beside metadata.json: how the model did, and that it is a candidate waiting for a decision. */
+export const EVALUATION_FILE = 'evaluation.json';
+
+export interface ModelEvaluation {
+  candidate: boolean;
+  job: number;
+  valLoss: number;
+  angleMse: number;
+  throttleMse: number;
+  tracks: TrackResult[];
+  evaluatedAt: string;
+}
+
+export interface PipelineSpec {
+  jobId: number;
+  /** tub name → its folder */
+  tubs: { name: string; dir: string }[];
+  kind: ModelKind;
+  epochs: number;
+  batchSize: number;
+  seed: number;
+  minRecords: number;
+  evalLaps: number;
+  evalSecondsPerLap: number;
+  modelsDir: string;
+  modelName: string;
+  backend?: BackendName;
+}
+
+export type ProgressReport = (progress: JobProgress, epoch?: EpochPoint) => void;
+
+/** A failure the user can act on (the message names the tub or the numbers involved). */
+export class PipelineError extends Error {
+  override name = 'PipelineError';
+}
+
+function toSample(record: TubRecord): Sample {
+  return { image: () => fs.readFile(record.imagePath), angle: record.angle, throttle: record.throttle };
+}
+
+async function readRecords(spec: PipelineSpec): Promise<TubRecord[]> {
+  for (const tub of spec.tubs) {
+    const stat = await fs.stat(tub.dir).catch(() => undefined);
+    if (!stat?.isDirectory()) throw new PipelineError(`tub ${tub.name} does not exist (${tub.dir})`);
+  }
+  const read = await readTubs(
+    spec.tubs.map((t) => t.dir),
+    { minRecords: 0 },
+  );
+  if (read.refusedTubs.length > 0) {
+    const reasons = read.issues.filter((issue) => issue.reason === 'refused-tub').map((issue) => issue.message);
+    throw new PipelineError(`cannot read tub ${read.refusedTubs.map((t) => path.basename(t)).join(', ')}: ${reasons.join('; ')}`);
+  }
+  const records = filterRecords(read.records, { modes: ['user'], minThrottle: 0 });
+  if (records.length < spec.minRecords) {
+    const names = spec.tubs.map((t) => t.name).join(', ');
+    throw new PipelineError(
+      `too few records in tub ${names}: ${records.length} user-mode records with throttle >= 0 (of ${read.records.length}; ${read.skipped} bad, ${read.deleted} deleted), at least ${spec.minRecords} needed`,
+    );
+  }
+  return records;
+}
+
+async function writeJsonAtomic(file: string, value: unknown): Promise<void> {
+  const temp = `${file}.${process.pid}.tmp`;
+  const handle = await fs.open(temp, 'w');
+  try {
+    await handle.writeFile(JSON.stringify(value, null, 2));
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  await fs.rename(temp, file);
+}
+
+export async function runPipeline(spec: PipelineSpec, report: ProgressReport): Promise<JobResult> {
+  const started = performance.now();
+  const elapsedS = () => (performance.now() - started) / 1000;
+  const progress = (partial: Partial<JobProgress> & Pick<JobProgress, 'phase'>): JobProgress => ({
+    epoch: 0,
+    epochs: spec.epochs,
+    loss: null,
+    valLoss: null,
+    detail: '',
+    ...partial,
+    elapsedS: elapsedS(),
+  });
+
+  report(progress({ phase: 'loading', detail: `reading ${spec.tubs.length} tub(s)` }));
+  const records = await readRecords(spec);
+  const split = splitRecords(records, { validationFraction: 0.2, seed: spec.seed });
+  const backend = await selectBackend(spec.backend, () => {});
+
+  let last: EpochPoint | undefined;
+  report(progress({ phase: 'training', detail: `${split.train.length} train, ${split.validation.length} validation records` }));
+  const validation = split.validation.map(toSample);
+  const trained = await trainModel({
+    kind: spec.kind,
+    train: split.train.map(toSample),
+    validation,
+    epochs: spec.epochs,
+    batchSize: spec.batchSize,
+    seed: spec.seed,
+    onEpoch: (p) => {
+      last = { epoch: p.epoch, loss: p.loss, valLoss: p.valLoss };
+      report(progress({ phase: 'training', epoch: p.epoch, epochs: p.epochs, loss: p.loss, valLoss: p.valLoss, detail: `best val_loss ${p.bestValLoss.toFixed(4)}` }), last);
+    },
+  });
+  const { model, metrics } = trained;
+  try {
+    const [height, width] = MODEL_FRAME_SHAPE[spec.kind];
+    const metadata: ModelMetadata = {
+      kind: spec.kind,
+      inputShape: trained.inputShape,
+      frameSize: [height, width],
+      crop: trained.crop,
+      normalization: PIXEL_NORMALIZATION,
+      outputs: ['angle', 'throttle'],
+      tubs: spec.tubs.map((t) => t.name),
+      metrics,
+      backend: backend.name,
+      durationS: metrics.durationS,
+      createdAt: new Date().toISOString(),
+    };
+    const atEpoch = { epoch: last?.epoch ?? 0, loss: last?.loss ?? null, valLoss: last?.valLoss ?? null };
+    report(progress({ phase: 'evaluating', ...atEpoch, detail: 'validation loss' }));
+    const valLoss = await validationLoss(model, validation, metadata);
+    const tracks: TrackResult[] = [];
+    for (const track of EVAL_TRACKS) {
+      report(progress({ phase: 'evaluating', ...atEpoch, detail: `closed loop on ${track}` }));
+      const r = evaluateClosedLoop({ model, metadata, track, laps: spec.evalLaps, maxSeconds: spec.evalLaps * spec.evalSecondsPerLap, throttle: 'model' });
+      tracks.push({
+        track: r.track,
+        lapsAttempted: r.lapsAttempted,
+        lapsCompleted: r.lapsCompleted,
+        lapsFinished: r.lapsFinished,
+        offTrackEvents: r.offTrackEvents,
+        meanAbsCteM: r.meanAbsCteM,
+        lapTimesS: r.lapTimesS,
+        expertLapS: r.expertLapS,
+      });
+    }
+
+    report(progress({ phase: 'saving', ...atEpoch, detail: spec.modelName }));
+    // Saved beside the final name and renamed: a killed job never leaves half a model in the list.
+    const modelDir = path.join(spec.modelsDir, spec.modelName);
+    const staging = path.join(spec.modelsDir, `.${spec.modelName}.partial-${process.pid}`);
+    await fs.rm(staging, { recursive: true, force: true });
+    await saveModel(staging, model, metadata);
+    const evaluation: ModelEvaluation = {
+      candidate: true,
+      job: spec.jobId,
+      valLoss: valLoss.loss,
+      angleMse: valLoss.angleMse,
+      throttleMse: valLoss.throttleMse,
+      tracks,
+      evaluatedAt: new Date().toISOString(),
+    };
+    await writeJsonAtomic(path.join(staging, EVALUATION_FILE), evaluation);
+    await fs.rename(staging, modelDir);
+    return {
+      model: spec.modelName,
+      modelDir,
+      valLoss: valLoss.loss,
+      bestEpoch: metrics.bestEpoch,
+      epochs: metrics.epochs,
+      trainSamples: metrics.trainSamples,
+      validationSamples: metrics.validationSamples,
+      backend: backend.name,
+      durationS: elapsedS(),
+      tracks,
+    };
+  } finally {
+    model.dispose();
+  }
+}

@@ -1,0 +1,153 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import type { TrainingConfig } from '../../runtime/config-schema.ts';
+import { JobStore } from './job-store.ts';
+import { EVALUATION_FILE } from './pipeline.ts';
+import { TrainingQueue } from './queue.ts';
+import { workerRunner, type JobRunner, type RunOutcome } from './runner.ts';
+import { writeTestTub } from './test-tubs.ts';
+
+const root = fs.mkdtempSync(path.join(os.tmpdir(), 'nuc-training-'));
+afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
+const log = { info() {}, warn() {}, error() {} };
+
+const config: TrainingConfig = {
+  autoTrain: false,
+  kind: 'fast',
+  epochs: 2,
+  batchSize: 8,
+  minRecords: 10,
+  evalLaps: 1,
+  evalSecondsPerLap: 2,
+  tubQuietMs: 0,
+  pollMs: 60_000,
+};
+
+let n = 0;
+function setup(overrides: Partial<TrainingConfig> = {}, runner: JobRunner = workerRunner()) {
+  const dir = path.join(root, `run${++n}`);
+  const tubsDir = path.join(dir, 'tubs');
+  const modelsDir = path.join(dir, 'models');
+  fs.mkdirSync(tubsDir, { recursive: true });
+  const store = JobStore.open(path.join(dir, 'training.sqlite'));
+  const queue = new TrainingQueue({ store, tubsDir, modelsDir, config: { ...config, ...overrides }, runner, log });
+  cleanups.push(async () => {
+    await queue.stop();
+    store.close();
+  });
+  return { store, queue, tubsDir, modelsDir };
+}
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0)) await cleanup();
+});
+
+/** A runner that finishes only when the test says so. */
+function manualRunner() {
+  const runs: { spec: Parameters<JobRunner>[0]; finish: (o: RunOutcome) => void; cancelled: boolean }[] = [];
+  const runner: JobRunner = (spec) => {
+    let finish!: (o: RunOutcome) => void;
+    const done = new Promise<RunOutcome>((r) => (finish = r));
+    const run = { spec, finish, cancelled: false };
+    runs.push(run);
+    return { done, cancel: () => ((run.cancelled = true), finish({ outcome: 'cancelled' })) };
+  };
+  return { runner, runs };
+}
+
+describe('TrainingQueue with the worker process', () => {
+  it('trains a requested job to a candidate model with metadata, loss history and evaluation', async () => {
+    const { store, queue, tubsDir, modelsDir } = setup();
+    await writeTestTub(path.join(tubsDir, 'session1'), 30);
+    const job = store.enqueue({ tubs: ['session1'], kind: 'fast', trigger: 'request' });
+    await queue.tick();
+    expect(store.get(job.id)?.state).toBe('running');
+    await queue.idle();
+
+    const done = store.get(job.id)!;
+    expect(done.error).toBeNull();
+    expect(done.state).toBe('succeeded');
+    expect(done.history.map((p) => p.epoch)).toEqual([1, 2]);
+    expect(done.result!.tracks.map((t) => t.track)).toEqual(['default', 'twisty']);
+    const modelDir = path.join(modelsDir, done.result!.model);
+    const metadata = JSON.parse(fs.readFileSync(path.join(modelDir, 'metadata.json'), 'utf8'));
+    expect(metadata).toMatchObject({ kind: 'fast', tubs: ['session1'] });
+    expect(metadata.metrics.history).toHaveLength(2);
+    const evaluation = JSON.parse(fs.readFileSync(path.join(modelDir, EVALUATION_FILE), 'utf8'));
+    expect(evaluation).toMatchObject({ candidate: true, job: job.id });
+    expect(evaluation.valLoss).toBeCloseTo(done.result!.valLoss);
+    // nothing half-saved left beside it
+    expect(fs.readdirSync(modelsDir)).toEqual([done.result!.model]);
+  }, 90_000);
+
+  it('fails a job whose tub cannot be read, naming the tub', async () => {
+    const { store, queue, tubsDir } = setup();
+    fs.mkdirSync(path.join(tubsDir, 'broken'));
+    fs.writeFileSync(path.join(tubsDir, 'broken', 'manifest.json'), '{not json');
+    const job = store.enqueue({ tubs: ['broken'], kind: 'fast', trigger: 'request' });
+    await queue.tick();
+    await queue.idle();
+    expect(store.get(job.id)).toMatchObject({ state: 'failed' });
+    expect(store.get(job.id)!.error).toMatch(/tub broken/);
+  }, 60_000);
+});
+
+describe('TrainingQueue scheduling', () => {
+  it('runs one job at a time, then the next', async () => {
+    const { runner, runs } = manualRunner();
+    const { store, queue } = setup({}, runner);
+    const a = store.enqueue({ tubs: ['a'], kind: 'fast', trigger: 'request' });
+    const b = store.enqueue({ tubs: ['b'], kind: 'linear', trigger: 'request' });
+    await queue.tick();
+    await queue.tick();
+    expect(runs).toHaveLength(1);
+    expect(store.get(b.id)?.state).toBe('queued');
+    runs[0]!.finish({ outcome: 'failed', error: 'boom' });
+    await queue.idle();
+    await queue.tick();
+    expect(store.get(a.id)).toMatchObject({ state: 'failed', error: 'boom' });
+    expect(runs.map((r) => r.spec.kind)).toEqual(['fast', 'linear']);
+    expect(store.get(b.id)?.state).toBe('running');
+  });
+
+  it('stops a running job when cancellation is requested', async () => {
+    const { runner, runs } = manualRunner();
+    const { store, queue } = setup({}, runner);
+    const job = store.enqueue({ tubs: ['a'], kind: 'fast', trigger: 'request' });
+    await queue.tick();
+    store.requestCancel(job.id);
+    await queue.tick();
+    await queue.idle();
+    expect(runs[0]!.cancelled).toBe(true);
+    expect(store.get(job.id)?.state).toBe('cancelled');
+  });
+
+  it('marks a job interrupted by a restart failed with the reason', async () => {
+    const { store, queue } = setup({}, manualRunner().runner);
+    const job = store.enqueue({ tubs: ['a'], kind: 'fast', trigger: 'request' });
+    store.start(job.id);
+    queue.start();
+    expect(store.get(job.id)).toMatchObject({ state: 'failed' });
+    expect(store.get(job.id)!.error).toMatch(/interrupted/);
+  });
+
+  it('queues a job when a recording session ends, and skips a session too short to train on', async () => {
+    const { runner, runs } = manualRunner();
+    const { store, queue, tubsDir } = setup({ autoTrain: true }, runner);
+    await writeTestTub(path.join(tubsDir, 'before'), 3);
+    await queue.tick(); // the first pass takes what is there as already seen
+    expect(store.list()).toEqual([]);
+    await writeTestTub(path.join(tubsDir, '2025-01-01_10-00-00_car1'), 12);
+    await writeTestTub(path.join(tubsDir, '2025-01-01_10-05-00_car2'), 4);
+    await queue.tick();
+    const jobs = store.list();
+    expect(jobs.find((j) => j.tubs[0] === '2025-01-01_10-05-00_car2')).toMatchObject({ state: 'skipped', trigger: 'auto' });
+    expect(jobs.find((j) => j.tubs[0] === '2025-01-01_10-05-00_car2')!.error).toMatch(/has 4 records; at least 10/);
+    expect(jobs.find((j) => j.tubs[0] === '2025-01-01_10-00-00_car1')).toMatchObject({ state: 'running', trigger: 'auto', kind: 'fast' });
+    expect(runs).toHaveLength(1);
+    await queue.tick();
+    expect(store.list()).toHaveLength(2);
+  });
+});

@@ -1,0 +1,137 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import Fastify, { type FastifyInstance } from 'fastify';
+import sharp from 'sharp';
+import { Server } from 'socket.io';
+import { io as connect } from 'socket.io-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { JobStore } from './job-store.ts';
+import { trainingRoutes } from './routes.ts';
+import { writeTestTub } from './test-tubs.ts';
+import type { TrainingJob } from './types.ts';
+
+const root = fs.mkdtempSync(path.join(os.tmpdir(), 'nuc-training-routes-'));
+const tubsDir = path.join(root, 'tubs');
+const modelsDir = path.join(root, 'models');
+const auth = { authorization: 'Bearer secret' };
+let app: FastifyInstance;
+let io: Server;
+let store: JobStore;
+
+beforeAll(async () => {
+  await writeTestTub(path.join(tubsDir, 'session1'), 20);
+  fs.mkdirSync(path.join(tubsDir, 'broken'));
+  fs.writeFileSync(path.join(tubsDir, 'broken', 'manifest.json'), '{oops');
+  const model = path.join(modelsDir, 'fast-20250101-100000-job1');
+  fs.mkdirSync(model, { recursive: true });
+  fs.writeFileSync(
+    path.join(model, 'metadata.json'),
+    JSON.stringify({ kind: 'fast', tubs: ['session1'], createdAt: '2025-01-01T10:00:00Z', backend: 'wasm', durationS: 12, metrics: { bestValLoss: 0.2, bestEpoch: 3, epochs: 5, trainSamples: 16 } }),
+  );
+  fs.writeFileSync(
+    path.join(model, 'evaluation.json'),
+    JSON.stringify({ candidate: true, job: 1, valLoss: 0.19, tracks: [{ track: 'default', lapsAttempted: 2, lapsCompleted: 1, lapsFinished: 2, offTrackEvents: 1, meanAbsCteM: 0.3, lapTimesS: [20, 21], expertLapS: 18 }] }),
+  );
+  fs.mkdirSync(path.join(modelsDir, '.half-saved'));
+
+  store = JobStore.open(path.join(root, 'training.sqlite'));
+  app = Fastify();
+  io = new Server(app.server);
+  await trainingRoutes(app, {
+    store,
+    tubsDir,
+    modelsDir,
+    defaultKind: 'fast',
+    refuse: (h) => (h === auth.authorization ? undefined : 'this action needs the control token'),
+    io,
+    pushIntervalMs: 50,
+  });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+});
+
+afterAll(async () => {
+  io.close();
+  await app.close();
+  store.close();
+  fs.rmSync(root, { recursive: true, force: true });
+});
+
+describe('training routes', () => {
+  it('lists tubs with records, duration and read errors', async () => {
+    const res = await app.inject({ method: 'GET', url: '/api/tubs' });
+    expect(res.statusCode).toBe(200);
+    const { tubs } = res.json() as { tubs: { name: string; records: number; durationS: number; errors: { message: string | null } }[] };
+    expect(tubs.map((t) => t.name)).toEqual(['broken', 'session1']);
+    expect(tubs[1]).toMatchObject({ records: 20, durationS: 0.95, deleted: 0, errors: { skipped: 0, message: null } });
+    expect(tubs[0]!.errors.message).toMatch(/broken/);
+  });
+
+  it('serves a preview strip of evenly spaced frames side by side', async () => {
+    const res = await app.inject({ method: 'GET', url: '/api/tubs/session1/preview?frames=4&height=30' });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toBe('image/jpeg');
+    const meta = await sharp(res.rawPayload).metadata();
+    expect([meta.width, meta.height]).toEqual([4 * 40, 30]);
+  });
+
+  it('answers bad and unknown tub names with clear 400/404 messages', async () => {
+    const bad = await app.inject({ method: 'GET', url: '/api/tubs/..%2Fetc/preview' });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().message).toMatch(/not a tub name/);
+    const missing = await app.inject({ method: 'GET', url: '/api/tubs/nope/preview' });
+    expect(missing.statusCode).toBe(404);
+    expect(missing.json().message).toMatch(/no tub 'nope'/);
+    const badQuery = await app.inject({ method: 'GET', url: '/api/tubs/session1/preview?frames=lots' });
+    expect(badQuery.statusCode).toBe(400);
+  });
+
+  it('needs the token to start a training job and checks the tubs exist', async () => {
+    const body = { tubs: ['session1'] };
+    expect((await app.inject({ method: 'POST', url: '/api/training/jobs', payload: body })).statusCode).toBe(401);
+    const missing = await app.inject({ method: 'POST', url: '/api/training/jobs', headers: auth, payload: { tubs: ['nope'] } });
+    expect(missing.statusCode).toBe(404);
+    expect(missing.json().message).toMatch(/no tub 'nope'/);
+    const bad = await app.inject({ method: 'POST', url: '/api/training/jobs', headers: auth, payload: { tubs: ['../x'], kind: 'fast' } });
+    expect(bad.statusCode).toBe(400);
+    const badKind = await app.inject({ method: 'POST', url: '/api/training/jobs', headers: auth, payload: { tubs: ['session1'], kind: 'huge' } });
+    expect(badKind.statusCode).toBe(400);
+
+    const created = await app.inject({ method: 'POST', url: '/api/training/jobs', headers: auth, payload: body });
+    expect(created.statusCode).toBe(201);
+    const job = created.json() as TrainingJob;
+    expect(job).toMatchObject({ state: 'queued', tubs: ['session1'], kind: 'fast', trigger: 'request' });
+    expect((await app.inject({ method: 'GET', url: `/api/training/jobs/${job.id}` })).json()).toMatchObject({ id: job.id });
+    expect((await app.inject({ method: 'GET', url: '/api/training/jobs' })).json().jobs[0].id).toBe(job.id);
+    expect((await app.inject({ method: 'GET', url: '/api/training/jobs/999' })).statusCode).toBe(404);
+    expect((await app.inject({ method: 'GET', url: '/api/training/jobs/abc' })).statusCode).toBe(400);
+
+    expect((await app.inject({ method: 'DELETE', url: `/api/training/jobs/${job.id}` })).statusCode).toBe(401);
+    const cancelled = await app.inject({ method: 'DELETE', url: `/api/training/jobs/${job.id}`, headers: auth });
+    expect(cancelled.statusCode).toBe(202);
+    expect(cancelled.json().state).toBe('cancelled');
+    expect((await app.inject({ method: 'POST', url: `/api/training/jobs/${job.id}/cancel`, headers: auth })).statusCode).toBe(409);
+  });
+
+  it('lists models with their metrics and candidate flag, hiding half-saved ones', async () => {
+    const { models } = (await app.inject({ method: 'GET', url: '/api/models' })).json();
+    expect(models).toHaveLength(1);
+    expect(models[0]).toMatchObject({ name: 'fast-20250101-100000-job1', kind: 'fast', candidate: true, metrics: { valLoss: 0.19, bestEpoch: 3 } });
+    expect(models[0].metrics.tracks[0]).toMatchObject({ track: 'default', lapsCompleted: 1 });
+  });
+
+  it('pushes job changes to /training watchers', async () => {
+    const { port } = app.server.address() as { port: number };
+    const socket = connect(`http://127.0.0.1:${port}/training`, { transports: ['websocket'] });
+    try {
+      const snapshot = await new Promise<TrainingJob[]>((resolve) => socket.once('jobs', resolve));
+      expect(Array.isArray(snapshot)).toBe(true);
+      const pushed = new Promise<TrainingJob>((resolve) => socket.on('job', (job: TrainingJob) => job.state === 'running' && resolve(job)));
+      const job = store.enqueue({ tubs: ['session1'], kind: 'fast', trigger: 'request' });
+      store.start(job.id);
+      expect((await pushed).id).toBe(job.id);
+    } finally {
+      socket.close();
+    }
+  });
+});
