@@ -8,10 +8,10 @@ import { METADATA_FILE, type ModelMetadata } from './model-io.ts';
 import { fastFs, tempDir, writeTub } from './tub/test-helpers.ts';
 import { TubWriter } from './tub/index.ts';
 
-async function run(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+async function run(argv: string[], live = false): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
   let stderr = '';
-  const code = await runCli(argv, { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t) });
+  const code = await runCli(argv, { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), live });
   return { code, stdout, stderr };
 }
 
@@ -88,8 +88,10 @@ describe('train then eval', () => {
     }
     await writer.close();
     const out = path.join(dir, 'model');
-    const trained = await run(['--tubs', tub, '--out', out, '--kind', 'fast', '--epochs', '2', '--batch', '8']);
+    const trained = await run(['--tubs', tub, '--out', out, '--kind', 'fast', '--epochs', '2', '--batch', '8'], true);
     expect(trained.stderr).toMatch(/epoch 2\/2 \[#+\]/);
+    // On a terminal each batch redraws the bar in place.
+    expect(trained.stderr).toContain('\r\x1b[Kepoch 1/2 [##########..........] batch 1/2 loss ');
     expect(trained.code).toBe(0);
     const metadata = JSON.parse(fs.readFileSync(path.join(out, METADATA_FILE), 'utf8')) as ModelMetadata;
     expect(metadata.kind).toBe('fast');

@@ -14,7 +14,7 @@ import type { Sample } from './dataset.ts';
 import { EVAL_TRACKS, evaluateClosedLoop, type ClosedLoopResult, type EvalTrack } from './evaluate.ts';
 import { loadModel, PIXEL_NORMALIZATION, saveModel, type ModelMetadata } from './model-io.ts';
 import { MODEL_FRAME_SHAPE, MODEL_KINDS, type ModelKind } from './models.ts';
-import { trainModel } from './train.ts';
+import { trainModel, type BatchProgress } from './train.ts';
 
 /** Fewer records than this cannot give a meaningful train/validation split. */
 export const MIN_RECORDS = 10;
@@ -135,7 +135,12 @@ export function parseCommand(argv: readonly string[]): Command {
 export interface Output {
   stdout: (text: string) => void;
   stderr: (text: string) => void;
+  /** stderr is a terminal: progress bars redraw in place (per batch) instead of one line per epoch */
+  live?: boolean;
 }
+
+/** Carriage return and erase-line: the next text redraws the current terminal line. */
+const REDRAW = '\r\x1b[K';
 
 /** A text bar: `[#####.....]`. */
 export function progressBar(done: number, total: number, width = 20): string {
@@ -177,8 +182,9 @@ async function runTrain(command: TrainCommand, out: Output): Promise<void> {
     epochs: command.epochs,
     batchSize: command.batchSize,
     seed: command.seed,
+    ...(out.live ? { onBatch: (p: BatchProgress) => out.stderr(`${REDRAW}epoch ${p.epoch}/${command.epochs} ${progressBar(p.batch, p.batches)} batch ${p.batch}/${p.batches} loss ${p.loss.toFixed(4)}`) } : {}),
     onEpoch: (p) =>
-      out.stderr(`epoch ${p.epoch}/${p.epochs} ${progressBar(p.epoch, p.epochs)} loss ${p.loss.toFixed(4)} val ${p.valLoss.toFixed(4)} best ${p.bestValLoss.toFixed(4)} (${p.elapsedS.toFixed(1)} s)\n`),
+      out.stderr(`${out.live ? REDRAW : ''}epoch ${p.epoch}/${p.epochs} ${progressBar(p.epoch, p.epochs)} loss ${p.loss.toFixed(4)} val ${p.valLoss.toFixed(4)} best ${p.bestValLoss.toFixed(4)} (${p.elapsedS.toFixed(1)} s)\n`),
   });
   const [height, width] = MODEL_FRAME_SHAPE[command.kind];
   const metadata: ModelMetadata = {
@@ -281,6 +287,6 @@ function isMain(): boolean {
 }
 
 if (isMain()) {
-  const code = await runCli(process.argv.slice(2), { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t) });
+  const code = await runCli(process.argv.slice(2), { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t), live: process.stderr.isTTY });
   process.exitCode = code;
 }

@@ -11,6 +11,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { createRenderer, DirectPulses, loadTrack, runExpert, SimWorld, type SimTelemetry } from '../car/sim/index.ts';
 import { batches, croppedShape, NO_CROP, type Crop, type Sample } from './dataset.ts';
+import { inferenceModel } from './inference-model.ts';
 import { PIXEL_NORMALIZATION, type ModelMetadata } from './model-io.ts';
 
 export const EVAL_TRACKS = ['default', 'twisty'] as const;
@@ -96,7 +97,9 @@ function predict(model: tf.LayersModel, pixels: Float32Array, shape: [number, nu
 
 export function evaluateClosedLoop(options: ClosedLoopOptions): ClosedLoopResult {
   checkOptions(options);
-  const { model, metadata, laps } = options;
+  const { metadata, laps } = options;
+  // Shares the caller's weights; not disposed here (that would free them).
+  const model = inferenceModel(options.model);
   const crop = metadata.crop ?? NO_CROP;
   const frameSize = metadata.frameSize;
   const shape = croppedShape(frameSize, crop);

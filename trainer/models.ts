@@ -9,6 +9,7 @@
  * computers and quick experiments.
  */
 import * as tf from '@tensorflow/tfjs';
+import { FastDropout } from './fast-dropout.ts';
 
 export type ModelKind = 'linear' | 'fast';
 export const MODEL_KINDS: readonly ModelKind[] = ['linear', 'fast'];
@@ -21,7 +22,7 @@ export const MODEL_FRAME_SHAPE: Record<ModelKind, [number, number, number]> = {
 
 export const OUTPUT_NAMES = ['n_outputs0', 'n_outputs1'] as const;
 export const LEARNING_RATE = 1e-3;
-const DROPOUT = 0.2;
+export const DEFAULT_DROPOUT = 0.2;
 
 interface ConvSpec {
   filters: number;
@@ -52,6 +53,8 @@ export interface ModelOptions {
   inputShape?: [number, number, number];
   /** seeds the weight initialisers, for reproducible tests */
   seed?: number;
+  /** dropout rate after each hidden layer, in [0, 1); 0 leaves the dropout layers out */
+  dropout?: number;
 }
 
 export function createModel(kind: ModelKind, options: ModelOptions = {}): tf.LayersModel {
@@ -59,7 +62,10 @@ export function createModel(kind: ModelKind, options: ModelOptions = {}): tf.Lay
   if (inputShape.length !== 3 || inputShape.some((d) => !Number.isInteger(d) || d <= 0)) {
     throw new Error(`model input shape must be three positive integers [h, w, c], got [${inputShape.join(', ')}]`);
   }
+  const dropout = options.dropout ?? DEFAULT_DROPOUT;
+  if (!(dropout >= 0 && dropout < 1)) throw new Error(`dropout must be in [0, 1), got ${dropout}`);
   let seed = options.seed;
+  const maybeDropout = (x: tf.SymbolicTensor) => (dropout > 0 ? (new FastDropout({ rate: dropout }).apply(x) as tf.SymbolicTensor) : x);
   const initializer = () => (seed === undefined ? 'glorotUniform' : tf.initializers.glorotUniform({ seed: seed++ }));
   const input = tf.input({ shape: inputShape, name: 'img_in' });
   let x = input as tf.SymbolicTensor;
@@ -67,12 +73,12 @@ export function createModel(kind: ModelKind, options: ModelOptions = {}): tf.Lay
     x = tf.layers
       .conv2d({ filters: conv.filters, kernelSize: conv.kernel, strides: conv.stride, activation: 'relu', padding: 'valid', kernelInitializer: initializer(), name: `conv2d_${i + 1}` })
       .apply(x) as tf.SymbolicTensor;
-    x = tf.layers.dropout({ rate: DROPOUT }).apply(x) as tf.SymbolicTensor;
+    x = maybeDropout(x);
   });
   x = tf.layers.flatten({ name: 'flattened' }).apply(x) as tf.SymbolicTensor;
   DENSE[kind].forEach((units, i) => {
     x = tf.layers.dense({ units, activation: 'relu', kernelInitializer: initializer(), name: `dense_${i + 1}` }).apply(x) as tf.SymbolicTensor;
-    x = tf.layers.dropout({ rate: DROPOUT }).apply(x) as tf.SymbolicTensor;
+    x = maybeDropout(x);
   });
   const outputs = OUTPUT_NAMES.map(
     (name) => tf.layers.dense({ units: 1, activation: 'linear', kernelInitializer: initializer(), name }).apply(x) as tf.SymbolicTensor,

@@ -8,6 +8,7 @@ import { selectBackend } from './backend.ts';
 import type { Sample } from './dataset.ts';
 import { createFastModel, createLinearModel, OUTPUT_NAMES } from './models.ts';
 import { loadModel, saveModel, type ModelMetadata } from './model-io.ts';
+import { clearDropoutSeeds, dropoutLayers, reseedDropout } from './seeded-dropout.ts';
 import { trainModel } from './train.ts';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'trainer-test-'));
@@ -92,6 +93,55 @@ describe('models', () => {
     const after = (loaded.model.predict(frame) as tf.Tensor[]).map((t) => t.dataSync()[0]);
     expect(after[0]).toBeCloseTo(before[0]!, 5);
     expect(after[1]).toBeCloseTo(before[1]!, 5);
+  });
+
+  it('repeats a run exactly from the same seed, dropout included, and reports every batch', async () => {
+    const data = await samples(20);
+    const run = async () => {
+      const progress: Array<[number, number, number]> = [];
+      const result = await trainModel({
+        kind: 'fast',
+        train: data.slice(0, 15),
+        validation: data.slice(15),
+        epochs: 2,
+        batchSize: 4,
+        seed: 5,
+        onBatch: (p) => progress.push([p.epoch, p.batch, p.batches]),
+      });
+      const weights = result.model.getWeights().map((w) => Array.from(w.dataSync()));
+      result.model.dispose();
+      return { weights, progress, history: result.metrics.history };
+    };
+    const first = await run();
+    const second = await run();
+    expect(first.progress).toEqual([1, 2].flatMap((epoch) => [1, 2, 3, 4].map((batch) => [epoch, batch, 4])));
+    expect(second.history).toEqual(first.history);
+    expect(second.weights).toEqual(first.weights);
+  });
+
+  it('keeps dropout masks changing from batch to batch under a seed', () => {
+    const model = createFastModel({ seed: 1 });
+    const layers = dropoutLayers(model);
+    expect(layers).toHaveLength(6);
+    const x = tf.ones([1, 60, 80, 3]);
+    const masked = (step: number) => {
+      reseedDropout(layers, 3, step);
+      return tf.tidy(() => Array.from((layers[0]!.apply(model.getLayer('conv2d_1').apply(x), { training: true }) as tf.Tensor).dataSync()));
+    };
+    expect(masked(1)).toEqual(masked(1));
+    expect(masked(1)).not.toEqual(masked(2));
+    clearDropoutSeeds(layers);
+    x.dispose();
+    model.dispose();
+  });
+
+  it('rejects a dropout rate outside [0, 1)', async () => {
+    const data = await samples(4);
+    await expect(trainModel({ kind: 'fast', train: data.slice(0, 2), validation: data.slice(2), dropout: 1 })).rejects.toThrow(/dropout must be in \[0, 1\), got 1/);
+    expect(() => createFastModel({ dropout: -0.1 })).toThrow(/dropout must be in \[0, 1\)/);
+    const lean = createFastModel({ dropout: 0 });
+    expect(dropoutLayers(lean)).toHaveLength(0);
+    lean.dispose();
   });
 
   it('reports a missing or broken model directory clearly', async () => {

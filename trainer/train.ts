@@ -8,6 +8,7 @@ import { DEFAULT_AUGMENTATIONS, type Augmentations } from './augment.ts';
 import { selectBackend, type BackendName } from './backend.ts';
 import { batches, croppedShape, NO_CROP, type Crop, type Sample } from './dataset.ts';
 import { createModel, MODEL_FRAME_SHAPE, type ModelKind } from './models.ts';
+import { clearDropoutSeeds, dropoutLayers, reseedDropout } from './seeded-dropout.ts';
 
 export interface EpochProgress {
   epoch: number;
@@ -18,6 +19,16 @@ export interface EpochProgress {
   /** epochs since val_loss last improved by minDelta */
   wait: number;
   elapsedS: number;
+}
+
+export interface BatchProgress {
+  epoch: number;
+  /** 1-based index of the batch just trained in this epoch */
+  batch: number;
+  /** batches per epoch */
+  batches: number;
+  /** that batch's training loss */
+  loss: number;
 }
 
 export interface TrainOptions {
@@ -31,8 +42,13 @@ export interface TrainOptions {
   crop?: Crop;
   /** false disables augmentation */
   augment?: Augmentations | false;
+  /** seeds weights, shuffling, augmentation and dropout masks: the same seed, the same model */
   seed?: number;
+  /** dropout rate after each hidden layer (default 0.2, Donkeycar's); 0 for none */
+  dropout?: number;
   onEpoch?: (progress: EpochProgress) => void;
+  /** after every training batch, e.g. for a progress bar */
+  onBatch?: (progress: BatchProgress) => void;
   /** stops after the current batch; the best weights so far are kept */
   signal?: AbortSignal;
 }
@@ -64,6 +80,7 @@ function checkOptions(o: TrainOptions): void {
   for (const [name, value] of Object.entries(positive)) {
     if (value !== undefined && (!Number.isInteger(value) || value < 1)) throw new Error(`${name} must be a positive integer, got ${value}`);
   }
+  if (o.dropout !== undefined && !(o.dropout >= 0 && o.dropout < 1)) throw new Error(`dropout must be in [0, 1), got ${o.dropout}`);
   if (o.minDelta !== undefined && !(o.minDelta >= 0)) throw new Error(`minDelta must be >= 0, got ${o.minDelta}`);
 }
 
@@ -93,25 +110,33 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   const [frameHeight, frameWidth] = MODEL_FRAME_SHAPE[kind];
   const frameSize: [number, number] = [frameHeight, frameWidth];
   const inputShape = croppedShape(frameSize, crop);
-  const model = createModel(kind, { inputShape, seed });
+  const model = createModel(kind, { inputShape, seed, ...(options.dropout === undefined ? {} : { dropout: options.dropout }) });
+  const dropouts = dropoutLayers(model);
+  const batchesPerEpoch = Math.ceil(options.train.length / batchSize);
   const started = performance.now();
   const history: TrainMetrics['history'] = [];
   let best: { loss: number; epoch: number; weights: tf.Tensor[] } | undefined;
   let wait = 0;
   let trained = 0;
+  let step = 0;
   try {
     for (let epoch = 1; epoch <= epochs && !options.signal?.aborted; epoch++) {
       let lossSum = 0;
       let seen = 0;
       const pass = batches(options.train, { frameSize, crop, batchSize, shuffleSeed: seed * 1000 + epoch, augment, augmentSeed: seed * 7919 + epoch });
+      let batchIndex = 0;
       for await (const batch of pass) {
+        let batchLoss: number;
         try {
+          reseedDropout(dropouts, seed, step++);
           const losses = (await model.trainOnBatch(batch.xs, batch.ys)) as number[];
-          lossSum += losses[0]! * batch.size;
+          batchLoss = losses[0]!;
+          lossSum += batchLoss * batch.size;
           seen += batch.size;
         } finally {
           tf.dispose([batch.xs, ...batch.ys]);
         }
+        options.onBatch?.({ epoch, batch: ++batchIndex, batches: batchesPerEpoch, loss: batchLoss });
         if (options.signal?.aborted) break;
       }
       trained += seen;
@@ -130,6 +155,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
     }
     if (best) model.setWeights(best.weights);
   } finally {
+    clearDropoutSeeds(dropouts);
     tf.dispose(best?.weights ?? []);
   }
   const durationS = (performance.now() - started) / 1000;

@@ -1,9 +1,10 @@
 /**
- * `infer`: the linear pilot model on one 120x160 frame at a time, as the car runs it, on the
- * fastest tfjs backend present. Median over 300 frames after warm-up.
+ * `infer`: the linear pilot model on one 120x160 frame at a time, as the car runs it (dropout
+ * layers left out, see inferenceModel), on the fastest tfjs backend present. Median over 300
+ * frames after warm-up.
  */
 import * as tf from '@tensorflow/tfjs';
-import { backendId, createLinearModel, MODEL_FRAME_SHAPE, selectBackend } from '../../trainer/index.ts';
+import { backendId, createLinearModel, inferenceModel, MODEL_FRAME_SHAPE, selectBackend } from '../../trainer/index.ts';
 import type { Benchmark, Metric } from './types.ts';
 
 const WARMUP = 20;
@@ -21,7 +22,9 @@ const bench: Benchmark = {
   async run(): Promise<Metric[]> {
     const backend = await selectBackend();
     process.stderr.write(`  infer: backend ${backend.name}\n`);
-    const model = createLinearModel();
+    const trained = createLinearModel();
+    // As the pilot runs it: the graph without its (inference-time identity) dropout layers.
+    const model = inferenceModel(trained);
     const frame = tf.randomUniform([1, ...MODEL_FRAME_SHAPE.linear]);
     const times: number[] = [];
     try {
@@ -34,7 +37,7 @@ const bench: Benchmark = {
       }
     } finally {
       frame.dispose();
-      model.dispose();
+      trained.dispose();
     }
     return [
       { bench: 'infer', metric: 'infer_fps', value: Number((1000 / median(times)).toFixed(1)), unit: 'fps' },
