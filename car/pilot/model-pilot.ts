@@ -8,7 +8,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import * as tf from '@tensorflow/tfjs';
 import { PilotError, type Pilot, type PilotInput, type PilotOutput } from '../drive/index.ts';
-import { MODEL_FILE, METADATA_FILE, loadModel, selectBackend, type ModelMetadata } from '../../trainer/index.ts';
+import { MODEL_FILE, METADATA_FILE, inferenceModel, loadModel, selectBackend, type ModelMetadata } from '../../trainer/index.ts';
 
 /** The part of a pino logger this module uses. */
 export interface ModelPilotLog {
@@ -37,7 +37,10 @@ export interface ModelPilot extends Pilot {
 /** A loaded model plus the bookkeeping that lets it be disposed only when idle. */
 interface LoadedModel {
   readonly dir: string;
+  /** the graph the pilot runs: the loaded model without its dropout layers, sharing its weights */
   readonly model: tf.LayersModel;
+  /** the model as loaded; disposed with `model` (it owns the dropout layers `model` skips) */
+  readonly loadedGraph: tf.LayersModel;
   readonly metadata: ModelMetadata;
   /** inferences currently using this model */
   users: number;
@@ -116,7 +119,8 @@ async function load(dir: string): Promise<LoadedModel> {
   let loaded: LoadedModel;
   try {
     const { model, metadata } = await loadModel(resolved);
-    loaded = { dir: resolved, model, metadata, users: 0, retired: false };
+    // Dropout is the identity when driving; the rebuilt graph skips its per-frame kernels.
+    loaded = { dir: resolved, model: inferenceModel(model), loadedGraph: model, metadata, users: 0, retired: false };
   } catch (error) {
     throw new PilotError(`cannot load the model in ${dir}: ${(error as Error).message}`);
   }
@@ -126,14 +130,19 @@ async function load(dir: string): Promise<LoadedModel> {
     const [height, width, channels] = loaded.metadata.inputShape;
     await predict(loaded, new Float32Array(height * width * channels));
   } catch (error) {
-    loaded.model.dispose();
+    disposeModel(loaded);
     throw error instanceof PilotError ? error : new PilotError(`the model in ${dir} failed its warm-up prediction: ${(error as Error).message}`);
   }
   return loaded;
 }
 
+function disposeModel(loaded: LoadedModel): void {
+  loaded.model.dispose();
+  loaded.loadedGraph.dispose();
+}
+
 function release(loaded: LoadedModel): void {
-  if (loaded.retired && loaded.users === 0) loaded.model.dispose();
+  if (loaded.retired && loaded.users === 0) disposeModel(loaded);
 }
 
 async function watchSignature(dir: string): Promise<string | undefined> {
@@ -160,7 +169,7 @@ export async function createModelPilot(dir: string, log: ModelPilotLog = silentL
       if (closed) throw new PilotError('the model pilot is closed');
       const replacement = await load(next);
       if (closed) {
-        replacement.model.dispose();
+        disposeModel(replacement);
         throw new PilotError('the model pilot is closed');
       }
       const previous = current;
