@@ -12,4 +12,19 @@ export const CAR_SERVICES: readonly ServiceEntry[] = [
   { name: 'actuator', load: async () => (await import('./actuator/service.ts')).default },
   { name: 'camera', load: async () => (await import('./camera/service.ts')).default },
   { name: 'pilot', load: async () => (await import('./pilot/service.ts')).default },
+  {
+    name: 'agent',
+    load: async () => (await import('./agent/service.ts')).default,
+    enabled: (config) => config.car.agent.enabled,
+  },
 ];
+
+/** The updatable services: with the agent enabled it runs them (A/B slots), not the launcher. */
+export const AGENT_MANAGED_SERVICES: readonly string[] = ['actuator', 'camera', 'pilot'];
+
+/** The car services the launcher itself runs under this configuration. */
+export function launchedCarServices(config: Parameters<NonNullable<ServiceEntry['enabled']>>[0]): ServiceEntry[] {
+  return CAR_SERVICES.filter((entry) => entry.enabled?.(config) ?? true).filter(
+    (entry) => !(config.car.agent.enabled && AGENT_MANAGED_SERVICES.includes(entry.name)),
+  );
+}

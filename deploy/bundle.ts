@@ -16,6 +16,12 @@ export const NATIVE_PACKAGES = [
   'esbuild',
 ] as const;
 
+/**
+ * Scopes kept external as a whole: tfjs-backend-wasm loads its .wasm files from its package directory,
+ * and a second bundled copy of tfjs-core would not see the backends registered on the installed one.
+ */
+export const EXTERNAL_SCOPES = ['@tensorflow'] as const;
+
 export interface ServiceBundle {
   /** the bundled code */
   bytes: Uint8Array;
@@ -47,7 +53,7 @@ export async function buildServiceBundle(entry: string, options: { externals?: r
       target: 'node20',
       write: false,
       outfile: 'service.js',
-      external: externals.flatMap((name) => [name, `${name}/*`]),
+      external: [...externals.flatMap((name) => [name, `${name}/*`]), ...EXTERNAL_SCOPES.map((scope) => `${scope}/*`)],
       banner: { js: REQUIRE_SHIM },
       metafile: true,
       logLevel: 'silent',
@@ -65,5 +71,6 @@ export async function buildServiceBundle(entry: string, options: { externals?: r
     for (const imported of input.imports) if (imported.external && !imported.path.startsWith('node:')) used.add(packageOf(imported.path));
   }
   const native = new Set<string>(externals);
-  return { bytes: output.contents, externals: [...used].filter((name) => native.has(name)).sort() };
+  const scoped = (name: string): boolean => EXTERNAL_SCOPES.some((scope) => name.startsWith(`${scope}/`));
+  return { bytes: output.contents, externals: [...used].filter((name) => native.has(name) || scoped(name)).sort() };
 }

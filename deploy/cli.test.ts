@@ -64,7 +64,7 @@ describe('deploy CLI', () => {
     expect((await run('publish', 'service')).err).toMatch(/needs at least one service name/);
     expect((await run('status')).err).toMatch(/no repository .* deploy -- init/);
     await run('init');
-    expect((await run('publish', 'service', 'teleporter')).err).toMatch(/unknown car service 'teleporter'; known: proxy/);
+    expect((await run('publish', 'service', 'teleporter')).err).toMatch(/unknown car service 'teleporter'; known: actuator/);
     expect((await run('rollback', '9')).err).toMatch(/car 9 has no recorded release; name one with --to/);
     expect((await run('--help')).out).toMatch(/NEW,\s+higher version/);
   });

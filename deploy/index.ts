@@ -16,7 +16,7 @@ export type { ModelRelease, ReleaseFile, ReleaseManifest, ServiceRelease, Update
 export { buildService, latestRelease, publishRelease, readModelDir, releaseByVersion, republishRelease } from './release.ts';
 export type { FileContent, ModelContent, ReleaseChanges, ServiceContent } from './release.ts';
 export { BundleError, NATIVE_PACKAGES, buildServiceBundle, type ServiceBundle } from './bundle.ts';
-export { CAR_SERVICE_SPECS, findServiceSpec, type ServiceSpec } from './catalog.ts';
+export { CAR_SERVICE_SPECS, findServiceSpec, serviceAssets, type ServiceSpec } from './catalog.ts';
 export { UpdateClient, UpdateRefusedError, classifyRefusal, provisionTrustedRoot } from './client.ts';
 export type { RefusalReason, UpdateClientOptions } from './client.ts';
 export { deployPaths, type DeployPaths } from './paths.ts';

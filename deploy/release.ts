@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { buildServiceBundle } from './bundle.ts';
-import type { ServiceSpec } from './catalog.ts';
+import { serviceAssets, type ServiceSpec } from './catalog.ts';
 import type { OnlineKeys } from './keys.ts';
 import {
   LATEST_RELEASE_TARGET,
@@ -54,7 +54,8 @@ export async function buildService(spec: ServiceSpec, sourceRoot: string): Promi
   const bundle = await buildServiceBundle(path.join(sourceRoot, spec.entry));
   return {
     entry: SERVICE_FILE,
-    files: [{ path: SERVICE_FILE, bytes: bundle.bytes }],
+    // the bundle reads its data files (tracks) beside itself
+    files: [{ path: SERVICE_FILE, bytes: bundle.bytes }, ...serviceAssets(spec, sourceRoot)],
     strategy: spec.strategy,
     needsHardware: spec.needsHardware,
     externals: bundle.externals,

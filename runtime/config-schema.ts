@@ -41,6 +41,23 @@ export const CompositorSchema = Section({
   jpegQuality: Type.Integer({ minimum: 10, maximum: 100, default: 80 }),
 });
 
+/** Background training on the NUC (nuc/training): a model per finished recording session, or on request. */
+export const TrainingSchema = Section({
+  /** train a candidate model when a recording session ends */
+  autoTrain: Type.Boolean({ default: true }),
+  kind: Type.Union([Type.Literal('linear'), Type.Literal('fast')], { default: 'fast' }),
+  epochs: Type.Integer({ minimum: 1, maximum: 1000, default: 30 }),
+  batchSize: Type.Integer({ minimum: 1, maximum: 4096, default: 128 }),
+  /** a finished session with fewer usable records is not trained on (and the job list says so) */
+  minRecords: Type.Integer({ minimum: 2, maximum: 1_000_000, default: 100 }),
+  /** closed-loop evaluation: laps per track, and simulated seconds per lap before giving up */
+  evalLaps: Type.Integer({ minimum: 1, maximum: 100, default: 2 }),
+  evalSecondsPerLap: Type.Number({ exclusiveMinimum: 0, maximum: 3600, default: 30 }),
+  /** a tub untouched this long, with its car no longer recording, counts as closed */
+  tubQuietMs: Type.Integer({ minimum: 0, maximum: 3_600_000, default: 5000 }),
+  pollMs: Type.Integer({ minimum: 50, maximum: 60_000, default: 1000 }),
+});
+
 export const NucSchema = Section({
   /** the address cars use to reach the NUC's bus */
   host: Type.String({ minLength: 1, default: '127.0.0.1' }),
@@ -53,6 +70,7 @@ export const NucSchema = Section({
    */
   token: Type.String({ default: '' }),
   compositor: CompositorSchema,
+  training: TrainingSchema,
   /** XSUB side: publishers connect here */
   busPublishersPort: { ...Port, default: 5560 },
   /** XPUB side: subscribers connect here */
@@ -111,12 +129,27 @@ export const SimSchema = Section({
   physicsHz: Type.Integer({ minimum: 20, maximum: 1000, default: 100 }),
 });
 
+/** The car's update agent (car/agent): it runs the updatable services and installs releases. */
+export const AgentSchema = Section({
+  /** false: the launcher runs actuator, camera and pilot itself and nothing is updated */
+  enabled: Type.Boolean({ default: true }),
+  /** how often the NUC's update repository is polled */
+  pollMs: Type.Integer({ minimum: 100, maximum: 3_600_000, default: 2000 }),
+  /** the root.json the car trusts; empty: `<dataDir>/ota/repository/metadata/1.root.json` (the all-in-one demo) */
+  trustedRoot: Type.String({ default: '' }),
+  /** how long a new version has to report ready before it is rolled back */
+  healthTimeoutMs: Type.Integer({ minimum: 100, maximum: 600_000, default: 30_000 }),
+  /** a stopped service gets this long after SIGTERM before SIGKILL */
+  stopTimeoutMs: Type.Integer({ minimum: 100, maximum: 60_000, default: 6000 }),
+});
+
 export const CarSchema = Section({
   i2c: I2cSchema,
   actuator: ActuatorSchema,
   camera: CameraSchema,
   drive: DriveSchema,
   sim: SimSchema,
+  agent: AgentSchema,
 });
 
 /** The race wheel on the NUC and the car it drives (one wheel per car). */
@@ -148,4 +181,6 @@ export const PlatformConfigSchema = Type.Object(
 
 export type PlatformConfig = Static<typeof PlatformConfigSchema>;
 export type CarConfig = PlatformConfig['car'];
+export type AgentConfig = CarConfig['agent'];
 export type NucConfig = PlatformConfig['nuc'];
+export type TrainingConfig = NucConfig['training'];

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { CAR_SERVICES } from '../car/services.ts';
+import { launchedCarServices } from '../car/services.ts';
 import { NUC_SERVICES } from '../nuc/services.ts';
 import { ConfigError, loadConfig } from './load-config.ts';
 import { createLogger } from './logger.ts';
@@ -68,7 +68,8 @@ function main(): void {
   if (values.only !== 'nuc') {
     const cars = values.id?.length ? values.id : config.launcher.cars;
     for (const car of cars) {
-      for (const entry of CAR_SERVICES.filter((e) => e.enabled?.(config) ?? true)) {
+      // with car.agent.enabled the agent runs actuator, camera and pilot (it updates them)
+      for (const entry of launchedCarServices(config)) {
         specs.push({
           key: `car/${car}/${entry.name}`,
           modulePath: SERVICE_ENTRY,

@@ -1,9 +1,12 @@
 /**
- * Entry point of one service process: `run-service.ts <car|nuc> <service> [--car <id>] [--config <file>]`.
+ * Entry point of one service process: `run-service.ts <car|nuc> <service> [--car <id>] [--config <file>] [--module <file>]`.
+ * `--module` runs the default export of that file (a staged release's bundle) instead of the registry's.
  * Loads the configuration, starts the service, publishes its metrics, tells the supervisor when it
  * is healthy, and stops it cleanly on SIGTERM / SIGINT or when the supervisor goes away.
  */
 import fs from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { BusPublisher, ServiceMetrics, carTopic, nucTopic } from '../protocol/index.ts';
 import { CAR_SERVICES } from '../car/services.ts';
@@ -11,7 +14,7 @@ import { NUC_SERVICES } from '../nuc/services.ts';
 import { ConfigError, loadConfig } from './load-config.ts';
 import { createLogger } from './logger.ts';
 import { carBus, carRunDir, nucBus, nucRunDir } from './paths.ts';
-import type { RunningService, ServiceContext, ServiceEntry, ServiceScope } from './service.ts';
+import type { RunningService, ServiceContext, ServiceDefinition, ServiceEntry, ServiceScope } from './service.ts';
 
 const STOP_TIMEOUT_MS = 5000;
 
@@ -27,16 +30,29 @@ function findEntry(scope: ServiceScope, name: string): ServiceEntry {
   return entry;
 }
 
+/** A service from a file (a release bundle): its default export must be a service definition. */
+function moduleEntry(name: string, file: string): ServiceEntry {
+  return {
+    name,
+    async load() {
+      const loaded = (await import(pathToFileURL(path.resolve(file)).href)) as { default?: Partial<ServiceDefinition> };
+      const definition = loaded.default;
+      if (typeof definition?.start !== 'function') fail(`${file}: its default export is not a service (no start function)`);
+      return definition as ServiceDefinition;
+    },
+  };
+}
+
 async function main(): Promise<void> {
   const { positionals, values } = parseArgs({
     allowPositionals: true,
-    options: { car: { type: 'string' }, config: { type: 'string' } },
+    options: { car: { type: 'string' }, config: { type: 'string' }, module: { type: 'string' } },
   });
   const [scopeArg, name] = positionals;
   if ((scopeArg !== 'car' && scopeArg !== 'nuc') || !name) fail('usage: run-service.ts <car|nuc> <service> [--car <id>] [--config <file>]');
   const scope: ServiceScope = scopeArg;
   const carId = scope === 'car' ? (values.car ?? '1') : undefined;
-  const entry = findEntry(scope, name);
+  const entry = values.module ? moduleEntry(name, values.module) : findEntry(scope, name);
 
   let config;
   try {
@@ -122,8 +138,8 @@ async function main(): Promise<void> {
   });
 
   const metricsTimer = setInterval(publishMetrics, config.bus.metricsIntervalMs);
-  const definition = await entry.load();
   try {
+    const definition = await entry.load();
     running = await definition.start(context);
   } catch (error) {
     log.fatal({ err: error }, 'failed to start');

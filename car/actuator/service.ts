@@ -1,7 +1,9 @@
 /**
  * The `actuator` car service: owns the I2C bus and the PCA9685. Applies the newest drive command
  * the moment it arrives, writes only what changed, brings the throttle to neutral when commands stop
- * for failsafeMs, latches estop until it is cleared, and publishes what it applied.
+ * for failsafeMs, latches estop until it is cleared, and publishes what it applied. It follows the
+ * drive generation the update agent announces on `car/<id>/agent`, so during a hand-over only the
+ * active pilot drives.
  */
 import { BusPublisher, BusSubscriber, carTopic, type BusMessage } from '../../protocol/index.ts';
 import type { ServiceContext, ServiceDefinition } from '../../runtime/service.ts';
@@ -42,7 +44,7 @@ const actuator: ServiceDefinition = {
     const core = new ActuatorCore({ failsafeMs: context.config.car.actuator.failsafeMs });
     const counters = context.metrics.counters;
     const subscriber = BusSubscriber.connect(context.bus.subscribers, {
-      topics: [carTopic(carId, 'drive'), carTopic(carId, 'control')],
+      topics: [carTopic(carId, 'drive'), carTopic(carId, 'control'), carTopic(carId, 'agent')],
       counters,
       log: context.log,
     });
@@ -62,6 +64,7 @@ const actuator: ServiceDefinition = {
 
     let lastReason = '';
     let lastCommand: unknown;
+    let lastActiveGen: number | undefined;
     const apply = async (): Promise<void> => {
       const started = performance.now();
       const target = core.tick(Date.now());
@@ -69,9 +72,12 @@ const actuator: ServiceDefinition = {
       loop.record(performance.now() - started);
       if (target.reason !== lastReason && target.reason === 'failsafe') context.log.warn('drive commands stopped: throttle to neutral');
       // Report each new command once, and every change the failsafe or estop makes.
-      const changed = applied.wrote.steering || applied.wrote.throttle || target.reason !== lastReason || target.command !== lastCommand;
+      // a new active generation is reported at once: the agent waits for it to confirm a switch
+      const changed =
+        applied.wrote.steering || applied.wrote.throttle || target.reason !== lastReason || target.command !== lastCommand || core.activeGen !== lastActiveGen;
       lastReason = target.reason;
       lastCommand = target.command;
+      lastActiveGen = core.activeGen;
       if (!changed) return;
       void publisher.send<'applied'>(appliedTopic, {
         angle: applied.angle,
@@ -107,7 +113,12 @@ const actuator: ServiceDefinition = {
 
     subscriber.on((message: BusMessage) => {
       const now = Date.now();
-      if (message.topic.kind === 'control') {
+      if (message.topic.kind === 'agent') {
+        const { gen } = message.header as { gen?: number };
+        if (gen === undefined || gen === core.activeGen) return;
+        context.log.info({ from: core.activeGen, to: gen }, 'following drive generation');
+        core.setActiveGen(gen);
+      } else if (message.topic.kind === 'control') {
         const { estop } = message.header as { estop?: boolean };
         if (estop === true && !core.estopped) {
           core.estop();

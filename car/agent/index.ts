@@ -22,3 +22,9 @@ export { FileJournal, MemoryJournal, decodeJournal, encodeJournal } from './jour
 export type { JournalLoad, JournalSource, JournalStore } from './journal.ts';
 export { InsufficientSpace, StepTimeout, UpdateExecutor, isCarStopped, reportOf } from './executor.ts';
 export type { AgentEffects, AgentReport, CarState, ExecutorOptions, ExitInfo, RunningService } from './executor.ts';
+export { agentPaths, slotDir, type AgentPaths } from './agent-paths.ts';
+export { BlobError, BlobStore, type BlobStoreOptions } from './blob-store.ts';
+export { SlotStore } from './slot-store.ts';
+export { ServiceProcesses, instanceKey, type LaunchSpec, type ServiceProcessesOptions } from './service-processes.ts';
+export { CarLink, type CarSnapshot } from './car-link.ts';
+export { CarEffects, modelVersion, type CarEffectsOptions, type ModelPointer } from './car-effects.ts';

@@ -186,3 +186,28 @@ describe('failures and restarts', () => {
     for (const phase of UPDATE_PHASES) expect(recover(at(V2_HANDOVER, phase)).current.release).toBe(V1);
   });
 });
+
+describe('baseline services (factory code before any release)', () => {
+  const factory = initialState();
+  const pilotOnly: Release = { version: 1, label: 'first pilot', services: { pilot: V2_HANDOVER.services.pilot! } };
+  const config = { ...DEFAULT_PLANNER_CONFIG, baseline: ['actuator', 'camera', 'pilot'] };
+
+  it('hands over from the factory pilot in slot A to the release in slot B, and stops the factory one', () => {
+    const started = plan(factory, pilotOnly, obs(), config).next as UpdatingState;
+    expect(started.candidate.slots).toEqual({ pilot: 'B' });
+    expect(updatePlan(factory.current, pilotOnly, config).stopAfter).toEqual(['pilot']);
+    const stopping: UpdatingState = { ...started, phase: 'stopping-old' };
+    expect(plan(stopping, pilotOnly, obs(), config).step).toEqual({ kind: 'stop-old', instances: [{ name: 'pilot', slot: 'A', gen: 0 }] });
+  });
+
+  it('rolls back to the factory pilot', () => {
+    const started = plan(factory, pilotOnly, obs(), config).next as UpdatingState;
+    const failing: UpdatingState = { ...started, phase: 'health-check', candidate: { ...started.candidate, deadline: NOW - 1 } };
+    const rollingBack = plan(failing, pilotOnly, obs(), config).next;
+    expect(plan(rollingBack, pilotOnly, obs(), config).step).toMatchObject({ kind: 'rollback', ensure: [{ name: 'pilot', slot: 'A', gen: 0 }], gen: 0 });
+  });
+
+  it('without a baseline, a first release of a service has nothing to stop', () => {
+    expect(updatePlan(factory.current, pilotOnly).stopAfter).toEqual([]);
+  });
+});

@@ -50,6 +50,11 @@ export interface PlannerConfig {
   reserveBytes: number;
   /** services whose drive commands the actuator gates by generation */
   drivePublishers: readonly string[];
+  /**
+   * services that run on the car before any release lists them (the factory code, from slot A):
+   * a release that first ships one hands over from the factory process like from an installed one
+   */
+  baseline: readonly string[];
 }
 
 export const DEFAULT_PLANNER_CONFIG: PlannerConfig = {
@@ -58,6 +63,7 @@ export const DEFAULT_PLANNER_CONFIG: PlannerConfig = {
   retryDelayMs: 2_000,
   reserveBytes: 0,
   drivePublishers: ['pilot'],
+  baseline: [],
 };
 
 export type ServiceHealth =
@@ -154,12 +160,12 @@ export interface UpdatePlan {
 
 export function updatePlan(current: Installed, release: Release, config: PlannerConfig = DEFAULT_PLANNER_CONFIG): UpdatePlan {
   const diff = diffReleases(current.release, release);
-  const installed = current.release?.services ?? {};
+  const installed = new Set([...Object.keys(current.release?.services ?? {}), ...config.baseline]);
   const interrupt = diff.changed.filter((name) => {
     const spec = release.services[name]!;
-    return name in installed && (spec.strategy !== 'hand-over' || spec.needsHardware === true);
+    return installed.has(name) && (spec.strategy !== 'hand-over' || spec.needsHardware === true);
   });
-  const stopAfter = [...diff.changed.filter((name) => name in installed && !interrupt.includes(name)), ...diff.removed];
+  const stopAfter = [...diff.changed.filter((name) => installed.has(name) && !interrupt.includes(name)), ...diff.removed];
   const interruptEarly = interrupt.some((name) => release.services[name]!.strategy !== 'hand-over');
   const deleteFirst = diff.changed.some((name) => release.services[name]!.strategy === 'delete-then-download');
   const switchesGen = diff.changed.some((name) => config.drivePublishers.includes(name));
@@ -274,7 +280,8 @@ function startCandidate(state: IdleState | FailedState, target: Release, config:
   const plan = updatePlan(state.current, target, config);
   const gen = plan.switchesGen ? state.lastGen + 1 : state.current.gen;
   const slots: Record<string, Slot> = {};
-  for (const name of plan.diff.changed) slots[name] = otherSlot(state.current.slots[name] ?? 'B');
+  // a service without a slot runs from A (the factory code), so its first release goes to B
+  for (const name of plan.diff.changed) slots[name] = otherSlot(state.current.slots[name] ?? 'A');
   const { lastError: _lastError, ...rest } = base(state);
   const next: UpdatingState = { ...rest, lastGen: Math.max(state.lastGen, gen), phase: plan.path[0]!, candidate: { release: target, gen, slots, attempts: 0 } };
   return { step: { kind: 'transition', reason: `update ${label(state.current.release)} → ${label(target)}` }, next };
@@ -384,7 +391,7 @@ function planRollback(state: RollingBackState, observations: Observations, confi
     return { step: { kind: 'wait', reason: `retry rollback (attempt ${state.rollbackAttempts + 1})`, until: state.retryAt }, next: state };
   }
   const plan = updatePlan(current, candidate.release, config);
-  const installed = Object.keys(current.release?.services ?? {});
+  const installed = [...Object.keys(current.release?.services ?? {}), ...config.baseline];
   const step: Step = {
     kind: 'rollback',
     reason: state.reason,

@@ -1,0 +1,80 @@
+/**
+ * The agent's view of the car over the car-local bus: the actuator's `applied` messages (throttle,
+ * the generation it follows), the pilot's telemetry (speed, model), and the agent's own reports on
+ * `car/<id>/agent`, which the actuator follows for its active generation.
+ */
+import { BusPublisher, BusSubscriber, carTopic, type BusEndpoints, type BusMessage, type HeaderOf } from '../../protocol/index.ts';
+import type { AgentReport, CarState } from './executor.ts';
+
+export interface CarSnapshot {
+  applied?: { at: number; throttle: number; activeGen?: number };
+  telemetry?: { at: number; speed?: number; model: string };
+}
+
+export class CarLink {
+  readonly snapshot: CarSnapshot = {};
+  private readonly waiters = new Set<() => void>();
+  private sentReports = 0;
+
+  private constructor(
+    private readonly subscriber: BusSubscriber,
+    private readonly publisher: BusPublisher,
+    private readonly carId: string,
+  ) {
+    subscriber.on((message) => this.observe(message));
+  }
+
+  static connect(bus: BusEndpoints, carId: string): CarLink {
+    const subscriber = BusSubscriber.connect(bus.subscribers, { topics: [carTopic(carId, 'applied'), carTopic(carId, 'telemetry')] });
+    return new CarLink(subscriber, BusPublisher.connect(bus.publishers), carId);
+  }
+
+  get reportsSent(): number {
+    return this.sentReports;
+  }
+
+  /** speed from telemetry (the simulator's pose), throttle as the actuator last applied it */
+  carState(): CarState {
+    return { speed: Math.abs(this.snapshot.telemetry?.speed ?? 0), throttle: this.snapshot.applied?.throttle ?? 0 };
+  }
+
+  report(report: AgentReport & { gen: number; version: number }): void {
+    this.sentReports++;
+    void this.publisher.send<'agent'>(carTopic(this.carId, 'agent'), report);
+  }
+
+  /** Resolves with true once `condition` holds for the newest observations, false after `timeoutMs`. */
+  until(condition: (snapshot: CarSnapshot) => boolean, timeoutMs: number): Promise<boolean> {
+    if (condition(this.snapshot)) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const check = (): void => {
+        if (!condition(this.snapshot)) return;
+        finish(true);
+      };
+      const timer = setTimeout(() => finish(false), timeoutMs);
+      const finish = (value: boolean): void => {
+        clearTimeout(timer);
+        this.waiters.delete(check);
+        resolve(value);
+      };
+      this.waiters.add(check);
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.subscriber.close();
+    await this.publisher.close();
+  }
+
+  private observe(message: BusMessage): void {
+    const now = Date.now();
+    if (message.topic.kind === 'applied') {
+      const header = message.header as HeaderOf<'applied'>;
+      this.snapshot.applied = { at: now, throttle: header.throttle, ...(header.activeGen !== undefined ? { activeGen: header.activeGen } : {}) };
+    } else if (message.topic.kind === 'telemetry') {
+      const header = message.header as HeaderOf<'telemetry'>;
+      this.snapshot.telemetry = { at: now, model: header.model, ...(header.speed !== undefined ? { speed: header.speed } : {}) };
+    }
+    for (const waiter of [...this.waiters]) waiter();
+  }
+}

@@ -1,0 +1,205 @@
+/**
+ * The `agent` car service: polls the NUC's update repository (the car pulls; nothing listens for
+ * commands), verifies the newest release through TUF, and runs the UpdateExecutor over the car's
+ * real effects. It is also the process manager of the updatable services (actuator, camera, pilot):
+ * it starts the committed instances, restarts them when they crash, and hands them over on updates.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { UpdateClient, UpdateRefusedError, blobPath, provisionTrustedRoot } from '../../deploy/index.ts';
+import type { ServiceDefinition } from '../../runtime/service.ts';
+import { AGENT_MANAGED_SERVICES } from '../services.ts';
+import { agentPaths } from './agent-paths.ts';
+import { BlobStore } from './blob-store.ts';
+import { CarEffects } from './car-effects.ts';
+import { CarLink } from './car-link.ts';
+import { UpdateExecutor } from './executor.ts';
+import { FileJournal } from './journal.ts';
+import { DEFAULT_PLANNER_CONFIG, type ServiceInstance } from './planner.ts';
+import { parseRelease, type Release } from './release.ts';
+import { ServiceProcesses } from './service-processes.ts';
+import { SlotStore } from './slot-store.ts';
+import type { AgentState } from './state.ts';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const RUNNER = path.join(ROOT, 'runtime', 'run-service.ts');
+
+/** The instances the installed release runs: each managed service from its slot (A: factory code). */
+export function committedInstances(state: AgentState, services: readonly string[] = AGENT_MANAGED_SERVICES): ServiceInstance[] {
+  return services.map((name) => ({ name, slot: state.current.slots[name] ?? 'A', gen: state.current.gen }));
+}
+
+/** The services get the configuration file the agent was started with. */
+function configArgs(argv: readonly string[]): string[] {
+  const at = argv.indexOf('--config');
+  const file = at >= 0 ? argv[at + 1] : undefined;
+  return file ? ['--config', path.resolve(file)] : [];
+}
+
+function settled(state: AgentState): boolean {
+  return state.phase === 'idle' || state.phase === 'failed';
+}
+
+const agent: ServiceDefinition = {
+  name: 'agent',
+  description: 'pulls signed releases, runs and hands over the updatable car services, rolls back on failure',
+  async start(context) {
+    const { config, log } = context;
+    const settings = config.car.agent;
+    const carId = context.carId!;
+    const paths = agentPaths(config.dataDir, carId);
+    const nucUrl = `http://${config.nuc.host.includes(':') ? `[${config.nuc.host}]` : config.nuc.host}:${config.nuc.httpPort}`;
+    const targetBaseUrl = `${nucUrl}/ota/targets`;
+    const trustedRoot = settings.trustedRoot || path.join(config.dataDir, 'ota', 'repository', 'metadata', '1.root.json');
+    const plannerConfig = { ...DEFAULT_PLANNER_CONFIG, healthTimeoutMs: settings.healthTimeoutMs, baseline: AGENT_MANAGED_SERVICES };
+
+    const link = CarLink.connect(context.bus, carId);
+    const blobs = new BlobStore({ dir: paths.blobs, urlOf: (file) => `${targetBaseUrl}/${blobPath(file.target ?? file.path, file.sha256)}` });
+    const slots = new SlotStore(paths.slots, blobs);
+    await slots.linkNodeModules(path.join(ROOT, 'node_modules'));
+
+    // the processes ask which instances to keep alive; the answer needs the executor created after them
+    const live: { executor?: UpdateExecutor; effects?: CarEffects } = {};
+    const processes = new ServiceProcesses({
+      runnerPath: RUNNER,
+      execArgv: ['--import', 'tsx'],
+      pidDir: paths.pids,
+      log,
+      stopTimeoutMs: settings.stopTimeoutMs,
+      restartInitialMs: config.launcher.restartInitialMs,
+      restartMaxMs: config.launcher.restartMaxMs,
+      keepAlive: (instance) =>
+        live.executor !== undefined &&
+        live.effects !== undefined &&
+        committedInstances(live.executor.state).some((wanted) => {
+          const normalized = live.effects!.normalize(wanted);
+          return normalized.name === instance.name && normalized.slot === instance.slot && normalized.gen === instance.gen;
+        }),
+    });
+    const strays = await processes.killStrays();
+    if (strays > 0) log.warn({ strays }, 'stopped service instances a previous agent left running');
+
+    let target: Release | undefined;
+    const carEffects = new CarEffects({
+      carId,
+      blobs,
+      slots,
+      processes,
+      link,
+      log,
+      modelsDir: paths.models,
+      modelPointer: paths.modelPointer,
+      runnerArgs: configArgs(process.argv),
+      drivePublishers: plannerConfig.drivePublishers,
+      installedVersion: () => live.executor?.state.current.release?.version ?? 0,
+    });
+    live.effects = carEffects;
+    const updates = await UpdateExecutor.open({
+      effects: carEffects,
+      journal: new FileJournal(paths.journal),
+      target: () => target,
+      config: plannerConfig,
+      onStep: (step, before, after) =>
+        log.info({ step: step.kind, ...('reason' in step ? { reason: step.reason } : {}), from: before.phase, to: after.phase, error: after.lastError }, 'update step'),
+    });
+    live.executor = updates;
+    log.info({ phase: updates.state.phase, version: updates.state.current.release?.version ?? 0, gen: updates.state.current.gen }, 'agent journal loaded');
+    carEffects.announceGeneration(updates.state.current.gen);
+
+    /** Runs exactly the committed instances (only while no update is moving them). */
+    const reconcile = async (): Promise<void> => {
+      const state = updates.state;
+      const wanted = committedInstances(state).map((instance) => carEffects.normalize(instance));
+      for (const instance of wanted) await carEffects.startService(instance, state.current.release);
+      if (!settled(state)) return;
+      for (const running of processes.instances()) {
+        if (!wanted.some((w) => w.name === running.name && w.slot === running.slot && w.gen === running.gen)) await processes.stop(running);
+      }
+    };
+    await reconcile();
+
+    const controller = new AbortController();
+    const { signal } = controller;
+    let wakeRun: (() => void) | undefined;
+    const sleep = (ms: number): Promise<void> =>
+      new Promise((resolve) => {
+        const timer = setTimeout(resolve, ms);
+        wakeRun = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+
+    let client: UpdateClient | undefined;
+    let warnedNoRoot = false;
+    const poll = async (): Promise<void> => {
+      if (!client) {
+        if (!fs.existsSync(path.join(paths.tuf, 'root.json'))) {
+          if (!fs.existsSync(trustedRoot)) {
+            if (!warnedNoRoot) log.info({ trustedRoot }, 'no trusted root yet; updates wait for it');
+            warnedNoRoot = true;
+            return;
+          }
+          provisionTrustedRoot(paths.tuf, fs.readFileSync(trustedRoot));
+        }
+        client = new UpdateClient({ metadataBaseUrl: `${nucUrl}/ota/metadata`, targetBaseUrl, metadataDir: paths.tuf, fetchTimeoutMs: 10_000 });
+      }
+      try {
+        const release = parseRelease(await client.latestRelease());
+        carEffects.setPollError(undefined);
+        if (release.version !== target?.version) {
+          log.info({ version: release.version, label: release.label }, 'verified release');
+          target = release;
+          updates.wake();
+          wakeRun?.();
+        }
+      } catch (error) {
+        if (error instanceof UpdateRefusedError && error.reason === 'invalid' && /nothing published yet/.test(error.message)) return;
+        if (error instanceof UpdateRefusedError && error.reason === 'unavailable') {
+          log.debug({ err: error.message }, 'update repository unreachable');
+          return;
+        }
+        log.warn({ err: (error as Error).message }, 'release refused; the running version keeps running');
+        carEffects.setPollError((error as Error).message);
+      }
+    };
+
+    const pollLoop = (async () => {
+      while (!signal.aborted) {
+        await poll().catch((error: unknown) => log.error({ err: error }, 'poll failed'));
+        await new Promise((resolve) => setTimeout(resolve, settings.pollMs));
+      }
+    })();
+
+    const runLoop = (async () => {
+      while (!signal.aborted) {
+        try {
+          const step = await updates.runOnce();
+          if (settled(updates.state)) await reconcile();
+          if (step.kind === 'noop') await sleep(settings.pollMs);
+        } catch (error) {
+          log.error({ err: error }, 'update step failed outside the planner; retrying from the journal state');
+          await sleep(1000);
+        }
+      }
+    })();
+
+    const heartbeat = setInterval(() => carEffects.publish(), 1000);
+    context.ready({ version: updates.state.current.release?.version ?? 0, gen: updates.state.current.gen });
+
+    return {
+      async stop() {
+        controller.abort();
+        clearInterval(heartbeat);
+        wakeRun?.();
+        updates.wake();
+        await Promise.race([Promise.all([runLoop, pollLoop]), new Promise((resolve) => setTimeout(resolve, 2000))]);
+        await processes.stopAll();
+        await link.close();
+      },
+    };
+  },
+};
+
+export default agent;

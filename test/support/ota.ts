@@ -1,0 +1,207 @@
+/**
+ * Test and benchmark support for over-the-air updates: a simulated car run by the launcher with its
+ * agent (`runtime/main.ts --only car`), a signed update repository served over HTTP the way the NUC
+ * serves it, publishing helpers, and a recorder of the car-local bus (applied, agent, metrics).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { BusSubscriber, carLocalEndpoints, carTopic, type HeaderOf } from '../../protocol/index.ts';
+import {
+  TufRepository,
+  buildService,
+  createKeys,
+  findServiceSpec,
+  publishRelease,
+  readModelDir,
+  type KeySet,
+  type ReleaseManifest,
+  type ServiceContent,
+} from '../../deploy/index.ts';
+import { serveRepository, type TestServer } from '../../deploy/test-support.ts';
+import { freePort, waitFor } from './net.ts';
+import { ROOT } from './platform.ts';
+
+export interface AppliedRecord {
+  /** receive time, ms */
+  at: number;
+  header: HeaderOf<'applied'>;
+}
+
+export interface AgentRecord {
+  at: number;
+  header: HeaderOf<'agent'>;
+}
+
+export interface OtaPlatform {
+  dataDir: string;
+  carId: string;
+  repoDir: string;
+  keys: KeySet;
+  /** the repository's HTTP server (stands in for the NUC's /ota routes) */
+  repoServer: TestServer;
+  launcher: ChildProcess;
+  applied: AppliedRecord[];
+  agentReports: AgentRecord[];
+  output(): string;
+  /** bundles a car service from the source tree and publishes it as the next release */
+  publishService(name: string, label?: string): Promise<ReleaseManifest>;
+  /** publishes given service content (e.g. a deliberately broken module) */
+  publishContent(name: string, content: ServiceContent, label?: string): ReleaseManifest;
+  /** publishes a saved model directory as a model-only release */
+  publishModel(dir: string, name?: string, label?: string): ReleaseManifest;
+  /** resolves once the actuator follows `gen` and has applied a command of that generation */
+  waitForActiveGen(gen: number, timeoutMs?: number): Promise<AppliedRecord>;
+  /** resolves with the first agent report (after `since`) that satisfies `test` */
+  waitForAgent(test: (header: HeaderOf<'agent'>) => boolean, timeoutMs?: number, since?: number): Promise<AgentRecord>;
+  /** resolves once the agent's model pointer names this model version directory's content */
+  waitForModelPointer(test: (pointer: { dir: string; name: string; version: string }) => boolean, timeoutMs?: number): Promise<{ dir: string; name: string; version: string }>;
+  /** the agent's pid, from its metrics */
+  agentPid(): Promise<number>;
+  /** the largest gap between consecutive applied drive commands sent by the actuator in [from, to] (wall clock, ms) */
+  maxDriveGapMs(from: number, to: number): number;
+  stop(): Promise<void>;
+}
+
+export interface OtaPlatformOptions {
+  /** merged into the configuration file (e.g. { car: { agent: { healthTimeoutMs: 5000 } } }) */
+  config?: Record<string, unknown>;
+  carId?: string;
+}
+
+export function simplePilotContent(code: string): ServiceContent {
+  return { entry: 'service.js', files: [{ path: 'service.js', bytes: Buffer.from(code) }], strategy: 'handover', needsHardware: false, externals: [] };
+}
+
+/** A pilot module whose service starts but never says ready: the agent must roll it back. */
+export const NEVER_READY_PILOT = simplePilotContent(
+  "export default { name: 'pilot', description: 'never ready', async start() { return { async stop() {} }; } };\n",
+);
+
+export async function startOtaPlatform(options: OtaPlatformOptions = {}): Promise<OtaPlatform> {
+  const carId = options.carId ?? '1';
+  // short: the car's ipc sockets live under it (107-byte limit)
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ota-'));
+  const repoDir = path.join(dataDir, 'ota', 'repository');
+  const keys = createKeys(path.join(dataDir, 'keys'), { servedDir: repoDir });
+  TufRepository.initialize(repoDir, keys);
+  const repoServer = await serveRepository(repoDir);
+  const httpPort = new URL(repoServer.baseUrl).port;
+  const configFile = path.join(dataDir, 'edge.json');
+  const agentConfig = { pollMs: 300, healthTimeoutMs: 20_000 };
+  const extra = options.config ?? {};
+  const extraCar = (extra.car ?? {}) as Record<string, unknown>;
+  const config = { ...extra, car: { ...extraCar, agent: { ...agentConfig, ...((extraCar.agent ?? {}) as object) } } };
+  fs.writeFileSync(configFile, JSON.stringify(config));
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    EDGE_DATA_DIR: dataDir,
+    EDGE_HTTP_PORT: httpPort,
+    EDGE_BUS_PUB_PORT: String(await freePort()),
+    EDGE_BUS_SUB_PORT: String(await freePort()),
+    EDGE_LOG_LEVEL: process.env.EDGE_LOG_LEVEL ?? 'warn',
+    EDGE_CONFIG: configFile,
+  };
+  const launcher = spawn(process.execPath, ['--import', 'tsx', 'runtime/main.ts', '--only', 'car', '--id', carId], {
+    cwd: ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  launcher.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  launcher.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<void>((resolve) => launcher.once('exit', () => resolve()));
+  const stopOnExit = (): void => {
+    if (launcher.exitCode === null) launcher.kill('SIGTERM');
+  };
+  process.once('exit', stopOnExit);
+
+  const bus = carLocalEndpoints(path.join(dataDir, 'car', carId, 'run'));
+  const subscriber = BusSubscriber.connect(bus.subscribers, {
+    topics: [carTopic(carId, 'applied'), carTopic(carId, 'agent'), carTopic(carId, 'metrics')],
+  });
+  const applied: AppliedRecord[] = [];
+  const agentReports: AgentRecord[] = [];
+  const pids = new Map<string, number>();
+  subscriber.on((message) => {
+    const at = Date.now();
+    if (message.topic.kind === 'applied') applied.push({ at, header: message.header as HeaderOf<'applied'> });
+    else if (message.topic.kind === 'agent') agentReports.push({ at, header: message.header as HeaderOf<'agent'> });
+    else if (message.topic.kind === 'metrics') {
+      const header = message.header as HeaderOf<'metrics'>;
+      pids.set(header.service, header.pid);
+    }
+  });
+
+  const publish = (name: string, content: ServiceContent, label: string): ReleaseManifest =>
+    publishRelease(TufRepository.open(repoDir), keys, { label, services: { [name]: content } });
+
+  const platform: OtaPlatform = {
+    dataDir,
+    carId,
+    repoDir,
+    keys,
+    repoServer,
+    launcher,
+    applied,
+    agentReports,
+    output: () => output,
+    async publishService(name, label = `${name} from source`) {
+      const spec = findServiceSpec(name);
+      const content = await buildService(spec, ROOT);
+      // each publish is a real change (the same source bundles to the same bytes, which is no update)
+      const files = content.files.map((f) => (f.path === content.entry ? { ...f, bytes: Buffer.concat([f.bytes, Buffer.from(`\n// ${JSON.stringify(label)} ${Date.now()}\n`)]) } : f));
+      return publish(name, { ...content, files }, label);
+    },
+    publishContent: (name, content, label = `${name} (given content)`) => publish(name, content, label),
+    publishModel(dir, name, label = 'model') {
+      return publishRelease(TufRepository.open(repoDir), keys, { label, model: readModelDir(dir, name) });
+    },
+    waitForActiveGen(gen, timeoutMs = 60_000) {
+      return waitFor(
+        () => applied.find((r) => r.header.activeGen === gen && r.header.gen === gen && r.header.reason === 'command'),
+        `the actuator applying generation ${gen}`,
+        timeoutMs,
+        20,
+      );
+    },
+    waitForAgent(test, timeoutMs = 60_000, since = 0) {
+      return waitFor(() => agentReports.find((r) => r.at >= since && test(r.header)), 'an agent report', timeoutMs, 20);
+    },
+    waitForModelPointer(test, timeoutMs = 30_000) {
+      const file = path.join(dataDir, 'car', carId, 'agent', 'model.json');
+      return waitFor(
+        () => {
+          try {
+            const pointer = JSON.parse(fs.readFileSync(file, 'utf8')) as { dir: string; name: string; version: string };
+            return test(pointer) ? pointer : undefined;
+          } catch {
+            return undefined;
+          }
+        },
+        'the model pointer',
+        timeoutMs,
+        20,
+      );
+    },
+    agentPid: () => waitFor(() => pids.get('agent'), 'the agent reporting its pid', 60_000, 50),
+    maxDriveGapMs(from, to) {
+      // the actuator's send time: the test process's own pauses (publishing signs and hashes) do not count
+      const times = applied.filter((r) => r.header.ts >= from && r.header.ts <= to && r.header.reason === 'command').map((r) => r.header.ts);
+      let gap = 0;
+      for (let i = 1; i < times.length; i++) gap = Math.max(gap, times[i]! - times[i - 1]!);
+      return gap;
+    },
+    async stop() {
+      if (launcher.exitCode === null) launcher.kill('SIGINT');
+      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 15_000))]);
+      if (launcher.exitCode === null) launcher.kill('SIGKILL');
+      process.off('exit', stopOnExit);
+      await subscriber.close();
+      await repoServer.close();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+  return platform;
+}
