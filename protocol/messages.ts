@@ -136,6 +136,10 @@ export const AgentHeader = Type.Object({
   state: Type.String({ maxLength: 64 }),
   progress: Type.Number({ minimum: 0, maximum: 1 }),
   error: Type.Optional(Type.String({ maxLength: 2000 })),
+  /** the active drive generation: the actuator follows only this pilot generation's commands */
+  gen: Type.Optional(Count),
+  /** the installed release's version (0: none yet) */
+  version: Type.Optional(Count),
 });
 
 export const MetricsHeader = Type.Object({
@@ -148,6 +152,19 @@ export const MetricsHeader = Type.Object({
   loops: Type.Record(Type.String(), LoopStatsSchema),
   /** service-specific gauges, e.g. frames composited, lost controls */
   gauges: Type.Optional(Type.Record(Type.String(), Type.Number())),
+});
+
+/** The recorder's state for one car (`nuc/recorder/recording`): on change and every few seconds. */
+export const RecordingHeader = Type.Object({
+  ...Common,
+  car: Type.String({ pattern: '^[A-Za-z0-9_-]{1,32}$' }),
+  state: Type.Union([Type.Literal('idle'), Type.Literal('recording'), Type.Literal('failed')]),
+  /** the tub being written (or last written when idle) */
+  tub: Type.Optional(Type.String({ maxLength: 200 })),
+  /** records written to that tub */
+  records: Count,
+  /** why recording stopped, while failed (or the last failure when idle) */
+  error: Type.Optional(Type.String({ maxLength: 2000 })),
 });
 
 /** The car's pose and track state from the simulator, on the car-local bus at the physics rate. */
@@ -163,6 +180,7 @@ export const HEADER_SCHEMAS = {
   agent: AgentHeader,
   metrics: MetricsHeader,
   sim: SimHeader,
+  recording: RecordingHeader,
 } satisfies Record<MessageKind, TSchema>;
 
 export type HeaderOf<K extends MessageKind> = Static<(typeof HEADER_SCHEMAS)[K]>;

@@ -4,7 +4,7 @@
  */
 import { io, type Socket } from 'socket.io-client';
 import { ref, shallowRef, type Ref } from 'vue';
-import type { CarAction, CarSummary, ConnectionState, LeaderboardData, Telemetry, VideoFrameHeader } from './types.ts';
+import type { CarAction, CarSummary, ConnectionState, LeaderboardData, RecordingState, Telemetry, VideoFrameHeader } from './types.ts';
 
 export type FrameHandler = (header: VideoFrameHeader, jpeg: ArrayBuffer) => Promise<void>;
 
@@ -12,6 +12,8 @@ export interface LiveCar {
   state: Ref<ConnectionState>;
   telemetry: Ref<Telemetry | undefined>;
   leaderboard: Ref<LeaderboardData>;
+  /** the recorder's state for this car (driver namespace only) */
+  recording: Ref<RecordingState | undefined>;
   /** the server accepted the token: input and actions will be obeyed */
   canDrive: Ref<boolean>;
   /** called per video frame; the next frame comes only after it resolves (latest wins on the server) */
@@ -26,6 +28,7 @@ export function connectCar(namespace: '/driver' | '/audience', car: string, toke
   const state = ref<ConnectionState>('connecting');
   const telemetry = shallowRef<Telemetry | undefined>(undefined);
   const leaderboard = shallowRef<LeaderboardData>({ top: [], cars: [] });
+  const recording = shallowRef<RecordingState | undefined>(undefined);
   const canDrive = ref(false);
   let frameHandler: FrameHandler | undefined;
 
@@ -45,6 +48,9 @@ export function connectCar(namespace: '/driver' | '/audience', car: string, toke
   socket.on('telemetry', (t: Telemetry) => {
     if (t.car === car) telemetry.value = t;
   });
+  socket.on('recording', (r: RecordingState) => {
+    if (r.car === car) recording.value = r;
+  });
   socket.on('leaderboard', (board: LeaderboardData) => (leaderboard.value = board));
   socket.on('frame', (header: VideoFrameHeader, jpeg: ArrayBuffer, ack?: () => void) => {
     const done = () => ack?.();
@@ -56,6 +62,7 @@ export function connectCar(namespace: '/driver' | '/audience', car: string, toke
     state,
     telemetry,
     leaderboard,
+    recording,
     canDrive,
     onFrame(handler) {
       frameHandler = handler;

@@ -27,6 +27,15 @@ export interface Telemetry {
   sim?: SimState;
 }
 
+/** The NUC recorder's state for one car; a failed recording keeps its error until recording restarts. */
+export interface RecordingState {
+  car: string;
+  state: 'idle' | 'recording' | 'failed';
+  tub?: string;
+  records: number;
+  error?: string;
+}
+
 export interface CarSummary {
   id: string;
   lastSeenMsAgo: number;

@@ -1,6 +1,6 @@
 /** Routes the NUC bus's car messages to one RecordingSession per car, and sums their counters. */
 import { isKind, type BusMessage } from '../../protocol/index.ts';
-import { RecordingSession, type RecordingCounters, type RecordingSessionOptions, type RecordingStatus } from './session.ts';
+import { RecordingSession, type RecordingCounters, type RecordingReport, type RecordingSessionOptions, type RecordingStatus } from './session.ts';
 
 export interface RecorderTotals extends RecordingCounters {
   /** cars recording right now */
@@ -44,6 +44,10 @@ export class Recorder {
 
   statuses(): Record<string, RecordingStatus> {
     return Object.fromEntries([...this.sessions].map(([carId, session]) => [carId, session.state]));
+  }
+
+  reports(): RecordingReport[] {
+    return [...this.sessions.values()].map((session) => session.report());
   }
 
   totals(): RecorderTotals {

@@ -3,9 +3,13 @@
  * The car's telemetry `recording` flag (set from the wheel or the dashboard) starts and stops a tub.
  */
 import path from 'node:path';
-import { BusSubscriber } from '../../protocol/index.ts';
+import { BusPublisher, BusSubscriber, nucTopic } from '../../protocol/index.ts';
 import type { ServiceDefinition } from '../../runtime/service.ts';
 import { Recorder } from './recorder.ts';
+
+/** how often the recording states are checked for a change, and re-sent when unchanged */
+const STATE_CHECK_MS = 250;
+const STATE_REPEAT_MS = 3000;
 
 const recorder: ServiceDefinition = {
   name: 'recorder',
@@ -21,6 +25,21 @@ const recorder: ServiceDefinition = {
       limits: { maxPayloadBytes: config.bus.maxPayloadBytes, maxHeaderBytes: 64 * 1024 },
     });
     subscriber.on((message) => sessions.handle(message));
+    // The recording state per car, for the driver's screen: a failed recording must be seen.
+    const publisher = BusPublisher.connect(context.bus.publishers, { counters: metrics.counters });
+    const topic = nucTopic('recorder', 'recording');
+    const lastSent = new Map<string, { json: string; at: number }>();
+    const publishStates = (): void => {
+      const now = Date.now();
+      for (const report of sessions.reports()) {
+        const json = JSON.stringify(report);
+        const last = lastSent.get(report.car);
+        if (last && last.json === json && now - last.at < STATE_REPEAT_MS) continue;
+        lastSent.set(report.car, { json, at: now });
+        void publisher.send<'recording'>(topic, report);
+      }
+    };
+    const stateTimer = setInterval(publishStates, STATE_CHECK_MS);
     metrics.gauge('recorder_recording', () => sessions.totals().recording);
     metrics.gauge('recorder_failed', () => sessions.totals().failed);
     metrics.gauge('recorder_records', () => sessions.totals().records);
@@ -32,8 +51,11 @@ const recorder: ServiceDefinition = {
     context.ready({ tubsDir });
     return {
       async stop() {
+        clearInterval(stateTimer);
         await subscriber.close();
         await sessions.close();
+        publishStates();
+        await publisher.close();
       },
     };
   },

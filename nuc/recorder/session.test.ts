@@ -142,6 +142,8 @@ describe('RecordingSession', () => {
     const tub = path.join(tubsDir, '2024-05-17_10-30-05_car1');
     expect(session.state).toEqual({ state: 'failed', tub, error: expect.stringMatching(/^recording car 1 stopped: tub .*: record 3: cannot write the image: ENOSPC/) });
     expect(session.counters).toMatchObject({ records: 3, errors: 1 });
+    // what the driver's screen shows
+    expect(session.report()).toEqual({ car: '1', state: 'failed', tub: '2024-05-17_10-30-05_car1', records: 3, error: expect.stringContaining('ENOSPC') });
     const read = await readTub(tub);
     expect(read.issues).toEqual([]);
     expect(read.records.map((r) => r.angle)).toEqual([0, 0.1, 0.2]);

@@ -9,6 +9,7 @@ import { ControlHistory } from './control-history.ts';
 import { tubImage, type FrameImage } from './downscale.ts';
 import { freshTubDir } from './tub-name.ts';
 import { stat } from 'node:fs/promises';
+import path from 'node:path';
 
 /** Where records go: a TubWriter in service, a fake in tests. */
 export interface TubSink {
@@ -69,6 +70,14 @@ export type RecordingStatus =
   | { state: 'recording'; tub: string | undefined }
   | { state: 'failed'; tub: string | undefined; error: string };
 
+export interface RecordingReport {
+  car: string;
+  state: RecordingStatus['state'];
+  tub?: string;
+  records: number;
+  error?: string;
+}
+
 export interface RecordingCounters {
   records: number;
   tubs: number;
@@ -86,6 +95,8 @@ const silentLog: RecorderLog = { info() {}, warn() {}, error() {} };
 export class RecordingSession {
   readonly counters: RecordingCounters = { records: 0, tubs: 0, errors: 0, framesWithoutControl: 0, framesDropped: 0, framesBad: 0 };
   private status: RecordingStatus = { state: 'idle' };
+  /** records in the current (or last) tub */
+  private tubRecords = 0;
   private readonly history = new ControlHistory();
   private wanted = false;
   /** once telemetry has reported `recording`, it alone decides (the car is the truth) */
@@ -146,6 +157,20 @@ export class RecordingSession {
     });
   }
 
+  /** What the dashboard shows: the state, the tub (by name) with its record count, and the error. */
+  report(): RecordingReport {
+    const status = this.status;
+    const tubPath = status.state === 'idle' ? status.lastTub : status.tub;
+    const error = status.state === 'failed' ? status.error : status.state === 'idle' ? status.lastError : undefined;
+    return {
+      car: this.carId,
+      state: status.state,
+      records: this.tubRecords,
+      ...(tubPath === undefined ? {} : { tub: path.basename(tubPath) }),
+      ...(error === undefined ? {} : { error: error.slice(0, 2000) }),
+    };
+  }
+
   /** Resolves when everything asked so far (starts, frames, stops) is done. */
   settled(): Promise<void> {
     return this.chain;
@@ -179,6 +204,7 @@ export class RecordingSession {
       const open = this.options.openTub ?? openTubWriter;
       this.writer = await open(dir, this.carId);
       this.counters.tubs++;
+      this.tubRecords = 0;
       this.status = { state: 'recording', tub: dir };
       this.log.info({ car: this.carId, tub: dir }, 'recording started');
     } catch (error) {
@@ -226,6 +252,7 @@ export class RecordingSession {
         extra: { 'car/frame_seq': frame.seq, 'user/control_ts_ms': control.ts },
       });
       this.counters.records++;
+      this.tubRecords++;
     } catch (error) {
       await this.fail(writer.dir, error);
     }

@@ -242,6 +242,21 @@ describe('sockets', () => {
     expect(frames[0]![1].equals(jpeg)).toBe(true);
   });
 
+  it("the driver sees the recorder's failure for the car they watch, also when they arrive after it", async () => {
+    const url = await listen();
+    feed.emit(busMessage<'recording'>('nuc/recorder/recording', { car: '1', state: 'failed', tub: 'tub_1', records: 42, error: 'recording car 1 stopped: ENOSPC' }));
+    feed.emit(busMessage<'recording'>('nuc/recorder/recording', { car: '2', state: 'recording', tub: 'tub_2', records: 3 }));
+    const driver = client(url, '/driver');
+    const seen: { car: string; state: string; error?: string }[] = [];
+    driver.on('recording', (r: { car: string; state: string; error?: string }) => seen.push(r));
+    await driver.emitWithAck('watch', '1');
+    await waitFor(() => seen.length > 0, 'the recording state on watch');
+    expect(seen[0]).toMatchObject({ car: '1', state: 'failed', records: 42, error: expect.stringContaining('ENOSPC') });
+    feed.emit(busMessage<'recording'>('nuc/recorder/recording', { car: '1', state: 'recording', tub: 'tub_3', records: 0 }));
+    await waitFor(() => seen.length > 1, 'the next recording state');
+    expect(seen.map((r) => r.car)).toEqual(['1', '1']);
+  });
+
   it('a browser that has not acknowledged a frame gets no more until it does', async () => {
     const url = await listen();
     const audience = client(url, '/audience');

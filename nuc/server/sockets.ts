@@ -59,6 +59,8 @@ export function attachSockets(server: HttpServer, options: SocketOptions): LiveS
   const audience = io.of('/audience');
   const fleet = io.of('/fleet');
 
+  /** the recorder's latest state per car, for a driver who opens the screen later */
+  const recordings = new Map<string, HeaderOf<'recording'>>();
   const leaderboardPayload = () => ({ top: options.leaderboard.top(10), cars: options.leaderboard.cars() });
 
   /** `watch` {car}: join the car's room and start its video; a later `watch` switches cars. */
@@ -81,6 +83,8 @@ export function attachSockets(server: HttpServer, options: SocketOptions): LiveS
       });
       const telemetry = options.fleet.carStates().find((c) => c.id === car)?.telemetry;
       if (telemetry) socket.emit('telemetry', { car, ...telemetry });
+      const recording = recordings.get(car);
+      if (recording) socket.emit('recording', recording);
       socket.emit('leaderboard', leaderboardPayload());
       reply({ ok: true });
     });
@@ -146,6 +150,12 @@ export function attachSockets(server: HttpServer, options: SocketOptions): LiveS
     inputStats,
     ingest(message) {
       const { scope, id, kind } = message.topic;
+      if (scope === 'nuc' && kind === 'recording') {
+        const report = message.header as HeaderOf<'recording'>;
+        recordings.set(report.car, report);
+        toWatchers(report.car, 'recording', report, [driver]);
+        return;
+      }
       if (scope !== 'car' || kind !== 'telemetry') return;
       const telemetry = message.header as HeaderOf<'telemetry'>;
       toWatchers(id, 'telemetry', { car: id, ...telemetry }, [driver, audience]);
