@@ -18,12 +18,28 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const SERVICE_ENTRY = path.join(here, 'run-service.ts');
 const ROOT = path.resolve(here, '..');
 
-/** `npm start` builds the dashboard the first time, so a fresh clone needs no extra step. */
+/** The newest modification time under a directory (0 when it does not exist). */
+function newestMtime(dir: string): number {
+  let newest = 0;
+  if (!fs.existsSync(dir)) return newest;
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile()) newest = Math.max(newest, fs.statSync(path.join(entry.parentPath, entry.name)).mtimeMs);
+  }
+  return newest;
+}
+
+/**
+ * `npm start` builds the dashboard when it has no build or its sources changed since (a `git pull`),
+ * so a fresh clone needs no extra step and an updated one never serves yesterday's pages.
+ */
 function ensureDashboardBuilt(log: { info(msg: string): void; error(msg: string): void }): void {
-  const source = path.join(ROOT, 'dashboard', 'index.html');
-  const built = path.join(ROOT, 'dashboard', 'dist', 'index.html');
-  if (!fs.existsSync(source) || fs.existsSync(built)) return;
-  log.info('building the dashboard (first start)…');
+  const dashboard = path.join(ROOT, 'dashboard');
+  const source = path.join(dashboard, 'index.html');
+  const built = path.join(dashboard, 'dist', 'index.html');
+  if (!fs.existsSync(source)) return;
+  const sourcesChanged = () => Math.max(newestMtime(path.join(dashboard, 'src')), fs.statSync(source).mtimeMs) > fs.statSync(built).mtimeMs;
+  if (fs.existsSync(built) && !sourcesChanged()) return;
+  log.info(fs.existsSync(built) ? 'rebuilding the dashboard (its sources changed)…' : 'building the dashboard (first start)…');
   const vite = path.join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js');
   const result = spawnSync(process.execPath, [vite, 'build', '--config', 'dashboard/vite.config.ts'], { cwd: ROOT, stdio: 'inherit' });
   if (result.status !== 0) log.error('dashboard build failed; the API still runs (try `npm run build`)');

@@ -76,3 +76,8 @@ export async function startTraining(tubs: string[], kind: ModelKind, token: stri
 export async function cancelJob(id: number, token: string): Promise<TrainingJob> {
   return json<TrainingJob>(await fetch(`/api/training/jobs/${id}/cancel`, { method: 'POST', headers: { authorization: `Bearer ${token}` } }));
 }
+
+/** Ships a model to the cars as a model-only release; they swap it into their running pilot. */
+export async function shipModel(name: string, token: string): Promise<{ version: number; label: string }> {
+  return json<{ version: number; label: string }>(await fetch(`/api/models/${encodeURIComponent(name)}/ship`, { method: 'POST', headers: { authorization: `Bearer ${token}` } }));
+}

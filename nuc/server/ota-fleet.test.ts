@@ -8,7 +8,7 @@ import { TufRepository, createKeys, deployPaths, latestRelease, publishRelease, 
 import { OtaDb, otaRoutes, type FleetCar } from '../ota/index.ts';
 import { buildNucServer, type NucServer } from './app.ts';
 import { FleetState } from './fleet-state.ts';
-import { rollbackPublisher, timestampSigner } from './ota-signing.ts';
+import { modelPublisher, rollbackPublisher, timestampSigner } from './ota-signing.ts';
 import { busMessage, FakeFeed, silentLog } from './test-support.ts';
 
 const TOKEN = 'secret-token';
@@ -49,7 +49,7 @@ beforeEach(async () => {
     token: TOKEN,
     feed,
     dashboardDir: path.join(dataDir, 'no-dist'),
-    ota: { db, publisher: () => rollbackPublisher(paths), pushIntervalMs: 50 },
+    ota: { db, publisher: () => rollbackPublisher(paths), models: { dir: path.join(dataDir, 'models'), publisher: () => modelPublisher(paths) }, pushIntervalMs: 50 },
   });
   await otaRoutes(nuc.app, { repositoryDir: paths.repositoryDir, db });
 });
@@ -136,5 +136,33 @@ describe('fleet updates on the server', () => {
     signer.refresh();
     expect(TufRepository.open(paths.repositoryDir).versions().timestamp).toBe(versionBefore + 1);
     expect(Date.parse(signer.expires())).toBeGreaterThanOrEqual(Date.parse(before));
+  });
+
+  it('ships a trained model to the cars as a model-only release on top of the running services (token required)', async () => {
+    publishPilot('v1');
+    const modelDir = path.join(dataDir, 'models', 'Fast-2026-11-22_job3');
+    fs.mkdirSync(modelDir, { recursive: true });
+    fs.writeFileSync(path.join(modelDir, 'model.json'), '{"format":"layers-model"}');
+    fs.writeFileSync(path.join(modelDir, 'weights.bin'), Buffer.alloc(64, 7));
+    const ship = (name: string, headers = auth) => nuc.app.inject({ method: 'POST', url: `/api/models/${name}/ship`, headers });
+
+    expect((await ship('Fast-2026-11-22_job3', {} as typeof auth)).statusCode).toBe(401);
+    const missing = await ship('no-such-model');
+    expect(missing.statusCode).toBe(404);
+    expect(missing.json().message).toMatch(/model no-such-model does not exist/);
+    expect((await ship('..%2Fetc')).statusCode).toBe(400);
+
+    const shipped = await ship('Fast-2026-11-22_job3');
+    expect(shipped.statusCode).toBe(201);
+    expect(shipped.json()).toMatchObject({ version: 2, model: 'fast-2026-11-22_job3' });
+    const release = latestRelease(TufRepository.open(paths.repositoryDir))!;
+    expect(Object.keys(release.services)).toEqual(['pilot']);
+    expect(release.model?.files.map((f) => f.path).sort()).toEqual(['model.json', 'weights.bin']);
+    expect((await nuc.app.inject('/api/releases')).json().releases.map((r: { version: number }) => r.version)).toContain(2);
+
+    fs.rmSync(path.join(paths.keysDir, 'online'), { recursive: true, force: true });
+    const noKeys = await ship('Fast-2026-11-22_job3');
+    expect(noKeys.statusCode).toBe(409);
+    expect(noKeys.json().message).toMatch(/online keys are missing/);
   });
 });

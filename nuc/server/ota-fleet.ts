@@ -1,8 +1,11 @@
 /**
  * The fleet's updates on the server: agent reports become rollout records, `GET /api/fleet` and the
  * `/fleet` socket namespace's `fleet` event show them, and `POST /api/cars/:car/rollback` (token
- * required) re-publishes a car's previous release.
+ * required) re-publishes a car's previous release. `POST /api/models/:name/ship` (token required)
+ * publishes a trained model as a model-only release: the cars swap it into their running pilot.
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
@@ -11,6 +14,7 @@ import type { BusMessage, HeaderOf } from '../../protocol/index.ts';
 import { OtaDbError, RollbackRefused, fleetSummary, recordAgentReport, rollbackCar, type FleetCar, type OtaDb, type RollbackPublisher } from '../ota/index.ts';
 import { tokenRefusal } from './auth.ts';
 import type { FleetState } from './fleet-state.ts';
+import type { ModelPublisher } from './ota-signing.ts';
 
 export interface OtaFleetOptions {
   db: OtaDb;
@@ -19,6 +23,8 @@ export interface OtaFleetOptions {
    * RollbackRefused when there are no online keys or no repository.
    */
   publisher?: () => RollbackPublisher;
+  /** where trained models are saved (`<dataDir>/models`), and the signer that ships one; throws RollbackRefused without keys */
+  models?: { dir: string; publisher: () => ModelPublisher };
   /** how often progress is pushed to `/fleet` while someone watches; default 1 s */
   pushIntervalMs?: number;
 }
@@ -31,6 +37,12 @@ export interface OtaFleet {
 }
 
 const CarParams = Type.Object({ car: Type.String({ pattern: '^[A-Za-z0-9_-]{1,32}$' }) });
+const ModelParams = Type.Object({ name: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$' }) });
+
+/** A release's model name: lowercase, at most 64 characters (the manifest's name rule). */
+export function releaseModelName(dirName: string): string {
+  return dirName.toLowerCase().replace(/[^a-z0-9._-]/g, '-').replace(/^[^a-z0-9]+/, '').slice(0, 64) || 'model';
+}
 
 function sendError(reply: FastifyReply, statusCode: number, error: string, message: string): FastifyReply {
   return reply.code(statusCode).send({ statusCode, error, message });
@@ -62,6 +74,23 @@ export function attachOtaFleet(app: FastifyInstance, namespace: Namespace, fleet
       push();
       const { manifest: _manifest, ...release } = result.release;
       return reply.code(201).send({ ...result, release });
+    } catch (error) {
+      if (error instanceof RollbackRefused) return sendError(reply, 409, 'Conflict', error.message);
+      throw error;
+    }
+  });
+
+  app.post('/api/models/:name/ship', { onRequest: requireToken, schema: { params: ModelParams } }, async (request, reply) => {
+    const { name } = request.params as { name: string };
+    if (!options.models) return sendError(reply, 409, 'Conflict', 'shipping models is not available: this server has no update repository configured');
+    const dir = path.join(options.models.dir, name);
+    if (!fs.existsSync(path.join(dir, 'model.json'))) return sendError(reply, 404, 'Not Found', `model ${name} does not exist (no ${name}/model.json under the models folder)`);
+    try {
+      const manifest = options.models.publisher().publishModel(dir, releaseModelName(name), `model ${name}`);
+      db.recordRelease({ version: manifest.version, label: manifest.label, createdAt: manifest.createdAt, manifest });
+      log.info({ model: name, version: manifest.version }, 'model shipped as a release');
+      push();
+      return reply.code(201).send({ version: manifest.version, label: manifest.label, model: manifest.model?.name });
     } catch (error) {
       if (error instanceof RollbackRefused) return sendError(reply, 409, 'Conflict', error.message);
       throw error;

@@ -4,15 +4,31 @@
  * 409 and leave the timestamp alone.
  */
 import fs from 'node:fs';
-import { TufRepository, keyFile, loadOnlineKeys, loadRoleKey, releaseByVersion, republishRelease, type DeployPaths } from '../../deploy/index.ts';
+import { TufRepository, keyFile, loadOnlineKeys, loadRoleKey, publishRelease, readModelDir, releaseByVersion, republishRelease, type DeployPaths, type ReleaseManifest } from '../../deploy/index.ts';
 import { RollbackRefused, type RollbackPublisher, type TimestampSigner } from '../ota/index.ts';
 
-export function rollbackPublisher(paths: DeployPaths): RollbackPublisher {
+/** The repository and its online keys; a RollbackRefused (a 409) says which is missing. */
+function openSigning(paths: DeployPaths, what: string): { repo: TufRepository; keys: ReturnType<typeof loadOnlineKeys> } {
   if (!TufRepository.exists(paths.repositoryDir)) throw new RollbackRefused(`no update repository at ${paths.repositoryDir}; run \`npm run deploy -- init\` first`);
   const missing = (['targets', 'snapshot', 'timestamp'] as const).map((role) => keyFile(paths.keysDir, role)).filter((file) => !fs.existsSync(file));
-  if (missing.length > 0) throw new RollbackRefused(`cannot sign a rollback: the online keys are missing (${missing.join(', ')})`);
-  const repo = TufRepository.open(paths.repositoryDir);
-  const keys = loadOnlineKeys(paths.keysDir);
+  if (missing.length > 0) throw new RollbackRefused(`cannot sign ${what}: the online keys are missing (${missing.join(', ')})`);
+  return { repo: TufRepository.open(paths.repositoryDir), keys: loadOnlineKeys(paths.keysDir) };
+}
+
+/** Ships a saved model to the cars: a model-only release on top of the newest one. */
+export interface ModelPublisher {
+  publishModel(dir: string, name: string, label: string): ReleaseManifest;
+}
+
+export function modelPublisher(paths: DeployPaths): ModelPublisher {
+  const { repo, keys } = openSigning(paths, 'a model release');
+  return {
+    publishModel: (dir, name, label) => publishRelease(repo, keys, { label, model: readModelDir(dir, name) }),
+  };
+}
+
+export function rollbackPublisher(paths: DeployPaths): RollbackPublisher {
+  const { repo, keys } = openSigning(paths, 'a rollback');
   return {
     republish(version, label) {
       let old;

@@ -7,7 +7,7 @@ import { BackgroundLibrary } from '../compositor/index.ts';
 import { buildNucServer } from './app.ts';
 import { DEFAULT_EXPIRIES, deployPaths } from '../../deploy/index.ts';
 import { OtaDb, otaRoutes, startTimestampRefresh } from '../ota/index.ts';
-import { rollbackPublisher, timestampSigner } from './ota-signing.ts';
+import { modelPublisher, rollbackPublisher, timestampSigner } from './ota-signing.ts';
 import { JobStore, TRAINING_DB, trainingRoutes } from '../training/index.ts';
 import { tokenRefusal } from './auth.ts';
 import { FleetState } from './fleet-state.ts';
@@ -61,7 +61,11 @@ const server: ServiceDefinition = {
       control: (car, fields) => void controls.send<'control'>(carTopic(car, 'control'), fields),
       settings,
       backgrounds,
-      ota: { db: ota, publisher: () => rollbackPublisher(otaPaths) },
+      ota: {
+        db: ota,
+        publisher: () => rollbackPublisher(otaPaths),
+        models: { dir: path.resolve(config.dataDir, 'models'), publisher: () => modelPublisher(otaPaths) },
+      },
     });
     const { metrics } = context;
     metrics.gauge('video_frames_sent', () => nuc.video.stats.sent);

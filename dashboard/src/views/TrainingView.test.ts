@@ -34,6 +34,7 @@ const models: ModelInfo[] = [
 ];
 const startTraining = vi.fn(async (names: string[], kind: string) => ({ id: 7, tubs: names, kind }));
 const cancelJob = vi.fn(async () => ({}));
+const shipModel = vi.fn(async () => ({ version: 12, label: 'model fast-20250101-100000-job1' }));
 vi.mock('../training-api.ts', async (importOriginal) => ({
   ...(await importOriginal<typeof TrainingApi>()),
   connectTraining: () => ({ state, jobs, close() {} }),
@@ -41,6 +42,7 @@ vi.mock('../training-api.ts', async (importOriginal) => ({
   fetchModels: async () => models,
   startTraining,
   cancelJob,
+  shipModel,
 }));
 const { default: TrainingView } = await import('./TrainingView.vue');
 
@@ -123,6 +125,19 @@ describe('TrainingView', () => {
     expect(rows).toHaveLength(2);
     expect(rows[0]!.text()).toMatch(/fast-20250101-100000-job1\s*fast\s*0\.0421\s*default\s*2\/2\s*0\s*0\.12 m\s*22\.0 s \(1\.10× expert\)\s*candidate/);
     expect(rows[1]!.text()).toMatch(/twisty\s*0\/2\s*3\s*0\.90 m\s*no lap/);
+  });
+
+  it('ships a model to the cars with the token and says which release carries it', async () => {
+    window.localStorage.clear();
+    const view = mount(TrainingView);
+    await flushPromises();
+    const button = view.find('[data-ship="fast-20250101-100000-job1"]');
+    expect(button.attributes('disabled')).toBeDefined();
+    await view.find('input[type="password"]').setValue('tok');
+    await button.trigger('click');
+    await flushPromises();
+    expect(shipModel).toHaveBeenCalledWith('fast-20250101-100000-job1', 'tok');
+    expect(view.text()).toContain('published as release 12');
   });
 
   it('shows a lost connection', async () => {
