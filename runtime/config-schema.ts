@@ -134,7 +134,7 @@ export const AgentSchema = Section({
   /** false: the launcher runs actuator, camera and pilot itself and nothing is updated */
   enabled: Type.Boolean({ default: true }),
   /** how often the NUC's update repository is polled */
-  pollMs: Type.Integer({ minimum: 100, maximum: 3_600_000, default: 2000 }),
+  pollMs: Type.Integer({ minimum: 100, maximum: 3_600_000, default: 1000 }),
   /** the root.json the car trusts; empty: `<dataDir>/ota/repository/metadata/1.root.json` (the all-in-one demo) */
   trustedRoot: Type.String({ default: '' }),
   /** how long a new version has to report ready before it is rolled back */

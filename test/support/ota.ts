@@ -19,7 +19,9 @@ import {
   type ReleaseManifest,
   type ServiceContent,
 } from '../../deploy/index.ts';
-import { serveRepository, type TestServer } from '../../deploy/test-support.ts';
+import Fastify from 'fastify';
+import { type TestServer } from '../../deploy/test-support.ts';
+import { OtaDb, otaRoutes } from '../../nuc/ota/index.ts';
 import { freePort, waitFor } from './net.ts';
 import { ROOT } from './platform.ts';
 
@@ -59,6 +61,12 @@ export interface OtaPlatform {
   waitForModelPointer(test: (pointer: { dir: string; name: string; version: string }) => boolean, timeoutMs?: number): Promise<{ dir: string; name: string; version: string }>;
   /** the agent's pid, from its metrics */
   agentPid(): Promise<number>;
+  /** every model the pilot's telemetry reported, in order of first report */
+  pilotModels: { at: number; model: string }[];
+  /** resolves when the pilot's telemetry reports a model that satisfies `test` (after `since`) */
+  waitForPilotModel(test: (model: string) => boolean, timeoutMs?: number, since?: number): Promise<{ at: number; model: string }>;
+  /** bytes the repository server has sent under /ota/ so far (metadata and targets, by content-length) */
+  bytesServed(): number;
   /** the largest gap between consecutive applied drive commands sent by the actuator in [from, to] (wall clock, ms) */
   maxDriveGapMs(from: number, to: number): number;
   stop(): Promise<void>;
@@ -68,6 +76,27 @@ export interface OtaPlatformOptions {
   /** merged into the configuration file (e.g. { car: { agent: { healthTimeoutMs: 5000 } } }) */
   config?: Record<string, unknown>;
   carId?: string;
+}
+
+/** The NUC's /ota routes on their own server, counting the bytes they answer (what cars download). */
+async function serveCountingRepository(repoDir: string): Promise<TestServer & { bytesServed(): number }> {
+  const app = Fastify({ logger: false });
+  const db = OtaDb.open(':memory:');
+  let served = 0;
+  app.addHook('onSend', async (request, reply, payload) => {
+    if (request.url.startsWith('/ota/')) served += Number(reply.getHeader('content-length') ?? 0);
+    return payload;
+  });
+  await otaRoutes(app, { repositoryDir: repoDir, db });
+  const baseUrl = await app.listen({ host: '127.0.0.1', port: 0 });
+  return {
+    baseUrl,
+    bytesServed: () => served,
+    close: async () => {
+      await app.close();
+      db.close();
+    },
+  };
 }
 
 export function simplePilotContent(code: string): ServiceContent {
@@ -86,7 +115,7 @@ export async function startOtaPlatform(options: OtaPlatformOptions = {}): Promis
   const repoDir = path.join(dataDir, 'ota', 'repository');
   const keys = createKeys(path.join(dataDir, 'keys'), { servedDir: repoDir });
   TufRepository.initialize(repoDir, keys);
-  const repoServer = await serveRepository(repoDir);
+  const repoServer = await serveCountingRepository(repoDir);
   const httpPort = new URL(repoServer.baseUrl).port;
   const configFile = path.join(dataDir, 'edge.json');
   const agentConfig = { pollMs: 300, healthTimeoutMs: 20_000 };
@@ -119,8 +148,9 @@ export async function startOtaPlatform(options: OtaPlatformOptions = {}): Promis
 
   const bus = carLocalEndpoints(path.join(dataDir, 'car', carId, 'run'));
   const subscriber = BusSubscriber.connect(bus.subscribers, {
-    topics: [carTopic(carId, 'applied'), carTopic(carId, 'agent'), carTopic(carId, 'metrics')],
+    topics: [carTopic(carId, 'applied'), carTopic(carId, 'agent'), carTopic(carId, 'metrics'), carTopic(carId, 'telemetry')],
   });
+  const pilotModels: { at: number; model: string }[] = [];
   const applied: AppliedRecord[] = [];
   const agentReports: AgentRecord[] = [];
   const pids = new Map<string, number>();
@@ -128,7 +158,10 @@ export async function startOtaPlatform(options: OtaPlatformOptions = {}): Promis
     const at = Date.now();
     if (message.topic.kind === 'applied') applied.push({ at, header: message.header as HeaderOf<'applied'> });
     else if (message.topic.kind === 'agent') agentReports.push({ at, header: message.header as HeaderOf<'agent'> });
-    else if (message.topic.kind === 'metrics') {
+    else if (message.topic.kind === 'telemetry') {
+      const { model } = message.header as HeaderOf<'telemetry'>;
+      if (pilotModels.at(-1)?.model !== model) pilotModels.push({ at, model });
+    } else if (message.topic.kind === 'metrics') {
       const header = message.header as HeaderOf<'metrics'>;
       pids.set(header.service, header.pid);
     }
@@ -185,6 +218,11 @@ export async function startOtaPlatform(options: OtaPlatformOptions = {}): Promis
         20,
       );
     },
+    pilotModels,
+    waitForPilotModel(test, timeoutMs = 30_000, since = 0) {
+      return waitFor(() => pilotModels.find((m) => m.at >= since && test(m.model)), 'the pilot reporting the model', timeoutMs, 10);
+    },
+    bytesServed: () => repoServer.bytesServed(),
     agentPid: () => waitFor(() => pids.get('agent'), 'the agent reporting its pid', 60_000, 50),
     maxDriveGapMs(from, to) {
       // the actuator's send time: the test process's own pauses (publishing signs and hashes) do not count
