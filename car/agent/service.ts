@@ -15,7 +15,8 @@ import { BlobStore } from './blob-store.ts';
 import { CarEffects } from './car-effects.ts';
 import { CarLink } from './car-link.ts';
 import { UpdateExecutor } from './executor.ts';
-import { FileJournal } from './journal.ts';
+import { withFaultInjection } from './fault-injection.ts';
+import { FileJournal, type JournalStore } from './journal.ts';
 import { DEFAULT_PLANNER_CONFIG, type ServiceInstance } from './planner.ts';
 import { parseRelease, type Release } from './release.ts';
 import { ServiceProcesses } from './service-processes.ts';
@@ -95,9 +96,12 @@ const agent: ServiceDefinition = {
       installedVersion: () => live.executor?.state.current.release?.version ?? 0,
     });
     live.effects = carEffects;
+    const fileJournal: JournalStore = new FileJournal(paths.journal);
+    // test-only (car/agent/fault-injection.ts): never set on a car
+    const faultFile = process.env.EDGE_AGENT_FAULT_FILE;
     const updates = await UpdateExecutor.open({
       effects: carEffects,
-      journal: new FileJournal(paths.journal),
+      journal: faultFile ? withFaultInjection(fileJournal, faultFile) : fileJournal,
       target: () => target,
       config: plannerConfig,
       onStep: (step, before, after) =>

@@ -16,7 +16,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { buildService, findServiceSpec, type ServiceContent } from '../../deploy/index.ts';
-import { PIXEL_NORMALIZATION, createModel, saveModel, selectBackend } from '../../trainer/index.ts';
+import { PIXEL_NORMALIZATION, createModel, saveModel, selectBackend, type BackendName } from '../../trainer/index.ts';
 import { ROOT } from '../support/platform.ts';
 import { startOtaPlatform, type OtaPlatform } from '../support/ota.ts';
 import type { Benchmark, Metric } from './types.ts';
@@ -36,7 +36,7 @@ function markedPilot(content: ServiceContent, run: number): ServiceContent {
 }
 
 /** A Donkeycar 'linear' pilot model with fresh random weights, saved as the trainer saves. */
-async function saveLinearModel(dir: string, seed: number): Promise<number> {
+async function saveLinearModel(dir: string, seed: number, backend: BackendName): Promise<number> {
   const model = createModel('linear', { seed });
   const inputShape = model.inputs[0]!.shape.slice(1) as [number, number, number];
   await saveModel(dir, model, {
@@ -47,7 +47,7 @@ async function saveLinearModel(dir: string, seed: number): Promise<number> {
     normalization: PIXEL_NORMALIZATION,
     outputs: ['angle', 'throttle'],
     tubs: [],
-    backend: 'bench',
+    backend,
     durationS: 0,
     createdAt: new Date(0).toISOString(),
   });
@@ -64,7 +64,7 @@ const benchmark: Benchmark = {
   name: 'ota',
   description: 'over-the-air updates to a driving simulated car: pilot hand-over time and drive gap, model swap time and bytes',
   async run() {
-    await selectBackend();
+    const { name: backend } = await selectBackend();
     const pilot = await buildService(findServiceSpec('pilot'), ROOT);
     const modelsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ota-bench-models-'));
     // the agent's default poll (car.agent.pollMs), not the tests' shorter one
@@ -89,7 +89,7 @@ const benchmark: Benchmark = {
       for (let run = 1; run <= RUNS; run++) {
         const name = `bench-linear-${run}`;
         const dir = path.join(modelsDir, name);
-        modelSizes.push(await saveLinearModel(dir, run));
+        modelSizes.push(await saveLinearModel(dir, run, backend));
         const bytesBefore = car.bytesServed();
         const started = Date.now();
         const release = car.publishModel(dir, name, `bench model ${run}`);

@@ -76,6 +76,8 @@ export interface OtaPlatformOptions {
   /** merged into the configuration file (e.g. { car: { agent: { healthTimeoutMs: 5000 } } }) */
   config?: Record<string, unknown>;
   carId?: string;
+  /** extra environment for the launcher and so every car service (e.g. EDGE_AGENT_FAULT_FILE) */
+  env?: NodeJS.ProcessEnv;
 }
 
 /** The NUC's /ota routes on their own server, counting the bytes they answer (what cars download). */
@@ -131,6 +133,7 @@ export async function startOtaPlatform(options: OtaPlatformOptions = {}): Promis
     EDGE_BUS_SUB_PORT: String(await freePort()),
     EDGE_LOG_LEVEL: process.env.EDGE_LOG_LEVEL ?? 'warn',
     EDGE_CONFIG: configFile,
+    ...options.env,
   };
   const launcher = spawn(process.execPath, ['--import', 'tsx', 'runtime/main.ts', '--only', 'car', '--id', carId], {
     cwd: ROOT,
@@ -242,4 +245,22 @@ export async function startOtaPlatform(options: OtaPlatformOptions = {}): Promis
     },
   };
   return platform;
+}
+
+/** The pids of this platform's processes running `run-service.ts car <name>` (from /proc). */
+export function servicePids(platform: Pick<OtaPlatform, 'dataDir'>, name: string): number[] {
+  const pids: number[] = [];
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const argv = fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+      const at = argv.findIndex((arg) => arg.endsWith('run-service.ts'));
+      if (at < 0 || argv[at + 1] !== 'car' || argv[at + 2] !== name) continue;
+      const env = fs.readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0');
+      if (env.includes(`EDGE_DATA_DIR=${platform.dataDir}`)) pids.push(Number(entry));
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return pids;
 }
