@@ -3,11 +3,13 @@
  * stopping on val_loss (Donkeycar's patience 5, min delta 0.0005) and the best epoch's weights
  * restored at the end.
  */
+import os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { DEFAULT_AUGMENTATIONS, type Augmentations } from './augment.ts';
 import { selectBackend, type BackendName } from './backend.ts';
 import { batches, croppedShape, NO_CROP, type Crop, type Sample } from './dataset.ts';
 import { createModel, MODEL_FRAME_SHAPE, type ModelKind } from './models.ts';
+import { applyGradients, batchGradients, GradientHelper, mergeGradients, trainableVariables } from './parallel/index.ts';
 import { clearDropoutSeeds, dropoutLayers, reseedDropout } from './seeded-dropout.ts';
 
 export interface EpochProgress {
@@ -51,6 +53,11 @@ export interface TrainOptions {
   onBatch?: (progress: BatchProgress) => void;
   /** stops after the current batch; the best weights so far are kept */
   signal?: AbortSignal;
+  /**
+   * processes computing each batch's gradients: 2 splits every batch with a helper process (Node's
+   * wasm backend uses one core). Default: 2 with two or more cores and at least 4 batches of data.
+   */
+  processes?: 1 | 2;
 }
 
 export interface TrainMetrics {
@@ -119,6 +126,35 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   let wait = 0;
   let trained = 0;
   let step = 0;
+  const processes = options.processes ?? (os.availableParallelism() >= 2 && options.train.length >= 4 * batchSize ? 2 : 1);
+  const helper =
+    processes === 2
+      ? await GradientHelper.start({ backend: backend.name, kind, inputShape, ...(options.dropout === undefined ? {} : { dropout: options.dropout }), dropoutSeed: seed * 7907 + 1 })
+      : undefined;
+  /** one optimizer step on a batch, split with the helper when there is one */
+  const trainStep = async (xs: tf.Tensor, ys: tf.Tensor[], size: number): Promise<number> => {
+    if (!helper || size < 2) {
+      reseedDropout(dropouts, seed, step++);
+      return ((await model.trainOnBatch(xs, ys)) as number[])[0]!;
+    }
+    const own = Math.ceil(size / 2);
+    const theirs = size - own;
+    const [xsOwn, xsTheirs] = tf.split(xs, [own, theirs]);
+    const ysParts = ys.map((y) => tf.split(y, [own, theirs]));
+    try {
+      const remote = await helper.send(step, trainableVariables(model), xsTheirs!, ysParts.map((parts) => parts[1]!));
+      reseedDropout(dropouts, seed, step++);
+      const local = batchGradients(model, xsOwn!, ysParts.map((parts) => parts[0]!));
+      const answer = await remote.answer;
+      const remoteGrads = answer.grads.map((grad, i) => tf.tensor(grad, local.grads[i]!.shape));
+      const merged = mergeGradients(local.grads, own, remoteGrads, theirs);
+      applyGradients(model, merged);
+      tf.dispose([...local.grads, ...remoteGrads, ...merged]);
+      return (local.loss * own + answer.loss * theirs) / size;
+    } finally {
+      tf.dispose([xsOwn!, xsTheirs!, ...ysParts.flat()]);
+    }
+  };
   try {
     for (let epoch = 1; epoch <= epochs && !options.signal?.aborted; epoch++) {
       let lossSum = 0;
@@ -128,9 +164,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
       for await (const batch of pass) {
         let batchLoss: number;
         try {
-          reseedDropout(dropouts, seed, step++);
-          const losses = (await model.trainOnBatch(batch.xs, batch.ys)) as number[];
-          batchLoss = losses[0]!;
+          batchLoss = await trainStep(batch.xs, batch.ys, batch.size);
           lossSum += batchLoss * batch.size;
           seen += batch.size;
         } finally {
@@ -155,6 +189,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
     }
     if (best) model.setWeights(best.weights);
   } finally {
+    helper?.close();
     clearDropoutSeeds(dropouts);
     tf.dispose(best?.weights ?? []);
   }

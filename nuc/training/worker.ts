@@ -2,14 +2,25 @@
  * The training worker: a child process of the `training` service, so the CPU-heavy training never
  * blocks the service's event loop. Gets one `start` message, reports progress, exits.
  */
+import os from 'node:os';
 import { runPipeline } from './pipeline.ts';
 import type { StartMessage, WorkerMessage } from './worker-protocol.ts';
+
+const TRAINING_NICE = 10;
 
 function send(message: WorkerMessage): Promise<void> {
   return new Promise((resolve) => {
     if (!process.send) return resolve();
     process.send(message, undefined, {}, () => resolve());
   });
+}
+
+// Background work: the NUC's live services (video, control) and a simulated car on the same
+// machine keep their CPU; the gradient helper process inherits the lower priority.
+try {
+  os.setPriority(TRAINING_NICE);
+} catch {
+  // not permitted here: training runs at normal priority
 }
 
 process.once('message', (message: StartMessage) => {
