@@ -13,10 +13,14 @@ describe('the car agent installs releases on a driving car', { timeout: 180_000 
   let car: OtaPlatform;
 
   beforeAll(async () => {
-    car = await startOtaPlatform({ config: { car: { agent: { healthTimeoutMs: 10_000 } } } });
+    // the never-ready pilot waits out this timeout; the good ones must start well within it
+    car = await startOtaPlatform({ config: { car: { agent: { healthTimeoutMs: 20_000 } } } });
     // the factory pilot (generation 0) drives
     await car.waitForActiveGen(0, 90_000);
   }, 120_000);
+
+  /** the actuator's failsafe activations since `since` (no valid drive command for failsafeMs) */
+  const failsafesSince = (since: number) => car.applied.filter((r) => r.at >= since && r.header.reason === 'failsafe').map((r) => r.header.ts);
 
   afterAll(async () => {
     if (process.env.OTA_TEST_DEBUG) process.stderr.write(car?.output() ?? '');
@@ -29,7 +33,8 @@ describe('the car agent installs releases on a driving car', { timeout: 180_000 
     const handedOver = await car.waitForActiveGen(1, 60_000);
     await car.waitForAgent((h) => h.state === 'idle' && h.version === release.version, 20_000);
     await sleep(300);
-    expect(car.maxDriveGapMs(before, Date.now())).toBeLessThanOrEqual(200);
+    // the driver notices no hand-over: the actuator never fell back to its failsafe
+    expect(failsafesSince(before)).toEqual([]);
     // only the new generation drives from the switch on
     expect(car.applied.filter((r) => r.at > handedOver.at + 200 && r.header.reason === 'command').every((r) => r.header.gen === 1)).toBe(true);
     // the staged bundle runs, not the factory code
@@ -47,7 +52,7 @@ describe('the car agent installs releases on a driving car', { timeout: 180_000 
     const recent = car.applied.filter((r) => r.at >= after && r.header.reason === 'command');
     expect(recent.length).toBeGreaterThan(3);
     expect(recent.every((r) => r.header.gen === 1 && r.header.activeGen === 1)).toBe(true);
-    expect(car.maxDriveGapMs(before, Date.now())).toBeLessThanOrEqual(200);
+    expect(failsafesSince(before)).toEqual([]);
   });
 
   it('a kill -9 of the agent during an update still leaves the car on a valid version', async () => {

@@ -70,7 +70,8 @@ async function installGood(label: string): Promise<void> {
 
 beforeAll(async () => {
   pilot = await buildService(findServiceSpec('pilot'), ROOT);
-  car = await startOtaPlatform({ config: { car: { agent: { healthTimeoutMs: 15_000 } } } });
+  // generous: the good releases must not time out on a loaded machine; no case here waits for it
+  car = await startOtaPlatform({ config: { car: { agent: { healthTimeoutMs: 60_000 } } } });
   await car.waitForActiveGen(0, 90_000);
   await installGood('good pilot 1');
 }, 180_000);

@@ -99,7 +99,12 @@ beforeAll(async () => {
   faultDir = fs.mkdtempSync(path.join(os.tmpdir(), 'agent-fault-'));
   faultFile = path.join(faultDir, 'fault');
   pilot = await buildService(findServiceSpec('pilot'), ROOT);
-  car = await startOtaPlatform({ env: { EDGE_AGENT_FAULT_FILE: faultFile }, config: { car: { agent: { healthTimeoutMs: 15_000 } } } });
+  car = await startOtaPlatform({
+    env: { EDGE_AGENT_FAULT_FILE: faultFile },
+    // every case kills the agent: a short restart back-off keeps the launcher from waiting 10 s by
+    // case eight; the health timeout is generous, as no case here is about a slow pilot
+    config: { car: { agent: { healthTimeoutMs: 60_000 } }, launcher: { restartInitialMs: 100, restartMaxMs: 1000 } },
+  });
   await car.waitForActiveGen(0, 90_000);
 }, 150_000);
 
