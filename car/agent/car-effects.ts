@@ -8,6 +8,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { writeFileAtomic } from '../../runtime/atomic-file.ts';
+import { modelLabel, type ModelPointer } from '../pilot/index.ts';
 import type { BlobStore } from './blob-store.ts';
 import type { CarLink } from './car-link.ts';
 import type { AgentEffects, AgentReport, CarState, RunningService } from './executor.ts';
@@ -16,13 +17,6 @@ import type { ModelRelease, Release, ReleaseFile } from './release.ts';
 import type { LaunchSpec, ServiceProcesses } from './service-processes.ts';
 import type { SlotStore } from './slot-store.ts';
 import type { Slot } from './state.ts';
-
-/** What the pilot reads from `model.json` (written atomically, so it is never half a pointer). */
-export interface ModelPointer {
-  dir: string;
-  name: string;
-  version: string;
-}
 
 export interface CarEffectsOptions {
   carId: string;
@@ -41,6 +35,8 @@ export interface CarEffectsOptions {
   installedVersion: () => number;
   /** how long switchGeneration waits for the actuator to confirm */
   confirmMs?: number;
+  /** how long a swapped model has to show up in the pilot's telemetry (default 30 s) */
+  modelConfirmMs?: number;
 }
 
 /** A model's directory name: derived from its content, so the same model is never staged twice. */
@@ -129,12 +125,13 @@ export class CarEffects implements AgentEffects {
   }
 
   /** Stages the model under `models/<version>/` and points `model.json` at it; the pilot loads it between two frames. */
-  async swapModel(model: ModelRelease | undefined): Promise<void> {
+  async swapModel(model: ModelRelease | undefined, options: { confirm?: boolean } = {}): Promise<void> {
     const { modelPointer, modelsDir, blobs } = this.options;
     if (!model) {
       await fs.rm(modelPointer, { force: true });
       return;
     }
+    const since = Date.now();
     const version = modelVersion(model);
     const dir = path.join(modelsDir, version);
     if (!(await fs.stat(dir).catch(() => undefined))) {
@@ -151,6 +148,23 @@ export class CarEffects implements AgentEffects {
     const pointer: ModelPointer = { dir: path.resolve(dir), name: model.name ?? version, version };
     await writeFileAtomic(modelPointer, `${JSON.stringify(pointer)}\n`);
     this.options.log.info(pointer, 'model pointer replaced');
+    if (options.confirm) await this.confirmModel(pointer, since);
+  }
+
+  /**
+   * Waits until the pilot's telemetry names the pointer's model. A pilot that cannot load it keeps
+   * its running model and reports that one: the swap then fails and is rolled back. With no pilot
+   * reporting at all (none running), the pointer is all there is to do.
+   */
+  private async confirmModel(pointer: ModelPointer, since: number): Promise<void> {
+    const { link } = this.options;
+    const label = modelLabel(pointer);
+    const waitMs = this.options.modelConfirmMs ?? 30_000;
+    const confirmed = await link.until((s) => s.telemetry !== undefined && s.telemetry.at >= since && s.telemetry.model === label, waitMs);
+    if (confirmed) return;
+    const heard = link.snapshot.telemetry;
+    if (heard && heard.at >= since) throw new Error(`the pilot still drives on '${heard.model}', not '${label}', ${waitMs} ms after the swap (it could not load the model?)`);
+    this.options.log.warn({ model: label }, 'no pilot reported after the model swap (none running?)');
   }
 
   carState(): Promise<CarState> {

@@ -64,8 +64,12 @@ export interface AgentEffects {
   stopService(instance: ServiceInstance): Promise<void>;
   /** make the actuator follow only this generation's drive commands */
   switchGeneration(gen: number): Promise<void>;
-  /** load this model into the running pilot between two frames (undefined: no model) */
-  swapModel(model: ModelRelease | undefined): Promise<void>;
+  /**
+   * load this model into the running pilot between two frames (undefined: no model); with
+   * `confirm`, resolve only once the pilot reports it drives on it (the model's positive health
+   * signal) and throw when it does not in time
+   */
+  swapModel(model: ModelRelease | undefined, options?: { confirm?: boolean }): Promise<void>;
   carState(): Promise<CarState>;
   report(report: AgentReport): void;
 }
@@ -309,7 +313,7 @@ export class UpdateExecutor {
       case 'switch-generation':
         return timed('switching generation', () => effects.switchGeneration(step.gen));
       case 'swap-model':
-        return timed('swapping model', () => effects.swapModel(step.model));
+        return timed('swapping model', () => effects.swapModel(step.model, { confirm: true }));
       case 'rollback':
         this.health = {};
         for (const instance of step.stop) await timed(`stopping ${instance.name}`, () => effects.stopService(instance));

@@ -177,7 +177,7 @@ export class FakeCar implements AgentEffects {
     });
   }
 
-  swapModel(model: ModelRelease | undefined): Promise<void> {
+  swapModel(model: ModelRelease | undefined, _options?: { confirm?: boolean }): Promise<void> {
     return this.faultable(() => {
       for (const process of this.running.values()) if (process.instance.name === 'pilot') process.model = shas(model?.files);
     });

@@ -27,4 +27,4 @@ export { BlobError, BlobStore, type BlobStoreOptions } from './blob-store.ts';
 export { SlotStore } from './slot-store.ts';
 export { ServiceProcesses, instanceKey, type LaunchSpec, type ServiceProcessesOptions } from './service-processes.ts';
 export { CarLink, type CarSnapshot } from './car-link.ts';
-export { CarEffects, modelVersion, type CarEffectsOptions, type ModelPointer } from './car-effects.ts';
+export { CarEffects, modelVersion, type CarEffectsOptions } from './car-effects.ts';

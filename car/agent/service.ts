@@ -93,6 +93,8 @@ const agent: ServiceDefinition = {
       modelPointer: paths.modelPointer,
       runnerArgs: configArgs(process.argv),
       drivePublishers: plannerConfig.drivePublishers,
+      // a model has the same time to show up in the pilot as a new service has to report ready
+      modelConfirmMs: settings.healthTimeoutMs,
       installedVersion: () => live.executor?.state.current.release?.version ?? 0,
     });
     live.effects = carEffects;

@@ -16,5 +16,7 @@ export {
   validateRateHz,
 } from './loop.ts';
 export type { DriveLoopOptions, LoopClock, NextTick, TickInfo } from './loop.ts';
+export { FrameRunner } from './frame-runner.ts';
+export type { FrameRunnerOptions } from './frame-runner.ts';
 export { telemetryFields } from './telemetry.ts';
 export type { TelemetryState } from './telemetry.ts';

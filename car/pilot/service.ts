@@ -1,13 +1,15 @@
 /**
  * The `pilot` car service: the mode logic and the pilot. User control is applied the moment it
  * arrives (a drive command per control message, so the wheel's latency is not tied to the loop
- * period); the drive loop runs the pilot on the newest frame at `drive.rateHz` in the autonomous
- * modes and publishes telemetry.
+ * period); in the autonomous modes the pilot runs on every frame as it arrives (a drive command
+ * per frame). The drive loop at `drive.rateHz` repeats the newest decision, so the actuator's
+ * failsafe stays fed between frames, and publishes telemetry.
  */
 import { BusPublisher, BusSubscriber, carTopic, type BusMessage, type HeaderOf, type SimState } from '../../protocol/index.ts';
 import type { ServiceDefinition } from '../../runtime/service.ts';
 import {
   DriveLoop,
+  FrameRunner,
   PilotError,
   UserControl,
   createPilotRegistry,
@@ -107,20 +109,28 @@ const pilotService: ServiceDefinition = {
       }
     });
 
+    const frameRunner = new FrameRunner({
+      frames,
+      active: () => user.mode !== 'user',
+      onFrame: (frame) => (latestFrame = frame),
+      run: async (frame) => {
+        const run = await runPilot(pilot, {
+          frame: { jpeg: frame.payload!, width: frame.header.width, height: frame.header.height, seq: frame.header.seq, ts: frame.header.ts },
+          ...(pose ? { sim: pose } : {}),
+        });
+        pilotOutput = run.output;
+        inferMs = run.inferMs;
+        if (run.error) context.log.warn({ error: run.error }, 'pilot gave no output');
+        // the mode may have changed while the pilot ran
+        if (user.mode !== 'user') publishDrive();
+      },
+      onError: (error) => context.log.error({ err: error }, 'pilot run failed'),
+    });
+
     const loop = new DriveLoop({
       rateHz: driveRateFor(drive.rateHz, camera.fps),
       onError: (error) => context.log.error({ err: error }, 'drive loop tick failed'),
       tick: async () => {
-        latestFrame = frames.take() ?? latestFrame;
-        if (user.mode !== 'user' && latestFrame) {
-          const run = await runPilot(pilot, {
-            frame: { jpeg: latestFrame.payload!, width: latestFrame.header.width, height: latestFrame.header.height, seq: latestFrame.header.seq, ts: latestFrame.header.ts },
-            ...(pose ? { sim: pose } : {}),
-          });
-          pilotOutput = run.output;
-          inferMs = run.inferMs;
-          if (run.error) context.log.warn({ error: run.error }, 'pilot gave no output');
-        }
         publishDrive();
         void publisher.send<'telemetry'>(
           telemetryTopic,
@@ -140,11 +150,15 @@ const pilotService: ServiceDefinition = {
     metrics.addLoop('drive', { snapshot: () => loop.stats() });
     metrics.gauge('user_controls_lost', () => user.lost);
     metrics.gauge('user_controls_rejected', () => user.rejected);
+    metrics.gauge('pilot_frames_inferred', () => frameRunner.inferred);
+    metrics.gauge('pilot_frames_skipped', () => frameRunner.skipped);
+    frameRunner.start();
     loop.start();
     context.ready({ pilot: pilot.name, gen, rateHz: loop.rateHz, mode: user.mode });
     return {
       async stop() {
         await loop.stop();
+        await frameRunner.stop();
         await subscriber.close();
         await pilot.close();
         await publisher.close();

@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PIXEL_NORMALIZATION, WEIGHTS_FILE, createModel, saveModel } from '../../trainer/index.ts';
 import { NEVER_READY_PILOT, startOtaPlatform, type OtaPlatform } from '../support/ota.ts';
 import { sleep, waitFor } from '../support/net.ts';
 
@@ -82,5 +83,41 @@ describe('the car agent installs releases on a driving car', { timeout: 180_000 
       return files.length === 1 ? files : undefined;
     }, 'one pilot instance', 10_000);
     expect(pidFiles).toHaveLength(1);
+  });
+
+  it('rolls back a model the pilot cannot load, and the running pilot keeps driving', async () => {
+    // a saved model whose weights are cut short: signed and hash-checked like any other, but no
+    // pilot can load it, so the pilot never reports it (the model's health signal)
+    const dir = path.join(car.dataDir, 'cut-model');
+    const model = createModel('fast', { seed: 5 });
+    await saveModel(dir, model, {
+      kind: 'fast',
+      inputShape: [60, 80, 3],
+      frameSize: [60, 80],
+      crop: { top: 0, bottom: 0 },
+      normalization: PIXEL_NORMALIZATION,
+      outputs: ['angle', 'throttle'],
+      tubs: [],
+      backend: 'cpu',
+      durationS: 0,
+      createdAt: new Date(0).toISOString(),
+    });
+    model.dispose();
+    const weights = path.join(dir, WEIGHTS_FILE);
+    fs.truncateSync(weights, Math.floor(fs.statSync(weights).size / 2));
+    const installed = car.agentReports.at(-1)!.header;
+    const since = Date.now();
+    const release = car.publishModel(dir, 'cut-model', 'model with cut weights');
+    const failed = await car.waitForAgent((h) => h.state === 'failed' && h.version === installed.version, 90_000, since);
+    expect(failed.header.error).toMatch(/still drives on .*not 'cut-model v/);
+    expect(release.version).toBeGreaterThan(installed.version!);
+    expect(car.pilotModels.filter((m) => m.at >= since && m.model.startsWith('cut-model'))).toEqual([]);
+    // the agent took the pointer back, and the pilot that drove before drives on
+    expect(fs.existsSync(path.join(car.dataDir, 'car', car.carId, 'agent', 'model.json'))).toBe(false);
+    const after = Date.now();
+    await sleep(600);
+    const recent = car.applied.filter((r) => r.at >= after && r.header.reason === 'command');
+    expect(recent.length).toBeGreaterThan(3);
+    expect(recent.every((r) => r.header.gen === installed.gen)).toBe(true);
   });
 });
