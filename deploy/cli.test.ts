@@ -67,5 +67,16 @@ describe('deploy CLI', () => {
     expect((await run('publish', 'service', 'teleporter')).err).toMatch(/unknown car service 'teleporter'; known: actuator/);
     expect((await run('rollback', '9')).err).toMatch(/car 9 has no recorded release; name one with --to/);
     expect((await run('--help')).out).toMatch(/NEW,\s+higher version/);
+    expect((await run('publish', 'service', 'camera', '--strategy', 'yolo')).err).toMatch(/--strategy must be one of handover, kill-then-download, delete-then-download, got 'yolo'/);
+    expect((await run('publish', 'model', modelDir('m', '{}'), '--strategy', 'kill-then-download')).err).toMatch(/--strategy applies to services only/);
   });
+
+  it('publishes a service with the strategy asked for', async () => {
+    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'deploy-cli-'));
+    await run('init');
+    const published = await run('publish', 'service', 'camera', '--strategy', 'kill-then-download');
+    expect(published.out).toMatch(/strategy kill-then-download/);
+    const latest = latestRelease(TufRepository.open(deployPaths(dataDir).repositoryDir));
+    expect(latest?.services.camera?.strategy).toBe('kill-then-download');
+  }, 60_000);
 });

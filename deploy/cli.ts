@@ -8,7 +8,7 @@ import { pathToFileURL } from 'node:url';
 import { OtaDb } from '../nuc/ota/index.ts';
 import { REPOSITORY_ROOT, findServiceSpec } from './catalog.ts';
 import { createKeys, loadOnlineKeys, loadRoleKey } from './keys.ts';
-import type { ReleaseManifest } from './manifest.ts';
+import { UPDATE_STRATEGIES, type ReleaseManifest, type UpdateStrategy } from './manifest.ts';
 import { deployPaths, type DeployPaths } from './paths.ts';
 import { buildService, latestRelease, publishRelease, readModelDir, releaseByVersion, republishRelease, type ServiceContent } from './release.ts';
 import { TufRepository } from './repository.ts';
@@ -20,6 +20,9 @@ commands:
                                 (the root key goes to <keys>/offline/root.pem: move it somewhere safe;
                                  the online keys in <keys>/online sign every publish)
   publish service <name...>     bundle car services (esbuild) and publish them as a new release
+                                [--strategy handover|kill-then-download|delete-then-download]: how the
+                                agent swaps them (default handover: the new one starts beside the old;
+                                the kill/delete strategies free memory and disk first, for small cars)
   publish model <dir>           publish a saved model directory as a new release [--name <model>]
   status                        repository versions and expiry, releases, and what each car runs
   rollback <car>                re-publish the release <car> ran before (or --to <version>) as a NEW,
@@ -56,6 +59,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         label: { type: 'string' },
         name: { type: 'string' },
         to: { type: 'string' },
+        strategy: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -75,7 +79,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       case 'init':
         return init(paths, io);
       case 'publish':
-        return await publish(paths, rest, { label: values.label, name: values.name }, io);
+        return await publish(paths, rest, { label: values.label, name: values.name, strategy: values.strategy }, io);
       case 'status':
         return status(paths, io);
       case 'rollback':
@@ -129,8 +133,16 @@ function recordRelease(paths: DeployPaths, manifest: ReleaseManifest): void {
   );
 }
 
-async function publish(paths: DeployPaths, args: string[], options: { label?: string; name?: string }, io: CliIo): Promise<number> {
+function parseStrategy(value: string | undefined): UpdateStrategy | undefined {
+  if (value === undefined) return undefined;
+  if (!(UPDATE_STRATEGIES as readonly string[]).includes(value)) throw new UsageError(`--strategy must be one of ${UPDATE_STRATEGIES.join(', ')}, got '${value}'`);
+  return value as UpdateStrategy;
+}
+
+async function publish(paths: DeployPaths, args: string[], options: { label?: string; name?: string; strategy?: string }, io: CliIo): Promise<number> {
   const [kind, ...names] = args;
+  const strategy = parseStrategy(options.strategy);
+  if (strategy && kind !== 'service') throw new UsageError('--strategy applies to services only (a model swaps inside the running pilot)');
   if (kind !== 'service' && kind !== 'model') throw new UsageError(`publish what? expected 'service' or 'model', got '${kind ?? ''}'`);
   if (kind === 'service' && names.length === 0) throw new UsageError('publish service needs at least one service name');
   if (kind === 'model' && names.length !== 1) throw new UsageError('publish model needs exactly one model directory');
@@ -142,9 +154,10 @@ async function publish(paths: DeployPaths, args: string[], options: { label?: st
     const services: Record<string, ServiceContent> = {};
     for (const spec of specs) {
       io.out(`bundling ${spec.name} (${spec.entry}) …`);
-      const content = await buildService(spec, REPOSITORY_ROOT);
+      const built = await buildService(spec, REPOSITORY_ROOT);
+      const content = strategy ? { ...built, strategy } : built;
       const bytes = content.files.reduce((sum, f) => sum + f.bytes.length, 0);
-      io.out(`  ${size(bytes)}; native packages the car must have: ${content.externals.join(', ') || 'none'}`);
+      io.out(`  ${size(bytes)}; strategy ${content.strategy}; native packages the car must have: ${content.externals.join(', ') || 'none'}`);
       services[spec.name] = content;
     }
     io.out('signing …');

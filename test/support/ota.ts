@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { BusSubscriber, carLocalEndpoints, carTopic, type HeaderOf } from '../../protocol/index.ts';
+import { BusPublisher, BusSubscriber, carLocalEndpoints, carTopic, type FieldsOf, type HeaderOf } from '../../protocol/index.ts';
 import {
   TufRepository,
   buildService,
@@ -65,6 +65,10 @@ export interface OtaPlatform {
   pilotModels: { at: number; model: string }[];
   /** resolves when the pilot's telemetry reports a model that satisfies `test` (after `since`) */
   waitForPilotModel(test: (model: string) => boolean, timeoutMs?: number, since?: number): Promise<{ at: number; model: string }>;
+  /** receive times of the camera's frames on the car-local bus */
+  frameTimes: number[];
+  /** publishes a control message on the car-local bus, as the uplink would pass on the wheel's */
+  sendControl(fields: Partial<FieldsOf<'control'>>): Promise<void>;
   /** bytes the repository server has sent under /ota/ so far (metadata and targets, by content-length) */
   bytesServed(): number;
   /** the largest gap between consecutive applied drive commands sent by the actuator in [from, to] (wall clock, ms) */
@@ -151,8 +155,10 @@ export async function startOtaPlatform(options: OtaPlatformOptions = {}): Promis
 
   const bus = carLocalEndpoints(path.join(dataDir, 'car', carId, 'run'));
   const subscriber = BusSubscriber.connect(bus.subscribers, {
-    topics: [carTopic(carId, 'applied'), carTopic(carId, 'agent'), carTopic(carId, 'metrics'), carTopic(carId, 'telemetry')],
+    topics: [carTopic(carId, 'applied'), carTopic(carId, 'agent'), carTopic(carId, 'metrics'), carTopic(carId, 'telemetry'), carTopic(carId, 'frame')],
   });
+  const controls = BusPublisher.connect(bus.publishers);
+  const frameTimes: number[] = [];
   const pilotModels: { at: number; model: string }[] = [];
   const applied: AppliedRecord[] = [];
   const agentReports: AgentRecord[] = [];
@@ -161,6 +167,7 @@ export async function startOtaPlatform(options: OtaPlatformOptions = {}): Promis
     const at = Date.now();
     if (message.topic.kind === 'applied') applied.push({ at, header: message.header as HeaderOf<'applied'> });
     else if (message.topic.kind === 'agent') agentReports.push({ at, header: message.header as HeaderOf<'agent'> });
+    else if (message.topic.kind === 'frame') frameTimes.push(at);
     else if (message.topic.kind === 'telemetry') {
       const { model } = message.header as HeaderOf<'telemetry'>;
       if (pilotModels.at(-1)?.model !== model) pilotModels.push({ at, model });
@@ -225,6 +232,8 @@ export async function startOtaPlatform(options: OtaPlatformOptions = {}): Promis
     waitForPilotModel(test, timeoutMs = 30_000, since = 0) {
       return waitFor(() => pilotModels.find((m) => m.at >= since && test(m.model)), 'the pilot reporting the model', timeoutMs, 10);
     },
+    frameTimes,
+    sendControl: (fields) => controls.send<'control'>(carTopic(carId, 'control'), { angle: 0, throttle: 0, ...fields }),
     bytesServed: () => repoServer.bytesServed(),
     agentPid: () => waitFor(() => pids.get('agent'), 'the agent reporting its pid', 60_000, 50),
     maxDriveGapMs(from, to) {
@@ -240,6 +249,7 @@ export async function startOtaPlatform(options: OtaPlatformOptions = {}): Promis
       if (launcher.exitCode === null) launcher.kill('SIGKILL');
       process.off('exit', stopOnExit);
       await subscriber.close();
+      await controls.close();
       await repoServer.close();
       fs.rmSync(dataDir, { recursive: true, force: true });
     },
