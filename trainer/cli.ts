@@ -8,9 +8,8 @@ import fs from 'node:fs/promises';
 import { realpathSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { filterRecords, NotEnoughRecordsError, readTubs, splitRecords, type TubRecord } from './tub/index.ts';
+import { filterRecords, NotEnoughRecordsError, readTubs, splitRecords, tubSample } from './tub/index.ts';
 import { selectBackend } from './backend.ts';
-import type { Sample } from './dataset.ts';
 import { EVAL_TRACKS, evaluateClosedLoop, type ClosedLoopResult, type EvalTrack } from './evaluate.ts';
 import { loadModel, PIXEL_NORMALIZATION, saveModel, type ModelMetadata } from './model-io.ts';
 import { MODEL_FRAME_SHAPE, MODEL_KINDS, type ModelKind } from './models.ts';
@@ -149,10 +148,6 @@ export function progressBar(done: number, total: number, width = 20): string {
   return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}]`;
 }
 
-function toSample(record: TubRecord): Sample {
-  return { image: () => fs.readFile(record.imagePath), angle: record.angle, throttle: record.throttle };
-}
-
 async function checkDirs(dirs: readonly string[]): Promise<void> {
   for (const dir of dirs) {
     const stat = await fs.stat(dir).catch(() => undefined);
@@ -175,13 +170,17 @@ async function runTrain(command: TrainCommand, out: Output): Promise<void> {
   const split = splitRecords(records, { validationFraction: 0.2, seed: command.seed });
   out.stderr(`records: ${records.length} (train ${split.train.length}, validation ${split.validation.length}); model ${command.kind}\n`);
   const backend = await selectBackend(undefined, (message) => out.stderr(`${message}\n`));
+  let skippedSamples = 0;
   const result = await trainModel({
     kind: command.kind,
-    train: split.train.map(toSample),
-    validation: split.validation.map(toSample),
+    train: split.train.map(tubSample),
+    validation: split.validation.map(tubSample),
     epochs: command.epochs,
     batchSize: command.batchSize,
     seed: command.seed,
+    onSkipped: (message) => {
+      if (++skippedSamples <= 10) out.stderr(`${out.live ? REDRAW : ''}warning: ${message}\n`);
+    },
     ...(out.live ? { onBatch: (p: BatchProgress) => out.stderr(`${REDRAW}epoch ${p.epoch}/${command.epochs} ${progressBar(p.batch, p.batches)} batch ${p.batch}/${p.batches} loss ${p.loss.toFixed(4)}`) } : {}),
     onEpoch: (p) =>
       out.stderr(`${out.live ? REDRAW : ''}epoch ${p.epoch}/${p.epochs} ${progressBar(p.epoch, p.epochs)} loss ${p.loss.toFixed(4)} val ${p.valLoss.toFixed(4)} best ${p.bestValLoss.toFixed(4)} (${p.elapsedS.toFixed(1)} s)\n`),
@@ -202,6 +201,8 @@ async function runTrain(command: TrainCommand, out: Output): Promise<void> {
   };
   await saveModel(command.out, result.model, metadata);
   result.model.dispose();
+  if (result.metrics.skippedSamples > 0) out.stderr(`skipped ${result.metrics.skippedSamples} unreadable samples (${read.skipped} bad records before that)\n`);
+  else if (read.skipped > 0) out.stderr(`skipped ${read.skipped} bad records\n`);
   out.stdout(`saved ${command.out}: best val_loss ${result.metrics.bestValLoss.toFixed(4)} at epoch ${result.metrics.bestEpoch} of ${result.metrics.epochs}\n`);
 }
 

@@ -21,6 +21,32 @@ describe('dataset', () => {
     await expect(decodeFrame(Buffer.from('not a jpeg'), [12, 16])).rejects.toThrow(/cannot decode frame image/);
   });
 
+  it('leaves unreadable samples out of their batch and names each one', async () => {
+    const good = await solidJpeg(16, 12, [200, 200, 200]);
+    const samples: Sample[] = [
+      { image: async () => good, angle: 0.1, throttle: 0.5, source: 'tub t record 0' },
+      { image: async () => Buffer.from('truncated'), angle: 0.2, throttle: 0.5, source: 'tub t record 1' },
+      { image: () => Promise.reject(new Error('ENOENT: no such file')), angle: 0.3, throttle: 0.5, source: 'tub t record 2' },
+      { image: async () => good, angle: Number.NaN, throttle: 0.5, source: 'tub t record 3' },
+      { image: async () => good, angle: 0.4, throttle: 0.5, source: 'tub t record 4' },
+    ];
+    const reported: string[] = [];
+    const angles: number[] = [];
+    for await (const batch of batches(samples, { frameSize: [12, 16], batchSize: 4, onUnreadable: (_s, error) => reported.push(error.message) })) {
+      angles.push(...Array.from(batch.ys[0].dataSync(), (a) => Math.round(a * 10)));
+      tf.dispose([batch.xs, ...batch.ys]);
+    }
+    expect(angles).toEqual([1, 4]);
+    expect(reported).toEqual([
+      expect.stringMatching(/^tub t record 1: cannot decode frame image/),
+      expect.stringMatching(/^tub t record 2: cannot read its image: ENOENT/),
+      expect.stringMatching(/^tub t record 3: angle is not a finite number/),
+    ]);
+    // without a handler, the first unreadable sample fails the pass, named
+    const pass = batches(samples.slice(1, 2), { frameSize: [12, 16], batchSize: 4 });
+    await expect(pass.next()).rejects.toThrow(/tub t record 1: cannot decode/);
+  });
+
   it('batches every sample once, with labels in step with the frames', async () => {
     const samples: Sample[] = await Promise.all(
       [0, 1, 2, 3, 4].map(async (i) => {

@@ -11,6 +11,8 @@ export interface Sample {
   image: () => Promise<Buffer>;
   angle: number;
   throttle: number;
+  /** where it came from, for messages (e.g. `tub_3_26-11-30 record 17`) */
+  source?: string;
 }
 
 /** Rows removed before the model sees a frame (Donkeycar's ROI crop). */
@@ -37,6 +39,11 @@ export interface BatchOptions {
   shuffleSeed?: number;
   augment?: Augmentations;
   augmentSeed?: number;
+  /**
+   * a sample whose image cannot be read or decoded, or whose labels are not numbers, is left out of
+   * its batch and reported here (without this, it fails the pass)
+   */
+  onUnreadable?: (sample: Sample, error: Error) => void;
 }
 
 export function croppedShape(frameSize: [number, number], crop: Crop = NO_CROP): [number, number, number] {
@@ -72,28 +79,50 @@ function shuffled<T>(items: readonly T[], random: () => number): T[] {
   return out;
 }
 
-function checkLabel(name: string, value: number, index: number): number {
-  if (!Number.isFinite(value)) throw new Error(`sample ${index}: ${name} is not a finite number (${value})`);
-  return value;
+function sampleName(sample: Sample, index: number): string {
+  return sample.source ?? `sample ${index}`;
 }
 
-async function assemble(samples: readonly Sample[], options: BatchOptions, random: () => number): Promise<Batch> {
+/** The sample's frame, after checking its labels; throws naming the sample. */
+async function readSample(sample: Sample, index: number, options: BatchOptions): Promise<Float32Array> {
+  for (const [name, value] of [['angle', sample.angle], ['throttle', sample.throttle]] as const) {
+    if (!Number.isFinite(value)) throw new Error(`${sampleName(sample, index)}: ${name} is not a finite number (${value})`);
+  }
+  let bytes: Buffer;
+  try {
+    bytes = await sample.image();
+  } catch (error) {
+    throw new Error(`${sampleName(sample, index)}: cannot read its image: ${(error as Error).message}`);
+  }
+  try {
+    return await decodeFrame(bytes, options.frameSize, options.crop);
+  } catch (error) {
+    throw new Error(`${sampleName(sample, index)}: ${(error as Error).message}`);
+  }
+}
+
+/** A batch of the samples that read; undefined when none did. */
+async function assemble(samples: readonly Sample[], options: BatchOptions, random: () => number): Promise<Batch | undefined> {
   const shape = croppedShape(options.frameSize, options.crop);
   const frame: FrameShape = { height: shape[0], width: shape[1], channels: 3 };
   const frameLength = shape[0] * shape[1] * 3;
-  const pixels = new Float32Array(samples.length * frameLength);
-  const angles = new Float32Array(samples.length);
-  const throttles = new Float32Array(samples.length);
-  const frames = await Promise.all(samples.map(async (s) => decodeFrame(await s.image(), options.frameSize, options.crop)));
-  frames.forEach((f, i) => {
-    const sample = samples[i]!;
-    let angle = checkLabel('angle', sample.angle, i);
-    throttles[i] = checkLabel('throttle', sample.throttle, i);
-    if (options.augment) angle = augmentFrame(f, frame, angle, options.augment, random);
-    angles[i] = angle;
+  const read = await Promise.allSettled(samples.map((sample, i) => readSample(sample, i, options)));
+  const good: { sample: Sample; pixels: Float32Array }[] = [];
+  read.forEach((result, i) => {
+    if (result.status === 'fulfilled') return void good.push({ sample: samples[i]!, pixels: result.value });
+    if (!options.onUnreadable) throw result.reason;
+    options.onUnreadable(samples[i]!, result.reason as Error);
+  });
+  if (good.length === 0) return undefined;
+  const n = good.length;
+  const pixels = new Float32Array(n * frameLength);
+  const angles = new Float32Array(n);
+  const throttles = new Float32Array(n);
+  good.forEach(({ sample, pixels: f }, i) => {
+    throttles[i] = sample.throttle;
+    angles[i] = options.augment ? augmentFrame(f, frame, sample.angle, options.augment, random) : sample.angle;
     pixels.set(f, i * frameLength);
   });
-  const n = samples.length;
   return {
     xs: tf.tensor4d(pixels, [n, ...shape]),
     ys: [tf.tensor2d(angles, [n, 1]), tf.tensor2d(throttles, [n, 1])],
@@ -117,7 +146,7 @@ export async function* batches(samples: readonly Sample[], options: BatchOptions
     next = following < order.length ? chunk(following) : undefined;
     // Keep a rejected prefetch from being reported as unhandled if the consumer stops early.
     next?.catch(() => {});
-    yield current;
+    if (current) yield current;
   }
 }
 

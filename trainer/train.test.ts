@@ -135,6 +135,24 @@ describe('models', () => {
     model.dispose();
   });
 
+  it('skips unreadable samples, reports each once, and stops when too few remain', async () => {
+    const data = await samples(20);
+    const corrupt = (i: number) => ({ ...data[i]!, image: async () => Buffer.from('half a jpeg'), source: `tub t record ${i}` });
+    const train = data.slice(0, 16).map((sample, i) => (i === 3 || i === 9 ? corrupt(i) : sample));
+    const validation = [...data.slice(16), corrupt(16)];
+    const skipped: string[] = [];
+    const result = await trainModel({ kind: 'fast', train, validation, epochs: 2, batchSize: 4, augment: false, onSkipped: (m) => skipped.push(m) });
+    result.model.dispose();
+    expect(result.metrics.epochs).toBe(2);
+    expect(result.metrics.skippedSamples).toBe(3);
+    expect(skipped.sort()).toEqual([expect.stringMatching(/tub t record 16: cannot decode/), expect.stringMatching(/tub t record 3: cannot decode/), expect.stringMatching(/tub t record 9: cannot decode/)]);
+
+    const mostlyBroken = data.slice(0, 8).map((sample, i) => (i < 5 ? corrupt(i) : sample));
+    await expect(trainModel({ kind: 'fast', train: mostlyBroken, validation: data.slice(16), epochs: 1, batchSize: 4 })).rejects.toThrow(
+      /5 of 8 training samples could not be read \(last: tub t record \d: cannot decode.*\); not enough remain/,
+    );
+  });
+
   it('rejects a dropout rate outside [0, 1)', async () => {
     const data = await samples(4);
     await expect(trainModel({ kind: 'fast', train: data.slice(0, 2), validation: data.slice(2), dropout: 1 })).rejects.toThrow(/dropout must be in \[0, 1\), got 1/);

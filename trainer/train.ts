@@ -54,6 +54,12 @@ export interface TrainOptions {
   /** stops after the current batch; the best weights so far are kept */
   signal?: AbortSignal;
   /**
+   * a sample that cannot be read (a missing or corrupt image, a label that is not a number) is
+   * skipped, counted and reported here once; training stops only when more than half the training
+   * samples or all the validation samples are unreadable
+   */
+  onSkipped?: (message: string) => void;
+  /**
    * processes computing each batch's gradients: 2 splits every batch with a helper process (Node's
    * wasm backend uses one core). Default: 2 with two or more cores and at least 4 batches of data.
    */
@@ -70,7 +76,13 @@ export interface TrainMetrics {
   backend: BackendName;
   trainSamples: number;
   validationSamples: number;
+  /** samples skipped as unreadable (training and validation) */
+  skippedSamples: number;
   samplesPerS: number;
+}
+
+export class UnreadableDataError extends Error {
+  override name = 'UnreadableDataError';
 }
 
 export interface TrainResult {
@@ -92,10 +104,17 @@ function checkOptions(o: TrainOptions): void {
 }
 
 /** Mean loss over a pass of the validation set, weighted by batch size. */
-async function validationLoss(model: tf.LayersModel, samples: readonly Sample[], frameSize: [number, number], crop: Crop, batchSize: number): Promise<number> {
+async function validationLoss(
+  model: tf.LayersModel,
+  samples: readonly Sample[],
+  frameSize: [number, number],
+  crop: Crop,
+  batchSize: number,
+  onUnreadable: (sample: Sample, error: Error) => void,
+): Promise<number> {
   let total = 0;
   let count = 0;
-  for await (const batch of batches(samples, { frameSize, crop, batchSize })) {
+  for await (const batch of batches(samples, { frameSize, crop, batchSize, onUnreadable })) {
     const losses = model.evaluate(batch.xs, batch.ys, { batchSize: batch.size }) as tf.Scalar[];
     // tfjs 4 returns more values than metricsNames lists for a two-head model (the first one twice);
     // the last one per output is that head's loss, and the model's loss is their sum.
@@ -106,7 +125,29 @@ async function validationLoss(model: tf.LayersModel, samples: readonly Sample[],
     count += batch.size;
     tf.dispose([...losses, batch.xs, ...batch.ys]);
   }
+  if (count === 0) throw new UnreadableDataError(`none of the ${samples.length} validation samples could be read`);
   return total / count;
+}
+
+/** Remembers the unreadable samples (each is reported once) and stops training when too many are. */
+function unreadableTracker(trainSamples: readonly Sample[], report: ((message: string) => void) | undefined) {
+  const skipped = new Set<Sample>();
+  const train = new Set(trainSamples);
+  let trainSkipped = 0;
+  return {
+    get count() {
+      return skipped.size;
+    },
+    onUnreadable(sample: Sample, error: Error): void {
+      if (skipped.has(sample)) return;
+      skipped.add(sample);
+      if (train.has(sample)) trainSkipped++;
+      report?.(`skipped: ${error.message}`);
+      if (trainSkipped * 2 > trainSamples.length) {
+        throw new UnreadableDataError(`${trainSkipped} of ${trainSamples.length} training samples could not be read (last: ${error.message}); not enough remain to train on`);
+      }
+    },
+  };
 }
 
 export async function trainModel(options: TrainOptions): Promise<TrainResult> {
@@ -126,6 +167,8 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   let wait = 0;
   let trained = 0;
   let step = 0;
+  const unreadable = unreadableTracker(options.train, options.onSkipped);
+  const onUnreadable = (sample: Sample, error: Error): void => unreadable.onUnreadable(sample, error);
   const processes = options.processes ?? (os.availableParallelism() >= 2 && options.train.length >= 4 * batchSize ? 2 : 1);
   const helper =
     processes === 2
@@ -159,7 +202,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
     for (let epoch = 1; epoch <= epochs && !options.signal?.aborted; epoch++) {
       let lossSum = 0;
       let seen = 0;
-      const pass = batches(options.train, { frameSize, crop, batchSize, shuffleSeed: seed * 1000 + epoch, augment, augmentSeed: seed * 7919 + epoch });
+      const pass = batches(options.train, { frameSize, crop, batchSize, shuffleSeed: seed * 1000 + epoch, augment, augmentSeed: seed * 7919 + epoch, onUnreadable });
       let batchIndex = 0;
       for await (const batch of pass) {
         let batchLoss: number;
@@ -175,7 +218,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
       }
       trained += seen;
       if (seen === 0) break;
-      const valLoss = await validationLoss(model, options.validation, frameSize, crop, batchSize);
+      const valLoss = await validationLoss(model, options.validation, frameSize, crop, batchSize, onUnreadable);
       history.push({ epoch, loss: lossSum / seen, valLoss });
       if (!best || valLoss < best.loss - minDelta) {
         tf.dispose(best?.weights ?? []);
@@ -209,6 +252,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
       backend: backend.name,
       trainSamples: options.train.length,
       validationSamples: options.validation.length,
+      skippedSamples: unreadable.count,
       samplesPerS: trained / durationS,
     },
   };

@@ -17,9 +17,9 @@ import {
   type BackendName,
   type ModelKind,
   type ModelMetadata,
-  type Sample,
 } from '../../trainer/index.ts';
-import { filterRecords, readTubs, splitRecords, type TubRecord } from '../../trainer/tub/index.ts';
+import { writeFileAtomic } from '../../runtime/atomic-file.ts';
+import { filterRecords, readTubs, splitRecords, tubSample, type TubRecord } from '../../trainer/tub/index.ts';
 import type { EpochPoint, JobProgress, JobResult, TrackResult } from './types.ts';
 
 /** Beside metadata.json: how the model did, and that it is a candidate waiting for a decision. */
@@ -58,11 +58,17 @@ export class PipelineError extends Error {
   override name = 'PipelineError';
 }
 
-function toSample(record: TubRecord): Sample {
-  return { image: () => fs.readFile(record.imagePath), angle: record.angle, throttle: record.throttle };
+interface PipelineRecords {
+  records: TubRecord[];
+  /** what was skipped and why: refused tubs, bad records (the first few by name) */
+  warnings: string[];
+  skippedRecords: number;
 }
 
-async function readRecords(spec: PipelineSpec): Promise<TubRecord[]> {
+const MAX_WARNINGS = 20;
+
+/** Reads the job's tubs; a refused tub or a bad record is skipped and reported, training goes on when enough remain. */
+async function readRecords(spec: PipelineSpec): Promise<PipelineRecords> {
   for (const tub of spec.tubs) {
     const stat = await fs.stat(tub.dir).catch(() => undefined);
     if (!stat?.isDirectory()) throw new PipelineError(`tub ${tub.name} does not exist (${tub.dir})`);
@@ -71,30 +77,16 @@ async function readRecords(spec: PipelineSpec): Promise<TubRecord[]> {
     spec.tubs.map((t) => t.dir),
     { minRecords: 0 },
   );
-  if (read.refusedTubs.length > 0) {
-    const reasons = read.issues.filter((issue) => issue.reason === 'refused-tub').map((issue) => issue.message);
-    throw new PipelineError(`cannot read tub ${read.refusedTubs.map((t) => path.basename(t)).join(', ')}: ${reasons.join('; ')}`);
-  }
+  const warnings = read.issues.slice(0, MAX_WARNINGS).map((issue) => issue.message);
   const records = filterRecords(read.records, { modes: ['user'], minThrottle: 0 });
   if (records.length < spec.minRecords) {
     const names = spec.tubs.map((t) => t.name).join(', ');
+    const why = warnings.length ? `; ${warnings.slice(0, 3).join('; ')}` : '';
     throw new PipelineError(
-      `too few records in tub ${names}: ${records.length} user-mode records with throttle >= 0 (of ${read.records.length}; ${read.skipped} bad, ${read.deleted} deleted), at least ${spec.minRecords} needed`,
+      `too few records in tub ${names}: ${records.length} user-mode records with throttle >= 0 (of ${read.records.length}; ${read.skipped} bad, ${read.deleted} deleted), at least ${spec.minRecords} needed${why}`,
     );
   }
-  return records;
-}
-
-async function writeJsonAtomic(file: string, value: unknown): Promise<void> {
-  const temp = `${file}.${process.pid}.tmp`;
-  const handle = await fs.open(temp, 'w');
-  try {
-    await handle.writeFile(JSON.stringify(value, null, 2));
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  await fs.rename(temp, file);
+  return { records, warnings, skippedRecords: read.skipped };
 }
 
 export async function runPipeline(spec: PipelineSpec, report: ProgressReport): Promise<JobResult> {
@@ -111,20 +103,26 @@ export async function runPipeline(spec: PipelineSpec, report: ProgressReport): P
   });
 
   report(progress({ phase: 'loading', detail: `reading ${spec.tubs.length} tub(s)` }));
-  const records = await readRecords(spec);
+  const { records, warnings, skippedRecords } = await readRecords(spec);
+  let skippedSamples = 0;
   const split = splitRecords(records, { validationFraction: 0.2, seed: spec.seed });
   const backend = await selectBackend(spec.backend, () => {});
 
   let last: EpochPoint | undefined;
-  report(progress({ phase: 'training', detail: `${split.train.length} train, ${split.validation.length} validation records` }));
-  const validation = split.validation.map(toSample);
+  const skippedNote = warnings.length > 0 ? `; skipped: ${warnings[0]}${warnings.length > 1 ? ` and ${warnings.length - 1} more` : ''}` : '';
+  report(progress({ phase: 'training', detail: `${split.train.length} train, ${split.validation.length} validation records${skippedNote}` }));
+  const validation = split.validation.map(tubSample);
   const trained = await trainModel({
     kind: spec.kind,
-    train: split.train.map(toSample),
+    train: split.train.map(tubSample),
     validation,
     epochs: spec.epochs,
     batchSize: spec.batchSize,
     seed: spec.seed,
+    onSkipped: (message) => {
+      skippedSamples++;
+      if (warnings.length < MAX_WARNINGS) warnings.push(message);
+    },
     onEpoch: (p) => {
       last = { epoch: p.epoch, loss: p.loss, valLoss: p.valLoss };
       report(progress({ phase: 'training', epoch: p.epoch, epochs: p.epochs, loss: p.loss, valLoss: p.valLoss, detail: `best val_loss ${p.bestValLoss.toFixed(4)}` }), last);
@@ -180,7 +178,7 @@ export async function runPipeline(spec: PipelineSpec, report: ProgressReport): P
       tracks,
       evaluatedAt: new Date().toISOString(),
     };
-    await writeJsonAtomic(path.join(staging, EVALUATION_FILE), evaluation);
+    await writeFileAtomic(path.join(staging, EVALUATION_FILE), JSON.stringify(evaluation, null, 2));
     await fs.rename(staging, modelDir);
     return {
       model: spec.modelName,
@@ -193,6 +191,8 @@ export async function runPipeline(spec: PipelineSpec, report: ProgressReport): P
       backend: backend.name,
       durationS: elapsedS(),
       tracks,
+      skippedRecords: skippedRecords + skippedSamples,
+      warnings,
     };
   } finally {
     model.dispose();

@@ -82,6 +82,25 @@ describe('TrainingQueue with the worker process', () => {
     expect(fs.readdirSync(modelsDir)).toEqual([done.result!.model]);
   }, 90_000);
 
+  it('trains on the readable tubs and records, reporting the tub and the image it skipped', async () => {
+    const { store, queue, tubsDir } = setup();
+    await writeTestTub(path.join(tubsDir, 'good'), 30);
+    // a corrupt image in an otherwise good tub, and a tub from a newer format
+    fs.writeFileSync(path.join(tubsDir, 'good', 'images', fs.readdirSync(path.join(tubsDir, 'good', 'images')).sort()[4]!), 'not a jpeg');
+    await writeTestTub(path.join(tubsDir, 'future'), 5);
+    const manifestFile = path.join(tubsDir, 'future', 'manifest.json');
+    const lines = fs.readFileSync(manifestFile, 'utf8').split('\n');
+    fs.writeFileSync(manifestFile, lines.map((line, i) => (i === 3 ? line.replace(/"format_version":\s*\d+/, '"format_version": 99') : line)).join('\n'));
+    const job = store.enqueue({ tubs: ['good', 'future'], kind: 'fast', trigger: 'request' });
+    await queue.tick();
+    await queue.idle();
+    const done = store.get(job.id)!;
+    expect(done.error).toBeNull();
+    expect(done.state).toBe('succeeded');
+    expect(done.result!.skippedRecords).toBe(1);
+    expect(done.result!.warnings).toEqual([expect.stringMatching(/future.*format.*99/), expect.stringMatching(/tub good record \d+: cannot decode frame image/)]);
+  }, 90_000);
+
   it('fails a job whose tub cannot be read, naming the tub', async () => {
     const { store, queue, tubsDir } = setup();
     fs.mkdirSync(path.join(tubsDir, 'broken'));

@@ -51,6 +51,10 @@ export interface JobResult {
   backend: string;
   durationS: number;
   tracks: TrackResult[];
+  /** bad records and unreadable samples left out */
+  skippedRecords?: number;
+  /** what was skipped and why (refused tubs, the first bad records by name) */
+  warnings?: string[];
 }
 
 export interface TrainingJob {

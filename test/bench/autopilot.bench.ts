@@ -20,9 +20,8 @@ import {
   selectBackend,
   trainModel,
   type ClosedLoopResult,
-  type Sample,
 } from '../../trainer/index.ts';
-import { readTub, splitRecords, TubWriter, type TubRecord } from '../../trainer/tub/index.ts';
+import { readTub, splitRecords, tubSample, TubWriter } from '../../trainer/tub/index.ts';
 import type { Benchmark, Metric } from './types.ts';
 
 const RECORD_SECONDS = 300;
@@ -55,8 +54,6 @@ async function record(tubDir: string): Promise<number> {
   return frames.length;
 }
 
-const toSample = (r: TubRecord): Sample => ({ image: () => fs.promises.readFile(r.imagePath), angle: r.angle, throttle: r.throttle });
-
 function summary(r: ClosedLoopResult): string {
   return `${r.track}: ${r.lapsCompleted}/${r.lapsAttempted} clean, ${r.offTrackEvents} off-track, mean|cte| ${r.meanAbsCteM.toFixed(3)} m, laps ${r.lapTimesS.map((t) => t.toFixed(1)).join(' ')} s (expert ${r.expertLapS?.toFixed(1)} s), ${r.endReason}`;
 }
@@ -77,8 +74,8 @@ const bench: Benchmark = {
       const budget = AbortSignal.timeout(TRAIN_BUDGET_S * 1000);
       const result = await trainModel({
         kind: KIND,
-        train: train.map(toSample),
-        validation: validation.map(toSample),
+        train: train.map(tubSample),
+        validation: validation.map(tubSample),
         epochs: 40,
         batchSize: 64,
         seed: 1,

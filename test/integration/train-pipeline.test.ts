@@ -11,8 +11,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createRenderer, encodeJpeg, loadTrack, runExpert } from '../../car/sim/index.ts';
-import { MODEL_FRAME_SHAPE, trainModel, validationLoss, type Sample } from '../../trainer/index.ts';
-import { readTub, splitRecords, TubWriter, type TubRecord } from '../../trainer/tub/index.ts';
+import { MODEL_FRAME_SHAPE, trainModel, validationLoss } from '../../trainer/index.ts';
+import { readTub, splitRecords, tubSample, TubWriter } from '../../trainer/tub/index.ts';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'edge-pipeline-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -47,8 +47,6 @@ async function recordExpertLaps(tubDir: string): Promise<number> {
   return pending.length;
 }
 
-const toSample = (r: TubRecord): Sample => ({ image: () => fs.promises.readFile(r.imagePath), angle: r.angle, throttle: r.throttle });
-
 describe('record → train → evaluate', () => {
   it('a briefly trained model beats constant steering on held-out frames', { timeout: 120_000 }, async () => {
     const tubDir = path.join(dir, 'tub');
@@ -63,8 +61,8 @@ describe('record → train → evaluate', () => {
     const epochsSeen: number[] = [];
     const result = await trainModel({
       kind: 'fast',
-      train: train.map(toSample),
-      validation: validation.map(toSample),
+      train: train.map(tubSample),
+      validation: validation.map(tubSample),
       epochs: 8,
       batchSize: 16,
       patience: 8,
@@ -73,7 +71,7 @@ describe('record → train → evaluate', () => {
       onEpoch: (p) => epochsSeen.push(p.epoch),
     });
     try {
-      const model = await validationLoss(result.model, validation.map(toSample), { frameSize: [result.inputShape[0], result.inputShape[1]], crop: result.crop });
+      const model = await validationLoss(result.model, validation.map(tubSample), { frameSize: [result.inputShape[0], result.inputShape[1]], crop: result.crop });
       // The best constant pilot predicts the training set's mean angle and throttle.
       const baselineAngle = meanSquared(validation.map((r) => r.angle), mean(train.map((r) => r.angle)));
       const baselineThrottle = meanSquared(validation.map((r) => r.throttle), mean(train.map((r) => r.throttle)));

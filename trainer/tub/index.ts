@@ -6,6 +6,7 @@ export type { TubIssue, TubIssueReason, TubManifest, TubReadResult, TubRecord, R
 export { readTubs, filterRecords, splitRecords, NotEnoughRecordsError } from './dataset.ts';
 export type { TubsReadResult, RecordFilter, SplitOptions, Split } from './dataset.ts';
 export { listTubs, summarizeTub } from './summary.ts';
+export { tubSample } from './samples.ts';
 export type { TubSummary } from './summary.ts';
 export { nodeTubFileSystem, createNodeTubFileSystem } from './tub-fs.ts';
 export type { TubFileSystem } from './tub-fs.ts';
