@@ -36,7 +36,7 @@ export interface TrainingJob {
   state: JobState;
   history: EpochPoint[];
   progress: { phase: string; epoch: number; epochs: number; loss: number | null; valLoss: number | null; elapsedS: number; detail: string } | null;
-  result: { model: string; valLoss: number; tracks: TrackResult[] } | null;
+  result: { model: string; valLoss: number; tracks: TrackResult[]; skippedRecords?: number; warnings?: string[] } | null;
   error: string | null;
   cancelRequested: boolean;
   createdAt: string;

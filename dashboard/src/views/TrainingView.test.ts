@@ -118,6 +118,25 @@ describe('TrainingView', () => {
     expect(view.find('[data-job="2"] polyline[data-series="loss"]').attributes('points')!.split(' ')).toHaveLength(3);
   });
 
+  it('shows what a finished job skipped, by tub and record', async () => {
+    const view = mount(TrainingView);
+    await flushPromises();
+    jobs.value = [
+      job({
+        id: 3,
+        state: 'succeeded',
+        result: { model: 'fast-x', valLoss: 0.01, tracks: [], skippedRecords: 2, warnings: ['tub old: format_version 99 is newer than 2 (tub skipped)', 'skipped: tub s1 record 4: cannot decode frame image'] },
+      }),
+    ];
+    await view.vm.$nextTick();
+    const done = view.find('[data-job="3"]');
+    expect(done.find('details.skipped summary').text()).toBe('2 bad records skipped');
+    expect(done.findAll('details.skipped li').map((li) => li.text())).toEqual([expect.stringMatching(/tub old: format_version 99/), expect.stringMatching(/tub s1 record 4/)]);
+    jobs.value = [job({ id: 4, state: 'succeeded', result: { model: 'fast-y', valLoss: 0.01, tracks: [] } })];
+    await view.vm.$nextTick();
+    expect(view.find('[data-job="4"] details.skipped').exists()).toBe(false);
+  });
+
   it('shows models with validation loss and how they drove on each track', async () => {
     const view = mount(TrainingView);
     await flushPromises();
