@@ -1,0 +1,117 @@
+/**
+ * Record → train → candidate, through the whole platform (`npm start`'s processes): the simulator's
+ * expert drives about two laps from the NUC side as a wheel would (control messages on the NUC bus,
+ * recording switched on and off in them), the recorder writes a Donkeycar tub, the session's end
+ * makes the training service train a model in the background and evaluate it in the simulator, and
+ * the model is listed as a candidate that beats a constant pilot on validation loss.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BusPublisher, BusSubscriber, carTopic, type HeaderOf } from '../../protocol/index.ts';
+import { createExpert, loadTrack } from '../../car/sim/index.ts';
+import { readTub } from '../../trainer/tub/index.ts';
+import { waitFor } from '../support/net.ts';
+import { getJson, startPlatform, waitForServices, type RunningPlatform } from '../support/platform.ts';
+
+interface JobView {
+  id: number;
+  trigger: string;
+  state: string;
+  tubs: string[];
+  error: string | null;
+  history: { epoch: number }[];
+  result: { model: string; valLoss: number; tracks: { track: string; lapsAttempted: number }[] } | null;
+}
+
+const variance = (values: number[]): number => {
+  const mean = values.reduce((a, b) => a + b, 0) / values.length;
+  return values.reduce((sum, v) => sum + (v - mean) ** 2, 0) / values.length;
+};
+
+let platform: RunningPlatform;
+let configFile: string;
+
+beforeAll(async () => {
+  configFile = path.join(fs.mkdtempSync(path.join(process.env.TMPDIR ?? '/tmp', 'record-train-')), 'edge.json');
+  fs.writeFileSync(
+    configFile,
+    JSON.stringify({
+      // the expert below is the only driver: no virtual wheel sending its own controls
+      wheel: { device: 'none' },
+      car: { drive: { mode: 'user' }, agent: { enabled: false } },
+      nuc: { training: { kind: 'fast', epochs: 8, batchSize: 32, minRecords: 100, evalLaps: 1, evalSecondsPerLap: 20, tubQuietMs: 500, pollMs: 200 } },
+    }),
+  );
+  platform = await startPlatform([], { EDGE_CONFIG: configFile });
+  await waitForServices(platform.baseUrl, ['nuc/recorder', 'nuc/training', 'car/1/pilot', 'car/1/camera', 'car/1/uplink']);
+}, 150_000);
+
+afterAll(async () => {
+  await platform?.stop();
+  fs.rmSync(path.dirname(configFile), { recursive: true, force: true });
+});
+
+describe('record → train → candidate on the whole platform', () => {
+  it('the expert drives two laps while recording; the session end trains a candidate that beats constant steering', { timeout: 240_000 }, async () => {
+    const host = '127.0.0.1';
+    const controls = BusPublisher.connect(`tcp://${host}:${platform.env.EDGE_BUS_PUB_PORT}`);
+    const telemetry = BusSubscriber.connect(`tcp://${host}:${platform.env.EDGE_BUS_SUB_PORT}`, { topics: [carTopic('1', 'telemetry')] });
+    const expert = createExpert(loadTrack('default'));
+    let recording = true;
+    let laps: number | undefined;
+    let startLap: number | undefined;
+    let seenRecording = false;
+    // drive like a wheel: one control per telemetry message, from the pose the car reports
+    telemetry.on((message) => {
+      const header = message.header as HeaderOf<'telemetry'>;
+      if (!header.sim) return;
+      if (header.recording) seenRecording = true;
+      startLap ??= header.sim.lap;
+      laps = header.sim.lap - startLap;
+      const { angle, throttle } = expert(header.sim);
+      void controls.send<'control'>(carTopic('1', 'control'), { angle, throttle, recording });
+    });
+    try {
+      await waitFor(() => (seenRecording && laps !== undefined && laps >= 2) || undefined, 'two laps driven while recording', 120_000, 100);
+      recording = false;
+      await waitFor(async () => (await getJson<{ jobs: JobView[] }>(`${platform.baseUrl}/api/training/jobs`)).jobs.find((j) => j.trigger === 'auto'), 'an automatic training job', 30_000, 200);
+    } finally {
+      await telemetry.close();
+      await controls.close();
+    }
+
+    // the recorder's tub: Donkeycar tub v2, every record a user-mode frame with the expert's command
+    const tubsDir = path.join(platform.dataDir, 'tubs');
+    const [tubName] = fs.readdirSync(tubsDir);
+    const tub = await readTub(path.join(tubsDir, tubName!));
+    expect(tub.issues).toEqual([]);
+    expect(tub.records.length).toBeGreaterThan(300);
+    expect(tub.records.every((r) => r.mode === 'user')).toBe(true);
+    const angles = tub.records.map((r) => r.angle);
+    const throttles = tub.records.map((r) => r.throttle);
+    expect(Math.max(...angles) - Math.min(...angles)).toBeGreaterThan(0.3);
+    expect(fs.readdirSync(path.join(tubsDir, tubName!, 'images'))).toHaveLength(tub.records.length);
+
+    const job = await waitFor(
+      async () => {
+        const { jobs } = await getJson<{ jobs: JobView[] }>(`${platform.baseUrl}/api/training/jobs`);
+        const auto = jobs.find((j) => j.trigger === 'auto');
+        return auto && ['succeeded', 'failed', 'skipped', 'cancelled'].includes(auto.state) ? auto : undefined;
+      },
+      'the automatic job to finish',
+      180_000,
+      500,
+    );
+    expect(job.error).toBeNull();
+    expect(job).toMatchObject({ state: 'succeeded', tubs: [tubName] });
+    expect(job.history.length).toBeGreaterThan(0);
+    expect(job.result!.tracks.map((t) => t.track)).toEqual(['default', 'twisty']);
+    // the best constant pilot scores the labels' variance; the model must do clearly better
+    const constantLoss = variance(angles) + variance(throttles);
+    expect(job.result!.valLoss).toBeLessThan(constantLoss * 0.7);
+
+    const { models } = await getJson<{ models: { name: string; candidate: boolean; tubs: string[] }[] }>(`${platform.baseUrl}/api/models`);
+    expect(models).toContainEqual(expect.objectContaining({ name: job.result!.model, candidate: true, tubs: [tubName] }));
+  });
+});
