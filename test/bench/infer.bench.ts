@@ -1,10 +1,16 @@
 /**
  * `infer`: the linear pilot model on one 120x160 frame at a time, as the car runs it (dropout
- * layers left out, see inferenceModel), on the fastest tfjs backend present. Median over 300
- * frames after warm-up.
+ * layers left out, see inferenceModel), on the fastest tfjs backend present. `infer_fps` is the
+ * model alone (median over 300 frames after warm-up); `infer_fps_frame` is the car's whole per-frame
+ * path through the model pilot: the camera's 640x480 JPEG decoded, resized, scaled and predicted.
  */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import sharp from 'sharp';
 import * as tf from '@tensorflow/tfjs';
-import { backendId, createLinearModel, inferenceModel, MODEL_FRAME_SHAPE, selectBackend } from '../../trainer/index.ts';
+import { createModelPilot } from '../../car/pilot/model-pilot.ts';
+import { backendId, createLinearModel, inferenceModel, MODEL_FRAME_SHAPE, PIXEL_NORMALIZATION, saveModel, seededRandom, selectBackend } from '../../trainer/index.ts';
 import type { Benchmark, Metric } from './types.ts';
 
 const WARMUP = 20;
@@ -16,9 +22,31 @@ function median(values: number[]): number {
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
+async function timeFrames(run: (i: number) => Promise<void>): Promise<number> {
+  const times: number[] = [];
+  for (let i = 0; i < WARMUP + FRAMES; i++) {
+    const started = performance.now();
+    await run(i);
+    if (i >= WARMUP) times.push(performance.now() - started);
+  }
+  return 1000 / median(times);
+}
+
+/** A few camera frames (640x480 JPEG, noise so the decoder works as on a real image). */
+async function cameraFrames(count: number): Promise<Buffer[]> {
+  const random = seededRandom(5);
+  const frames: Buffer[] = [];
+  for (let i = 0; i < count; i++) {
+    const pixels = Buffer.alloc(640 * 480 * 3);
+    for (let p = 0; p < pixels.length; p++) pixels[p] = Math.floor(random() * 256);
+    frames.push(await sharp(pixels, { raw: { width: 640, height: 480, channels: 3 } }).jpeg({ quality: 80 }).toBuffer());
+  }
+  return frames;
+}
+
 const bench: Benchmark = {
   name: 'infer',
-  description: 'linear pilot model, one 120x160 frame per predict (median fps over 300 frames)',
+  description: 'linear pilot model, one 120x160 frame per predict (median fps over 300 frames); and the car\'s whole per-frame path',
   async run(): Promise<Metric[]> {
     const backend = await selectBackend();
     process.stderr.write(`  infer: backend ${backend.name}\n`);
@@ -26,21 +54,48 @@ const bench: Benchmark = {
     // As the pilot runs it: the graph without its (inference-time identity) dropout layers.
     const model = inferenceModel(trained);
     const frame = tf.randomUniform([1, ...MODEL_FRAME_SHAPE.linear]);
-    const times: number[] = [];
+    let modelFps: number;
     try {
-      for (let i = 0; i < WARMUP + FRAMES; i++) {
-        const started = performance.now();
+      modelFps = await timeFrames(async () => {
         const outputs = model.predict(frame) as tf.Tensor[];
         await Promise.all(outputs.map((o) => o.data()));
         tf.dispose(outputs);
-        if (i >= WARMUP) times.push(performance.now() - started);
-      }
+      });
     } finally {
       frame.dispose();
+    }
+
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'infer-bench-'));
+    let frameFps: number;
+    try {
+      await saveModel(dir, trained, {
+        kind: 'linear',
+        inputShape: [...MODEL_FRAME_SHAPE.linear],
+        frameSize: [MODEL_FRAME_SHAPE.linear[0], MODEL_FRAME_SHAPE.linear[1]],
+        crop: { top: 0, bottom: 0 },
+        normalization: PIXEL_NORMALIZATION,
+        outputs: ['angle', 'throttle'],
+        tubs: [],
+        backend: backend.name,
+        durationS: 0,
+        createdAt: new Date().toISOString(),
+      });
+      const pilot = await createModelPilot(dir);
+      const jpegs = await cameraFrames(8);
+      try {
+        frameFps = await timeFrames(async (i) => {
+          await pilot.infer({ frame: { jpeg: jpegs[i % jpegs.length]!, width: 640, height: 480, seq: i, ts: Date.now() } });
+        });
+      } finally {
+        await pilot.close();
+      }
+    } finally {
       trained.dispose();
+      fs.rmSync(dir, { recursive: true, force: true });
     }
     return [
-      { bench: 'infer', metric: 'infer_fps', value: Number((1000 / median(times)).toFixed(1)), unit: 'fps' },
+      { bench: 'infer', metric: 'infer_fps', value: Number(modelFps.toFixed(1)), unit: 'fps' },
+      { bench: 'infer', metric: 'infer_fps_frame', value: Number(frameFps.toFixed(1)), unit: 'fps (640x480 JPEG → decision)' },
       { bench: 'infer', metric: 'infer_backend', value: backendId(backend.name), unit: 'id' },
     ];
   },

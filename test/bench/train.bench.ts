@@ -6,7 +6,7 @@
  * same loop in one process. Median batch interval after the first batch of each run.
  */
 import sharp from 'sharp';
-import { MODEL_FRAME_SHAPE, seededRandom, selectBackend, trainModel, type Sample } from '../../trainer/index.ts';
+import { backendId, MODEL_FRAME_SHAPE, seededRandom, selectBackend, trainModel, type Sample } from '../../trainer/index.ts';
 import type { Benchmark, Metric } from './types.ts';
 
 const BATCH = 128;
@@ -62,6 +62,7 @@ const bench: Benchmark = {
     return [
       { bench: 'train', metric: 'train_samples_per_s', value: Number(parallel.toFixed(1)), unit: 'samples/s' },
       { bench: 'train', metric: 'train_samples_per_s_1process', value: Number(single.toFixed(1)), unit: 'samples/s' },
+      { bench: 'train', metric: 'train_backend', value: backendId(backend.name), unit: 'id' },
     ];
   },
 };
