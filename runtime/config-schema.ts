@@ -141,6 +141,8 @@ export const AgentSchema = Section({
   healthTimeoutMs: Type.Integer({ minimum: 100, maximum: 600_000, default: 30_000 }),
   /** a stopped service gets this long after SIGTERM before SIGKILL */
   stopTimeoutMs: Type.Integer({ minimum: 100, maximum: 60_000, default: 6000 }),
+  /** an update step's I/O (free space, staging, a service start or stop, the generation switch) that takes longer fails */
+  stepTimeoutMs: Type.Integer({ minimum: 1000, maximum: 600_000, default: 60_000 }),
 });
 
 export const CarSchema = Section({

@@ -15,7 +15,7 @@ import { BlobStore } from './blob-store.ts';
 import { CarEffects } from './car-effects.ts';
 import { CarLink } from './car-link.ts';
 import { UpdateExecutor } from './executor.ts';
-import { withFaultInjection } from './fault-injection.ts';
+import { withFaultInjection, withFaultyEffects } from './fault-injection.ts';
 import { FileJournal, type JournalStore } from './journal.ts';
 import { DEFAULT_PLANNER_CONFIG, type ServiceInstance } from './planner.ts';
 import { parseRelease, type Release } from './release.ts';
@@ -102,10 +102,13 @@ const agent: ServiceDefinition = {
     // test-only (car/agent/fault-injection.ts): never set on a car
     const faultFile = process.env.EDGE_AGENT_FAULT_FILE;
     const updates = await UpdateExecutor.open({
-      effects: carEffects,
+      effects: faultFile ? withFaultyEffects(carEffects, faultFile, () => live.executor?.state.phase) : carEffects,
       journal: faultFile ? withFaultInjection(fileJournal, faultFile) : fileJournal,
       target: () => target,
       config: plannerConfig,
+      stepTimeoutMs: settings.stepTimeoutMs,
+      // a download that makes no progress for a step's time has stalled
+      downloadStallMs: settings.stepTimeoutMs,
       onStep: (step, before, after) =>
         log.info({ step: step.kind, ...('reason' in step ? { reason: step.reason } : {}), from: before.phase, to: after.phase, error: after.lastError }, 'update step'),
     });

@@ -9,13 +9,23 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildService, findServiceSpec, type ServiceContent } from '../../deploy/index.ts';
+import { TufRepository, buildService, findServiceSpec, releaseByVersion, republishRelease, type ServiceContent } from '../../deploy/index.ts';
 import { PIXEL_NORMALIZATION, createModel, saveModel } from '../../trainer/index.ts';
 import { sleep, waitFor } from '../support/net.ts';
 import { simplePilotContent, servicePids, startOtaPlatform, type AgentRecord, type OtaPlatform } from '../support/ota.ts';
 import { ROOT } from '../support/platform.ts';
 
 const HAND_OVER_PATH = ['checking-space', 'downloading', 'staging', 'starting-new', 'health-check', 'switching', 'stopping-old', 'committing', 'idle'];
+const MODEL_PATH = ['checking-space', 'downloading', 'swapping-model', 'committing', 'idle'];
+
+/**
+ * The states a restarted agent reports after a kill at `phase` (car/agent/planner.ts `recover`):
+ * before anything on the car changed it resumes that phase; from the first phase that changes what
+ * runs, it rolls back what the killed agent started and tries the update again from the start.
+ */
+function pathAfterKill(path: readonly string[], firstApply: string, phase: string): string[] {
+  return path.indexOf(phase) >= path.indexOf(firstApply) ? ['rolling-back', ...path] : path.slice(path.indexOf(phase));
+}
 const SETTLED = new Set(['idle', 'failed']);
 
 let car: OtaPlatform;
@@ -95,6 +105,26 @@ async function killAt(phase: string, publish: () => number): Promise<{ since: nu
   return { since, killedAt: Date.now(), version };
 }
 
+/** A small untrained model saved under the fault directory (a different seed, different bytes). */
+async function savedModel(name: string, seed: number): Promise<string> {
+  const dir = path.join(faultDir, name);
+  const model = createModel('fast', { seed });
+  await saveModel(dir, model, {
+    kind: 'fast',
+    inputShape: model.inputs[0]!.shape.slice(1) as [number, number, number],
+    frameSize: [60, 80],
+    crop: { top: 0, bottom: 0 },
+    normalization: PIXEL_NORMALIZATION,
+    outputs: ['angle', 'throttle'],
+    tubs: [],
+    backend: 'cpu',
+    durationS: 0,
+    createdAt: new Date(0).toISOString(),
+  });
+  model.dispose();
+  return dir;
+}
+
 beforeAll(async () => {
   faultDir = fs.mkdtempSync(path.join(os.tmpdir(), 'agent-fault-'));
   faultFile = path.join(faultDir, 'fault');
@@ -103,7 +133,8 @@ beforeAll(async () => {
     env: { EDGE_AGENT_FAULT_FILE: faultFile },
     // every case kills the agent: a short restart back-off keeps the launcher from waiting 10 s by
     // case eight; the health timeout is generous, as no case here is about a slow pilot
-    config: { car: { agent: { healthTimeoutMs: 60_000 } }, launcher: { restartInitialMs: 100, restartMaxMs: 1000 } },
+    // a hung step fails after stepTimeoutMs; a stop that is slower than stopTimeoutMs is a SIGKILL
+    config: { car: { agent: { healthTimeoutMs: 60_000, stepTimeoutMs: 6000, stopTimeoutMs: 2000 } }, launcher: { restartInitialMs: 100, restartMaxMs: 1000 } },
   });
   await car.waitForActiveGen(0, 90_000);
 }, 150_000);
@@ -125,50 +156,80 @@ describe('the agent through faults at every step (real processes)', { timeout: 1
   });
 
   it.each(HAND_OVER_PATH.filter((phase) => phase !== 'idle'))('kill -9 of the agent held at %s leaves the car on a valid version', async (phase) => {
-    const before = installedVersion();
     const { killedAt, version } = await killAt(phase, () => car.publishContent('pilot', markedPilot(), `kill at ${phase}`).version);
     const settled = await settledSince(killedAt);
-    // the restarted agent finishes the update or rolls it back; either way a version it can run
-    expect([before, version]).toContain(settled.header.version);
-    expect(settled.header.state === 'idle' || settled.header.version === before).toBe(true);
+    // the restarted agent finishes the update, after rolling back what its predecessor had started
+    expect(settled.header).toMatchObject({ state: 'idle', version });
+    expect(pathSince(killedAt)).toEqual(pathAfterKill(HAND_OVER_PATH, 'starting-new', phase));
     await expectDrivingOn(settled.header.gen!);
   });
 
   it('a crash (exit) of the agent at the switch leaves the car on a valid version', async () => {
-    const before = installedVersion();
     fs.writeFileSync(faultFile, 'crash:switching');
-    const since = Date.now();
     const release = car.publishContent('pilot', markedPilot(), 'crash at switching');
     await waitFor(() => fs.existsSync(`${faultFile}.fired`) || undefined, 'the agent crashing at the switch', 60_000, 20);
     fs.rmSync(`${faultFile}.fired`);
-    const settled = await settledSince(since + 1);
-    expect([before, release.version]).toContain(settled.header.version);
+    const crashedAt = Date.now();
+    const settled = await settledSince(crashedAt);
+    expect(settled.header).toMatchObject({ state: 'idle', version: release.version });
+    expect(pathSince(crashedAt)).toEqual(pathAfterKill(HAND_OVER_PATH, 'starting-new', 'switching'));
     await expectDrivingOn(settled.header.gen!);
   });
 
   it('kill -9 of the agent held while swapping a model leaves the car on a valid version', async () => {
-    const modelDir = path.join(faultDir, 'fault-model');
-    const model = createModel('fast', { seed: 3 });
-    await saveModel(modelDir, model, {
-      kind: 'fast',
-      inputShape: model.inputs[0]!.shape.slice(1) as [number, number, number],
-      frameSize: [60, 80],
-      crop: { top: 0, bottom: 0 },
-      normalization: PIXEL_NORMALIZATION,
-      outputs: ['angle', 'throttle'],
-      tubs: [],
-      backend: 'cpu',
-      durationS: 0,
-      createdAt: new Date(0).toISOString(),
-    });
-    model.dispose();
-    const before = installedVersion();
+    const modelDir = await savedModel('fault-model', 3);
     const { killedAt, version } = await killAt('swapping-model', () => car.publishModel(modelDir, 'fault-model', 'model swap').version);
     const settled = await settledSince(killedAt);
-    expect([before, version]).toContain(settled.header.version);
-    if (settled.header.version === version) await car.waitForPilotModel((m) => m.startsWith('fault-model '), 30_000, killedAt);
+    expect(settled.header).toMatchObject({ state: 'idle', version });
+    expect(pathSince(killedAt)).toEqual(pathAfterKill(MODEL_PATH, 'swapping-model', 'swapping-model'));
+    await car.waitForPilotModel((m) => m.startsWith('fault-model '), 30_000, killedAt);
     await expectDrivingOn(settled.header.gen!);
   });
+  /** The path of a release whose step failed in `phase`: retried in place before anything changed, else rolled back. */
+  const pathAfterFailure = (path: readonly string[], firstApply: string, phase: string): string[] =>
+    path.indexOf(phase) >= path.indexOf(firstApply) ? [...path.slice(0, path.indexOf(phase) + 1), 'rolling-back', 'failed'] : [...path];
+
+  /** Injects `fault` (error or hang) into `phase`'s own I/O, publishes, and waits for the agent to settle. */
+  async function failIn(fault: 'error' | 'hang', phase: string, publish: () => number, path: readonly string[], firstApply: string): Promise<void> {
+    const before = installedVersion();
+    const gen = [...car.agentReports].reverse().find((r) => SETTLED.has(r.header.state))!.header.gen!;
+    fs.writeFileSync(faultFile, `${fault}:${phase}`);
+    const since = Date.now();
+    const version = publish();
+    const settled = await settledSince(since);
+    expect(JSON.parse(fs.readFileSync(`${faultFile}.fired`, 'utf8'))).toMatchObject({ action: fault, phase });
+    fs.rmSync(`${faultFile}.fired`);
+    expect(pathSince(since)).toEqual(pathAfterFailure(path, firstApply, phase));
+    const because = fault === 'error' ? /injected error in/ : /timed out/;
+    expect(car.agentReports.filter((r) => r.at >= since).some((r) => because.test(r.header.error ?? ''))).toBe(true);
+    if (path.indexOf(phase) >= path.indexOf(firstApply)) {
+      expect(settled.header).toMatchObject({ state: 'failed', version: before, gen });
+      expect(settled.header.error).toMatch(new RegExp(`^${phase}: `));
+    } else {
+      expect(settled.header).toMatchObject({ state: 'idle', version });
+    }
+    await expectDrivingOn(settled.header.gen!);
+  }
+
+  const STEP_PHASES = ['checking-space', 'downloading', 'staging', 'starting-new', 'switching', 'stopping-old'];
+  it.each(STEP_PHASES.flatMap((phase) => [['error', phase] as const, ['hang', phase] as const]))('%s in %s: retried before anything changed, rolled back after', async (fault, phase) => {
+    await failIn(fault, phase, () => car.publishContent('pilot', markedPilot(), `${fault} in ${phase}`).version, HAND_OVER_PATH, 'starting-new');
+  });
+
+  it.each(['error', 'hang'] as const)('%s while swapping a model: rolled back, the pilot keeps its model', async (fault) => {
+    // a release carries the newest published one's services: take the failed pilots out first, as
+    // an operator would (deploy rollback: the installed content as a new version)
+    const repo = TufRepository.open(car.repoDir);
+    const restoreSince = Date.now();
+    const restored = republishRelease(repo, car.keys, releaseByVersion(repo, installedVersion())!, 'back to the installed release');
+    await car.waitForAgent((h) => h.state === 'idle' && h.version === restored.version, 60_000, restoreSince);
+    const model = await savedModel(`model-${fault}`, fault === 'error' ? 4 : 5);
+    const running = car.pilotModels.at(-1)!.model;
+    const since = Date.now();
+    await failIn(fault, 'swapping-model', () => car.publishModel(model, `model-${fault}`, `${fault} in a model swap`).version, MODEL_PATH, 'swapping-model');
+    expect(car.pilotModels.filter((m) => m.at >= since).every((m) => m.model === running)).toBe(true);
+  });
+
   // last: a release builds on the newest published one, so after this failed release a model-only
   // release would carry the failing pilot too (an operator rolls back first)
   it('a pilot that throws on start is rolled back by the exact path, and the old one keeps driving', async () => {
