@@ -50,7 +50,7 @@ function pathSince(since: number): string[] {
 }
 
 /** The agent's report once it has been idle or failed for `quietMs`, after `since`. */
-async function settledSince(since: number, timeoutMs = 120_000, quietMs = 2000): Promise<AgentRecord> {
+async function settledSince(since: number, timeoutMs = 120_000, quietMs = 1200): Promise<AgentRecord> {
   return waitFor(
     () => {
       const recent = car.agentReports.filter((r) => r.at >= since);
@@ -69,11 +69,11 @@ function installedVersion(): number {
   return [...car.agentReports].reverse().find((r) => SETTLED.has(r.header.state))?.header.version ?? 0;
 }
 
-/** One pilot process, and every drive command of the last second from the active generation. */
+/** One pilot process, and every drive command of the next 0.6 s from the active generation. */
 async function expectDrivingOn(gen: number): Promise<void> {
   await waitFor(() => servicePids(car, 'pilot').length === 1 || undefined, 'exactly one pilot process', 30_000, 100);
   const from = Date.now();
-  await sleep(1000);
+  await sleep(600);
   const recent = car.applied.filter((r) => r.at >= from && r.header.reason === 'command');
   expect(recent.length).toBeGreaterThan(5);
   expect(recent.every((r) => r.header.gen === gen && r.header.activeGen === gen)).toBe(true);

@@ -40,7 +40,7 @@ beforeAll(async () => {
       // the expert below is the only driver: no virtual wheel sending its own controls
       wheel: { device: 'none' },
       car: { drive: { mode: 'user' }, agent: { enabled: false } },
-      nuc: { training: { kind: 'fast', epochs: 8, batchSize: 32, minRecords: 100, evalLaps: 1, evalSecondsPerLap: 20, tubQuietMs: 500, pollMs: 200 } },
+      nuc: { training: { kind: 'fast', epochs: 6, batchSize: 32, minRecords: 100, evalLaps: 1, evalSecondsPerLap: 15, tubQuietMs: 500, pollMs: 200 } },
     }),
   );
   platform = await startPlatform([], { EDGE_CONFIG: configFile });
