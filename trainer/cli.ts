@@ -11,8 +11,8 @@ import { pathToFileURL } from 'node:url';
 import { filterRecords, NotEnoughRecordsError, readTubs, splitRecords, tubSample } from './tub/index.ts';
 import { selectBackend } from './backend.ts';
 import { EVAL_TRACKS, evaluateClosedLoop, type ClosedLoopResult, type EvalTrack } from './evaluate.ts';
-import { loadModel, PIXEL_NORMALIZATION, saveModel, type ModelMetadata } from './model-io.ts';
-import { MODEL_FRAME_SHAPE, MODEL_KINDS, type ModelKind } from './models.ts';
+import { loadModel, modelMetadata, saveModel } from './model-io.ts';
+import { MODEL_KINDS, type ModelKind } from './models.ts';
 import { trainModel, type BatchProgress } from './train.ts';
 
 /** Fewer records than this cannot give a meaningful train/validation split. */
@@ -185,20 +185,7 @@ async function runTrain(command: TrainCommand, out: Output): Promise<void> {
     onEpoch: (p) =>
       out.stderr(`${out.live ? REDRAW : ''}epoch ${p.epoch}/${p.epochs} ${progressBar(p.epoch, p.epochs)} loss ${p.loss.toFixed(4)} val ${p.valLoss.toFixed(4)} best ${p.bestValLoss.toFixed(4)} (${p.elapsedS.toFixed(1)} s)\n`),
   });
-  const [height, width] = MODEL_FRAME_SHAPE[command.kind];
-  const metadata: ModelMetadata = {
-    kind: command.kind,
-    inputShape: result.inputShape,
-    frameSize: [height, width],
-    crop: result.crop,
-    normalization: PIXEL_NORMALIZATION,
-    outputs: ['angle', 'throttle'],
-    tubs: command.tubs.map((t) => path.resolve(t)),
-    metrics: result.metrics,
-    backend: backend.name,
-    durationS: result.metrics.durationS,
-    createdAt: new Date().toISOString(),
-  };
+  const metadata = modelMetadata({ kind: command.kind, crop: result.crop, tubs: command.tubs.map((t) => path.resolve(t)), metrics: result.metrics, backend: backend.name });
   await saveModel(command.out, result.model, metadata);
   result.model.dispose();
   if (result.metrics.skippedSamples > 0) out.stderr(`skipped ${result.metrics.skippedSamples} unreadable samples (${read.skipped} bad records before that)\n`);

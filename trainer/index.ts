@@ -4,7 +4,7 @@ export { createModel, createLinearModel, createFastModel, compileModel, DEFAULT_
 export { batches, decodeFrame, croppedShape, splitSamples, NO_CROP, type Sample, type Crop, type Batch, type BatchOptions } from './dataset.ts';
 export { DEFAULT_AUGMENTATIONS, seededRandom, augmentFrame, type Augmentations } from './augment.ts';
 export { trainModel, type TrainOptions, type TrainResult, type TrainMetrics, type EpochProgress, type BatchProgress } from './train.ts';
-export { saveModel, loadModel, fileSystemHandler, PIXEL_NORMALIZATION, MODEL_FILE, WEIGHTS_FILE, METADATA_FILE, type ModelMetadata } from './model-io.ts';
+export { saveModel, loadModel, fileSystemHandler, modelMetadata, PIXEL_NORMALIZATION, MODEL_FILE, WEIGHTS_FILE, METADATA_FILE, type ModelDescription, type ModelMetadata } from './model-io.ts';
 export { evaluateClosedLoop, validationLoss, frameToInput, EVAL_TRACKS } from './evaluate.ts';
 export type { ClosedLoopOptions, ClosedLoopResult, EvalTrack, InputSpec, ValidationLoss } from './evaluate.ts';
 export { driveDemonstrations, DEFAULT_SWERVE, type SwerveNoise, type DemonstrationFrame, type DemonstrationOptions, type DemonstrationResult } from './demonstrations.ts';

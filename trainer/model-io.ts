@@ -6,9 +6,10 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { writeFileAtomic } from '../runtime/atomic-file.ts';
 import type { BackendName } from './backend.ts';
-import type { Crop } from './dataset.ts';
-import type { ModelKind } from './models.ts';
+import { croppedShape, NO_CROP, type Crop } from './dataset.ts';
+import { MODEL_FRAME_SHAPE, type ModelKind } from './models.ts';
 import type { TrainMetrics } from './train.ts';
 
 export const MODEL_FILE = 'model.json';
@@ -35,16 +36,35 @@ export interface ModelMetadata {
 
 export const PIXEL_NORMALIZATION = { scale: 1 / 255, offset: 0 };
 
-async function writeAtomic(file: string, data: string | Uint8Array): Promise<void> {
-  const temp = `${file}.${process.pid}.tmp`;
-  const handle = await fs.open(temp, 'w');
-  try {
-    await handle.writeFile(data);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  await fs.rename(temp, file);
+export interface ModelDescription {
+  kind: ModelKind;
+  crop?: Crop;
+  tubs?: string[];
+  metrics?: TrainMetrics;
+  backend: BackendName;
+  /** default: the metrics' training time, else 0 */
+  durationS?: number;
+  createdAt?: Date;
+}
+
+/** The metadata saved beside a model of this kind: its frame size, input shape, pixel scaling and outputs filled in. */
+export function modelMetadata(description: ModelDescription): ModelMetadata {
+  const { kind, metrics } = description;
+  const [height, width] = MODEL_FRAME_SHAPE[kind];
+  const crop = description.crop ?? NO_CROP;
+  return {
+    kind,
+    inputShape: croppedShape([height, width], crop),
+    frameSize: [height, width],
+    crop,
+    normalization: PIXEL_NORMALIZATION,
+    outputs: ['angle', 'throttle'],
+    tubs: description.tubs ?? [],
+    ...(metrics ? { metrics } : {}),
+    backend: description.backend,
+    durationS: description.durationS ?? metrics?.durationS ?? 0,
+    createdAt: (description.createdAt ?? new Date()).toISOString(),
+  };
 }
 
 function weightBytes(data: tf.io.WeightData | undefined): Uint8Array {
@@ -58,7 +78,7 @@ export async function saveModel(dir: string, model: tf.LayersModel, metadata: Mo
   await model.save(
     tf.io.withSaveHandler(async (artifacts) => {
       const weights = weightBytes(artifacts.weightData);
-      await writeAtomic(path.join(dir, WEIGHTS_FILE), weights);
+      await writeFileAtomic(path.join(dir, WEIGHTS_FILE), weights);
       const modelJson = {
         modelTopology: artifacts.modelTopology,
         format: artifacts.format ?? 'layers-model',
@@ -67,12 +87,12 @@ export async function saveModel(dir: string, model: tf.LayersModel, metadata: Mo
         trainingConfig: artifacts.trainingConfig,
         weightsManifest: [{ paths: [`./${WEIGHTS_FILE}`], weights: artifacts.weightSpecs ?? [] }],
       };
-      await writeAtomic(path.join(dir, MODEL_FILE), JSON.stringify(modelJson));
+      await writeFileAtomic(path.join(dir, MODEL_FILE), JSON.stringify(modelJson));
       return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) };
     }),
   );
   // Metadata last: its presence marks a complete model directory.
-  await writeAtomic(path.join(dir, METADATA_FILE), `${JSON.stringify(metadata, null, 2)}\n`);
+  await writeFileAtomic(path.join(dir, METADATA_FILE), `${JSON.stringify(metadata, null, 2)}\n`);
 }
 
 async function readJson(file: string): Promise<unknown> {

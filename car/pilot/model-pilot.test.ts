@@ -4,28 +4,15 @@ import path from 'node:path';
 import sharp from 'sharp';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { PIXEL_NORMALIZATION, createModel, saveModel, type ModelMetadata } from '../../trainer/index.ts';
+import { modelMetadata, createModel, saveModel, type ModelMetadata } from '../../trainer/index.ts';
 import type { PilotInput } from '../drive/index.ts';
 import { createModelPilot, isModelDir, type ModelPilot } from './model-pilot.ts';
 
-const FRAME_SIZE: [number, number] = [60, 80];
 const CROP = { top: 20, bottom: 0 };
 const INPUT_SHAPE: [number, number, number] = [40, 80, 3];
 
 function metadata(overrides: Partial<ModelMetadata> = {}): ModelMetadata {
-  return {
-    kind: 'fast',
-    inputShape: INPUT_SHAPE,
-    frameSize: FRAME_SIZE,
-    crop: CROP,
-    normalization: PIXEL_NORMALIZATION,
-    outputs: ['angle', 'throttle'],
-    tubs: [],
-    backend: 'cpu',
-    durationS: 0,
-    createdAt: new Date(0).toISOString(),
-    ...overrides,
-  };
+  return { ...modelMetadata({ kind: 'fast', crop: CROP, backend: 'cpu', createdAt: new Date(0) }), ...overrides };
 }
 
 /** A model that ignores the image and always answers `bias`: its answers identify it. */

@@ -4,24 +4,13 @@ import path from 'node:path';
 import sharp from 'sharp';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { PIXEL_NORMALIZATION, createModel, saveModel, type ModelMetadata } from '../../trainer/index.ts';
+import { modelMetadata, createModel, saveModel } from '../../trainer/index.ts';
 import { ConstantPilot, type PilotInput } from '../drive/index.ts';
 import { modelPointerFile, parseModelPointer } from './model-pointer.ts';
 import { createPointerPilot, type PointerPilot } from './pointer-pilot.ts';
 
 const INPUT_SHAPE: [number, number, number] = [40, 80, 3];
-const metadata: ModelMetadata = {
-  kind: 'fast',
-  inputShape: INPUT_SHAPE,
-  frameSize: [60, 80],
-  crop: { top: 20, bottom: 0 },
-  normalization: PIXEL_NORMALIZATION,
-  outputs: ['angle', 'throttle'],
-  tubs: [],
-  backend: 'cpu',
-  durationS: 0,
-  createdAt: new Date(0).toISOString(),
-};
+const metadata = modelMetadata({ kind: 'fast', crop: { top: 20, bottom: 0 }, backend: 'cpu', createdAt: new Date(0) });
 
 /** A trainer model whose last layer is zeroed and biased, so its answer identifies it. */
 async function saveIdentifiedModel(dir: string, angle: number): Promise<void> {

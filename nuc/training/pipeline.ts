@@ -8,15 +8,13 @@ import path from 'node:path';
 import {
   EVAL_TRACKS,
   evaluateClosedLoop,
-  MODEL_FRAME_SHAPE,
-  PIXEL_NORMALIZATION,
+  modelMetadata,
   saveModel,
   selectBackend,
   trainModel,
   validationLoss,
   type BackendName,
   type ModelKind,
-  type ModelMetadata,
 } from '../../trainer/index.ts';
 import { writeFileAtomic } from '../../runtime/atomic-file.ts';
 import { filterRecords, readTubs, splitRecords, tubSample, type TubRecord } from '../../trainer/tub/index.ts';
@@ -130,20 +128,7 @@ export async function runPipeline(spec: PipelineSpec, report: ProgressReport): P
   });
   const { model, metrics } = trained;
   try {
-    const [height, width] = MODEL_FRAME_SHAPE[spec.kind];
-    const metadata: ModelMetadata = {
-      kind: spec.kind,
-      inputShape: trained.inputShape,
-      frameSize: [height, width],
-      crop: trained.crop,
-      normalization: PIXEL_NORMALIZATION,
-      outputs: ['angle', 'throttle'],
-      tubs: spec.tubs.map((t) => t.name),
-      metrics,
-      backend: backend.name,
-      durationS: metrics.durationS,
-      createdAt: new Date().toISOString(),
-    };
+    const metadata = modelMetadata({ kind: spec.kind, crop: trained.crop, tubs: spec.tubs.map((t) => t.name), metrics, backend: backend.name });
     const atEpoch = { epoch: last?.epoch ?? 0, loss: last?.loss ?? null, valLoss: last?.valLoss ?? null };
     report(progress({ phase: 'evaluating', ...atEpoch, detail: 'validation loss' }));
     const valLoss = await validationLoss(model, validation, metadata);

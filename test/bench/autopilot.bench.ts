@@ -17,12 +17,11 @@ import {
   driveDemonstrations,
   evaluateClosedLoop,
   MODEL_FRAME_SHAPE,
-  PIXEL_NORMALIZATION,
+  modelMetadata,
   saveModel,
   selectBackend,
   trainModel,
   type ClosedLoopResult,
-  type ModelMetadata,
 } from '../../trainer/index.ts';
 import { readTub, splitRecords, tubSample, TubWriter } from '../../trainer/tub/index.ts';
 import type { Benchmark, Metric } from './types.ts';
@@ -86,19 +85,7 @@ const bench: Benchmark = {
         onEpoch: (p) => log(`epoch ${p.epoch} loss ${p.loss.toFixed(4)} val ${p.valLoss.toFixed(4)} best ${p.bestValLoss.toFixed(4)} (${p.elapsedS.toFixed(0)} s)`),
       });
       log(`trained ${result.metrics.epochs} epochs (best ${result.metrics.bestEpoch}) in ${result.metrics.durationS.toFixed(0)} s, ${result.metrics.samplesPerS.toFixed(0)} samples/s on ${backend.name}`);
-      const metadata: ModelMetadata = {
-        kind: KIND,
-        inputShape: result.inputShape,
-        frameSize: [MODEL_FRAME_SHAPE[KIND][0], MODEL_FRAME_SHAPE[KIND][1]],
-        crop: result.crop,
-        normalization: PIXEL_NORMALIZATION,
-        outputs: ['angle', 'throttle'],
-        tubs: [tubDir],
-        metrics: result.metrics,
-        backend: backend.name,
-        durationS: result.metrics.durationS,
-        createdAt: new Date().toISOString(),
-      };
+      const metadata = modelMetadata({ kind: KIND, crop: result.crop, tubs: [tubDir], metrics: result.metrics, backend: backend.name });
       try {
         // the pipeline ends with a saved, evaluated model, as the NUC's training job does
         await saveModel(path.join(dir, 'model'), result.model, metadata);

@@ -10,7 +10,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import * as tf from '@tensorflow/tfjs';
 import { createModelPilot } from '../../car/pilot/model-pilot.ts';
-import { backendId, createLinearModel, inferenceModel, MODEL_FRAME_SHAPE, PIXEL_NORMALIZATION, saveModel, seededRandom, selectBackend } from '../../trainer/index.ts';
+import { backendId, createLinearModel, inferenceModel, MODEL_FRAME_SHAPE, modelMetadata, saveModel, seededRandom, selectBackend } from '../../trainer/index.ts';
 import type { Benchmark, Metric } from './types.ts';
 
 const WARMUP = 20;
@@ -68,18 +68,7 @@ const bench: Benchmark = {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'infer-bench-'));
     let frameFps: number;
     try {
-      await saveModel(dir, trained, {
-        kind: 'linear',
-        inputShape: [...MODEL_FRAME_SHAPE.linear],
-        frameSize: [MODEL_FRAME_SHAPE.linear[0], MODEL_FRAME_SHAPE.linear[1]],
-        crop: { top: 0, bottom: 0 },
-        normalization: PIXEL_NORMALIZATION,
-        outputs: ['angle', 'throttle'],
-        tubs: [],
-        backend: backend.name,
-        durationS: 0,
-        createdAt: new Date().toISOString(),
-      });
+      await saveModel(dir, trained, modelMetadata({ kind: 'linear', backend: backend.name }));
       const pilot = await createModelPilot(dir);
       const jpegs = await cameraFrames(8);
       try {

@@ -16,7 +16,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { buildService, findServiceSpec, type ServiceContent } from '../../deploy/index.ts';
-import { PIXEL_NORMALIZATION, createModel, saveModel, selectBackend, type BackendName } from '../../trainer/index.ts';
+import { modelMetadata, createModel, saveModel, selectBackend, type BackendName } from '../../trainer/index.ts';
 import { ROOT } from '../support/platform.ts';
 import { startOtaPlatform, type OtaPlatform } from '../support/ota.ts';
 import type { Benchmark, Metric } from './types.ts';
@@ -38,19 +38,7 @@ function markedPilot(content: ServiceContent, run: number): ServiceContent {
 /** A Donkeycar 'linear' pilot model with fresh random weights, saved as the trainer saves. */
 async function saveLinearModel(dir: string, seed: number, backend: BackendName): Promise<number> {
   const model = createModel('linear', { seed });
-  const inputShape = model.inputs[0]!.shape.slice(1) as [number, number, number];
-  await saveModel(dir, model, {
-    kind: 'linear',
-    inputShape,
-    frameSize: [120, 160],
-    crop: { top: 0, bottom: 0 },
-    normalization: PIXEL_NORMALIZATION,
-    outputs: ['angle', 'throttle'],
-    tubs: [],
-    backend,
-    durationS: 0,
-    createdAt: new Date(0).toISOString(),
-  });
+  await saveModel(dir, model, modelMetadata({ kind: 'linear', backend, createdAt: new Date(0) }));
   model.dispose();
   return fs.readdirSync(dir).reduce((sum, file) => sum + fs.statSync(path.join(dir, file)).size, 0);
 }

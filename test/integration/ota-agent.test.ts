@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PIXEL_NORMALIZATION, WEIGHTS_FILE, createModel, saveModel } from '../../trainer/index.ts';
+import { modelMetadata, WEIGHTS_FILE, createModel, saveModel } from '../../trainer/index.ts';
 import { NEVER_READY_PILOT, startOtaPlatform, type OtaPlatform } from '../support/ota.ts';
 import { sleep, waitFor } from '../support/net.ts';
 
@@ -90,18 +90,7 @@ describe('the car agent installs releases on a driving car', { timeout: 180_000 
     // pilot can load it, so the pilot never reports it (the model's health signal)
     const dir = path.join(car.dataDir, 'cut-model');
     const model = createModel('fast', { seed: 5 });
-    await saveModel(dir, model, {
-      kind: 'fast',
-      inputShape: [60, 80, 3],
-      frameSize: [60, 80],
-      crop: { top: 0, bottom: 0 },
-      normalization: PIXEL_NORMALIZATION,
-      outputs: ['angle', 'throttle'],
-      tubs: [],
-      backend: 'cpu',
-      durationS: 0,
-      createdAt: new Date(0).toISOString(),
-    });
+    await saveModel(dir, model, modelMetadata({ kind: 'fast', backend: 'cpu' }));
     model.dispose();
     const weights = path.join(dir, WEIGHTS_FILE);
     fs.truncateSync(weights, Math.floor(fs.statSync(weights).size / 2));

@@ -10,9 +10,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TufRepository, buildService, findServiceSpec, releaseByVersion, republishRelease, type ServiceContent } from '../../deploy/index.ts';
-import { PIXEL_NORMALIZATION, createModel, saveModel } from '../../trainer/index.ts';
+import { modelMetadata, createModel, saveModel } from '../../trainer/index.ts';
 import { sleep, waitFor } from '../support/net.ts';
-import { simplePilotContent, servicePids, startOtaPlatform, type AgentRecord, type OtaPlatform } from '../support/ota.ts';
+import { SETTLED_STATES, simplePilotContent, servicePids, startOtaPlatform, type AgentRecord, type OtaPlatform } from '../support/ota.ts';
 import { ROOT } from '../support/platform.ts';
 
 const HAND_OVER_PATH = ['checking-space', 'downloading', 'staging', 'starting-new', 'health-check', 'switching', 'stopping-old', 'committing', 'idle'];
@@ -26,7 +26,6 @@ const MODEL_PATH = ['checking-space', 'downloading', 'swapping-model', 'committi
 function pathAfterKill(path: readonly string[], firstApply: string, phase: string): string[] {
   return path.indexOf(phase) >= path.indexOf(firstApply) ? ['rolling-back', ...path] : path.slice(path.indexOf(phase));
 }
-const SETTLED = new Set(['idle', 'failed']);
 
 let car: OtaPlatform;
 let faultDir: string;
@@ -39,24 +38,14 @@ function markedPilot(): ServiceContent {
   return { ...pilot, files: pilot.files.map((f) => (f.path === pilot.entry ? { ...f, bytes: Buffer.concat([f.bytes, marker]) } : f)) };
 }
 
-/** The states reported since `since` from the first busy one on, consecutive repeats (heartbeats) folded. */
-function pathSince(since: number): string[] {
-  const states: string[] = [];
-  for (const report of car.agentReports) {
-    if (report.at < since || (states.length === 0 && SETTLED.has(report.header.state))) continue;
-    if (states.at(-1) !== report.header.state) states.push(report.header.state);
-  }
-  return states;
-}
-
 /** The agent's report once it has been idle or failed for `quietMs`, after `since`. */
 async function settledSince(since: number, timeoutMs = 120_000, quietMs = 1200): Promise<AgentRecord> {
   return waitFor(
     () => {
       const recent = car.agentReports.filter((r) => r.at >= since);
       const last = recent.at(-1);
-      if (!last || !SETTLED.has(last.header.state)) return undefined;
-      const lastBusy = recent.filter((r) => !SETTLED.has(r.header.state)).at(-1);
+      if (!last || !SETTLED_STATES.has(last.header.state)) return undefined;
+      const lastBusy = recent.filter((r) => !SETTLED_STATES.has(r.header.state)).at(-1);
       return Date.now() - (lastBusy?.at ?? since) >= quietMs ? last : undefined;
     },
     'the agent to settle',
@@ -66,7 +55,7 @@ async function settledSince(since: number, timeoutMs = 120_000, quietMs = 1200):
 }
 
 function installedVersion(): number {
-  return [...car.agentReports].reverse().find((r) => SETTLED.has(r.header.state))?.header.version ?? 0;
+  return [...car.agentReports].reverse().find((r) => SETTLED_STATES.has(r.header.state))?.header.version ?? 0;
 }
 
 /** One pilot process, and every drive command of the next 0.6 s from the active generation. */
@@ -97,7 +86,7 @@ async function killAt(phase: string, publish: () => number): Promise<{ since: nu
     60_000,
     20,
   ).catch((error: unknown) => {
-    throw new Error(`${(error as Error).message}; states since publishing: ${pathSince(since).join(' → ') || 'none'}; last error: ${car.agentReports.at(-1)?.header.error ?? 'none'}`);
+    throw new Error(`${(error as Error).message}; states since publishing: ${car.pathSince(since).join(' → ') || 'none'}; last error: ${car.agentReports.at(-1)?.header.error ?? 'none'}`);
   });
   fs.rmSync(`${faultFile}.fired`);
   expect(fired.phase).toBe(phase);
@@ -109,18 +98,7 @@ async function killAt(phase: string, publish: () => number): Promise<{ since: nu
 async function savedModel(name: string, seed: number): Promise<string> {
   const dir = path.join(faultDir, name);
   const model = createModel('fast', { seed });
-  await saveModel(dir, model, {
-    kind: 'fast',
-    inputShape: model.inputs[0]!.shape.slice(1) as [number, number, number],
-    frameSize: [60, 80],
-    crop: { top: 0, bottom: 0 },
-    normalization: PIXEL_NORMALIZATION,
-    outputs: ['angle', 'throttle'],
-    tubs: [],
-    backend: 'cpu',
-    durationS: 0,
-    createdAt: new Date(0).toISOString(),
-  });
+  await saveModel(dir, model, modelMetadata({ kind: 'fast', backend: 'cpu', createdAt: new Date(0) }));
   model.dispose();
   return dir;
 }
@@ -151,7 +129,7 @@ describe('the agent through faults at every step (real processes)', { timeout: 1
     const release = car.publishContent('pilot', markedPilot(), 'clean hand-over');
     const settled = await settledSince(since);
     expect(settled.header).toMatchObject({ state: 'idle', version: release.version });
-    expect(pathSince(since)).toEqual(HAND_OVER_PATH);
+    expect(car.pathSince(since)).toEqual(HAND_OVER_PATH);
     await expectDrivingOn(settled.header.gen!);
   });
 
@@ -160,7 +138,7 @@ describe('the agent through faults at every step (real processes)', { timeout: 1
     const settled = await settledSince(killedAt);
     // the restarted agent finishes the update, after rolling back what its predecessor had started
     expect(settled.header).toMatchObject({ state: 'idle', version });
-    expect(pathSince(killedAt)).toEqual(pathAfterKill(HAND_OVER_PATH, 'starting-new', phase));
+    expect(car.pathSince(killedAt)).toEqual(pathAfterKill(HAND_OVER_PATH, 'starting-new', phase));
     await expectDrivingOn(settled.header.gen!);
   });
 
@@ -172,7 +150,7 @@ describe('the agent through faults at every step (real processes)', { timeout: 1
     const crashedAt = Date.now();
     const settled = await settledSince(crashedAt);
     expect(settled.header).toMatchObject({ state: 'idle', version: release.version });
-    expect(pathSince(crashedAt)).toEqual(pathAfterKill(HAND_OVER_PATH, 'starting-new', 'switching'));
+    expect(car.pathSince(crashedAt)).toEqual(pathAfterKill(HAND_OVER_PATH, 'starting-new', 'switching'));
     await expectDrivingOn(settled.header.gen!);
   });
 
@@ -181,7 +159,7 @@ describe('the agent through faults at every step (real processes)', { timeout: 1
     const { killedAt, version } = await killAt('swapping-model', () => car.publishModel(modelDir, 'fault-model', 'model swap').version);
     const settled = await settledSince(killedAt);
     expect(settled.header).toMatchObject({ state: 'idle', version });
-    expect(pathSince(killedAt)).toEqual(pathAfterKill(MODEL_PATH, 'swapping-model', 'swapping-model'));
+    expect(car.pathSince(killedAt)).toEqual(pathAfterKill(MODEL_PATH, 'swapping-model', 'swapping-model'));
     await car.waitForPilotModel((m) => m.startsWith('fault-model '), 30_000, killedAt);
     await expectDrivingOn(settled.header.gen!);
   });
@@ -192,14 +170,14 @@ describe('the agent through faults at every step (real processes)', { timeout: 1
   /** Injects `fault` (error or hang) into `phase`'s own I/O, publishes, and waits for the agent to settle. */
   async function failIn(fault: 'error' | 'hang', phase: string, publish: () => number, path: readonly string[], firstApply: string): Promise<void> {
     const before = installedVersion();
-    const gen = [...car.agentReports].reverse().find((r) => SETTLED.has(r.header.state))!.header.gen!;
+    const gen = [...car.agentReports].reverse().find((r) => SETTLED_STATES.has(r.header.state))!.header.gen!;
     fs.writeFileSync(faultFile, `${fault}:${phase}`);
     const since = Date.now();
     const version = publish();
     const settled = await settledSince(since);
     expect(JSON.parse(fs.readFileSync(`${faultFile}.fired`, 'utf8'))).toMatchObject({ action: fault, phase });
     fs.rmSync(`${faultFile}.fired`);
-    expect(pathSince(since)).toEqual(pathAfterFailure(path, firstApply, phase));
+    expect(car.pathSince(since)).toEqual(pathAfterFailure(path, firstApply, phase));
     const because = fault === 'error' ? /injected error in/ : /timed out/;
     expect(car.agentReports.filter((r) => r.at >= since).some((r) => because.test(r.header.error ?? ''))).toBe(true);
     if (path.indexOf(phase) >= path.indexOf(firstApply)) {
@@ -234,13 +212,13 @@ describe('the agent through faults at every step (real processes)', { timeout: 1
   // release would carry the failing pilot too (an operator rolls back first)
   it('a pilot that throws on start is rolled back by the exact path, and the old one keeps driving', async () => {
     const before = installedVersion();
-    const gen = [...car.agentReports].reverse().find((r) => SETTLED.has(r.header.state))!.header.gen!;
+    const gen = [...car.agentReports].reverse().find((r) => SETTLED_STATES.has(r.header.state))!.header.gen!;
     const since = Date.now();
     car.publishContent('pilot', simplePilotContent("export default { name: 'pilot', async start() { throw new Error('this pilot cannot start'); } };\n"), 'throws on start');
     const settled = await settledSince(since);
     expect(settled.header).toMatchObject({ state: 'failed', version: before });
     expect(settled.header.error).toMatch(/exited|code/);
-    expect(pathSince(since)).toEqual(['checking-space', 'downloading', 'staging', 'starting-new', 'health-check', 'rolling-back', 'failed']);
+    expect(car.pathSince(since)).toEqual(['checking-space', 'downloading', 'staging', 'starting-new', 'health-check', 'rolling-back', 'failed']);
     await expectDrivingOn(gen);
   });
 });

@@ -7,23 +7,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildService, findServiceSpec, type ServiceContent, type UpdateStrategy } from '../../deploy/index.ts';
 import { sleep, waitFor } from '../support/net.ts';
-import { servicePids, startOtaPlatform, type OtaPlatform } from '../support/ota.ts';
+import { SETTLED_STATES, servicePids, startOtaPlatform, type OtaPlatform } from '../support/ota.ts';
 import { ROOT } from '../support/platform.ts';
 
-const SETTLED = new Set(['idle', 'failed']);
 
 let car: OtaPlatform;
 let camera: ServiceContent;
-
-/** The states reported since `since` from the first busy one on, repeats (heartbeats) folded. */
-function pathSince(since: number): string[] {
-  const states: string[] = [];
-  for (const report of car.agentReports) {
-    if (report.at < since || (states.length === 0 && SETTLED.has(report.header.state))) continue;
-    if (states.at(-1) !== report.header.state) states.push(report.header.state);
-  }
-  return states;
-}
 
 function cameraRelease(strategy: UpdateStrategy, label: string) {
   const marker = Buffer.from(`\n// ${label} ${Date.now()}\n`);
@@ -74,9 +63,9 @@ describe('updates that interrupt a service (real processes)', { timeout: 120_000
     expect(servicePids(car, 'actuator')).toEqual(oldActuator);
 
     await stopCar();
-    const settled = await car.waitForAgent((h) => SETTLED.has(h.state) && h.version === release.version, 60_000, since);
+    const settled = await car.waitForAgent((h) => SETTLED_STATES.has(h.state) && h.version === release.version, 60_000, since);
     expect(settled.header.state).toBe('idle');
-    expect(pathSince(since)).toEqual(['checking-space', 'downloading', 'staging', 'waiting-for-stop', 'stopping-first', 'starting-new', 'health-check', 'committing', 'idle']);
+    expect(car.pathSince(since)).toEqual(['checking-space', 'downloading', 'staging', 'waiting-for-stop', 'stopping-first', 'starting-new', 'health-check', 'committing', 'idle']);
     const newActuator = await waitFor(() => (servicePids(car, 'actuator').length === 1 ? servicePids(car, 'actuator') : undefined), 'one actuator', 10_000);
     expect(newActuator).not.toEqual(oldActuator);
     await driveAgain();
@@ -91,9 +80,9 @@ describe('updates that interrupt a service (real processes)', { timeout: 120_000
     expect(oldCamera).toHaveLength(1);
     const since = Date.now();
     const release = cameraRelease(strategy, `camera ${strategy}`);
-    const settled = await car.waitForAgent((h) => SETTLED.has(h.state) && h.version === release.version, 60_000, since);
+    const settled = await car.waitForAgent((h) => SETTLED_STATES.has(h.state) && h.version === release.version, 60_000, since);
     expect(settled.header.state).toBe('idle');
-    expect(pathSince(since)).toEqual(expectedPath);
+    expect(car.pathSince(since)).toEqual(expectedPath);
     const newCamera = await waitFor(() => (servicePids(car, 'camera').length === 1 ? servicePids(car, 'camera') : undefined), 'one camera', 10_000);
     expect(newCamera).not.toEqual(oldCamera);
     const from = Date.now();

@@ -25,6 +25,9 @@ import { OtaDb, otaRoutes } from '../../nuc/ota/index.ts';
 import { freePort, waitFor } from './net.ts';
 import { ROOT } from './platform.ts';
 
+/** The agent's states with no update under way. */
+export const SETTLED_STATES: ReadonlySet<string> = new Set(['idle', 'failed']);
+
 export interface AppliedRecord {
   /** receive time, ms */
   at: number;
@@ -55,6 +58,8 @@ export interface OtaPlatform {
   publishModel(dir: string, name?: string, label?: string): ReleaseManifest;
   /** resolves once the actuator follows `gen` and has applied a command of that generation */
   waitForActiveGen(gen: number, timeoutMs?: number): Promise<AppliedRecord>;
+  /** the states the agent reported since `since`, from the first busy one on, repeats (heartbeats) folded */
+  pathSince(since: number): string[];
   /** resolves with the first agent report (after `since`) that satisfies `test` */
   waitForAgent(test: (header: HeaderOf<'agent'>) => boolean, timeoutMs?: number, since?: number): Promise<AgentRecord>;
   /** resolves once the agent's model pointer names this model version directory's content */
@@ -208,6 +213,14 @@ export async function startOtaPlatform(options: OtaPlatformOptions = {}): Promis
         timeoutMs,
         20,
       );
+    },
+    pathSince(since) {
+      const states: string[] = [];
+      for (const report of agentReports) {
+        if (report.at < since || (states.length === 0 && SETTLED_STATES.has(report.header.state))) continue;
+        if (states.at(-1) !== report.header.state) states.push(report.header.state);
+      }
+      return states;
     },
     waitForAgent(test, timeoutMs = 60_000, since = 0) {
       return waitFor(() => agentReports.find((r) => r.at >= since && test(r.header)), 'an agent report', timeoutMs, 20);
