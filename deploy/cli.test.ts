@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { OtaDb } from '../nuc/ota/index.ts';
 import { runCli } from './cli.ts';
 import { deployPaths } from './paths.ts';
-import { latestRelease } from './release.ts';
+import { carRelease, latestRelease } from './release.ts';
 import { TufRepository } from './repository.ts';
 
 let dataDir: string | undefined;
@@ -50,9 +50,13 @@ describe('deploy CLI', () => {
 
     const rollback = await run('rollback', '7');
     expect(rollback.code).toBe(0);
-    expect(rollback.out).toMatch(/published release 3 = content of release 1/);
-    const latest = latestRelease(TufRepository.open(paths.repositoryDir));
-    expect([latest?.version, latest?.rollbackOf, latest?.model?.name]).toEqual([3, 1, 'a']);
+    expect(rollback.out).toMatch(/published release 3 = content of release 1 for car 7 only/);
+    const repository = TufRepository.open(paths.repositoryDir);
+    const own = carRelease(repository, '7');
+    expect([own?.version, own?.rollbackOf, own?.model?.name]).toEqual([3, 1, 'a']);
+    // the other cars keep the fleet's release
+    expect(latestRelease(repository)?.version).toBe(2);
+    expect((await run('status')).out).toMatch(/car 7's own release 3: rollback of car 7 to release 1/);
     const recorded = OtaDb.open(paths.databaseFile);
     expect(recorded.releases().map((r) => r.version)).toEqual([3, 2, 1]);
     recorded.close();

@@ -10,7 +10,7 @@ import { REPOSITORY_ROOT, findServiceSpec } from './catalog.ts';
 import { createKeys, loadOnlineKeys, loadRoleKey } from './keys.ts';
 import { UPDATE_STRATEGIES, type ReleaseManifest, type UpdateStrategy } from './manifest.ts';
 import { deployPaths, type DeployPaths } from './paths.ts';
-import { buildService, latestRelease, publishRelease, readModelDir, releaseByVersion, republishRelease, type ServiceContent } from './release.ts';
+import { buildService, carReleases, latestRelease, publishRelease, readModelDir, releaseByVersion, republishRelease, type ServiceContent } from './release.ts';
 import { TufRepository } from './repository.ts';
 
 export const USAGE = `usage: npm run deploy -- <command> [options]
@@ -26,9 +26,10 @@ commands:
   publish model <dir>           publish a saved model directory as a new release [--name <model>]
   status                        repository versions and expiry, releases, and what each car runs
   rollback <car>                re-publish the release <car> ran before (or --to <version>) as a NEW,
-                                higher version. Cars and TUF refuse to go to a lower version (that is
-                                the rollback-attack defence), so a rollback always moves forward to old
-                                content. The repository is shared: every car on it gets that release.
+                                higher version, for that car only (a signed release of its own; the
+                                other cars keep the fleet's). Cars and TUF refuse to go to a lower
+                                version (the rollback-attack defence), so a rollback always moves
+                                forward to old content. The next release for the fleet supersedes it.
   refresh-timestamp             re-sign timestamp.json; it expires after a day and cars then refuse
                                 to update (freeze-attack defence), so run this daily when not publishing
 
@@ -182,6 +183,10 @@ function status(paths: DeployPaths, io: CliIo): number {
   io.out(`  timestamp expires ${v.timestampExpires}${expired ? '  EXPIRED: cars refuse updates; run refresh-timestamp' : ''}`);
   const latest = latestRelease(repo);
   io.out(latest ? `  latest release ${latest.version}: ${latest.label}` : '  nothing published yet');
+  for (const { car, release } of carReleases(repo)) {
+    const superseded = latest !== undefined && latest.version > release.version;
+    io.out(`  car ${car}'s own release ${release.version}: ${release.label}${superseded ? ` (superseded by ${latest.version})` : ''}`);
+  }
   if (latest) {
     for (const [name, s] of Object.entries(latest.services)) io.out(`    service ${name}: ${s.files.map((f) => f.sha256.slice(0, 12)).join(', ')}`);
     if (latest.model) io.out(`    model ${latest.model.name}: ${latest.model.files.length} files`);
@@ -219,9 +224,9 @@ function rollback(paths: DeployPaths, args: string[], options: { to?: string; la
   const old = releaseByVersion(repo, target);
   io.out(`car ${car} runs release ${current ?? 'unknown'}; re-publishing the content of release ${target} (${old.label}) …`);
   const label = options.label ?? `rollback of car ${car} to release ${target}`;
-  const manifest = republishRelease(repo, keys, old, label);
+  const manifest = republishRelease(repo, keys, old, label, { car });
   recordRelease(paths, manifest);
-  io.out(`published release ${manifest.version} = content of release ${target}; cars move forward to it on their next check`);
+  io.out(`published release ${manifest.version} = content of release ${target} for car ${car} only; it moves forward to it on its next check`);
   return 0;
 }
 

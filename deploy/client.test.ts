@@ -174,4 +174,21 @@ describe('rolling back by moving forward', () => {
     await car.downloadFile(file, destination);
     expect(fs.readFileSync(destination, 'utf8')).toBe('export default "v1";\n');
   });
+
+  it('rolls back one car only, until the next release for the fleet', async () => {
+    await setup();
+    repo.publish(pilotChanges('export default "v2";\n'));
+    const repository = TufRepository.open(repo.repoDir);
+    const keys = loadOnlineKeys(path.join(repo.dataDir, 'keys'));
+    republishRelease(repository, keys, releaseByVersion(repository, 1), 'car 7 back to v1', { car: '7' });
+    const carClient = (id: string) => makeClient(repo.repo, server.baseUrl, path.join(repo.dataDir, `car-${id}`), id);
+    const seven = await carClient('7').latestRelease({ installedVersion: 2 });
+    expect([seven.version, seven.rollbackOf, seven.label]).toEqual([3, 1, 'car 7 back to v1']);
+    // car 70 shares a prefix with 7, not its release
+    expect((await carClient('70').latestRelease()).version).toBe(2);
+    expect((await carClient('8').latestRelease()).version).toBe(2);
+    // the fleet's next release is above car 7's own, so it takes that one again
+    expect(repo.publish(pilotChanges('export default "v4";\n')).version).toBe(4);
+    expect((await carClient('7').latestRelease({ installedVersion: 3 })).version).toBe(4);
+  });
 });

@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { TargetFile } from '@tufjs/models';
 import { Updater } from 'tuf-js';
-import { LATEST_RELEASE_TARGET, parseManifest, type ReleaseFile, type ReleaseManifest } from './manifest.ts';
+import { LATEST_RELEASE_TARGET, carReleaseTarget, parseManifest, type ReleaseFile, type ReleaseManifest } from './manifest.ts';
 
 export interface UpdateClientOptions {
   /** e.g. http://nuc:8080/ota/metadata */
@@ -22,6 +22,8 @@ export interface UpdateClientOptions {
   fetchTimeoutMs?: number;
   /** a manifest larger than this is refused (endless-data defence before TUF knows its length) */
   maxManifestBytes?: number;
+  /** this car's id: a release of its own (a per-car rollback) counts when its version is higher */
+  car?: string;
 }
 
 /** Why an update was refused; each is an attack TUF defends against, or the repository being unreachable. */
@@ -81,30 +83,39 @@ export class UpdateClient {
   }
 
   /**
-   * Refreshes the metadata and returns the newest release. A release older than `installedVersion`
-   * is refused: TUF stops old metadata, this stops an old release re-signed under new metadata.
+   * Refreshes the metadata and returns the newest release: the fleet's, or this car's own when it is
+   * higher. A release older than `installedVersion` is refused: TUF stops old metadata, this stops
+   * an old release re-signed under new metadata.
    */
   async latestRelease(options: { installedVersion?: number } = {}): Promise<ReleaseManifest> {
-    const { updater, manifestBytes } = await this.guard(async () => {
+    const { updater, fleet, own } = await this.guard(async () => {
       const updater = this.newUpdater();
       await updater.refresh();
-      const info = await updater.getTargetInfo(LATEST_RELEASE_TARGET);
-      if (!info) throw new UpdateRefusedError('invalid', `the repository has no ${LATEST_RELEASE_TARGET}; nothing published yet`);
-      if (info.length > (this.options.maxManifestBytes ?? 1_000_000)) throw new UpdateRefusedError('too-large', `release manifest of ${info.length} bytes`);
-      const manifestBytes = await withTempDir(async (dir) => fs.readFileSync(await updater.downloadTarget(info, path.join(dir, 'manifest.json'))));
-      return { updater, manifestBytes };
+      const fleet = await this.manifestAt(updater, LATEST_RELEASE_TARGET);
+      const own = this.options.car === undefined ? undefined : await this.manifestAt(updater, carReleaseTarget(this.options.car));
+      if (!fleet && !own) throw new UpdateRefusedError('invalid', `the repository has no ${LATEST_RELEASE_TARGET}; nothing published yet`);
+      return { updater, fleet, own };
     });
     this.updater = updater;
-    let manifest: ReleaseManifest;
-    try {
-      manifest = parseManifest(manifestBytes);
-    } catch (error) {
-      throw new UpdateRefusedError('invalid', (error as Error).message, { cause: error });
-    }
+    const [newest] = [fleet, own].filter((m) => m !== undefined).sort((a, b) => b.version - a.version);
+    const manifest = newest!;
     if (options.installedVersion !== undefined && manifest.version < options.installedVersion) {
       throw new UpdateRefusedError('rollback', `release ${manifest.version} is older than the installed release ${options.installedVersion}`);
     }
     return manifest;
+  }
+
+  /** The verified manifest at this target, or undefined when the repository lists none there. */
+  private async manifestAt(updater: Updater, target: string): Promise<ReleaseManifest | undefined> {
+    const info = await updater.getTargetInfo(target);
+    if (!info) return undefined;
+    if (info.length > (this.options.maxManifestBytes ?? 1_000_000)) throw new UpdateRefusedError('too-large', `release manifest ${target} of ${info.length} bytes`);
+    const bytes = await withTempDir(async (dir) => fs.readFileSync(await updater.downloadTarget(info, path.join(dir, 'manifest.json'))));
+    try {
+      return parseManifest(bytes);
+    } catch (error) {
+      throw new UpdateRefusedError('invalid', `${target}: ${(error as Error).message}`, { cause: error });
+    }
   }
 
   /**

@@ -5,6 +5,7 @@ export { DEFAULT_EXPIRIES, RepositoryError, TufRepository, blobPath, sha256Hex }
 export type { Expiries, RepositoryOptions, RepositoryVersions, StoredTarget, TargetInput } from './repository.ts';
 export {
   LATEST_RELEASE_TARGET,
+  carReleaseTarget,
   ManifestError,
   UPDATE_STRATEGIES,
   parseManifest,
@@ -13,7 +14,7 @@ export {
   serializeManifest,
 } from './manifest.ts';
 export type { ModelRelease, ReleaseFile, ReleaseManifest, ServiceRelease, UpdateStrategy } from './manifest.ts';
-export { buildService, latestRelease, publishRelease, readModelDir, releaseByVersion, republishRelease } from './release.ts';
+export { buildService, carRelease, carReleases, latestRelease, publishRelease, readModelDir, releaseByVersion, republishRelease } from './release.ts';
 export type { FileContent, ModelContent, ReleaseChanges, ServiceContent } from './release.ts';
 export { BundleError, NATIVE_PACKAGES, buildServiceBundle, type ServiceBundle } from './bundle.ts';
 export { CAR_SERVICE_SPECS, findServiceSpec, serviceAssets, type ServiceSpec } from './catalog.ts';

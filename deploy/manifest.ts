@@ -1,7 +1,8 @@
 /**
  * The release manifest: what one release puts on a car. It is itself a TUF target
- * (`releases/<version>.json`, and `releases/latest.json` for the newest), so the car verifies it
- * through TUF and then trusts the sha256 and length it lists for each file.
+ * (`releases/<version>.json`, `releases/latest.json` for the fleet's newest and `cars/<id>/latest.json`
+ * for one car's own), so the car verifies it through TUF and then trusts the sha256 and length it
+ * lists for each file.
  */
 import { Type, type Static } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
@@ -13,6 +14,14 @@ export type UpdateStrategy = (typeof UPDATE_STRATEGIES)[number];
 export const LATEST_RELEASE_TARGET = 'releases/latest.json';
 export function releaseTargetPath(version: number): string {
   return `releases/${version}.json`;
+}
+
+/**
+ * One car's own release (a per-car rollback), beside the fleet's `releases/latest.json`: the car
+ * runs whichever of the two has the higher version, so the next release for the fleet supersedes it.
+ */
+export function carReleaseTarget(car: string): string {
+  return `cars/${car}/latest.json`;
 }
 
 const Sha256 = Type.String({ pattern: '^[0-9a-f]{64}$' });

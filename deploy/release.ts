@@ -10,6 +10,7 @@ import { serviceAssets, type ServiceSpec } from './catalog.ts';
 import type { OnlineKeys } from './keys.ts';
 import {
   LATEST_RELEASE_TARGET,
+  carReleaseTarget,
   parseManifest,
   releaseTargetPath,
   serializeManifest,
@@ -80,9 +81,30 @@ export function readModelDir(dir: string, name = path.basename(path.resolve(dir)
   return { name, files: files.sort((a, b) => a.path.localeCompare(b.path)) };
 }
 
-/** The newest published release, or undefined for a fresh repository. */
+/** The fleet's newest release, or undefined for a fresh repository. */
 export function latestRelease(repo: TufRepository): ReleaseManifest | undefined {
   return repo.target(LATEST_RELEASE_TARGET) ? parseManifest(repo.readTarget(LATEST_RELEASE_TARGET)) : undefined;
+}
+
+/** One car's own release (from a per-car rollback), or undefined. */
+export function carRelease(repo: TufRepository, car: string): ReleaseManifest | undefined {
+  const target = carReleaseTarget(car);
+  return repo.target(target) ? parseManifest(repo.readTarget(target)) : undefined;
+}
+
+/** The cars with a release of their own, with it. */
+export function carReleases(repo: TufRepository): { car: string; release: ReleaseManifest }[] {
+  return repo
+    .targets()
+    .map((t) => /^cars\/([^/]+)\/latest\.json$/.exec(t.path)?.[1])
+    .filter((car): car is string => car !== undefined)
+    .map((car) => ({ car, release: carRelease(repo, car)! }));
+}
+
+/** Versions count up over the fleet's releases and every car's own: a new one is above them all. */
+function nextVersion(repo: TufRepository): number {
+  const highest = repo.targets().reduce((max, t) => Math.max(max, Number(/^releases\/(\d+)\.json$/.exec(t.path)?.[1] ?? 0)), 0);
+  return highest + 1;
 }
 
 export function releaseByVersion(repo: TufRepository, version: number): ReleaseManifest {
@@ -114,7 +136,7 @@ export function publishRelease(repo: TufRepository, keys: OnlineKeys, changes: R
   }
   const manifest: ReleaseManifest = {
     schema: 1,
-    version: (previous?.version ?? 0) + 1,
+    version: nextVersion(repo),
     label: changes.label,
     createdAt: now.toISOString(),
     services,
@@ -125,26 +147,27 @@ export function publishRelease(repo: TufRepository, keys: OnlineKeys, changes: R
 
 /**
  * Rolls back by moving forward: the content of `old` as a new, higher version. Cars (and TUF)
- * refuse to go back to a lower version, so a rollback is always a new release.
+ * refuse to go back to a lower version, so a rollback is always a new release. With `car`, only
+ * that car gets it (its own release target); otherwise the whole fleet does.
  */
-export function republishRelease(repo: TufRepository, keys: OnlineKeys, old: ReleaseManifest, label: string, now = new Date()): ReleaseManifest {
-  const previous = latestRelease(repo);
+export function republishRelease(repo: TufRepository, keys: OnlineKeys, old: ReleaseManifest, label: string, options: { car?: string; now?: Date } = {}): ReleaseManifest {
+  const now = options.now ?? new Date();
   // the blobs are content-addressed and kept, so the old files are re-listed from the repository itself
   const files = [...Object.values(old.services).flatMap((s) => s.files), ...(old.model?.files ?? [])];
   const targets = files.map((f) => ({ path: f.target, bytes: repo.readBlob(f.target, f.sha256) }));
   const manifest: ReleaseManifest = {
     ...old,
-    version: (previous?.version ?? 0) + 1,
+    version: nextVersion(repo),
     label,
     createdAt: now.toISOString(),
     rollbackOf: old.version,
   };
-  return publishManifest(repo, keys, manifest, targets);
+  return publishManifest(repo, keys, manifest, targets, options.car === undefined ? LATEST_RELEASE_TARGET : carReleaseTarget(options.car));
 }
 
-function publishManifest(repo: TufRepository, keys: OnlineKeys, manifest: ReleaseManifest, files: TargetInput[]): ReleaseManifest {
+function publishManifest(repo: TufRepository, keys: OnlineKeys, manifest: ReleaseManifest, files: TargetInput[], as = LATEST_RELEASE_TARGET): ReleaseManifest {
   const bytes = serializeManifest(manifest);
   parseManifest(bytes); // never sign a manifest the cars would reject
-  repo.publish([...files, { path: releaseTargetPath(manifest.version), bytes }, { path: LATEST_RELEASE_TARGET, bytes }], keys);
+  repo.publish([...files, { path: releaseTargetPath(manifest.version), bytes }, { path: as, bytes }], keys);
   return manifest;
 }

@@ -93,8 +93,8 @@ export async function serveEndlessTargets(repoDir: string, endlessUnder = ''): P
   };
 }
 
-export function makeClient(repo: TufRepository, baseUrl: string, carDir: string): UpdateClient {
+export function makeClient(repo: TufRepository, baseUrl: string, carDir: string, car?: string): UpdateClient {
   const metadataDir = path.join(carDir, 'tuf');
   provisionTrustedRoot(metadataDir, repo.rootBytes());
-  return new UpdateClient({ metadataBaseUrl: `${baseUrl}/ota/metadata`, targetBaseUrl: `${baseUrl}/ota/targets`, metadataDir, fetchTimeoutMs: 5000 });
+  return new UpdateClient({ metadataBaseUrl: `${baseUrl}/ota/metadata`, targetBaseUrl: `${baseUrl}/ota/targets`, metadataDir, fetchTimeoutMs: 5000, ...(car === undefined ? {} : { car }) });
 }

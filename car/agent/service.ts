@@ -152,7 +152,7 @@ const agent: ServiceDefinition = {
           }
           provisionTrustedRoot(paths.tuf, fs.readFileSync(trustedRoot));
         }
-        client = new UpdateClient({ metadataBaseUrl: `${nucUrl}/ota/metadata`, targetBaseUrl, metadataDir: paths.tuf, fetchTimeoutMs: 10_000 });
+        client = new UpdateClient({ metadataBaseUrl: `${nucUrl}/ota/metadata`, targetBaseUrl, metadataDir: paths.tuf, fetchTimeoutMs: 10_000, car: carId });
       }
       try {
         const release = parseRelease(await client.latestRelease());

@@ -1,6 +1,7 @@
 /**
  * One car's rollback from the NUC: re-publish the release it ran before as a new, higher version
- * (cars refuse lower versions: the rollback-attack defence). Signing is the caller's: it passes a
+ * for that car only (cars refuse lower versions: the rollback-attack defence; the other cars keep
+ * the fleet's release). Signing is the caller's: it passes a
  * publisher holding the repository and the online keys (deploy's republishRelease).
  */
 import type { OtaDb, ReleaseRecord } from './ota-db.ts';
@@ -11,8 +12,8 @@ export class RollbackRefused extends Error {
 }
 
 export interface RollbackPublisher {
-  /** re-publishes release `version`'s content as the next version and returns the new release */
-  republish(version: number, label: string): { version: number; label: string; createdAt: string; rollbackOf?: number | undefined; manifest: unknown };
+  /** re-publishes release `version`'s content as the next version, for `car` only, and returns the new release */
+  republish(version: number, label: string, car: string): { version: number; label: string; createdAt: string; rollbackOf?: number | undefined; manifest: unknown };
 }
 
 export interface RollbackResult {
@@ -29,7 +30,7 @@ export function rollbackCar(db: OtaDb, car: string, publisher: RollbackPublisher
   if (current == null) throw new RollbackRefused(`car ${car} has no recorded release to roll back from`);
   const previous = db.previousVersion(car);
   if (previous === undefined) throw new RollbackRefused(`car ${car} runs release ${current} and no release before it is recorded`);
-  const published = publisher.republish(previous, `rollback of car ${car} to release ${previous}`);
+  const published = publisher.republish(previous, `rollback of car ${car} to release ${previous}`, car);
   const release = {
     version: published.version,
     label: published.label,

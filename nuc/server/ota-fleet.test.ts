@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { io as connect, type Socket } from 'socket.io-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { TufRepository, createKeys, deployPaths, latestRelease, publishRelease, releaseByVersion, type DeployPaths, type OnlineKeys } from '../../deploy/index.ts';
+import { TufRepository, carRelease, createKeys, deployPaths, latestRelease, publishRelease, releaseByVersion, type DeployPaths, type OnlineKeys } from '../../deploy/index.ts';
 import { OtaDb, otaRoutes, type FleetCar } from '../ota/index.ts';
 import { buildNucServer, type NucServer } from './app.ts';
 import { FleetState } from './fleet-state.ts';
@@ -78,7 +78,7 @@ describe('fleet updates on the server', () => {
     expect(car!.history.map((e) => [e.from, e.to, e.outcome])).toEqual([[v1, v2, 'installed']]);
   });
 
-  it('rolls a car back with one POST: a new, higher release with the old content, listed in /api/releases', async () => {
+  it('rolls one car back with one POST: a new, higher release of its own with the old content, listed in /api/releases', async () => {
     const v1 = publishPilot('one');
     const v2 = publishPilot('two');
     agent('idle', `pilot one v${v1}`);
@@ -88,9 +88,12 @@ describe('fleet updates on the server', () => {
     const response = await nuc.app.inject({ method: 'POST', url: '/api/cars/7/rollback', headers: auth });
     expect(response.statusCode).toBe(201);
     expect(response.json()).toMatchObject({ car: '7', from: v2, rollbackOf: v1, release: { version: v2 + 1, rollbackOf: v1 } });
-    const latest = latestRelease(TufRepository.open(paths.repositoryDir))!;
-    expect(latest).toMatchObject({ version: v2 + 1, rollbackOf: v1 });
-    expect(latest.services).toEqual(releaseByVersion(TufRepository.open(paths.repositoryDir), v1).services);
+    // for car 7 only: the fleet's release stays
+    const repository = TufRepository.open(paths.repositoryDir);
+    const own = carRelease(repository, '7')!;
+    expect(own).toMatchObject({ version: v2 + 1, rollbackOf: v1 });
+    expect(own.services).toEqual(releaseByVersion(repository, v1).services);
+    expect(latestRelease(repository)?.version).toBe(v2);
     expect((await nuc.app.inject('/api/releases')).json().releases[0]).toMatchObject({ version: v2 + 1, rollbackOf: v1 });
   });
 

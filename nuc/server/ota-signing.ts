@@ -30,14 +30,14 @@ export function modelPublisher(paths: DeployPaths): ModelPublisher {
 export function rollbackPublisher(paths: DeployPaths): RollbackPublisher {
   const { repo, keys } = openSigning(paths, 'a rollback');
   return {
-    republish(version, label) {
+    republish(version, label, car) {
       let old;
       try {
         old = releaseByVersion(repo, version);
       } catch (error) {
         throw new RollbackRefused(`release ${version} cannot be re-published: ${(error as Error).message}`);
       }
-      const manifest = republishRelease(repo, keys, old, label);
+      const manifest = republishRelease(repo, keys, old, label, { car });
       return { version: manifest.version, label: manifest.label, createdAt: manifest.createdAt, rollbackOf: manifest.rollbackOf, manifest };
     },
   };

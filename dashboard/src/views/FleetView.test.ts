@@ -92,7 +92,7 @@ describe('FleetView', () => {
     await flushPromises();
     const post = calls.find((c) => c.url === '/api/cars/7/rollback')!;
     expect(post.init).toMatchObject({ method: 'POST', headers: { authorization: 'Bearer secret' } });
-    expect(view.find('.message').text()).toBe('published release 6 with the content of release 4');
+    expect(view.find('.message').text()).toBe('published release 6 with the content of release 4, for car 7 only');
     await view.find('button.rollback').trigger('click');
     await flushPromises();
     expect(prompt).toHaveBeenCalledTimes(1);
