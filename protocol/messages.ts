@@ -167,6 +167,17 @@ export const RecordingHeader = Type.Object({
   error: Type.Optional(Type.String({ maxLength: 2000 })),
 });
 
+/**
+ * A hint that the update repository changed (`nuc/ota/release`): a car's agent then polls at once
+ * instead of at its next interval. It carries nothing to trust; the agent still pulls and verifies
+ * everything through TUF.
+ */
+export const ReleaseHeader = Type.Object({
+  ...Common,
+  /** the version of the repository's timestamp.json now */
+  timestamp: Count,
+});
+
 /** The car's pose and track state from the simulator, on the car-local bus at the physics rate. */
 export const SimHeader = Type.Object({ ...Common, ...SimStateSchema.properties, angle: Unit, throttle: Unit });
 
@@ -181,6 +192,7 @@ export const HEADER_SCHEMAS = {
   metrics: MetricsHeader,
   sim: SimHeader,
   recording: RecordingHeader,
+  release: ReleaseHeader,
 } satisfies Record<MessageKind, TSchema>;
 
 export type HeaderOf<K extends MessageKind> = Static<(typeof HEADER_SCHEMAS)[K]>;

@@ -1,9 +1,10 @@
 /**
  * The agent's view of the car over the car-local bus: the actuator's `applied` messages (throttle,
- * the generation it follows), the pilot's telemetry (speed, model), and the agent's own reports on
- * `car/<id>/agent`, which the actuator follows for its active generation.
+ * the generation it follows), the pilot's telemetry (speed, model), the NUC's hint that the update
+ * repository changed (passed down by the uplink), and the agent's own reports on `car/<id>/agent`,
+ * which the actuator follows for its active generation.
  */
-import { BusPublisher, BusSubscriber, carTopic, type BusEndpoints, type BusMessage, type HeaderOf } from '../../protocol/index.ts';
+import { BusPublisher, BusSubscriber, carTopic, nucTopic, type BusEndpoints, type BusMessage, type HeaderOf } from '../../protocol/index.ts';
 import type { AgentReport, CarState } from './executor.ts';
 
 export interface CarSnapshot {
@@ -14,6 +15,7 @@ export interface CarSnapshot {
 export class CarLink {
   readonly snapshot: CarSnapshot = {};
   private readonly waiters = new Set<() => void>();
+  private readonly hintListeners = new Set<() => void>();
   private sentReports = 0;
 
   private constructor(
@@ -25,7 +27,7 @@ export class CarLink {
   }
 
   static connect(bus: BusEndpoints, carId: string): CarLink {
-    const subscriber = BusSubscriber.connect(bus.subscribers, { topics: [carTopic(carId, 'applied'), carTopic(carId, 'telemetry')] });
+    const subscriber = BusSubscriber.connect(bus.subscribers, { topics: [carTopic(carId, 'applied'), carTopic(carId, 'telemetry'), nucTopic('ota', 'release')] });
     return new CarLink(subscriber, BusPublisher.connect(bus.publishers), carId);
   }
 
@@ -41,6 +43,11 @@ export class CarLink {
   report(report: AgentReport & { gen: number; version: number }): void {
     this.sentReports++;
     void this.publisher.send<'agent'>(carTopic(this.carId, 'agent'), report);
+  }
+
+  /** Calls `listener` on each hint that the update repository changed (a reason to poll now, nothing to trust). */
+  onReleaseHint(listener: () => void): void {
+    this.hintListeners.add(listener);
   }
 
   /** Resolves with true once `condition` holds for the newest observations, false after `timeoutMs`. */
@@ -67,6 +74,10 @@ export class CarLink {
   }
 
   private observe(message: BusMessage): void {
+    if (message.topic.kind === 'release') {
+      for (const listener of this.hintListeners) listener();
+      return;
+    }
     const now = Date.now();
     if (message.topic.kind === 'applied') {
       const header = message.header as HeaderOf<'applied'>;

@@ -174,10 +174,19 @@ const agent: ServiceDefinition = {
       }
     };
 
+    // the NUC's hint that the repository changed cuts the wait short; the poll still verifies everything
+    let wakePoll: (() => void) | undefined;
+    link.onReleaseHint(() => wakePoll?.());
     const pollLoop = (async () => {
       while (!signal.aborted) {
         await poll().catch((error: unknown) => log.error({ err: error }, 'poll failed'));
-        await new Promise((resolve) => setTimeout(resolve, settings.pollMs));
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, settings.pollMs);
+          wakePoll = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
       }
     })();
 
@@ -202,6 +211,7 @@ const agent: ServiceDefinition = {
         controller.abort();
         clearInterval(heartbeat);
         wakeRun?.();
+        wakePoll?.();
         updates.wake();
         await Promise.race([Promise.all([runLoop, pollLoop]), new Promise((resolve) => setTimeout(resolve, 2000))]);
         await processes.stopAll();

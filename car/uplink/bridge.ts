@@ -1,14 +1,16 @@
 /**
  * The uplink bridge between a car's local bus and the NUC: the car's frames, telemetry, agent
- * reports and metrics go up; control comes down. Messages are validated on the way (a malformed one
+ * reports and metrics go up; control and the update repository's hint come down. Messages are validated on the way (a malformed one
  * is dropped and counted, not carried across the network) and forwarded as received, without
  * re-encoding. ZeroMQ reconnects on its own, so a NUC restart or a network gap needs nothing here:
  * while the NUC is gone, upward messages are dropped and the car-local bus goes on.
  */
-import { BusCounters, BusPublisher, BusSubscriber, carTopic, type BusEndpoints, type BusLogger, type MessageKind } from '../../protocol/index.ts';
+import { BusCounters, BusPublisher, BusSubscriber, carTopic, nucTopic, type BusEndpoints, type BusLogger, type MessageKind } from '../../protocol/index.ts';
 
 export const UPLINK_UP_KINDS: readonly MessageKind[] = ['frame', 'telemetry', 'agent', 'metrics'];
 export const UPLINK_DOWN_KINDS: readonly MessageKind[] = ['control'];
+/** NUC topics every car gets: the update repository's hint to pull now. */
+export const UPLINK_DOWN_NUC_TOPICS: readonly string[] = [nucTopic('ota', 'release')];
 
 export interface UplinkOptions {
   carId: string;
@@ -42,7 +44,7 @@ export function startUplink(options: UplinkOptions): Uplink {
   });
 
   const toCar = BusPublisher.connect(options.car.publishers, { counters });
-  const fromNuc = BusSubscriber.connect(options.nuc.subscribers, { topics: topics(UPLINK_DOWN_KINDS), ...common });
+  const fromNuc = BusSubscriber.connect(options.nuc.subscribers, { topics: [...topics(UPLINK_DOWN_KINDS), ...UPLINK_DOWN_NUC_TOPICS], ...common });
   fromNuc.on((message) => void toCar.sendRaw(message.parts!));
 
   return {

@@ -13,6 +13,7 @@ export {
 export { recordAgentReport, reportedVersion, type AgentReportFields, type RecordResult } from './rollout-recorder.ts';
 export { fleetSummary, type FleetCar, type FleetService, type LiveCar } from './fleet.ts';
 export { RollbackRefused, rollbackCar, type RollbackPublisher, type RollbackResult } from './rollback.ts';
+export { watchTimestamp } from './timestamp-watch.ts';
 export {
   refreshTimestampIfDue,
   startTimestampRefresh,

@@ -1,12 +1,12 @@
 /** The `server` NUC service: Fastify + socket.io on the configured HTTP port, fed by the NUC bus. */
 import crypto from 'node:crypto';
 import path from 'node:path';
-import { BusPublisher, BusSubscriber, carTopic } from '../../protocol/index.ts';
+import { BusPublisher, BusSubscriber, carTopic, nucTopic } from '../../protocol/index.ts';
 import type { ServiceDefinition } from '../../runtime/service.ts';
 import { BackgroundLibrary } from '../compositor/index.ts';
 import { buildNucServer } from './app.ts';
 import { DEFAULT_EXPIRIES, deployPaths } from '../../deploy/index.ts';
-import { OtaDb, otaRoutes, startTimestampRefresh } from '../ota/index.ts';
+import { OtaDb, otaRoutes, startTimestampRefresh, watchTimestamp } from '../ota/index.ts';
 import { modelPublisher, rollbackPublisher, timestampSigner } from './ota-signing.ts';
 import { JobStore, TRAINING_DB, trainingRoutes } from '../training/index.ts';
 import { tokenRefusal } from './auth.ts';
@@ -50,7 +50,7 @@ const server: ServiceDefinition = {
     // The update repository and its record (ARCHITECTURE, Updates): what `npm run deploy` publishes.
     const otaPaths = deployPaths(config.dataDir);
     const ota = OtaDb.open(otaPaths.databaseFile);
-    const controls = BusPublisher.connect(context.bus.publishers, { counters: context.metrics.counters });
+    const publisher = BusPublisher.connect(context.bus.publishers, { counters: context.metrics.counters });
     const nuc = await buildNucServer({
       fleet,
       log,
@@ -58,7 +58,7 @@ const server: ServiceDefinition = {
       busConnected: () => fleet.serviceReports().length > 0,
       token,
       feed: subscriber,
-      control: (car, fields) => void controls.send<'control'>(carTopic(car, 'control'), fields),
+      control: (car, fields) => void publisher.send<'control'>(carTopic(car, 'control'), fields),
       settings,
       backgrounds,
       ota: {
@@ -79,6 +79,11 @@ const server: ServiceDefinition = {
     // Cars refuse an expired timestamp.json; with the online timestamp key here, keep it fresh.
     if (!timestampSigner(otaPaths)) log.info({ keys: otaPaths.keysDir }, 'no online timestamp key or repository yet; timestamp.json is refreshed once they exist');
     const stopRefresh = startTimestampRefresh({ signer: () => timestampSigner(otaPaths), lifetimeMs: DEFAULT_EXPIRIES.timestamp, log });
+    // Every publish re-signs timestamp.json: hint the cars to pull now (they still verify everything).
+    const stopWatch = watchTimestamp(path.join(otaPaths.repositoryDir, 'metadata', 'timestamp.json'), (timestamp) => {
+      log.info({ timestamp }, 'update repository changed; hinting the cars');
+      void publisher.send<'release'>(nucTopic('ota', 'release'), { timestamp });
+    });
     // Training jobs: the `training` service runs them; the server lists, enqueues and pushes them.
     const trainingJobs = JobStore.open(path.join(config.dataDir, TRAINING_DB));
     await trainingRoutes(nuc.app, {
@@ -94,11 +99,12 @@ const server: ServiceDefinition = {
     return {
       async stop() {
         stopRefresh?.();
+        stopWatch();
         await nuc.app.close();
         ota.close();
         trainingJobs.close();
         await subscriber.close();
-        await controls.close();
+        await publisher.close();
       },
     };
   },

@@ -5,7 +5,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Publisher } from 'zeromq';
 import { startUplink, type Uplink } from '../../car/uplink/index.ts';
-import { BusPublisher, BusSubscriber, carTopic, type BusMessage } from '../../protocol/index.ts';
+import { BusPublisher, BusSubscriber, carTopic, nucTopic, type BusMessage } from '../../protocol/index.ts';
 import { startTestBus, type TestBus } from '../support/bus.ts';
 import { sleep, waitFor } from '../support/net.ts';
 
@@ -50,6 +50,19 @@ describe('bus through proxies and uplink', () => {
       'control at the car',
     );
     expect(received[0]!.header).toMatchObject({ angle: -0.5, throttle: 0.3, mode: 'user' });
+  });
+
+  it('passes the update repository\'s hint down to the car', async () => {
+    const received: BusMessage[] = [];
+    const agentSide = track(BusSubscriber.connect(bus.car.subscribers, { topics: [nucTopic('ota', 'release')] }));
+    agentSide.on((m) => received.push(m));
+    const server = track(BusPublisher.connect(bus.nuc.publishers));
+    await publishUntilSeen(
+      () => server.send<'release'>(nucTopic('ota', 'release'), { timestamp: 12 }),
+      () => received.length > 0,
+      'the hint at the car',
+    );
+    expect(received[0]).toMatchObject({ topicText: 'nuc/ota/release', header: { timestamp: 12 } });
   });
 
   it('does not deliver car 70 control to car 7', async () => {

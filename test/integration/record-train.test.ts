@@ -1,15 +1,18 @@
 /**
- * Record → train → candidate, through the whole platform (`npm start`'s processes): the simulator's
+ * Record → train → ship, through the whole platform (`npm start`'s processes): the simulator's
  * expert drives about two laps from the NUC side as a wheel would (control messages on the NUC bus,
  * recording switched on and off in them), the recorder writes a Donkeycar tub, the session's end
- * makes the training service train a model in the background and evaluate it in the simulator, and
- * the model is listed as a candidate that beats a constant pilot on validation loss.
+ * makes the training service train a model in the background and evaluate it in the simulator, the
+ * model is listed as a candidate that beats a constant pilot on validation loss, and shipping it
+ * from the training view puts it in the car's running pilot. The car polls the update repository
+ * only every ten minutes here: the NUC's hint on the bus is what makes it pull at once.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BusPublisher, BusSubscriber, carTopic, type HeaderOf } from '../../protocol/index.ts';
 import { createExpert, loadTrack } from '../../car/sim/index.ts';
+import { runCli } from '../../deploy/index.ts';
 import { readTub } from '../../trainer/tub/index.ts';
 import { waitFor } from '../support/net.ts';
 import { getJson, startPlatform, waitForServices, type RunningPlatform } from '../support/platform.ts';
@@ -29,6 +32,7 @@ const variance = (values: number[]): number => {
   return values.reduce((sum, v) => sum + (v - mean) ** 2, 0) / values.length;
 };
 
+const TOKEN = 'record-train-test-token';
 let platform: RunningPlatform;
 let configFile: string;
 
@@ -39,12 +43,12 @@ beforeAll(async () => {
     JSON.stringify({
       // the expert below is the only driver: no virtual wheel sending its own controls
       wheel: { device: 'none' },
-      car: { drive: { mode: 'user' }, agent: { enabled: false } },
+      car: { drive: { mode: 'user' }, agent: { pollMs: 600_000 } },
       nuc: { training: { kind: 'fast', epochs: 6, batchSize: 32, minRecords: 100, evalLaps: 1, evalSecondsPerLap: 15, tubQuietMs: 500, pollMs: 200 } },
     }),
   );
-  platform = await startPlatform([], { EDGE_CONFIG: configFile });
-  await waitForServices(platform.baseUrl, ['nuc/recorder', 'nuc/training', 'car/1/pilot', 'car/1/camera', 'car/1/uplink']);
+  platform = await startPlatform([], { EDGE_CONFIG: configFile, EDGE_TOKEN: TOKEN });
+  await waitForServices(platform.baseUrl, ['nuc/recorder', 'nuc/training', 'car/1/pilot', 'car/1/camera', 'car/1/uplink', 'car/1/agent']);
 }, 150_000);
 
 afterAll(async () => {
@@ -52,11 +56,12 @@ afterAll(async () => {
   fs.rmSync(path.dirname(configFile), { recursive: true, force: true });
 });
 
-describe('record → train → candidate on the whole platform', () => {
-  it('the expert drives two laps while recording; the session end trains a candidate that beats constant steering', { timeout: 240_000 }, async () => {
+describe('record → train → ship on the whole platform', () => {
+  it('the expert drives two laps while recording; the session end trains a candidate that beats constant steering; shipped, the car drives on it', { timeout: 300_000 }, async () => {
     const host = '127.0.0.1';
     const controls = BusPublisher.connect(`tcp://${host}:${platform.env.EDGE_BUS_PUB_PORT}`);
     const telemetry = BusSubscriber.connect(`tcp://${host}:${platform.env.EDGE_BUS_SUB_PORT}`, { topics: [carTopic('1', 'telemetry')] });
+    let pilotModel = '';
     const expert = createExpert(loadTrack('default'));
     let recording = true;
     let laps: number | undefined;
@@ -65,6 +70,7 @@ describe('record → train → candidate on the whole platform', () => {
     // drive like a wheel: one control per telemetry message, from the pose the car reports
     telemetry.on((message) => {
       const header = message.header as HeaderOf<'telemetry'>;
+      pilotModel = header.model;
       if (!header.sim) return;
       if (header.recording) seenRecording = true;
       startLap ??= header.sim.lap;
@@ -76,9 +82,10 @@ describe('record → train → candidate on the whole platform', () => {
       await waitFor(() => (seenRecording && laps !== undefined && laps >= 2) || undefined, 'two laps driven while recording', 120_000, 100);
       recording = false;
       await waitFor(async () => (await getJson<{ jobs: JobView[] }>(`${platform.baseUrl}/api/training/jobs`)).jobs.find((j) => j.trigger === 'auto'), 'an automatic training job', 30_000, 200);
-    } finally {
+    } catch (error) {
       await telemetry.close();
       await controls.close();
+      throw error;
     }
 
     // the recorder's tub: Donkeycar tub v2, every record a user-mode frame with the expert's command
@@ -113,5 +120,20 @@ describe('record → train → candidate on the whole platform', () => {
 
     const { models } = await getJson<{ models: { name: string; candidate: boolean; tubs: string[] }[] }>(`${platform.baseUrl}/api/models`);
     expect(models).toContainEqual(expect.objectContaining({ name: job.result!.model, candidate: true, tubs: [tubName] }));
+
+    // ship it as the training view's button does: signing keys first (npm run deploy -- init)
+    const init = await runCli(['init', '--data', platform.dataDir], { out: () => undefined, err: () => undefined });
+    expect(init).toBe(0);
+    const shipped = await fetch(`${platform.baseUrl}/api/models/${job.result!.model}/ship`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` } });
+    expect(shipped.status).toBe(201);
+    const release = (await shipped.json()) as { version: number; model: string };
+    try {
+      await waitFor(() => pilotModel.startsWith(`${release.model} v`) || undefined, 'the car\'s pilot driving on the shipped model', 60_000, 100);
+    } finally {
+      await telemetry.close();
+      await controls.close();
+    }
+    const fleet = await getJson<{ cars: { car: string; version: number | null }[] }>(`${platform.baseUrl}/api/fleet`);
+    expect(fleet.cars).toContainEqual(expect.objectContaining({ car: '1', version: release.version }));
   });
 });
