@@ -5,7 +5,7 @@
  * which the actuator follows for its active generation.
  */
 import { BusPublisher, BusSubscriber, carTopic, nucTopic, type BusEndpoints, type BusMessage, type HeaderOf } from '../../protocol/index.ts';
-import type { AgentReport, CarState } from './executor.ts';
+import { atRest, type AgentReport, type CarState } from './executor.ts';
 
 export interface CarSnapshot {
   applied?: { at: number; throttle: number; activeGen?: number };
@@ -16,6 +16,8 @@ export class CarLink {
   readonly snapshot: CarSnapshot = {};
   private readonly waiters = new Set<() => void>();
   private readonly hintListeners = new Set<() => void>();
+  /** the last time the car was seen moving (or when the link started, before any message) */
+  private lastMovingAt = Date.now();
   private sentReports = 0;
 
   private constructor(
@@ -35,9 +37,11 @@ export class CarLink {
     return this.sentReports;
   }
 
-  /** speed from telemetry (the simulator's pose), throttle as the actuator last applied it */
+  /** speed from telemetry (the simulator's pose), throttle as the actuator last applied it, and how long both have been at rest */
   carState(): CarState {
-    return { speed: Math.abs(this.snapshot.telemetry?.speed ?? 0), throttle: this.snapshot.applied?.throttle ?? 0 };
+    const speed = Math.abs(this.snapshot.telemetry?.speed ?? 0);
+    const throttle = this.snapshot.applied?.throttle ?? 0;
+    return { speed, throttle, stoppedForMs: atRest(speed, throttle) ? Date.now() - this.lastMovingAt : 0 };
   }
 
   report(report: AgentReport & { gen: number; version: number }): void {
@@ -86,6 +90,8 @@ export class CarLink {
       const header = message.header as HeaderOf<'telemetry'>;
       this.snapshot.telemetry = { at: now, model: header.model, ...(header.speed !== undefined ? { speed: header.speed } : {}) };
     }
+    // every message is a look at the car: a break in its rest starts the count again
+    if (!atRest(this.snapshot.telemetry?.speed ?? 0, this.snapshot.applied?.throttle ?? 0)) this.lastMovingAt = now;
     for (const waiter of [...this.waiters]) waiter();
   }
 }

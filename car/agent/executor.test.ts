@@ -17,7 +17,7 @@ describe('UpdateExecutor with a simulated car', () => {
     let driving = true;
     const running = runUpdate(V2_CONSTRAINED, {}, (car) => {
       const carState = car.carState.bind(car);
-      car.carState = async () => (driving ? { speed: 1.2, throttle: 0.3 } : carState());
+      car.carState = async () => (driving ? { speed: 1.2, throttle: 0.3, stoppedForMs: 0 } : carState());
     });
     await new Promise((resolve) => setTimeout(resolve, 50));
     driving = false;
@@ -69,10 +69,12 @@ describe('UpdateExecutor with a simulated car', () => {
 });
 
 describe('helpers', () => {
-  it('a car is stopped only with speed ≈ 0 and neutral throttle', () => {
-    expect(isCarStopped({ speed: 0, throttle: 0 })).toBe(true);
-    expect(isCarStopped({ speed: 0, throttle: 0.4 })).toBe(false);
-    expect(isCarStopped({ speed: 0.5, throttle: 0 })).toBe(false);
+  it('a car is stopped only with speed ≈ 0 and neutral throttle, for long enough', () => {
+    expect(isCarStopped({ speed: 0, throttle: 0, stoppedForMs: 1500 })).toBe(true);
+    expect(isCarStopped({ speed: 0, throttle: 0, stoppedForMs: 300 })).toBe(false);
+    expect(isCarStopped({ speed: 0, throttle: 0, stoppedForMs: 300 }, 200)).toBe(true);
+    expect(isCarStopped({ speed: 0, throttle: 0.4, stoppedForMs: 1500 })).toBe(false);
+    expect(isCarStopped({ speed: 0.5, throttle: 0, stoppedForMs: 1500 })).toBe(false);
   });
 
   it('reports the installed release when idle', () => {

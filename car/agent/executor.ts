@@ -36,6 +36,8 @@ export interface CarState {
   speed: number;
   /** the throttle last applied, [-1, 1] */
   throttle: number;
+  /** how long the car has been at rest without a break (see atRest); 0 while it moves */
+  stoppedForMs: number;
 }
 
 /** What goes to `car/<id>/agent` (the AgentHeader fields). */
@@ -90,9 +92,8 @@ export interface ExecutorOptions {
   observeTimeoutMs?: number;
   /** re-plan at least this often while waiting; default 1 s */
   pollMs?: number;
-  /** |speed| and |throttle| below these count as stopped */
-  stoppedSpeed?: number;
-  neutralThrottle?: number;
+  /** how long the car must have been at rest before a service that owns hardware is replaced; default 1 s */
+  stoppedForMs?: number;
   clock?: () => number;
   /** every performed step, for logs */
   onStep?: (step: Step, before: AgentState, after: AgentState) => void;
@@ -106,8 +107,17 @@ export class InsufficientSpace extends Error {
   override name = 'InsufficientSpace';
 }
 
-export function isCarStopped(car: CarState, stoppedSpeed = 0.05, neutralThrottle = 0.05): boolean {
-  return Math.abs(car.speed) < stoppedSpeed && Math.abs(car.throttle) < neutralThrottle;
+/** At rest this instant: slower than 5 cm/s with the throttle at neutral. */
+export function atRest(speed: number, throttle: number): boolean {
+  return Math.abs(speed) < 0.05 && Math.abs(throttle) < 0.05;
+}
+
+/**
+ * Stopped for an update that takes the actuator or the camera away: at rest, and for long enough
+ * that it is not a moment's pause (a failsafe blip, a slow corner) in the middle of a drive.
+ */
+export function isCarStopped(car: CarState, stoppedForMs = 1000): boolean {
+  return atRest(car.speed, car.throttle) && car.stoppedForMs >= stoppedForMs;
 }
 
 function firstSlot(slots: Record<string, Slot>): Slot | undefined {
@@ -251,7 +261,7 @@ export class UpdateExecutor {
     if (this.stateNow.phase === 'waiting-for-stop') {
       try {
         const car = await withDeadline(() => effects.carState(), limit, 'car state');
-        carStopped = isCarStopped(car, this.options.stoppedSpeed, this.options.neutralThrottle);
+        carStopped = isCarStopped(car, this.options.stoppedForMs);
       } catch {
         carStopped = false; // unknown is not stopped
       }

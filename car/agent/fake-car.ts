@@ -40,7 +40,7 @@ export class FakeCar implements AgentEffects {
   readonly slots = new Map<string, string[]>();
   readonly running = new Map<string, Process>();
   activeGen: number;
-  car: CarState = { speed: 0, throttle: 0 };
+  car: CarState = { speed: 0, throttle: 0, stoppedForMs: 60_000 };
   free = 1e9;
   readonly reports: AgentReport[] = [];
   /** services that ran twice at once although they own hardware */

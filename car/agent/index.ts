@@ -20,7 +20,7 @@ export type {
 } from './planner.ts';
 export { FileJournal, MemoryJournal, decodeJournal, encodeJournal } from './journal.ts';
 export type { JournalLoad, JournalSource, JournalStore } from './journal.ts';
-export { InsufficientSpace, StepTimeout, UpdateExecutor, isCarStopped, reportOf } from './executor.ts';
+export { InsufficientSpace, StepTimeout, UpdateExecutor, atRest, isCarStopped, reportOf } from './executor.ts';
 export type { AgentEffects, AgentReport, CarState, ExecutorOptions, ExitInfo, RunningService } from './executor.ts';
 export { agentPaths, slotDir, type AgentPaths } from './agent-paths.ts';
 export { BlobError, BlobStore, type BlobStoreOptions } from './blob-store.ts';
