@@ -53,6 +53,9 @@ describe('updates that interrupt a service (real processes)', { timeout: 120_000
   it('holds an actuator update while the car drives, and applies it once the car has stopped', async () => {
     const oldActuator = servicePids(car, 'actuator');
     expect(oldActuator).toHaveLength(1);
+    // driving, not merely started: the expert holds the car at rest until the simulator's pose reaches it
+    const started = Date.now();
+    await waitFor(() => drivingSince(started) > 10 || undefined, 'the car driving', 60_000, 50);
     const since = Date.now();
     const release = await car.publishService('actuator', 'new actuator');
     await car.waitForAgent((h) => h.state === 'waiting-for-stop', 60_000, since);
