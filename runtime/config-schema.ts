@@ -143,6 +143,8 @@ export const AgentSchema = Section({
   stopTimeoutMs: Type.Integer({ minimum: 100, maximum: 60_000, default: 6000 }),
   /** an update step's I/O (free space, staging, a service start or stop, the generation switch) that takes longer fails */
   stepTimeoutMs: Type.Integer({ minimum: 1000, maximum: 600_000, default: 60_000 }),
+  /** how long the car must stay at rest before the actuator or camera (they own a device) is replaced */
+  stoppedForMs: Type.Integer({ minimum: 0, maximum: 600_000, default: 1000 }),
 });
 
 export const CarSchema = Section({

@@ -109,6 +109,7 @@ const agent: ServiceDefinition = {
       stepTimeoutMs: settings.stepTimeoutMs,
       // a download that makes no progress for a step's time has stalled
       downloadStallMs: settings.stepTimeoutMs,
+      stoppedForMs: settings.stoppedForMs,
       onStep: (step, before, after) =>
         log.info({ step: step.kind, ...('reason' in step ? { reason: step.reason } : {}), from: before.phase, to: after.phase, error: after.lastError }, 'update step'),
     });
