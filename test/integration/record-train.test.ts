@@ -134,7 +134,12 @@ describe('record → train → ship on the whole platform', () => {
       await telemetry.close();
       await controls.close();
     }
-    const fleet = await getJson<{ cars: { car: string; version: number | null }[] }>(`${platform.baseUrl}/api/fleet`);
-    expect(fleet.cars).toContainEqual(expect.objectContaining({ car: '1', version: release.version }));
+    // the agent commits once the pilot has reported the model; the fleet view then lists the release
+    await waitFor(
+      async () => (await getJson<{ cars: { car: string; version: number | null }[] }>(`${platform.baseUrl}/api/fleet`)).cars.some((c) => c.car === '1' && c.version === release.version) || undefined,
+      'the fleet view listing the release on car 1',
+      30_000,
+      200,
+    );
   });
 });
