@@ -94,11 +94,10 @@ export function carRelease(repo: TufRepository, car: string): ReleaseManifest | 
 
 /** The cars with a release of their own, with it. */
 export function carReleases(repo: TufRepository): { car: string; release: ReleaseManifest }[] {
-  return repo
-    .targets()
-    .map((t) => /^cars\/([^/]+)\/latest\.json$/.exec(t.path)?.[1])
-    .filter((car): car is string => car !== undefined)
-    .map((car) => ({ car, release: carRelease(repo, car)! }));
+  return repo.targets().flatMap((target) => {
+    const car = /^cars\/([^/]+)\/latest\.json$/.exec(target.path)?.[1];
+    return car === undefined ? [] : [{ car, release: parseManifest(repo.readTarget(target.path)) }];
+  });
 }
 
 /** Versions count up over the fleet's releases and every car's own: a new one is above them all. */

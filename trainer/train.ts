@@ -168,7 +168,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   let trained = 0;
   let step = 0;
   const unreadable = unreadableTracker(options.train, options.onSkipped);
-  const onUnreadable = (sample: Sample, error: Error): void => unreadable.onUnreadable(sample, error);
+  const { onUnreadable } = unreadable;
   const processes = options.processes ?? (os.availableParallelism() >= 2 && options.train.length >= 4 * batchSize ? 2 : 1);
   const helper =
     processes === 2

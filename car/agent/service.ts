@@ -38,6 +38,22 @@ function configArgs(argv: readonly string[]): string[] {
   return file ? ['--config', path.resolve(file)] : [];
 }
 
+/** A sleep that `wake()` cuts short: a new target, the NUC's hint, a stop. */
+function wakeableSleep(): { sleep(ms: number): Promise<void>; wake(): void } {
+  let wake: (() => void) | undefined;
+  return {
+    sleep: (ms) =>
+      new Promise((resolve) => {
+        const timer = setTimeout(resolve, ms);
+        wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      }),
+    wake: () => wake?.(),
+  };
+}
+
 function settled(state: AgentState): boolean {
   return state.phase === 'idle' || state.phase === 'failed';
 }
@@ -131,15 +147,7 @@ const agent: ServiceDefinition = {
 
     const controller = new AbortController();
     const { signal } = controller;
-    let wakeRun: (() => void) | undefined;
-    const sleep = (ms: number): Promise<void> =>
-      new Promise((resolve) => {
-        const timer = setTimeout(resolve, ms);
-        wakeRun = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
+    const runPause = wakeableSleep();
 
     let client: UpdateClient | undefined;
     let warnedNoRoot = false;
@@ -162,7 +170,7 @@ const agent: ServiceDefinition = {
           log.info({ version: release.version, label: release.label }, 'verified release');
           target = release;
           updates.wake();
-          wakeRun?.();
+          runPause.wake();
         }
       } catch (error) {
         if (error instanceof UpdateRefusedError && error.reason === 'invalid' && /nothing published yet/.test(error.message)) return;
@@ -176,18 +184,12 @@ const agent: ServiceDefinition = {
     };
 
     // the NUC's hint that the repository changed cuts the wait short; the poll still verifies everything
-    let wakePoll: (() => void) | undefined;
-    link.onReleaseHint(() => wakePoll?.());
+    const pollPause = wakeableSleep();
+    link.onReleaseHint(() => pollPause.wake());
     const pollLoop = (async () => {
       while (!signal.aborted) {
         await poll().catch((error: unknown) => log.error({ err: error }, 'poll failed'));
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, settings.pollMs);
-          wakePoll = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
+        await pollPause.sleep(settings.pollMs);
       }
     })();
 
@@ -196,10 +198,10 @@ const agent: ServiceDefinition = {
         try {
           const step = await updates.runOnce();
           if (settled(updates.state)) await reconcile();
-          if (step.kind === 'noop') await sleep(settings.pollMs);
+          if (step.kind === 'noop') await runPause.sleep(settings.pollMs);
         } catch (error) {
           log.error({ err: error }, 'update step failed outside the planner; retrying from the journal state');
-          await sleep(1000);
+          await runPause.sleep(1000);
         }
       }
     })();
@@ -211,8 +213,8 @@ const agent: ServiceDefinition = {
       async stop() {
         controller.abort();
         clearInterval(heartbeat);
-        wakeRun?.();
-        wakePoll?.();
+        runPause.wake();
+        pollPause.wake();
         updates.wake();
         await Promise.race([Promise.all([runLoop, pollLoop]), new Promise((resolve) => setTimeout(resolve, 2000))]);
         await processes.stopAll();

@@ -102,7 +102,6 @@ export async function runPipeline(spec: PipelineSpec, report: ProgressReport): P
 
   report(progress({ phase: 'loading', detail: `reading ${spec.tubs.length} tub(s)` }));
   const { records, warnings, skippedRecords } = await readRecords(spec);
-  let skippedSamples = 0;
   const split = splitRecords(records, { validationFraction: 0.2, seed: spec.seed });
   const backend = await selectBackend(spec.backend, () => {});
 
@@ -118,7 +117,6 @@ export async function runPipeline(spec: PipelineSpec, report: ProgressReport): P
     batchSize: spec.batchSize,
     seed: spec.seed,
     onSkipped: (message) => {
-      skippedSamples++;
       if (warnings.length < MAX_WARNINGS) warnings.push(message);
     },
     onEpoch: (p) => {
@@ -176,7 +174,7 @@ export async function runPipeline(spec: PipelineSpec, report: ProgressReport): P
       backend: backend.name,
       durationS: elapsedS(),
       tracks,
-      skippedRecords: skippedRecords + skippedSamples,
+      skippedRecords: skippedRecords + metrics.skippedSamples,
       warnings,
     };
   } finally {

@@ -34,6 +34,9 @@ const variance = (values: number[]): number => {
 
 const TOKEN = 'record-train-test-token';
 let platform: RunningPlatform;
+/** the test's own bus sockets, closed before the platform stops */
+const sockets: { close(): Promise<void> }[] = [];
+const track = <T extends { close(): Promise<void> }>(socket: T): T => (sockets.push(socket), socket);
 let configFile: string;
 
 beforeAll(async () => {
@@ -52,6 +55,7 @@ beforeAll(async () => {
 }, 150_000);
 
 afterAll(async () => {
+  await Promise.all(sockets.splice(0).map((socket) => socket.close()));
   await platform?.stop();
   fs.rmSync(path.dirname(configFile), { recursive: true, force: true });
 });
@@ -59,8 +63,8 @@ afterAll(async () => {
 describe('record → train → ship on the whole platform', () => {
   it('the expert drives two laps while recording; the session end trains a candidate that beats constant steering; shipped, the car drives on it', { timeout: 300_000 }, async () => {
     const host = '127.0.0.1';
-    const controls = BusPublisher.connect(`tcp://${host}:${platform.env.EDGE_BUS_PUB_PORT}`);
-    const telemetry = BusSubscriber.connect(`tcp://${host}:${platform.env.EDGE_BUS_SUB_PORT}`, { topics: [carTopic('1', 'telemetry')] });
+    const controls = track(BusPublisher.connect(`tcp://${host}:${platform.env.EDGE_BUS_PUB_PORT}`));
+    const telemetry = track(BusSubscriber.connect(`tcp://${host}:${platform.env.EDGE_BUS_SUB_PORT}`, { topics: [carTopic('1', 'telemetry')] }));
     let pilotModel = '';
     const expert = createExpert(loadTrack('default'));
     let recording = true;
@@ -78,15 +82,9 @@ describe('record → train → ship on the whole platform', () => {
       const { angle, throttle } = expert(header.sim);
       void controls.send<'control'>(carTopic('1', 'control'), { angle, throttle, recording });
     });
-    try {
-      await waitFor(() => (seenRecording && laps !== undefined && laps >= 2) || undefined, 'two laps driven while recording', 120_000, 100);
-      recording = false;
-      await waitFor(async () => (await getJson<{ jobs: JobView[] }>(`${platform.baseUrl}/api/training/jobs`)).jobs.find((j) => j.trigger === 'auto'), 'an automatic training job', 30_000, 200);
-    } catch (error) {
-      await telemetry.close();
-      await controls.close();
-      throw error;
-    }
+    await waitFor(() => (seenRecording && laps !== undefined && laps >= 2) || undefined, 'two laps driven while recording', 120_000, 100);
+    recording = false;
+    await waitFor(async () => (await getJson<{ jobs: JobView[] }>(`${platform.baseUrl}/api/training/jobs`)).jobs.find((j) => j.trigger === 'auto'), 'an automatic training job', 30_000, 200);
 
     // the recorder's tub: Donkeycar tub v2, every record a user-mode frame with the expert's command
     const tubsDir = path.join(platform.dataDir, 'tubs');
@@ -128,12 +126,7 @@ describe('record → train → ship on the whole platform', () => {
     const shipped = await fetch(`${platform.baseUrl}/api/models/${job.result!.model}/ship`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` } });
     expect(shipped.status).toBe(201);
     const release = (await shipped.json()) as { version: number; model: string };
-    try {
-      await waitFor(() => pilotModel.startsWith(`${release.model} v`) || undefined, 'the car\'s pilot driving on the shipped model', 60_000, 100);
-    } finally {
-      await telemetry.close();
-      await controls.close();
-    }
+    await waitFor(() => pilotModel.startsWith(`${release.model} v`) || undefined, 'the car\'s pilot driving on the shipped model', 60_000, 100);
     // the agent commits once the pilot has reported the model; the fleet view then lists the release
     await waitFor(
       async () => (await getJson<{ cars: { car: string; version: number | null }[] }>(`${platform.baseUrl}/api/fleet`)).cars.some((c) => c.car === '1' && c.version === release.version) || undefined,
