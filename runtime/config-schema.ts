@@ -56,6 +56,11 @@ export const TrainingSchema = Section({
   /** a tub untouched this long, with its car no longer recording, counts as closed */
   tubQuietMs: Type.Integer({ minimum: 0, maximum: 3_600_000, default: 5000 }),
   pollMs: Type.Integer({ minimum: 50, maximum: 60_000, default: 1000 }),
+  /**
+   * The training worker's CPU priority (a Unix nice value): 10 leaves the NUC's live services (video,
+   * control, a simulated car) their CPU; 0 trains as fast as anything else on the machine.
+   */
+  nice: Type.Integer({ minimum: 0, maximum: 19, default: 10 }),
 });
 
 export const NucSchema = Section({

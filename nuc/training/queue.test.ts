@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import type { TrainingConfig } from '../../runtime/config-schema.ts';
 import { JobStore } from './job-store.ts';
 import { EVALUATION_FILE } from './pipeline.ts';
@@ -23,6 +23,7 @@ const config: TrainingConfig = {
   evalSecondsPerLap: 2,
   tubQuietMs: 0,
   pollMs: 60_000,
+  nice: 10,
 };
 
 let n = 0;
@@ -43,6 +44,23 @@ const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0)) await cleanup();
 });
+
+/** The CPU priorities (nice values) of this process's child processes. */
+function childPriorities(): number[] {
+  const priorities: number[] = [];
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      // the parent pid is the second field after the parenthesised command name
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === process.pid) priorities.push(os.getPriority(Number(entry)));
+    } catch {
+      // the process has gone
+    }
+  }
+  return priorities;
+}
 
 /** A runner that finishes only when the test says so. */
 function manualRunner() {
@@ -99,6 +117,21 @@ describe('TrainingQueue with the worker process', () => {
     expect(done.state).toBe('succeeded');
     expect(done.result!.skippedRecords).toBe(1);
     expect(done.result!.warnings).toEqual([expect.stringMatching(/future.*format.*99/), expect.stringMatching(/tub good record \d+: cannot decode frame image/)]);
+  }, 90_000);
+
+  it('trains at the configured CPU priority, in the background by default', async () => {
+    for (const [nice, expected] of [[undefined, 10], [3, 3]] as const) {
+      const { store, queue, tubsDir } = setup({}, workerRunner(nice === undefined ? {} : { nice }));
+      await writeTestTub(path.join(tubsDir, 'session1'), 30);
+      const job = store.enqueue({ tubs: ['session1'], kind: 'fast', trigger: 'request' });
+      await queue.tick();
+      // the worker lowers its priority once it has its job, before it reports any progress
+      await vi.waitFor(() => expect(store.get(job.id)?.progress).not.toBeNull(), { timeout: 30_000, interval: 50 });
+      expect(childPriorities()).toContain(expected);
+      store.requestCancel(job.id);
+      await queue.tick();
+      await queue.idle();
+    }
   }, 90_000);
 
   it('fails a job whose tub cannot be read, naming the tub', async () => {

@@ -23,10 +23,15 @@ const STDERR_TAIL = 4000;
 export interface WorkerRunnerOptions {
   /** after SIGTERM, how long the worker gets before SIGKILL */
   killGraceMs?: number;
+  /** the worker's CPU priority (nice value); background work by default */
+  nice?: number;
 }
+
+const BACKGROUND_NICE = 10;
 
 export function workerRunner(options: WorkerRunnerOptions = {}): JobRunner {
   const killGraceMs = options.killGraceMs ?? 3000;
+  const nice = options.nice ?? BACKGROUND_NICE;
   return (spec, report) => {
     const child = fork(WORKER, [], { execArgv: ['--import', TSX], stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'json' });
     let stderr = '';
@@ -55,7 +60,7 @@ export function workerRunner(options: WorkerRunnerOptions = {}): JobRunner {
         resolve({ outcome: 'failed', error: `training worker exited (${signal ?? `code ${code}`}) without a result${lastLine ? `: ${lastLine}` : ''}` });
       });
     });
-    const start: StartMessage = { type: 'start', spec };
+    const start: StartMessage = { type: 'start', spec, nice };
     child.send(start);
     return {
       done,

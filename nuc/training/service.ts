@@ -35,7 +35,7 @@ const training: ServiceDefinition = {
       tubsDir: path.resolve(config.dataDir, 'tubs'),
       modelsDir: path.resolve(config.dataDir, 'models'),
       config: config.nuc.training,
-      runner: workerRunner(),
+      runner: workerRunner({ nice: config.nuc.training.nice }),
       log,
       recordingCars: () => recording,
     });

@@ -5,6 +5,8 @@ import type { EpochPoint, JobProgress, JobResult } from './types.ts';
 export interface StartMessage {
   type: 'start';
   spec: PipelineSpec;
+  /** the worker's CPU priority (nice value) */
+  nice: number;
 }
 
 export type WorkerMessage =
