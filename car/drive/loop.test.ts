@@ -13,9 +13,14 @@ class FakeClock implements LoopClock {
 
   sleep = (ms: number, signal: AbortSignal): Promise<void> =>
     new Promise((resolve) => {
-      const sleeper = { at: this.t + ms + this.oversleepMs, wake: resolve };
-      this.sleepers.push(sleeper);
-      signal.addEventListener('abort', () => resolve(), { once: true });
+      // like timers/promises: the abort listener goes when the sleep ends, whichever way it ends
+      const onAbort = (): void => resolve();
+      const wake = (): void => {
+        signal.removeEventListener('abort', onAbort);
+        resolve();
+      };
+      this.sleepers.push({ at: this.t + ms + this.oversleepMs, wake });
+      signal.addEventListener('abort', onAbort, { once: true });
     });
 
   /** Moves time forward to `target`, waking sleepers in order and letting the loop run until it sleeps again. */
