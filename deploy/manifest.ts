@@ -16,12 +16,23 @@ export function releaseTargetPath(version: number): string {
   return `releases/${version}.json`;
 }
 
+/** The version a `releases/<version>.json` target holds; undefined for any other target. */
+export function releaseTargetVersion(target: string): number | undefined {
+  const version = /^releases\/(\d+)\.json$/.exec(target)?.[1];
+  return version === undefined ? undefined : Number(version);
+}
+
 /**
  * One car's own release (a per-car rollback), beside the fleet's `releases/latest.json`: the car
  * runs whichever of the two has the higher version, so the next release for the fleet supersedes it.
  */
 export function carReleaseTarget(car: string): string {
   return `cars/${car}/latest.json`;
+}
+
+/** The car whose own release this target is; undefined for any other target. */
+export function carOfReleaseTarget(target: string): string | undefined {
+  return /^cars\/([^/]+)\/latest\.json$/.exec(target)?.[1];
 }
 
 const Sha256 = Type.String({ pattern: '^[0-9a-f]{64}$' });

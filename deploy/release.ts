@@ -10,9 +10,11 @@ import { serviceAssets, type ServiceSpec } from './catalog.ts';
 import type { OnlineKeys } from './keys.ts';
 import {
   LATEST_RELEASE_TARGET,
+  carOfReleaseTarget,
   carReleaseTarget,
   parseManifest,
   releaseTargetPath,
+  releaseTargetVersion,
   serializeManifest,
   type ModelRelease,
   type ReleaseFile,
@@ -95,14 +97,14 @@ export function carRelease(repo: TufRepository, car: string): ReleaseManifest | 
 /** The cars with a release of their own, with it. */
 export function carReleases(repo: TufRepository): { car: string; release: ReleaseManifest }[] {
   return repo.targets().flatMap((target) => {
-    const car = /^cars\/([^/]+)\/latest\.json$/.exec(target.path)?.[1];
+    const car = carOfReleaseTarget(target.path);
     return car === undefined ? [] : [{ car, release: parseManifest(repo.readTarget(target.path)) }];
   });
 }
 
 /** Versions count up over the fleet's releases and every car's own: a new one is above them all. */
 function nextVersion(repo: TufRepository): number {
-  const highest = repo.targets().reduce((max, t) => Math.max(max, Number(/^releases\/(\d+)\.json$/.exec(t.path)?.[1] ?? 0)), 0);
+  const highest = repo.targets().reduce((max, t) => Math.max(max, releaseTargetVersion(t.path) ?? 0), 0);
   return highest + 1;
 }
 

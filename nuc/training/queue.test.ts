@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import type { TrainingConfig } from '../../runtime/config-schema.ts';
+import { validateConfig } from '../../runtime/load-config.ts';
 import { JobStore } from './job-store.ts';
 import { EVALUATION_FILE } from './pipeline.ts';
 import { TrainingQueue } from './queue.ts';
@@ -27,7 +28,7 @@ const config: TrainingConfig = {
 };
 
 let n = 0;
-function setup(overrides: Partial<TrainingConfig> = {}, runner: JobRunner = workerRunner()) {
+function setup(overrides: Partial<TrainingConfig> = {}, runner: JobRunner = workerRunner({ nice: config.nice })) {
   const dir = path.join(root, `run${++n}`);
   const tubsDir = path.join(dir, 'tubs');
   const modelsDir = path.join(dir, 'models');
@@ -120,8 +121,9 @@ describe('TrainingQueue with the worker process', () => {
   }, 90_000);
 
   it('trains at the configured CPU priority, in the background by default', async () => {
-    for (const [nice, expected] of [[undefined, 10], [3, 3]] as const) {
-      const { store, queue, tubsDir } = setup({}, workerRunner(nice === undefined ? {} : { nice }));
+    const defaultNice = validateConfig({}, 'the defaults').nuc.training.nice;
+    for (const [nice, expected] of [[defaultNice, 10], [3, 3]] as const) {
+      const { store, queue, tubsDir } = setup({}, workerRunner({ nice }));
       await writeTestTub(path.join(tubsDir, 'session1'), 30);
       const job = store.enqueue({ tubs: ['session1'], kind: 'fast', trigger: 'request' });
       await queue.tick();

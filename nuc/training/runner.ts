@@ -23,15 +23,13 @@ const STDERR_TAIL = 4000;
 export interface WorkerRunnerOptions {
   /** after SIGTERM, how long the worker gets before SIGKILL */
   killGraceMs?: number;
-  /** the worker's CPU priority (nice value); background work by default */
-  nice?: number;
+  /** the worker's CPU priority (nice value, nuc.training.nice) */
+  nice: number;
 }
 
-const BACKGROUND_NICE = 10;
-
-export function workerRunner(options: WorkerRunnerOptions = {}): JobRunner {
+export function workerRunner(options: WorkerRunnerOptions): JobRunner {
   const killGraceMs = options.killGraceMs ?? 3000;
-  const nice = options.nice ?? BACKGROUND_NICE;
+  const { nice } = options;
   return (spec, report) => {
     const child = fork(WORKER, [], { execArgv: ['--import', TSX], stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'json' });
     let stderr = '';
