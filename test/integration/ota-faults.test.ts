@@ -38,7 +38,11 @@ function markedPilot(): ServiceContent {
   return { ...pilot, files: pilot.files.map((f) => (f.path === pilot.entry ? { ...f, bytes: Buffer.concat([f.bytes, marker]) } : f)) };
 }
 
-/** The agent's report once it has been idle or failed for `quietMs`, after `since`. */
+/**
+ * The agent's report once it has worked on an update after `since` and then been idle or failed for
+ * `quietMs`. Every case here makes the agent busy: an agent still idle is one that has not yet seen
+ * the release (slow on a loaded machine), not one that has settled.
+ */
 async function settledSince(since: number, timeoutMs = 120_000, quietMs = 1200): Promise<AgentRecord> {
   return waitFor(
     () => {
@@ -46,7 +50,7 @@ async function settledSince(since: number, timeoutMs = 120_000, quietMs = 1200):
       const last = recent.at(-1);
       if (!last || !SETTLED_STATES.has(last.header.state)) return undefined;
       const lastBusy = recent.filter((r) => !SETTLED_STATES.has(r.header.state)).at(-1);
-      return Date.now() - (lastBusy?.at ?? since) >= quietMs ? last : undefined;
+      return lastBusy !== undefined && Date.now() - lastBusy.at >= quietMs ? last : undefined;
     },
     'the agent to settle',
     timeoutMs,
