@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CameraSourceError, type CameraFrame, type SourceLogger } from './frame-source.ts';
 import { MjpegSource } from './mjpeg-source.ts';
-import { sampleJpegs, type SampleJpeg } from './test-fixtures.ts';
+import { sampleJpegs, type SampleJpeg } from '../../test/support/jpegs.ts';
 
 /** A stand-in camera: writes the JPEGs in a file to stdout, one write per frame, then exits (or holds). */
 const FAKE_CAMERA = `

@@ -1,4 +1,4 @@
-/** Real JPEGs for the camera tests, made with sharp (test support only). */
+/** Test support: real JPEGs made with sharp, for the camera's splitter and sources. */
 import sharp from 'sharp';
 
 /** A small deterministic PRNG (mulberry32), so random cuts and noise repeat run to run. */
