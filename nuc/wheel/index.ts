@@ -26,7 +26,6 @@ export type { WheelProfile, WheelInit, OutputReport, ModeSwitch } from './profil
 export type { HidBackend, HidDeviceHandle, HidDeviceInfo } from './hid-backend.ts';
 export { formatId, parseDeviceId } from './hid-backend.ts';
 export { createNodeHidBackend } from './node-hid-backend.ts';
-export { FakeHidBackend } from './fake-hid.ts';
 export { WheelInput } from './wheel-input.ts';
 export type { WheelInputOptions, WheelStatus, Timers } from './wheel-input.ts';
 export { VirtualWheel } from './virtual.ts';
