@@ -1,26 +1,20 @@
-/** Shared by this folder's tests: temp folders and tubs with known records. */
+/** Test support: temp folders, and real tubs with known records (for the tub code, the CLI and training). */
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach } from 'vitest';
-import { createNodeTubFileSystem } from './tub-fs.ts';
-import { TubWriter, type TubWriterOptions, type TubWriteRecord } from './writer.ts';
+import sharp from 'sharp';
+import { onTestFinished } from 'vitest';
+import { createNodeTubFileSystem, TubWriter, type TubWriterOptions, type TubWriteRecord } from '../../trainer/tub/index.ts';
 
 /** Real files without fsync: the tests check layout and recovery, not power-cut durability. */
 export const fastFs = createNodeTubFileSystem({ fsync: false });
 
-const made: string[] = [];
-
-/** A fresh temp folder, removed after the test. */
+/** A fresh temp folder, removed when the test that asked for it finishes. */
 export async function tempDir(): Promise<string> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'edge-tub-'));
-  made.push(dir);
+  onTestFinished(() => rm(dir, { recursive: true, force: true }));
   return dir;
 }
-
-afterEach(async () => {
-  await Promise.all(made.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
-});
 
 /** Distinct fake JPEG bytes per record (the tub code never decodes them). */
 export function sampleRecord(i: number): TubWriteRecord {
@@ -37,4 +31,18 @@ export async function writeTub(dir: string, count: number, options: TubWriterOpt
   const writer = await TubWriter.create(dir, { now: () => new Date(2024, 4, 17, 10, 30), fs: fastFs, ...options });
   for (let i = 0; i < count; i++) await writer.write(sampleRecord(i));
   return writer;
+}
+
+/** A closed tub of real frames a model can learn from: brightness encodes the steering angle, 160x120 as the recorder stores them. */
+export async function writeTestTub(dir: string, records: number, options: { mode?: string } = {}): Promise<void> {
+  const writer = await TubWriter.create(dir, { metadata: { car: 'test' } });
+  for (let i = 0; i < records; i++) {
+    const level = (i % 5) / 4;
+    const v = Math.round(level * 255);
+    const jpeg = await sharp({ create: { width: 160, height: 120, channels: 3, background: { r: v, g: v, b: 255 - v } } })
+      .jpeg()
+      .toBuffer();
+    await writer.write({ jpeg, angle: level * 2 - 1, throttle: 0.3, mode: options.mode ?? 'user', timestampMs: 1_700_000_000_000 + i * 50 });
+  }
+  await writer.close();
 }
