@@ -5,7 +5,8 @@
  * laps only never sees the road from off the line, so its first small error compounds; these
  * frames teach it to steer back.
  */
-import { createExpert, DirectPulses, SimWorld, seededRandom, type DriveInput, type SimTelemetry, type Track } from '../car/sim/index.ts';
+import { createExpert, DirectPulses, SimWorld, type DriveInput, type SimTelemetry, type Track } from '../car/sim/index.ts';
+import { seededRandom } from '../runtime/random.ts';
 
 export interface SwerveNoise {
   /** chance per control tick that a swerve starts (when none is under way) */

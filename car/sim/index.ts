@@ -15,4 +15,3 @@ export { createExpert } from './expert.ts';
 export type { ExpertDriver, ExpertOptions } from './expert.ts';
 export { runExpert } from './expert-run.ts';
 export type { ExpertRunOptions, ExpertRunResult } from './expert-run.ts';
-export { seededRandom } from './random.ts';
