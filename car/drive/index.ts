@@ -1,5 +1,5 @@
 /** Drive-loop logic for the `pilot` service: modes, user control, the pilot interface, the loop scheduler. */
-export { DRIVE_MODES, decideDrive, isDriveMode, nextMode, unit } from './modes.ts';
+export { DRIVE_MODES, decideDrive, isDriveMode, nextMode } from './modes.ts';
 export type { DriveDecision, DriveMode, DriveSource, Steering } from './modes.ts';
 export { UserControl, DEFAULT_USER_TIMEOUT_MS } from './user-control.ts';
 export type { ControlInput, UserControlOptions, UserSteering } from './user-control.ts';
