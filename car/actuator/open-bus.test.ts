@@ -4,8 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openHardwareI2c } from './i2c.ts';
 import { openConfiguredI2c, openDriveOutputs } from './open-bus.ts';
-import { EmulatedPca9685 } from './emulated-pca9685.ts';
-import { serveI2c } from './sim-i2c.ts';
+import { EmulatedPca9685, serveI2c } from '../sim/index.ts';
 import { DEFAULT_THROTTLE } from './calibration.ts';
 
 describe('choosing the I2C bus from configuration', () => {

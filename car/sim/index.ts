@@ -15,3 +15,5 @@ export { createExpert } from './expert.ts';
 export type { ExpertDriver, ExpertOptions } from './expert.ts';
 export { runExpert } from './expert-run.ts';
 export type { ExpertRunOptions, ExpertRunResult } from './expert-run.ts';
+export { EmulatedPca9685, noAckError } from './emulated-pca9685.ts';
+export { serveI2c } from './i2c-server.ts';
