@@ -39,7 +39,7 @@ const server: ServiceDefinition = {
       limits: { maxPayloadBytes: config.bus.maxPayloadBytes, maxHeaderBytes: 64 * 1024 },
       log,
     });
-    // The update repository and its record (ARCHITECTURE, Updates): what `npm run deploy` publishes.
+    // The update repository the cars pull from, and its record of releases and rollouts: what `npm run deploy` publishes.
     const otaPaths = deployPaths(config.dataDir);
     const ota = OtaDb.open(otaPaths.databaseFile);
     const publisher = BusPublisher.connect(context.bus.publishers, { counters: context.metrics.counters });
