@@ -186,7 +186,7 @@ function checkByteValue(name: string, value: number): void {
   }
 }
 
-/** Connects to a bus served by serveI2c; rejects with a clear error when nothing serves the path. */
+/** Connects to a bus served on `socketPath` (car/sim's serveI2c); rejects with a clear error when nothing serves it. */
 export function connectSimI2c(socketPath: string): Promise<I2cBus> {
   return new Promise((resolve, reject) => {
     const socket = createConnection(socketPath);
