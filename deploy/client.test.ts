@@ -6,7 +6,7 @@ import { UpdateRefusedError, type RefusalReason } from './client.ts';
 import { generateRoleKey, loadOnlineKeys } from './keys.ts';
 import { releaseByVersion, republishRelease } from './release.ts';
 import { TufRepository, blobPath } from './repository.ts';
-import { makeClient, makeTestRepo, pilotChanges, serveEndlessTargets, serveRepository, type TestRepo, type TestServer } from './test-support.ts';
+import { makeClient, makeTestRepo, pilotChanges, serveEndlessTargets, serveRepository, type TestRepo, type TestServer } from '../test/support/tuf-repo.ts';
 
 const DAY_MS = 24 * 3600 * 1000;
 let repo: TestRepo;

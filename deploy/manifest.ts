@@ -7,7 +7,11 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 
-/** How the car's agent swaps a service (ARCHITECTURE, Updates). */
+/**
+ * How the car's agent swaps a service: start the new one beside the old and hand over, or stop the old
+ * one first (kill-then-download), or also delete its files first (delete-then-download) when a car is
+ * short of memory or disk.
+ */
 export const UPDATE_STRATEGIES = ['handover', 'kill-then-download', 'delete-then-download'] as const;
 export type UpdateStrategy = (typeof UPDATE_STRATEGIES)[number];
 

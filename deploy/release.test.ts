@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { buildServiceBundle } from './bundle.ts';
 import { loadOnlineKeys } from './keys.ts';
 import { latestRelease, publishRelease, readModelDir, releaseByVersion, republishRelease } from './release.ts';
-import { makeTestRepo, pilotChanges, type TestRepo } from './test-support.ts';
+import { makeTestRepo, pilotChanges, type TestRepo } from '../test/support/tuf-repo.ts';
 
 let repo: TestRepo;
 afterEach(() => repo.cleanup());

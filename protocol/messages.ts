@@ -1,5 +1,5 @@
 /**
- * Schemas of every message header on the bus (the ARCHITECTURE table), compiled once for speed.
+ * Schemas of every message kind's header on the bus (frame, control, drive, telemetry, ...), compiled once for speed.
  * Headers may carry extra fields (newer senders); required fields and their ranges are enforced.
  */
 import { Type, type Static, type TSchema } from '@sinclair/typebox';

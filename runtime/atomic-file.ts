@@ -1,6 +1,7 @@
 /**
- * Writes that must survive a power cut (ARCHITECTURE, Data): write a temporary file, fsync it,
- * rename it over the target, fsync the directory. A cut at any point leaves the old file or the new.
+ * Writes that must survive a power cut (the pilot's model pointer, settings, models, tubs, the update repository):
+ * write a temporary file, fsync it, rename it over the target, fsync the directory. A cut at any point
+ * leaves the old file or the new.
  */
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';

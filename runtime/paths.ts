@@ -1,4 +1,4 @@
-/** Where a run keeps its files under the data directory (ARCHITECTURE, Data). */
+/** Where a run's processes meet: run directories (ipc sockets, pidfiles) under the data directory, and the bus endpoints. */
 import path from 'node:path';
 import { carLocalEndpoints, tcpEndpoint, type BusEndpoints } from '../protocol/index.ts';
 import type { PlatformConfig } from './config-schema.ts';

@@ -3,9 +3,9 @@
  * training run can be repeated exactly.
  */
 
-import { seededRandom } from '../car/sim/index.ts';
+import { seededRandom } from '../runtime/random.ts';
 
-/** The simulator's seeded generator (mulberry32): the same seed gives the same augmentations. */
+/** The platform's seeded generator (mulberry32): the same seed gives the same augmentations. */
 export { seededRandom };
 
 export interface Augmentations {

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { formatTable, parseCommand, progressBar, runCli, UsageError } from './cli.ts';
 import type { ClosedLoopResult } from './evaluate.ts';
 import { METADATA_FILE, type ModelMetadata } from './model-io.ts';
-import { fastFs, tempDir, writeTub } from './tub/test-helpers.ts';
+import { fastFs, tempDir, writeTub } from '../test/support/tubs.ts';
 import { TubWriter } from './tub/index.ts';
 
 async function run(argv: string[], live = false): Promise<{ code: number; stdout: string; stderr: string }> {

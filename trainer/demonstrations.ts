@@ -5,7 +5,9 @@
  * laps only never sees the road from off the line, so its first small error compounds; these
  * frames teach it to steer back.
  */
-import { createExpert, DirectPulses, SimWorld, seededRandom, type DriveInput, type SimTelemetry, type Track } from '../car/sim/index.ts';
+import { createExpert, DirectPulses, SimWorld, type DriveInput, type SimTelemetry, type Track } from '../car/sim/index.ts';
+import { seededRandom } from '../runtime/random.ts';
+import { clampUnit } from '../runtime/unit-range.ts';
 
 export interface SwerveNoise {
   /** chance per control tick that a swerve starts (when none is under way) */
@@ -55,7 +57,6 @@ function checkOptions(o: DemonstrationOptions): void {
   }
 }
 
-const clampUnit = (v: number) => Math.max(-1, Math.min(1, v));
 
 /** Drives the expert (with swerves) for `seconds` of simulated time, calling `onFrame` per control tick. */
 export function driveDemonstrations(options: DemonstrationOptions): DemonstrationResult {

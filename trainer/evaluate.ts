@@ -13,6 +13,7 @@ import { createRenderer, DirectPulses, loadTrack, runExpert, SimWorld, type SimT
 import { batches, croppedShape, NO_CROP, type Crop, type Sample } from './dataset.ts';
 import { inferenceModel } from './inference-model.ts';
 import { PIXEL_NORMALIZATION, type ModelMetadata } from './model-io.ts';
+import { clampUnit } from '../runtime/unit-range.ts';
 
 export const EVAL_TRACKS = ['default', 'twisty'] as const;
 export type EvalTrack = (typeof EVAL_TRACKS)[number];
@@ -72,9 +73,9 @@ export function frameToInput(raw: Uint8Array, frameSize: [number, number], crop:
   return out;
 }
 
-/** A model output → a command value: clamped to [-1, 1]; NaN (a broken model) becomes 0. */
+/** A model output → a command value, exactly as the pilot on the car makes it: clamped to [-1, 1]; NaN (a broken model) becomes 0. */
 export function toCommand(value: number): number {
-  return Number.isFinite(value) ? Math.max(-1, Math.min(1, value)) : 0;
+  return clampUnit(value);
 }
 
 function checkOptions(options: ClosedLoopOptions): void {

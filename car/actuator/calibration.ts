@@ -3,6 +3,7 @@
  * 12-bit PCA9685 counts, throttle separately above and below zero. Pure functions, so the
  * simulator can apply the exact inverse to the pulses it reads back from the chip.
  */
+import { clampUnit } from '../../runtime/unit-range.ts';
 
 /** The PCA9685 counts a 12-bit period: valid ON/OFF counts are 0..4095. */
 export const PCA9685_MAX_COUNT = 4095;
@@ -77,12 +78,6 @@ export function validateThrottle(cal: ThrottleCalibration): ThrottleCalibration 
     throw new CalibrationError('throttle.stoppedCount', `neutral ${s} must lie strictly between reverse ${r} and forward ${f}`);
   }
   return cal;
-}
-
-/** Clamps to [-1, 1]; NaN becomes 0 so a bad value can never mean full lock or full throttle. */
-export function clampUnit(value: number): number {
-  if (Number.isNaN(value)) return 0;
-  return Math.min(1, Math.max(-1, value));
 }
 
 function lerp(from: number, to: number, t: number): number {

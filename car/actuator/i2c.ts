@@ -1,6 +1,6 @@
 /**
- * The I2C seam: the driver talks to this interface, so the real bus (i2c-bus), the in-process
- * emulated PCA9685 and the simulator's socket bus are interchangeable below it.
+ * The I2C seam: the driver talks to this interface, so the real bus (i2c-bus), the simulator's
+ * emulated PCA9685 (car/sim) and the socket transport to it (socket-i2c.ts) are interchangeable below it.
  */
 import { access, constants } from 'node:fs/promises';
 import type * as I2cBusModule from 'i2c-bus';

@@ -5,7 +5,7 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { I2cOpenError, openHardwareI2c, type I2cBus } from './i2c.ts';
-import { connectSimI2c } from './sim-i2c.ts';
+import { connectSimI2c } from './socket-i2c.ts';
 import { DEFAULT_ADDRESS, DEFAULT_FREQUENCY_HZ, Pca9685 } from './pca9685.ts';
 import { DriveOutputs } from './outputs.ts';
 import type { SteeringCalibration, ThrottleCalibration } from './calibration.ts';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CalibrationError, DEFAULT_STEERING, DEFAULT_THROTTLE } from './calibration.ts';
-import { EmulatedPca9685 } from './emulated-pca9685.ts';
+import { EmulatedPca9685 } from '../sim/index.ts';
 import { Pca9685 } from './pca9685.ts';
 import { DriveOutputs } from './outputs.ts';
 

@@ -8,13 +8,13 @@ import {
   DEFAULT_STEERING,
   DEFAULT_THROTTLE,
   angleToCount,
-  clampUnit,
   throttleToCount,
   validateSteering,
   validateThrottle,
   type SteeringCalibration,
   type ThrottleCalibration,
 } from './calibration.ts';
+import { clampUnit } from '../../runtime/unit-range.ts';
 import type { Pca9685 } from './pca9685.ts';
 
 export interface AppliedOutputs {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { I2cBus } from './i2c.ts';
-import { EmulatedPca9685, noAckError } from './emulated-pca9685.ts';
+import { EmulatedPca9685, noAckError } from '../sim/index.ts';
 import { Pca9685, Pca9685Error, frequencyForPrescale, ledRegister, prescaleFor } from './pca9685.ts';
 
 type Transfer =

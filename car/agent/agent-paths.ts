@@ -1,4 +1,4 @@
-/** Where the agent keeps its files under `<dataDir>/car/<id>/agent/` (ARCHITECTURE, Data). */
+/** Where the agent keeps its files: blobs, A/B slots, models, its journal and trusted metadata, under `<dataDir>/car/<id>/agent/`. */
 import path from 'node:path';
 import type { Slot } from './state.ts';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isCarStopped, reportOf } from './executor.ts';
-import { runUpdate, V1, V2_CONSTRAINED, V2_HANDOVER } from './test-fixtures.ts';
+import { runUpdate, V1, V2_CONSTRAINED, V2_HANDOVER } from '../../test/support/agent-fixtures.ts';
 
 describe('UpdateExecutor with a simulated car', () => {
   it('applies a hand-over release and reports each state for car/<id>/agent', async () => {
@@ -94,9 +94,9 @@ describe('restart from the journal on disk', () => {
     const path = await import('node:path');
     const { FileJournal } = await import('./journal.ts');
     const { UpdateExecutor } = await import('./executor.ts');
-    const { FakeCar } = await import('./fake-car.ts');
+    const { FakeCar } = await import('../../test/support/fake-car.ts');
     const { initialState } = await import('./state.ts');
-    const { HARDWARE, TEST_CONFIG, V1_SLOTS } = await import('./test-fixtures.ts');
+    const { HARDWARE, TEST_CONFIG, V1_SLOTS } = await import('../../test/support/agent-fixtures.ts');
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'agent-restart-'));
     try {
       const car = new FakeCar(V1, 1, HARDWARE);

@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { updatePlan } from './planner.ts';
 import type { Release } from './release.ts';
-import { V1, V1_SLOTS, V2_CONSTRAINED, V2_HANDOVER, V2_MODEL_ONLY, runUpdate, type Injected } from './test-fixtures.ts';
+import { V1, V1_SLOTS, V2_CONSTRAINED, V2_HANDOVER, V2_MODEL_ONLY, runUpdate, type Injected } from '../../test/support/agent-fixtures.ts';
 import type { UpdatePhase } from './state.ts';
 
 type Fault = 'error' | 'hang' | 'kill' | 'power-cut';

@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FileJournal, encodeJournal } from './journal.ts';
 import { plan } from './planner.ts';
 import { initialState, type AgentState } from './state.ts';
-import { V1, V1_SLOTS, V2_HANDOVER } from './test-fixtures.ts';
+import { V1, V1_SLOTS, V2_HANDOVER } from '../../test/support/agent-fixtures.ts';
 
 const installed = initialState({ release: V1, gen: 1, slots: V1_SLOTS });
 const updating = plan(installed, V2_HANDOVER, { now: 0, carStopped: true, blobsPresent: new Set(), health: {} }).next;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_PLANNER_CONFIG, plan, planFailure, recover, updatePlan, type Observations, type Step } from './planner.ts';
 import { initialState, UPDATE_PHASES, type AgentState, type UpdatingState } from './state.ts';
-import { V1, V1_SLOTS, V2_CONSTRAINED, V2_HANDOVER, V2_MODEL_ONLY } from './test-fixtures.ts';
+import { V1, V1_SLOTS, V2_CONSTRAINED, V2_HANDOVER, V2_MODEL_ONLY } from '../../test/support/agent-fixtures.ts';
 import type { Release } from './release.ts';
 
 const installed = initialState({ release: V1, gen: 1, slots: V1_SLOTS });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { bytesToDownload, changedServices, diffReleases, isModelOnly, parseRelease, releaseBlobs, ReleaseError } from './release.ts';
-import { V1, V2_CONSTRAINED, V2_HANDOVER, V2_MODEL_ONLY } from './test-fixtures.ts';
+import { V1, V2_CONSTRAINED, V2_HANDOVER, V2_MODEL_ONLY } from '../../test/support/agent-fixtures.ts';
 
 describe('release diff', () => {
   it('names the services whose files changed, added and removed ones, and the model', () => {

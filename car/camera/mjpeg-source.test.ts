@@ -1,11 +1,11 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CameraSourceError, type CameraFrame, type SourceLogger } from './frame-source.ts';
 import { MjpegSource } from './mjpeg-source.ts';
-import { sampleJpegs, type SampleJpeg } from './test-fixtures.ts';
+import { sampleJpegs, type SampleJpeg } from '../../test/support/jpegs.ts';
+import { waitFor } from '../../test/support/net.ts';
 
 /** A stand-in camera: writes the JPEGs in a file to stdout, one write per frame, then exits (or holds). */
 const FAKE_CAMERA = `
@@ -52,14 +52,6 @@ function recordingLogger(): SourceLogger & { lines: LogLine[] } {
   const lines: LogLine[] = [];
   const at = (level: LogLine['level']) => (obj: object, msg?: string) => void lines.push({ level, obj: obj as Record<string, unknown>, msg });
   return { lines, info: at('info'), warn: at('warn'), error: at('error') };
-}
-
-async function waitFor(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
 }
 
 function isAlive(pid: number): boolean {

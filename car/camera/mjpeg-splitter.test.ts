@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { MjpegSplitter, readJpegSize, type SplitJpeg } from './mjpeg-splitter.ts';
-import { sampleJpegs, seededRandom, type SampleJpeg } from './test-fixtures.ts';
+import { seededRandom } from '../../runtime/random.ts';
+import { sampleJpegs, type SampleJpeg } from '../../test/support/jpegs.ts';
 
 let samples: SampleJpeg[];
 beforeAll(async () => {

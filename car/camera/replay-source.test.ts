@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CameraSourceError, type CameraFrame, type SourceLogger } from './frame-source.ts';
 import { ReplaySource } from './replay-source.ts';
-import { sampleJpegs, type SampleJpeg } from './test-fixtures.ts';
+import { sampleJpegs, type SampleJpeg } from '../../test/support/jpegs.ts';
 
 let root: string;
 let samples: SampleJpeg[];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decideDrive, isDriveMode, nextMode, unit, type DriveMode } from './modes.ts';
+import { decideDrive, isDriveMode, nextMode, type DriveMode } from './modes.ts';
 
 const user = { angle: -0.3, throttle: 0.4 };
 const pilot = { angle: 0.7, throttle: 0.2 };
@@ -54,12 +54,5 @@ describe('decideDrive', () => {
 
   it('stops on a mode it does not know', () => {
     expect(decideDrive('warp' as DriveMode, user, pilot)).toMatchObject({ angle: 0, throttle: 0 });
-  });
-});
-
-describe('unit', () => {
-  it('keeps values inside [-1, 1] unchanged', () => {
-    expect(unit(-0.25)).toBe(-0.25);
-    expect(unit(1)).toBe(1);
   });
 });

@@ -3,6 +3,7 @@
  * user sets throttle), `local` (the pilot drives both). Pure decisions, no I/O.
  */
 import { DRIVE_MODES, type DriveMode } from '../../protocol/index.ts';
+import { clampUnit } from '../../runtime/unit-range.ts';
 
 export { DRIVE_MODES };
 export type { DriveMode };
@@ -29,12 +30,6 @@ export function nextMode(mode: DriveMode): DriveMode {
   return DRIVE_MODES[(at + 1) % DRIVE_MODES.length] ?? 'user';
 }
 
-/** Clamped to [-1, 1]; NaN and non-numbers become 0 (neutral), never a stale or wild value. */
-export function unit(value: number): number {
-  if (typeof value !== 'number' || Number.isNaN(value)) return 0;
-  return Math.min(1, Math.max(-1, value));
-}
-
 /**
  * What to drive with. In a pilot mode without pilot output yet (no frame, inference failed) the
  * answer is stop and straight: never silently fall back to something that drives. `estop` forces
@@ -49,16 +44,16 @@ export function decideDrive(
   let decision: DriveDecision;
   switch (mode) {
     case 'user':
-      decision = { angle: unit(user.angle), throttle: unit(user.throttle), source: 'user' };
+      decision = { angle: clampUnit(user.angle), throttle: clampUnit(user.throttle), source: 'user' };
       break;
     case 'local_angle':
       decision = pilot
-        ? { angle: unit(pilot.angle), throttle: unit(user.throttle), source: 'pilot' }
+        ? { angle: clampUnit(pilot.angle), throttle: clampUnit(user.throttle), source: 'pilot' }
         : { angle: 0, throttle: 0, source: 'pilot' };
       break;
     case 'local':
       decision = pilot
-        ? { angle: unit(pilot.angle), throttle: unit(pilot.throttle), source: 'pilot' }
+        ? { angle: clampUnit(pilot.angle), throttle: clampUnit(pilot.throttle), source: 'pilot' }
         : { angle: 0, throttle: 0, source: 'pilot' };
       break;
     default:

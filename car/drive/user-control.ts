@@ -4,7 +4,8 @@
  * applied. Age is measured on this machine's clock at receipt; the sender's `ts` is from another
  * machine's clock and is not trusted for this.
  */
-import { isDriveMode, unit, type DriveMode } from './modes.ts';
+import { clampUnit } from '../../runtime/unit-range.ts';
+import { isDriveMode, type DriveMode } from './modes.ts';
 
 export interface ControlInput {
   angle: number;
@@ -68,8 +69,8 @@ export class UserControl {
     this.lossCounted = false;
     this.receivedAt = receivedAt;
     this.received++;
-    this.angle = unit(control.angle);
-    this.throttle = unit(control.throttle);
+    this.angle = clampUnit(control.angle);
+    this.throttle = clampUnit(control.throttle);
     // Flags are sticky: a message without them leaves them as they were.
     if (isDriveMode(control.mode)) this.mode = control.mode;
     if (typeof control.recording === 'boolean') this.recording = control.recording;

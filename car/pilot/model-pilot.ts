@@ -7,6 +7,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
 import * as tf from '@tensorflow/tfjs';
+import { clampUnit } from '../../runtime/unit-range.ts';
 import { PilotError, type Pilot, type PilotInput, type PilotOutput } from '../drive/index.ts';
 import { MODEL_FILE, METADATA_FILE, inferenceModel, loadModel, selectBackend, type ModelMetadata } from '../../trainer/index.ts';
 
@@ -45,10 +46,6 @@ interface LoadedModel {
   /** inferences currently using this model */
   users: number;
   retired: boolean;
-}
-
-export function clampUnit(value: number): number {
-  return Math.min(1, Math.max(-1, value));
 }
 
 /** True when `dir` is a directory holding a model.json (what `drive.pilot` may name). */

@@ -5,9 +5,11 @@
  * camera (which renders from it) and the pilot (telemetry, and the expert driver).
  */
 import fs from 'node:fs';
-import { EmulatedPca9685, serveI2c, simI2cSocketPath } from '../actuator/index.ts';
+import { simI2cSocketPath } from '../actuator/index.ts';
 import { BusPublisher, carTopic, type FieldsOf } from '../../protocol/index.ts';
 import type { ServiceDefinition } from '../../runtime/service.ts';
+import { EmulatedPca9685 } from './emulated-pca9685.ts';
+import { serveI2c } from './i2c-server.ts';
 import { loadTrack } from './track-file.ts';
 import { SimWorld, type SimTelemetry } from './world.ts';
 

@@ -3,8 +3,9 @@
  * (emulated) PCA9685, turned into angle and throttle by the inverse of the calibration. A wrong
  * calibration therefore drives a crooked car, as it would on the real one.
  */
-import { countToAngle, countToThrottle, microsToCount } from '../actuator/calibration.ts';
-import type { SteeringCalibration, ThrottleCalibration } from '../actuator/calibration.ts';
+import { countToAngle, countToThrottle, microsToCount } from '../actuator/index.ts';
+import type { SteeringCalibration, ThrottleCalibration } from '../actuator/index.ts';
+import { clampUnit } from '../../runtime/unit-range.ts';
 import type { Pose } from './track.ts';
 
 /** What the physics reads from the PWM chip; the emulated PCA9685 exposes exactly this. */
@@ -73,7 +74,7 @@ export function readDriveInput(pulses: PulseSource, calibration: DriveCalibratio
  * wheelbase behind), which gives the bicycle model's slip angle between heading and motion.
  */
 export function stepVehicle(state: VehicleState, input: DriveInput, dt: number, params: VehicleParams = DEFAULT_VEHICLE): VehicleState {
-  const throttle = clamp(input.throttle);
+  const throttle = clampUnit(input.throttle);
   const target = throttle >= 0 ? throttle * params.topSpeed : throttle * params.reverseTopSpeed;
   let tau = params.accelTauS;
   if (throttle === 0) tau = params.coastTauS;
@@ -82,7 +83,7 @@ export function stepVehicle(state: VehicleState, input: DriveInput, dt: number, 
   const speed = target + (state.speed - target) * Math.exp(-dt / tau);
   const mean = (state.speed + speed) / 2;
   // Positive steer (right) turns clockwise, i.e. reduces the mathematical heading.
-  const steer = (-clamp(input.angle) * params.maxSteerDeg * Math.PI) / 180;
+  const steer = (-clampUnit(input.angle) * params.maxSteerDeg * Math.PI) / 180;
   const slip = Math.atan(Math.tan(steer) / 2);
   const yawRate = (mean * Math.cos(slip) * Math.tan(steer)) / params.wheelbaseM;
   const heading = state.heading + yawRate * dt;
@@ -95,10 +96,6 @@ export function stepVehicle(state: VehicleState, input: DriveInput, dt: number, 
   };
 }
 
-function clamp(value: number): number {
-  if (!Number.isFinite(value)) return 0;
-  return Math.max(-1, Math.min(1, value));
-}
 
 /** Turning radius of the car's centre at full lock, for sanity checks on tracks. */
 export function minTurnRadius(params: VehicleParams = DEFAULT_VEHICLE): number {

@@ -1,2 +1,3 @@
-export { startUplink, UPLINK_UP_KINDS, UPLINK_DOWN_KINDS, UPLINK_DOWN_NUC_TOPICS } from './bridge.ts';
-export type { Uplink, UplinkOptions } from './bridge.ts';
+/** The uplink between the car-local bus and the NUC's: which kinds go up and down, and the bridge that carries them. */
+export { startUplink } from './bridge.ts';
+export type { Uplink } from './bridge.ts';

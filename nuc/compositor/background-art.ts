@@ -2,6 +2,7 @@
  * Built-in backgrounds, painted procedurally from a fixed seed so every install gets the same
  * pictures: packed RGB, wide enough to pan across.
  */
+import { seededRandom } from '../../runtime/random.ts';
 import type { RawImage } from './raw-image.ts';
 
 export const BUILT_IN_BACKGROUNDS = ['mountains', 'neon-grid', 'stadium'] as const;
@@ -9,21 +10,9 @@ export type BuiltInBackground = (typeof BUILT_IN_BACKGROUNDS)[number];
 
 type Rgb = readonly [number, number, number];
 
-/** mulberry32: small, fast, and the same sequence everywhere for a given seed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Smooth 1-D value noise in [0, 1] with `octaves` layers. */
 function ridgeNoise(seed: number, octaves: number): (x: number) => number {
-  const rand = random(seed);
+  const rand = seededRandom(seed);
   const lattice = Array.from({ length: 1024 }, () => rand());
   const at = (i: number): number => lattice[((i % 1024) + 1024) % 1024]!;
   const smooth = (x: number): number => {
@@ -121,7 +110,7 @@ function paintMountains(width: number, height: number): RawImage {
 
 function paintNeonGrid(width: number, height: number): RawImage {
   const canvas = new Canvas(width, height);
-  const rand = random(7);
+  const rand = seededRandom(7);
   const horizon = Math.round(height * 0.6);
   for (let y = 0; y < horizon; y++) {
     const c = mix([8, 4, 28], [96, 22, 104], (y / horizon) ** 2);
@@ -177,7 +166,7 @@ function paintNeonGrid(width: number, height: number): RawImage {
 
 function paintStadium(width: number, height: number): RawImage {
   const canvas = new Canvas(width, height);
-  const rand = random(99);
+  const rand = seededRandom(99);
   const standsTop = Math.round(height * 0.14);
   const barrierTop = Math.round(height * 0.62);
   const trackTop = Math.round(height * 0.74);

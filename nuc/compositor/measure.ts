@@ -6,7 +6,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
-import { BackgroundLibrary, buildKeyTable, createCompositor, DEFAULT_CHROMA_KEY } from './index.ts';
+import { BackgroundLibrary } from './backgrounds.ts';
+import { createCompositor } from './compositor.ts';
+import { buildKeyTable, DEFAULT_CHROMA_KEY } from './keying.ts';
 
 const WIDTH = 640;
 const HEIGHT = 480;

@@ -10,8 +10,8 @@ import type { ServiceContext, ServiceDefinition } from '../../runtime/service.ts
 import { BackgroundLibrary } from './backgrounds.ts';
 import { createCompositor, type CompositeResult, type Compositor } from './compositor.ts';
 import { LatestWins } from './latest-wins.ts';
-import { settingsFilePath, watchSettingsFile } from '../settings/index.ts';
-import { parseSettings, type CompositorSettings } from './settings-file.ts';
+import { configuredSettings, settingsFilePath, watchSettings } from '../settings/index.ts';
+import { compositorSettings, type CompositorSettings } from './settings-file.ts';
 
 interface PendingFrame {
   jpeg: Buffer;
@@ -129,8 +129,8 @@ const compositorService: ServiceDefinition = {
     });
 
     // Settings changed from the dashboard reach running compositors without a restart.
-    const stopWatching = watchSettingsFile(settingsFilePath(config.dataDir), context.log, async (document) => {
-      const update = parseSettings(document);
+    const stopWatching = watchSettings(settingsFilePath(config.dataDir), context.log, configuredSettings(config), async (sections) => {
+      const update = compositorSettings(sections);
       settings = { ...settings, ...update };
       const background = update.background ? await library.load(update.background).catch(() => undefined) : undefined;
       for (const car of settled.values()) {

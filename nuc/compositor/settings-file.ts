@@ -1,6 +1,7 @@
-/** The compositor's part of the settings the server stores for the dashboard. */
+/** The compositor's part of the NUC settings (nuc/settings reads and validates the file), in the compositor's own terms. */
+import type { Settings } from '../settings/index.ts';
 import type { ChromaKeySettings } from './keying.ts';
-import { isFilterName, type FilterName } from './filters.ts';
+import type { FilterName } from './filters.ts';
 
 export interface CompositorSettings {
   background: string;
@@ -10,15 +11,14 @@ export interface CompositorSettings {
   keying?: Partial<ChromaKeySettings>;
 }
 
-/** The compositor's part of the settings file; fields it does not know are ignored. */
-export function parseSettings(raw: unknown): Partial<CompositorSettings> {
-  if (typeof raw !== 'object' || raw === null) return {};
-  const doc = raw as Record<string, unknown>;
+/** What the sections set change for the compositor; the wheel's section is not its business. */
+export function compositorSettings(sections: Partial<Settings>): Partial<CompositorSettings> {
   const out: Partial<CompositorSettings> = {};
-  if (typeof doc.keying === 'object' && doc.keying !== null) out.keying = doc.keying as Partial<ChromaKeySettings>;
-  const panning = doc.panning as { scale?: unknown } | undefined;
-  if (typeof panning?.scale === 'number') out.panScale = panning.scale;
-  if (typeof doc.background === 'string') out.background = doc.background;
-  if (typeof doc.filter === 'string' && isFilterName(doc.filter)) out.filter = doc.filter;
+  if (sections.keying) out.keying = sections.keying;
+  if (sections.panning) out.panScale = sections.panning.scale;
+  if (sections.background) {
+    out.background = sections.background.name;
+    out.filter = sections.background.filter;
+  }
   return out;
 }

@@ -11,7 +11,8 @@ import { tokenRefusal } from './auth.ts';
 import type { ControlRelay } from './control-relay.ts';
 import type { FleetState } from './fleet-state.ts';
 import type { Leaderboard } from './leaderboard.ts';
-import { SETTINGS_NAMES, SETTINGS_SCHEMAS, SettingsError, type SettingsStore } from './settings-store.ts';
+import { SETTINGS_NAMES, SETTINGS_SCHEMAS } from '../settings/index.ts';
+import { SettingsError, type SettingsStore } from './settings-store.ts';
 
 export interface ApiOptions {
   fleet: FleetState;

@@ -11,7 +11,7 @@ import { buildNucServer, type NucServer } from './app.ts';
 import type { ControlFields } from './control-relay.ts';
 import { FleetState } from './fleet-state.ts';
 import { SettingsStore } from './settings-store.ts';
-import { busMessage, FakeFeed, silentLog, telemetry } from './test-support.ts';
+import { busMessage, FakeFeed, silentLog, telemetry } from '../../test/support/server-feed.ts';
 import type { VideoFrameHeader } from './video-hub.ts';
 
 const TOKEN = 'secret-token';

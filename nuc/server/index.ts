@@ -8,7 +8,6 @@ export type { CarAction } from './actions.ts';
 export type { ControlFields, ControlSink } from './control-relay.ts';
 export { FleetState } from './fleet-state.ts';
 export type { CarState, ServiceReport } from './fleet-state.ts';
-export { SettingsStore, SettingsError, SETTINGS_SCHEMAS, PanningSchema, BackgroundChoiceSchema } from './settings-store.ts';
-export type { Settings, SettingsName } from './settings-store.ts';
+export { SettingsStore, SettingsError } from './settings-store.ts';
 export type { VideoFrameHeader } from './video-hub.ts';
 export type { LapRecord } from './leaderboard.ts';

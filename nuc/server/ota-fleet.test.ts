@@ -9,7 +9,7 @@ import { OtaDb, otaRoutes, type FleetCar } from '../ota/index.ts';
 import { buildNucServer, type NucServer } from './app.ts';
 import { FleetState } from './fleet-state.ts';
 import { modelPublisher, rollbackPublisher, timestampSigner } from './ota-signing.ts';
-import { busMessage, FakeFeed, silentLog } from './test-support.ts';
+import { busMessage, FakeFeed, silentLog } from '../../test/support/server-feed.ts';
 
 const TOKEN = 'secret-token';
 const auth = { authorization: `Bearer ${TOKEN}` };

@@ -11,6 +11,7 @@ import { modelPublisher, rollbackPublisher, timestampSigner } from './ota-signin
 import { JobStore, TRAINING_DB, trainingRoutes } from '../training/index.ts';
 import { tokenRefusal } from './auth.ts';
 import { FleetState } from './fleet-state.ts';
+import { configuredSettings, settingsFilePath } from '../settings/index.ts';
 import { SettingsStore } from './settings-store.ts';
 
 const server: ServiceDefinition = {
@@ -24,16 +25,7 @@ const server: ServiceDefinition = {
       token = crypto.randomBytes(12).toString('base64url');
       log.warn({ token }, 'no control token configured; generated one for this run');
     }
-    const nucDir = path.join(config.dataDir, 'nuc');
-    const { compositor } = config.nuc;
-    const settings = await SettingsStore.open(path.join(nucDir, 'settings.json'), {
-      log,
-      defaults: {
-        panning: { scale: compositor.panScale },
-        background: { name: compositor.background, filter: compositor.filter },
-        wheel: config.wheel.mapping,
-      },
-    });
+    const settings = await SettingsStore.open(settingsFilePath(config.dataDir), { log, defaults: configuredSettings(config) });
     // The same library directory the compositor service loads from.
     const backgrounds = new BackgroundLibrary({
       dir: path.join(config.dataDir, 'backgrounds'),
@@ -47,7 +39,7 @@ const server: ServiceDefinition = {
       limits: { maxPayloadBytes: config.bus.maxPayloadBytes, maxHeaderBytes: 64 * 1024 },
       log,
     });
-    // The update repository and its record (ARCHITECTURE, Updates): what `npm run deploy` publishes.
+    // The update repository the cars pull from, and its record of releases and rollouts: what `npm run deploy` publishes.
     const otaPaths = deployPaths(config.dataDir);
     const ota = OtaDb.open(otaPaths.databaseFile);
     const publisher = BusPublisher.connect(context.bus.publishers, { counters: context.metrics.counters });

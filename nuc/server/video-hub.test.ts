@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { VideoHub, type VideoFrameHeader } from './video-hub.ts';
-import { busMessage } from './test-support.ts';
+import { busMessage } from '../../test/support/server-feed.ts';
 
 const jpeg = Buffer.from([0xff, 0xd8, 0xff, 0xd9]);
 const frame = (seq: number, car = '1') => busMessage<'frame'>(`car/${car}/frame`, { ts: 1000 + seq, width: 4, height: 3, format: 'jpeg' }, jpeg, seq);

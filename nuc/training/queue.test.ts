@@ -8,7 +8,7 @@ import { JobStore } from './job-store.ts';
 import { EVALUATION_FILE } from './pipeline.ts';
 import { TrainingQueue } from './queue.ts';
 import { workerRunner, type JobRunner, type RunOutcome } from './runner.ts';
-import { writeTestTub } from './test-tubs.ts';
+import { writeTestTub } from '../../test/support/tubs.ts';
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'nuc-training-'));
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }));

@@ -8,7 +8,7 @@ import { io as connect } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JobStore } from './job-store.ts';
 import { trainingRoutes } from './routes.ts';
-import { writeTestTub } from './test-tubs.ts';
+import { writeTestTub } from '../../test/support/tubs.ts';
 import type { TrainingJob } from './types.ts';
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'nuc-training-routes-'));

@@ -7,6 +7,7 @@
  * is a pure state machine: feed it raw reports, call next() when the user confirms a step.
  */
 import { Type, type Static } from '@sinclair/typebox';
+import { clampUnit } from '../../runtime/unit-range.ts';
 import { bit } from './bytes.ts';
 import type { WheelProfile } from './profiles/profile.ts';
 import { ignored, state, type ParseResult, type PedalSample } from './types.ts';
@@ -264,7 +265,7 @@ function detectLayout(reports: Uint8Array[]): { reportLength: number; reportId?:
 const toSteering16 = (raw: number, cal: GenericCalibration['steering']): number => {
   const towardsRight = (raw - cal.center) * Math.sign(cal.right - cal.center);
   const span = towardsRight >= 0 ? Math.abs(cal.right - cal.center) : Math.abs(cal.center - cal.left);
-  const centred = span === 0 ? 0 : Math.max(-1, Math.min(1, towardsRight / span));
+  const centred = span === 0 ? 0 : clampUnit(towardsRight / span);
   return Math.min(65535, Math.round(32768 + centred * 32768));
 };
 

@@ -1,4 +1,4 @@
-/** The `wheel` config section (the lead adds it to the platform schema). */
+/** The `wheel` config section's fields; runtime/config-schema.ts adds `car` (the car this wheel drives). */
 import { Type, type Static } from '@sinclair/typebox';
 import { GenericCalibrationSchema } from './calibration.ts';
 import { WheelMappingSchema } from './mapping.ts';

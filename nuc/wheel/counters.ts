@@ -1,4 +1,4 @@
-/** What the wheel input counted; the lead exposes it in the service metrics. */
+/** What the wheel input counted; the wheel service publishes it as metrics (wheel_reports_parsed, wheel_reports_ignored, ...). */
 import type { IgnoreReason } from './types.ts';
 
 export type WheelIgnoreReason = IgnoreReason | 'invalid';

@@ -1,6 +1,6 @@
 /**
  * The HID access the wheel input needs, behind an interface so tests and the simulator never load the
- * native node-hid binary (see node-hid-backend.ts for the real one, fake-hid.ts for the test one).
+ * native node-hid binary (node-hid-backend.ts is the real one; tests use test/support/fake-hid.ts).
  */
 
 export interface HidDeviceInfo {

@@ -1,47 +1,11 @@
-/** Race wheel input: HID wheel profiles with hot-plug, the virtual wheel, browser input, and the talk's mapping. */
-export type { AxisSample, PedalSample, WheelReport, WheelState, WheelControl, ParseResult, IgnoreReason } from './types.ts';
-export {
-  WheelMappingSchema,
-  WheelButtonsSchema,
-  DEFAULT_WHEEL_MAPPING,
-  DEFAULT_WHEEL_BUTTONS,
-  STEERING_GAIN,
-  TOP_SPEED_FULL,
-  centredAxis,
-  pedalTravel,
-  steeringAngle,
-  negativeExponential,
-  throttleFromPedal,
-  combinedThrottle,
-} from './mapping.ts';
-export type { WheelMappingConfig, WheelButtonsConfig, WheelAction } from './mapping.ts';
+/**
+ * Race wheel input: HID wheel profiles with hot-plug, the virtual wheel, browser input, and the talk's
+ * mapping. What other folders use: the mapping schema (the settings file), the config section, the HID
+ * interface (for a test backend) and the bridge from a wheel to a car's control.
+ */
+export { WheelMappingSchema } from './mapping.ts';
 export { WheelConfigSchema } from './config.ts';
 export type { WheelConfig } from './config.ts';
-export { ControlMapper, MODE_CYCLE } from './mapper.ts';
-export type { ControlMapperOptions, MapperState } from './mapper.ts';
-export { WheelCounters } from './counters.ts';
-export type { WheelIgnoreReason } from './counters.ts';
-export { WHEEL_PROFILES, findProfile, modeSwitchFor, identifyLogitechWheel } from './profiles/index.ts';
-export type { WheelProfile, WheelInit, OutputReport, ModeSwitch } from './profiles/index.ts';
 export type { HidBackend, HidDeviceHandle, HidDeviceInfo } from './hid-backend.ts';
-export { formatId, parseDeviceId } from './hid-backend.ts';
-export { createNodeHidBackend } from './node-hid-backend.ts';
-export { FakeHidBackend } from './fake-hid.ts';
-export { WheelInput } from './wheel-input.ts';
-export type { WheelInputOptions, WheelStatus, Timers } from './wheel-input.ts';
-export { VirtualWheel } from './virtual.ts';
-export type { VirtualWheelState } from './virtual.ts';
-export { BrowserWheel, checkBrowserInput } from './browser.ts';
-export type { BrowserInput, BrowserCheck } from './browser.ts';
-export {
-  GenericCalibrator,
-  GenericCalibrationSchema,
-  CalibrationError,
-  CALIBRATION_INSTRUCTIONS,
-  createGenericProfile,
-} from './calibration.ts';
-export type { GenericCalibration, CalibrationStep } from './calibration.ts';
 export { startWheelBridge } from './bridge.ts';
-export type { WheelBridge, WheelBridgeOptions } from './bridge.ts';
-export { changedFlags } from './control-flags.ts';
-export type { FlagChanges } from './control-flags.ts';
+export type { WheelBridge } from './bridge.ts';

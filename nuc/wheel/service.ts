@@ -1,9 +1,8 @@
 /** The `wheel` NUC service: the configured wheel drives the configured car over the NUC bus. */
 import { BusPublisher, BusSubscriber, carTopic, type HeaderOf } from '../../protocol/index.ts';
 import type { ServiceDefinition } from '../../runtime/service.ts';
-import { settingsFilePath, watchSettingsFile } from '../settings/index.ts';
+import { configuredSettings, settingsFilePath, watchSettings } from '../settings/index.ts';
 import { startWheelBridge } from './bridge.ts';
-import type { WheelMappingConfig } from './mapping.ts';
 
 const wheel: ServiceDefinition = {
   name: 'wheel',
@@ -30,8 +29,7 @@ const wheel: ServiceDefinition = {
     metrics.gauge('wheel_controls', () => counters.controls);
     metrics.gauge('wheel_disconnects', () => counters.disconnects);
     // Mapping changes made through the NUC API (PUT /api/settings/wheel) apply to the next report.
-    const stopWatching = watchSettingsFile(settingsFilePath(config.dataDir), context.log, (document) => {
-      const wheel = (document as { wheel?: Partial<WheelMappingConfig> }).wheel;
+    const stopWatching = watchSettings(settingsFilePath(config.dataDir), context.log, configuredSettings(config), ({ wheel }) => {
       if (!wheel) return;
       bridge.mapper.updateConfig(wheel);
       context.log.info({ mapping: bridge.mapper.config }, 'wheel mapping updated');

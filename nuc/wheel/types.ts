@@ -44,7 +44,7 @@ export interface WheelState {
   readonly buttons: ReadonlySet<string>;
 }
 
-/** What the mapper hands out per report; the lead publishes it as `car/<id>/control`. */
+/** What the mapper hands out per report; the bridge publishes it as `car/<id>/control`. */
 export interface WheelControl {
   readonly angle: number;
   readonly throttle: number;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { hexToBytes } from './bytes.ts';
-import { FakeHidBackend } from './fake-hid.ts';
+import { FakeHidBackend } from '../../test/support/fake-hid.ts';
 import { ControlMapper } from './mapper.ts';
 import { DEFAULT_WHEEL_MAPPING } from './mapping.ts';
 import type { WheelControl } from './types.ts';

@@ -7,8 +7,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Value } from '@sinclair/typebox/value';
-import { angleToCount, DEFAULT_STEERING, EmulatedPca9685, ledRegister, serveI2c, simI2cSocketPath } from '../../car/actuator/index.ts';
-import { FakeHidBackend, startWheelBridge, WheelConfigSchema, type WheelConfig } from '../../nuc/wheel/index.ts';
+import { angleToCount, DEFAULT_STEERING, ledRegister, simI2cSocketPath } from '../../car/actuator/index.ts';
+import { EmulatedPca9685, serveI2c } from '../../car/sim/index.ts';
+import { startWheelBridge, WheelConfigSchema, type WheelConfig } from '../../nuc/wheel/index.ts';
+import { FakeHidBackend } from '../support/fake-hid.ts';
 import { BusPublisher, percentile, type FieldsOf } from '../../protocol/index.ts';
 import { sleep, waitFor } from '../support/net.ts';
 import { startPlatformProcesses } from '../support/processes.ts';

@@ -6,7 +6,8 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Value } from '@sinclair/typebox/value';
-import { angleToCount, countToMicros, EmulatedPca9685, serveI2c, simI2cSocketPath, DEFAULT_STEERING, DEFAULT_THROTTLE } from '../../car/actuator/index.ts';
+import { angleToCount, countToMicros, simI2cSocketPath, DEFAULT_STEERING, DEFAULT_THROTTLE } from '../../car/actuator/index.ts';
+import { EmulatedPca9685, serveI2c } from '../../car/sim/index.ts';
 import { startWheelBridge, WheelConfigSchema, type WheelBridge, type WheelConfig } from '../../nuc/wheel/index.ts';
 import { BusPublisher } from '../../protocol/index.ts';
 import { waitFor } from '../support/net.ts';

@@ -20,7 +20,7 @@ import {
   type ServiceContent,
 } from '../../deploy/index.ts';
 import Fastify from 'fastify';
-import { type TestServer } from '../../deploy/test-support.ts';
+import { type TestServer } from './tuf-repo.ts';
 import { OtaDb, otaRoutes } from '../../nuc/ota/index.ts';
 import { freePort, waitFor } from './net.ts';
 import { ROOT } from './platform.ts';

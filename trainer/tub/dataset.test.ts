@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { filterRecords, splitRecords } from './dataset.ts';
 import type { TubRecord } from './reader.ts';
 import { listTubs } from './summary.ts';
-import { tempDir, writeTub } from './test-helpers.ts';
+import { tempDir, writeTub } from '../../test/support/tubs.ts';
 
 function records(count: number, tub = '/data/tubs/a'): TubRecord[] {
   return Array.from({ length: count }, (_, index) => ({

@@ -1,17 +1,6 @@
-/** Real JPEGs for the camera tests, made with sharp (test support only). */
+/** Test support: real JPEGs made with sharp, for the camera's splitter and sources. */
 import sharp from 'sharp';
-
-/** A small deterministic PRNG (mulberry32), so random cuts and noise repeat run to run. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../../runtime/random.ts';
 
 export interface JpegOptions {
   width: number;

@@ -1,9 +1,9 @@
 /** Releases and a harness shared by the agent's tests. */
-import { UpdateExecutor, type ExecutorOptions } from './executor.ts';
+import { UpdateExecutor, type ExecutorOptions } from '../../car/agent/executor.ts';
 import { AgentKilled, FakeCar, RecordingJournal, fileOf, type EffectFault, type JournalFault } from './fake-car.ts';
-import type { PlannerConfig } from './planner.ts';
-import type { Release } from './release.ts';
-import { initialState, type AgentState, type Phase, type Slot } from './state.ts';
+import type { PlannerConfig } from '../../car/agent/planner.ts';
+import type { Release } from '../../car/agent/release.ts';
+import { initialState, type AgentState, type Phase, type Slot } from '../../car/agent/state.ts';
 
 /** v1 as installed: a hand-over pilot, the actuator owning the I2C bus, a kill and a delete strategy service. */
 export const V1: Release = {

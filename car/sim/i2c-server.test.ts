@@ -3,11 +3,9 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { connectSimI2c, DriveOutputs, Pca9685, type I2cBus } from '../actuator/index.ts';
 import { EmulatedPca9685 } from './emulated-pca9685.ts';
-import { Pca9685 } from './pca9685.ts';
-import { DriveOutputs } from './outputs.ts';
-import { connectSimI2c, serveI2c, type SimI2cServer } from './sim-i2c.ts';
-import type { I2cBus } from './i2c.ts';
+import { serveI2c, type SimI2cServer } from './i2c-server.ts';
 
 let dir: string;
 let socketPath: string;

@@ -1,9 +1,9 @@
 /**
- * An in-memory HID backend for tests and demos: a scripted device list, recorded reports pushed in,
+ * An in-memory HID backend for tests and benchmarks: a scripted device list, recorded reports pushed in,
  * unplug / re-plug, and a log of what was written to each device.
  */
 import { EventEmitter } from 'node:events';
-import type { HidBackend, HidDeviceHandle, HidDeviceInfo } from './hid-backend.ts';
+import type { HidBackend, HidDeviceHandle, HidDeviceInfo } from '../../nuc/wheel/index.ts';
 
 class FakeHandle extends EventEmitter implements HidDeviceHandle {
   closed = false;

@@ -1,6 +1,6 @@
 /**
- * A PCA9685 register file behind the I2cBus interface, so the real driver runs unchanged in the
- * simulator and in tests, and the physics can read back each channel's pulse width.
+ * A PCA9685 register file behind the actuator's I2cBus interface, so the real driver runs unchanged
+ * in the simulator and in tests, and the physics can read back each channel's pulse width.
  *
  * Modelled from the NXP datasheet:
  * - power-on defaults: MODE1 0x11 (SLEEP + ALLCALL), MODE2 0x04, SUBADR 0xE2/0xE4/0xE8,
@@ -18,8 +18,8 @@
  * Not modelled: INVRT/OUTNE output polarity, EXTCLK, sub-/all-call addresses, the general-call
  * software reset (use powerOn()), the 500 µs oscillator start-up itself.
  */
-import { checkBlockArgs, type I2cBus } from './i2c.ts';
 import {
+  checkBlockArgs,
   ALL_LED_OFF_H,
   ALL_LED_ON_L,
   ALLCALLADR,
@@ -41,7 +41,8 @@ import {
   SUBADR3,
   TEST_MODE,
   frequencyForPrescale,
-} from './pca9685.ts';
+  type I2cBus,
+} from '../actuator/index.ts';
 
 /** Called for every byte the host writes, with the register the pointer was on. */
 export type RegisterWriteListener = (register: number, value: number) => void;

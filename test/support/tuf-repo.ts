@@ -1,14 +1,14 @@
-/** Test helpers: a signed repository in a temp dir, served over real HTTP by nuc/ota. */
+/** Test support: a signed update repository in a temp dir, served over real HTTP by nuc/ota, and clients for it. */
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import Fastify from 'fastify';
-import { OtaDb, otaRoutes } from '../nuc/ota/index.ts';
-import { UpdateClient, provisionTrustedRoot } from './client.ts';
-import { createKeys, type KeySet } from './keys.ts';
-import { publishRelease, type ReleaseChanges } from './release.ts';
-import { TufRepository, type RepositoryOptions } from './repository.ts';
+import { OtaDb, otaRoutes } from '../../nuc/ota/index.ts';
+import { UpdateClient, provisionTrustedRoot } from '../../deploy/client.ts';
+import { createKeys, type KeySet } from '../../deploy/keys.ts';
+import { publishRelease, type ReleaseChanges } from '../../deploy/release.ts';
+import { TufRepository, type RepositoryOptions } from '../../deploy/repository.ts';
 
 export interface TestRepo {
   dataDir: string;

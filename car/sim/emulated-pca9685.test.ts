@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { EmulatedPca9685 } from './emulated-pca9685.ts';
-import { Pca9685 } from './pca9685.ts';
+import { Pca9685 } from '../actuator/index.ts';
 
 const A = 0x40;
 

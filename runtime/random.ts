@@ -1,4 +1,7 @@
-/** Mulberry32: a tiny seeded generator, so the same seed paints the same ground on every machine. */
+/**
+ * Mulberry32: a tiny seeded generator, so the same seed gives the same numbers on every machine
+ * (the simulator's ground, the built-in backgrounds, training's shuffles and augmentations, test data).
+ */
 export function seededRandom(seed: number): () => number {
   let state = Math.trunc(seed) >>> 0;
   return () => {

@@ -5,11 +5,11 @@
  * implements with real ones.
  */
 import { createHash } from 'node:crypto';
-import type { AgentEffects, AgentReport, CarState, ExitInfo, RunningService } from './executor.ts';
-import type { JournalStore } from './journal.ts';
-import type { ServiceInstance, SlotRef } from './planner.ts';
-import type { ModelRelease, Release, ReleaseFile } from './release.ts';
-import type { AgentState, Phase, Slot } from './state.ts';
+import type { AgentEffects, AgentReport, CarState, ExitInfo, RunningService } from '../../car/agent/executor.ts';
+import type { JournalStore } from '../../car/agent/journal.ts';
+import type { ServiceInstance, SlotRef } from '../../car/agent/planner.ts';
+import type { ModelRelease, Release, ReleaseFile } from '../../car/agent/release.ts';
+import type { AgentState, Phase, Slot } from '../../car/agent/state.ts';
 
 export function fileOf(path: string, content: string): ReleaseFile {
   return { path, sha256: createHash('sha256').update(content).digest('hex'), length: Buffer.byteLength(content) };

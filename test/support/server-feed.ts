@@ -1,7 +1,7 @@
-/** Test helpers for the server: bus messages as the subscriber delivers them, and a fake feed. */
+/** Test support for the NUC server: bus messages as its subscriber delivers them, and a feed to push them through. */
 import pino from 'pino';
 import { decode, encode, type BusMessage, type FieldsOf, type MessageKind } from '../../protocol/index.ts';
-import type { MessageFeed } from './app.ts';
+import type { MessageFeed } from '../../nuc/server/app.ts';
 
 export const silentLog = pino({ level: 'silent' });
 
