@@ -18,7 +18,7 @@
  * Not modelled: INVRT/OUTNE output polarity, EXTCLK, sub-/all-call addresses, the general-call
  * software reset (use powerOn()), the 500 µs oscillator start-up itself.
  */
-import { checkBlockArgs, type I2cBus } from './i2c.ts';
+import { checkBlockArgs, type I2cBus, type I2cFuncs } from './i2c.ts';
 import {
   ALL_LED_OFF_H,
   ALL_LED_ON_L,
@@ -57,6 +57,11 @@ export interface EmulatedPca9685Options {
   logCapacity?: number;
   /** milliseconds clock, for the 500 µs restart rule; default performance.now */
   now?: () => number;
+  /**
+   * false: the chip sits behind an SMBus-only adapter, which the kernel reports without I2C block
+   * transfers (I2C_FUNCS) and refuses them with EOPNOTSUPP. Default true, as on a Raspberry Pi.
+   */
+  i2cBlock?: boolean;
 }
 
 /** The kernel's answer when no device acknowledges an address. */
@@ -78,6 +83,7 @@ function argumentError(message: string): Error {
 
 export class EmulatedPca9685 implements I2cBus {
   readonly address: number;
+  readonly i2cBlock: boolean;
   private readonly regs = new Uint8Array(256);
   private restartHeld = false;
   private wokeAt = Number.NEGATIVE_INFINITY;
@@ -94,6 +100,7 @@ export class EmulatedPca9685 implements I2cBus {
 
   constructor(options: EmulatedPca9685Options = {}) {
     this.address = options.address ?? DEFAULT_ADDRESS;
+    this.i2cBlock = options.i2cBlock ?? true;
     this.now = options.now ?? (() => performance.now());
     this.log = new Uint16Array(Math.max(1, options.logCapacity ?? 4096));
     this.powerOn();
@@ -135,6 +142,7 @@ export class EmulatedPca9685 implements I2cBus {
     buffer: Buffer,
   ): Promise<{ bytesWritten: number; buffer: Buffer }> {
     this.checkTransfer(address, command, 'write');
+    this.checkBlockSupported();
     checkBlockArgs(length, buffer);
     let pointer = command;
     for (let i = 0; i < length; i++) {
@@ -151,6 +159,7 @@ export class EmulatedPca9685 implements I2cBus {
     buffer: Buffer,
   ): Promise<{ bytesRead: number; buffer: Buffer }> {
     this.checkTransfer(address, command, 'read');
+    this.checkBlockSupported();
     checkBlockArgs(length, buffer);
     let pointer = command;
     for (let i = 0; i < length; i++) {
@@ -158,6 +167,10 @@ export class EmulatedPca9685 implements I2cBus {
       pointer = this.advance(pointer);
     }
     return { bytesRead: length, buffer };
+  }
+
+  async i2cFuncs(): Promise<I2cFuncs> {
+    return { i2c: false, smbusReadByte: true, smbusWriteByte: true, smbusReadI2cBlock: this.i2cBlock, smbusWriteI2cBlock: this.i2cBlock };
   }
 
   async close(): Promise<void> {
@@ -240,6 +253,11 @@ export class EmulatedPca9685 implements I2cBus {
     }
     checkByte('command', command);
     if (address !== this.address) throw noAckError(address, op);
+  }
+
+  private checkBlockSupported(): void {
+    if (this.i2cBlock) return;
+    throw Object.assign(new Error('EOPNOTSUPP: operation not supported (the adapter has no I2C block transfers)'), { code: 'EOPNOTSUPP', errno: -95 });
   }
 
   private advance(pointer: number): number {

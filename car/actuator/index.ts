@@ -1,5 +1,5 @@
 export * from './calibration.ts';
-export type { I2cBus } from './i2c.ts';
+export type { I2cBus, I2cFuncs } from './i2c.ts';
 export { I2C_BLOCK_MAX, I2cOpenError, openHardwareI2c } from './i2c.ts';
 export {
   ALL_LED_OFF_H,
@@ -20,7 +20,7 @@ export {
   ledRegister,
   prescaleFor,
 } from './pca9685.ts';
-export type { Pca9685Options } from './pca9685.ts';
+export type { Pca9685Options, PwmWrites } from './pca9685.ts';
 export { EmulatedPca9685, noAckError } from './emulated-pca9685.ts';
 export type { EmulatedPca9685Options, RegisterWrite, RegisterWriteListener } from './emulated-pca9685.ts';
 export { DriveOutputs } from './outputs.ts';
