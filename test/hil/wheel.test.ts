@@ -76,7 +76,18 @@ describe.each(HIL_WHEELS.map((w) => [w.id, w.name] as const))('%s (%s) through u
   });
 
   it('reaches node-hid exactly as the device sent it: report id first, no byte added or dropped', () => {
-    expect(runOf(id).raw).toEqual(wheelOf(id).reports.map((r) => r.hex));
+    expect(runOf(id).raw).toEqual(wheelOf(id).reports.filter((r) => r.delivered !== false).map((r) => r.hex));
+  });
+
+  it('is listed by node-hid with its ids and the joystick or gamepad usage from its descriptor', () => {
+    const { info } = runOf(id);
+    console.info(`hil wheel ${id}: node-hid lists ${JSON.stringify(info)}; a reader whose device was destroyed saw ${runOf(id).readerOnUnplug}`);
+    expect(info.usagePage).toBe(1);
+    expect([4, 5]).toContain(info.usage);
+  });
+
+  it("makes node-hid emit 'error' with a plain string when the device vanishes mid-read (the handle wraps it)", () => {
+    expect(runOf(id).readerOnUnplug).toMatch(/^string: could not read/);
   });
 
   it('publishes one control per state report, equal to the profile and mapping, and none for the others', () => {
@@ -117,6 +128,11 @@ describe('the fixture values through the whole path', () => {
     expect(farLeft!.angle).toBe(-1);
     expect(gas!.throttle).toBeCloseTo(0.5, 9); // full pedal, capped at topSpeed 40 / 80
     expect(run.gauges.wheel_reports_ignored).toBeGreaterThanOrEqual(2);
+  });
+
+  it('T150: a report id the descriptor does not declare never reaches hidraw', () => {
+    const undeclared = wheelOf('t150').reports.find((r) => r.delivered === false)!;
+    expect(runOf('t150').raw).not.toContain(undeclared.hex);
   });
 
   it('counts every unplug as a disconnect', () => {

@@ -19,6 +19,8 @@ export interface PlayedReport {
   readonly meaning: string;
   /** false for reports the profile must skip (they produce no control) */
   readonly state: boolean;
+  /** false: the kernel must not pass it to hidraw at all (a report id the descriptor does not declare) */
+  readonly delivered?: boolean;
 }
 
 export interface HilWheel {
@@ -107,6 +109,7 @@ function t150(): HilWheel {
       asPlayed(replies[0]!, false),
       asPlayed(state[2]!, true),
       asPlayed(replies[1]!, false),
+      { hex: '330080ff03ff03ff0300000000000f', meaning: 'report id 0x33, which the descriptor does not declare', state: false, delivered: false },
       asPlayed(state[3]!, true),
       // gas (bytes 5..6) fully down: the inverted 10-bit pedal reads 0
       { hex: '070080ff030000ff0300000000000f', meaning: 'centred, gas fully down', state: true },

@@ -19,8 +19,12 @@ export interface WheelRun {
   outputs: string[];
   /** one control per state report, in order */
   controls: Control[];
-  /** what node-hid delivered to a second reader, hex, one per report played */
+  /** what node-hid delivered to a second reader, hex, one per report the kernel passed on */
   raw: string[];
+  /** how node-hid lists the uhid device */
+  info: { release: number; interface: number; usagePage?: number; usage?: number; product?: string };
+  /** what the second reader saw when the device was destroyed under it */
+  readerOnUnplug: string;
   /** the control sent when the wheel was unplugged */
   unplugged: Control;
   /** after re-plugging: the control for the first report again */
@@ -96,6 +100,10 @@ for (const wheel of wheels) {
   });
   const controls: Control[] = [];
   for (const report of wheel.reports) {
+    if (report.delivered === false) {
+      device.input(bytes(report.hex)); // the next report's arrival shows whether this one came through
+      continue;
+    }
     const seen = raw.length;
     const rawDone = new Promise<void>((resolve) => {
       const wake = (): void => {
@@ -109,11 +117,12 @@ for (const wheel of wheels) {
     await rawDone;
     if (control) controls.push(control);
   }
-  await reader.close();
-  // Unplug: the node vanishes under the service's pending read.
+  // Unplug: the node vanishes under the pending reads of the service and of the second reader.
+  const readerOnUnplug = new Promise<string>((resolve) => reader.on('error', (error: unknown) => resolve(`${typeof error}: ${String(error)}`)));
   const unpluggedControl = nextControl();
   device.destroy();
   const unplugged = await unpluggedControl;
+  await reader.close().catch(() => undefined);
   disconnects++;
   // Hot-plug: the same wheel again, found by the next poll.
   const again = await plug(wheel);
@@ -123,7 +132,20 @@ for (const wheel of wheels) {
   const unpluggedAgain = await unpluggedAgainControl;
   disconnects++;
   const gauges = await nextGauges((g) => g.wheel_disconnects === disconnects);
-  runs.push({ wheel: wheel.id, opened: true, outputs, controls, raw, unplugged, replugged, unpluggedAgain, gauges });
+  const { release, interface: iface, usagePage, usage, product } = info;
+  runs.push({
+    wheel: wheel.id,
+    opened: true,
+    outputs,
+    controls,
+    raw,
+    info: { release, interface: iface, usagePage, usage, product },
+    readerOnUnplug: await Promise.race([readerOnUnplug, Promise.resolve('no error event')]),
+    unplugged,
+    replugged,
+    unpluggedAgain,
+    gauges,
+  });
 }
 
 process.stdout.write(`${JSON.stringify(runs)}\n`);
