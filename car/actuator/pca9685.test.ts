@@ -151,12 +151,18 @@ describe('Pca9685 driver', () => {
 });
 
 describe('transfer mode from the adapter (what the kernel reports in I2C_FUNCS)', () => {
-  it('uses one block write per channel where the adapter carries I2C block writes', async () => {
-    const { bus, transfers } = recordingBus(new EmulatedPca9685({ i2cBlock: true }));
-    const chip = new Pca9685(bus, 0x40, { delay: noDelay });
+  /** An initialised driver over a recording bus to `emulated`, the transfer log emptied. */
+  async function initialised(emulated: EmulatedPca9685) {
+    const recorded = recordingBus(emulated);
+    const chip = new Pca9685(recorded.bus, 0x40, { delay: noDelay });
     await chip.init();
+    recorded.transfers.length = 0;
+    return { ...recorded, chip };
+  }
+
+  it('uses one block write per channel where the adapter carries I2C block writes', async () => {
+    const { chip, transfers } = await initialised(new EmulatedPca9685({ i2cBlock: true }));
     expect(chip.pwmWrites).toBe('block');
-    transfers.length = 0;
     await chip.setCount(0, 370);
     expect(transfers).toEqual([{ op: 'writeBlock', address: 0x40, register: 0x06, bytes: [0, 0, 370 & 0xff, 370 >> 8] }]);
   });
@@ -164,11 +170,8 @@ describe('transfer mode from the adapter (what the kernel reports in I2C_FUNCS)'
   it('falls back to byte writes on an SMBus-only adapter, which refuses block writes', async () => {
     const emulated = new EmulatedPca9685({ i2cBlock: false });
     await expect(emulated.writeI2cBlock(0x40, 0x06, 4, Buffer.alloc(4))).rejects.toMatchObject({ code: 'EOPNOTSUPP' });
-    const { bus, transfers } = recordingBus(emulated);
-    const chip = new Pca9685(bus, 0x40, { delay: noDelay });
-    await chip.init();
+    const { chip, transfers } = await initialised(emulated);
     expect(chip.pwmWrites).toBe('byte');
-    transfers.length = 0;
     await chip.setCount(1, 0x1f0);
     // each high byte before its low byte (see the next test)
     expect(transfers).toEqual([0x0b, 0x0a, 0x0d, 0x0c].map((register, i) => ({ op: 'writeByte', address: 0x40, register, byte: [0, 0, 0x01, 0xf0][i] })));
@@ -181,9 +184,7 @@ describe('transfer mode from the adapter (what the kernel reports in I2C_FUNCS)'
 
   it('writes every byte again after allOff, whose ALL_LED_OFF_H changed them on the chip', async () => {
     const emulated = new EmulatedPca9685({ i2cBlock: false });
-    const { bus, transfers } = recordingBus(emulated);
-    const chip = new Pca9685(bus, 0x40, { delay: noDelay });
-    await chip.init();
+    const { chip, transfers } = await initialised(emulated);
     await chip.setCount(0, 370);
     await chip.allOff();
     expect(emulated.count(0)).toBe(0);
@@ -206,9 +207,7 @@ describe('transfer mode from the adapter (what the kernel reports in I2C_FUNCS)'
 
   it('writes a high byte before its low byte, so a count crossing 256 passes nearest the target', async () => {
     const emulated = new EmulatedPca9685({ i2cBlock: false });
-    const { bus, transfers } = recordingBus(emulated);
-    const chip = new Pca9685(bus, 0x40, { delay: noDelay });
-    await chip.init();
+    const { bus, chip, transfers } = await initialised(emulated);
     await chip.setCount(0, 0x1f0);
     const seen: number[] = [];
     const writeByte = bus.writeByte;
