@@ -101,15 +101,28 @@ function hold(angle: number, throttle: number): () => void {
   return () => clearInterval(timer);
 }
 
-/** The applied state `pick` accepts and the registers read while it still held. */
+/** LEDn_OFF of a channel in a snapshot (ON is 0 for every pulse the driver writes). */
+const offCount = (regs: Registers, channel: number): number => (regs[0x08 + 4 * channel] ?? -1) | ((regs[0x09 + 4 * channel] ?? -1) << 8);
+const MAX_SNAPSHOTS = 50;
+
+/**
+ * The applied state `pick` accepts and a register snapshot taken while it held. A stalled sender on a
+ * loaded machine can let the failsafe write neutral during the snapshot, before its applied message
+ * arrives here, so a snapshot counts only when the chip shows the applied counts and the state still
+ * holds after it; otherwise the next applied state is awaited and read again.
+ */
 async function settled(pick: (a: Applied) => boolean): Promise<{ applied: Applied; registers: Registers }> {
-  for (;;) {
+  let last: { applied: Applied; registers: Registers } | undefined;
+  for (let attempt = 0; attempt < MAX_SNAPSHOTS; attempt++) {
     const applied = await nextApplied(pick);
     const regs = await registers();
-    if (latest && pick(latest) && latest.throttleCount === applied.throttleCount && latest.steeringCount === applied.steeringCount) {
-      return { applied, registers: regs };
-    }
+    last = { applied, registers: regs };
+    const chipShowsIt = offCount(regs, scenario.actuator.throttle.channel) === applied.throttleCount && offCount(regs, scenario.actuator.steering.channel) === applied.steeringCount;
+    const stillHolds = latest !== undefined && pick(latest) && latest.throttleCount === applied.throttleCount && latest.steeringCount === applied.steeringCount;
+    if (chipShowsIt && stillHolds) return last;
+    if (latest === applied) latest = undefined; // wait for the next applied message, not this one again
   }
+  return last!; // never consistent: the test shows what the chip held
 }
 
 const steps = [];
