@@ -15,7 +15,16 @@ declare module 'i2c-bus' {
       length: number,
       buffer: Buffer,
     ): Promise<{ bytesRead: number; buffer: Buffer }>;
+    /** What the adapter can carry (I2C_FUNCS ioctl); the driver picks its transfer mode from it. */
+    i2cFuncs(): Promise<I2cFuncs>;
     close(): Promise<void>;
+  }
+  export interface I2cFuncs {
+    i2c: boolean;
+    smbusReadByte: boolean;
+    smbusWriteByte: boolean;
+    smbusReadI2cBlock: boolean;
+    smbusWriteI2cBlock: boolean;
   }
   export function openPromisified(busNumber: number, options?: { forceAccess?: boolean }): Promise<PromisifiedBus>;
   const i2c: { openPromisified: typeof openPromisified };

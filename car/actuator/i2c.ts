@@ -7,9 +7,13 @@ import type * as I2cBusModule from 'i2c-bus';
 
 /**
  * The subset of i2c-bus's PromisifiedBus that the PCA9685 driver uses (SMBus register access);
- * i2c-bus ships no types, so i2c-bus.d.ts declares exactly this subset.
+ * i2c-bus ships no types, so i2c-bus.d.ts declares exactly this subset. `i2cFuncs` is optional: a bus
+ * without it (the simulator's socket) is taken to carry I2C block transfers.
  */
-export type I2cBus = I2cBusModule.PromisifiedBus;
+export type I2cBus = Omit<I2cBusModule.PromisifiedBus, 'i2cFuncs'> & Partial<Pick<I2cBusModule.PromisifiedBus, 'i2cFuncs'>>;
+
+/** The adapter capabilities the driver asks about (a subset of the kernel's I2C_FUNC_* bits). */
+export type I2cFuncs = I2cBusModule.I2cFuncs;
 
 /** SMBus caps an I2C block transfer at 32 data bytes. */
 export const I2C_BLOCK_MAX = 32;

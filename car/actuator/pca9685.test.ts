@@ -25,6 +25,7 @@ function recordingBus(chip: I2cBus = new EmulatedPca9685()): { bus: I2cBus; tran
       return chip.writeI2cBlock(address, register, length, buffer);
     },
     readI2cBlock: (address, register, length, buffer) => chip.readI2cBlock(address, register, length, buffer),
+    ...(chip.i2cFuncs ? { i2cFuncs: () => chip.i2cFuncs!() } : {}),
     close: () => chip.close(),
   };
   return { bus, transfers };
@@ -146,5 +147,78 @@ describe('Pca9685 driver', () => {
     };
     await expect(new Pca9685(failing).init()).rejects.toThrow('EBUSY');
     expect(noAckError(0x40, 'write').message).toMatch(/remote I\/O error/);
+  });
+});
+
+describe('transfer mode from the adapter (what the kernel reports in I2C_FUNCS)', () => {
+  /** An initialised driver over a recording bus to `emulated`, the transfer log emptied. */
+  async function initialised(emulated: EmulatedPca9685) {
+    const recorded = recordingBus(emulated);
+    const chip = new Pca9685(recorded.bus, 0x40, { delay: noDelay });
+    await chip.init();
+    recorded.transfers.length = 0;
+    return { ...recorded, chip };
+  }
+
+  it('uses one block write per channel where the adapter carries I2C block writes', async () => {
+    const { chip, transfers } = await initialised(new EmulatedPca9685({ i2cBlock: true }));
+    expect(chip.pwmWrites).toBe('block');
+    await chip.setCount(0, 370);
+    expect(transfers).toEqual([{ op: 'writeBlock', address: 0x40, register: 0x06, bytes: [0, 0, 370 & 0xff, 370 >> 8] }]);
+  });
+
+  it('falls back to byte writes on an SMBus-only adapter, which refuses block writes', async () => {
+    const emulated = new EmulatedPca9685({ i2cBlock: false });
+    await expect(emulated.writeI2cBlock(0x40, 0x06, 4, Buffer.alloc(4))).rejects.toMatchObject({ code: 'EOPNOTSUPP' });
+    const { chip, transfers } = await initialised(emulated);
+    expect(chip.pwmWrites).toBe('byte');
+    await chip.setCount(1, 0x1f0);
+    // each high byte before its low byte (see the next test)
+    expect(transfers).toEqual([0x0b, 0x0a, 0x0d, 0x0c].map((register, i) => ({ op: 'writeByte', address: 0x40, register, byte: [0, 0, 0x01, 0xf0][i] })));
+    expect(emulated.count(1)).toBe(0x1f0);
+    transfers.length = 0;
+    await chip.setCount(1, 0x1f8); // only OFF_L changed
+    expect(transfers).toEqual([{ op: 'writeByte', address: 0x40, register: 0x0c, byte: 0xf8 }]);
+    expect(emulated.count(1)).toBe(0x1f8);
+  });
+
+  it('writes every byte again after allOff, whose ALL_LED_OFF_H changed them on the chip', async () => {
+    const emulated = new EmulatedPca9685({ i2cBlock: false });
+    const { chip, transfers } = await initialised(emulated);
+    await chip.setCount(0, 370);
+    await chip.allOff();
+    expect(emulated.count(0)).toBe(0);
+    transfers.length = 0;
+    await chip.setCount(0, 370);
+    expect(transfers).toHaveLength(4);
+    expect(emulated.count(0)).toBe(370);
+  });
+
+  it('takes a bus that cannot say (the simulator socket) as block-capable, and honours a forced mode', async () => {
+    const { bus } = recordingBus();
+    const { i2cFuncs: _unused, ...withoutFuncs } = bus;
+    const chip = new Pca9685(withoutFuncs, 0x40, { delay: noDelay });
+    await chip.init();
+    expect(chip.pwmWrites).toBe('block');
+    const forced = new Pca9685(recordingBus().bus, 0x40, { delay: noDelay, pwmWrites: 'byte' });
+    await forced.init();
+    expect(forced.pwmWrites).toBe('byte');
+  });
+
+  it('writes a high byte before its low byte, so a count crossing 256 passes nearest the target', async () => {
+    const emulated = new EmulatedPca9685({ i2cBlock: false });
+    const { bus, chip, transfers } = await initialised(emulated);
+    await chip.setCount(0, 0x1f0);
+    const seen: number[] = [];
+    const writeByte = bus.writeByte;
+    bus.writeByte = async (...args) => {
+      await writeByte(...args);
+      seen.push(emulated.count(0));
+    };
+    transfers.length = 0;
+    await chip.setCount(0, 0x210);
+    expect(transfers.map((t) => t.op === 'writeByte' && t.register)).toEqual([0x09, 0x08]);
+    // high first passes 0x2f0 (224 from 0x210); low first would have passed 0x110 (256 away)
+    expect(seen).toEqual([0x2f0, 0x210]);
   });
 });

@@ -1,6 +1,16 @@
 /**
  * PCA9685 16-channel 12-bit PWM controller driver (NXP datasheet Rev. 4), over any I2cBus.
  * Register addresses and bits below are the datasheet's names.
+ *
+ * Channel writes go out one of two ways, chosen from what the kernel says the adapter can carry
+ * (I2C_FUNCS, `i2cFuncs()`):
+ * - 'block': one 4-byte I2C block write of LEDn_ON_L..LEDn_OFF_H. Needs auto-increment (MODE1 AI, set by
+ *   init) on a real chip, and an adapter with I2C block writes (a Raspberry Pi's i2c-bcm2835 has them;
+ *   so does the kernel's i2c-stub, which always stores a block in consecutive registers, AI or not).
+ * - 'byte': one SMBus byte write per register that changed, for SMBus-only adapters (i2c-stub loaded
+ *   with a `functionality` mask without I2C_FUNC_SMBUS_WRITE_I2C_BLOCK, some PC SMBus controllers).
+ *   Each byte takes effect on its own STOP, so a count crossing a 256 boundary shows one intermediate
+ *   value (within 255 counts of the target) for at most one PWM period.
  */
 import type { I2cBus } from './i2c.ts';
 
@@ -89,9 +99,17 @@ function isNoAck(err: unknown): boolean {
   return code === 'ENXIO' || code === 'EREMOTEIO';
 }
 
+/** LEDn_ON_H, ON_L, OFF_H, OFF_L: see setPwmBytes. */
+const BYTE_WRITE_ORDER = [1, 0, 3, 2] as const;
+
+/** How LEDn registers are written (see the header): 'auto' asks the adapter at init. */
+export type PwmWrites = 'block' | 'byte';
+
 export interface Pca9685Options {
   /** waits between waking the oscillator and RESTART; injectable for tests */
   delay?: (ms: number) => Promise<void>;
+  /** default 'auto': block writes where the adapter has them, else byte writes */
+  pwmWrites?: PwmWrites | 'auto';
 }
 
 const defaultDelay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -100,6 +118,10 @@ export class Pca9685 {
   private prescaleValue: number | undefined;
   private requestedHz: number | undefined;
   private readonly delay: (ms: number) => Promise<void>;
+  private readonly wantedWrites: PwmWrites | 'auto';
+  private writes: PwmWrites = 'block';
+  /** the LEDn bytes last written per channel in byte mode; unknown (absent) until written */
+  private readonly written = new Map<number, readonly number[]>();
 
   constructor(
     readonly bus: I2cBus,
@@ -110,6 +132,12 @@ export class Pca9685 {
       throw new Pca9685Error(`I2C address must be a 7-bit integer 0x00..0x7f, got ${address}`);
     }
     this.delay = options.delay ?? defaultDelay;
+    this.wantedWrites = options.pwmWrites ?? 'auto';
+  }
+
+  /** How channel writes go out ('block' until init has asked the adapter). */
+  get pwmWrites(): PwmWrites {
+    return this.writes;
   }
 
   /** The frequency asked for in init (undefined before init). */
@@ -133,6 +161,8 @@ export class Pca9685 {
   async init(frequencyHz: number = DEFAULT_FREQUENCY_HZ): Promise<void> {
     const prescale = prescaleFor(frequencyHz);
     const hex = `0x${this.address.toString(16)}`;
+    this.writes = this.wantedWrites === 'auto' ? await this.adapterWrites() : this.wantedWrites;
+    this.written.clear();
     try {
       // Outputs off first, so a chip left driving by a previous process stops during set-up.
       await this.bus.writeByte(this.address, ALL_LED_OFF_H, LED_FULL_BIT);
@@ -159,13 +189,14 @@ export class Pca9685 {
   }
 
   /**
-   * One 4-byte auto-increment block write to LEDn_ON_L..LEDn_OFF_H. Counts are 0..4095; 4096 sets
-   * the full-on (on) or full-off (off) bit instead.
+   * Writes LEDn_ON_L..LEDn_OFF_H, as one block or as byte writes (see the header). Counts are
+   * 0..4095; 4096 sets the full-on (on) or full-off (off) bit instead.
    */
   async setPwm(channel: number, on: number, off: number): Promise<void> {
     const register = ledRegister(channel);
     checkCount('ON', on, FULL_COUNT);
     checkCount('OFF', off, FULL_COUNT);
+    if (this.writes === 'byte') return this.setPwmBytes(channel, register, on, off);
     // A fresh (pool-sliced, cheap) buffer per write: i2c-bus reads it on a worker thread later,
     // so a shared one could be overwritten by the next write while still in flight.
     const bytes = Buffer.allocUnsafe(4);
@@ -184,6 +215,27 @@ export class Pca9685 {
 
   /** Every output off in one byte: the full-off bit of ALL_LED_OFF_H. */
   async allOff(): Promise<void> {
+    // ALL_LED_OFF_H loads every LEDn_OFF_H on the chip: what byte mode remembers no longer holds.
+    this.written.clear();
     await this.bus.writeByte(this.address, ALL_LED_OFF_H, LED_FULL_BIT);
+  }
+
+  private async adapterWrites(): Promise<PwmWrites> {
+    const funcs = await this.bus.i2cFuncs?.();
+    return funcs === undefined || funcs.smbusWriteI2cBlock ? 'block' : 'byte';
+  }
+
+  /**
+   * Only the bytes that changed, each high byte before its low byte: the one count passed on the way
+   * is then newHigh:oldLow, at most 255 from the target (low first would pass oldHigh:newLow, ≥ 256 away).
+   */
+  private async setPwmBytes(channel: number, register: number, on: number, off: number): Promise<void> {
+    const next = [on & 0xff, on >> 8, off & 0xff, off >> 8];
+    const previous = this.written.get(channel);
+    this.written.delete(channel); // unknown until every byte is written
+    for (const i of BYTE_WRITE_ORDER) {
+      if (previous === undefined || previous[i] !== next[i]) await this.bus.writeByte(this.address, register + i, next[i]!);
+    }
+    this.written.set(channel, next);
   }
 }

@@ -42,6 +42,7 @@ import {
   TEST_MODE,
   frequencyForPrescale,
   type I2cBus,
+  type I2cFuncs,
 } from '../actuator/index.ts';
 
 /** Called for every byte the host writes, with the register the pointer was on. */
@@ -58,6 +59,11 @@ export interface EmulatedPca9685Options {
   logCapacity?: number;
   /** milliseconds clock, for the 500 µs restart rule; default performance.now */
   now?: () => number;
+  /**
+   * false: the chip sits behind an SMBus-only adapter, which the kernel reports without I2C block
+   * transfers (I2C_FUNCS) and refuses them with EOPNOTSUPP. Default true, as on a Raspberry Pi.
+   */
+  i2cBlock?: boolean;
 }
 
 /** The kernel's answer when no device acknowledges an address. */
@@ -79,6 +85,7 @@ function argumentError(message: string): Error {
 
 export class EmulatedPca9685 implements I2cBus {
   readonly address: number;
+  readonly i2cBlock: boolean;
   private readonly regs = new Uint8Array(256);
   private restartHeld = false;
   private wokeAt = Number.NEGATIVE_INFINITY;
@@ -95,6 +102,7 @@ export class EmulatedPca9685 implements I2cBus {
 
   constructor(options: EmulatedPca9685Options = {}) {
     this.address = options.address ?? DEFAULT_ADDRESS;
+    this.i2cBlock = options.i2cBlock ?? true;
     this.now = options.now ?? (() => performance.now());
     this.log = new Uint16Array(Math.max(1, options.logCapacity ?? 4096));
     this.powerOn();
@@ -136,6 +144,7 @@ export class EmulatedPca9685 implements I2cBus {
     buffer: Buffer,
   ): Promise<{ bytesWritten: number; buffer: Buffer }> {
     this.checkTransfer(address, command, 'write');
+    this.checkBlockSupported();
     checkBlockArgs(length, buffer);
     let pointer = command;
     for (let i = 0; i < length; i++) {
@@ -152,6 +161,7 @@ export class EmulatedPca9685 implements I2cBus {
     buffer: Buffer,
   ): Promise<{ bytesRead: number; buffer: Buffer }> {
     this.checkTransfer(address, command, 'read');
+    this.checkBlockSupported();
     checkBlockArgs(length, buffer);
     let pointer = command;
     for (let i = 0; i < length; i++) {
@@ -159,6 +169,10 @@ export class EmulatedPca9685 implements I2cBus {
       pointer = this.advance(pointer);
     }
     return { bytesRead: length, buffer };
+  }
+
+  async i2cFuncs(): Promise<I2cFuncs> {
+    return { i2c: false, smbusReadByte: true, smbusWriteByte: true, smbusReadI2cBlock: this.i2cBlock, smbusWriteI2cBlock: this.i2cBlock };
   }
 
   async close(): Promise<void> {
@@ -241,6 +255,11 @@ export class EmulatedPca9685 implements I2cBus {
     }
     checkByte('command', command);
     if (address !== this.address) throw noAckError(address, op);
+  }
+
+  private checkBlockSupported(): void {
+    if (this.i2cBlock) return;
+    throw Object.assign(new Error('EOPNOTSUPP: operation not supported (the adapter has no I2C block transfers)'), { code: 'EOPNOTSUPP', errno: -95 });
   }
 
   private advance(pointer: number): number {

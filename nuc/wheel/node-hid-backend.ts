@@ -8,6 +8,31 @@ import type { HidBackend, HidDeviceHandle, HidDeviceInfo } from './hid-backend.t
 
 type NodeHid = typeof NodeHidModule;
 
+/** The part of node-hid's HIDAsync the handle wraps. */
+export interface NodeHidDevice {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- node-hid's EventEmitter signature
+  on(event: string, listener: (...args: any[]) => void): unknown;
+  write(report: number[]): Promise<number>;
+  sendFeatureReport(report: number[]): Promise<number>;
+  close(): Promise<void>;
+}
+
+/**
+ * node-hid's HIDAsync emits 'error' with a plain string ("could not read from HID device", as seen
+ * under the kernel when a hidraw node vanished mid-read), not an Error: the handle hands on an Error.
+ */
+export function wrapNodeHidDevice(device: NodeHidDevice): HidDeviceHandle {
+  return {
+    on: (event: string, listener: (value: unknown) => void) =>
+      event === 'error'
+        ? device.on('error', (error: unknown) => listener(error instanceof Error ? error : new Error(String(error))))
+        : device.on(event, listener),
+    write: (report: readonly number[]) => device.write([...report]),
+    sendFeatureReport: (report: readonly number[]) => device.sendFeatureReport([...report]),
+    close: () => device.close(),
+  } as HidDeviceHandle;
+}
+
 export async function createNodeHidBackend(): Promise<HidBackend> {
   let hid: NodeHid;
   try {
@@ -43,14 +68,7 @@ export async function createNodeHidBackend(): Promise<HidBackend> {
       );
     },
     async open(path: string): Promise<HidDeviceHandle> {
-      const device = await hid.HIDAsync.open(path, { nonExclusive: true });
-      const handle: HidDeviceHandle = {
-        on: (event: string, listener: (...args: never[]) => void) => device.on(event, listener as (...args: unknown[]) => void),
-        write: (report: readonly number[]) => device.write([...report]),
-        sendFeatureReport: (report: readonly number[]) => device.sendFeatureReport([...report]),
-        close: () => device.close(),
-      };
-      return handle;
+      return wrapNodeHidDevice(await hid.HIDAsync.open(path, { nonExclusive: true }));
     },
   };
 }

@@ -55,7 +55,11 @@ export class FakeHidBackend implements HidBackend {
     this.devices.delete(path);
   }
 
-  /** Pushes one input report to whoever opened `path`; false when nobody has it open. */
+  /**
+   * Pushes one input report to whoever opened `path`; false when nobody has it open. Send what hidraw
+   * delivers (checked under the kernel in test/hil): a numbered report starts with its report id, an
+   * unnumbered one has none, and ids the descriptor does not declare never arrive.
+   */
   send(path: string, report: Uint8Array | readonly number[]): boolean {
     const handle = this.handles.get(path);
     if (!handle || handle.closed) return false;
