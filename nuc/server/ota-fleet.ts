@@ -10,7 +10,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { Namespace } from 'socket.io';
-import type { BusMessage, HeaderOf } from '../../protocol/index.ts';
+import type { BusMessage } from '../../protocol/index.ts';
 import { OtaDbError, RollbackRefused, fleetSummary, recordAgentReport, rollbackCar, type FleetCar, type OtaDb, type RollbackPublisher } from '../ota/index.ts';
 import { tokenRefusal } from './auth.ts';
 import type { FleetState } from './fleet-state.ts';
@@ -99,9 +99,9 @@ export function attachOtaFleet(app: FastifyInstance, namespace: Namespace, fleet
 
   return {
     ingest(message) {
-      if (message.topic.scope !== 'car' || message.topic.kind !== 'agent') return;
+      if (message.topic.scope !== 'car' || message.kind !== 'agent') return;
       try {
-        const result = recordAgentReport(db, message.topic.id, message.header as HeaderOf<'agent'>);
+        const result = recordAgentReport(db, message.topic.id, message.header);
         if (result.outcome) log.info({ ...result.outcome }, 'rollout recorded');
         if (result.changed) push();
       } catch (error) {

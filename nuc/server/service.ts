@@ -58,7 +58,7 @@ const server: ServiceDefinition = {
       busConnected: () => fleet.serviceReports().length > 0,
       token,
       feed: subscriber,
-      control: (car, fields) => void publisher.send<'control'>(carTopic(car, 'control'), fields),
+      control: (car, fields) => void publisher.send(carTopic(car, 'control'), fields),
       settings,
       backgrounds,
       ota: {
@@ -82,7 +82,7 @@ const server: ServiceDefinition = {
     // Every publish re-signs timestamp.json: hint the cars to pull now (they still verify everything).
     const stopWatch = watchTimestamp(path.join(otaPaths.repositoryDir, 'metadata', 'timestamp.json'), (timestamp) => {
       log.info({ timestamp }, 'update repository changed; hinting the cars');
-      void publisher.send<'release'>(nucTopic('ota', 'release'), { timestamp });
+      void publisher.send(nucTopic('ota', 'release'), { timestamp });
     });
     // Training jobs: the `training` service runs them; the server lists, enqueues and pushes them.
     const trainingJobs = JobStore.open(path.join(config.dataDir, TRAINING_DB));

@@ -149,15 +149,15 @@ export function attachSockets(server: HttpServer, options: SocketOptions): LiveS
     io,
     inputStats,
     ingest(message) {
-      const { scope, id, kind } = message.topic;
-      if (scope === 'nuc' && kind === 'recording') {
-        const report = message.header as HeaderOf<'recording'>;
+      const { scope, id } = message.topic;
+      if (scope === 'nuc' && message.kind === 'recording') {
+        const report = message.header;
         recordings.set(report.car, report);
         toWatchers(report.car, 'recording', report, [driver]);
         return;
       }
-      if (scope !== 'car' || kind !== 'telemetry') return;
-      const telemetry = message.header as HeaderOf<'telemetry'>;
+      if (scope !== 'car' || message.kind !== 'telemetry') return;
+      const telemetry = message.header;
       toWatchers(id, 'telemetry', { car: id, ...telemetry }, [driver, audience]);
       if (telemetry.sim && options.leaderboard.ingest(id, telemetry.sim)) {
         const board = leaderboardPayload();
