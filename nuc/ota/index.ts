@@ -1,5 +1,5 @@
 /** The NUC's update repository: static TUF metadata and blobs over HTTP, and the release/rollout records. */
-export { otaRoutes, type OtaRoutesOptions } from './routes.ts';
+export { otaRoutes, type OtaRoutesOptions, type ReleaseSummary, type ReleasesReply, type RolloutsReply } from './routes.ts';
 export {
   OtaDb,
   OtaDbError,

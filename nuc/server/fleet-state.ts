@@ -23,6 +23,9 @@ export interface CarState {
   agent?: HeaderOf<'agent'>;
 }
 
+/** A car as the cars list shows it: its state and how long ago it was last heard. */
+export type CarSummary = CarState & { lastSeenMsAgo: number };
+
 export class FleetState {
   private readonly services = new Map<string, ServiceReport>();
   private readonly cars = new Map<string, CarState>();
@@ -62,6 +65,10 @@ export class FleetState {
 
   carStates(): CarState[] {
     return [...this.cars.values()].sort((a, b) => a.id.localeCompare(b.id, 'en', { numeric: true }));
+  }
+
+  carSummaries(now: number): CarSummary[] {
+    return this.carStates().map((car) => ({ ...car, lastSeenMsAgo: now - car.lastSeen }));
   }
 
   /** A service is up while its metrics keep arriving (three missed intervals means down). */

@@ -8,7 +8,7 @@ export type { JobRunner, RunHandle, RunOutcome } from './runner.ts';
 export { runPipeline, PipelineError, EVALUATION_FILE } from './pipeline.ts';
 export type { PipelineSpec, ModelEvaluation, ProgressReport } from './pipeline.ts';
 export { trainingRoutes } from './routes.ts';
-export type { TrainingRoutesOptions } from './routes.ts';
+export type { TrainingRoutesOptions, TrainingEvents, TubsReply, JobsReply, ModelsReply } from './routes.ts';
 export { listTubInfo, listModels, tubPreview, evenlySpaced } from './catalog.ts';
 export type { TubInfo, ModelInfo } from './catalog.ts';
 export { TRAINING_DB, isTubName, modelName } from './names.ts';
