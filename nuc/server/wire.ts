@@ -11,7 +11,7 @@ import type { DriveMode, HeaderOf, SimState } from '../../protocol/index.ts';
 import type { BackgroundInfo } from '../compositor/index.ts';
 import type { ErrorReply } from '../http/index.ts';
 import type { FleetCar, ReleaseRecord, ReleaseSummary, RolloutEvent, RolloutsReply, ReleasesReply, RollbackResult } from '../ota/index.ts';
-import type { EpochPoint, JobsReply, ModelInfo, ModelsReply, TrackResult, TrainingEvents, TrainingJob, TubInfo, TubsReply } from '../training/index.ts';
+import type { EpochPoint, JobResult, JobsReply, ModelInfo, ModelsReply, TrackResult, TrainingEvents, TrainingJob, TubInfo, TubsReply } from '../training/index.ts';
 import type { ModelKind } from '../../trainer/index.ts';
 import type { CarAction } from './actions.ts';
 import type { ControlFields } from './control-relay.ts';
@@ -23,7 +23,7 @@ import type { VideoFrameHeader, VideoSource } from './video-hub.ts';
 export type { DriveMode, SimState, BackgroundInfo, ErrorReply, CarAction, ControlFields, CarState, CarSummary, LapRecord, CarLaps, LeaderboardData };
 export type { Settings, SettingsName, VideoFrameHeader, VideoSource };
 export type { FleetCar, ReleaseRecord, ReleaseSummary, RolloutEvent, RolloutsReply, ReleasesReply };
-export type { EpochPoint, JobsReply, ModelInfo, ModelKind, ModelsReply, TrackResult, TrainingEvents, TrainingJob, TubInfo, TubsReply };
+export type { EpochPoint, JobResult, JobsReply, ModelInfo, ModelKind, ModelsReply, TrackResult, TrainingEvents, TrainingJob, TubInfo, TubsReply };
 
 // ---- shapes shared by events and routes ----
 
