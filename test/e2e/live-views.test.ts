@@ -79,54 +79,43 @@ describe.skipIf(!hasChromium)('live views (chromium)', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  async function open(route: string): Promise<Page> {
+  /** Opens `route` in a fresh page, runs `check` on it, closes the page. */
+  async function onPage(route: string, check: (page: Page) => Promise<void>): Promise<void> {
     const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
-    await page.goto(`${baseUrl}${route}`);
-    return page;
+    try {
+      await page.goto(`${baseUrl}${route}`);
+      await check(page);
+    } finally {
+      await page.close();
+    }
   }
 
-  it('lists the car with its mode on the cars page', async () => {
-    const page = await open('/');
-    try {
+  it('lists the car with its mode on the cars page', () =>
+    onPage('/', async (page) => {
       const row = page.locator(`tr[data-car="${CAR}"]`);
       await row.waitFor({ timeout: 15_000 });
       await waitFor(async () => /local_angle/.test((await row.textContent()) ?? ''), 'the mode in the cars list', 15_000, 100);
       expect(await row.textContent()).toMatch(/25%.*40%/);
-    } finally {
-      await page.close();
-    }
-  });
+    }));
 
-  it('shows the car\'s telemetry on the audience screen', async () => {
-    const page = await open(`/watch/${CAR}`);
-    try {
+  it('shows the car\'s telemetry on the audience screen', () =>
+    onPage(`/watch/${CAR}`, async (page) => {
       const caption = page.locator('.caption');
       await waitFor(async () => /Car 5 · local_angle/.test((await caption.textContent()) ?? ''), 'the telemetry in the caption', 15_000, 100);
       expect(await caption.textContent()).toContain('● REC');
-    } finally {
-      await page.close();
-    }
-  });
+    }));
 
-  it('lists the training job pushed on /training', async () => {
-    const page = await open('/training');
-    try {
+  it('lists the training job pushed on /training', () =>
+    onPage('/training', async (page) => {
       const job = page.locator(`[data-job="${jobId}"]`);
       await job.waitFor({ timeout: 15_000 });
       expect(await job.textContent()).toContain('session-a');
-    } finally {
-      await page.close();
-    }
-  });
+    }));
 
-  it('shows the car\'s update in progress on the fleet page', async () => {
-    const page = await open('/fleet');
-    try {
+  it('shows the car\'s update in progress on the fleet page', () =>
+    onPage('/fleet', async (page) => {
       const car = page.locator(`[data-car="${CAR}"]`);
       await car.waitFor({ timeout: 15_000 });
       await waitFor(async () => /v3 faster pilot/.test((await car.textContent()) ?? ''), 'the update in progress', 15_000, 100);
-    } finally {
-      await page.close();
-    }
-  });
+    }));
 });
