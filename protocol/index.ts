@@ -9,7 +9,7 @@ export {
   LoopStatsSchema,
   SimStateSchema,
 } from './messages.ts';
-export type { DriveMode, FieldsOf, HeaderOf, LoopStats, CountersSnapshot, PayloadKind, SimState } from './messages.ts';
+export type { DriveMode, FieldsOf, HeaderOf, LoopStats, CountersSnapshot, SimState } from './messages.ts';
 export { encode, decode, DEFAULT_LIMITS } from './codec.ts';
 export type { BusMessage, Decoded, DecodeLimits, DropReason } from './codec.ts';
 export { Mailbox } from './mailbox.ts';
