@@ -2,18 +2,27 @@
  * Encode and decode the wire format `[topic, header, payload?]`. Decoding never throws: a bad
  * message comes back as a typed rejection with the reason it is counted under.
  */
-import { HEADER_SCHEMAS, PAYLOAD_KINDS, PROTOCOL_VERSION, headerValidator, type FieldsOf, type HeaderOf } from './messages.ts';
+import { HEADER_SCHEMAS, PAYLOAD_KINDS, PROTOCOL_VERSION, headerValidator, type FieldsOf, type HeaderOf, type PayloadKind } from './messages.ts';
 import { parseTopic, type MessageKind, type Topic } from './topics.ts';
 
-export interface BusMessage<K extends MessageKind = MessageKind> {
-  topic: Topic<K>;
-  /** the topic as it came over the wire, e.g. `car/1/frame` */
-  topicText: string;
-  header: HeaderOf<K>;
-  payload?: Buffer;
-  /** the parts as received, so a bridge can forward them without re-encoding */
-  parts?: Buffer[];
-}
+/** A frame or view always carries its JPEG bytes; no other kind carries any. */
+type PayloadOf<K extends MessageKind> = K extends PayloadKind ? { payload: Buffer } : { payload?: undefined };
+
+/**
+ * One valid message, discriminated by `kind`: checking `message.kind === 'control'` narrows
+ * `header` to the control header. `BusMessage` alone is the union of every kind.
+ */
+export type BusMessage<K extends MessageKind = MessageKind> = K extends MessageKind
+  ? {
+      kind: K;
+      topic: Topic<K>;
+      /** the topic as it came over the wire, e.g. `car/1/frame` */
+      topicText: string;
+      header: HeaderOf<K>;
+      /** the parts as received, so a bridge can forward them without re-encoding */
+      parts: Buffer[];
+    } & PayloadOf<K>
+  : never;
 
 export type DropReason = 'parts' | 'topic' | 'header-size' | 'json' | 'version' | 'schema' | 'payload' | 'oversized';
 
@@ -38,7 +47,7 @@ function reject(reason: DropReason, detail: string): Decoded {
   return { ok: false, reason, detail };
 }
 
-export function decode(parts: readonly Buffer[], limits: DecodeLimits = DEFAULT_LIMITS): Decoded {
+export function decode(parts: Buffer[], limits: DecodeLimits = DEFAULT_LIMITS): Decoded {
   if (parts.length < 2 || parts.length > 3) return reject('parts', `expected 2 or 3 parts, got ${parts.length}`);
   const [topicPart, headerPart, payload] = parts as [Buffer, Buffer, Buffer | undefined];
   const topicText = topicPart.toString('utf8');
@@ -70,14 +79,17 @@ export function decode(parts: readonly Buffer[], limits: DecodeLimits = DEFAULT_
     const where = first ? `${first.path || '/'}: ${first.message}` : 'invalid';
     return reject('schema', `${topicText}: ${where}`);
   }
-  const message: BusMessage = { topic, topicText, header: header as HeaderOf<MessageKind> };
+  const message: { kind: MessageKind; topic: Topic; topicText: string; header: unknown; parts: Buffer[]; payload?: Buffer } = {
+    kind: topic.kind,
+    topic,
+    topicText,
+    header,
+    parts,
+  };
   if (payload) message.payload = payload;
-  return { ok: true, message };
-}
-
-/** Narrows a decoded message to one kind. */
-export function isKind<K extends MessageKind>(message: BusMessage, kind: K): message is BusMessage<K> {
-  return message.topic.kind === kind;
+  // The header passed the schema of `topic.kind` and the payload check above matched the kind;
+  // the checker cannot correlate those by itself.
+  return { ok: true, message: message as BusMessage };
 }
 
 export { HEADER_SCHEMAS };

@@ -1,6 +1,6 @@
 /** The bus contract shared by car and NUC: topics, message schemas, codec, sockets, proxy, metrics. */
 export { MESSAGE_KINDS, carTopic, nucTopic, carPrefix, formatTopic, parseTopic, isValidId, TopicError } from './topics.ts';
-export type { MessageKind, Scope, Topic } from './topics.ts';
+export type { MessageKind, Scope, Topic, TopicName } from './topics.ts';
 export {
   PROTOCOL_VERSION,
   HEADER_SCHEMAS,
@@ -10,7 +10,7 @@ export {
   SimStateSchema,
 } from './messages.ts';
 export type { DriveMode, FieldsOf, HeaderOf, LoopStats, CountersSnapshot, SimState } from './messages.ts';
-export { encode, decode, isKind, DEFAULT_LIMITS } from './codec.ts';
+export { encode, decode, DEFAULT_LIMITS } from './codec.ts';
 export type { BusMessage, Decoded, DecodeLimits, DropReason } from './codec.ts';
 export { Mailbox } from './mailbox.ts';
 export { BusCounters, LoopTimer, ServiceMetrics, percentile } from './metrics.ts';

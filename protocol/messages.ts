@@ -199,8 +199,9 @@ export type HeaderOf<K extends MessageKind> = Static<(typeof HEADER_SCHEMAS)[K]>
 /** What a sender fills in: the codec stamps v, seq and ts. */
 export type FieldsOf<K extends MessageKind> = Omit<HeaderOf<K>, 'v' | 'seq' | 'ts'> & { ts?: number };
 
-/** Kinds whose message carries a binary payload (the third frame). */
-export const PAYLOAD_KINDS: ReadonlySet<MessageKind> = new Set(['frame', 'view']);
+/** Kinds whose message carries a binary payload (the third frame): JPEG bytes. */
+export type PayloadKind = 'frame' | 'view';
+export const PAYLOAD_KINDS: ReadonlySet<MessageKind> = new Set<PayloadKind>(['frame', 'view']);
 
 const compiled = new Map<MessageKind, TypeCheck<TSchema>>();
 export function headerValidator(kind: MessageKind): TypeCheck<TSchema> {

@@ -4,12 +4,11 @@
  * ones to handlers or to latest-wins mailboxes. Both reconnect on their own.
  */
 import { Publisher, Subscriber } from 'zeromq';
-import { decode, DEFAULT_LIMITS, type BusMessage, type DecodeLimits } from './codec.ts';
-import { encode } from './codec.ts';
+import { decode, DEFAULT_LIMITS, encode, type BusMessage, type DecodeLimits } from './codec.ts';
 import { Mailbox } from './mailbox.ts';
-import type { FieldsOf } from './messages.ts';
+import type { FieldsOf, PayloadKind } from './messages.ts';
 import { BusCounters } from './metrics.ts';
-import type { MessageKind } from './topics.ts';
+import type { MessageKind, TopicName } from './topics.ts';
 
 /** The subset of a pino logger the helpers use. */
 export interface BusLogger {
@@ -57,8 +56,13 @@ export class BusPublisher {
     return new BusPublisher(socket, options.counters ?? new BusCounters());
   }
 
-  /** Encodes and sends; stamps `v`, the topic's next `seq`, and `ts` unless given. */
-  send<K extends MessageKind>(topic: string, fields: FieldsOf<K>, payload?: Buffer): Promise<void> {
+  /**
+   * Encodes and sends; stamps `v`, the topic's next `seq`, and `ts` unless given. The topic's kind
+   * decides the fields' type, and a frame or view (only they) takes its JPEG as the payload.
+   */
+  send<K extends PayloadKind>(topic: TopicName<K>, fields: FieldsOf<K>, payload: Buffer): Promise<void>;
+  send<K extends Exclude<MessageKind, PayloadKind>>(topic: TopicName<K>, fields: FieldsOf<K>): Promise<void>;
+  send(topic: TopicName, fields: FieldsOf<MessageKind>, payload?: Buffer): Promise<void> {
     const seq = (this.seqs.get(topic) ?? -1) + 1;
     this.seqs.set(topic, seq);
     return this.sendRaw(encode(topic, seq, fields, payload));
@@ -88,7 +92,7 @@ export class BusPublisher {
   }
 }
 
-export type MessageHandler = (message: BusMessage) => void;
+export type MessageHandler<K extends MessageKind = MessageKind> = (message: BusMessage<K>) => void;
 
 export interface SubscriberOptions {
   /** topic prefixes, e.g. `car/1/` or `car/1/control`; an empty string subscribes to everything */
@@ -121,19 +125,32 @@ export class BusSubscriber {
     return new BusSubscriber(socket, options);
   }
 
-  /** Calls `handler` for every valid message; returns a function that removes it. */
-  on(handler: MessageHandler): () => void {
-    this.handlers.add(handler);
-    return () => this.handlers.delete(handler);
+  /**
+   * Calls `handler` for every valid message, or with a kind for the messages of that kind only;
+   * returns a function that removes it.
+   */
+  on(handler: MessageHandler): () => void;
+  on<K extends MessageKind>(kind: K, handler: MessageHandler<K>): () => void;
+  on<K extends MessageKind>(kindOrHandler: K | MessageHandler, handler?: MessageHandler<K>): () => void {
+    const each: MessageHandler =
+      typeof kindOrHandler === 'function'
+        ? kindOrHandler
+        : (message) => {
+            // `kind` is the discriminant, so a message that passes this check is a BusMessage<K>.
+            if (message.kind === kindOrHandler) handler!(message as BusMessage<K>);
+          };
+    this.handlers.add(each);
+    return () => this.handlers.delete(each);
   }
 
   /** A latest-wins mailbox for one exact topic (created on first use). */
-  mailbox<K extends MessageKind>(topic: string): Mailbox<BusMessage<K>> {
+  mailbox<K extends MessageKind>(topic: TopicName<K>): Mailbox<BusMessage<K>> {
     let box = this.mailboxes.get(topic);
     if (!box) {
       box = new Mailbox<BusMessage>();
       this.mailboxes.set(topic, box);
     }
+    // A box gets only the messages decoded from its exact topic, whose last segment is K.
     return box as unknown as Mailbox<BusMessage<K>>;
   }
 
@@ -153,15 +170,14 @@ export class BusSubscriber {
           continue;
         }
         this.counters.in++;
-        this.dispatch(decoded.message, parts, log);
+        this.dispatch(decoded.message, log);
       }
     } catch (error) {
       if (!this.socket.closed) log.warn({ err: error }, 'bus receive loop ended');
     }
   }
 
-  private dispatch(message: BusMessage, parts: Buffer[], log: BusLogger): void {
-    message.parts = parts;
+  private dispatch(message: BusMessage, log: BusLogger): void {
     this.mailboxes.get(message.topicText)?.put(message);
     for (const handler of this.handlers) {
       try {

@@ -9,6 +9,12 @@ export type MessageKind = (typeof MESSAGE_KINDS)[number];
 
 export type Scope = 'car' | 'nuc';
 
+/**
+ * A topic's text as the type checker sees it: the kind is the last segment, so a publisher's
+ * `send(carTopic(id, 'drive'), fields)` checks `fields` against the drive header.
+ */
+export type TopicName<K extends MessageKind = MessageKind> = `${Scope}/${string}/${K}`;
+
 export interface Topic<K extends MessageKind = MessageKind> {
   scope: Scope;
   /** the car id for `car/` topics, the service name for `nuc/` topics */
@@ -34,12 +40,12 @@ function checkId(id: string): void {
   if (!isValidId(id)) throw new TopicError(`invalid id ${JSON.stringify(id)}: use 1-32 of A-Z a-z 0-9 _ -`);
 }
 
-export function carTopic<K extends MessageKind>(carId: string, kind: K): string {
+export function carTopic<K extends MessageKind>(carId: string, kind: K): `car/${string}/${K}` {
   checkId(carId);
   return `car/${carId}/${kind}`;
 }
 
-export function nucTopic<K extends MessageKind>(service: string, kind: K): string {
+export function nucTopic<K extends MessageKind>(service: string, kind: K): `nuc/${string}/${K}` {
   checkId(service);
   return `nuc/${service}/${kind}`;
 }
@@ -50,7 +56,7 @@ export function carPrefix(carId: string): string {
   return `car/${carId}/`;
 }
 
-export function formatTopic(topic: Topic): string {
+export function formatTopic<K extends MessageKind>(topic: Topic<K>): TopicName<K> {
   return topic.scope === 'car' ? carTopic(topic.id, topic.kind) : nucTopic(topic.id, topic.kind);
 }
 

@@ -90,7 +90,7 @@ async function main(): Promise<void> {
   const metricsPublisher = BusPublisher.connect(bus.publishers);
   const startedAt = Date.now();
   const publishMetrics = (): void => {
-    void metricsPublisher.send<'metrics'>(metricsTopic, {
+    void metricsPublisher.send(metricsTopic, {
       service: name,
       pid: process.pid,
       uptimeS: (Date.now() - startedAt) / 1000,

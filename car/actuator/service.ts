@@ -5,7 +5,7 @@
  * drive generation the update agent announces on `car/<id>/agent`, so during a hand-over only the
  * active pilot drives.
  */
-import { BusPublisher, BusSubscriber, carTopic, type BusMessage } from '../../protocol/index.ts';
+import { BusPublisher, BusSubscriber, carTopic } from '../../protocol/index.ts';
 import type { ServiceContext, ServiceDefinition } from '../../runtime/service.ts';
 import { ActuatorCore } from './actuator-core.ts';
 import { openDriveOutputs, simI2cSocketPath, type OpenedDriveOutputs } from './open-bus.ts';
@@ -79,7 +79,7 @@ const actuator: ServiceDefinition = {
       lastCommand = target.command;
       lastActiveGen = core.activeGen;
       if (!changed) return;
-      void publisher.send<'applied'>(appliedTopic, {
+      void publisher.send(appliedTopic, {
         angle: applied.angle,
         throttle: applied.throttle,
         steeringCount: applied.steeringCount,
@@ -111,15 +111,15 @@ const actuator: ServiceDefinition = {
       })();
     };
 
-    subscriber.on((message: BusMessage) => {
+    subscriber.on((message) => {
       const now = Date.now();
-      if (message.topic.kind === 'agent') {
-        const { gen } = message.header as { gen?: number };
+      if (message.kind === 'agent') {
+        const { gen } = message.header;
         if (gen === undefined || gen === core.activeGen) return;
         context.log.info({ from: core.activeGen, to: gen }, 'following drive generation');
         core.setActiveGen(gen);
-      } else if (message.topic.kind === 'control') {
-        const { estop } = message.header as { estop?: boolean };
+      } else if (message.kind === 'control') {
+        const { estop } = message.header;
         if (estop === true && !core.estopped) {
           core.estop();
           context.log.warn('estop latched');
@@ -127,9 +127,9 @@ const actuator: ServiceDefinition = {
           core.clearEstop();
           context.log.info('estop cleared');
         } else return;
-      } else {
-        core.submit(message.header as never, now);
-      }
+      } else if (message.kind === 'drive') {
+        core.submit(message.header, now);
+      } else return;
       applySafely();
     });
     const ticker = setInterval(applySafely, TICK_MS);

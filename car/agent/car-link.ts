@@ -4,7 +4,7 @@
  * repository changed (passed down by the uplink), and the agent's own reports on `car/<id>/agent`,
  * which the actuator follows for its active generation.
  */
-import { BusPublisher, BusSubscriber, carTopic, nucTopic, type BusEndpoints, type BusMessage, type HeaderOf } from '../../protocol/index.ts';
+import { BusPublisher, BusSubscriber, carTopic, nucTopic, type BusEndpoints, type BusMessage } from '../../protocol/index.ts';
 import { atRest, type AgentReport, type CarState } from './executor.ts';
 
 export interface CarSnapshot {
@@ -46,7 +46,7 @@ export class CarLink {
 
   report(report: AgentReport & { gen: number; version: number }): void {
     this.sentReports++;
-    void this.publisher.send<'agent'>(carTopic(this.carId, 'agent'), report);
+    void this.publisher.send(carTopic(this.carId, 'agent'), report);
   }
 
   /** Calls `listener` on each hint that the update repository changed (a reason to poll now, nothing to trust). */
@@ -78,16 +78,16 @@ export class CarLink {
   }
 
   private observe(message: BusMessage): void {
-    if (message.topic.kind === 'release') {
+    if (message.kind === 'release') {
       for (const listener of this.hintListeners) listener();
       return;
     }
     const now = Date.now();
-    if (message.topic.kind === 'applied') {
-      const header = message.header as HeaderOf<'applied'>;
+    if (message.kind === 'applied') {
+      const { header } = message;
       this.snapshot.applied = { at: now, throttle: header.throttle, ...(header.activeGen !== undefined ? { activeGen: header.activeGen } : {}) };
-    } else if (message.topic.kind === 'telemetry') {
-      const header = message.header as HeaderOf<'telemetry'>;
+    } else if (message.kind === 'telemetry') {
+      const { header } = message;
       this.snapshot.telemetry = { at: now, model: header.model, ...(header.speed !== undefined ? { speed: header.speed } : {}) };
     }
     // every message is a look at the car: a break in its rest starts the count again

@@ -1,5 +1,5 @@
 /** The `camera` car service: owns the camera and publishes `car/<id>/frame` with a small send queue. */
-import { BusPublisher, BusSubscriber, carTopic, type HeaderOf } from '../../protocol/index.ts';
+import { BusPublisher, BusSubscriber, carTopic } from '../../protocol/index.ts';
 import type { ServiceContext, ServiceDefinition } from '../../runtime/service.ts';
 import { loadTrack } from '../sim/index.ts';
 import type { FrameSource } from './frame-source.ts';
@@ -25,7 +25,7 @@ async function openSource(context: ServiceContext, closers: Array<() => Promise<
         counters: context.metrics.counters,
         log: context.log,
       });
-      poses.on((message) => (pose = message.header as HeaderOf<'sim'>));
+      poses.on('sim', (message) => (pose = message.header));
       closers.push(() => poses.close());
       return new SimSource({
         track: loadTrack(sim.track),
@@ -57,7 +57,7 @@ const cameraService: ServiceDefinition = {
     const pump = (async () => {
       let previous = performance.now();
       for await (const frame of source.frames(controller.signal)) {
-        await publisher.send<'frame'>(topic, { width: frame.width, height: frame.height, format: 'jpeg', ts: frame.ts }, frame.jpeg);
+        await publisher.send(topic, { width: frame.width, height: frame.height, format: 'jpeg', ts: frame.ts }, frame.jpeg);
         const now = performance.now();
         loop.record(now - previous);
         previous = now;

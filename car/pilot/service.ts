@@ -72,7 +72,7 @@ const pilotService: ServiceDefinition = {
     });
     const driveTopic = carTopic(carId, 'drive');
     const telemetryTopic = carTopic(carId, 'telemetry');
-    const frames = subscriber.mailbox<'frame'>(carTopic(carId, 'frame'));
+    const frames = subscriber.mailbox(carTopic(carId, 'frame'));
     let latestFrame: BusMessage<'frame'> | undefined;
     let pose: SimState | undefined;
     let pilotOutput: PilotOutput | undefined;
@@ -82,7 +82,7 @@ const pilotService: ServiceDefinition = {
     const publishDrive = (): void => {
       const steering = user.steering();
       lastDecision = decideDrive(user.mode, steering, pilotOutput, { estop: user.estop });
-      void publisher.send<'drive'>(driveTopic, {
+      void publisher.send(driveTopic, {
         gen,
         angle: lastDecision.angle,
         throttle: lastDecision.throttle,
@@ -92,17 +92,17 @@ const pilotService: ServiceDefinition = {
     };
 
     subscriber.on((message) => {
-      switch (message.topic.kind) {
+      switch (message.kind) {
         case 'control': {
           const previousMode = user.mode;
-          if (!user.update(message.header as HeaderOf<'control'>)) return;
+          if (!user.update(message.header)) return;
           if (user.mode !== previousMode) context.log.info({ mode: user.mode }, 'mode changed');
           // The user's input takes effect now, not at the next loop tick.
           if (user.mode !== 'local') publishDrive();
           return;
         }
         case 'sim':
-          pose = message.header as HeaderOf<'sim'>;
+          pose = message.header;
           return;
         default:
           return;
@@ -115,7 +115,7 @@ const pilotService: ServiceDefinition = {
       onFrame: (frame) => (latestFrame = frame),
       run: async (frame) => {
         const run = await runPilot(pilot, {
-          frame: { jpeg: frame.payload!, width: frame.header.width, height: frame.header.height, seq: frame.header.seq, ts: frame.header.ts },
+          frame: { jpeg: frame.payload, width: frame.header.width, height: frame.header.height, seq: frame.header.seq, ts: frame.header.ts },
           ...(pose ? { sim: pose } : {}),
         });
         pilotOutput = run.output;
@@ -132,7 +132,7 @@ const pilotService: ServiceDefinition = {
       onError: (error) => context.log.error({ err: error }, 'drive loop tick failed'),
       tick: async () => {
         publishDrive();
-        void publisher.send<'telemetry'>(
+        void publisher.send(
           telemetryTopic,
           telemetryFields({
             mode: user.mode,

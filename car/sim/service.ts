@@ -51,7 +51,7 @@ const sim: ServiceDefinition = {
         laps = telemetry.lap;
         context.log.info({ lap: laps, lapS: telemetry.lastLapS, bestS: telemetry.bestLapS }, 'lap');
       }
-      void publisher.send<'sim'>(topic, simFields(telemetry));
+      void publisher.send(topic, simFields(telemetry));
       loop.record(performance.now() - now);
     };
     const timer = setInterval(step, 1000 / car.sim.physicsHz);

@@ -39,13 +39,13 @@ export function startUplink(options: UplinkOptions): Uplink {
   const othersUp = BusPublisher.connect(options.nuc.publishers, { counters });
   const fromCar = BusSubscriber.connect(options.car.subscribers, { topics: topics(UPLINK_UP_KINDS), ...common });
   fromCar.on((message) => {
-    const target = message.topic.kind === 'frame' ? framesUp : othersUp;
-    void target.sendRaw(message.parts!);
+    const target = message.kind === 'frame' ? framesUp : othersUp;
+    void target.sendRaw(message.parts);
   });
 
   const toCar = BusPublisher.connect(options.car.publishers, { counters });
   const fromNuc = BusSubscriber.connect(options.nuc.subscribers, { topics: [...topics(UPLINK_DOWN_KINDS), ...UPLINK_DOWN_NUC_TOPICS], ...common });
-  fromNuc.on((message) => void toCar.sendRaw(message.parts!));
+  fromNuc.on((message) => void toCar.sendRaw(message.parts));
 
   return {
     counters,

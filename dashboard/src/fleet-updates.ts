@@ -1,44 +1,11 @@
 /**
  * The fleet's updates as the NUC serves them: the `fleet` event on the `/fleet` namespace (pushed
  * as updates move), `GET /api/releases`, and the token-guarded `POST /api/cars/:car/rollback`.
- * Shapes mirror nuc/ota's FleetCar (the dashboard is built separately).
  */
-import { io } from 'socket.io-client';
-import { ref, shallowRef, type Ref } from 'vue';
+import { shallowRef, type Ref } from 'vue';
+import type { ErrorReply, FleetCar, ReleasesReply, ReleaseSummary, RollbackReply } from '../../nuc/server/wire.ts';
+import { connectLive } from './live-socket.ts';
 import type { ConnectionState } from './types.ts';
-
-export interface RolloutEvent {
-  id: number;
-  car: string;
-  from: number | null;
-  to: number;
-  outcome: 'installed' | 'failed' | 'rolled-back';
-  error: string | null;
-  at: string;
-}
-
-export interface FleetCar {
-  car: string;
-  version: number | null;
-  label: string | null;
-  targetVersion: number | null;
-  services: { name: string; version: number | null; content: string; slot: 'A' | 'B' | null }[];
-  model: { name: string; version: number | null } | null;
-  pilotModel: string | null;
-  inferMs: number | null;
-  update: { state: string; progress: number; release: string; slot: 'A' | 'B' } | null;
-  error: string | null;
-  lastSeenMsAgo: number | null;
-  previousVersion: number | null;
-  history: RolloutEvent[];
-}
-
-export interface ReleaseSummary {
-  version: number;
-  label: string;
-  createdAt: string;
-  rollbackOf: number | null;
-}
 
 export interface FleetUpdates {
   state: Ref<ConnectionState>;
@@ -47,29 +14,16 @@ export interface FleetUpdates {
 }
 
 export function connectFleetUpdates(): FleetUpdates {
-  const socket = io('/fleet', { transports: ['websocket'], reconnectionDelayMax: 2000 });
-  const state = ref<ConnectionState>('connecting');
+  const live = connectLive('/fleet');
   const cars = shallowRef<FleetCar[]>([]);
-  socket.on('connect', () => (state.value = 'connected'));
-  socket.on('disconnect', (reason) => {
-    state.value = 'lost';
-    if (reason === 'io server disconnect') setTimeout(() => socket.connect(), 1000);
-  });
-  socket.on('fleet', (list: FleetCar[]) => (cars.value = list));
-  return {
-    state,
-    cars,
-    close() {
-      socket.removeAllListeners();
-      socket.disconnect();
-    },
-  };
+  live.socket.on('fleet', (list) => (cars.value = list));
+  return { state: live.state, cars, close: live.close };
 }
 
 export async function fetchReleases(fetcher: typeof fetch = fetch): Promise<ReleaseSummary[]> {
   const response = await fetcher('/api/releases');
   if (!response.ok) throw new Error(`the NUC answered ${response.status} for the releases`);
-  return ((await response.json()) as { releases: ReleaseSummary[] }).releases;
+  return ((await response.json()) as ReleasesReply).releases;
 }
 
 export type RollbackAnswer = { ok: true; version: number; rollbackOf: number } | { ok: false; error: string };
@@ -82,7 +36,7 @@ export async function requestRollback(car: string, token: string, fetcher: typeo
   } catch {
     return { ok: false, error: 'the NUC did not answer' };
   }
-  const body = (await response.json().catch(() => ({}))) as { message?: string; rollbackOf?: number; release?: { version: number } };
+  const body = (await response.json().catch(() => ({}))) as Partial<RollbackReply & ErrorReply>;
   if (!response.ok) return { ok: false, error: body.message ?? `the NUC answered ${response.status}` };
   return { ok: true, version: body.release?.version ?? 0, rollbackOf: body.rollbackOf ?? 0 };
 }

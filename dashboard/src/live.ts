@@ -1,65 +1,58 @@
 /**
- * A live connection to one car through the NUC's socket.io namespaces. socket.io reconnects on its
- * own; the page shows the state and re-subscribes after every (re)connect, so it resumes by itself.
+ * Live views of one car (`/driver`, `/audience`) and of the cars list (`/fleet`) through the NUC's
+ * socket.io namespaces; the connection itself is live-socket.ts.
  */
-import { io, type Socket } from 'socket.io-client';
 import { ref, shallowRef, type Ref } from 'vue';
-import type { CarAction, CarSummary, ConnectionState, LeaderboardData, RecordingState, Telemetry, VideoFrameHeader } from './types.ts';
+import type { AckReply, CarAction, CarSummary, DriveInput, LeaderboardData, LiveTelemetry, RecordingState, VideoFrameHeader } from '../../nuc/server/wire.ts';
+import { connectLive, type LiveSocket } from './live-socket.ts';
+import type { ConnectionState } from './types.ts';
 
 export type FrameHandler = (header: VideoFrameHeader, jpeg: ArrayBuffer) => Promise<void>;
 
 export interface LiveCar {
   state: Ref<ConnectionState>;
-  telemetry: Ref<Telemetry | undefined>;
+  telemetry: Ref<LiveTelemetry | undefined>;
   leaderboard: Ref<LeaderboardData>;
-  /** the recorder's state for this car (driver namespace only) */
+  /** the recorder's state for this car */
   recording: Ref<RecordingState | undefined>;
   /** the server accepted the token: input and actions will be obeyed */
   canDrive: Ref<boolean>;
   /** called per video frame; the next frame comes only after it resolves (latest wins on the server) */
   onFrame(handler: FrameHandler): void;
-  sendInput(input: { angle: number; throttle: number }): void;
-  action(action: CarAction): Promise<{ ok: boolean; error?: string }>;
+  sendInput(input: DriveInput): void;
+  action(action: CarAction): Promise<AckReply>;
   close(): void;
 }
 
+/** The driver's screen (`/driver`: watching, and with the token driving) or the audience's (`/audience`: watching). */
 export function connectCar(namespace: '/driver' | '/audience', car: string, token = ''): LiveCar {
-  const socket: Socket = io(namespace, { transports: ['websocket'], auth: token ? { token } : {}, reconnectionDelayMax: 2000 });
-  const state = ref<ConnectionState>('connecting');
-  const telemetry = shallowRef<Telemetry | undefined>(undefined);
+  const watch = (socket: LiveSocket<'/audience'>) => socket.emit('watch', car);
+  const driver = namespace === '/driver' ? connectLive('/driver', { token, onConnect: watch }) : undefined;
+  const live = driver ?? connectLive('/audience', { onConnect: watch });
+  // what both namespaces send; the driver's adds `hello` and takes input and actions
+  const socket: LiveSocket<'/audience'> = live.socket;
+  const telemetry = shallowRef<LiveTelemetry | undefined>(undefined);
   const leaderboard = shallowRef<LeaderboardData>({ top: [], cars: [] });
   const recording = shallowRef<RecordingState | undefined>(undefined);
   const canDrive = ref(false);
   let frameHandler: FrameHandler | undefined;
 
-  socket.on('connect', () => {
-    state.value = 'connected';
-    socket.emit('watch', car);
-  });
-  socket.on('disconnect', (reason) => {
-    state.value = 'lost';
-    // A server that shut down cleanly says so; socket.io then waits for us to reconnect.
-    if (reason === 'io server disconnect') setTimeout(() => socket.connect(), 1000);
-  });
-  socket.on('connect_error', () => {
-    if (state.value === 'connected') state.value = 'lost';
-  });
-  socket.on('hello', (hello: { canDrive: boolean }) => (canDrive.value = hello.canDrive));
-  socket.on('telemetry', (t: Telemetry) => {
+  driver?.socket.on('hello', (hello) => (canDrive.value = hello.canDrive));
+  socket.on('telemetry', (t) => {
     if (t.car === car) telemetry.value = t;
   });
-  socket.on('recording', (r: RecordingState) => {
+  socket.on('recording', (r) => {
     if (r.car === car) recording.value = r;
   });
-  socket.on('leaderboard', (board: LeaderboardData) => (leaderboard.value = board));
-  socket.on('frame', (header: VideoFrameHeader, jpeg: ArrayBuffer, ack?: () => void) => {
+  socket.on('leaderboard', (board) => (leaderboard.value = board));
+  socket.on('frame', (header, jpeg, ack) => {
     const done = () => ack?.();
     if (!frameHandler || header.car !== car) return done();
     frameHandler(header, jpeg).then(done, done);
   });
 
   return {
-    state,
+    state: live.state,
     telemetry,
     leaderboard,
     recording,
@@ -68,40 +61,25 @@ export function connectCar(namespace: '/driver' | '/audience', car: string, toke
       frameHandler = handler;
     },
     sendInput(input) {
-      if (socket.connected) socket.volatile.emit('input', input);
+      if (driver?.socket.connected) driver.socket.volatile.emit('input', input);
     },
     async action(action) {
-      if (!socket.connected) return { ok: false, error: 'not connected to the NUC' };
+      if (!driver) return { ok: false, error: 'only the driver\'s screen takes actions' };
+      if (!driver.socket.connected) return { ok: false, error: 'not connected to the NUC' };
       try {
-        return await socket.timeout(3000).emitWithAck('action', action);
+        return await driver.socket.timeout(3000).emitWithAck('action', action);
       } catch {
         return { ok: false, error: 'the NUC did not answer' };
       }
     },
-    close() {
-      socket.removeAllListeners();
-      socket.disconnect();
-    },
+    close: live.close,
   };
 }
 
 /** The fleet namespace: the cars list, refreshed every second. */
 export function connectFleet(): { state: Ref<ConnectionState>; cars: Ref<CarSummary[]>; close(): void } {
-  const socket = io('/fleet', { transports: ['websocket'], reconnectionDelayMax: 2000 });
-  const state = ref<ConnectionState>('connecting');
+  const live = connectLive('/fleet');
   const cars = shallowRef<CarSummary[]>([]);
-  socket.on('connect', () => (state.value = 'connected'));
-  socket.on('disconnect', (reason) => {
-    state.value = 'lost';
-    if (reason === 'io server disconnect') setTimeout(() => socket.connect(), 1000);
-  });
-  socket.on('cars', (list: CarSummary[]) => (cars.value = list));
-  return {
-    state,
-    cars,
-    close() {
-      socket.removeAllListeners();
-      socket.disconnect();
-    },
-  };
+  live.socket.on('cars', (list) => (cars.value = list));
+  return { state: live.state, cars, close: live.close };
 }

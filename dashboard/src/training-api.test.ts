@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { lapVsExpert, mergeJob } from './training-api.ts';
-import type { TrainingJob } from './training-types.ts';
+import type { TrainingJob } from '../../nuc/server/wire.ts';
 
 const job = (id: number, revision: number, state: TrainingJob['state'] = 'queued'): TrainingJob => ({
   id,

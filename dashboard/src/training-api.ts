@@ -1,7 +1,7 @@
 /** The training view's data: REST for tubs, models and actions; socket.io `/training` for live jobs. */
-import { io } from 'socket.io-client';
-import { ref, shallowRef, type Ref } from 'vue';
-import type { ModelInfo, ModelKind, TrackResult, TrainingJob, TubInfo } from './training-types.ts';
+import { shallowRef, type Ref } from 'vue';
+import type { ModelInfo, ModelKind, ModelsReply, ShipReply, TrackResult, TrainingJob, TubInfo, TubsReply } from '../../nuc/server/wire.ts';
+import { connectLive } from './live-socket.ts';
 import type { ConnectionState } from './types.ts';
 
 /** The list with `job` put in its place (newest id first), unless the list already has a newer revision. */
@@ -26,24 +26,11 @@ export interface LiveJobs {
 }
 
 export function connectTraining(): LiveJobs {
-  const socket = io('/training', { transports: ['websocket'], reconnectionDelayMax: 2000 });
-  const state = ref<ConnectionState>('connecting');
+  const live = connectLive('/training');
   const jobs = shallowRef<TrainingJob[]>([]);
-  socket.on('connect', () => (state.value = 'connected'));
-  socket.on('disconnect', (reason) => {
-    state.value = 'lost';
-    if (reason === 'io server disconnect') setTimeout(() => socket.connect(), 1000);
-  });
-  socket.on('jobs', (list: TrainingJob[]) => (jobs.value = [...list].sort((a, b) => b.id - a.id)));
-  socket.on('job', (job: TrainingJob) => (jobs.value = mergeJob(jobs.value, job)));
-  return {
-    state,
-    jobs,
-    close() {
-      socket.removeAllListeners();
-      socket.disconnect();
-    },
-  };
+  live.socket.on('jobs', (list) => (jobs.value = [...list].sort((a, b) => b.id - a.id)));
+  live.socket.on('job', (job) => (jobs.value = mergeJob(jobs.value, job)));
+  return { state: live.state, jobs, close: live.close };
 }
 
 async function json<T>(response: Response): Promise<T> {
@@ -53,11 +40,11 @@ async function json<T>(response: Response): Promise<T> {
 }
 
 export async function fetchTubs(): Promise<TubInfo[]> {
-  return (await json<{ tubs: TubInfo[] }>(await fetch('/api/tubs'))).tubs;
+  return (await json<TubsReply>(await fetch('/api/tubs'))).tubs;
 }
 
 export async function fetchModels(): Promise<ModelInfo[]> {
-  return (await json<{ models: ModelInfo[] }>(await fetch('/api/models'))).models;
+  return (await json<ModelsReply>(await fetch('/api/models'))).models;
 }
 
 export function previewUrl(tub: string): string {
@@ -78,6 +65,6 @@ export async function cancelJob(id: number, token: string): Promise<TrainingJob>
 }
 
 /** Ships a model to the cars as a model-only release; they swap it into their running pilot. */
-export async function shipModel(name: string, token: string): Promise<{ version: number; label: string }> {
-  return json<{ version: number; label: string }>(await fetch(`/api/models/${encodeURIComponent(name)}/ship`, { method: 'POST', headers: { authorization: `Bearer ${token}` } }));
+export async function shipModel(name: string, token: string): Promise<ShipReply> {
+  return json<ShipReply>(await fetch(`/api/models/${encodeURIComponent(name)}/ship`, { method: 'POST', headers: { authorization: `Bearer ${token}` } }));
 }

@@ -1,76 +1,8 @@
-/** What the NUC server sends the dashboard (a mirror of nuc/server's shapes; the dashboard is built separately). */
-export type DriveMode = 'user' | 'local_angle' | 'local';
-export const DRIVE_MODES: readonly DriveMode[] = ['user', 'local_angle', 'local'];
+/** The dashboard's own types; what the NUC sends it is typed by the server's nuc/server/wire.ts. */
+import type { DriveMode } from '../../nuc/server/wire.ts';
 
-export interface SimState {
-  track: string;
-  speed: number;
-  cte: number;
-  offTrack: boolean;
-  lap: number;
-  lapTimeS: number;
-  lastLapS?: number;
-  bestLapS?: number;
-}
-
-export interface Telemetry {
-  car: string;
-  ts: number;
-  mode: DriveMode;
-  angle: number;
-  throttle: number;
-  speed?: number;
-  model: string;
-  recording?: boolean;
-  estop?: boolean;
-  inferMs?: number;
-  sim?: SimState;
-}
-
-/** The NUC recorder's state for one car; a failed recording keeps its error until recording restarts. */
-export interface RecordingState {
-  car: string;
-  state: 'idle' | 'recording' | 'failed';
-  tub?: string;
-  records: number;
-  error?: string;
-}
-
-export interface CarSummary {
-  id: string;
-  lastSeenMsAgo: number;
-  frames: number;
-  views: number;
-  telemetry?: Omit<Telemetry, 'car'>;
-}
-
-export interface LapRecord {
-  car: string;
-  lap: number;
-  timeS: number;
-  at: number;
-}
-
-export interface LeaderboardData {
-  top: LapRecord[];
-  cars: { car: string; laps: number; lastLapS?: number; bestLapS?: number }[];
-}
-
-export interface VideoFrameHeader {
-  car: string;
-  seq: number;
-  frameTs: number;
-  serverTs: number;
-  width: number;
-  height: number;
-  source: 'view' | 'frame';
-  compositeMs?: number;
-}
-
-export interface CarAction {
-  mode?: DriveMode;
-  estop?: boolean;
-  recording?: boolean;
-}
+/** A Record, so a drive mode the server adds cannot be missed here; its order is the screen's. */
+const MODES: Record<DriveMode, true> = { user: true, local_angle: true, local: true };
+export const DRIVE_MODES: readonly DriveMode[] = Object.keys(MODES) as DriveMode[];
 
 export type ConnectionState = 'connecting' | 'connected' | 'lost';

@@ -6,4 +6,4 @@
 export { ChromaKeySchema } from './keying.ts';
 export { FILTER_NAMES } from './filters.ts';
 export { BackgroundLibrary, BackgroundError, DEFAULT_MAX_UPLOAD_BYTES } from './backgrounds.ts';
-export type { BackgroundErrorReason } from './backgrounds.ts';
+export type { BackgroundErrorReason, BackgroundInfo } from './backgrounds.ts';

@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import sharp from 'sharp';
-import { BusPublisher, BusSubscriber, carTopic, type BusMessage, type HeaderOf } from '../../protocol/index.ts';
+import { BusPublisher, BusSubscriber, carTopic } from '../../protocol/index.ts';
 import type { ServiceContext, ServiceDefinition } from '../../runtime/service.ts';
 import { BackgroundLibrary } from './backgrounds.ts';
 import { createCompositor, type CompositeResult, type Compositor } from './compositor.ts';
@@ -69,7 +69,7 @@ const compositorService: ServiceDefinition = {
             work: (frame) => compositor.composite(frame.jpeg, frame.angle),
             onOutput: (result, frame) => {
               loop.record(result.timings.totalMs);
-              void publisher.send<'view'>(
+              void publisher.send(
                 topic,
                 {
                   width: result.width,
@@ -111,18 +111,18 @@ const compositorService: ServiceDefinition = {
       limits: { maxPayloadBytes: config.bus.maxPayloadBytes, maxHeaderBytes: 64 * 1024 },
       log: context.log,
     });
-    subscriber.on((message: BusMessage) => {
+    subscriber.on((message) => {
       const carId = message.topic.id;
-      if (message.topic.kind === 'telemetry') {
+      if (message.kind === 'telemetry') {
         const car = settled.get(carId);
-        if (car) car.angle = (message.header as HeaderOf<'telemetry'>).angle;
+        if (car) car.angle = message.header.angle;
         return;
       }
-      if (message.topic.kind !== 'frame') return;
-      const header = message.header as HeaderOf<'frame'>;
+      if (message.kind !== 'frame') return;
+      const { header } = message;
       const ready = settled.get(carId);
       if (ready) {
-        ready.latest.offer({ jpeg: message.payload!, angle: ready.angle, seq: header.seq, ts: header.ts });
+        ready.latest.offer({ jpeg: message.payload, angle: ready.angle, seq: header.seq, ts: header.ts });
         return;
       }
       void pipelineFor(carId, header.width, header.height).then((car) => settled.set(carId, car));

@@ -1,8 +1,24 @@
 /** The NUC's update repository: static TUF metadata and blobs over HTTP, and the release/rollout records. */
-export { otaRoutes } from './routes.ts';
-export { OtaDb, OtaDbError } from './ota-db.ts';
-export { recordAgentReport } from './rollout-recorder.ts';
-export { fleetSummary, type FleetCar } from './fleet.ts';
-export { RollbackRefused, rollbackCar, type RollbackPublisher } from './rollback.ts';
+export { otaRoutes, type OtaRoutesOptions, type ReleaseSummary, type ReleasesReply, type RolloutsReply } from './routes.ts';
+export {
+  OtaDb,
+  OtaDbError,
+  ROLLOUT_OUTCOMES,
+  type CarReport,
+  type CarState,
+  type ReleaseRecord,
+  type RolloutEvent,
+  type RolloutOutcome,
+} from './ota-db.ts';
+export { recordAgentReport, reportedVersion, type AgentReportFields, type RecordResult } from './rollout-recorder.ts';
+export { fleetSummary, type FleetCar, type FleetService, type LiveCar } from './fleet.ts';
+export { RollbackRefused, rollbackCar, type RollbackPublisher, type RollbackResult } from './rollback.ts';
 export { watchTimestamp } from './timestamp-watch.ts';
-export { startTimestampRefresh, type TimestampSigner } from './timestamp-refresh.ts';
+export {
+  refreshTimestampIfDue,
+  startTimestampRefresh,
+  timestampNeedsRefresh,
+  type TimestampRefreshLog,
+  type TimestampRefreshOptions,
+  type TimestampSigner,
+} from './timestamp-refresh.ts';

@@ -3,13 +3,16 @@
  *   GET /ota/metadata/*   TUF metadata (no-cache: timestamp.json changes on every publish)
  *   GET /ota/targets/*    content-addressed blobs (immutable; Range requests resume downloads)
  *   GET /api/releases, /api/releases/:version, /api/rollouts[?car=]
- * Cars pull; nothing here pushes to a car.
+ * Cars pull; nothing here pushes to a car. A Fastify plugin: the NUC server registers it.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import fastifyStatic from '@fastify/static';
-import type { FastifyInstance } from 'fastify';
-import type { OtaDb } from './ota-db.ts';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import type { FastifyPluginAsync } from 'fastify';
+import { sendError } from '../http/index.ts';
+import type { CarState, OtaDb, ReleaseRecord, RolloutEvent } from './ota-db.ts';
 
 export interface OtaRoutesOptions {
   /** the repository root holding metadata/ and targets/ */
@@ -17,19 +20,29 @@ export interface OtaRoutesOptions {
   db: OtaDb;
 }
 
-const VersionParams = {
-  type: 'object',
-  properties: { version: { type: 'integer', minimum: 1 } },
-  required: ['version'],
-} as const;
+/** A release as listed: everything but its manifest. */
+export type ReleaseSummary = Omit<ReleaseRecord, 'manifest'>;
 
-const RolloutsQuery = {
-  type: 'object',
-  properties: { car: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$' }, limit: { type: 'integer', minimum: 1, maximum: 1000 } },
-  additionalProperties: false,
-} as const;
+/** `GET /api/releases` */
+export interface ReleasesReply {
+  releases: ReleaseSummary[];
+}
 
-export async function otaRoutes(app: FastifyInstance, options: OtaRoutesOptions): Promise<void> {
+/** `GET /api/rollouts`: what each car runs, and the update history (newest first). */
+export interface RolloutsReply {
+  cars: CarState[];
+  history: RolloutEvent[];
+}
+
+const VersionParams = Type.Object({ version: Type.Integer({ minimum: 1 }) });
+
+const RolloutsQuery = Type.Object(
+  { car: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' })), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })) },
+  { additionalProperties: false },
+);
+
+export const otaRoutes: FastifyPluginAsync<OtaRoutesOptions> = async (instance, options) => {
+  const app = instance.withTypeProvider<TypeBoxTypeProvider>();
   const root = path.resolve(options.repositoryDir);
   for (const sub of ['metadata', 'targets']) fs.mkdirSync(path.join(root, sub), { recursive: true });
   for (const sub of ['metadata', 'targets'] as const) {
@@ -49,21 +62,21 @@ export async function otaRoutes(app: FastifyInstance, options: OtaRoutesOptions)
     });
   }
 
-  app.get('/api/releases', async () => ({
+  app.get('/api/releases', async (): Promise<ReleasesReply> => ({
     releases: options.db.releases().map(({ manifest: _manifest, ...summary }) => summary),
   }));
 
-  app.get<{ Params: { version: number } }>('/api/releases/:version', { schema: { params: VersionParams } }, async (request, reply) => {
+  app.get('/api/releases/:version', { schema: { params: VersionParams } }, async (request, reply) => {
     const release = options.db.release(request.params.version);
-    if (!release) return reply.code(404).send({ statusCode: 404, error: 'Not Found', message: `release ${request.params.version} does not exist` });
+    if (!release) return sendError(reply, 404, 'Not Found', `release ${request.params.version} does not exist`);
     return release;
   });
 
-  app.get<{ Querystring: { car?: string; limit?: number } }>('/api/rollouts', { schema: { querystring: RolloutsQuery } }, async (request) => {
+  app.get('/api/rollouts', { schema: { querystring: RolloutsQuery } }, async (request): Promise<RolloutsReply> => {
     const { car, limit } = request.query;
     return {
       cars: car ? options.db.cars().filter((c) => c.car === car) : options.db.cars(),
       history: options.db.history({ ...(car ? { car } : {}), ...(limit ? { limit } : {}) }),
     };
   });
-}
+};

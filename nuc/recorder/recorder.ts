@@ -1,5 +1,5 @@
 /** Routes the NUC bus's car messages to one RecordingSession per car, and sums their counters. */
-import { isKind, type BusMessage } from '../../protocol/index.ts';
+import type { BusMessage } from '../../protocol/index.ts';
 import { RecordingSession, type RecordingCounters, type RecordingReport, type RecordingSessionOptions, type RecordingStatus } from './session.ts';
 
 export interface RecorderTotals extends RecordingCounters {
@@ -22,13 +22,12 @@ export class Recorder {
     if (message.topic.scope !== 'car') return;
     const carId = message.topic.id;
     if (this.cars && !this.cars.has(carId)) return;
-    if (isKind(message, 'frame')) {
-      if (!message.payload) return;
+    if (message.kind === 'frame') {
       const { seq, ts, width, height } = message.header;
       this.session(carId).onFrame({ seq, ts, width, height, jpeg: message.payload });
-    } else if (isKind(message, 'control')) {
+    } else if (message.kind === 'control') {
       this.session(carId).onControl(message.header);
-    } else if (isKind(message, 'telemetry')) {
+    } else if (message.kind === 'telemetry') {
       this.session(carId).onTelemetry(message.header);
     }
   }

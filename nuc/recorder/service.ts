@@ -36,7 +36,7 @@ const recorder: ServiceDefinition = {
         const last = lastSent.get(report.car);
         if (last && last.json === json && now - last.at < STATE_REPEAT_MS) continue;
         lastSent.set(report.car, { json, at: now });
-        void publisher.send<'recording'>(topic, report);
+        void publisher.send(topic, report);
       }
     };
     const stateTimer = setInterval(publishStates, STATE_CHECK_MS);

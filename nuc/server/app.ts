@@ -3,16 +3,19 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { BusMessage } from '../../protocol/index.ts';
 import type { BackgroundLibrary } from '../compositor/index.ts';
-import { registerApiRoutes } from './api-routes.ts';
+import { installTokenGuard } from '../http/index.ts';
+import { otaRoutes, type OtaRoutesOptions } from '../ota/index.ts';
+import { trainingRoutes, type TrainingRoutesOptions } from '../training/index.ts';
 import type { BrowserInputLimits } from './browser-input.ts';
 import { ControlRelay, type ControlSink } from './control-relay.ts';
+import { controlRoutes } from './control-routes.ts';
 import { DEFAULT_DASHBOARD_DIR, registerDashboard } from './dashboard-static.ts';
 import type { FleetState } from './fleet-state.ts';
 import { Leaderboard } from './leaderboard.ts';
-import { attachOtaFleet, type OtaFleet, type OtaFleetOptions } from './ota-fleet.ts';
-import { renderPrometheus } from './prometheus.ts';
+import { attachOtaFleet, fleetRoutes, type OtaFleet, type OtaFleetOptions } from './ota-fleet.ts';
 import type { SettingsStore } from './settings-store.ts';
 import { attachSockets, type LiveSockets } from './sockets.ts';
+import { statusRoutes } from './status-routes.ts';
 import { VideoHub } from './video-hub.ts';
 
 /** Where bus messages come from: the service's BusSubscriber, or a test's fake. */
@@ -40,6 +43,10 @@ export interface ServerOptions {
   frameAckTimeoutMs?: number;
   /** the update records: rollouts from agent reports, /api/fleet, rollbacks */
   ota?: OtaFleetOptions;
+  /** the update repository served at /ota/ and its release records under /api/releases, /api/rollouts */
+  repository?: OtaRoutesOptions;
+  /** the training jobs, tubs and models under /api/tubs, /api/training, /api/models (pushed on `/training`) */
+  training?: Omit<TrainingRoutesOptions, 'live'>;
 }
 
 export interface NucServer {
@@ -64,22 +71,23 @@ export async function buildNucServer(options: ServerOptions): Promise<NucServer>
     // Reject what does not match a schema instead of quietly coercing or stripping it.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false } },
   });
+  const { fleet, settings, backgrounds, log } = options;
   const video = new VideoHub();
   const leaderboard = new Leaderboard();
   const relay = new ControlRelay(options.control ?? (() => {}));
   const live = attachSockets(app.server, {
-    fleet: options.fleet,
+    fleet,
     video,
     leaderboard,
     relay,
-    settings: options.settings,
+    settings,
     token: options.token,
     ...(options.inputLimits ? { inputLimits: options.inputLimits } : {}),
     ...(options.frameAckTimeoutMs ? { frameAckTimeoutMs: options.frameAckTimeoutMs } : {}),
   });
-  const ota = options.ota && attachOtaFleet(app, live.io.of('/fleet'), options.fleet, options.token, options.log, options.ota);
+  const ota = options.ota && attachOtaFleet(live.namespace('/fleet'), fleet, log, options.ota);
   const unsubscribe = options.feed?.on((message) => {
-    options.fleet.ingest(message);
+    fleet.ingest(message);
     video.ingest(message);
     live.ingest(message);
     ota?.ingest(message);
@@ -90,41 +98,13 @@ export async function buildNucServer(options: ServerOptions): Promise<NucServer>
     await live.close();
   });
 
-  app.get('/healthz', async () => ({
-    status: 'ok',
-    bus: options.busConnected() ? 'connected' : 'waiting',
-    uptimeS: Math.round(process.uptime()),
-  }));
-
-  app.get('/metrics', async (_request, reply) => {
-    reply.type('text/plain; version=0.0.4; charset=utf-8');
-    return renderPrometheus(options.fleet, Date.now(), options.metricsIntervalMs);
-  });
-
-  app.get('/api/cars', async () => {
-    const now = Date.now();
-    return options.fleet.carStates().map((car) => ({ ...car, lastSeenMsAgo: now - car.lastSeen }));
-  });
-
-  app.get('/api/services', async () => {
-    const now = Date.now();
-    return options.fleet.serviceReports().map((report) => ({
-      scope: report.scope,
-      id: report.id,
-      service: report.metrics.service,
-      up: options.fleet.isUp(report, now, options.metricsIntervalMs),
-      metrics: report.metrics,
-    }));
-  });
-
-  registerApiRoutes(app, {
-    fleet: options.fleet,
-    relay,
-    leaderboard,
-    token: options.token,
-    settings: options.settings,
-    backgrounds: options.backgrounds,
-  });
+  // Every route group, in one place. The guard goes on the root first: each plugin takes it from there.
+  installTokenGuard(app, options.token);
+  await app.register(statusRoutes, { fleet, leaderboard, metricsIntervalMs: options.metricsIntervalMs, busConnected: options.busConnected });
+  await app.register(controlRoutes, { fleet, relay, settings, backgrounds });
+  if (ota && options.ota) await app.register(fleetRoutes, { ...options.ota, ota, log });
+  if (options.repository) await app.register(otaRoutes, options.repository);
+  if (options.training) await app.register(trainingRoutes, { ...options.training, live: live.namespace('/training') });
   await registerDashboard(app, options.dashboardDir ?? DEFAULT_DASHBOARD_DIR);
 
   return { app, video, live, relay, leaderboard, ota };

@@ -23,27 +23,30 @@ export interface CarState {
   agent?: HeaderOf<'agent'>;
 }
 
+/** A car as the cars list shows it: its state and how long ago it was last heard. */
+export type CarSummary = CarState & { lastSeenMsAgo: number };
+
 export class FleetState {
   private readonly services = new Map<string, ServiceReport>();
   private readonly cars = new Map<string, CarState>();
 
   ingest(message: BusMessage, now = Date.now()): void {
-    const { scope, id, kind } = message.topic;
-    if (kind === 'metrics') {
-      const metrics = message.header as HeaderOf<'metrics'>;
+    const { scope, id } = message.topic;
+    if (message.kind === 'metrics') {
+      const metrics = message.header;
       this.services.set(`${scope}/${id}/${metrics.service}`, { scope, id, receivedAt: now, metrics });
     }
     // Control goes to a car, so it says nothing about whether the car is there.
-    if (scope !== 'car' || kind === 'control') return;
+    if (scope !== 'car' || message.kind === 'control') return;
     const car = this.car(id, now);
-    if (kind === 'telemetry') car.telemetry = message.header as HeaderOf<'telemetry'>;
-    if (kind === 'agent') car.agent = message.header as HeaderOf<'agent'>;
-    if (kind === 'frame') {
-      const { seq, ts, width, height } = message.header as HeaderOf<'frame'>;
+    if (message.kind === 'telemetry') car.telemetry = message.header;
+    if (message.kind === 'agent') car.agent = message.header;
+    if (message.kind === 'frame') {
+      const { seq, ts, width, height } = message.header;
       car.frames++;
       car.lastFrame = { seq, ts, width, height };
     }
-    if (kind === 'view') car.views++;
+    if (message.kind === 'view') car.views++;
   }
 
   private car(id: string, now: number): CarState {
@@ -62,6 +65,10 @@ export class FleetState {
 
   carStates(): CarState[] {
     return [...this.cars.values()].sort((a, b) => a.id.localeCompare(b.id, 'en', { numeric: true }));
+  }
+
+  carSummaries(now: number): CarSummary[] {
+    return this.carStates().map((car) => ({ ...car, lastSeenMsAgo: now - car.lastSeen }));
   }
 
   /** A service is up while its metrics keep arriving (three missed intervals means down). */

@@ -20,6 +20,12 @@ export interface CarLaps {
   bestLapS?: number;
 }
 
+/** The board as the screens show it: the fastest laps overall and each car's laps. */
+export interface LeaderboardData {
+  top: LapRecord[];
+  cars: CarLaps[];
+}
+
 export class Leaderboard {
   private readonly laps: LapRecord[] = [];
   private readonly lastKey = new Map<string, string>();
@@ -52,5 +58,10 @@ export class Leaderboard {
 
   cars(): CarLaps[] {
     return [...this.perCar.values()].map((c) => ({ ...c })).sort((a, b) => (a.bestLapS ?? Infinity) - (b.bestLapS ?? Infinity));
+  }
+
+  /** The `limit` fastest laps and every car's summary. */
+  board(limit: number): LeaderboardData {
+    return { top: this.top(limit), cars: this.cars() };
   }
 }

@@ -6,15 +6,17 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync } from 'fastify';
 import type { Logger } from 'pino';
-import type { Namespace } from 'socket.io';
-import type { BusMessage, HeaderOf } from '../../protocol/index.ts';
+import type { BusMessage } from '../../protocol/index.ts';
+import { sendError, tokenGuard } from '../http/index.ts';
 import { OtaDbError, RollbackRefused, fleetSummary, recordAgentReport, rollbackCar, type FleetCar, type OtaDb, type RollbackPublisher } from '../ota/index.ts';
-import { tokenRefusal } from './auth.ts';
 import type { FleetState } from './fleet-state.ts';
 import type { ModelPublisher } from './ota-signing.ts';
+import type { LiveNamespace } from './sockets.ts';
+import type { FleetReply, RollbackReply, ShipReply } from './wire.ts';
 
 export interface OtaFleetOptions {
   db: OtaDb;
@@ -33,6 +35,8 @@ export interface OtaFleet {
   /** records `car/<id>/agent` reports; other messages are ignored */
   ingest(message: BusMessage): void;
   summary(): FleetCar[];
+  /** pushes the summary to `/fleet` now, if anyone watches */
+  push(): void;
   close(): void;
 }
 
@@ -44,11 +48,8 @@ export function releaseModelName(dirName: string): string {
   return dirName.toLowerCase().replace(/[^a-z0-9._-]/g, '-').replace(/^[^a-z0-9]+/, '').slice(0, 64) || 'model';
 }
 
-function sendError(reply: FastifyReply, statusCode: number, error: string, message: string): FastifyReply {
-  return reply.code(statusCode).send({ statusCode, error, message });
-}
-
-export function attachOtaFleet(app: FastifyInstance, namespace: Namespace, fleet: FleetState, token: string, log: Logger, options: OtaFleetOptions): OtaFleet {
+/** Rollout records from agent reports, and the `fleet` event on `/fleet` (on connect and while updates move). */
+export function attachOtaFleet(namespace: LiveNamespace<'/fleet'>, fleet: FleetState, log: Logger, options: OtaFleetOptions): OtaFleet {
   const { db } = options;
   const summary = (): FleetCar[] => fleetSummary(db, fleet.carStates());
   const push = (): void => {
@@ -59,49 +60,11 @@ export function attachOtaFleet(app: FastifyInstance, namespace: Namespace, fleet
   const timer = setInterval(push, options.pushIntervalMs ?? 1000);
   timer.unref();
 
-  app.get('/api/fleet', async () => ({ cars: summary() }));
-
-  const requireToken = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
-    const refusal = tokenRefusal(token, request.headers.authorization);
-    if (refusal) await sendError(reply, 401, 'Unauthorized', refusal);
-  };
-  app.post('/api/cars/:car/rollback', { onRequest: requireToken, schema: { params: CarParams } }, async (request, reply) => {
-    const { car } = request.params as { car: string };
-    if (!options.publisher) return sendError(reply, 409, 'Conflict', 'rollbacks are not available: this server has no update repository configured');
-    try {
-      const result = rollbackCar(db, car, options.publisher());
-      log.info({ car, from: result.from, rollbackOf: result.rollbackOf, version: result.release.version }, 'rollback published');
-      push();
-      const { manifest: _manifest, ...release } = result.release;
-      return reply.code(201).send({ ...result, release });
-    } catch (error) {
-      if (error instanceof RollbackRefused) return sendError(reply, 409, 'Conflict', error.message);
-      throw error;
-    }
-  });
-
-  app.post('/api/models/:name/ship', { onRequest: requireToken, schema: { params: ModelParams } }, async (request, reply) => {
-    const { name } = request.params as { name: string };
-    if (!options.models) return sendError(reply, 409, 'Conflict', 'shipping models is not available: this server has no update repository configured');
-    const dir = path.join(options.models.dir, name);
-    if (!fs.existsSync(path.join(dir, 'model.json'))) return sendError(reply, 404, 'Not Found', `model ${name} does not exist (no ${name}/model.json under the models folder)`);
-    try {
-      const manifest = options.models.publisher().publishModel(dir, releaseModelName(name), `model ${name}`);
-      db.recordRelease({ version: manifest.version, label: manifest.label, createdAt: manifest.createdAt, manifest });
-      log.info({ model: name, version: manifest.version }, 'model shipped as a release');
-      push();
-      return reply.code(201).send({ version: manifest.version, label: manifest.label, model: manifest.model?.name });
-    } catch (error) {
-      if (error instanceof RollbackRefused) return sendError(reply, 409, 'Conflict', error.message);
-      throw error;
-    }
-  });
-
   return {
     ingest(message) {
-      if (message.topic.scope !== 'car' || message.topic.kind !== 'agent') return;
+      if (message.topic.scope !== 'car' || message.kind !== 'agent') return;
       try {
-        const result = recordAgentReport(db, message.topic.id, message.header as HeaderOf<'agent'>);
+        const result = recordAgentReport(db, message.topic.id, message.header);
         if (result.outcome) log.info({ ...result.outcome }, 'rollout recorded');
         if (result.changed) push();
       } catch (error) {
@@ -111,8 +74,57 @@ export function attachOtaFleet(app: FastifyInstance, namespace: Namespace, fleet
       }
     },
     summary,
+    push,
     close() {
       clearInterval(timer);
     },
   };
 }
+
+export interface FleetRoutesOptions extends OtaFleetOptions {
+  ota: OtaFleet;
+  log: Logger;
+}
+
+/** `GET /api/fleet`, and with the token rollbacks and model shipping. A Fastify plugin, registered by buildNucServer. */
+export const fleetRoutes: FastifyPluginAsync<FleetRoutesOptions> = async (instance, options) => {
+  const app = instance.withTypeProvider<TypeBoxTypeProvider>();
+  const { db, ota, log } = options;
+  const requireToken = tokenGuard(app);
+
+  app.get('/api/fleet', async (): Promise<FleetReply> => ({ cars: ota.summary() }));
+
+  app.post('/api/cars/:car/rollback', { onRequest: requireToken, schema: { params: CarParams } }, async (request, reply) => {
+    const { car } = request.params;
+    if (!options.publisher) return sendError(reply, 409, 'Conflict', 'rollbacks are not available: this server has no update repository configured');
+    try {
+      const result = rollbackCar(db, car, options.publisher());
+      log.info({ car, from: result.from, rollbackOf: result.rollbackOf, version: result.release.version }, 'rollback published');
+      ota.push();
+      const { manifest: _manifest, ...release } = result.release;
+      const answer: RollbackReply = { ...result, release };
+      return reply.code(201).send(answer);
+    } catch (error) {
+      if (error instanceof RollbackRefused) return sendError(reply, 409, 'Conflict', error.message);
+      throw error;
+    }
+  });
+
+  app.post('/api/models/:name/ship', { onRequest: requireToken, schema: { params: ModelParams } }, async (request, reply) => {
+    const { name } = request.params;
+    if (!options.models) return sendError(reply, 409, 'Conflict', 'shipping models is not available: this server has no update repository configured');
+    const dir = path.join(options.models.dir, name);
+    if (!fs.existsSync(path.join(dir, 'model.json'))) return sendError(reply, 404, 'Not Found', `model ${name} does not exist (no ${name}/model.json under the models folder)`);
+    try {
+      const manifest = options.models.publisher().publishModel(dir, releaseModelName(name), `model ${name}`);
+      db.recordRelease({ version: manifest.version, label: manifest.label, createdAt: manifest.createdAt, manifest });
+      log.info({ model: name, version: manifest.version }, 'model shipped as a release');
+      ota.push();
+      const answer: ShipReply = { version: manifest.version, label: manifest.label, model: manifest.model?.name };
+      return reply.code(201).send(answer);
+    } catch (error) {
+      if (error instanceof RollbackRefused) return sendError(reply, 409, 'Conflict', error.message);
+      throw error;
+    }
+  });
+};

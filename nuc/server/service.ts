@@ -6,10 +6,9 @@ import type { ServiceDefinition } from '../../runtime/service.ts';
 import { BackgroundLibrary } from '../compositor/index.ts';
 import { buildNucServer } from './app.ts';
 import { DEFAULT_EXPIRIES, deployPaths } from '../../deploy/index.ts';
-import { OtaDb, otaRoutes, startTimestampRefresh, watchTimestamp } from '../ota/index.ts';
+import { OtaDb, startTimestampRefresh, watchTimestamp } from '../ota/index.ts';
 import { modelPublisher, rollbackPublisher, timestampSigner } from './ota-signing.ts';
-import { JobStore, TRAINING_DB, trainingRoutes } from '../training/index.ts';
-import { tokenRefusal } from './auth.ts';
+import { JobStore, TRAINING_DB } from '../training/index.ts';
 import { FleetState } from './fleet-state.ts';
 import { configuredSettings, settingsFilePath } from '../settings/index.ts';
 import { SettingsStore } from './settings-store.ts';
@@ -43,6 +42,8 @@ const server: ServiceDefinition = {
     const otaPaths = deployPaths(config.dataDir);
     const ota = OtaDb.open(otaPaths.databaseFile);
     const publisher = BusPublisher.connect(context.bus.publishers, { counters: context.metrics.counters });
+    // Training jobs: the `training` service runs them; the server lists, enqueues and pushes them.
+    const trainingJobs = JobStore.open(path.join(config.dataDir, TRAINING_DB));
     const nuc = await buildNucServer({
       fleet,
       log,
@@ -50,13 +51,20 @@ const server: ServiceDefinition = {
       busConnected: () => fleet.serviceReports().length > 0,
       token,
       feed: subscriber,
-      control: (car, fields) => void publisher.send<'control'>(carTopic(car, 'control'), fields),
+      control: (car, fields) => void publisher.send(carTopic(car, 'control'), fields),
       settings,
       backgrounds,
       ota: {
         db: ota,
         publisher: () => rollbackPublisher(otaPaths),
         models: { dir: path.resolve(config.dataDir, 'models'), publisher: () => modelPublisher(otaPaths) },
+      },
+      repository: { repositoryDir: otaPaths.repositoryDir, db: ota },
+      training: {
+        store: trainingJobs,
+        tubsDir: path.resolve(config.dataDir, 'tubs'),
+        modelsDir: path.resolve(config.dataDir, 'models'),
+        defaultKind: config.nuc.training.kind,
       },
     });
     const { metrics } = context;
@@ -67,24 +75,13 @@ const server: ServiceDefinition = {
     metrics.gauge('browser_inputs_rejected', () => Object.values(nuc.live.inputStats.rejected).reduce((a, b) => a + b, 0));
     metrics.gauge('control_actions', () => nuc.relay.actions);
 
-    await otaRoutes(nuc.app, { repositoryDir: otaPaths.repositoryDir, db: ota });
     // Cars refuse an expired timestamp.json; with the online timestamp key here, keep it fresh.
     if (!timestampSigner(otaPaths)) log.info({ keys: otaPaths.keysDir }, 'no online timestamp key or repository yet; timestamp.json is refreshed once they exist');
     const stopRefresh = startTimestampRefresh({ signer: () => timestampSigner(otaPaths), lifetimeMs: DEFAULT_EXPIRIES.timestamp, log });
     // Every publish re-signs timestamp.json: hint the cars to pull now (they still verify everything).
     const stopWatch = watchTimestamp(path.join(otaPaths.repositoryDir, 'metadata', 'timestamp.json'), (timestamp) => {
       log.info({ timestamp }, 'update repository changed; hinting the cars');
-      void publisher.send<'release'>(nucTopic('ota', 'release'), { timestamp });
-    });
-    // Training jobs: the `training` service runs them; the server lists, enqueues and pushes them.
-    const trainingJobs = JobStore.open(path.join(config.dataDir, TRAINING_DB));
-    await trainingRoutes(nuc.app, {
-      store: trainingJobs,
-      tubsDir: path.resolve(config.dataDir, 'tubs'),
-      modelsDir: path.resolve(config.dataDir, 'models'),
-      defaultKind: config.nuc.training.kind,
-      refuse: (authorization) => tokenRefusal(token, authorization),
-      io: nuc.live.io,
+      void publisher.send(nucTopic('ota', 'release'), { timestamp });
     });
     await nuc.app.listen({ port: config.nuc.httpPort, host: config.nuc.bindAddress });
     context.ready({ url: `http://localhost:${config.nuc.httpPort}` });

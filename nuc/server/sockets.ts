@@ -2,18 +2,29 @@
  * socket.io namespaces: `/driver` (video, telemetry, and with the token driving and actions),
  * `/audience` (video, telemetry, lap leaderboard) and `/fleet` (the cars list, laps, settings).
  * Watching needs no token. Video goes through the VideoHub, so a slow browser never queues frames.
+ * The events of every namespace are typed by wire.ts.
  */
 import type { Server as HttpServer } from 'node:http';
 import { Server, type Namespace, type Socket } from 'socket.io';
-import { isValidId, type BusMessage, type HeaderOf } from '../../protocol/index.ts';
+import { isValidId, type BusMessage } from '../../protocol/index.ts';
+import { tokenMatches } from '../http/index.ts';
 import { parseCarAction } from './actions.ts';
-import { tokenMatches } from './auth.ts';
 import { mapBrowserInput, type BrowserInputLimits } from './browser-input.ts';
 import type { ControlRelay } from './control-relay.ts';
 import type { FleetState } from './fleet-state.ts';
 import type { Leaderboard } from './leaderboard.ts';
 import type { SettingsStore } from './settings-store.ts';
 import type { VideoHub } from './video-hub.ts';
+import type { AckReply, NamespaceName, Namespaces, NoRequests, RecordingState } from './wire.ts';
+
+/** What the server keeps per socket: the car it watches. */
+interface LiveSocketData {
+  car?: string;
+}
+
+/** A namespace typed by its events in wire.ts; the server sends JPEGs as Buffers. */
+export type LiveNamespace<N extends NamespaceName> = Namespace<Namespaces<Buffer>[N]['fromBrowser'], Namespaces<Buffer>[N]['toBrowser'], NoRequests, LiveSocketData>;
+type WatchSocket = Socket<Namespaces<Buffer>['/audience']['fromBrowser'], Namespaces<Buffer>['/audience']['toBrowser'], NoRequests, LiveSocketData>;
 
 export interface SocketOptions {
   fleet: FleetState;
@@ -35,14 +46,15 @@ export interface InputStats {
 }
 
 export interface LiveSockets {
-  io: Server;
+  /** one of the server's namespaces, typed by its events (`/training` is served by the training routes) */
+  namespace<N extends NamespaceName>(name: N): LiveNamespace<N>;
   inputStats: InputStats;
   /** passes a bus message on to the browsers watching its car */
   ingest(message: BusMessage): void;
   close(): Promise<void>;
 }
 
-type Ack = (reply: { ok: boolean; error?: string }) => void;
+type Ack = (reply: AckReply) => void;
 
 function roomOf(car: string): string {
   return `car:${car}`;
@@ -55,16 +67,17 @@ export function attachSockets(server: HttpServer, options: SocketOptions): LiveS
   const reject = (reason: string): void => {
     inputStats.rejected[reason] = (inputStats.rejected[reason] ?? 0) + 1;
   };
-  const driver = io.of('/driver');
-  const audience = io.of('/audience');
-  const fleet = io.of('/fleet');
+  const namespace = <N extends NamespaceName>(name: N): LiveNamespace<N> => io.of(name);
+  const driver = namespace('/driver');
+  const audience = namespace('/audience');
+  const fleet = namespace('/fleet');
 
   /** the recorder's latest state per car, for a driver who opens the screen later */
-  const recordings = new Map<string, HeaderOf<'recording'>>();
-  const leaderboardPayload = () => ({ top: options.leaderboard.top(10), cars: options.leaderboard.cars() });
+  const recordings = new Map<string, RecordingState>();
+  const leaderboardPayload = () => options.leaderboard.board(10);
 
   /** `watch` {car}: join the car's room and start its video; a later `watch` switches cars. */
-  const handleWatching = (socket: Socket): void => {
+  const handleWatching = (socket: WatchSocket): void => {
     let stopVideo: (() => void) | undefined;
     socket.on('watch', (car: unknown, ack?: Ack) => {
       const reply = typeof ack === 'function' ? ack : () => {};
@@ -72,7 +85,7 @@ export function attachSockets(server: HttpServer, options: SocketOptions): LiveS
         reply({ ok: false, error: 'car must be an id of 1-32 of A-Z a-z 0-9 _ -' });
         return;
       }
-      if (typeof socket.data.car === 'string') void socket.leave(roomOf(socket.data.car));
+      if (socket.data.car !== undefined) void socket.leave(roomOf(socket.data.car));
       stopVideo?.();
       socket.data.car = car;
       void socket.join(roomOf(car));
@@ -96,7 +109,7 @@ export function attachSockets(server: HttpServer, options: SocketOptions): LiveS
     socket.emit('hello', { canDrive });
     handleWatching(socket);
     socket.on('input', (raw: unknown) => {
-      const car = socket.data.car as string | undefined;
+      const { car } = socket.data;
       if (!canDrive) return reject('token');
       if (!car) return reject('no-car');
       const mapped = mapBrowserInput(raw, options.inputLimits);
@@ -106,7 +119,7 @@ export function attachSockets(server: HttpServer, options: SocketOptions): LiveS
     });
     socket.on('action', (raw: unknown, ack?: Ack) => {
       const reply = typeof ack === 'function' ? ack : () => {};
-      const car = socket.data.car as string | undefined;
+      const { car } = socket.data;
       if (!canDrive) {
         reject('token');
         return reply({ ok: false, error: 'a valid token is needed for control actions' });
@@ -124,10 +137,7 @@ export function attachSockets(server: HttpServer, options: SocketOptions): LiveS
 
   audience.on('connection', (socket) => handleWatching(socket));
 
-  const carsSummary = () => {
-    const now = Date.now();
-    return options.fleet.carStates().map((car) => ({ ...car, lastSeenMsAgo: now - car.lastSeen }));
-  };
+  const carsSummary = () => options.fleet.carSummaries(Date.now());
   fleet.on('connection', (socket) => {
     socket.emit('cars', carsSummary());
     socket.emit('leaderboard', leaderboardPayload());
@@ -139,26 +149,24 @@ export function attachSockets(server: HttpServer, options: SocketOptions): LiveS
   fleetTimer.unref();
   const unsubscribeSettings = options.settings?.onChange(() => fleet.emit('settings', options.settings!.all()));
 
-  // Not volatile: a volatile packet is dropped whenever a video frame is still being written, which
-  // would lose most telemetry. It is small; a browser that stops reading is disconnected by the ping timeout.
-  const toWatchers = (car: string, event: string, payload: unknown, namespaces: Namespace[]): void => {
-    for (const ns of namespaces) ns.to(roomOf(car)).emit(event, payload);
-  };
-
   return {
-    io,
+    namespace,
     inputStats,
     ingest(message) {
-      const { scope, id, kind } = message.topic;
-      if (scope === 'nuc' && kind === 'recording') {
-        const report = message.header as HeaderOf<'recording'>;
+      const { scope, id } = message.topic;
+      if (scope === 'nuc' && message.kind === 'recording') {
+        const report = message.header;
         recordings.set(report.car, report);
-        toWatchers(report.car, 'recording', report, [driver]);
+        // Not volatile: a volatile packet is dropped whenever a video frame is still being written,
+        // which would lose most telemetry. It is small; a browser that stops reading is
+        // disconnected by the ping timeout.
+        driver.to(roomOf(report.car)).emit('recording', report);
         return;
       }
-      if (scope !== 'car' || kind !== 'telemetry') return;
-      const telemetry = message.header as HeaderOf<'telemetry'>;
-      toWatchers(id, 'telemetry', { car: id, ...telemetry }, [driver, audience]);
+      if (scope !== 'car' || message.kind !== 'telemetry') return;
+      const telemetry = { car: id, ...message.header };
+      driver.to(roomOf(id)).emit('telemetry', telemetry);
+      audience.to(roomOf(id)).emit('telemetry', telemetry);
       if (telemetry.sim && options.leaderboard.ingest(id, telemetry.sim)) {
         const board = leaderboardPayload();
         driver.emit('leaderboard', board);

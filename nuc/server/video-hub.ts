@@ -6,7 +6,7 @@
  * The composited driver's view (`car/<id>/view`) is preferred; the raw camera frame is the fallback
  * while no view has arrived for `viewFreshMs` (e.g. the compositor is not running).
  */
-import type { BusMessage, HeaderOf } from '../../protocol/index.ts';
+import type { BusMessage } from '../../protocol/index.ts';
 
 export type VideoSource = 'view' | 'frame';
 
@@ -68,19 +68,19 @@ export class VideoHub {
 
   /** Feeds a bus message; anything but a car's frame or view is ignored. */
   ingest(message: BusMessage): void {
-    const { scope, id: car, kind } = message.topic;
-    if (scope !== 'car' || !message.payload) return;
-    if (kind === 'view') {
-      const h = message.header as HeaderOf<'view'>;
+    const { scope, id: car } = message.topic;
+    if (scope !== 'car') return;
+    if (message.kind === 'view') {
+      const h = message.header;
       this.lastViewAt.set(car, this.now());
       this.publish({
         header: { car, seq: h.seq, frameTs: h.frameTs, width: h.width, height: h.height, source: 'view', compositeMs: h.compositeMs },
         jpeg: message.payload,
       });
-    } else if (kind === 'frame') {
+    } else if (message.kind === 'frame') {
       const viewAt = this.lastViewAt.get(car);
       if (viewAt !== undefined && this.now() - viewAt <= this.viewFreshMs) return;
-      const h = message.header as HeaderOf<'frame'>;
+      const h = message.header;
       this.publish({ header: { car, seq: h.seq, frameTs: h.ts, width: h.width, height: h.height, source: 'frame' }, jpeg: message.payload });
     }
   }

@@ -6,6 +6,7 @@ import sharp from 'sharp';
 import { Server } from 'socket.io';
 import { io as connect } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { installTokenGuard } from '../http/index.ts';
 import { JobStore } from './job-store.ts';
 import { trainingRoutes } from './routes.ts';
 import { writeTestTub } from '../../test/support/tubs.ts';
@@ -38,13 +39,13 @@ beforeAll(async () => {
   store = JobStore.open(path.join(root, 'training.sqlite'));
   app = Fastify();
   io = new Server(app.server);
-  await trainingRoutes(app, {
+  installTokenGuard(app, 'secret');
+  await app.register(trainingRoutes, {
     store,
     tubsDir,
     modelsDir,
     defaultKind: 'fast',
-    refuse: (h) => (h === auth.authorization ? undefined : 'this action needs the control token'),
-    io,
+    live: io.of('/training'),
     pushIntervalMs: 50,
   });
   await app.listen({ port: 0, host: '127.0.0.1' });

@@ -6,15 +6,41 @@
  *   POST /api/training/jobs/:id/cancel, DELETE /api/training/jobs/:id   (token)
  *   GET  /api/models
  * and live job changes on the socket.io namespace `/training` (`jobs` on connect, then `job`).
+ * A Fastify plugin: the NUC server registers it.
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { Server } from 'socket.io';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply } from 'fastify';
+import type { Namespace } from 'socket.io';
 import { MODEL_KINDS, type ModelKind } from '../../trainer/index.ts';
-import { CatalogError, listModels, listTubInfo, tubPreview } from './catalog.ts';
+import { sendError, tokenGuard } from '../http/index.ts';
+import { CatalogError, listModels, listTubInfo, tubPreview, type ModelInfo, type TubInfo } from './catalog.ts';
 import type { JobStore } from './job-store.ts';
 import { isTubName, TUB_NAME_PATTERN } from './names.ts';
+import type { TrainingJob } from './types.ts';
+
+/** What `/training` pushes to the browser: every job on connect, then each job that changed. */
+export interface TrainingEvents {
+  jobs: (jobs: TrainingJob[]) => void;
+  job: (job: TrainingJob) => void;
+}
+
+/** `GET /api/tubs` */
+export interface TubsReply {
+  tubs: TubInfo[];
+}
+
+/** `GET /api/training/jobs` (newest first) */
+export interface JobsReply {
+  jobs: TrainingJob[];
+}
+
+/** `GET /api/models` (newest first) */
+export interface ModelsReply {
+  models: ModelInfo[];
+}
 
 export interface TrainingRoutesOptions {
   store: JobStore;
@@ -22,48 +48,32 @@ export interface TrainingRoutesOptions {
   modelsDir: string;
   /** the model kind when a request names none */
   defaultKind: ModelKind;
-  /** the 401 message for a request without the right token; undefined lets it through */
-  refuse: (authorization: string | undefined) => string | undefined;
-  /** pushes job changes to `/training` */
-  io?: Server;
+  /** the `/training` namespace job changes are pushed to */
+  live?: Namespace<Record<never, never>, TrainingEvents>;
   /** how often the store is checked for changes to push */
   pushIntervalMs?: number;
 }
 
-const TubParams = {
-  type: 'object',
-  properties: { name: { type: 'string', minLength: 1, maxLength: 128 } },
-  required: ['name'],
-} as const;
+const TubParams = Type.Object({ name: Type.String({ minLength: 1, maxLength: 128 }) });
 
-const PreviewQuery = {
-  type: 'object',
-  properties: {
-    frames: { type: 'string', pattern: '^[0-9]{1,2}$' },
-    height: { type: 'string', pattern: '^[0-9]{1,3}$' },
+const PreviewQuery = Type.Object(
+  {
+    frames: Type.Optional(Type.String({ pattern: '^[0-9]{1,2}$' })),
+    height: Type.Optional(Type.String({ pattern: '^[0-9]{1,3}$' })),
   },
-  additionalProperties: false,
-} as const;
+  { additionalProperties: false },
+);
 
-const JobParams = {
-  type: 'object',
-  properties: { id: { type: 'string', pattern: '^[0-9]{1,12}$' } },
-  required: ['id'],
-} as const;
+const JobParams = Type.Object({ id: Type.String({ pattern: '^[0-9]{1,12}$' }) });
 
-const NewJobBody = {
-  type: 'object',
-  properties: {
-    tubs: { type: 'array', minItems: 1, maxItems: 100, uniqueItems: true, items: { type: 'string', pattern: TUB_NAME_PATTERN } },
-    kind: { type: 'string', enum: [...MODEL_KINDS] },
+const NewJobBody = Type.Object(
+  {
+    tubs: Type.Array(Type.String({ pattern: TUB_NAME_PATTERN }), { minItems: 1, maxItems: 100, uniqueItems: true }),
+    // an enum rather than a union of literals, so a bad kind is refused with the allowed values
+    kind: Type.Optional(Type.Unsafe<ModelKind>({ type: 'string', enum: [...MODEL_KINDS] })),
   },
-  required: ['tubs'],
-  additionalProperties: false,
-} as const;
-
-function sendError(reply: FastifyReply, statusCode: number, error: string, message: string): FastifyReply {
-  return reply.code(statusCode).send({ statusCode, error, message });
-}
+  { additionalProperties: false },
+);
 
 const STATUS_TEXT = { 400: 'Bad Request', 404: 'Not Found', 422: 'Unprocessable Entity' } as const;
 
@@ -76,20 +86,19 @@ async function isTubDir(dir: string): Promise<boolean> {
   return fs.stat(path.join(dir, 'manifest.json')).then((s) => s.isFile(), () => false);
 }
 
-export async function trainingRoutes(app: FastifyInstance, options: TrainingRoutesOptions): Promise<void> {
+/** The training routes; changing anything needs the token guard the server installed. */
+export const trainingRoutes: FastifyPluginAsync<TrainingRoutesOptions> = async (instance, options) => {
+  const app = instance.withTypeProvider<TypeBoxTypeProvider>();
   const { store } = options;
-  const requireToken = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
-    const refusal = options.refuse(request.headers.authorization);
-    if (refusal) await sendError(reply, 401, 'Unauthorized', refusal);
-  };
+  const requireToken = tokenGuard(app);
 
-  app.get('/api/tubs', async () => ({ tubs: await listTubInfo(options.tubsDir) }));
+  app.get('/api/tubs', async (): Promise<TubsReply> => ({ tubs: await listTubInfo(options.tubsDir) }));
 
   app.get('/api/tubs/:name/preview', { schema: { params: TubParams, querystring: PreviewQuery } }, async (request, reply) => {
-    const { name } = request.params as { name: string };
-    const query = request.query as { frames?: string; height?: string };
+    const { name } = request.params;
+    const { frames, height } = request.query;
     try {
-      const jpeg = await tubPreview(options.tubsDir, name, { frames: bounded(query.frames, 8, 1, 32), height: bounded(query.height, 60, 16, 240) });
+      const jpeg = await tubPreview(options.tubsDir, name, { frames: bounded(frames, 8, 1, 32), height: bounded(height, 60, 16, 240) });
       return reply.type('image/jpeg').header('cache-control', 'no-cache').send(jpeg);
     } catch (error) {
       if (error instanceof CatalogError) return sendError(reply, error.status, STATUS_TEXT[error.status], error.message);
@@ -97,43 +106,42 @@ export async function trainingRoutes(app: FastifyInstance, options: TrainingRout
     }
   });
 
-  app.get('/api/training/jobs', async () => ({ jobs: store.list(200) }));
+  app.get('/api/training/jobs', async (): Promise<JobsReply> => ({ jobs: store.list(200) }));
 
   app.get('/api/training/jobs/:id', { schema: { params: JobParams } }, async (request, reply) => {
-    const id = Number((request.params as { id: string }).id);
+    const id = Number(request.params.id);
     const job = store.get(id);
     if (!job) return sendError(reply, 404, 'Not Found', `training job ${id} does not exist`);
     return job;
   });
 
   app.post('/api/training/jobs', { onRequest: requireToken, schema: { body: NewJobBody } }, async (request, reply) => {
-    const body = request.body as { tubs: string[]; kind?: ModelKind };
-    for (const name of body.tubs) {
+    const { tubs, kind } = request.body;
+    for (const name of tubs) {
       if (!isTubName(name)) return sendError(reply, 400, 'Bad Request', `'${name}' is not a tub name`);
       if (!(await isTubDir(path.join(options.tubsDir, name)))) return sendError(reply, 404, 'Not Found', `there is no tub '${name}' in ${options.tubsDir}`);
     }
-    const job = store.enqueue({ tubs: body.tubs, kind: body.kind ?? options.defaultKind, trigger: 'request' });
+    const job: TrainingJob = store.enqueue({ tubs, kind: kind ?? options.defaultKind, trigger: 'request' });
     return reply.code(201).send(job);
   });
 
-  const cancel = async (request: FastifyRequest, reply: FastifyReply) => {
-    const id = Number((request.params as { id: string }).id);
+  const cancelRoute = { onRequest: requireToken, schema: { params: JobParams } };
+  const cancel = async (id: number, reply: FastifyReply) => {
     const outcome = store.requestCancel(id);
     if (outcome.outcome === 'missing') return sendError(reply, 404, 'Not Found', `training job ${id} does not exist`);
     if (outcome.outcome === 'finished') return sendError(reply, 409, 'Conflict', `training job ${id} already ${outcome.job.state}`);
     return reply.code(202).send(outcome.job);
   };
-  app.post('/api/training/jobs/:id/cancel', { onRequest: requireToken, schema: { params: JobParams } }, cancel);
-  app.delete('/api/training/jobs/:id', { onRequest: requireToken, schema: { params: JobParams } }, cancel);
+  app.post('/api/training/jobs/:id/cancel', cancelRoute, async (request, reply) => cancel(Number(request.params.id), reply));
+  app.delete('/api/training/jobs/:id', cancelRoute, async (request, reply) => cancel(Number(request.params.id), reply));
 
-  app.get('/api/models', async () => ({ models: await listModels(options.modelsDir) }));
+  app.get('/api/models', async (): Promise<ModelsReply> => ({ models: await listModels(options.modelsDir) }));
 
-  if (options.io) attachTrainingPush(app, options.io, store, options.pushIntervalMs ?? 500);
-}
+  if (options.live) attachTrainingPush(app, options.live, store, options.pushIntervalMs ?? 500);
+};
 
 /** The store is shared with the training process, so changes are found by revision, not by event. */
-function attachTrainingPush(app: FastifyInstance, io: Server, store: JobStore, intervalMs: number): void {
-  const namespace = io.of('/training');
+function attachTrainingPush(app: FastifyInstance, namespace: NonNullable<TrainingRoutesOptions['live']>, store: JobStore, intervalMs: number): void {
   namespace.on('connection', (socket) => {
     socket.emit('jobs', store.list(200));
   });

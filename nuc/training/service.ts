@@ -4,7 +4,7 @@
  * Jobs live in `<dataDir>/nuc/training.sqlite`, which the server reads to list and push them.
  */
 import path from 'node:path';
-import { BusSubscriber, isKind } from '../../protocol/index.ts';
+import { BusSubscriber } from '../../protocol/index.ts';
 import type { ServiceDefinition } from '../../runtime/service.ts';
 import { JobStore } from './job-store.ts';
 import { TRAINING_DB } from './names.ts';
@@ -26,7 +26,7 @@ const training: ServiceDefinition = {
       limits: { maxPayloadBytes: config.bus.maxPayloadBytes, maxHeaderBytes: 64 * 1024 },
     });
     subscriber.on((message) => {
-      if (message.topic.scope !== 'car' || !isKind(message, 'telemetry')) return;
+      if (message.topic.scope !== 'car' || message.kind !== 'telemetry') return;
       if (message.header.recording === true) recording.add(message.topic.id);
       else if (message.header.recording === false) recording.delete(message.topic.id);
     });

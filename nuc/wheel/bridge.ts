@@ -43,7 +43,7 @@ export async function startWheelBridge(options: WheelBridgeOptions): Promise<Whe
     const state = { mode: control.mode, recording: control.recording, estop: control.estop };
     const changes = changedFlags(sent, state);
     sent = state;
-    void publisher.send<'control'>(topic, { angle: control.angle, throttle: control.throttle, input: control.input, ...changes });
+    void publisher.send(topic, { angle: control.angle, throttle: control.throttle, input: control.input, ...changes });
   };
 
   const virtual = new VirtualWheel(mapper, publish);

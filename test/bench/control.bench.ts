@@ -48,11 +48,11 @@ const bench: Benchmark = {
     const pendingByCount = new Map<number, number>();
     let injectedAt = 0;
     const recording = {
-      send: (topic: string, fields: FieldsOf<'control'>) => {
+      send: (topic: `car/${string}/control`, fields: FieldsOf<'control'>) => {
         const count = angleToCount(DEFAULT_STEERING, fields.angle);
         pendingByCount.set(count, sent.length);
         sent.push({ at: injectedAt, count });
-        return publisher.send<'control'>(topic, fields);
+        return publisher.send(topic, fields);
       },
     } as unknown as BusPublisher;
     chip.onWrite((register) => {

@@ -3,15 +3,12 @@
  * chromium, see live video, hold the right arrow and watch the simulated car steer in its telemetry.
  * Skipped only where /usr/bin/chromium is not installed (`.ci/run` installs it).
  */
-import { spawnSync } from 'node:child_process';
-import fs from 'node:fs';
-import path from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterEach, describe, expect, it } from 'vitest';
+import { ensureDashboardBuilt, hasChromium, launchChromium } from '../support/browser.ts';
 import { sleep, waitFor } from '../support/net.ts';
-import { getJson, ROOT, startPlatform, type RunningPlatform } from '../support/platform.ts';
+import { getJson, startPlatform, type RunningPlatform } from '../support/platform.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 const TOKEN = 'e2e-driver-token';
 
 interface CarInfo {
@@ -21,14 +18,7 @@ interface CarInfo {
   telemetry?: { angle: number };
 }
 
-function ensureDashboardBuilt(): void {
-  if (fs.existsSync(path.join(ROOT, 'dashboard', 'dist', 'index.html'))) return;
-  const vite = path.join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js');
-  const result = spawnSync(process.execPath, [vite, 'build', '--config', 'dashboard/vite.config.ts'], { cwd: ROOT, encoding: 'utf8' });
-  if (result.status !== 0) throw new Error(`dashboard build failed:\n${result.stderr}`);
-}
-
-describe.skipIf(!fs.existsSync(CHROMIUM))('driver screen (chromium)', () => {
+describe.skipIf(!hasChromium)('driver screen (chromium)', () => {
   let running: RunningPlatform | undefined;
   afterEach(async () => {
     if (running && running.launcher.exitCode === null) await running.stop();
@@ -53,10 +43,7 @@ describe.skipIf(!fs.existsSync(CHROMIUM))('driver screen (chromium)', () => {
         250,
       );
 
-      browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
-      });
+      browser = await launchChromium();
       const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
       await page.goto(`${platform.baseUrl}/drive/1?token=${TOKEN}`);
       const video = page.locator('canvas[data-test="video"]');

@@ -52,6 +52,26 @@ describe('bus through proxies and uplink', () => {
     expect(received[0]!.header).toMatchObject({ angle: -0.5, throttle: 0.3, mode: 'user' });
   });
 
+  it('hands a handler registered for one kind only that kind\'s messages, the rest to the catch-all', async () => {
+    const sims: number[] = [];
+    const all: string[] = [];
+    const carSide = track(BusSubscriber.connect(bus.car.subscribers, { topics: ['car/7/'] }));
+    carSide.on('sim', (m) => sims.push(m.header.x));
+    carSide.on((m) => all.push(m.kind));
+    const sim = track(BusPublisher.connect(bus.car.publishers));
+    const pose = { track: 'default', x: 1.5, y: 0, heading: 0, speed: 0, cte: 0, offTrack: false, offTrackEvents: 0, progress: 0, lap: 0, lapTimeS: 0, angle: 0, throttle: 0 };
+    await publishUntilSeen(
+      async () => {
+        await sim.send(carTopic('7', 'control'), { angle: 0, throttle: 0 });
+        await sim.send(carTopic('7', 'sim'), pose);
+      },
+      () => all.includes('control') && sims.length > 0,
+      'control and sim at the car',
+    );
+    expect(sims.every((x) => x === 1.5)).toBe(true);
+    expect(sims.length).toBe(all.filter((kind) => kind === 'sim').length);
+  });
+
   it('passes the update repository\'s hint down to the car', async () => {
     const received: BusMessage[] = [];
     const agentSide = track(BusSubscriber.connect(bus.car.subscribers, { topics: [nucTopic('ota', 'release')] }));

@@ -10,7 +10,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BusPublisher, BusSubscriber, carTopic, type HeaderOf } from '../../protocol/index.ts';
+import { BusPublisher, BusSubscriber, carTopic } from '../../protocol/index.ts';
 import { createExpert, loadTrack } from '../../car/sim/index.ts';
 import { runCli } from '../../deploy/index.ts';
 import { readTub } from '../../trainer/tub/index.ts';
@@ -92,15 +92,14 @@ describe('record → train → ship on the whole platform', () => {
     let startLap: number | undefined;
     let seenRecording = false;
     // drive like a wheel: one control per telemetry message, from the pose the car reports
-    telemetry.on((message) => {
-      const header = message.header as HeaderOf<'telemetry'>;
+    telemetry.on('telemetry', ({ header }) => {
       pilotModel = header.model;
       if (!header.sim) return;
       if (header.recording) seenRecording = true;
       startLap ??= header.sim.lap;
       laps = header.sim.lap - startLap;
       const { angle, throttle } = expert(header.sim);
-      void controls.send<'control'>(carTopic('1', 'control'), { angle, throttle, recording });
+      void controls.send(carTopic('1', 'control'), { angle, throttle, recording });
     });
     await waitFor(() => (seenRecording && laps !== undefined && laps >= 2) || undefined, 'two laps driven while recording', 120_000, 100);
     recording = false;

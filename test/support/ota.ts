@@ -170,16 +170,13 @@ export async function startOtaPlatform(options: OtaPlatformOptions = {}): Promis
   const pids = new Map<string, number>();
   subscriber.on((message) => {
     const at = Date.now();
-    if (message.topic.kind === 'applied') applied.push({ at, header: message.header as HeaderOf<'applied'> });
-    else if (message.topic.kind === 'agent') agentReports.push({ at, header: message.header as HeaderOf<'agent'> });
-    else if (message.topic.kind === 'frame') frameTimes.push(at);
-    else if (message.topic.kind === 'telemetry') {
-      const { model } = message.header as HeaderOf<'telemetry'>;
+    if (message.kind === 'applied') applied.push({ at, header: message.header });
+    else if (message.kind === 'agent') agentReports.push({ at, header: message.header });
+    else if (message.kind === 'frame') frameTimes.push(at);
+    else if (message.kind === 'telemetry') {
+      const { model } = message.header;
       if (pilotModels.at(-1)?.model !== model) pilotModels.push({ at, model });
-    } else if (message.topic.kind === 'metrics') {
-      const header = message.header as HeaderOf<'metrics'>;
-      pids.set(header.service, header.pid);
-    }
+    } else if (message.kind === 'metrics') pids.set(message.header.service, message.header.pid);
   });
 
   const publish = (name: string, content: ServiceContent, label: string): ReleaseManifest =>

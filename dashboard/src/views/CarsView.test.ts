@@ -2,7 +2,7 @@
 import { mount } from '@vue/test-utils';
 import { describe, expect, it, vi } from 'vitest';
 import { ref } from 'vue';
-import type { CarSummary } from '../types.ts';
+import type { CarSummary } from '../../../nuc/server/wire.ts';
 
 const cars = ref<CarSummary[]>([]);
 const state = ref<'connecting' | 'connected' | 'lost'>('connected');
@@ -14,8 +14,15 @@ describe('CarsView', () => {
     const view = mount(CarsView);
     expect(view.text()).toContain('No car has reported yet');
     cars.value = [
-      { id: '1', lastSeenMsAgo: 100, frames: 10, views: 0, telemetry: { ts: 1, mode: 'local', angle: -0.5, throttle: 0.3, model: 'expert', estop: true } },
-      { id: '2', lastSeenMsAgo: 9000, frames: 0, views: 4 },
+      {
+        id: '1',
+        lastSeen: 1_000,
+        lastSeenMsAgo: 100,
+        frames: 10,
+        views: 0,
+        telemetry: { v: 1, seq: 1, ts: 1, mode: 'local', angle: -0.5, throttle: 0.3, model: 'expert', estop: true, loop: { count: 1, overruns: 0, p50Ms: 1, p99Ms: 1, maxMs: 1 } },
+      },
+      { id: '2', lastSeen: 1_000, lastSeenMsAgo: 9000, frames: 0, views: 4 },
     ];
     await view.vm.$nextTick();
     const rows = view.findAll('tbody tr');

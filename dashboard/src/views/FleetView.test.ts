@@ -3,7 +3,7 @@ import { flushPromises, mount } from '@vue/test-utils';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ref } from 'vue';
 import type * as FleetUpdates from '../fleet-updates.ts';
-import type { FleetCar } from '../fleet-updates.ts';
+import type { FleetCar } from '../../../nuc/server/wire.ts';
 
 const cars = ref<FleetCar[]>([]);
 const state = ref<'connecting' | 'connected' | 'lost'>('connected');

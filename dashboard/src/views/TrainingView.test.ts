@@ -3,7 +3,7 @@ import { flushPromises, mount } from '@vue/test-utils';
 import { describe, expect, it, vi } from 'vitest';
 import { ref } from 'vue';
 import type * as TrainingApi from '../training-api.ts';
-import type { ModelInfo, TrainingJob, TubInfo } from '../training-types.ts';
+import type { JobResult, ModelInfo, TrainingJob, TubInfo } from '../../../nuc/server/wire.ts';
 
 const jobs = ref<TrainingJob[]>([]);
 const state = ref<'connecting' | 'connected' | 'lost'>('connected');
@@ -45,6 +45,18 @@ vi.mock('../training-api.ts', async (importOriginal) => ({
   shipModel,
 }));
 const { default: TrainingView } = await import('./TrainingView.vue');
+
+/** A finished job's result: what the test names, the rest as the training worker would fill it in. */
+const result = (fields: Pick<JobResult, 'model' | 'valLoss' | 'tracks'> & Partial<JobResult>): JobResult => ({
+  modelDir: `/data/models/${fields.model}`,
+  bestEpoch: 1,
+  epochs: 2,
+  trainSamples: 100,
+  validationSamples: 20,
+  backend: 'wasm',
+  durationS: 10,
+  ...fields,
+});
 
 const job = (fields: Partial<TrainingJob>): TrainingJob => ({
   id: 1,
@@ -125,14 +137,14 @@ describe('TrainingView', () => {
       job({
         id: 3,
         state: 'succeeded',
-        result: { model: 'fast-x', valLoss: 0.01, tracks: [], skippedRecords: 2, warnings: ['tub old: format_version 99 is newer than 2 (tub skipped)', 'skipped: tub s1 record 4: cannot decode frame image'] },
+        result: result({ model: 'fast-x', valLoss: 0.01, tracks: [], skippedRecords: 2, warnings: ['tub old: format_version 99 is newer than 2 (tub skipped)', 'skipped: tub s1 record 4: cannot decode frame image'] }),
       }),
     ];
     await view.vm.$nextTick();
     const done = view.find('[data-job="3"]');
     expect(done.find('details.skipped summary').text()).toBe('2 bad records skipped');
     expect(done.findAll('details.skipped li').map((li) => li.text())).toEqual([expect.stringMatching(/tub old: format_version 99/), expect.stringMatching(/tub s1 record 4/)]);
-    jobs.value = [job({ id: 4, state: 'succeeded', result: { model: 'fast-y', valLoss: 0.01, tracks: [] } })];
+    jobs.value = [job({ id: 4, state: 'succeeded', result: result({ model: 'fast-y', valLoss: 0.01, tracks: [] }) })];
     await view.vm.$nextTick();
     expect(view.find('[data-job="4"] details.skipped').exists()).toBe(false);
   });

@@ -5,9 +5,9 @@ const [subscribers, publishers, from, to] = process.argv.slice(2) as [string, st
 const out = BusPublisher.connect(publishers);
 const input = BusSubscriber.connect(subscribers, { topics: [carTopic(from, 'control')] });
 const reply = carTopic(to, 'control');
-input.on((message) => {
-  const { angle, throttle, ts } = message.header as { angle: number; throttle: number; ts: number };
-  void out.send<'control'>(reply, { angle, throttle, ts });
+input.on('control', (message) => {
+  const { angle, throttle, ts } = message.header;
+  void out.send(reply, { angle, throttle, ts });
 });
 process.send?.({ type: 'ready' });
 process.on('SIGTERM', () => {

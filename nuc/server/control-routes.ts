@@ -1,29 +1,29 @@
 /**
- * The control and configuration API: car actions, settings, backgrounds, laps. Every route declares
- * JSON schemas for what it takes; changing anything needs the token (`Authorization: Bearer <token>`).
+ * The control and configuration API: car actions, settings, backgrounds. Every route declares JSON
+ * schemas for what it takes; changing anything needs the token (`Authorization: Bearer <token>`),
+ * checked by the server's one token guard. A Fastify plugin, registered by buildNucServer.
  */
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import sharp from 'sharp';
 import { BackgroundError, DEFAULT_MAX_UPLOAD_BYTES, type BackgroundErrorReason, type BackgroundLibrary } from '../compositor/index.ts';
-import { CarActionSchema, type CarAction } from './actions.ts';
-import { tokenRefusal } from './auth.ts';
+import { sendError, tokenGuard } from '../http/index.ts';
+import { CarActionSchema } from './actions.ts';
 import type { ControlRelay } from './control-relay.ts';
 import type { FleetState } from './fleet-state.ts';
-import type { Leaderboard } from './leaderboard.ts';
 import { SETTINGS_NAMES, SETTINGS_SCHEMAS } from '../settings/index.ts';
 import { SettingsError, type SettingsStore } from './settings-store.ts';
+import { CarParams } from './status-routes.ts';
+import type { ActionReply, BackgroundsReply } from './wire.ts';
 
-export interface ApiOptions {
+export interface ControlRoutesOptions {
   fleet: FleetState;
   relay: ControlRelay;
-  leaderboard: Leaderboard;
-  token: string;
   settings: SettingsStore | undefined;
   backgrounds: BackgroundLibrary | undefined;
 }
 
-const CarParams = Type.Object({ id: Type.String({ pattern: '^[A-Za-z0-9_-]{1,32}$' }) });
 const BackgroundParams = Type.Object({ name: Type.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,62}$' }) });
 const UploadQuery = Type.Object(
   { name: Type.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,62}$' }), replace: Type.Optional(Type.Union([Type.Literal('true'), Type.Literal('false')])) },
@@ -44,34 +44,18 @@ const BACKGROUND_STATUS: Record<BackgroundErrorReason, number> = {
   'built-in': 409,
 };
 
-function sendError(reply: FastifyReply, statusCode: number, error: string, message: string): FastifyReply {
-  return reply.code(statusCode).send({ statusCode, error, message });
-}
-
-export function registerApiRoutes(app: FastifyInstance, options: ApiOptions): void {
-  /** Runs before the body is parsed: without the token nothing about the request is looked at. */
-  const requireToken = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
-    const refusal = tokenRefusal(options.token, request.headers.authorization);
-    if (refusal) await sendError(reply, 401, 'Unauthorized', refusal);
-  };
-
-  app.get('/api/cars/:id', { schema: { params: CarParams } }, async (request, reply) => {
-    const { id } = request.params as { id: string };
-    const car = options.fleet.carStates().find((c) => c.id === id);
-    if (!car) return sendError(reply, 404, 'Not Found', `no car "${id}" has reported to this NUC`);
-    return { ...car, lastSeenMsAgo: Date.now() - car.lastSeen };
-  });
+export const controlRoutes: FastifyPluginAsync<ControlRoutesOptions> = async (instance, options) => {
+  const app = instance.withTypeProvider<TypeBoxTypeProvider>();
+  const requireToken = tokenGuard(app);
 
   app.post('/api/cars/:id/actions', { onRequest: requireToken, schema: { params: CarParams, body: CarActionSchema } }, async (request, reply) => {
-    const { id } = request.params as { id: string };
+    const { id } = request.params;
     if (!options.fleet.carStates().some((c) => c.id === id)) {
       return sendError(reply, 404, 'Not Found', `no car "${id}" has reported to this NUC`);
     }
-    const control = options.relay.action(id, request.body as CarAction);
-    return reply.code(202).send({ car: id, sent: control });
+    const answer: ActionReply = { car: id, sent: options.relay.action(id, request.body) };
+    return reply.code(202).send(answer);
   });
-
-  app.get('/api/leaderboard', async () => ({ top: options.leaderboard.top(20), cars: options.leaderboard.cars() }));
 
   const { settings } = options;
   if (settings) {
@@ -96,9 +80,9 @@ export function registerApiRoutes(app: FastifyInstance, options: ApiOptions): vo
       const status = BACKGROUND_STATUS[error.reason];
       return sendError(reply, status, status === 404 ? 'Not Found' : 'Bad Request', error.message);
     };
-    app.get('/api/backgrounds', async () => backgrounds.list());
+    app.get('/api/backgrounds', async (): Promise<BackgroundsReply> => backgrounds.list());
     app.get('/api/backgrounds/:name', { schema: { params: BackgroundParams } }, async (request, reply) => {
-      const { name } = request.params as { name: string };
+      const { name } = request.params;
       try {
         const image = await backgrounds.load(name);
         const jpeg = await sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } }).jpeg({ quality: 85 }).toBuffer();
@@ -112,7 +96,7 @@ export function registerApiRoutes(app: FastifyInstance, options: ApiOptions): vo
       done(null, body),
     );
     app.post('/api/backgrounds', { onRequest: requireToken, bodyLimit: DEFAULT_MAX_UPLOAD_BYTES, schema: { querystring: UploadQuery } }, async (request, reply) => {
-      const { name, replace } = request.query as { name: string; replace?: 'true' | 'false' };
+      const { name, replace } = request.query;
       if (!Buffer.isBuffer(request.body)) {
         return sendError(reply, 415, 'Unsupported Media Type', 'send the image bytes with Content-Type image/jpeg, image/png or image/webp');
       }
@@ -123,4 +107,4 @@ export function registerApiRoutes(app: FastifyInstance, options: ApiOptions): vo
       }
     });
   }
-}
+};

@@ -1,0 +1,6 @@
+/** What the NUC's HTTP routes share: the control token, its guard, and the error reply. */
+export { tokenMatches } from './token.ts';
+export { installTokenGuard, tokenGuard } from './token-guard.ts';
+export type { TokenGuard } from './token-guard.ts';
+export { sendError } from './errors.ts';
+export type { ErrorReply } from './errors.ts';

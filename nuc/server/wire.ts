@@ -1,0 +1,136 @@
+/**
+ * What the NUC server and the dashboard say to each other: the socket.io events of each namespace
+ * and the JSON the REST routes answer. The server types its namespaces and handlers with these; the
+ * dashboard imports this file, and only this file of the server, with `import type`. So it holds
+ * types only and imports nothing but types: the dashboard's bundle gets none of the server's code.
+ *
+ * What a browser sends is typed as a well-behaved page sends it; the server still treats every
+ * such value as unknown and checks it.
+ */
+import type { DriveMode, HeaderOf, SimState } from '../../protocol/index.ts';
+import type { BackgroundInfo } from '../compositor/index.ts';
+import type { ErrorReply } from '../http/index.ts';
+import type { FleetCar, ReleaseRecord, ReleaseSummary, RolloutEvent, RolloutsReply, ReleasesReply, RollbackResult } from '../ota/index.ts';
+import type { EpochPoint, JobResult, JobsReply, ModelInfo, ModelsReply, TrackResult, TrainingEvents, TrainingJob, TubInfo, TubsReply } from '../training/index.ts';
+import type { ModelKind } from '../../trainer/index.ts';
+import type { CarAction } from './actions.ts';
+import type { ControlFields } from './control-relay.ts';
+import type { CarState, CarSummary } from './fleet-state.ts';
+import type { CarLaps, LapRecord, LeaderboardData } from './leaderboard.ts';
+import type { Settings, SettingsName } from '../settings/index.ts';
+import type { VideoFrameHeader, VideoSource } from './video-hub.ts';
+
+export type { DriveMode, SimState, BackgroundInfo, ErrorReply, CarAction, ControlFields, CarState, CarSummary, LapRecord, CarLaps, LeaderboardData };
+export type { Settings, SettingsName, VideoFrameHeader, VideoSource };
+export type { FleetCar, ReleaseRecord, ReleaseSummary, RolloutEvent, RolloutsReply, ReleasesReply };
+export type { EpochPoint, JobResult, JobsReply, ModelInfo, ModelKind, ModelsReply, TrackResult, TrainingEvents, TrainingJob, TubInfo, TubsReply };
+
+// ---- shapes shared by events and routes ----
+
+/** A car's telemetry as the driver's and audience screens get it: the bus header and the car's id. */
+export type LiveTelemetry = HeaderOf<'telemetry'> & { car: string };
+
+/** The recorder's state for one car; a failed recording keeps its error until recording restarts. */
+export type RecordingState = HeaderOf<'recording'>;
+
+/** What a browser's driving input carries: axes in [-1, 1], already ramped by the page. */
+export interface DriveInput {
+  angle: number;
+  throttle: number;
+}
+
+/** The answer to a `watch` or an `action`. */
+export interface AckReply {
+  ok: boolean;
+  error?: string;
+}
+
+// ---- socket.io: per namespace, what the server emits and what a browser may send ----
+
+/** `Bytes` is a JPEG: a Buffer where the server sends it, an ArrayBuffer where the browser gets it. */
+export interface WatchEvents<Bytes> {
+  /** the next video frame; the server sends another only once this one is acknowledged (or timed out) */
+  frame: (header: VideoFrameHeader, jpeg: Bytes, ack: () => void) => void;
+  telemetry: (telemetry: LiveTelemetry) => void;
+  recording: (recording: RecordingState) => void;
+  leaderboard: (board: LeaderboardData) => void;
+}
+
+export interface WatchRequests {
+  /** join one car's room and start its video; a later `watch` switches cars */
+  watch: (car: string, ack?: (reply: AckReply) => void) => void;
+}
+
+export interface DriverEvents<Bytes> extends WatchEvents<Bytes> {
+  /** sent on connect: whether the handshake's token lets this socket drive */
+  hello: (hello: { canDrive: boolean }) => void;
+}
+
+export interface DriverRequests extends WatchRequests {
+  input: (input: DriveInput) => void;
+  action: (action: CarAction, ack: (reply: AckReply) => void) => void;
+}
+
+export interface FleetEvents {
+  cars: (cars: CarSummary[]) => void;
+  leaderboard: (board: LeaderboardData) => void;
+  settings: (settings: Settings) => void;
+  /** the fleet's releases and update progress, pushed as updates move */
+  fleet: (cars: FleetCar[]) => void;
+}
+
+/** Namespaces a browser only listens on. */
+export type NoRequests = Record<never, never>;
+
+/** Every namespace: `toBrowser` is what the server emits, `fromBrowser` what it listens for. */
+export interface Namespaces<Bytes> {
+  '/driver': { toBrowser: DriverEvents<Bytes>; fromBrowser: DriverRequests };
+  '/audience': { toBrowser: WatchEvents<Bytes>; fromBrowser: WatchRequests };
+  '/fleet': { toBrowser: FleetEvents; fromBrowser: NoRequests };
+  '/training': { toBrowser: TrainingEvents; fromBrowser: NoRequests };
+}
+export type NamespaceName = keyof Namespaces<unknown>;
+
+// ---- REST: what each route answers (a refusal is always an ErrorReply) ----
+
+/** `GET /healthz` */
+export interface HealthReply {
+  status: 'ok';
+  /** whether the server's own bus subscription hears the services */
+  bus: 'connected' | 'waiting';
+  uptimeS: number;
+}
+
+/** `GET /api/services`: one entry per service that reported metrics. */
+export interface ServiceSummary {
+  scope: 'car' | 'nuc';
+  id: string;
+  service: string;
+  up: boolean;
+  metrics: HeaderOf<'metrics'>;
+}
+
+/** `POST /api/cars/:id/actions` (202): the control message it sent. */
+export interface ActionReply {
+  car: string;
+  sent: ControlFields;
+}
+
+/** `GET /api/fleet` */
+export interface FleetReply {
+  cars: FleetCar[];
+}
+
+/** `POST /api/cars/:car/rollback` (201) */
+export type RollbackReply = Omit<RollbackResult, 'release'> & { release: ReleaseSummary };
+
+/** `POST /api/models/:name/ship` (201): the model-only release it published. */
+export interface ShipReply {
+  version: number;
+  label: string;
+  /** the model's name in the release, when it carries one */
+  model?: string;
+}
+
+/** `GET /api/backgrounds` */
+export type BackgroundsReply = BackgroundInfo[];

@@ -1,0 +1,26 @@
+/** Test support for the dashboard in a real browser: Debian's chromium and the built dashboard. */
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { chromium, type Browser } from 'playwright-core';
+import { ROOT } from './platform.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+
+/** Browser tests are skipped only where chromium is not installed (`.ci/run` installs it). */
+export const hasChromium = fs.existsSync(CHROMIUM);
+
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+  });
+}
+
+/** Builds dashboard/dist unless it is there (the server serves it). */
+export function ensureDashboardBuilt(): void {
+  if (fs.existsSync(path.join(ROOT, 'dashboard', 'dist', 'index.html'))) return;
+  const vite = path.join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js');
+  const result = spawnSync(process.execPath, [vite, 'build', '--config', 'dashboard/vite.config.ts'], { cwd: ROOT, encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`dashboard build failed:\n${result.stderr}`);
+}
