@@ -4,3 +4,4 @@ export { installTokenGuard, tokenGuard } from './token-guard.ts';
 export type { TokenGuard } from './token-guard.ts';
 export { sendError } from './errors.ts';
 export type { ErrorReply } from './errors.ts';
+export { STRICT_AJV } from './validation.ts';

@@ -6,6 +6,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import { OtaDb } from './ota-db.ts';
 import { otaRoutes } from './routes.ts';
+import { STRICT_AJV } from '../http/index.ts';
 
 let app: FastifyInstance | undefined;
 let dir: string | undefined;
@@ -23,7 +24,7 @@ async function serve(): Promise<{ base: string; db: OtaDb; blob: Buffer }> {
   fs.mkdirSync(path.join(dir, 'metadata'), { recursive: true });
   fs.writeFileSync(path.join(dir, 'metadata', 'timestamp.json'), '{"signed":{}}');
   const db = OtaDb.open(':memory:');
-  app = Fastify({ logger: false });
+  app = Fastify({ logger: false, ajv: STRICT_AJV });
   await otaRoutes(app, { repositoryDir: dir, db });
   app.addHook('onClose', async () => db.close());
   return { base: await app.listen({ host: '127.0.0.1', port: 0 }), db, blob };
@@ -83,6 +84,9 @@ describe('otaRoutes', () => {
     expect(((await (await fetch(`${base}/api/releases/1`)).json()) as { manifest: unknown }).manifest).toEqual({ version: 1 });
     expect((await fetch(`${base}/api/releases/9`)).status).toBe(404);
     expect((await fetch(`${base}/api/releases/abc`)).status).toBe(400);
+    expect((await fetch(`${base}/api/releases/0`)).status).toBe(400);
+    expect((await fetch(`${base}/api/rollouts?limit=abc`)).status).toBe(400);
+    expect(((await (await fetch(`${base}/api/rollouts?limit=1`)).json()) as { history: unknown[] }).history).toHaveLength(1);
     const rollouts = (await (await fetch(`${base}/api/rollouts?car=7`)).json()) as { cars: { version: number }[]; history: { outcome: string }[] };
     expect(rollouts.cars[0]?.version).toBe(1);
     expect(rollouts.history.map((e) => e.outcome)).toEqual(['installed']);

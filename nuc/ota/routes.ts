@@ -34,10 +34,12 @@ export interface RolloutsReply {
   history: RolloutEvent[];
 }
 
-const VersionParams = Type.Object({ version: Type.Integer({ minimum: 1 }) });
+// Path and query values arrive as strings and the server does not coerce types: digits, then Number().
+const Digits = (maxLength: number) => Type.String({ pattern: `^[1-9][0-9]{0,${maxLength - 1}}$` });
+const VersionParams = Type.Object({ version: Digits(9) });
 
 const RolloutsQuery = Type.Object(
-  { car: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' })), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })) },
+  { car: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' })), limit: Type.Optional(Digits(3)) },
   { additionalProperties: false },
 );
 
@@ -67,13 +69,14 @@ export const otaRoutes: FastifyPluginAsync<OtaRoutesOptions> = async (instance, 
   }));
 
   app.get('/api/releases/:version', { schema: { params: VersionParams } }, async (request, reply) => {
-    const release = options.db.release(request.params.version);
+    const release = options.db.release(Number(request.params.version));
     if (!release) return sendError(reply, 404, 'Not Found', `release ${request.params.version} does not exist`);
     return release;
   });
 
   app.get('/api/rollouts', { schema: { querystring: RolloutsQuery } }, async (request): Promise<RolloutsReply> => {
-    const { car, limit } = request.query;
+    const { car } = request.query;
+    const limit = request.query.limit === undefined ? undefined : Number(request.query.limit);
     return {
       cars: car ? options.db.cars().filter((c) => c.car === car) : options.db.cars(),
       history: options.db.history({ ...(car ? { car } : {}), ...(limit ? { limit } : {}) }),

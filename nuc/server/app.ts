@@ -3,7 +3,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { BusMessage } from '../../protocol/index.ts';
 import type { BackgroundLibrary } from '../compositor/index.ts';
-import { installTokenGuard } from '../http/index.ts';
+import { STRICT_AJV, installTokenGuard } from '../http/index.ts';
 import { otaRoutes, type OtaRoutesOptions } from '../ota/index.ts';
 import { trainingRoutes, type TrainingRoutesOptions } from '../training/index.ts';
 import type { BrowserInputLimits } from './browser-input.ts';
@@ -68,8 +68,7 @@ export async function buildNucServer(options: ServerOptions): Promise<NucServer>
   // Per-request logs at info would drown the service's own; the server logs warnings and errors.
   const app = Fastify({
     loggerInstance: options.log.child({}, { level: 'warn' }) as FastifyBaseLogger,
-    // Reject what does not match a schema instead of quietly coercing or stripping it.
-    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false } },
+    ajv: STRICT_AJV,
   });
   const { fleet, settings, backgrounds, log } = options;
   const video = new VideoHub();

@@ -6,7 +6,7 @@ import sharp from 'sharp';
 import { Server } from 'socket.io';
 import { io as connect } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { installTokenGuard } from '../http/index.ts';
+import { STRICT_AJV, installTokenGuard } from '../http/index.ts';
 import { JobStore } from './job-store.ts';
 import { trainingRoutes } from './routes.ts';
 import { writeTestTub } from '../../test/support/tubs.ts';
@@ -37,7 +37,7 @@ beforeAll(async () => {
   fs.mkdirSync(path.join(modelsDir, '.half-saved'));
 
   store = JobStore.open(path.join(root, 'training.sqlite'));
-  app = Fastify();
+  app = Fastify({ ajv: STRICT_AJV });
   io = new Server(app.server);
   installTokenGuard(app, 'secret');
   await app.register(trainingRoutes, {
