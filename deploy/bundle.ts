@@ -27,6 +27,8 @@ export interface ServiceBundle {
   bytes: Uint8Array;
   /** the native packages the bundle actually imports */
   externals: string[];
+  /** the source files bundled (absolute paths), dependencies from node_modules aside */
+  sources: string[];
 }
 
 export class BundleError extends Error {
@@ -72,5 +74,9 @@ export async function buildServiceBundle(entry: string, options: { externals?: r
   }
   const native = new Set<string>(externals);
   const scoped = (name: string): boolean => EXTERNAL_SCOPES.some((scope) => name.startsWith(`${scope}/`));
-  return { bytes: output.contents, externals: [...used].filter((name) => native.has(name) || scoped(name)).sort() };
+  const sources = Object.keys(result.metafile.inputs)
+    .filter((input) => !input.split('/').includes('node_modules'))
+    .map((input) => path.resolve(input))
+    .sort();
+  return { bytes: output.contents, externals: [...used].filter((name) => native.has(name) || scoped(name)).sort(), sources };
 }

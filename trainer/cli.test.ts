@@ -4,7 +4,7 @@ import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { formatTable, parseCommand, progressBar, runCli, UsageError } from './cli.ts';
 import type { ClosedLoopResult } from './evaluate.ts';
-import { METADATA_FILE, type ModelMetadata } from './model-io.ts';
+import { METADATA_FILE, type ModelMetadata } from '../model/index.ts';
 import { fastFs, tempDir, writeTub } from './tub/test-helpers.ts';
 import { TubWriter } from './tub/index.ts';
 

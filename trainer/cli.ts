@@ -9,10 +9,9 @@ import { realpathSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { filterRecords, NotEnoughRecordsError, readTubs, splitRecords, tubSample } from './tub/index.ts';
-import { selectBackend } from './backend.ts';
+import { loadModel, modelMetadata, MODEL_KINDS, saveModel, type ModelKind } from '../model/index.ts';
+import { selectTrainingBackend } from './backend.ts';
 import { EVAL_TRACKS, evaluateClosedLoop, type ClosedLoopResult, type EvalTrack } from './evaluate.ts';
-import { loadModel, modelMetadata, saveModel } from './model-io.ts';
-import { MODEL_KINDS, type ModelKind } from './models.ts';
 import { trainModel, type BatchProgress } from './train.ts';
 
 /** Fewer records than this cannot give a meaningful train/validation split. */
@@ -169,7 +168,7 @@ async function runTrain(command: TrainCommand, out: Output): Promise<void> {
   if (records.length < MIN_RECORDS) throw new UsageError(`too few records: ${records.length} user-mode records with throttle >= 0 (of ${read.records.length}), at least ${MIN_RECORDS} needed`);
   const split = splitRecords(records, { validationFraction: 0.2, seed: command.seed });
   out.stderr(`records: ${records.length} (train ${split.train.length}, validation ${split.validation.length}); model ${command.kind}\n`);
-  const backend = await selectBackend(undefined, (message) => out.stderr(`${message}\n`));
+  const backend = await selectTrainingBackend(undefined, (message) => out.stderr(`${message}\n`));
   let skippedSamples = 0;
   const result = await trainModel({
     kind: command.kind,
@@ -213,7 +212,7 @@ export function formatTable(results: readonly ClosedLoopResult[]): string {
 }
 
 async function runEval(command: EvalCommand, out: Output): Promise<void> {
-  await selectBackend(undefined, (message) => out.stderr(`${message}\n`));
+  await selectTrainingBackend(undefined, (message) => out.stderr(`${message}\n`));
   const stat = await fs.stat(command.modelDir).catch(() => undefined);
   if (!stat?.isDirectory()) throw new UsageError(`model ${command.modelDir} is not a directory`);
   const { model, metadata } = await loadModel(command.modelDir);

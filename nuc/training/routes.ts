@@ -11,7 +11,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Server } from 'socket.io';
-import { MODEL_KINDS, type ModelKind } from '../../trainer/index.ts';
+import { MODEL_KINDS, type ModelKind } from '../../model/index.ts';
 import { CatalogError, listModels, listTubInfo, tubPreview } from './catalog.ts';
 import type { JobStore } from './job-store.ts';
 import { isTubName, TUB_NAME_PATTERN } from './names.ts';
