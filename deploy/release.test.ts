@@ -82,6 +82,9 @@ describe('buildServiceBundle', () => {
     const inRoom = (room: string) => sources.filter((file) => file.startsWith(path.join(REPOSITORY_ROOT, room) + path.sep));
     expect(inRoom('model')).toContain(path.join(REPOSITORY_ROOT, 'model', 'files.ts'));
     expect(inRoom('trainer')).toEqual([]);
+    // from runtime/'s barrel only what it runs: not the configuration loader (YAML) nor the logger
+    expect(inRoom('runtime')).not.toContain(path.join(REPOSITORY_ROOT, 'runtime', 'load-config.ts'));
+    expect(inRoom('runtime')).not.toContain(path.join(REPOSITORY_ROOT, 'runtime', 'logger.ts'));
   });
 
   it('names the file and line of a build error', async () => {

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import Fastify from 'fastify';
 import { OtaDb, otaRoutes } from '../nuc/ota/index.ts';
-import { UpdateClient, provisionTrustedRoot } from './client.ts';
+import { UpdateClient, provisionTrustedRoot } from '../car/agent/index.ts';
 import { createKeys, type KeySet } from './keys.ts';
 import { publishRelease, type ReleaseChanges } from './release.ts';
 import { TufRepository, type RepositoryOptions } from './repository.ts';

@@ -6,7 +6,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { writeFileAtomic } from '../runtime/atomic-file.ts';
+import { writeFileAtomic } from '../runtime/index.ts';
 import { checkModelMetadata, type ModelMetadata } from './metadata.ts';
 
 export const MODEL_FILE = 'model.json';

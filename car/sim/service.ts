@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import { EmulatedPca9685, serveI2c, simI2cSocketPath } from '../actuator/index.ts';
 import { BusPublisher, carTopic, type FieldsOf } from '../../protocol/index.ts';
-import type { ServiceDefinition } from '../../runtime/service.ts';
+import type { ServiceDefinition } from '../../runtime/index.ts';
 import { loadTrack } from './track-file.ts';
 import { SimWorld, type SimTelemetry } from './world.ts';
 

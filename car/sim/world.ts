@@ -2,7 +2,7 @@
  * The simulated world: one car on one track. Each step reads the PWM pulses, moves the car and
  * keeps the race state: cross-track error, off-track detection and lap timing.
  */
-import { DEFAULT_STEERING, DEFAULT_THROTTLE } from '../actuator/calibration.ts';
+import { DEFAULT_STEERING, DEFAULT_THROTTLE } from '../actuator/index.ts';
 import type { Pose, Track } from './track.ts';
 import { DEFAULT_VEHICLE, readDriveInput, stepVehicle } from './vehicle.ts';
 import type { DriveCalibration, DriveInput, PulseSource, VehicleParams, VehicleState } from './vehicle.ts';

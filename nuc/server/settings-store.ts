@@ -8,8 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { ChromaKeySchema, FILTER_NAMES } from '../compositor/index.ts';
-import { WheelMappingSchema } from '../wheel/index.ts';
-import { writeFileAtomic } from '../../runtime/atomic-file.ts';
+import { WheelMappingSchema, writeFileAtomic } from '../../runtime/index.ts';
 
 /** Our own schemas: the compositor library exports none for panning and the background choice. */
 export const PanningSchema = Type.Object(

@@ -7,7 +7,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { modelMetadata, saveModel, type BackendName, type ModelKind } from '../../model/index.ts';
 import { EVAL_TRACKS, evaluateClosedLoop, selectTrainingBackend, trainModel, validationLoss } from '../../trainer/index.ts';
-import { writeFileAtomic } from '../../runtime/atomic-file.ts';
+import { writeFileAtomic } from '../../runtime/index.ts';
 import { filterRecords, readTubs, splitRecords, tubSample, type TubRecord } from '../../trainer/tub/index.ts';
 import type { EpochPoint, JobProgress, JobResult, TrackResult } from './types.ts';
 

@@ -1,12 +1,9 @@
 /** Race wheel input: HID wheel profiles with hot-plug, the virtual wheel, browser input, and the talk's mapping. */
 export type { AxisSample, PedalSample, WheelReport, WheelState, WheelControl, ParseResult, IgnoreReason } from './types.ts';
 export {
-  WheelMappingSchema,
-  WheelButtonsSchema,
   DEFAULT_WHEEL_MAPPING,
   DEFAULT_WHEEL_BUTTONS,
   STEERING_GAIN,
-  TOP_SPEED_FULL,
   centredAxis,
   pedalTravel,
   steeringAngle,
@@ -14,9 +11,7 @@ export {
   throttleFromPedal,
   combinedThrottle,
 } from './mapping.ts';
-export type { WheelMappingConfig, WheelButtonsConfig, WheelAction } from './mapping.ts';
-export { WheelConfigSchema } from './config.ts';
-export type { WheelConfig } from './config.ts';
+export type { WheelAction } from './mapping.ts';
 export { ControlMapper, MODE_CYCLE } from './mapper.ts';
 export type { ControlMapperOptions, MapperState } from './mapper.ts';
 export { WheelCounters } from './counters.ts';
@@ -35,12 +30,11 @@ export { BrowserWheel, checkBrowserInput } from './browser.ts';
 export type { BrowserInput, BrowserCheck } from './browser.ts';
 export {
   GenericCalibrator,
-  GenericCalibrationSchema,
   CalibrationError,
   CALIBRATION_INSTRUCTIONS,
   createGenericProfile,
 } from './calibration.ts';
-export type { GenericCalibration, CalibrationStep } from './calibration.ts';
+export type { CalibrationStep } from './calibration.ts';
 export { startWheelBridge } from './bridge.ts';
 export type { WheelBridge, WheelBridgeOptions } from './bridge.ts';
 export { changedFlags } from './control-flags.ts';

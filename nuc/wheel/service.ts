@@ -1,9 +1,8 @@
 /** The `wheel` NUC service: the configured wheel drives the configured car over the NUC bus. */
 import { BusPublisher, BusSubscriber, carTopic, type HeaderOf } from '../../protocol/index.ts';
-import type { ServiceDefinition } from '../../runtime/service.ts';
+import type { ServiceDefinition, WheelMappingConfig } from '../../runtime/index.ts';
 import { settingsFilePath, watchSettingsFile } from '../settings/index.ts';
 import { startWheelBridge } from './bridge.ts';
-import type { WheelMappingConfig } from './mapping.ts';
 
 const wheel: ServiceDefinition = {
   name: 'wheel',

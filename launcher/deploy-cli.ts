@@ -5,13 +5,26 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
+import {
+  REPOSITORY_ROOT,
+  TufRepository,
+  buildService,
+  carReleases,
+  createKeys,
+  deployPaths,
+  findServiceSpec,
+  latestRelease,
+  loadOnlineKeys,
+  loadRoleKey,
+  publishRelease,
+  readModelDir,
+  releaseByVersion,
+  republishRelease,
+  type DeployPaths,
+  type ServiceContent,
+} from '../deploy/index.ts';
 import { OtaDb } from '../nuc/ota/index.ts';
-import { REPOSITORY_ROOT, findServiceSpec } from './catalog.ts';
-import { createKeys, loadOnlineKeys, loadRoleKey } from './keys.ts';
-import { UPDATE_STRATEGIES, type ReleaseManifest, type UpdateStrategy } from './manifest.ts';
-import { deployPaths, type DeployPaths } from './paths.ts';
-import { buildService, carReleases, latestRelease, publishRelease, readModelDir, releaseByVersion, republishRelease, type ServiceContent } from './release.ts';
-import { TufRepository } from './repository.ts';
+import { UPDATE_STRATEGIES, type ReleaseManifest, type UpdateStrategy } from '../protocol/index.ts';
 
 export const USAGE = `usage: npm run deploy -- <command> [options]
 

@@ -2,11 +2,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { formatTable, parseCommand, progressBar, runCli, UsageError } from './cli.ts';
-import type { ClosedLoopResult } from './evaluate.ts';
 import { METADATA_FILE, type ModelMetadata } from '../model/index.ts';
-import { fastFs, tempDir, writeTub } from './tub/test-helpers.ts';
-import { TubWriter } from './tub/index.ts';
+import type { ClosedLoopResult } from '../trainer/index.ts';
+import { TubWriter } from '../trainer/tub/index.ts';
+import { fastFs, tempDir, writeTub } from '../trainer/tub/test-helpers.ts';
+import { formatTable, parseCommand, progressBar, runCli, UsageError } from './train-cli.ts';
 
 async function run(argv: string[], live = false): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';

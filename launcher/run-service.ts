@@ -9,12 +9,22 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { BusPublisher, ServiceMetrics, carTopic, nucTopic } from '../protocol/index.ts';
-import { CAR_SERVICES } from '../car/services.ts';
-import { NUC_SERVICES } from '../nuc/services.ts';
-import { ConfigError, loadConfig } from './load-config.ts';
-import { createLogger } from './logger.ts';
-import { carBus, carRunDir, nucBus, nucRunDir } from './paths.ts';
-import type { RunningService, ServiceContext, ServiceDefinition, ServiceEntry, ServiceScope } from './service.ts';
+import { CAR_SERVICES } from '../car/index.ts';
+import { NUC_SERVICES } from '../nuc/index.ts';
+import {
+  carBus,
+  carRunDir,
+  ConfigError,
+  createLogger,
+  loadConfig,
+  nucBus,
+  nucRunDir,
+  type RunningService,
+  type ServiceContext,
+  type ServiceDefinition,
+  type ServiceEntry,
+  type ServiceScope,
+} from '../runtime/index.ts';
 
 const STOP_TIMEOUT_MS = 5000;
 

@@ -8,10 +8,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { launchedCarServices } from '../car/services.ts';
-import { NUC_SERVICES } from '../nuc/services.ts';
-import { ConfigError, loadConfig } from './load-config.ts';
-import { createLogger } from './logger.ts';
+import { launchedCarServices } from '../car/index.ts';
+import { NUC_SERVICES } from '../nuc/index.ts';
+import { ConfigError, createLogger, loadConfig } from '../runtime/index.ts';
 import { Supervisor, type ProcessSpec } from './supervisor.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));

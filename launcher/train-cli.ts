@@ -8,11 +8,9 @@ import fs from 'node:fs/promises';
 import { realpathSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { filterRecords, NotEnoughRecordsError, readTubs, splitRecords, tubSample } from './tub/index.ts';
 import { loadModel, modelMetadata, MODEL_KINDS, saveModel, type ModelKind } from '../model/index.ts';
-import { selectTrainingBackend } from './backend.ts';
-import { EVAL_TRACKS, evaluateClosedLoop, type ClosedLoopResult, type EvalTrack } from './evaluate.ts';
-import { trainModel, type BatchProgress } from './train.ts';
+import { EVAL_TRACKS, evaluateClosedLoop, selectTrainingBackend, trainModel, type BatchProgress, type ClosedLoopResult, type EvalTrack } from '../trainer/index.ts';
+import { filterRecords, NotEnoughRecordsError, readTubs, splitRecords, tubSample } from '../trainer/tub/index.ts';
 
 /** Fewer records than this cannot give a meaningful train/validation split. */
 export const MIN_RECORDS = 10;
