@@ -14,7 +14,7 @@ export {
   type WheelConfig,
   type WheelMappingConfig,
 } from './config-schema.ts';
-export { ConfigError, loadConfig, validateConfig, type LoadOptions } from './load-config.ts';
+export { ConfigError, loadConfig, validateConfig, type FlagOverride, type LoadedConfig, type LoadOptions } from './load-config.ts';
 export { carBus, carRunDir, nucBus, nucBusBind, nucRunDir } from './paths.ts';
 export { writeFileAtomic, writeFileAtomicSync } from './atomic-file.ts';
 export { createLogger } from './logger.ts';
