@@ -22,14 +22,12 @@ export { DEFAULT_PORTS, tcpEndpoint, carLocalEndpoints } from './endpoints.ts';
 export type { BusEndpoints } from './endpoints.ts';
 export {
   LATEST_RELEASE_TARGET,
-  ManifestError,
   UPDATE_STRATEGIES,
   blobPath,
   carOfReleaseTarget,
   carReleaseTarget,
   checkManifest,
   parseManifest,
-  releaseFiles,
   releaseTargetPath,
   releaseTargetVersion,
   serializeManifest,

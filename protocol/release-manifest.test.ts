@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkManifest, ManifestError, parseManifest, releaseFiles, serializeManifest, type ReleaseManifest } from './release-manifest.ts';
+import { checkManifest, ManifestError, parseManifest, serializeManifest, type ReleaseManifest } from './release-manifest.ts';
 
 const file = (sha: string, path = 'service.js') => ({ path, target: `services/x/${path}`, sha256: sha.repeat(64), length: 3 });
 const manifest: ReleaseManifest = {
@@ -15,10 +15,8 @@ const manifest: ReleaseManifest = {
 };
 
 describe('release manifest', () => {
-  it('round-trips and lists each file content once', () => {
-    const parsed = parseManifest(serializeManifest(manifest));
-    expect(parsed).toEqual(manifest);
-    expect(releaseFiles(parsed).map((f) => f.sha256[0])).toEqual(['a', 'b']);
+  it('round-trips', () => {
+    expect(parseManifest(serializeManifest(manifest))).toEqual(manifest);
   });
 
   it('rejects malformed manifests naming what is wrong', () => {

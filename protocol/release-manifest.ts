@@ -138,10 +138,3 @@ export function parseManifest(bytes: Uint8Array | string): ReleaseManifest {
 export function serializeManifest(manifest: ReleaseManifest): Buffer {
   return Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`);
 }
-
-/** Every file the release needs, once per content hash (what the agent downloads if it lacks it). */
-export function releaseFiles(manifest: ReleaseManifest): ReleaseFile[] {
-  const all = [...Object.values(manifest.services).flatMap((s) => s.files), ...(manifest.model?.files ?? [])];
-  const seen = new Set<string>();
-  return all.filter((f) => !seen.has(f.sha256) && seen.add(f.sha256) !== undefined);
-}

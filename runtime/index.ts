@@ -3,18 +3,15 @@ export type { RunningService, ServiceContext, ServiceDefinition, ServiceEntry, S
 export {
   GenericCalibrationSchema,
   TOP_SPEED_FULL,
-  WheelButtonsSchema,
   WheelConfigSchema,
   WheelMappingSchema,
-  type AgentConfig,
   type GenericCalibration,
-  type PlatformConfig,
   type TrainingConfig,
   type WheelButtonsConfig,
   type WheelConfig,
   type WheelMappingConfig,
 } from './config-schema.ts';
-export { ConfigError, loadConfig, validateConfig, type FlagOverride, type LoadedConfig, type LoadOptions } from './load-config.ts';
+export { ConfigError, loadConfig, validateConfig, type LoadedConfig } from './load-config.ts';
 export { carBus, carRunDir, nucBus, nucBusBind, nucRunDir } from './paths.ts';
 export { writeFileAtomic, writeFileAtomicSync } from './atomic-file.ts';
 export { createLogger } from './logger.ts';
