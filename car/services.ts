@@ -1,5 +1,6 @@
-/** The car's services, in start order. Each runs in its own process (runtime/run-service.ts). */
-import type { ServiceEntry } from '../runtime/service.ts';
+/** The car's services, in start order. Each runs in its own process (launcher/run-service.ts). */
+import type { ServiceEntry } from '../runtime/index.ts';
+import { AGENT_MANAGED_SERVICES } from './updatable-services.ts';
 
 export const CAR_SERVICES: readonly ServiceEntry[] = [
   { name: 'proxy', load: async () => (await import('./localbus/service.ts')).default },
@@ -18,9 +19,6 @@ export const CAR_SERVICES: readonly ServiceEntry[] = [
     enabled: (config) => config.car.agent.enabled,
   },
 ];
-
-/** The updatable services: with the agent enabled it runs them (A/B slots), not the launcher. */
-export const AGENT_MANAGED_SERVICES: readonly string[] = ['actuator', 'camera', 'pilot'];
 
 /** The car services the launcher itself runs under this configuration. */
 export function launchedCarServices(config: Parameters<NonNullable<ServiceEntry['enabled']>>[0]): ServiceEntry[] {

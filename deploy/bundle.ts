@@ -3,7 +3,7 @@
  * (they load a compiled .node binary), so they stay imports and the release lists them.
  */
 import path from 'node:path';
-import { build } from 'esbuild';
+import { build, type Plugin } from 'esbuild';
 
 /** Packages with native code; the car installs these itself, matched to its CPU and Node. */
 export const NATIVE_PACKAGES = [
@@ -27,6 +27,8 @@ export interface ServiceBundle {
   bytes: Uint8Array;
   /** the native packages the bundle actually imports */
   externals: string[];
+  /** the source files whose code is in the bundle (absolute paths), dependencies from node_modules aside */
+  sources: string[];
 }
 
 export class BundleError extends Error {
@@ -35,6 +37,25 @@ export class BundleError extends Error {
 
 // ESM output has no `require`; bundled CommonJS dependencies still call it for node: builtins.
 const REQUIRE_SHIM = "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);";
+
+/**
+ * Our own modules do their work when called, never when imported (nothing is imported for its
+ * effect), so the bundler may leave out a module none of whose exports the service uses: a service
+ * that takes one helper from a barrel (runtime/index.ts) does not carry the barrel's YAML loader and
+ * logger. Packages keep their own `sideEffects` say.
+ */
+const OWN_MODULES_ARE_PURE: Plugin = {
+  name: 'own-modules-are-pure',
+  setup(bundler) {
+    bundler.onResolve({ filter: /^\./ }, async (args) => {
+      if (args.pluginData === OWN_MODULES_ARE_PURE.name) return undefined;
+      const resolved = await bundler.resolve(args.path, { kind: args.kind, importer: args.importer, resolveDir: args.resolveDir, pluginData: OWN_MODULES_ARE_PURE.name });
+      if (resolved.errors.length > 0) return { errors: resolved.errors };
+      const ownCode = !resolved.path.split(path.sep).includes('node_modules');
+      return { path: resolved.path, namespace: resolved.namespace, external: resolved.external, suffix: resolved.suffix, ...(ownCode ? { sideEffects: false } : {}) };
+    });
+  },
+};
 
 function packageOf(specifier: string): string {
   const parts = specifier.split('/');
@@ -56,6 +77,7 @@ export async function buildServiceBundle(entry: string, options: { externals?: r
       external: [...externals.flatMap((name) => [name, `${name}/*`]), ...EXTERNAL_SCOPES.map((scope) => `${scope}/*`)],
       banner: { js: REQUIRE_SHIM },
       metafile: true,
+      plugins: [OWN_MODULES_ARE_PURE],
       logLevel: 'silent',
       legalComments: 'none',
     });
@@ -72,5 +94,10 @@ export async function buildServiceBundle(entry: string, options: { externals?: r
   }
   const native = new Set<string>(externals);
   const scoped = (name: string): boolean => EXTERNAL_SCOPES.some((scope) => name.startsWith(`${scope}/`));
-  return { bytes: output.contents, externals: [...used].filter((name) => native.has(name) || scoped(name)).sort() };
+  const sources = Object.entries(result.metafile.outputs[path.relative(process.cwd(), path.resolve('service.js'))]?.inputs ?? {})
+    .filter(([input, { bytesInOutput }]) => bytesInOutput > 0 && !input.split('/').includes('node_modules'))
+    .map(([input]) => input)
+    .map((input) => path.resolve(input))
+    .sort();
+  return { bytes: output.contents, externals: [...used].filter((name) => native.has(name) || scoped(name)).sort(), sources };
 }

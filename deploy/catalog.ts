@@ -1,37 +1,16 @@
-/** The car services a release can carry, where their code starts, and how the agent swaps them. */
+/** The car services a release can carry (the car's own list), found by name, and the files they read beside their code. */
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { UpdateStrategy } from './manifest.ts';
+import { UPDATABLE_SERVICES, type UpdatableService } from '../car/index.ts';
 
 export const REPOSITORY_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
-export interface ServiceSpec {
-  name: string;
-  /** the service module (default export: the service), relative to the repository root */
-  entry: string;
-  strategy: UpdateStrategy;
-  needsHardware: boolean;
-  /**
-   * data the bundled code reads beside itself (`import.meta.url`-relative), as directories relative to
-   * the repository root; each lands under its own base name next to `service.js`
-   */
-  assets?: readonly string[];
-}
+/** What deploy needs to bundle a service: where its code starts, its default strategy, its assets. */
+export type ServiceSpec = Omit<UpdatableService, 'drives'>;
 
-/** The simulator's tracks: the simulated camera and the expert pilot load them by file. */
-const TRACKS = ['car/sim/tracks'] as const;
-
-/**
- * Only the services the car's agent runs can be released: proxy, uplink and sim are the platform the
- * agent itself stands on (the launcher runs them), so they update with the car's install.
- */
-export const CAR_SERVICE_SPECS: readonly ServiceSpec[] = [
-  // the I2C bus and the camera have one owner: the agent stops the old process before starting the new
-  { name: 'actuator', entry: 'car/actuator/service.ts', strategy: 'handover', needsHardware: true },
-  { name: 'camera', entry: 'car/camera/service.ts', strategy: 'handover', needsHardware: true, assets: TRACKS },
-  { name: 'pilot', entry: 'car/pilot/service.ts', strategy: 'handover', needsHardware: false, assets: TRACKS },
-];
+/** Only the services the car's agent runs can be released (car/updatable-services.ts). */
+export const CAR_SERVICE_SPECS: readonly ServiceSpec[] = UPDATABLE_SERVICES;
 
 export function findServiceSpec(name: string): ServiceSpec {
   const spec = CAR_SERVICE_SPECS.find((s) => s.name === name);

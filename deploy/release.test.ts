@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildServiceBundle } from './bundle.ts';
+import { REPOSITORY_ROOT } from './catalog.ts';
 import { loadOnlineKeys } from './keys.ts';
 import { latestRelease, publishRelease, readModelDir, releaseByVersion, republishRelease } from './release.ts';
 import { makeTestRepo, pilotChanges, type TestRepo } from '../test/support/tuf-repo.ts';
@@ -73,6 +74,17 @@ describe('buildServiceBundle', () => {
     fs.writeFileSync(out, bundle.bytes);
     const loaded = (await import(out)) as { default: { answer: number } };
     expect(loaded.default.answer).toBe(42);
+  });
+
+  it("ships the pilot with the model's code, not the trainer's", async () => {
+    repo = makeTestRepo();
+    const { sources } = await buildServiceBundle(path.join(REPOSITORY_ROOT, 'car', 'pilot', 'service.ts'));
+    const inRoom = (room: string) => sources.filter((file) => file.startsWith(path.join(REPOSITORY_ROOT, room) + path.sep));
+    expect(inRoom('model')).toContain(path.join(REPOSITORY_ROOT, 'model', 'files.ts'));
+    expect(inRoom('trainer')).toEqual([]);
+    // from runtime/'s barrel only what it runs: not the configuration loader (YAML) nor the logger
+    expect(inRoom('runtime')).not.toContain(path.join(REPOSITORY_ROOT, 'runtime', 'load-config.ts'));
+    expect(inRoom('runtime')).not.toContain(path.join(REPOSITORY_ROOT, 'runtime', 'logger.ts'));
   });
 
   it('names the file and line of a build error', async () => {

@@ -21,7 +21,7 @@ import {
   type ReleaseManifest,
   type ServiceRelease,
   type UpdateStrategy,
-} from './manifest.ts';
+} from '../protocol/index.ts';
 import { RepositoryError, sha256Hex, type TargetInput, type TufRepository } from './repository.ts';
 
 export interface FileContent {

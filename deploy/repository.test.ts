@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadOnlineKeys } from './keys.ts';
-import { TufRepository, blobPath, sha256Hex } from './repository.ts';
+import { blobPath } from '../protocol/index.ts';
+import { TufRepository, sha256Hex } from './repository.ts';
 import { makeClient, makeTestRepo, serveRepository, type TestRepo, type TestServer } from '../test/support/tuf-repo.ts';
 
 const HOUR_MS = 3600 * 1000;

@@ -15,7 +15,8 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { MetaFile, Metadata, MetadataKind, Root, Snapshot, TargetFile, Targets, Timestamp } from '@tufjs/models';
-import { writeFileAtomicSync } from '../runtime/atomic-file.ts';
+import { blobPath } from '../protocol/index.ts';
+import { writeFileAtomicSync } from '../runtime/index.ts';
 import type { KeySet, OnlineKeys, RoleKey, TopRole } from './keys.ts';
 
 const SPEC_VERSION = '1.0.31';
@@ -59,12 +60,6 @@ const TARGET_PATH = /^(?!\/)(?!.*(?:^|\/)\.\.?(?:\/|$))[A-Za-z0-9._/@+-]{1,300}$
 
 export function sha256Hex(bytes: Uint8Array): string {
   return crypto.createHash('sha256').update(bytes).digest('hex');
-}
-
-/** Where the content-addressed blob of a target lives, relative to `targets/` (what tuf-js requests). */
-export function blobPath(targetPath: string, sha256: string): string {
-  const slash = targetPath.lastIndexOf('/');
-  return slash < 0 ? `${sha256}.${targetPath}` : `${targetPath.slice(0, slash)}/${sha256}.${targetPath.slice(slash + 1)}`;
 }
 
 function isoSeconds(date: Date): string {

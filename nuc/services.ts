@@ -1,5 +1,5 @@
-/** The NUC's services, in start order. Each runs in its own process (runtime/run-service.ts). */
-import type { ServiceEntry } from '../runtime/service.ts';
+/** The NUC's services, in start order. Each runs in its own process (launcher/run-service.ts). */
+import type { ServiceEntry } from '../runtime/index.ts';
 
 export const NUC_SERVICES: readonly ServiceEntry[] = [
   { name: 'proxy', load: async () => (await import('./proxy/service.ts')).default },

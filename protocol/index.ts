@@ -1,4 +1,4 @@
-/** The bus contract shared by car and NUC: topics, message schemas, codec, sockets, proxy, metrics. */
+/** The contracts shared by car and NUC: the bus (topics, message schemas, codec, sockets, proxy, metrics) and the release manifest. */
 export { MESSAGE_KINDS, carTopic, nucTopic, carPrefix, formatTopic, parseTopic, isValidId, TopicError } from './topics.ts';
 export type { MessageKind, Scope, Topic, TopicName } from './topics.ts';
 export {
@@ -20,3 +20,16 @@ export { startProxy } from './proxy.ts';
 export type { ProxyOptions, RunningProxy } from './proxy.ts';
 export { DEFAULT_PORTS, tcpEndpoint, carLocalEndpoints } from './endpoints.ts';
 export type { BusEndpoints } from './endpoints.ts';
+export {
+  LATEST_RELEASE_TARGET,
+  UPDATE_STRATEGIES,
+  blobPath,
+  carOfReleaseTarget,
+  carReleaseTarget,
+  checkManifest,
+  parseManifest,
+  releaseTargetPath,
+  releaseTargetVersion,
+  serializeManifest,
+} from './release-manifest.ts';
+export type { ModelRelease, ReleaseFile, ReleaseManifest, ServiceRelease, UpdateStrategy } from './release-manifest.ts';

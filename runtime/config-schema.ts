@@ -3,7 +3,6 @@
  * Unknown fields are errors, so a typo never silently falls back to a default.
  */
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
-import { WheelConfigSchema } from '../nuc/wheel/config.ts';
 
 const strict = { additionalProperties: false } as const;
 const Port = Type.Integer({ minimum: 1, maximum: 65535 });
@@ -161,6 +160,104 @@ export const CarSchema = Section({
   agent: AgentSchema,
 });
 
+/** The talk's top speed unit: throttle is clipped to topSpeed / 80. */
+export const TOP_SPEED_FULL = 80;
+
+const ButtonList = (names: string[], description: string) =>
+  Type.Array(Type.String({ minLength: 1, maxLength: 32 }), { maxItems: 16, default: names, description });
+
+/** The wheel buttons (by profile name) bound to each action. */
+export const WheelButtonsSchema = Type.Object(
+  {
+    cycleMode: ButtonList(['north'], 'cycle the drive mode: user → local_angle → local'),
+    toggleRecording: ButtonList(['west'], 'start / stop recording a tub'),
+    estop: ButtonList(['east'], 'latch the emergency stop; press again to clear it'),
+    topSpeedUp: ButtonList(['dpad_up'], 'raise topSpeed by topSpeedStep'),
+    topSpeedDown: ButtonList(['dpad_down'], 'lower topSpeed by topSpeedStep'),
+    trimLeft: ButtonList(['dpad_left'], 'steeringVeer -= trimStep'),
+    trimRight: ButtonList(['dpad_right'], 'steeringVeer += trimStep'),
+  },
+  { ...strict, default: {} },
+);
+
+/** The talk's steering and throttle curves (nuc/wheel/mapping.ts), changeable live. */
+export const WheelMappingSchema = Type.Object(
+  {
+    steeringScale: Type.Number({ exclusiveMinimum: 0, maximum: 8, default: 1, description: 'talk: steering_scale' }),
+    steeringVeer: Type.Number({ minimum: -0.5, maximum: 0.5, default: 0, description: 'talk: steering_veer (trim)' }),
+    steeringRange: Type.Number({ minimum: 0.05, maximum: 1, default: 1, description: 'talk: steering_range' }),
+    throttleScale: Type.Number({ minimum: 0, maximum: 1, default: 1, description: 'talk: throttle_scale' }),
+    throttleBase: Type.Number({ minimum: 0.001, maximum: 0.99, default: 0.03, description: 'base of the negative exponential' }),
+    topSpeed: Type.Number({ minimum: 0, maximum: TOP_SPEED_FULL, default: 40, description: 'talk: top_speed; throttle ≤ topSpeed/80' }),
+    topSpeedStep: Type.Number({ minimum: 0.5, maximum: 40, default: 4 }),
+    trimStep: Type.Number({ minimum: 0.001, maximum: 0.1, default: 0.01 }),
+    /** pedal travel at or below this counts as released (a released 8-bit pedal reads real = 1/256) */
+    pedalDeadzone: Type.Number({ minimum: 0, maximum: 0.3, default: 0.02 }),
+    /** 'brake': brake pedal → negative throttle (brakeScale × travel), overriding the gas;
+     *  'reverse': brake pedal drives backwards on the throttle curve × reverseScale; 'ignore': unused */
+    brakeMode: Type.Union([Type.Literal('brake'), Type.Literal('reverse'), Type.Literal('ignore')], { default: 'brake' }),
+    brakeScale: Type.Number({ minimum: 0, maximum: 1, default: 0.5 }),
+    reverseScale: Type.Number({ minimum: 0, maximum: 1, default: 0.5 }),
+    /** override a profile's pedal direction if a wheel's pedals read backwards */
+    pedalPolarity: Type.Union([Type.Literal('profile'), Type.Literal('normal'), Type.Literal('inverted')], {
+      default: 'profile',
+    }),
+    buttons: WheelButtonsSchema,
+  },
+  { ...strict, default: {} },
+);
+
+const Byte = Type.Integer({ minimum: 0, maximum: 255 });
+const FieldSize = Type.Union([Type.Literal(8), Type.Literal(16)]);
+const Raw = Type.Integer({ minimum: 0, maximum: 65535 });
+
+export const SteeringCalibrationSchema = Type.Object({ offset: Byte, size: FieldSize, left: Raw, center: Raw, right: Raw }, strict);
+export const PedalCalibrationSchema = Type.Object({ offset: Byte, size: FieldSize, released: Raw, pressed: Raw }, strict);
+
+/** Where a generic HID wheel's steering, pedals and buttons sit in its report (written by its guided calibration, nuc/wheel/calibration.ts). */
+export const GenericCalibrationSchema = Type.Object(
+  {
+    vendorId: Raw,
+    productId: Raw,
+    /** state reports are this long; other lengths are other reports */
+    reportLength: Type.Integer({ minimum: 1, maximum: 1024 }),
+    /** byte 0 of state reports, when the device numbers its reports */
+    reportId: Type.Optional(Byte),
+    steering: SteeringCalibrationSchema,
+    throttle: PedalCalibrationSchema,
+    brake: Type.Optional(PedalCalibrationSchema),
+    clutch: Type.Optional(PedalCalibrationSchema),
+    /** buttons b0, b1, ... in order: a bit of the report and its value at rest */
+    buttons: Type.Array(Type.Object({ bit: Type.Integer({ minimum: 0 }), rest: Type.Boolean() }, strict), {
+      maxItems: 64,
+    }),
+  },
+  strict,
+);
+
+/** The race wheel (nuc/wheel): which device, how it is set up at start, and the mapping. */
+export const WheelConfigSchema = Type.Object(
+  {
+    /**
+     * 'auto': the first supported USB wheel (or the calibrated generic device), 'virtual': no USB, the
+     * demo's programmatic wheel and the browser, 'none': browser only, or a 'vvvv:pppp' hex id.
+     */
+    device: Type.Union([Type.Literal('auto'), Type.Literal('virtual'), Type.Literal('none'), Type.String({ pattern: '^[0-9a-fA-F]{4}:[0-9a-fA-F]{4}$' })], {
+      default: 'virtual',
+    }),
+    /** lock-to-lock rotation set on the wheel at start, where the wheel has a documented command */
+    rangeDegrees: Type.Integer({ minimum: 40, maximum: 1080, default: 900 }),
+    /** centring spring set at start: 0 off .. 1 strongest */
+    autocenter: Type.Number({ minimum: 0, maximum: 1, default: 0.3 }),
+    /** how often the USB device list is checked for a plugged / unplugged wheel */
+    pollMs: Type.Integer({ minimum: 100, maximum: 60_000, default: 1000 }),
+    mapping: WheelMappingSchema,
+    /** written by the guided calibration of a generic device */
+    calibration: Type.Optional(GenericCalibrationSchema),
+  },
+  { ...strict, default: {} },
+);
+
 /** The race wheel on the NUC and the car it drives (one wheel per car). */
 export const WheelSchema = Type.Object(
   { ...WheelConfigSchema.properties, car: { ...Id, default: '1' } },
@@ -193,3 +290,7 @@ export type CarConfig = PlatformConfig['car'];
 export type AgentConfig = CarConfig['agent'];
 export type NucConfig = PlatformConfig['nuc'];
 export type TrainingConfig = NucConfig['training'];
+export type WheelConfig = Static<typeof WheelConfigSchema>;
+export type WheelMappingConfig = Static<typeof WheelMappingSchema>;
+export type WheelButtonsConfig = Static<typeof WheelButtonsSchema>;
+export type GenericCalibration = Static<typeof GenericCalibrationSchema>;

@@ -1,6 +1,7 @@
 /**
- * Reads the configuration file, applies environment overrides and defaults, and validates the
- * result. Every failure is a ConfigError naming the field and the reason, so start-up stops with
+ * Reads the configuration file, applies environment overrides, then command-line flags, then
+ * defaults, and validates the result. Every failure is a ConfigError naming where the bad value came
+ * from (the file, the variable or the flag), the field and the reason, so start-up stops with
  * something a person can fix.
  */
 import fs from 'node:fs';
@@ -36,12 +37,22 @@ export const ENV_OVERRIDES = {
 /** The file read when no --config or EDGE_CONFIG names one; optional. */
 export const DEFAULT_CONFIG_FILE = 'edge.yaml';
 
+/** A command-line flag that sets one field, e.g. `--data` for `dataDir`; it wins over the file and the environment. */
+export interface FlagOverride {
+  flag: string;
+  field: string;
+  value: unknown;
+}
+
 export interface LoadOptions {
   /** a YAML or JSON file; when absent, EDGE_CONFIG, then ./edge.yaml if it exists, then defaults */
   file?: string;
   env?: NodeJS.ProcessEnv;
   cwd?: string;
+  flags?: readonly FlagOverride[];
 }
+
+export type LoadedConfig = PlatformConfig & { source: string };
 
 function readFile(file: string): unknown {
   let text: string;
@@ -72,7 +83,9 @@ function setPath(target: Record<string, unknown>, dotted: string, value: unknown
   node[keys[keys.length - 1]!] = value;
 }
 
-function applyEnv(raw: Record<string, unknown>, env: NodeJS.ProcessEnv): void {
+/** Sets the fields the environment overrides; returns which variable set which field. */
+function applyEnv(raw: Record<string, unknown>, env: NodeJS.ProcessEnv): Map<string, string> {
+  const setBy = new Map<string, string>();
   for (const [name, { field, type }] of Object.entries(ENV_OVERRIDES)) {
     const text = env[name];
     if (text === undefined || text === '') continue;
@@ -82,27 +95,32 @@ function applyEnv(raw: Record<string, unknown>, env: NodeJS.ProcessEnv): void {
     } else {
       setPath(raw, field, text);
     }
+    setBy.set(field, name);
   }
+  return setBy;
 }
 
 function fieldName(pointer: string): string {
   return pointer.replace(/^\//, '').replaceAll('/', '.');
 }
 
-/** Validates an already-parsed object (defaults applied first); `source` names it in errors. */
-export function validateConfig(raw: unknown, source: string): PlatformConfig {
+/**
+ * Validates an already-parsed object (defaults applied first); `source` names it in errors, or the
+ * variable or flag that set the bad field (`setBy`).
+ */
+export function validateConfig(raw: unknown, source: string, setBy: ReadonlyMap<string, string> = new Map()): PlatformConfig {
   const withDefaults = Value.Default(PlatformConfigSchema, Value.Clone(raw));
   const first = Value.Errors(PlatformConfigSchema, withDefaults).First();
   if (first) {
     const field = fieldName(first.path);
     const reason =
       first.message === 'Unexpected property' ? 'unknown field (check the spelling against the configuration reference)' : first.message;
-    throw new ConfigError(source, field, reason);
+    throw new ConfigError(setBy.get(field) ?? source, field, reason);
   }
   return withDefaults as PlatformConfig;
 }
 
-export function loadConfig(options: LoadOptions = {}): PlatformConfig & { source: string } {
+export function loadConfig(options: LoadOptions = {}): LoadedConfig {
   const env = options.env ?? process.env;
   const cwd = options.cwd ?? process.cwd();
   let file = options.file ?? env.EDGE_CONFIG;
@@ -110,8 +128,12 @@ export function loadConfig(options: LoadOptions = {}): PlatformConfig & { source
   const resolved = file ? path.resolve(cwd, file) : undefined;
   const raw = (resolved ? readFile(resolved) : {}) as Record<string, unknown>;
   const source = resolved ?? 'built-in defaults';
-  applyEnv(raw, env);
-  const config = validateConfig(raw, source);
+  const setBy = applyEnv(raw, env);
+  for (const { flag, field, value } of options.flags ?? []) {
+    setPath(raw, field, value);
+    setBy.set(field, flag);
+  }
+  const config = validateConfig(raw, source, setBy);
   config.dataDir = path.resolve(cwd, config.dataDir);
   return { ...config, source };
 }

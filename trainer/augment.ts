@@ -3,7 +3,7 @@
  * training run can be repeated exactly.
  */
 
-import { seededRandom } from '../runtime/random.ts';
+import { seededRandom } from '../runtime/index.ts';
 
 /** The platform's seeded generator (mulberry32): the same seed gives the same augmentations. */
 export { seededRandom };

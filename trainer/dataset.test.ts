@@ -1,24 +1,23 @@
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { batches, decodeFrame, splitSamples, type Sample } from './dataset.ts';
+import { decodeFrame } from '../model/index.ts';
+import { batches, splitSamples, type Sample } from './dataset.ts';
 
 async function solidJpeg(width: number, height: number, rgb: [number, number, number]): Promise<Buffer> {
   return sharp({ create: { width, height, channels: 3, background: { r: rgb[0], g: rgb[1], b: rgb[2] } } }).jpeg({ quality: 100 }).toBuffer();
 }
 
 describe('dataset', () => {
-  it('decodes and resizes a frame to the model size, scaled to [0, 1], with the crop removed', async () => {
-    const jpeg = await solidJpeg(320, 240, [255, 0, 128]);
-    const pixels = await decodeFrame(jpeg, [12, 16], { top: 4, bottom: 2 });
-    expect(pixels.length).toBe(6 * 16 * 3);
-    expect(pixels[0]).toBeGreaterThan(0.97);
-    expect(pixels[1]).toBeLessThan(0.03);
-    expect(pixels[2]).toBeCloseTo(128 / 255, 1);
-  });
-
-  it('rejects undecodable images with a clear error', async () => {
-    await expect(decodeFrame(Buffer.from('not a jpeg'), [12, 16])).rejects.toThrow(/cannot decode frame image/);
+  it('feeds training what the pilot feeds the model: the frame through the model normalisation', async () => {
+    const jpeg = await solidJpeg(32, 24, [10, 200, 90]);
+    const input = { frameSize: [12, 16] as [number, number], crop: { top: 2, bottom: 0 }, normalization: { scale: 2 / 255, offset: -1 } };
+    const pass = batches([{ image: async () => jpeg, angle: 0, throttle: 0 }], { ...input, batchSize: 1 });
+    const batch = (await pass.next()).value!;
+    expect(batch.xs.shape).toEqual([1, 10, 16, 3]);
+    expect(Array.from(batch.xs.dataSync())).toEqual(Array.from(await decodeFrame(jpeg, input.frameSize, input.crop, input.normalization)));
+    expect(Math.min(...batch.xs.dataSync())).toBeLessThan(0);
+    tf.dispose([batch.xs, ...batch.ys]);
   });
 
   it('leaves unreadable samples out of their batch and names each one', async () => {

@@ -3,7 +3,7 @@
  * couple of batches however large the tubs are. The tub reader supplies the samples.
  */
 import * as tf from '@tensorflow/tfjs';
-import sharp from 'sharp';
+import { croppedShape, decodeFrame, type InputSpec } from '../model/index.ts';
 import { augmentFrame, seededRandom, type Augmentations, type FrameShape } from './augment.ts';
 
 export interface Sample {
@@ -15,14 +15,6 @@ export interface Sample {
   source?: string;
 }
 
-/** Rows removed before the model sees a frame (Donkeycar's ROI crop). */
-export interface Crop {
-  top: number;
-  bottom: number;
-}
-
-export const NO_CROP: Crop = { top: 0, bottom: 0 };
-
 export interface Batch {
   xs: tf.Tensor4D;
   /** [angle, throttle], each [n, 1] */
@@ -30,10 +22,8 @@ export interface Batch {
   size: number;
 }
 
-export interface BatchOptions {
-  /** [height, width] frames are resized to before cropping */
-  frameSize: [number, number];
-  crop?: Crop;
+/** The frames go through the model's own preprocessing (frame size, crop, normalisation: model/). */
+export interface BatchOptions extends InputSpec {
   batchSize: number;
   /** shuffle order each pass, with this seed */
   shuffleSeed?: number;
@@ -44,30 +34,6 @@ export interface BatchOptions {
    * its batch and reported here (without this, it fails the pass)
    */
   onUnreadable?: (sample: Sample, error: Error) => void;
-}
-
-export function croppedShape(frameSize: [number, number], crop: Crop = NO_CROP): [number, number, number] {
-  const [height, width] = frameSize;
-  if (!Number.isInteger(crop.top) || !Number.isInteger(crop.bottom) || crop.top < 0 || crop.bottom < 0 || crop.top + crop.bottom >= height) {
-    throw new Error(`crop {top: ${crop.top}, bottom: ${crop.bottom}} must be non-negative integers leaving rows of a ${height}-row frame`);
-  }
-  return [height - crop.top - crop.bottom, width, 3];
-}
-
-/** Decodes to RGB at `frameSize`, crops rows and scales to [0, 1]. */
-export async function decodeFrame(bytes: Buffer, frameSize: [number, number], crop: Crop = NO_CROP): Promise<Float32Array> {
-  const [height, width] = frameSize;
-  const [outHeight] = croppedShape(frameSize, crop);
-  let raw: Buffer;
-  try {
-    raw = await sharp(bytes).removeAlpha().toColourspace('srgb').resize(width, height, { fit: 'fill' }).raw().toBuffer();
-  } catch (error) {
-    throw new Error(`cannot decode frame image (${bytes.length} bytes): ${(error as Error).message}`);
-  }
-  const start = crop.top * width * 3;
-  const out = new Float32Array(outHeight * width * 3);
-  for (let i = 0; i < out.length; i++) out[i] = raw[start + i]! / 255;
-  return out;
 }
 
 function shuffled<T>(items: readonly T[], random: () => number): T[] {
@@ -95,7 +61,7 @@ async function readSample(sample: Sample, index: number, options: BatchOptions):
     throw new Error(`${sampleName(sample, index)}: cannot read its image: ${(error as Error).message}`);
   }
   try {
-    return await decodeFrame(bytes, options.frameSize, options.crop);
+    return await decodeFrame(bytes, options.frameSize, options.crop, options.normalization);
   } catch (error) {
     throw new Error(`${sampleName(sample, index)}: ${(error as Error).message}`);
   }

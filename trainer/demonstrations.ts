@@ -6,8 +6,8 @@
  * frames teach it to steer back.
  */
 import { createExpert, DirectPulses, SimWorld, type DriveInput, type SimTelemetry, type Track } from '../car/sim/index.ts';
-import { seededRandom } from '../runtime/random.ts';
-import { clampUnit } from '../runtime/unit-range.ts';
+import { seededRandom } from '../runtime/index.ts';
+import { clampUnit } from '../runtime/index.ts';
 
 export interface SwerveNoise {
   /** chance per control tick that a swerve starts (when none is under way) */

@@ -1,28 +1,16 @@
 import sharp from 'sharp';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { selectBackend } from './backend.ts';
+import { MODEL_FRAME_SHAPE } from '../model/index.ts';
+import { selectTrainingBackend } from './backend.ts';
 import type { Sample } from './dataset.ts';
-import { evaluateClosedLoop, frameToInput, toCommand, validationLoss } from './evaluate.ts';
-import { createFastModel, MODEL_FRAME_SHAPE } from './models.ts';
+import { evaluateClosedLoop, toCommand, validationLoss } from './evaluate.ts';
+import { createFastModel } from './models.ts';
 
 const fastFrame: [number, number] = [MODEL_FRAME_SHAPE.fast[0], MODEL_FRAME_SHAPE.fast[1]];
 
 beforeAll(async () => {
-  expect((await selectBackend('wasm', () => {})).name).toBe('wasm');
-});
-
-describe('frameToInput', () => {
-  it('crops the top and bottom rows and scales bytes to [0, 1]', () => {
-    // 4 rows x 1 column: row r has value r * 60 in every channel.
-    const raw = Uint8Array.from([0, 0, 0, 60, 60, 60, 120, 120, 120, 255, 255, 255]);
-    const input = frameToInput(raw, [4, 1], { top: 1, bottom: 1 });
-    expect(Array.from(input)).toEqual([60 / 255, 60 / 255, 60 / 255, 120 / 255, 120 / 255, 120 / 255].map((v) => Math.fround(v)));
-  });
-
-  it('names the size it expected when the frame has the wrong number of bytes', () => {
-    expect(() => frameToInput(new Uint8Array(10), [4, 1])).toThrow(/expected 4x1x3 = 12/);
-  });
+  expect((await selectTrainingBackend('wasm', () => {})).name).toBe('wasm');
 });
 
 describe('toCommand', () => {

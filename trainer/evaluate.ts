@@ -10,16 +10,12 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { createRenderer, DirectPulses, loadTrack, runExpert, SimWorld, type SimTelemetry } from '../car/sim/index.ts';
-import { batches, croppedShape, NO_CROP, type Crop, type Sample } from './dataset.ts';
-import { inferenceModel } from './inference-model.ts';
-import { PIXEL_NORMALIZATION, type ModelMetadata } from './model-io.ts';
-import { clampUnit } from '../runtime/unit-range.ts';
+import { croppedShape, frameToInput, inferenceModel, NO_CROP, PIXEL_NORMALIZATION, type InputSpec } from '../model/index.ts';
+import { clampUnit } from '../runtime/index.ts';
+import { batches, type Sample } from './dataset.ts';
 
 export const EVAL_TRACKS = ['default', 'twisty'] as const;
 export type EvalTrack = (typeof EVAL_TRACKS)[number];
-
-/** What the evaluation needs to know about the model's input. */
-export type InputSpec = Pick<ModelMetadata, 'frameSize' | 'crop'> & Partial<Pick<ModelMetadata, 'normalization'>>;
 
 export interface ClosedLoopOptions {
   model: tf.LayersModel;
@@ -59,21 +55,7 @@ export interface ClosedLoopResult {
   endReason: EndReason;
 }
 
-/**
- * Raw RGB (height × width × 3 bytes) → the model's input pixels: rows cropped as the model was
- * trained, scaled by the model's normalisation.
- */
-export function frameToInput(raw: Uint8Array, frameSize: [number, number], crop: Crop = NO_CROP, normalization = PIXEL_NORMALIZATION): Float32Array {
-  const [height, width] = frameSize;
-  if (raw.length !== height * width * 3) throw new Error(`frame has ${raw.length} bytes, expected ${height}x${width}x3 = ${height * width * 3}`);
-  const [outHeight] = croppedShape(frameSize, crop);
-  const start = crop.top * width * 3;
-  const out = new Float32Array(outHeight * width * 3);
-  for (let i = 0; i < out.length; i++) out[i] = raw[start + i]! * normalization.scale + normalization.offset;
-  return out;
-}
-
-/** A model output → a command value, exactly as the pilot on the car makes it: clamped to [-1, 1]; NaN (a broken model) becomes 0. */
+/** A model output → a command value: clamped to [-1, 1]; NaN (a broken model) becomes 0. */
 export function toCommand(value: number): number {
   return clampUnit(value);
 }
@@ -167,7 +149,7 @@ export async function validationLoss(model: tf.LayersModel, samples: readonly Sa
   if (samples.length === 0) throw new Error('validation loss needs at least one sample');
   const sums = [0, 0, 0];
   let count = 0;
-  for await (const batch of batches(samples, { frameSize: metadata.frameSize, crop: metadata.crop ?? NO_CROP, batchSize })) {
+  for await (const batch of batches(samples, { frameSize: metadata.frameSize, crop: metadata.crop, normalization: metadata.normalization, batchSize })) {
     try {
       const losses = model.evaluate(batch.xs, batch.ys, { batchSize: batch.size });
       const list = Array.isArray(losses) ? losses : [losses];

@@ -1,11 +1,8 @@
-export { selectBackend, backendId, BACKEND_ORDER, type BackendInfo, type BackendName } from './backend.ts';
-export { registerWasmTrainingKernels } from './kernels/index.ts';
-export { createModel, createLinearModel, createFastModel, compileModel, DEFAULT_DROPOUT, MODEL_KINDS, MODEL_FRAME_SHAPE, OUTPUT_NAMES, type ModelKind, type ModelOptions } from './models.ts';
-export { batches, decodeFrame, croppedShape, splitSamples, NO_CROP, type Sample, type Crop, type Batch, type BatchOptions } from './dataset.ts';
-export { DEFAULT_AUGMENTATIONS, seededRandom, augmentFrame, type Augmentations } from './augment.ts';
-export { trainModel, type TrainOptions, type TrainResult, type TrainMetrics, type EpochProgress, type BatchProgress } from './train.ts';
-export { saveModel, loadModel, fileSystemHandler, modelMetadata, PIXEL_NORMALIZATION, MODEL_FILE, WEIGHTS_FILE, METADATA_FILE, type ModelDescription, type ModelMetadata } from './model-io.ts';
-export { evaluateClosedLoop, validationLoss, frameToInput, EVAL_TRACKS } from './evaluate.ts';
-export type { ClosedLoopOptions, ClosedLoopResult, EvalTrack, InputSpec, ValidationLoss } from './evaluate.ts';
-export { driveDemonstrations, DEFAULT_SWERVE, type SwerveNoise, type DemonstrationFrame, type DemonstrationOptions, type DemonstrationResult } from './demonstrations.ts';
-export { inferenceModel } from './inference-model.ts';
+/** The trainer: model layers, datasets and augmentation, training (with its wasm gradient kernels), closed-loop evaluation. */
+export { selectTrainingBackend } from './backend.ts';
+export { createModel, createLinearModel } from './models.ts';
+export type { Sample } from './dataset.ts';
+export { seededRandom } from './augment.ts';
+export { trainModel, type BatchProgress } from './train.ts';
+export { evaluateClosedLoop, validationLoss, EVAL_TRACKS, type ClosedLoopResult, type EvalTrack } from './evaluate.ts';
+export { driveDemonstrations } from './demonstrations.ts';

@@ -1,12 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { selectBackend } from './backend.ts';
-import { inferenceModel } from './inference-model.ts';
+import { inferenceModel } from '../model/index.ts';
+import { selectTrainingBackend } from './backend.ts';
 import { createFastModel, createLinearModel } from './models.ts';
 
 describe('inferenceModel', () => {
   beforeAll(async () => {
-    await selectBackend('wasm', () => {});
+    await selectTrainingBackend('wasm', () => {});
   });
 
   it('predicts exactly what the trained model predicts, without the dropout layers', () => {

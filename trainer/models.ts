@@ -9,16 +9,8 @@
  * computers and quick experiments.
  */
 import * as tf from '@tensorflow/tfjs';
+import { MODEL_FRAME_SHAPE, type ModelKind } from '../model/index.ts';
 import { FastDropout } from './fast-dropout.ts';
-
-export type ModelKind = 'linear' | 'fast';
-export const MODEL_KINDS: readonly ModelKind[] = ['linear', 'fast'];
-
-/** [height, width, channels] of the frames a model takes, before any crop. */
-export const MODEL_FRAME_SHAPE: Record<ModelKind, [number, number, number]> = {
-  linear: [120, 160, 3],
-  fast: [60, 80, 3],
-};
 
 export const OUTPUT_NAMES = ['n_outputs0', 'n_outputs1'] as const;
 export const LEARNING_RATE = 1e-3;

@@ -4,10 +4,10 @@ import path from 'node:path';
 import sharp from 'sharp';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { selectBackend } from './backend.ts';
+import { loadModel, saveModel, type ModelMetadata } from '../model/index.ts';
+import { selectTrainingBackend } from './backend.ts';
 import type { Sample } from './dataset.ts';
 import { createFastModel, createLinearModel, OUTPUT_NAMES } from './models.ts';
-import { loadModel, saveModel, type ModelMetadata } from './model-io.ts';
 import { clearDropoutSeeds, dropoutLayers, reseedDropout } from './seeded-dropout.ts';
 import { trainModel } from './train.ts';
 
@@ -27,7 +27,7 @@ async function samples(count: number): Promise<Sample[]> {
 
 describe('models', () => {
   beforeAll(async () => {
-    expect((await selectBackend('wasm', () => {})).name).toBe('wasm');
+    expect((await selectTrainingBackend('wasm', () => {})).name).toBe('wasm');
   });
 
   it('builds the Donkeycar linear model: 120x160x3 in, two single-unit heads out', () => {

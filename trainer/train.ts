@@ -5,10 +5,11 @@
  */
 import os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
+import { croppedShape, MODEL_FRAME_SHAPE, NO_CROP, type Crop, type ModelKind, type TrainMetrics } from '../model/index.ts';
 import { DEFAULT_AUGMENTATIONS, type Augmentations } from './augment.ts';
-import { selectBackend, type BackendName } from './backend.ts';
-import { batches, croppedShape, NO_CROP, type Crop, type Sample } from './dataset.ts';
-import { createModel, MODEL_FRAME_SHAPE, type ModelKind } from './models.ts';
+import { selectTrainingBackend } from './backend.ts';
+import { batches, type Sample } from './dataset.ts';
+import { createModel } from './models.ts';
 import { applyGradients, batchGradients, GradientHelper, mergeGradients, trainableVariables } from './parallel/index.ts';
 import { clearDropoutSeeds, dropoutLayers, reseedDropout } from './seeded-dropout.ts';
 
@@ -64,21 +65,6 @@ export interface TrainOptions {
    * wasm backend uses one core). Default: 2 with two or more cores and at least 4 batches of data.
    */
   processes?: 1 | 2;
-}
-
-export interface TrainMetrics {
-  history: { epoch: number; loss: number; valLoss: number }[];
-  bestValLoss: number;
-  bestEpoch: number;
-  epochs: number;
-  stoppedEarly: boolean;
-  durationS: number;
-  backend: BackendName;
-  trainSamples: number;
-  validationSamples: number;
-  /** samples skipped as unreadable (training and validation) */
-  skippedSamples: number;
-  samplesPerS: number;
 }
 
 export class UnreadableDataError extends Error {
@@ -152,7 +138,7 @@ function unreadableTracker(trainSamples: readonly Sample[], report: ((message: s
 
 export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   checkOptions(options);
-  const backend = await selectBackend();
+  const backend = await selectTrainingBackend();
   const { kind, epochs = 100, batchSize = 128, patience = 5, minDelta = 0.0005, crop = NO_CROP, seed = 1 } = options;
   const augment = options.augment === false ? undefined : (options.augment ?? DEFAULT_AUGMENTATIONS);
   const [frameHeight, frameWidth] = MODEL_FRAME_SHAPE[kind];

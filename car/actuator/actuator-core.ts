@@ -4,7 +4,7 @@
  * throttle until cleared. Steering is held at the last angle in both cases (a servo snapping to
  * centre mid-corner is a surprise; a coasting car is not).
  */
-import { clampUnit } from '../../runtime/unit-range.ts';
+import { clampUnit } from '../../runtime/index.ts';
 
 export type DriveSource = 'user' | 'pilot';
 

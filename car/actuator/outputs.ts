@@ -14,7 +14,7 @@ import {
   type SteeringCalibration,
   type ThrottleCalibration,
 } from './calibration.ts';
-import { clampUnit } from '../../runtime/unit-range.ts';
+import { clampUnit } from '../../runtime/index.ts';
 import type { Pca9685 } from './pca9685.ts';
 
 export interface AppliedOutputs {

@@ -6,7 +6,7 @@
  * active pilot drives.
  */
 import { BusPublisher, BusSubscriber, carTopic } from '../../protocol/index.ts';
-import type { ServiceContext, ServiceDefinition } from '../../runtime/service.ts';
+import type { ServiceContext, ServiceDefinition } from '../../runtime/index.ts';
 import { ActuatorCore } from './actuator-core.ts';
 import { openDriveOutputs, simI2cSocketPath, type OpenedDriveOutputs } from './open-bus.ts';
 

@@ -107,7 +107,7 @@ export class BlobStore {
     const actual = await sha256OfFile(part);
     if (actual !== file.sha256) {
       await fs.rm(part, { force: true });
-      throw new BlobError(`${file.target ?? file.path}: sha256 ${actual} does not match the signed ${file.sha256} (tampered or corrupt); discarded`);
+      throw new BlobError(`${file.target}: sha256 ${actual} does not match the signed ${file.sha256} (tampered or corrupt); discarded`);
     }
     await fs.rename(part, final);
     await syncDir(this.options.dir);
@@ -130,7 +130,7 @@ export class BlobStore {
     try {
       for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
         if (size + chunk.length > file.length) {
-          throw new BlobError(`${file.target ?? file.path}: the server sent more than the signed ${file.length} bytes (endless data); discarded`);
+          throw new BlobError(`${file.target}: the server sent more than the signed ${file.length} bytes (endless data); discarded`);
         }
         await handle.write(chunk);
         size += chunk.length;
@@ -143,7 +143,7 @@ export class BlobStore {
       throw error;
     }
     await handle.close();
-    if (size !== file.length) throw new BlobError(`${file.target ?? file.path}: got ${size} of ${file.length} bytes; will resume`);
+    if (size !== file.length) throw new BlobError(`${file.target}: got ${size} of ${file.length} bytes; will resume`);
     return size;
   }
 }

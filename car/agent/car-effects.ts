@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import { writeFileAtomic } from '../../runtime/atomic-file.ts';
+import { writeFileAtomic } from '../../runtime/index.ts';
 import { modelLabel, type ModelPointer } from '../pilot/index.ts';
 import type { BlobStore } from './blob-store.ts';
 import type { CarLink } from './car-link.ts';

@@ -189,7 +189,7 @@ describe('failures and restarts', () => {
 
 describe('baseline services (factory code before any release)', () => {
   const factory = initialState();
-  const pilotOnly: Release = { version: 1, label: 'first pilot', services: { pilot: V2_HANDOVER.services.pilot! } };
+  const pilotOnly: Release = { ...V1, version: 1, label: 'first pilot', services: { pilot: V2_HANDOVER.services.pilot! } };
   const config = { ...DEFAULT_PLANNER_CONFIG, baseline: ['actuator', 'camera', 'pilot'] };
 
   it('hands over from the factory pilot in slot A to the release in slot B, and stops the factory one', () => {

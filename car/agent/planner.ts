@@ -12,6 +12,7 @@
  * - interrupting a service (kill/delete strategies, or one that owns hardware) waits for a stopped car;
  * - a model-only release is swapped inside the running pilot, no process restarts.
  */
+import { DRIVE_PUBLISHERS } from '../updatable-services.ts';
 import {
   bytesToDownload,
   diffReleases,
@@ -62,7 +63,7 @@ export const DEFAULT_PLANNER_CONFIG: PlannerConfig = {
   maxAttempts: 3,
   retryDelayMs: 2_000,
   reserveBytes: 0,
-  drivePublishers: ['pilot'],
+  drivePublishers: DRIVE_PUBLISHERS,
   baseline: [],
 };
 
@@ -163,10 +164,10 @@ export function updatePlan(current: Installed, release: Release, config: Planner
   const installed = new Set([...Object.keys(current.release?.services ?? {}), ...config.baseline]);
   const interrupt = diff.changed.filter((name) => {
     const spec = release.services[name]!;
-    return installed.has(name) && (spec.strategy !== 'hand-over' || spec.needsHardware === true);
+    return installed.has(name) && (spec.strategy !== 'handover' || spec.needsHardware);
   });
   const stopAfter = [...diff.changed.filter((name) => installed.has(name) && !interrupt.includes(name)), ...diff.removed];
-  const interruptEarly = interrupt.some((name) => release.services[name]!.strategy !== 'hand-over');
+  const interruptEarly = interrupt.some((name) => release.services[name]!.strategy !== 'handover');
   const deleteFirst = diff.changed.some((name) => release.services[name]!.strategy === 'delete-then-download');
   const switchesGen = diff.changed.some((name) => config.drivePublishers.includes(name));
   const modelOnly = diff.changed.length === 0 && diff.removed.length === 0;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bytesToDownload, changedServices, diffReleases, isModelOnly, parseRelease, releaseBlobs, ReleaseError } from './release.ts';
+import { bytesToDownload, changedServices, diffReleases, isModelOnly, releaseBlobs } from './release.ts';
 import { V1, V2_CONSTRAINED, V2_HANDOVER, V2_MODEL_ONLY } from '../../test/support/agent-fixtures.ts';
 
 describe('release diff', () => {
@@ -27,29 +27,7 @@ describe('release diff', () => {
 
   it('lists a blob shared by two services once', () => {
     const shared = V1.services.pilot!.files[0]!;
-    const release = { ...V1, services: { a: { files: [shared], strategy: 'hand-over' as const }, b: { files: [shared], strategy: 'hand-over' as const } } };
+    const release = { ...V1, services: { a: { ...V1.services.pilot!, files: [shared] }, b: { ...V1.services.pilot!, files: [shared] } } };
     expect(releaseBlobs(release, ['a', 'b'], false)).toEqual([shared]);
-  });
-});
-
-describe('parseRelease', () => {
-  it('accepts a valid release and deploy/’s manifest spelling of hand-over', () => {
-    const raw = JSON.parse(JSON.stringify(V1)) as { services: Record<string, { strategy: string }> };
-    raw.services.pilot!.strategy = 'handover';
-    expect(parseRelease(raw).services.pilot!.strategy).toBe('hand-over');
-    expect(parseRelease(JSON.parse(JSON.stringify(V2_HANDOVER)))).toEqual(V2_HANDOVER);
-  });
-
-  it.each([
-    [null, /release must be an object/],
-    [{ ...V1, version: 0 }, /version/],
-    [{ ...V1, services: { pilot: { ...V1.services.pilot, strategy: 'yolo' } } }, /services\.pilot\.strategy/],
-    [{ ...V1, services: { pilot: { ...V1.services.pilot, files: [{ path: '../etc/passwd', sha256: 'a'.repeat(64), length: 1 }] } } }, /files\[0\]\.path/],
-    [{ ...V1, services: { pilot: { ...V1.services.pilot, files: [{ path: 'x', sha256: 'XYZ', length: 1 }] } } }, /sha256/],
-    [{ ...V1, services: { Pilot: V1.services.pilot } }, /service names/],
-    [{ ...V1, model: { files: [] } }, /model\.files/],
-  ])('rejects %j with a clear error', (raw, message) => {
-    expect(() => parseRelease(raw)).toThrow(ReleaseError);
-    expect(() => parseRelease(raw)).toThrow(message);
   });
 });

@@ -19,7 +19,7 @@ export interface LaunchSpec {
 }
 
 export interface ServiceProcessesOptions {
-  /** runtime/run-service.ts */
+  /** launcher/run-service.ts */
   runnerPath: string;
   execArgv: string[];
   pidDir: string;

@@ -7,24 +7,24 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { UpdateClient, UpdateRefusedError, blobPath, provisionTrustedRoot } from '../../deploy/index.ts';
-import type { ServiceDefinition } from '../../runtime/service.ts';
-import { AGENT_MANAGED_SERVICES } from '../services.ts';
+import { blobPath } from '../../protocol/index.ts';
+import type { ServiceDefinition } from '../../runtime/index.ts';
+import { AGENT_MANAGED_SERVICES } from '../updatable-services.ts';
 import { agentPaths } from './agent-paths.ts';
 import { BlobStore } from './blob-store.ts';
 import { CarEffects } from './car-effects.ts';
 import { CarLink } from './car-link.ts';
-import { UpdateExecutor } from './executor.ts';
-import { withFaultInjection, withFaultyEffects } from './fault-injection.ts';
+import { UpdateExecutor, type AgentEffects } from './executor.ts';
 import { FileJournal, type JournalStore } from './journal.ts';
 import { DEFAULT_PLANNER_CONFIG, type ServiceInstance } from './planner.ts';
-import { parseRelease, type Release } from './release.ts';
+import type { Release } from './release.ts';
 import { ServiceProcesses } from './service-processes.ts';
 import { SlotStore } from './slot-store.ts';
-import type { AgentState } from './state.ts';
+import type { AgentState, Phase } from './state.ts';
+import { UpdateClient, UpdateRefusedError, provisionTrustedRoot } from './update-client.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const RUNNER = path.join(ROOT, 'runtime', 'run-service.ts');
+const RUNNER = path.join(ROOT, 'launcher', 'run-service.ts');
 
 /** The instances the installed release runs: each managed service from its slot (A: factory code). */
 export function committedInstances(state: AgentState, services: readonly string[] = AGENT_MANAGED_SERVICES): ServiceInstance[] {
@@ -54,6 +54,17 @@ function wakeableSleep(): { sleep(ms: number): Promise<void>; wake(): void } {
   };
 }
 
+/**
+ * The effects and journal, wrapped by the test-only fault injection when EDGE_AGENT_FAULT_FILE names
+ * a fault file (never set on a car, where car/agent/fault-injection.ts is not even loaded).
+ */
+async function withTestFaults(effects: AgentEffects, journal: JournalStore, phase: () => Phase | undefined): Promise<{ effects: AgentEffects; journal: JournalStore }> {
+  const file = process.env.EDGE_AGENT_FAULT_FILE;
+  if (!file) return { effects, journal };
+  const { withFaultInjection, withFaultyEffects } = await import('./fault-injection.ts');
+  return { effects: withFaultyEffects(effects, file, phase), journal: withFaultInjection(journal, file) };
+}
+
 function settled(state: AgentState): boolean {
   return state.phase === 'idle' || state.phase === 'failed';
 }
@@ -72,7 +83,7 @@ const agent: ServiceDefinition = {
     const plannerConfig = { ...DEFAULT_PLANNER_CONFIG, healthTimeoutMs: settings.healthTimeoutMs, baseline: AGENT_MANAGED_SERVICES };
 
     const link = CarLink.connect(context.bus, carId);
-    const blobs = new BlobStore({ dir: paths.blobs, urlOf: (file) => `${targetBaseUrl}/${blobPath(file.target ?? file.path, file.sha256)}` });
+    const blobs = new BlobStore({ dir: paths.blobs, urlOf: (file) => `${targetBaseUrl}/${blobPath(file.target, file.sha256)}` });
     const slots = new SlotStore(paths.slots, blobs);
     await slots.linkNodeModules(path.join(ROOT, 'node_modules'));
 
@@ -114,12 +125,10 @@ const agent: ServiceDefinition = {
       installedVersion: () => live.executor?.state.current.release?.version ?? 0,
     });
     live.effects = carEffects;
-    const fileJournal: JournalStore = new FileJournal(paths.journal);
-    // test-only (car/agent/fault-injection.ts): never set on a car
-    const faultFile = process.env.EDGE_AGENT_FAULT_FILE;
+    const { effects, journal } = await withTestFaults(carEffects, new FileJournal(paths.journal), () => live.executor?.state.phase);
     const updates = await UpdateExecutor.open({
-      effects: faultFile ? withFaultyEffects(carEffects, faultFile, () => live.executor?.state.phase) : carEffects,
-      journal: faultFile ? withFaultInjection(fileJournal, faultFile) : fileJournal,
+      effects,
+      journal,
       target: () => target,
       config: plannerConfig,
       stepTimeoutMs: settings.stepTimeoutMs,
@@ -164,7 +173,7 @@ const agent: ServiceDefinition = {
         client = new UpdateClient({ metadataBaseUrl: `${nucUrl}/ota/metadata`, targetBaseUrl, metadataDir: paths.tuf, fetchTimeoutMs: 10_000, car: carId });
       }
       try {
-        const release = parseRelease(await client.latestRelease());
+        const release = await client.latestRelease();
         carEffects.setPollError(undefined);
         if (release.version !== target?.version) {
           log.info({ version: release.version, label: release.label }, 'verified release');

@@ -10,7 +10,7 @@ import type { ReleaseFile } from './release.ts';
 function blob(dir: string, text: string, filePath: string): ReleaseFile {
   const sha256 = createHash('sha256').update(text).digest('hex');
   fs.writeFileSync(path.join(dir, sha256), text);
-  return { path: filePath, sha256, length: Buffer.byteLength(text) };
+  return { path: filePath, target: filePath, sha256, length: Buffer.byteLength(text) };
 }
 
 describe('SlotStore', () => {

@@ -3,7 +3,8 @@
  * while updating, the candidate. Each phase carries only the fields it needs, so an update without
  * a candidate (or a failure without a reason) cannot be written down.
  */
-import { parseRelease, type Release } from './release.ts';
+import { checkManifest } from '../../protocol/index.ts';
+import type { Release } from './release.ts';
 
 export type Slot = 'A' | 'B';
 
@@ -137,7 +138,7 @@ function slots(value: unknown, where: string): Record<string, Slot> {
 
 function release(value: unknown, where: string): Release {
   try {
-    return parseRelease(value);
+    return checkManifest(value);
   } catch (error) {
     throw new StateError(`${where}: ${(error as Error).message}`);
   }

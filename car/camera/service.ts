@@ -1,6 +1,6 @@
 /** The `camera` car service: owns the camera and publishes `car/<id>/frame` with a small send queue. */
 import { BusPublisher, BusSubscriber, carTopic } from '../../protocol/index.ts';
-import type { ServiceContext, ServiceDefinition } from '../../runtime/service.ts';
+import type { ServiceContext, ServiceDefinition } from '../../runtime/index.ts';
 import { loadTrack } from '../sim/index.ts';
 import type { FrameSource } from './frame-source.ts';
 import { MjpegSource } from './mjpeg-source.ts';

@@ -3,7 +3,7 @@
  * user sets throttle), `local` (the pilot drives both). Pure decisions, no I/O.
  */
 import { DRIVE_MODES, type DriveMode } from '../../protocol/index.ts';
-import { clampUnit } from '../../runtime/unit-range.ts';
+import { clampUnit } from '../../runtime/index.ts';
 
 export { DRIVE_MODES };
 export type { DriveMode };

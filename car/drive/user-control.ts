@@ -4,7 +4,7 @@
  * applied. Age is measured on this machine's clock at receipt; the sender's `ts` is from another
  * machine's clock and is not trusted for this.
  */
-import { clampUnit } from '../../runtime/unit-range.ts';
+import { clampUnit } from '../../runtime/index.ts';
 import { isDriveMode, type DriveMode } from './modes.ts';
 
 export interface ControlInput {

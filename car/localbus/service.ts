@@ -3,7 +3,7 @@
  * loop when the network to the NUC is gone.
  */
 import { startProxy } from '../../protocol/index.ts';
-import type { ServiceDefinition } from '../../runtime/service.ts';
+import type { ServiceDefinition } from '../../runtime/index.ts';
 
 const localBus: ServiceDefinition = {
   name: 'proxy',

@@ -1,2 +1,2 @@
 /** The pilot's public surface for other car folders: the model pointer the update agent writes. */
-export { modelLabel, modelPointerFile, type ModelPointer } from './model-pointer.ts';
+export { modelLabel, type ModelPointer } from './model-pointer.ts';

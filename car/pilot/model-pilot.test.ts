@@ -4,7 +4,8 @@ import path from 'node:path';
 import sharp from 'sharp';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { modelMetadata, createModel, saveModel, type ModelMetadata } from '../../trainer/index.ts';
+import { modelMetadata, saveModel, type ModelMetadata } from '../../model/index.ts';
+import { createModel } from '../../trainer/index.ts';
 import type { PilotInput } from '../drive/index.ts';
 import { createModelPilot, isModelDir, type ModelPilot } from './model-pilot.ts';
 

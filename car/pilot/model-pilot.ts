@@ -5,11 +5,10 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import sharp from 'sharp';
 import * as tf from '@tensorflow/tfjs';
-import { clampUnit } from '../../runtime/unit-range.ts';
+import { clampUnit } from '../../runtime/index.ts';
 import { PilotError, type Pilot, type PilotInput, type PilotOutput } from '../drive/index.ts';
-import { MODEL_FILE, METADATA_FILE, inferenceModel, loadModel, selectBackend, type ModelMetadata } from '../../trainer/index.ts';
+import { decodeFrame, inferenceModel, loadModel, METADATA_FILE, MODEL_FILE, selectBackend, type ModelMetadata } from '../../model/index.ts';
 
 /** The part of a pino logger this module uses. */
 export interface ModelPilotLog {
@@ -57,39 +56,14 @@ export async function isModelDir(dir: string): Promise<boolean> {
   }
 }
 
-function checkMetadata(dir: string, metadata: ModelMetadata): void {
-  const where = path.join(dir, METADATA_FILE);
-  const { frameSize, crop, normalization, inputShape } = metadata;
-  if (!Array.isArray(frameSize) || frameSize.length !== 2 || frameSize.some((d) => !Number.isInteger(d) || d <= 0)) {
-    throw new PilotError(`${where}: frameSize must be [height, width] positive integers, got ${JSON.stringify(frameSize)}`);
-  }
-  if (!crop || !Number.isInteger(crop.top) || !Number.isInteger(crop.bottom) || crop.top < 0 || crop.bottom < 0) {
-    throw new PilotError(`${where}: crop must be {top, bottom} non-negative integers, got ${JSON.stringify(crop)}`);
-  }
-  if (!normalization || !Number.isFinite(normalization.scale) || !Number.isFinite(normalization.offset)) {
-    throw new PilotError(`${where}: normalization must be {scale, offset} finite numbers, got ${JSON.stringify(normalization)}`);
-  }
-  const expected = [frameSize[0] - crop.top - crop.bottom, frameSize[1], 3];
-  if (expected[0]! <= 0 || inputShape.some((d, i) => d !== expected[i])) {
-    throw new PilotError(`${where}: inputShape [${inputShape.join(', ')}] does not match frameSize and crop ([${expected.join(', ')}])`);
-  }
-}
-
-/** The frame resized to the model's frame size, cropped and normalised, as the model's input. */
+/** The frame as the model's input: resized, cropped and normalised as its metadata says. */
 async function frameInput(jpeg: Buffer, metadata: ModelMetadata): Promise<Float32Array> {
-  const [height, width] = metadata.frameSize;
-  const { top, bottom } = metadata.crop;
-  let raw: Buffer;
   try {
-    raw = await sharp(jpeg).removeAlpha().toColourspace('srgb').resize(width, height, { fit: 'fill' }).raw().toBuffer();
+    return await decodeFrame(jpeg, metadata.frameSize, metadata.crop, metadata.normalization);
   } catch (error) {
-    throw new PilotError(`cannot decode the camera frame (${jpeg.length} bytes): ${(error as Error).message}`);
+    const reason = ((error as Error).cause as Error | undefined)?.message ?? (error as Error).message;
+    throw new PilotError(`cannot decode the camera frame (${jpeg.length} bytes): ${reason}`);
   }
-  const { scale, offset } = metadata.normalization;
-  const start = top * width * 3;
-  const out = new Float32Array((height - top - bottom) * width * 3);
-  for (let i = 0; i < out.length; i++) out[i] = raw[start + i]! * scale + offset;
-  return out;
 }
 
 async function predict(loaded: LoadedModel, input: Float32Array): Promise<PilotOutput> {
@@ -122,7 +96,6 @@ async function load(dir: string): Promise<LoadedModel> {
     throw new PilotError(`cannot load the model in ${dir}: ${(error as Error).message}`);
   }
   try {
-    checkMetadata(dir, loaded.metadata);
     // One prediction now: the first one compiles kernels and allocates, which must not cost a frame.
     const [height, width, channels] = loaded.metadata.inputShape;
     await predict(loaded, new Float32Array(height * width * channels));

@@ -6,7 +6,7 @@
  * failsafe stays fed between frames, and publishes telemetry.
  */
 import { BusPublisher, BusSubscriber, carTopic, type BusMessage, type HeaderOf, type SimState } from '../../protocol/index.ts';
-import type { ServiceDefinition } from '../../runtime/service.ts';
+import type { ServiceDefinition } from '../../runtime/index.ts';
 import {
   DriveLoop,
   FrameRunner,

@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import { simI2cSocketPath } from '../actuator/index.ts';
 import { BusPublisher, carTopic, type FieldsOf } from '../../protocol/index.ts';
-import type { ServiceDefinition } from '../../runtime/service.ts';
+import type { ServiceDefinition } from '../../runtime/index.ts';
 import { EmulatedPca9685 } from './emulated-pca9685.ts';
 import { serveI2c } from './i2c-server.ts';
 import { loadTrack } from './track-file.ts';

@@ -1,5 +1,5 @@
 /** The `uplink` car service: bridges this car's bus and the NUC's. */
-import type { ServiceDefinition } from '../../runtime/service.ts';
+import type { ServiceDefinition } from '../../runtime/index.ts';
 import { startUplink } from './bridge.ts';
 
 const uplink: ServiceDefinition = {

@@ -2,7 +2,7 @@
  * Built-in backgrounds, painted procedurally from a fixed seed so every install gets the same
  * pictures: packed RGB, wide enough to pan across.
  */
-import { seededRandom } from '../../runtime/random.ts';
+import { seededRandom } from '../../runtime/index.ts';
 import type { RawImage } from './raw-image.ts';
 
 export const BUILT_IN_BACKGROUNDS = ['mountains', 'neon-grid', 'stadium'] as const;

@@ -8,7 +8,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { BUILT_IN_BACKGROUNDS, paintBackground, type BuiltInBackground } from './background-art.ts';
 import { fitBackground, type RawImage } from './raw-image.ts';
-import { writeFileAtomic } from '../../runtime/atomic-file.ts';
+import { writeFileAtomic } from '../../runtime/index.ts';
 
 export type BackgroundErrorReason =
   | 'invalid-name'

@@ -1,7 +1,8 @@
 /** Optional looks for the driver's screen, applied in place to packed RGB pixels. */
 
-export const FILTER_NAMES = ['none', 'grayscale', 'sepia', 'vignette'] as const;
-export type FilterName = (typeof FILTER_NAMES)[number];
+import { FILTER_NAMES, type FilterName } from '../settings/index.ts';
+
+export type { FilterName };
 
 export function isFilterName(value: unknown): value is FilterName {
   return typeof value === 'string' && (FILTER_NAMES as readonly string[]).includes(value);

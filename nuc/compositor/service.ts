@@ -6,7 +6,7 @@
 import path from 'node:path';
 import sharp from 'sharp';
 import { BusPublisher, BusSubscriber, carTopic } from '../../protocol/index.ts';
-import type { ServiceContext, ServiceDefinition } from '../../runtime/service.ts';
+import type { ServiceContext, ServiceDefinition } from '../../runtime/index.ts';
 import { BackgroundLibrary } from './backgrounds.ts';
 import { createCompositor, type CompositeResult, type Compositor } from './compositor.ts';
 import { LatestWins } from './latest-wins.ts';

@@ -1,7 +1,6 @@
 /** The NUC's bus proxy: publishers connect to XSUB (5560), subscribers to XPUB (5559), on all interfaces. */
 import { startProxy } from '../../protocol/index.ts';
-import { nucBusBind } from '../../runtime/paths.ts';
-import type { ServiceDefinition } from '../../runtime/service.ts';
+import { nucBusBind, type ServiceDefinition } from '../../runtime/index.ts';
 
 const nucProxy: ServiceDefinition = {
   name: 'proxy',

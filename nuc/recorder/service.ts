@@ -4,7 +4,7 @@
  */
 import path from 'node:path';
 import { BusPublisher, BusSubscriber, nucTopic } from '../../protocol/index.ts';
-import type { ServiceDefinition } from '../../runtime/service.ts';
+import type { ServiceDefinition } from '../../runtime/index.ts';
 import { Recorder } from './recorder.ts';
 
 /** how often the recording states are checked for a change, and re-sent when unchanged */

@@ -4,7 +4,8 @@
  * 409 and leave the timestamp alone.
  */
 import fs from 'node:fs';
-import { TufRepository, keyFile, loadOnlineKeys, loadRoleKey, publishRelease, readModelDir, releaseByVersion, republishRelease, type DeployPaths, type ReleaseManifest } from '../../deploy/index.ts';
+import { TufRepository, keyFile, loadOnlineKeys, loadRoleKey, publishRelease, readModelDir, releaseByVersion, republishRelease, type DeployPaths } from '../../deploy/index.ts';
+import type { ReleaseManifest } from '../../protocol/index.ts';
 import { RollbackRefused, type RollbackPublisher, type TimestampSigner } from '../ota/index.ts';
 
 /** The repository and its online keys; a RollbackRefused (a 409) says which is missing. */

@@ -2,7 +2,7 @@
 import crypto from 'node:crypto';
 import path from 'node:path';
 import { BusPublisher, BusSubscriber, carTopic, nucTopic } from '../../protocol/index.ts';
-import type { ServiceDefinition } from '../../runtime/service.ts';
+import type { ServiceDefinition } from '../../runtime/index.ts';
 import { BackgroundLibrary } from '../compositor/index.ts';
 import { buildNucServer } from './app.ts';
 import { DEFAULT_EXPIRIES, deployPaths } from '../../deploy/index.ts';

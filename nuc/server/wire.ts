@@ -12,7 +12,7 @@ import type { BackgroundInfo } from '../compositor/index.ts';
 import type { ErrorReply } from '../http/index.ts';
 import type { FleetCar, ReleaseRecord, ReleaseSummary, RolloutEvent, RolloutsReply, ReleasesReply, RollbackResult } from '../ota/index.ts';
 import type { EpochPoint, JobResult, JobsReply, ModelInfo, ModelsReply, TrackResult, TrainingEvents, TrainingJob, TubInfo, TubsReply } from '../training/index.ts';
-import type { ModelKind } from '../../trainer/index.ts';
+import type { ModelKind } from '../../model/index.ts';
 import type { CarAction } from './actions.ts';
 import type { ControlFields } from './control-relay.ts';
 import type { CarState, CarSummary } from './fleet-state.ts';

@@ -11,3 +11,5 @@ export {
   writeSettingsFile,
 } from './settings-file.ts';
 export type { Settings, SettingsLog, SettingsName } from './settings-file.ts';
+export { ChromaKeySchema, FILTER_NAMES } from './look.ts';
+export type { ChromaKeySettings, FilterName } from './look.ts';

@@ -10,10 +10,8 @@
 import { readFile } from 'node:fs/promises';
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
-import { writeFileAtomic } from '../../runtime/atomic-file.ts';
-import type { PlatformConfig } from '../../runtime/config-schema.ts';
-import { ChromaKeySchema, FILTER_NAMES } from '../compositor/index.ts';
-import { WheelMappingSchema } from '../wheel/index.ts';
+import { WheelMappingSchema, writeFileAtomic, type PlatformConfig } from '../../runtime/index.ts';
+import { ChromaKeySchema, FILTER_NAMES } from './look.ts';
 import { watchSettingsFile, type SettingsWatchLogger } from './watch-file.ts';
 
 /** Our own schemas: the compositor library exports none for panning and the background choice. */

@@ -2,7 +2,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
-import { METADATA_FILE, type ModelMetadata } from '../../trainer/index.ts';
+import { METADATA_FILE, type ModelMetadata } from '../../model/index.ts';
 import { listTubs, readTub, TubError } from '../../trainer/tub/index.ts';
 import { isTubName } from './names.ts';
 import { EVALUATION_FILE, type ModelEvaluation } from './pipeline.ts';

@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { MODEL_KINDS, type ModelKind } from '../../trainer/index.ts';
+import { MODEL_KINDS, type ModelKind } from '../../model/index.ts';
 import type { EpochPoint, JobProgress, JobResult, JobState, JobTrigger, TrainingJob } from './types.ts';
 
 export class JobStoreError extends Error {

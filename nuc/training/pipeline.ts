@@ -5,18 +5,9 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import {
-  EVAL_TRACKS,
-  evaluateClosedLoop,
-  modelMetadata,
-  saveModel,
-  selectBackend,
-  trainModel,
-  validationLoss,
-  type BackendName,
-  type ModelKind,
-} from '../../trainer/index.ts';
-import { writeFileAtomic } from '../../runtime/atomic-file.ts';
+import { modelMetadata, saveModel, type BackendName, type ModelKind } from '../../model/index.ts';
+import { EVAL_TRACKS, evaluateClosedLoop, selectTrainingBackend, trainModel, validationLoss } from '../../trainer/index.ts';
+import { writeFileAtomic } from '../../runtime/index.ts';
 import { filterRecords, readTubs, splitRecords, tubSample, type TubRecord } from '../../trainer/tub/index.ts';
 import type { EpochPoint, JobProgress, JobResult, TrackResult } from './types.ts';
 
@@ -103,7 +94,7 @@ export async function runPipeline(spec: PipelineSpec, report: ProgressReport): P
   report(progress({ phase: 'loading', detail: `reading ${spec.tubs.length} tub(s)` }));
   const { records, warnings, skippedRecords } = await readRecords(spec);
   const split = splitRecords(records, { validationFraction: 0.2, seed: spec.seed });
-  const backend = await selectBackend(spec.backend, () => {});
+  const backend = await selectTrainingBackend(spec.backend, () => {});
 
   let last: EpochPoint | undefined;
   const skippedNote = warnings.length > 0 ? `; skipped: ${warnings[0]}${warnings.length > 1 ? ` and ${warnings.length - 1} more` : ''}` : '';

@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import type { Logger } from 'pino';
-import type { TrainingConfig } from '../../runtime/config-schema.ts';
+import type { TrainingConfig } from '../../runtime/index.ts';
 import { summarizeTub } from '../../trainer/tub/index.ts';
 import type { JobStore } from './job-store.ts';
 import { modelName } from './names.ts';

@@ -14,7 +14,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply } from 'fastify';
 import type { Namespace } from 'socket.io';
-import { MODEL_KINDS, type ModelKind } from '../../trainer/index.ts';
+import { MODEL_KINDS, type ModelKind } from '../../model/index.ts';
 import { sendError, tokenGuard } from '../http/index.ts';
 import { CatalogError, listModels, listTubInfo, tubPreview, type ModelInfo, type TubInfo } from './catalog.ts';
 import type { JobStore } from './job-store.ts';

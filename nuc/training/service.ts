@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import { BusSubscriber } from '../../protocol/index.ts';
-import type { ServiceDefinition } from '../../runtime/service.ts';
+import type { ServiceDefinition } from '../../runtime/index.ts';
 import { JobStore } from './job-store.ts';
 import { TRAINING_DB } from './names.ts';
 import { TrainingQueue } from './queue.ts';

@@ -1,5 +1,5 @@
 /** What a training job is, as stored, listed over HTTP and pushed to the dashboard. */
-import type { ModelKind } from '../../trainer/index.ts';
+import type { ModelKind } from '../../model/index.ts';
 
 export const JOB_STATES = ['queued', 'running', 'succeeded', 'failed', 'cancelled', 'skipped'] as const;
 /** `skipped`: an automatic job for a session too short to train on; it never runs. */

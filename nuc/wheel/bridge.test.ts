@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { BusPublisher, FieldsOf } from '../../protocol/index.ts';
 import { startWheelBridge } from './bridge.ts';
-import { WheelConfigSchema } from './config.ts';
+import { WheelConfigSchema } from '../../runtime/index.ts';
 import { Value } from '@sinclair/typebox/value';
 
 function recordingPublisher() {

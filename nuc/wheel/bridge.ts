@@ -4,8 +4,8 @@
  * the car's telemetry keeps the mapper's copy of them current when another input changed them.
  */
 import { carTopic, type BusPublisher, type HeaderOf } from '../../protocol/index.ts';
+import type { WheelConfig } from '../../runtime/index.ts';
 import { changedFlags } from './control-flags.ts';
-import type { WheelConfig } from './config.ts';
 import type { HidBackend } from './hid-backend.ts';
 import { ControlMapper, type MapperState } from './mapper.ts';
 import { createNodeHidBackend } from './node-hid-backend.ts';

@@ -1,6 +1,7 @@
 import { Value } from '@sinclair/typebox/value';
 import { describe, expect, it } from 'vitest';
-import { CalibrationError, GenericCalibrationSchema, GenericCalibrator, createGenericProfile } from './calibration.ts';
+import { GenericCalibrationSchema } from '../../runtime/index.ts';
+import { CalibrationError, GenericCalibrator, createGenericProfile } from './calibration.ts';
 
 /**
  * A made-up gamepad-like wheel: report id 0x03, 9 bytes: [1..2] steering u16 LE (counting right to

@@ -6,45 +6,12 @@
  * the gas fully → press the brake fully (skippable) → press the clutch fully (skippable). The calibrator
  * is a pure state machine: feed it raw reports, call next() when the user confirms a step.
  */
-import { Type, type Static } from '@sinclair/typebox';
-import { clampUnit } from '../../runtime/unit-range.ts';
+import { clampUnit, type GenericCalibration } from '../../runtime/index.ts';
 import { bit } from './bytes.ts';
-import type { WheelProfile } from './profiles/profile.ts';
+import type { WheelProfile } from './profiles/index.ts';
 import { ignored, state, type ParseResult, type PedalSample } from './types.ts';
 import { formatId } from './hid-backend.ts';
 
-const Byte = Type.Integer({ minimum: 0, maximum: 255 });
-const FieldSize = Type.Union([Type.Literal(8), Type.Literal(16)]);
-const Raw = Type.Integer({ minimum: 0, maximum: 65535 });
-
-export const SteeringCalibrationSchema = Type.Object(
-  { offset: Byte, size: FieldSize, left: Raw, center: Raw, right: Raw },
-  { additionalProperties: false },
-);
-export const PedalCalibrationSchema = Type.Object(
-  { offset: Byte, size: FieldSize, released: Raw, pressed: Raw },
-  { additionalProperties: false },
-);
-export const GenericCalibrationSchema = Type.Object(
-  {
-    vendorId: Raw,
-    productId: Raw,
-    /** state reports are this long; other lengths are other reports */
-    reportLength: Type.Integer({ minimum: 1, maximum: 1024 }),
-    /** byte 0 of state reports, when the device numbers its reports */
-    reportId: Type.Optional(Byte),
-    steering: SteeringCalibrationSchema,
-    throttle: PedalCalibrationSchema,
-    brake: Type.Optional(PedalCalibrationSchema),
-    clutch: Type.Optional(PedalCalibrationSchema),
-    /** buttons b0, b1, ... in order: a bit of the report and its value at rest */
-    buttons: Type.Array(Type.Object({ bit: Type.Integer({ minimum: 0 }), rest: Type.Boolean() }, { additionalProperties: false }), {
-      maxItems: 64,
-    }),
-  },
-  { additionalProperties: false },
-);
-export type GenericCalibration = Static<typeof GenericCalibrationSchema>;
 type Field = { offset: number; size: 8 | 16 };
 
 export type CalibrationStep = 'center' | 'left' | 'right' | 'throttle' | 'brake' | 'clutch' | 'done';

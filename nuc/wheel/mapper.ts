@@ -5,16 +5,14 @@
  */
 import { Value } from '@sinclair/typebox/value';
 import type { DriveMode } from '../../protocol/index.ts';
+import { TOP_SPEED_FULL, WheelMappingSchema, type WheelMappingConfig } from '../../runtime/index.ts';
 import {
-  TOP_SPEED_FULL,
-  WheelMappingSchema,
   centredAxis,
   clip,
   combinedThrottle,
   pedalTravel,
   steeringAngle,
   type WheelAction,
-  type WheelMappingConfig,
 } from './mapping.ts';
 import type { WheelControl, WheelReport, WheelState } from './types.ts';
 

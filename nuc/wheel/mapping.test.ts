@@ -7,8 +7,8 @@ import {
   pedalTravel,
   steeringAngle,
   throttleFromPedal,
-  type WheelMappingConfig,
 } from './mapping.ts';
+import type { WheelMappingConfig } from '../../runtime/index.ts';
 
 const cfg = (patch: Partial<WheelMappingConfig> = {}): WheelMappingConfig => ({ ...DEFAULT_WHEEL_MAPPING, ...patch });
 const raw16 = (value: number) => centredAxis({ value, bits: 16 });

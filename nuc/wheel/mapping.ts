@@ -8,61 +8,15 @@
  *
  * steeringScale = 1 means full lock at 1/8 of the wheel's half range: about ±56° of wheel rotation on a
  * wheel set to 900°, which feels like a road car for a 1:10 RC car. The talk's names were
- * steering_scale, steering_veer, steering_range, throttle_scale and top_speed.
+ * steering_scale, steering_veer, steering_range, throttle_scale and top_speed. The configuration's
+ * schema is with the others in runtime/config-schema.ts (`wheel.mapping`).
  */
-import { Type, type Static } from '@sinclair/typebox';
+import { TOP_SPEED_FULL, type WheelButtonsConfig, type WheelMappingConfig } from '../../runtime/index.ts';
 import type { AxisSample, PedalSample } from './types.ts';
 
 /** The talk's fixed steering gain before steeringScale. */
 export const STEERING_GAIN = 8.0;
-/** The talk's top speed unit: throttle is clipped to topSpeed / 80. */
-export const TOP_SPEED_FULL = 80;
 
-const strict = { additionalProperties: false } as const;
-const ButtonList = (names: string[], description: string) =>
-  Type.Array(Type.String({ minLength: 1, maxLength: 32 }), { maxItems: 16, default: names, description });
-
-export const WheelButtonsSchema = Type.Object(
-  {
-    cycleMode: ButtonList(['north'], 'cycle the drive mode: user → local_angle → local'),
-    toggleRecording: ButtonList(['west'], 'start / stop recording a tub'),
-    estop: ButtonList(['east'], 'latch the emergency stop; press again to clear it'),
-    topSpeedUp: ButtonList(['dpad_up'], 'raise topSpeed by topSpeedStep'),
-    topSpeedDown: ButtonList(['dpad_down'], 'lower topSpeed by topSpeedStep'),
-    trimLeft: ButtonList(['dpad_left'], 'steeringVeer -= trimStep'),
-    trimRight: ButtonList(['dpad_right'], 'steeringVeer += trimStep'),
-  },
-  { ...strict, default: {} },
-);
-
-export const WheelMappingSchema = Type.Object(
-  {
-    steeringScale: Type.Number({ exclusiveMinimum: 0, maximum: 8, default: 1, description: 'talk: steering_scale' }),
-    steeringVeer: Type.Number({ minimum: -0.5, maximum: 0.5, default: 0, description: 'talk: steering_veer (trim)' }),
-    steeringRange: Type.Number({ minimum: 0.05, maximum: 1, default: 1, description: 'talk: steering_range' }),
-    throttleScale: Type.Number({ minimum: 0, maximum: 1, default: 1, description: 'talk: throttle_scale' }),
-    throttleBase: Type.Number({ minimum: 0.001, maximum: 0.99, default: 0.03, description: 'base of the negative exponential' }),
-    topSpeed: Type.Number({ minimum: 0, maximum: TOP_SPEED_FULL, default: 40, description: 'talk: top_speed; throttle ≤ topSpeed/80' }),
-    topSpeedStep: Type.Number({ minimum: 0.5, maximum: 40, default: 4 }),
-    trimStep: Type.Number({ minimum: 0.001, maximum: 0.1, default: 0.01 }),
-    /** pedal travel at or below this counts as released (a released 8-bit pedal reads real = 1/256) */
-    pedalDeadzone: Type.Number({ minimum: 0, maximum: 0.3, default: 0.02 }),
-    /** 'brake': brake pedal → negative throttle (brakeScale × travel), overriding the gas;
-     *  'reverse': brake pedal drives backwards on the throttle curve × reverseScale; 'ignore': unused */
-    brakeMode: Type.Union([Type.Literal('brake'), Type.Literal('reverse'), Type.Literal('ignore')], { default: 'brake' }),
-    brakeScale: Type.Number({ minimum: 0, maximum: 1, default: 0.5 }),
-    reverseScale: Type.Number({ minimum: 0, maximum: 1, default: 0.5 }),
-    /** override a profile's pedal direction if a wheel's pedals read backwards */
-    pedalPolarity: Type.Union([Type.Literal('profile'), Type.Literal('normal'), Type.Literal('inverted')], {
-      default: 'profile',
-    }),
-    buttons: WheelButtonsSchema,
-  },
-  { ...strict, default: {} },
-);
-
-export type WheelMappingConfig = Static<typeof WheelMappingSchema>;
-export type WheelButtonsConfig = Static<typeof WheelButtonsSchema>;
 export type WheelAction = keyof WheelButtonsConfig;
 
 export const DEFAULT_WHEEL_BUTTONS: WheelButtonsConfig = {

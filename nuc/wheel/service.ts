@@ -1,6 +1,6 @@
 /** The `wheel` NUC service: the configured wheel drives the configured car over the NUC bus. */
 import { BusPublisher, BusSubscriber, carTopic } from '../../protocol/index.ts';
-import type { ServiceDefinition } from '../../runtime/service.ts';
+import type { ServiceDefinition } from '../../runtime/index.ts';
 import { configuredSettings, settingsFilePath, watchSettings } from '../settings/index.ts';
 import { startWheelBridge } from './bridge.ts';
 

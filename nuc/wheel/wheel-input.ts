@@ -4,7 +4,8 @@
  * one control per state report. Unplugging (or a read error) closes the device, counts a disconnect and
  * sends one control with no throttle; the next poll that sees a wheel picks it up again.
  */
-import { createGenericProfile, type GenericCalibration } from './calibration.ts';
+import type { GenericCalibration } from '../../runtime/index.ts';
+import { createGenericProfile } from './calibration.ts';
 import { WheelCounters } from './counters.ts';
 import { formatId, parseDeviceId, type HidBackend, type HidDeviceHandle, type HidDeviceInfo } from './hid-backend.ts';
 import type { ControlMapper } from './mapper.ts';

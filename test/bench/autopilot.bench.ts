@@ -12,17 +12,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createRenderer, encodeJpeg, loadTrack } from '../../car/sim/index.ts';
-import {
-  backendId,
-  driveDemonstrations,
-  evaluateClosedLoop,
-  MODEL_FRAME_SHAPE,
-  modelMetadata,
-  saveModel,
-  selectBackend,
-  trainModel,
-  type ClosedLoopResult,
-} from '../../trainer/index.ts';
+import { backendId, MODEL_FRAME_SHAPE, modelMetadata, saveModel } from '../../model/index.ts';
+import { driveDemonstrations, evaluateClosedLoop, selectTrainingBackend, trainModel, type ClosedLoopResult } from '../../trainer/index.ts';
 import { readTub, splitRecords, tubSample, TubWriter } from '../../trainer/tub/index.ts';
 import type { Benchmark, Metric } from './types.ts';
 
@@ -64,7 +55,7 @@ const bench: Benchmark = {
   name: 'autopilot',
   description: `record ${RECORD_SECONDS} s of expert driving with recoveries, train the '${KIND}' model, drive 10 laps of '${TRAIN_TRACK}' and 3 of '${HELDOUT_TRACK}'`,
   async run(): Promise<Metric[]> {
-    const backend = await selectBackend();
+    const backend = await selectTrainingBackend();
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'autopilot-bench-'));
     try {
       const tubDir = path.join(dir, 'tub');

@@ -10,7 +10,8 @@ import path from 'node:path';
 import sharp from 'sharp';
 import * as tf from '@tensorflow/tfjs';
 import { createModelPilot } from '../../car/pilot/model-pilot.ts';
-import { backendId, createLinearModel, inferenceModel, MODEL_FRAME_SHAPE, modelMetadata, saveModel, seededRandom, selectBackend } from '../../trainer/index.ts';
+import { backendId, inferenceModel, MODEL_FRAME_SHAPE, modelMetadata, saveModel, selectBackend } from '../../model/index.ts';
+import { createLinearModel, seededRandom } from '../../trainer/index.ts';
 import type { Benchmark, Metric } from './types.ts';
 
 const WARMUP = 20;

@@ -6,7 +6,8 @@
  * same loop in one process. Median batch interval after the first batch of each run.
  */
 import sharp from 'sharp';
-import { backendId, MODEL_FRAME_SHAPE, seededRandom, selectBackend, trainModel, type Sample } from '../../trainer/index.ts';
+import { backendId, MODEL_FRAME_SHAPE } from '../../model/index.ts';
+import { seededRandom, selectTrainingBackend, trainModel, type Sample } from '../../trainer/index.ts';
 import type { Benchmark, Metric } from './types.ts';
 
 const BATCH = 128;
@@ -53,7 +54,7 @@ const bench: Benchmark = {
   name: 'train',
   description: `linear pilot model, batch ${BATCH}, through the training loop: samples/s (median batch interval over ${BATCHES - 1})`,
   async run(): Promise<Metric[]> {
-    const backend = await selectBackend();
+    const backend = await selectTrainingBackend();
     process.stderr.write(`  train: backend ${backend.name}\n`);
     const train = await randomSamples(BATCH * BATCHES);
     const validation = train.slice(0, 8);

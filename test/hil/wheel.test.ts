@@ -8,9 +8,8 @@
 import { Value } from '@sinclair/typebox/value';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { hexToBytes } from '../../nuc/wheel/bytes.ts';
-import { WheelMappingSchema } from '../../nuc/wheel/index.ts';
 import { ControlMapper } from '../../nuc/wheel/mapper.ts';
-import type { WheelMappingConfig } from '../../nuc/wheel/mapping.ts';
+import { WheelMappingSchema, type WheelMappingConfig } from '../../runtime/index.ts';
 import { findProfile } from '../../nuc/wheel/profiles/index.ts';
 import type { WheelControl } from '../../nuc/wheel/types.ts';
 import { bundleForGuest } from './bundle.ts';

@@ -4,8 +4,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CAR_SERVICES } from '../../car/services.ts';
-import { NUC_SERVICES } from '../../nuc/services.ts';
+import { CAR_SERVICES } from '../../car/index.ts';
+import { NUC_SERVICES } from '../../nuc/index.ts';
 import { waitFor } from '../support/net.ts';
 import { getJson, isAlive, ROOT, startPlatform, waitForServices, type RunningPlatform } from '../support/platform.ts';
 
@@ -52,7 +52,7 @@ describe('launcher', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'edge-badconfig-'));
     const file = path.join(dir, 'edge.yaml');
     fs.writeFileSync(file, 'nuc:\n  httpPort: 99999\n');
-    const result = spawnSync(process.execPath, ['--import', 'tsx', 'runtime/main.ts', '--config', file], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
+    const result = spawnSync(process.execPath, ['--import', 'tsx', 'launcher/main.ts', '--config', file], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
     expect(result.status).toBe(2);
     expect(result.stderr).toContain('nuc.httpPort');
     expect(result.stderr).toMatch(/less or equal to 65535/);

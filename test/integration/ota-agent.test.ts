@@ -6,7 +6,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { modelMetadata, WEIGHTS_FILE, createModel, saveModel } from '../../trainer/index.ts';
+import { modelMetadata, WEIGHTS_FILE, saveModel } from '../../model/index.ts';
+import { createModel } from '../../trainer/index.ts';
 import { NEVER_READY_PILOT, startOtaPlatform, type OtaPlatform } from '../support/ota.ts';
 import { sleep, waitFor } from '../support/net.ts';
 

@@ -6,7 +6,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TufRepository, blobPath, buildService, findServiceSpec, publishRelease, type ReleaseManifest, type ServiceContent } from '../../deploy/index.ts';
+import { TufRepository, buildService, findServiceSpec, publishRelease, type ServiceContent } from '../../deploy/index.ts';
+import { blobPath, type ReleaseManifest } from '../../protocol/index.ts';
 import { waitFor } from '../support/net.ts';
 import { startOtaPlatform, type OtaPlatform } from '../support/ota.ts';
 import { ROOT } from '../support/platform.ts';

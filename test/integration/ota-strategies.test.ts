@@ -5,7 +5,8 @@
  * asserts the exact path of states, the new process, and the car driving again afterwards.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildService, findServiceSpec, type ServiceContent, type UpdateStrategy } from '../../deploy/index.ts';
+import { buildService, findServiceSpec, type ServiceContent } from '../../deploy/index.ts';
+import type { UpdateStrategy } from '../../protocol/index.ts';
 import { waitFor } from '../support/net.ts';
 import { SETTLED_STATES, servicePids, startOtaPlatform, type OtaPlatform } from '../support/ota.ts';
 import { ROOT } from '../support/platform.ts';

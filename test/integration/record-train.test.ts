@@ -12,7 +12,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BusPublisher, BusSubscriber, carTopic } from '../../protocol/index.ts';
 import { createExpert, loadTrack } from '../../car/sim/index.ts';
-import { runCli } from '../../deploy/index.ts';
+import { runDeployCli } from '../../launcher/index.ts';
 import { readTub } from '../../trainer/tub/index.ts';
 import { waitFor } from '../support/net.ts';
 import { getJson, startPlatform, waitForServices, type RunningPlatform } from '../support/platform.ts';
@@ -131,7 +131,7 @@ describe('record → train → ship on the whole platform', () => {
     expect(models).toContainEqual(expect.objectContaining({ name: job.result!.model, candidate: true, tubs: [tubName] }));
 
     // ship it as the training view's button does: signing keys first (npm run deploy -- init)
-    const init = await runCli(['init', '--data', platform.dataDir], { out: () => undefined, err: () => undefined });
+    const init = await runDeployCli(['init', '--data', platform.dataDir], { out: () => undefined, err: () => undefined });
     expect(init).toBe(0);
     const shipped = await fetch(`${platform.baseUrl}/api/models/${job.result!.model}/ship`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` } });
     expect(shipped.status).toBe(201);

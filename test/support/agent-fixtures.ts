@@ -2,20 +2,26 @@
 import { UpdateExecutor, type ExecutorOptions } from '../../car/agent/executor.ts';
 import { AgentKilled, FakeCar, RecordingJournal, fileOf, type EffectFault, type JournalFault } from './fake-car.ts';
 import type { PlannerConfig } from '../../car/agent/planner.ts';
-import type { Release } from '../../car/agent/release.ts';
+import type { Release, ReleaseFile, ServiceRelease } from '../../car/agent/release.ts';
 import { initialState, type AgentState, type Phase, type Slot } from '../../car/agent/state.ts';
+
+function service(files: ReleaseFile[], strategy: ServiceRelease['strategy'], needsHardware = false): ServiceRelease {
+  return { entry: 'service.js', files, strategy, needsHardware, externals: [] };
+}
 
 /** v1 as installed: a hand-over pilot, the actuator owning the I2C bus, a kill and a delete strategy service. */
 export const V1: Release = {
+  schema: 1,
   version: 1,
+  createdAt: '2025-01-01T00:00:00.000Z',
   label: 'baseline',
   services: {
-    pilot: { files: [fileOf('service.js', 'pilot 1')], strategy: 'hand-over' },
-    actuator: { files: [fileOf('service.js', 'actuator 1')], strategy: 'hand-over', needsHardware: true },
-    camera: { files: [fileOf('service.js', 'camera 1')], strategy: 'kill-then-download', needsHardware: true },
-    uplink: { files: [fileOf('service.js', 'uplink 1')], strategy: 'delete-then-download' },
+    pilot: service([fileOf('service.js', 'pilot 1')], 'handover'),
+    actuator: service([fileOf('service.js', 'actuator 1')], 'handover', true),
+    camera: service([fileOf('service.js', 'camera 1')], 'kill-then-download', true),
+    uplink: service([fileOf('service.js', 'uplink 1')], 'delete-then-download'),
   },
-  model: { files: [fileOf('model.json', 'model 1'), fileOf('weights.bin', 'weights 1')] },
+  model: { name: 'pilot-model', files: [fileOf('model.json', 'model 1'), fileOf('weights.bin', 'weights 1')] },
 };
 
 /** Hand-over of the pilot, the actuator (waits for a stopped car) and a new model, together. */
@@ -25,10 +31,10 @@ export const V2_HANDOVER: Release = {
   label: 'new pilot and actuator',
   services: {
     ...V1.services,
-    pilot: { files: [fileOf('service.js', 'pilot 2'), fileOf('lib.js', 'pilot lib 2')], strategy: 'hand-over' },
-    actuator: { files: [fileOf('service.js', 'actuator 2')], strategy: 'hand-over', needsHardware: true },
+    pilot: service([fileOf('service.js', 'pilot 2'), fileOf('lib.js', 'pilot lib 2')], 'handover'),
+    actuator: service([fileOf('service.js', 'actuator 2')], 'handover', true),
   },
-  model: { files: [fileOf('model.json', 'model 2'), fileOf('weights.bin', 'weights 2')] },
+  model: { name: 'pilot-model', files: [fileOf('model.json', 'model 2'), fileOf('weights.bin', 'weights 2')] },
 };
 
 /** The constrained strategies: the camera is killed, the uplink deleted, before downloading. */
@@ -38,8 +44,8 @@ export const V2_CONSTRAINED: Release = {
   label: 'new camera and uplink',
   services: {
     ...V1.services,
-    camera: { files: [fileOf('service.js', 'camera 2')], strategy: 'kill-then-download', needsHardware: true },
-    uplink: { files: [fileOf('service.js', 'uplink 2')], strategy: 'delete-then-download' },
+    camera: service([fileOf('service.js', 'camera 2')], 'kill-then-download', true),
+    uplink: service([fileOf('service.js', 'uplink 2')], 'delete-then-download'),
   },
 };
 
@@ -47,7 +53,7 @@ export const V2_MODEL_ONLY: Release = {
   ...V1,
   version: 2,
   label: 'retrained model',
-  model: { files: [fileOf('model.json', 'model 2'), fileOf('weights.bin', 'weights 3')] },
+  model: { name: 'pilot-model', files: [fileOf('model.json', 'model 2'), fileOf('weights.bin', 'weights 3')] },
 };
 
 export const HARDWARE = ['actuator', 'camera'];

@@ -12,7 +12,7 @@ import type { ModelRelease, Release, ReleaseFile } from '../../car/agent/release
 import type { AgentState, Phase, Slot } from '../../car/agent/state.ts';
 
 export function fileOf(path: string, content: string): ReleaseFile {
-  return { path, sha256: createHash('sha256').update(content).digest('hex'), length: Buffer.byteLength(content) };
+  return { path, target: path, sha256: createHash('sha256').update(content).digest('hex'), length: Buffer.byteLength(content) };
 }
 
 export type EffectFault = 'error' | 'hang';

@@ -1,13 +1,13 @@
 /**
  * Test and benchmark support for over-the-air updates: a simulated car run by the launcher with its
- * agent (`runtime/main.ts --only car`), a signed update repository served over HTTP the way the NUC
+ * agent (`launcher/main.ts --only car`), a signed update repository served over HTTP the way the NUC
  * serves it, publishing helpers, and a recorder of the car-local bus (applied, agent, metrics).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { BusPublisher, BusSubscriber, carLocalEndpoints, carTopic, type FieldsOf, type HeaderOf } from '../../protocol/index.ts';
+import { BusPublisher, BusSubscriber, carLocalEndpoints, carTopic, type FieldsOf, type HeaderOf, type ReleaseManifest } from '../../protocol/index.ts';
 import {
   TufRepository,
   buildService,
@@ -16,7 +16,6 @@ import {
   publishRelease,
   readModelDir,
   type KeySet,
-  type ReleaseManifest,
   type ServiceContent,
 } from '../../deploy/index.ts';
 import Fastify from 'fastify';
@@ -144,7 +143,7 @@ export async function startOtaPlatform(options: OtaPlatformOptions = {}): Promis
     EDGE_CONFIG: configFile,
     ...options.env,
   };
-  const launcher = spawn(process.execPath, ['--import', 'tsx', 'runtime/main.ts', '--only', 'car', '--id', carId], {
+  const launcher = spawn(process.execPath, ['--import', 'tsx', 'launcher/main.ts', '--only', 'car', '--id', carId], {
     cwd: ROOT,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],

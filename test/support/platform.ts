@@ -30,7 +30,7 @@ export async function startPlatform(args: string[] = [], extraEnv: NodeJS.Proces
     EDGE_LOG_LEVEL: 'warn',
     ...extraEnv,
   };
-  const launcher = spawn(process.execPath, ['--import', 'tsx', 'runtime/main.ts', ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const launcher = spawn(process.execPath, ['--import', 'tsx', 'launcher/main.ts', ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   launcher.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   launcher.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));

@@ -8,14 +8,14 @@ import { carLocalEndpoints, tcpEndpoint, type BusEndpoints } from '../../protoco
 import { freePort } from './net.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const SERVICE_ENTRY = path.join(root, 'runtime/run-service.ts');
+const SERVICE_ENTRY = path.join(root, 'launcher/run-service.ts');
 
 export interface PlatformProcesses {
   dataDir: string;
   env: NodeJS.ProcessEnv;
   nuc: BusEndpoints;
   carBus(carId: string): BusEndpoints;
-  /** starts `runtime/run-service.ts <scope> <name>` and resolves once it reports ready */
+  /** starts `launcher/run-service.ts <scope> <name>` and resolves once it reports ready */
   startService(scope: 'car' | 'nuc', name: string, carId?: string): Promise<ChildProcess>;
   /** any other TypeScript module as a process (e.g. an echo peer) */
   startScript(modulePath: string, args: string[]): ChildProcess;

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import Fastify from 'fastify';
 import { OtaDb, otaRoutes } from '../../nuc/ota/index.ts';
-import { UpdateClient, provisionTrustedRoot } from '../../deploy/client.ts';
+import { UpdateClient, provisionTrustedRoot } from '../../car/agent/index.ts';
 import { createKeys, type KeySet } from '../../deploy/keys.ts';
 import { publishRelease, type ReleaseChanges } from '../../deploy/release.ts';
 import { TufRepository, type RepositoryOptions } from '../../deploy/repository.ts';

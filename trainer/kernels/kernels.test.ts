@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { selectBackend } from '../backend.ts';
+import { selectTrainingBackend } from '../backend.ts';
 
 /** Deterministic values in [-1, 1): the same inputs on both backends. */
 function seeded(size: number, seed: number): Float32Array {
@@ -59,7 +59,7 @@ const cases: Case[] = [
 
 describe('wasm conv2d gradient kernels', () => {
   beforeAll(async () => {
-    const info = await selectBackend('wasm', () => {});
+    const info = await selectTrainingBackend('wasm', () => {});
     expect(info.name).toBe('wasm');
   });
 

@@ -4,7 +4,7 @@
  * answers that share's gradients and loss; the training loop merges them and applies the update.
  */
 import * as tf from '@tensorflow/tfjs';
-import { selectBackend } from '../backend.ts';
+import { selectTrainingBackend } from '../backend.ts';
 import { createModel } from '../models.ts';
 import { dropoutLayers, reseedDropout } from '../seeded-dropout.ts';
 import { batchGradients } from './gradients.ts';
@@ -19,7 +19,7 @@ function reply(message: HelperReply): void {
 
 async function handle(message: HelperRequest): Promise<void> {
   if (message.type === 'setup') {
-    const backend = await selectBackend(message.backend, () => undefined);
+    const backend = await selectTrainingBackend(message.backend, () => undefined);
     model = createModel(message.kind, { inputShape: message.inputShape, ...(message.dropout === undefined ? {} : { dropout: message.dropout }) });
     dropoutSeed = message.dropoutSeed;
     return reply({ type: 'ready', backend: backend.name });

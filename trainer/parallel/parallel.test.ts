@@ -1,7 +1,7 @@
 import sharp from 'sharp';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { selectBackend } from '../backend.ts';
+import { selectTrainingBackend } from '../backend.ts';
 import type { Sample } from '../dataset.ts';
 import { createFastModel } from '../models.ts';
 import { trainModel } from '../train.ts';
@@ -24,7 +24,7 @@ function maxAbsDifference(a: tf.Tensor, b: tf.Tensor): number {
 
 describe('data-parallel training', () => {
   beforeAll(async () => {
-    expect((await selectBackend('wasm', () => {})).name).toBe('wasm');
+    expect((await selectTrainingBackend('wasm', () => {})).name).toBe('wasm');
   });
 
   it('merges the gradients of a split batch into the whole batch gradient', () => {

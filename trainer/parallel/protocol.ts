@@ -1,6 +1,5 @@
 /** Messages between the training loop and its gradient helper process (advanced serialization). */
-import type { BackendName } from '../backend.ts';
-import type { ModelKind } from '../models.ts';
+import type { BackendName, ModelKind } from '../../model/index.ts';
 
 export interface HelperSetup {
   type: 'setup';

@@ -2,11 +2,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Metadata, MetadataKind, Timestamp } from '@tufjs/models';
 import { afterEach, describe, expect, it } from 'vitest';
-import { UpdateRefusedError, type RefusalReason } from './client.ts';
-import { generateRoleKey, loadOnlineKeys } from './keys.ts';
-import { releaseByVersion, republishRelease } from './release.ts';
-import { TufRepository, blobPath } from './repository.ts';
-import { makeClient, makeTestRepo, pilotChanges, serveEndlessTargets, serveRepository, type TestRepo, type TestServer } from '../test/support/tuf-repo.ts';
+import { generateRoleKey, loadOnlineKeys, releaseByVersion, republishRelease, TufRepository } from '../../deploy/index.ts';
+import { makeClient, makeTestRepo, pilotChanges, serveEndlessTargets, serveRepository, type TestRepo, type TestServer } from '../../test/support/tuf-repo.ts';
+import { blobPath } from '../../protocol/index.ts';
+import { UpdateRefusedError, type RefusalReason } from './update-client.ts';
 
 const DAY_MS = 24 * 3600 * 1000;
 let repo: TestRepo;

@@ -1,71 +1,17 @@
 /**
- * Saves and loads models in the tfjs layers format (model.json + weights.bin, as tfjs-node's
- * file:// handler writes them) plus metadata.json, over node:fs: the file:// handler exists only
- * in tfjs-node. Each file is written atomically so a power cut never leaves half a model.
+ * A model on disk: the tfjs layers format (model.json + weights.bin, as tfjs-node's file:// handler
+ * writes them) plus metadata.json, over node:fs: the file:// handler exists only in tfjs-node. Each
+ * file is written atomically so a power cut never leaves half a model.
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { writeFileAtomic } from '../runtime/atomic-file.ts';
-import type { BackendName } from './backend.ts';
-import { croppedShape, NO_CROP, type Crop } from './dataset.ts';
-import { MODEL_FRAME_SHAPE, type ModelKind } from './models.ts';
-import type { TrainMetrics } from './train.ts';
+import { writeFileAtomic } from '../runtime/index.ts';
+import { checkModelMetadata, type ModelMetadata } from './metadata.ts';
 
 export const MODEL_FILE = 'model.json';
 export const WEIGHTS_FILE = 'weights.bin';
 export const METADATA_FILE = 'metadata.json';
-
-export interface ModelMetadata {
-  kind: ModelKind;
-  /** [height, width, channels] the model takes, after the crop */
-  inputShape: [number, number, number];
-  /** [height, width] frames are resized to before the crop */
-  frameSize: [number, number];
-  crop: Crop;
-  /** input = pixel · scale + offset */
-  normalization: { scale: number; offset: number };
-  outputs: ['angle', 'throttle'];
-  /** tub paths or names the model was trained on */
-  tubs: string[];
-  metrics?: TrainMetrics;
-  backend: BackendName;
-  durationS: number;
-  createdAt: string;
-}
-
-export const PIXEL_NORMALIZATION = { scale: 1 / 255, offset: 0 };
-
-export interface ModelDescription {
-  kind: ModelKind;
-  crop?: Crop;
-  tubs?: string[];
-  metrics?: TrainMetrics;
-  backend: BackendName;
-  /** default: the metrics' training time, else 0 */
-  durationS?: number;
-  createdAt?: Date;
-}
-
-/** The metadata saved beside a model of this kind: its frame size, input shape, pixel scaling and outputs filled in. */
-export function modelMetadata(description: ModelDescription): ModelMetadata {
-  const { kind, metrics } = description;
-  const [height, width] = MODEL_FRAME_SHAPE[kind];
-  const crop = description.crop ?? NO_CROP;
-  return {
-    kind,
-    inputShape: croppedShape([height, width], crop),
-    frameSize: [height, width],
-    crop,
-    normalization: PIXEL_NORMALIZATION,
-    outputs: ['angle', 'throttle'],
-    tubs: description.tubs ?? [],
-    ...(metrics ? { metrics } : {}),
-    backend: description.backend,
-    durationS: description.durationS ?? metrics?.durationS ?? 0,
-    createdAt: (description.createdAt ?? new Date()).toISOString(),
-  };
-}
 
 function weightBytes(data: tf.io.WeightData | undefined): Uint8Array {
   if (!data) return new Uint8Array(0);
@@ -156,12 +102,15 @@ export function fileSystemHandler(dir: string): tf.io.IOHandler {
   };
 }
 
+/** The model and its checked metadata; throws naming the file and what is wrong with it. */
 export async function loadModel(dir: string): Promise<{ model: tf.LayersModel; metadata: ModelMetadata }> {
   const metadataFile = path.join(dir, METADATA_FILE);
-  const metadata = (await readJson(metadataFile)) as ModelMetadata;
-  if (!metadata || !Array.isArray(metadata.inputShape) || metadata.inputShape.length !== 3) {
-    throw new Error(`${metadataFile}: inputShape must be [height, width, channels]`);
-  }
+  const raw = await readJson(metadataFile);
   const model = await tf.loadLayersModel(fileSystemHandler(dir));
-  return { model, metadata };
+  try {
+    return { model, metadata: checkModelMetadata(raw, metadataFile) };
+  } catch (error) {
+    model.dispose();
+    throw error;
+  }
 }

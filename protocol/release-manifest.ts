@@ -1,16 +1,17 @@
 /**
- * The release manifest: what one release puts on a car. It is itself a TUF target
- * (`releases/<version>.json`, `releases/latest.json` for the fleet's newest and `cars/<id>/latest.json`
- * for one car's own), so the car verifies it through TUF and then trusts the sha256 and length it
- * lists for each file.
+ * The release manifest: what one release puts on a car, the one contract between the publisher
+ * (deploy/) and the car's update agent (car/agent/), which both parse it with this schema. It is
+ * itself a TUF target (`releases/<version>.json`, `releases/latest.json` for the fleet's newest and
+ * `cars/<id>/latest.json` for one car's own), so the car verifies it through TUF and then trusts the
+ * sha256 and length it lists for each file.
  */
 import { Type, type Static } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 
 /**
- * How the car's agent swaps a service: start the new one beside the old and hand over, or stop the old
- * one first (kill-then-download), or also delete its files first (delete-then-download) when a car is
- * short of memory or disk.
+ * How the car's agent swaps a service: `handover` starts the new one beside the old and switches
+ * once it is healthy (balena's `hand-over` update strategy); the others stop the old one, and
+ * delete its files, before downloading, for cars short of memory or disk.
  */
 export const UPDATE_STRATEGIES = ['handover', 'kill-then-download', 'delete-then-download'] as const;
 export type UpdateStrategy = (typeof UPDATE_STRATEGIES)[number];
@@ -39,12 +40,20 @@ export function carOfReleaseTarget(target: string): string | undefined {
   return /^cars\/([^/]+)\/latest\.json$/.exec(target)?.[1];
 }
 
+/** Where the content-addressed blob of a target lives, relative to `targets/` (what tuf-js requests). */
+export function blobPath(targetPath: string, sha256: string): string {
+  const slash = targetPath.lastIndexOf('/');
+  return slash < 0 ? `${sha256}.${targetPath}` : `${targetPath.slice(0, slash)}/${sha256}.${targetPath.slice(slash + 1)}`;
+}
+
 const Sha256 = Type.String({ pattern: '^[0-9a-f]{64}$' });
 const Name = Type.String({ pattern: '^[a-z0-9][a-z0-9._-]{0,63}$' });
+/** relative, and never climbing out of its directory: the car writes files there */
+const InstallPath = Type.String({ minLength: 1, maxLength: 300, pattern: '^(?!/)(?!(.*/)?\\.\\.(/|$)).*$' });
 
 export const ReleaseFileSchema = Type.Object({
   /** where the file goes, relative to the service's (or model's) install directory */
-  path: Type.String({ minLength: 1, maxLength: 300 }),
+  path: InstallPath,
   /** the TUF target path to download it by */
   target: Type.String({ minLength: 1, maxLength: 400 }),
   sha256: Sha256,
@@ -73,7 +82,8 @@ export const ReleaseManifestSchema = Type.Object({
   version: Type.Integer({ minimum: 1 }),
   label: Type.String({ maxLength: 200 }),
   createdAt: Type.String({ maxLength: 40 }),
-  services: Type.Record(Name, ServiceReleaseSchema),
+  /** service names are directory names on the car: a name that does not match is refused */
+  services: Type.Record(Name, ServiceReleaseSchema, { additionalProperties: false }),
   model: Type.Optional(ModelReleaseSchema),
   /** set when this release re-publishes an older one's content */
   rollbackOf: Type.Optional(Type.Integer({ minimum: 1 })),
@@ -90,6 +100,31 @@ export class ManifestError extends Error {
 
 const check = TypeCompiler.Compile(ReleaseManifestSchema);
 
+/** The pointer of the first file listed twice in one service (or the model): the car would install it twice. */
+function duplicatePath(manifest: ReleaseManifest): string | undefined {
+  const lists: [string, ReleaseFile[]][] = [...Object.entries(manifest.services).map(([name, s]): [string, ReleaseFile[]] => [`/services/${name}`, s.files])];
+  if (manifest.model) lists.push(['/model', manifest.model.files]);
+  for (const [where, files] of lists) {
+    const seen = new Set<string>();
+    for (const [i, file] of files.entries()) {
+      if (seen.has(file.path)) return `${where}/files/${i}/path: '${file.path}' is listed twice`;
+      seen.add(file.path);
+    }
+  }
+  return undefined;
+}
+
+/** A manifest already parsed from JSON (e.g. read back from the agent's journal); throws a ManifestError naming the bad field. */
+export function checkManifest(data: unknown): ReleaseManifest {
+  if (!check.Check(data)) {
+    const first = check.Errors(data).First();
+    throw new ManifestError(`release manifest is invalid at ${first?.path || '/'}: ${first?.message ?? 'unknown error'}`);
+  }
+  const duplicate = duplicatePath(data);
+  if (duplicate) throw new ManifestError(`release manifest is invalid at ${duplicate}`);
+  return data;
+}
+
 export function parseManifest(bytes: Uint8Array | string): ReleaseManifest {
   let data: unknown;
   try {
@@ -97,20 +132,9 @@ export function parseManifest(bytes: Uint8Array | string): ReleaseManifest {
   } catch (error) {
     throw new ManifestError(`release manifest is not JSON: ${(error as Error).message}`);
   }
-  if (!check.Check(data)) {
-    const first = check.Errors(data).First();
-    throw new ManifestError(`release manifest is invalid at ${first?.path || '/'}: ${first?.message ?? 'unknown error'}`);
-  }
-  return data;
+  return checkManifest(data);
 }
 
 export function serializeManifest(manifest: ReleaseManifest): Buffer {
   return Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`);
-}
-
-/** Every file the release needs, once per content hash (what the agent downloads if it lacks it). */
-export function releaseFiles(manifest: ReleaseManifest): ReleaseFile[] {
-  const all = [...Object.values(manifest.services).flatMap((s) => s.files), ...(manifest.model?.files ?? [])];
-  const seen = new Set<string>();
-  return all.filter((f) => !seen.has(f.sha256) && seen.add(f.sha256) !== undefined);
 }

@@ -8,11 +8,22 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { launchedCarServices } from '../car/services.ts';
-import { NUC_SERVICES } from '../nuc/services.ts';
-import { ConfigError, loadConfig } from './load-config.ts';
-import { createLogger } from './logger.ts';
+import { launchedCarServices } from '../car/index.ts';
+import { NUC_SERVICES } from '../nuc/index.ts';
+import { ConfigError, createLogger } from '../runtime/index.ts';
+import { COMMON_OPTIONS, COMMON_USAGE, commandConfig } from './command-line.ts';
 import { Supervisor, type ProcessSpec } from './supervisor.ts';
+
+export const USAGE = `usage: npm start -- [--only nuc|car] [--id <car>]... [--config <file>] [--data <dir>]
+       npm run nuc          (the same as --only nuc)
+       npm run car -- --id <car>
+
+Runs the NUC's services and the simulated cars, each service its own process, restarted when it
+crashes; prints the dashboard's address and the control token; Ctrl-C stops everything.
+
+  --only nuc|car   only the NUC's services, or only the cars'
+  --id <car>       a car to run, repeatable (default: the configuration's launcher.cars)
+${COMMON_USAGE}`;
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const SERVICE_ENTRY = path.join(here, 'run-service.ts');
@@ -45,21 +56,26 @@ function ensureDashboardBuilt(log: { info(msg: string): void; error(msg: string)
   if (result.status !== 0) log.error('dashboard build failed; the API still runs (try `npm run build`)');
 }
 
+function usageError(message: string): never {
+  process.stderr.write(`${message}\n\n${USAGE}\n`);
+  process.exit(2);
+}
+
 function main(): void {
-  const { values } = parseArgs({
-    options: {
-      only: { type: 'string' },
-      id: { type: 'string', multiple: true },
-      config: { type: 'string' },
-    },
-  });
-  if (values.only !== undefined && values.only !== 'nuc' && values.only !== 'car') {
-    process.stderr.write(`--only must be 'nuc' or 'car', got '${values.only}'\n`);
-    process.exit(2);
+  let values;
+  try {
+    ({ values } = parseArgs({ options: { ...COMMON_OPTIONS, only: { type: 'string' }, id: { type: 'string', multiple: true } } }));
+  } catch (error) {
+    usageError((error as Error).message);
   }
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    process.exit(0);
+  }
+  if (values.only !== undefined && values.only !== 'nuc' && values.only !== 'car') usageError(`--only must be 'nuc' or 'car', got '${values.only}'`);
   let config;
   try {
-    config = loadConfig(values.config ? { file: values.config } : {});
+    config = commandConfig(values);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     process.stderr.write(`${error.message}\n`);
@@ -71,7 +87,8 @@ function main(): void {
   const configArgs = values.config ? ['--config', path.resolve(values.config)] : [];
   // One token for every service of this run: generated unless configured, and shown to the operator.
   const token = config.nuc.token || crypto.randomBytes(12).toString('base64url');
-  const env = { ...process.env, EDGE_TOKEN: token };
+  // --data reaches every service, and the services the car's agent starts, through the environment
+  const env = { ...process.env, EDGE_TOKEN: token, ...(values.data === undefined ? {} : { EDGE_DATA_DIR: config.dataDir }) };
   // Children run TypeScript through tsx's loader in the same process (no extra wrapper process).
   const execArgv = ['--import', 'tsx'];
 

@@ -2,11 +2,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { TufRepository, carRelease, deployPaths, latestRelease } from '../deploy/index.ts';
 import { OtaDb } from '../nuc/ota/index.ts';
-import { runCli } from './cli.ts';
-import { deployPaths } from './paths.ts';
-import { carRelease, latestRelease } from './release.ts';
-import { TufRepository } from './repository.ts';
+import { runCli } from './deploy-cli.ts';
 
 let dataDir: string | undefined;
 afterEach(() => {

@@ -9,12 +9,31 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { BusPublisher, ServiceMetrics, carTopic, nucTopic } from '../protocol/index.ts';
-import { CAR_SERVICES } from '../car/services.ts';
-import { NUC_SERVICES } from '../nuc/services.ts';
-import { ConfigError, loadConfig } from './load-config.ts';
-import { createLogger } from './logger.ts';
-import { carBus, carRunDir, nucBus, nucRunDir } from './paths.ts';
-import type { RunningService, ServiceContext, ServiceDefinition, ServiceEntry, ServiceScope } from './service.ts';
+import { CAR_SERVICES } from '../car/index.ts';
+import { NUC_SERVICES } from '../nuc/index.ts';
+import {
+  carBus,
+  carRunDir,
+  ConfigError,
+  createLogger,
+  nucBus,
+  nucRunDir,
+  type RunningService,
+  type ServiceContext,
+  type ServiceDefinition,
+  type ServiceEntry,
+  type ServiceScope,
+} from '../runtime/index.ts';
+import { COMMON_OPTIONS, OPTION_USAGE, commandConfig } from './command-line.ts';
+
+export const USAGE = `usage: npm run service -- <car|nuc> <service> [--car <id>] [--config <file>] [--module <file>]
+
+Runs one service in this process, as npm start runs each (e.g. npm run service -- car uplink --car 1).
+
+  --car <id>       the car a car service belongs to (default 1)
+  --module <file>  run the default export of this file (a release's bundle) instead of the built-in service
+${OPTION_USAGE.config}
+${OPTION_USAGE.help}`;
 
 const STOP_TIMEOUT_MS = 5000;
 
@@ -44,19 +63,27 @@ function moduleEntry(name: string, file: string): ServiceEntry {
 }
 
 async function main(): Promise<void> {
-  const { positionals, values } = parseArgs({
-    allowPositionals: true,
-    options: { car: { type: 'string' }, config: { type: 'string' }, module: { type: 'string' } },
-  });
+  let parsed;
+  try {
+    // the service processes get --config; the data directory comes with the environment (EDGE_DATA_DIR)
+    parsed = parseArgs({ allowPositionals: true, options: { config: COMMON_OPTIONS.config, help: COMMON_OPTIONS.help, car: { type: 'string' }, module: { type: 'string' } } });
+  } catch (error) {
+    fail(`${(error as Error).message}\n\n${USAGE}`);
+  }
+  const { positionals, values } = parsed;
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    process.exit(0);
+  }
   const [scopeArg, name] = positionals;
-  if ((scopeArg !== 'car' && scopeArg !== 'nuc') || !name) fail('usage: run-service.ts <car|nuc> <service> [--car <id>] [--config <file>]');
+  if ((scopeArg !== 'car' && scopeArg !== 'nuc') || !name) fail(USAGE);
   const scope: ServiceScope = scopeArg;
   const carId = scope === 'car' ? (values.car ?? '1') : undefined;
   const entry = values.module ? moduleEntry(name, values.module) : findEntry(scope, name);
 
   let config;
   try {
-    config = loadConfig(values.config ? { file: values.config } : {});
+    config = commandConfig(values);
   } catch (error) {
     if (error instanceof ConfigError) fail(error.message);
     throw error;

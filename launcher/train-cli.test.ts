@@ -2,16 +2,17 @@ import fs from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { formatTable, parseCommand, progressBar, runCli, UsageError } from './cli.ts';
-import type { ClosedLoopResult } from './evaluate.ts';
-import { METADATA_FILE, type ModelMetadata } from './model-io.ts';
+import { METADATA_FILE, type ModelMetadata } from '../model/index.ts';
+import type { ClosedLoopResult } from '../trainer/index.ts';
+import { TubWriter } from '../trainer/tub/index.ts';
 import { fastFs, tempDir, writeTub } from '../test/support/tubs.ts';
-import { TubWriter } from './tub/index.ts';
+import { UsageError } from './command-line.ts';
+import { formatTable, inDataDir, parseCommand, progressBar, runCli } from './train-cli.ts';
 
-async function run(argv: string[], live = false): Promise<{ code: number; stdout: string; stderr: string }> {
+async function run(argv: string[], live = false, env: NodeJS.ProcessEnv = process.env): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
   let stderr = '';
-  const code = await runCli(argv, { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), live });
+  const code = await runCli(argv, { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), live }, env);
   return { code, stdout, stderr };
 }
 
@@ -73,6 +74,33 @@ describe('runCli errors', () => {
     const result = await run(['eval', '/nonexistent/model']);
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/is not a directory/);
+  });
+});
+
+describe('the data directory', () => {
+  it('finds a bare tub or model name there, from the configuration or --data', async () => {
+    const dataDir = await tempDir();
+    const train = await run(['--tubs', 'session1', '--out', 'pilot-a'], false, { EDGE_DATA_DIR: dataDir });
+    expect(train.code).toBe(2);
+    expect(train.stderr).toContain(`tub ${path.join(dataDir, 'tubs', 'session1')} is not a directory`);
+    const other = await tempDir();
+    const evaluated = await run(['eval', 'pilot-a', '--data', other], false, { EDGE_DATA_DIR: dataDir });
+    expect(evaluated.stderr).toContain(`model ${path.join(other, 'models', 'pilot-a')} is not a directory`);
+  });
+
+  it('leaves a path (with a slash) as given', () => {
+    expect(inDataDir('/srv/edge', 'tubs', 'tub_1')).toBe('/srv/edge/tubs/tub_1');
+    expect(inDataDir('/srv/edge', 'tubs', './tub_1')).toBe('./tub_1');
+    expect(inDataDir('/srv/edge', 'models', 'data/models/x')).toBe('data/models/x');
+    expect(inDataDir('/srv/edge', 'models', '..')).toBe('..');
+  });
+
+  it('answers --help and -h with the usage, exit code 0', async () => {
+    for (const flag of ['--help', '-h']) {
+      const result = await run(['eval', flag]);
+      expect([result.code, result.stderr]).toEqual([0, '']);
+      expect(result.stdout).toMatch(/^usage: npm run train/);
+    }
   });
 });
 

@@ -3,14 +3,13 @@
  * (signatures, versions, expiry, hashes all checked) and download the files it lists, each checked
  * against its signed length and sha256 before it is written. Anything that fails verification is
  * refused with an UpdateRefusedError and nothing is written, so the running version keeps running.
- * (Lives in deploy/ for now; it moves to the car's agent.)
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { TargetFile } from '@tufjs/models';
 import { Updater } from 'tuf-js';
-import { LATEST_RELEASE_TARGET, carReleaseTarget, parseManifest, type ReleaseFile, type ReleaseManifest } from './manifest.ts';
+import { LATEST_RELEASE_TARGET, carReleaseTarget, parseManifest, type ReleaseFile, type ReleaseManifest } from '../../protocol/index.ts';
 
 export interface UpdateClientOptions {
   /** e.g. http://nuc:8080/ota/metadata */

@@ -1,29 +1,21 @@
 /**
- * `npm run train -- --tubs <dirs...> --out <dir> [--kind linear|fast] [--epochs N] [--batch N] [--seed N]`
- * `npm run train -- eval <modelDir> [--tracks default,twisty] [--laps N] [--max-seconds N] [--throttle model|X]`
+ * `npm run train -- --tubs <tubs...> --out <model> [--kind linear|fast] [--epochs N] [--batch N] [--seed N]`
+ * `npm run train -- eval <model> [--tracks default,twisty] [--laps N] [--max-seconds N] [--throttle model|X]`
  *
+ * A bare name is looked up in the data directory (`<data>/tubs/<name>`, `<data>/models/<name>`),
+ * where `npm start` records and the training view lists; anything with a slash is a path.
  * Usage errors exit with code 2, failures with 1. Progress goes to stderr, results to stdout.
  */
 import fs from 'node:fs/promises';
-import { realpathSync } from 'node:fs';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { filterRecords, NotEnoughRecordsError, readTubs, splitRecords, tubSample } from './tub/index.ts';
-import { selectBackend } from './backend.ts';
-import { EVAL_TRACKS, evaluateClosedLoop, type ClosedLoopResult, type EvalTrack } from './evaluate.ts';
-import { loadModel, modelMetadata, saveModel } from './model-io.ts';
-import { MODEL_KINDS, type ModelKind } from './models.ts';
-import { trainModel, type BatchProgress } from './train.ts';
+import { loadModel, modelMetadata, MODEL_KINDS, saveModel, type ModelKind } from '../model/index.ts';
+import { EVAL_TRACKS, evaluateClosedLoop, selectTrainingBackend, trainModel, type BatchProgress, type ClosedLoopResult, type EvalTrack } from '../trainer/index.ts';
+import { filterRecords, NotEnoughRecordsError, readTubs, splitRecords, tubSample } from '../trainer/tub/index.ts';
+import { ConfigError } from '../runtime/index.ts';
+import { COMMON_USAGE, UsageError, commandConfig, isMainModule, wantsHelp, type ConfigFlags } from './command-line.ts';
 
 /** Fewer records than this cannot give a meaningful train/validation split. */
 export const MIN_RECORDS = 10;
-
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'UsageError';
-  }
-}
 
 export interface TrainCommand {
   command: 'train';
@@ -46,10 +38,14 @@ export interface EvalCommand {
 
 export type Command = TrainCommand | EvalCommand;
 
-export const USAGE = [
-  'usage: train [train] --tubs <dirs...> --out <dir> [--kind linear|fast] [--epochs N] [--batch N] [--seed N]',
-  '       train eval <modelDir> [--tracks default,twisty] [--laps N] [--max-seconds N] [--throttle model|X]',
-].join('\n');
+export const USAGE = `usage: npm run train -- [train] --tubs <tubs...> --out <model> [--kind linear|fast] [--epochs N] [--batch N] [--seed N]
+       npm run train -- eval <model> [--tracks default,twisty] [--laps N] [--max-seconds N] [--throttle model|X]
+
+Trains a pilot model from recorded tubs (user-mode records), or drives a model closed-loop in the
+simulator. A bare tub or model name is in the data directory (<data>/tubs/<name>,
+<data>/models/<name>); a name with a slash is a path.
+
+${COMMON_USAGE}`;
 
 /** Flags and the values after each, up to the next flag; leading non-flag words are positionals. */
 function splitFlags(args: readonly string[], allowed: readonly string[]): { positionals: string[]; flags: Map<string, string[]> } {
@@ -127,8 +123,37 @@ function parseEval(args: readonly string[]): EvalCommand {
 export function parseCommand(argv: readonly string[]): Command {
   if (argv[0] === 'eval') return parseEval(argv.slice(1));
   if (argv[0] === 'train') return parseTrain(argv.slice(1));
-  if (argv.length === 0 || argv[0] === '--help' || argv[0] === 'help') throw new UsageError('no command given');
+  if (argv.length === 0) throw new UsageError('no command given');
   return parseTrain(argv);
+}
+
+/** `--config <file>` and `--data <dir>`, wherever they are; the rest is the command. */
+export function splitConfigFlags(argv: readonly string[]): { flags: ConfigFlags; rest: string[] } {
+  const flags: ConfigFlags = {};
+  const rest: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const name = argv[i] === '--config' ? 'config' : argv[i] === '--data' ? 'data' : undefined;
+    if (!name) {
+      rest.push(argv[i]!);
+      continue;
+    }
+    const value = argv[++i];
+    if (value === undefined || value.startsWith('--')) throw new UsageError(`${argv[i - 1]} needs a value`);
+    if (flags[name] !== undefined) throw new UsageError(`flag --${name} given twice`);
+    flags[name] = value;
+  }
+  return { flags, rest };
+}
+
+/** A bare name means the data directory's `<kind>/<name>`; a path (with a slash) stays as given. */
+export function inDataDir(dataDir: string, kind: 'tubs' | 'models', name: string): string {
+  const bare = !name.includes('/') && !name.includes(path.sep) && name !== '.' && name !== '..';
+  return bare ? path.join(dataDir, kind, name) : name;
+}
+
+function withDataDir(command: Command, dataDir: string): Command {
+  if (command.command === 'eval') return { ...command, modelDir: inDataDir(dataDir, 'models', command.modelDir) };
+  return { ...command, tubs: command.tubs.map((tub) => inDataDir(dataDir, 'tubs', tub)), out: inDataDir(dataDir, 'models', command.out) };
 }
 
 export interface Output {
@@ -169,7 +194,7 @@ async function runTrain(command: TrainCommand, out: Output): Promise<void> {
   if (records.length < MIN_RECORDS) throw new UsageError(`too few records: ${records.length} user-mode records with throttle >= 0 (of ${read.records.length}), at least ${MIN_RECORDS} needed`);
   const split = splitRecords(records, { validationFraction: 0.2, seed: command.seed });
   out.stderr(`records: ${records.length} (train ${split.train.length}, validation ${split.validation.length}); model ${command.kind}\n`);
-  const backend = await selectBackend(undefined, (message) => out.stderr(`${message}\n`));
+  const backend = await selectTrainingBackend(undefined, (message) => out.stderr(`${message}\n`));
   let skippedSamples = 0;
   const result = await trainModel({
     kind: command.kind,
@@ -213,7 +238,7 @@ export function formatTable(results: readonly ClosedLoopResult[]): string {
 }
 
 async function runEval(command: EvalCommand, out: Output): Promise<void> {
-  await selectBackend(undefined, (message) => out.stderr(`${message}\n`));
+  await selectTrainingBackend(undefined, (message) => out.stderr(`${message}\n`));
   const stat = await fs.stat(command.modelDir).catch(() => undefined);
   if (!stat?.isDirectory()) throw new UsageError(`model ${command.modelDir} is not a directory`);
   const { model, metadata } = await loadModel(command.modelDir);
@@ -247,10 +272,15 @@ async function runEval(command: EvalCommand, out: Output): Promise<void> {
   out.stdout(formatTable(results));
 }
 
-/** Runs the CLI; resolves to the exit code. */
-export async function runCli(argv: readonly string[], out: Output): Promise<number> {
+/** Runs the CLI; resolves to the exit code. The data directory comes from the configuration (`env`, `--config`, `--data`). */
+export async function runCli(argv: readonly string[], out: Output, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  if (wantsHelp(argv) || argv[0] === 'help') {
+    out.stdout(`${USAGE}\n`);
+    return 0;
+  }
   try {
-    const command = parseCommand(argv);
+    const { flags, rest } = splitConfigFlags(argv);
+    const command = withDataDir(parseCommand(rest), commandConfig(flags, env).dataDir);
     if (command.command === 'train') await runTrain(command, out);
     else await runEval(command, out);
     return 0;
@@ -259,22 +289,16 @@ export async function runCli(argv: readonly string[], out: Output): Promise<numb
       out.stderr(`error: ${error.message}\n${USAGE}\n`);
       return 2;
     }
+    if (error instanceof ConfigError) {
+      out.stderr(`${error.message}\n`);
+      return 2;
+    }
     out.stderr(`error: ${(error as Error).message}\n`);
     return 1;
   }
 }
 
-function isMain(): boolean {
-  const script = process.argv[1];
-  if (!script) return false;
-  try {
-    return import.meta.url === pathToFileURL(realpathSync(script)).href;
-  } catch {
-    return false;
-  }
-}
-
-if (isMain()) {
+if (isMainModule(import.meta.url)) {
   const code = await runCli(process.argv.slice(2), { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t), live: process.stderr.isTTY });
   process.exitCode = code;
 }

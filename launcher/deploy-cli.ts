@@ -4,14 +4,28 @@
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { pathToFileURL } from 'node:url';
+import {
+  REPOSITORY_ROOT,
+  TufRepository,
+  buildService,
+  carReleases,
+  createKeys,
+  deployPaths,
+  findServiceSpec,
+  latestRelease,
+  loadOnlineKeys,
+  loadRoleKey,
+  publishRelease,
+  readModelDir,
+  releaseByVersion,
+  republishRelease,
+  type DeployPaths,
+  type ServiceContent,
+} from '../deploy/index.ts';
 import { OtaDb } from '../nuc/ota/index.ts';
-import { REPOSITORY_ROOT, findServiceSpec } from './catalog.ts';
-import { createKeys, loadOnlineKeys, loadRoleKey } from './keys.ts';
-import { UPDATE_STRATEGIES, type ReleaseManifest, type UpdateStrategy } from './manifest.ts';
-import { deployPaths, type DeployPaths } from './paths.ts';
-import { buildService, carReleases, latestRelease, publishRelease, readModelDir, releaseByVersion, republishRelease, type ServiceContent } from './release.ts';
-import { TufRepository } from './repository.ts';
+import { UPDATE_STRATEGIES, type ReleaseManifest, type UpdateStrategy } from '../protocol/index.ts';
+import { ConfigError } from '../runtime/index.ts';
+import { COMMON_OPTIONS, COMMON_USAGE, UsageError, commandConfig, isMainModule } from './command-line.ts';
 
 export const USAGE = `usage: npm run deploy -- <command> [options]
 
@@ -34,34 +48,32 @@ commands:
                                 to update (freeze-attack defence), so run this daily when not publishing
 
 options:
-  --data <dir>     data directory (default ./data)
   --keys <dir>     keys directory (default <data>/keys; never inside the served repository, never in git)
-  --label <text>   a label for the release`;
+  --label <text>   a label for the release
+${COMMON_USAGE}`;
 
 export interface CliIo {
   out(line: string): void;
   err(line: string): void;
 }
 
-class UsageError extends Error {}
-
 const KB = 1024;
 const size = (bytes: number): string => (bytes >= KB * KB ? `${(bytes / KB / KB).toFixed(1)} MB` : `${(bytes / KB).toFixed(1)} kB`);
 
-export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+/** Runs the CLI; resolves to the exit code. The data directory comes from the configuration (`env`, `--config`, `--data`). */
+export async function runCli(argv: readonly string[], io: CliIo, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({
       args: [...argv],
       allowPositionals: true,
       options: {
-        data: { type: 'string', default: './data' },
+        ...COMMON_OPTIONS,
         keys: { type: 'string' },
         label: { type: 'string' },
         name: { type: 'string' },
         to: { type: 'string' },
         strategy: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
       },
     });
   } catch (error) {
@@ -74,7 +86,15 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     io.out(USAGE);
     return values.help ? 0 : 2;
   }
-  const paths = deployPaths(path.resolve(values.data), values.keys && path.resolve(values.keys));
+  let dataDir: string;
+  try {
+    dataDir = commandConfig(values, env).dataDir;
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    io.err(error.message);
+    return 2;
+  }
+  const paths = deployPaths(dataDir, values.keys && path.resolve(values.keys));
   try {
     switch (command) {
       case 'init':
@@ -230,7 +250,7 @@ function rollback(paths: DeployPaths, args: string[], options: { to?: string; la
   return 0;
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
+if (isMainModule(import.meta.url)) {
   const code = await runCli(process.argv.slice(2), {
     out: (line) => process.stdout.write(`${line}\n`),
     err: (line) => process.stderr.write(`${line}\n`),

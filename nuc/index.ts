@@ -1,0 +1,2 @@
+/** The NUC's services, for the launcher. */
+export { NUC_SERVICES } from './services.ts';

@@ -1,0 +1,20 @@
+/** The ground every service stands on: the service contract, the configuration and its loader, paths, atomic files, the logger. */
+export type { RunningService, ServiceContext, ServiceDefinition, ServiceEntry, ServiceScope } from './service.ts';
+export {
+  GenericCalibrationSchema,
+  TOP_SPEED_FULL,
+  WheelConfigSchema,
+  WheelMappingSchema,
+  type GenericCalibration,
+  type PlatformConfig,
+  type TrainingConfig,
+  type WheelButtonsConfig,
+  type WheelConfig,
+  type WheelMappingConfig,
+} from './config-schema.ts';
+export { ConfigError, loadConfig, validateConfig, type LoadedConfig } from './load-config.ts';
+export { carBus, carRunDir, nucBus, nucBusBind, nucRunDir } from './paths.ts';
+export { writeFileAtomic, writeFileAtomicSync } from './atomic-file.ts';
+export { createLogger } from './logger.ts';
+export { seededRandom } from './random.ts';
+export { clampUnit } from './unit-range.ts';
