@@ -11,7 +11,7 @@ import { build } from 'esbuild';
 import { PROJECT_ROOT } from './kernel.ts';
 
 /** The service entry point, relative to the project root: the one place that names it here. */
-export const SERVICE_ENTRY = 'runtime/run-service.ts';
+export const SERVICE_ENTRY = 'launcher/run-service.ts';
 /** Always inside the project (package imports resolve from its node_modules), whatever EDGE_HIL_CACHE says. */
 const BUNDLES = path.join(PROJECT_ROOT, 'data/cache/hil-bundles');
 
