@@ -28,6 +28,11 @@ describe('codec', () => {
     ['missing field', [good[0]!, Buffer.from(JSON.stringify({ v: 1, seq: 0, ts: 1, angle: 0 }))], 'schema'],
     ['NaN as null', [good[0]!, Buffer.from(JSON.stringify({ v: 1, seq: 0, ts: 1, angle: NaN, throttle: 0 }))], 'schema'],
     ['newer version', [good[0]!, Buffer.from(JSON.stringify({ v: 9, seq: 0, ts: 1, angle: 0, throttle: 0 }))], 'version'],
+    ['a field the schema does not name', [good[0]!, Buffer.from(JSON.stringify({ v: 1, seq: 0, ts: 1, angle: 0, throttle: 0, car: '2' }))], 'unknown-field'],
+    ['an unknown field deeper down', [Buffer.from('car/1/telemetry'), Buffer.from(JSON.stringify({ v: 1, seq: 0, ts: 1, mode: 'user', angle: 0, throttle: 0, model: 'm', loop: { count: 0, overruns: 0, p50Ms: 0, p99Ms: 0, maxMs: 0, extra: 1 } }))], 'unknown-field'],
+    ['a gauge name that is no metric name', [Buffer.from('nuc/x/metrics'), Buffer.from(JSON.stringify({ v: 1, seq: 0, ts: 1, service: 'x', pid: 1, uptimeS: 0, rssBytes: 0, counters: { in: 0, out: 0, dropped: 0, droppedBy: {} }, loops: {}, gauges: { 'a\nb': 1 } }))], 'unknown-field'],
+    ['a string over its bound', [good[0]!, Buffer.from(JSON.stringify({ v: 1, seq: 0, ts: 1, angle: 0, throttle: 0, input: 'x'.repeat(65) }))], 'schema'],
+    ['nesting deeper than any header', [good[0]!, Buffer.from(`{"v":1,"seq":0,"ts":1,"angle":0,"throttle":0,"input":${'['.repeat(3000)}${']'.repeat(3000)}}`)], 'depth'],
     ['frame without payload', [Buffer.from('car/1/frame'), Buffer.from(JSON.stringify({ v: 1, seq: 0, ts: 1, width: 1, height: 1, format: 'jpeg' }))], 'payload'],
     ['control with payload', [...good, Buffer.alloc(4)], 'payload'],
   ];
@@ -35,6 +40,11 @@ describe('codec', () => {
     const decoded = decode(parts);
     expect(decoded.ok).toBe(false);
     if (!decoded.ok) expect(decoded.reason).toBe(reason);
+  });
+
+  it('counts brackets inside strings as text, not nesting', () => {
+    const parts = encode<'control'>('car/1/control', 0, { angle: 0, throttle: 0, input: '[[[[{{{{"\\' });
+    expect(decode(parts).ok).toBe(true);
   });
 
   it('drops an oversized payload before parsing it', () => {

@@ -2,6 +2,7 @@
  * Encode and decode the wire format `[topic, header, payload?]`. Decoding never throws: a bad
  * message comes back as a typed rejection with the reason it is counted under.
  */
+import { ValueErrorType } from '@sinclair/typebox/errors';
 import { HEADER_SCHEMAS, PAYLOAD_KINDS, PROTOCOL_VERSION, headerValidator, type FieldsOf, type HeaderOf, type PayloadKind } from './messages.ts';
 import { parseTopic, type MessageKind, type Topic } from './topics.ts';
 
@@ -24,7 +25,9 @@ export type BusMessage<K extends MessageKind = MessageKind> = K extends MessageK
     } & PayloadOf<K>
   : never;
 
-export type DropReason = 'parts' | 'topic' | 'header-size' | 'json' | 'version' | 'schema' | 'payload' | 'oversized';
+/** Why the codec refused a message; each is counted under its name (`droppedBy`). */
+export const DROP_REASONS = ['parts', 'topic', 'header-size', 'depth', 'json', 'version', 'unknown-field', 'schema', 'payload', 'oversized'] as const;
+export type DropReason = (typeof DROP_REASONS)[number];
 
 export type Decoded = { ok: true; message: BusMessage } | { ok: false; reason: DropReason; detail: string };
 
@@ -34,7 +37,37 @@ export interface DecodeLimits {
   maxHeaderBytes: number;
 }
 
-export const DEFAULT_LIMITS: DecodeLimits = { maxPayloadBytes: 8 * 1024 * 1024, maxHeaderBytes: 64 * 1024 };
+/** The largest header any kind needs is a few hundred bytes; this is room, not a target. */
+export const MAX_HEADER_BYTES = 64 * 1024;
+export const DEFAULT_LIMITS: DecodeLimits = { maxPayloadBytes: 1024 * 1024, maxHeaderBytes: MAX_HEADER_BYTES };
+
+/**
+ * Nesting a header may have (the deepest valid one, metrics → loops → a loop, is 3): checked on the
+ * bytes before JSON.parse, so no parser or later encoder ever walks a deep structure from outside.
+ */
+export const MAX_HEADER_DEPTH = 4;
+
+/** ZeroMQ's maximum message size for a socket carrying messages within these limits (it applies per part). */
+export function socketMessageLimit(limits: DecodeLimits): number {
+  return limits.maxPayloadBytes + limits.maxHeaderBytes;
+}
+
+/** The deepest `{`/`[` nesting in JSON text, stopping early once it exceeds `limit`. */
+function nestingExceeds(json: Buffer, limit: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < json.length; i++) {
+    const byte = json[i]!;
+    if (inString) {
+      if (byte === 0x5c) i++; // backslash: skip the escaped byte
+      else if (byte === 0x22) inString = false;
+    } else if (byte === 0x22) inString = true;
+    else if (byte === 0x7b || byte === 0x5b) {
+      if (++depth > limit) return true;
+    } else if (byte === 0x7d || byte === 0x5d) depth--;
+  }
+  return false;
+}
 
 export function encode<K extends MessageKind>(topic: string, seq: number, fields: FieldsOf<K>, payload?: Buffer): Buffer[] {
   const header = { ...fields, v: PROTOCOL_VERSION, seq, ts: fields.ts ?? Date.now() };
@@ -63,6 +96,7 @@ export function decode(parts: Buffer[], limits: DecodeLimits = DEFAULT_LIMITS): 
   if (wantsPayload !== (payload !== undefined)) {
     return reject('payload', `${topicText}: ${wantsPayload ? 'missing' : 'unexpected'} payload`);
   }
+  if (nestingExceeds(headerPart, MAX_HEADER_DEPTH)) return reject('depth', `${topicText}: header nested deeper than ${MAX_HEADER_DEPTH}`);
   let header: unknown;
   try {
     header = JSON.parse(headerPart.toString('utf8'));
@@ -77,7 +111,8 @@ export function decode(parts: Buffer[], limits: DecodeLimits = DEFAULT_LIMITS): 
   if (!check.Check(header)) {
     const first = check.Errors(header).First();
     const where = first ? `${first.path || '/'}: ${first.message}` : 'invalid';
-    return reject('schema', `${topicText}: ${where}`);
+    const unknownField = first?.type === ValueErrorType.ObjectAdditionalProperties;
+    return reject(unknownField ? 'unknown-field' : 'schema', `${topicText}: ${where}`);
   }
   const message: { kind: MessageKind; topic: Topic; topicText: string; header: unknown; parts: Buffer[]; payload?: Buffer } = {
     kind: topic.kind,

@@ -10,7 +10,7 @@ export {
   SimStateSchema,
 } from './messages.ts';
 export type { DriveMode, FieldsOf, HeaderOf, LoopStats, CountersSnapshot, SimState } from './messages.ts';
-export { encode, decode, DEFAULT_LIMITS } from './codec.ts';
+export { encode, decode, DEFAULT_LIMITS, DROP_REASONS, MAX_HEADER_BYTES, socketMessageLimit } from './codec.ts';
 export type { BusMessage, Decoded, DecodeLimits, DropReason } from './codec.ts';
 export { Mailbox } from './mailbox.ts';
 export { BusCounters, LoopTimer, ServiceMetrics, percentile } from './metrics.ts';

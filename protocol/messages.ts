@@ -1,8 +1,9 @@
 /**
  * Schemas of every message kind's header on the bus (frame, control, drive, telemetry, ...), compiled once for speed.
- * Headers may carry extra fields (newer senders); required fields and their ranges are enforced.
+ * Every schema is closed: an unknown field is refused (not stripped), strings, records and the nesting
+ * are bounded, so a header that passes carries only named, bounded fields (a newer sender raises `v`).
  */
-import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { Type, type Static, type TObject, type TProperties, type TSchema } from '@sinclair/typebox';
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import type { MessageKind } from './topics.ts';
 
@@ -11,6 +12,12 @@ export const PROTOCOL_VERSION = 1;
 
 const Unit = Type.Number({ minimum: -1, maximum: 1 });
 const Count = Type.Integer({ minimum: 0 });
+/** A bus header or part of one: unknown fields are refused. */
+const Closed = <T extends TProperties>(properties: T): TObject<T> => Type.Object(properties, { additionalProperties: false });
+/** Names used as record keys (counters, loops, gauges): short, and safe as Prometheus metric names and label values. */
+const NAME_PATTERN = '^[A-Za-z_][A-Za-z0-9_.:-]{0,63}$';
+const Named = <T extends TSchema>(value: T, maxProperties: number) =>
+  Type.Record(Type.String({ pattern: NAME_PATTERN }), value, { maxProperties, additionalProperties: false });
 const Common = {
   v: Type.Integer({ minimum: 1 }),
   seq: Count,
@@ -21,7 +28,7 @@ export const DriveModeSchema = Type.Union([Type.Literal('user'), Type.Literal('l
 export type DriveMode = Static<typeof DriveModeSchema>;
 export const DRIVE_MODES: readonly DriveMode[] = ['user', 'local_angle', 'local'];
 
-export const LoopStatsSchema = Type.Object({
+export const LoopStatsSchema = Closed({
   count: Count,
   overruns: Count,
   p50Ms: Type.Number({ minimum: 0 }),
@@ -30,15 +37,15 @@ export const LoopStatsSchema = Type.Object({
 });
 export type LoopStats = Static<typeof LoopStatsSchema>;
 
-export const CountersSchema = Type.Object({
+export const CountersSchema = Closed({
   in: Count,
   out: Count,
   dropped: Count,
-  droppedBy: Type.Record(Type.String(), Count),
+  droppedBy: Named(Count, 64),
 });
 export type CountersSnapshot = Static<typeof CountersSchema>;
 
-export const FrameHeader = Type.Object({
+export const FrameHeader = Closed({
   ...Common,
   width: Type.Integer({ minimum: 1, maximum: 8192 }),
   height: Type.Integer({ minimum: 1, maximum: 8192 }),
@@ -46,7 +53,7 @@ export const FrameHeader = Type.Object({
 });
 
 /** The driver's view: a camera frame composited onto the green-screen background by the NUC. */
-export const ViewHeader = Type.Object({
+export const ViewHeader = Closed({
   ...Common,
   width: Type.Integer({ minimum: 1, maximum: 8192 }),
   height: Type.Integer({ minimum: 1, maximum: 8192 }),
@@ -59,7 +66,7 @@ export const ViewHeader = Type.Object({
   angle: Unit,
 });
 
-export const ControlHeader = Type.Object({
+export const ControlHeader = Closed({
   ...Common,
   angle: Unit,
   throttle: Unit,
@@ -70,7 +77,7 @@ export const ControlHeader = Type.Object({
   input: Type.Optional(Type.String({ maxLength: 64 })),
 });
 
-export const DriveHeader = Type.Object({
+export const DriveHeader = Closed({
   ...Common,
   /** pilot generation: during a live hand-over the actuator follows only the active one */
   gen: Count,
@@ -82,7 +89,7 @@ export const DriveHeader = Type.Object({
 });
 
 /** What the actuator wrote to the PWM chip, and why (a command, the failsafe, estop, or idle). */
-export const AppliedHeader = Type.Object({
+export const AppliedHeader = Closed({
   ...Common,
   angle: Unit,
   throttle: Unit,
@@ -97,8 +104,8 @@ export const AppliedHeader = Type.Object({
   activeGen: Type.Optional(Count),
 });
 
-export const SimStateSchema = Type.Object({
-  track: Type.String(),
+export const SimStateSchema = Closed({
+  track: Type.String({ maxLength: 64 }),
   x: Type.Number(),
   y: Type.Number(),
   heading: Type.Number(),
@@ -114,7 +121,7 @@ export const SimStateSchema = Type.Object({
 });
 export type SimState = Static<typeof SimStateSchema>;
 
-export const TelemetryHeader = Type.Object({
+export const TelemetryHeader = Closed({
   ...Common,
   mode: DriveModeSchema,
   angle: Unit,
@@ -129,7 +136,7 @@ export const TelemetryHeader = Type.Object({
   sim: Type.Optional(SimStateSchema),
 });
 
-export const AgentHeader = Type.Object({
+export const AgentHeader = Closed({
   ...Common,
   release: Type.String({ maxLength: 200 }),
   slot: Type.Union([Type.Literal('A'), Type.Literal('B')]),
@@ -142,20 +149,20 @@ export const AgentHeader = Type.Object({
   version: Type.Optional(Count),
 });
 
-export const MetricsHeader = Type.Object({
+export const MetricsHeader = Closed({
   ...Common,
-  service: Type.String({ maxLength: 64 }),
+  service: Type.String({ pattern: NAME_PATTERN }),
   pid: Count,
   uptimeS: Type.Number({ minimum: 0 }),
   rssBytes: Count,
   counters: CountersSchema,
-  loops: Type.Record(Type.String(), LoopStatsSchema),
+  loops: Named(LoopStatsSchema, 16),
   /** service-specific gauges, e.g. frames composited, lost controls */
-  gauges: Type.Optional(Type.Record(Type.String(), Type.Number())),
+  gauges: Type.Optional(Named(Type.Number(), 64)),
 });
 
 /** The recorder's state for one car (`nuc/recorder/recording`): on change and every few seconds. */
-export const RecordingHeader = Type.Object({
+export const RecordingHeader = Closed({
   ...Common,
   car: Type.String({ pattern: '^[A-Za-z0-9_-]{1,32}$' }),
   state: Type.Union([Type.Literal('idle'), Type.Literal('recording'), Type.Literal('failed')]),
@@ -172,14 +179,14 @@ export const RecordingHeader = Type.Object({
  * instead of at its next interval. It carries nothing to trust; the agent still pulls and verifies
  * everything through TUF.
  */
-export const ReleaseHeader = Type.Object({
+export const ReleaseHeader = Closed({
   ...Common,
   /** the version of the repository's timestamp.json now */
   timestamp: Count,
 });
 
 /** The car's pose and track state from the simulator, on the car-local bus at the physics rate. */
-export const SimHeader = Type.Object({ ...Common, ...SimStateSchema.properties, angle: Unit, throttle: Unit });
+export const SimHeader = Closed({ ...Common, ...SimStateSchema.properties, angle: Unit, throttle: Unit });
 
 export const HEADER_SCHEMAS = {
   frame: FrameHeader,
