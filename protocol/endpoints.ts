@@ -1,5 +1,7 @@
 /** Where the two proxies listen. Publishers always connect to XSUB, subscribers to XPUB. */
 import path from 'node:path';
+import type { DecodeLimits } from './codec.ts';
+import type { ClientSecurity } from './security/index.ts';
 
 export const DEFAULT_PORTS = { publishers: 5560, subscribers: 5559 } as const;
 
@@ -8,6 +10,10 @@ export interface BusEndpoints {
   publishers: string;
   /** subscribers connect here (the proxy's XPUB side) */
   subscribers: string;
+  /** on a secured bus: this client's CURVE keys and seal (absent: no security, e.g. the car-local ipc bus) */
+  security?: ClientSecurity | undefined;
+  /** message sizes this bus carries: larger ones are refused at the socket and by the codec */
+  limits?: DecodeLimits | undefined;
 }
 
 export function tcpEndpoint(host: string, port: number): string {

@@ -15,9 +15,24 @@ export type { BusMessage, Decoded, DecodeLimits, DropReason } from './codec.ts';
 export { Mailbox } from './mailbox.ts';
 export { BusCounters, LoopTimer, ServiceMetrics, percentile } from './metrics.ts';
 export { BusPublisher, BusSubscriber } from './sockets.ts';
-export type { BusLogger, MessageHandler, PublisherOptions, SubscriberOptions } from './sockets.ts';
-export { startProxy } from './proxy.ts';
-export type { ProxyOptions, RunningProxy } from './proxy.ts';
+export type { BusLogger, BusTarget, MessageHandler, PublisherOptions, SubscriberOptions } from './sockets.ts';
+export { startProxy, subscriberQueueLimit } from './proxy.ts';
+export type { ProxyOptions, ProxySecurity, ProxyStats, RunningProxy } from './proxy.ts';
+export {
+  CLIENT_KEY_FILES,
+  ClientSecurity,
+  KeyFileError,
+  ROLES,
+  TOPIC_RULES,
+  generateKeyPair,
+  keyBytes,
+  keyFileText,
+  publicKeyOf,
+  readClientKeys,
+  readKeyFile,
+  readKeyPair,
+} from './security/index.ts';
+export type { ClientKeys, CurveKeyPair, GateDropReason, Identity, PairedClient, Role, SubscriptionRefusal } from './security/index.ts';
 export { DEFAULT_PORTS, tcpEndpoint, carLocalEndpoints } from './endpoints.ts';
 export type { BusEndpoints } from './endpoints.ts';
 export {

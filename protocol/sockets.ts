@@ -1,13 +1,17 @@
 /**
  * Socket helpers over zeromq v6: a publisher that stamps headers with a per-topic sequence, and a
  * subscriber whose receive loop validates every message, drops and counts bad ones, and hands good
- * ones to handlers or to latest-wins mailboxes. Both reconnect on their own.
+ * ones to handlers or to latest-wins mailboxes. Both reconnect on their own. Given a bus (endpoints
+ * with their security and limits) they connect to its side: as CURVE clients that seal what they
+ * send when the bus is secured, and always refusing messages over the bus's size at the socket.
  */
-import { Publisher, Subscriber } from 'zeromq';
-import { decode, DEFAULT_LIMITS, encode, type BusMessage, type DecodeLimits } from './codec.ts';
+import { Publisher, Subscriber, XSubscriber } from 'zeromq';
+import { decode, DEFAULT_LIMITS, encode, socketMessageLimit, type BusMessage, type DecodeLimits } from './codec.ts';
+import type { BusEndpoints } from './endpoints.ts';
 import { Mailbox } from './mailbox.ts';
 import type { FieldsOf, PayloadKind } from './messages.ts';
 import { BusCounters } from './metrics.ts';
+import type { ClientSecurity } from './security/index.ts';
 import type { MessageKind, TopicName } from './topics.ts';
 
 /** The subset of a pino logger the helpers use. */
@@ -27,6 +31,26 @@ const CONNECTION_OPTIONS = {
   linger: 0,
 } as const;
 
+/** Where a socket connects: raw endpoints (a local ipc bus, a test), or one side of a bus. */
+export type BusTarget = string | readonly string[] | BusEndpoints;
+
+interface ResolvedTarget {
+  endpoints: readonly string[];
+  security: ClientSecurity | undefined;
+  limits: DecodeLimits | undefined;
+}
+
+function resolveTarget(target: BusTarget, side: 'publishers' | 'subscribers'): ResolvedTarget {
+  if (typeof target === 'string') return { endpoints: [target], security: undefined, limits: undefined };
+  if (Array.isArray(target)) return { endpoints: target, security: undefined, limits: undefined };
+  const bus = target as BusEndpoints;
+  return { endpoints: [bus[side]], security: bus.security, limits: bus.limits };
+}
+
+function socketOptions(resolved: ResolvedTarget, limits: DecodeLimits) {
+  return { ...CONNECTION_OPTIONS, maxMessageSize: socketMessageLimit(limits), ...resolved.security?.socketOptions() };
+}
+
 export interface PublisherOptions {
   /**
    * Messages queued per subscriber before newer ones are dropped. Frame publishers keep this small
@@ -45,15 +69,17 @@ export class BusPublisher {
   private constructor(
     private readonly socket: Publisher,
     counters: BusCounters,
+    private readonly security: ClientSecurity | undefined,
   ) {
     this.counters = counters;
   }
 
-  /** Connects to a proxy's XSUB side (or binds, for a publisher others connect to). */
-  static connect(endpoint: string | string[], options: PublisherOptions = {}): BusPublisher {
-    const socket = new Publisher({ ...CONNECTION_OPTIONS, sendHighWaterMark: options.sendHighWaterMark ?? 1000 });
-    for (const target of [endpoint].flat()) socket.connect(target);
-    return new BusPublisher(socket, options.counters ?? new BusCounters());
+  /** Connects to a proxy's XSUB side: a bus's `publishers` endpoint, or the endpoints given. */
+  static connect(target: BusTarget, options: PublisherOptions = {}): BusPublisher {
+    const resolved = resolveTarget(target, 'publishers');
+    const socket = new Publisher({ ...socketOptions(resolved, resolved.limits ?? DEFAULT_LIMITS), sendHighWaterMark: options.sendHighWaterMark ?? 1000 });
+    for (const endpoint of resolved.endpoints) socket.connect(endpoint);
+    return new BusPublisher(socket, options.counters ?? new BusCounters(), resolved.security);
   }
 
   /**
@@ -68,9 +94,10 @@ export class BusPublisher {
     return this.sendRaw(encode(topic, seq, fields, payload));
   }
 
-  /** Sends already-encoded parts (a bridge forwarding what it received). */
+  /** Sends already-encoded parts (a bridge forwarding what it received); sealed on a secured bus. */
   sendRaw(parts: Buffer[]): Promise<void> {
     if (this.closed) return Promise.resolve();
+    if (this.security) parts = [...parts, this.security.sealer.seal(parts)];
     // zeromq allows one send in flight per socket; PUB sends never block, so this chain stays short.
     this.pending = this.pending.then(async () => {
       if (this.closed) return;
@@ -103,6 +130,37 @@ export interface SubscriberOptions {
   receiveHighWaterMark?: number;
 }
 
+/**
+ * How a subscriber tells the proxy what it wants: a plain SUB socket's subscriptions, or, on a
+ * secured bus, sealed subscription messages sent through an XSUB socket (the proxy applies only
+ * those it can attribute to a paired key allowed to read the topics).
+ */
+interface SubscriptionSocket {
+  readonly socket: Subscriber | XSubscriber;
+  subscribe(prefixes: readonly string[]): void;
+}
+
+function plainSubscriptions(socket: Subscriber): SubscriptionSocket {
+  return { socket, subscribe: (prefixes) => socket.subscribe(...prefixes) };
+}
+
+function sealedSubscriptions(socket: XSubscriber, security: ClientSecurity, log: BusLogger): SubscriptionSocket {
+  let sending: Promise<void> = Promise.resolve();
+  return {
+    socket,
+    subscribe(prefixes) {
+      // one send at a time per socket; the socket keeps each subscription and resends it on reconnect
+      for (const prefix of prefixes) {
+        sending = sending.then(() =>
+          socket.send(security.sealer.subscription(prefix)).catch((error: unknown) => {
+            if (!socket.closed) log.warn({ err: error, prefix }, 'bus subscription not sent');
+          }),
+        );
+      }
+    },
+  };
+}
+
 export class BusSubscriber {
   private readonly handlers = new Set<MessageHandler>();
   private readonly mailboxes = new Map<string, Mailbox<BusMessage>>();
@@ -110,19 +168,29 @@ export class BusSubscriber {
   readonly counters: BusCounters;
 
   private constructor(
-    private readonly socket: Subscriber,
+    private readonly subscriptions: SubscriptionSocket,
     private readonly options: SubscriberOptions,
+    private readonly limits: DecodeLimits,
   ) {
     this.counters = options.counters ?? new BusCounters();
     this.loop = this.receiveLoop();
   }
 
-  /** Connects to a proxy's XPUB side and starts receiving at once. */
-  static connect(endpoint: string | string[], options: SubscriberOptions): BusSubscriber {
-    const socket = new Subscriber({ ...CONNECTION_OPTIONS, receiveHighWaterMark: options.receiveHighWaterMark ?? 1000 });
-    for (const target of [endpoint].flat()) socket.connect(target);
-    socket.subscribe(...options.topics);
-    return new BusSubscriber(socket, options);
+  private get socket(): Subscriber | XSubscriber {
+    return this.subscriptions.socket;
+  }
+
+  /** Connects to a proxy's XPUB side (a bus's `subscribers` endpoint, or the endpoints given) and starts receiving at once. */
+  static connect(target: BusTarget, options: SubscriberOptions): BusSubscriber {
+    const resolved = resolveTarget(target, 'subscribers');
+    const limits = options.limits ?? resolved.limits ?? DEFAULT_LIMITS;
+    const socketSettings = { ...socketOptions(resolved, limits), receiveHighWaterMark: options.receiveHighWaterMark ?? 1000 };
+    const subscriptions = resolved.security
+      ? sealedSubscriptions(new XSubscriber(socketSettings), resolved.security, options.log ?? silentLogger)
+      : plainSubscriptions(new Subscriber(socketSettings));
+    for (const endpoint of resolved.endpoints) subscriptions.socket.connect(endpoint);
+    subscriptions.subscribe(options.topics);
+    return new BusSubscriber(subscriptions, options, limits);
   }
 
   /**
@@ -155,12 +223,12 @@ export class BusSubscriber {
   }
 
   subscribe(...prefixes: string[]): void {
-    this.socket.subscribe(...prefixes);
+    this.subscriptions.subscribe(prefixes);
   }
 
   private async receiveLoop(): Promise<void> {
     const log = this.options.log ?? silentLogger;
-    const limits = this.options.limits ?? DEFAULT_LIMITS;
+    const limits = this.limits;
     try {
       for await (const parts of this.socket) {
         const decoded = decode(parts, limits);

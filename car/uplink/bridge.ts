@@ -2,7 +2,7 @@
  * The uplink bridge between a car's local bus and the NUC: the car's frames, telemetry, agent
  * reports and metrics go up; control and the update repository's hint come down. Messages are validated on the way (a malformed one
  * is dropped and counted, not carried across the network) and forwarded as received, without
- * re-encoding. ZeroMQ reconnects on its own, so a NUC restart or a network gap needs nothing here:
+ * re-encoding (on a secured NUC bus, sealed with the car's key on the way up). ZeroMQ reconnects on its own, so a NUC restart or a network gap needs nothing here:
  * while the NUC is gone, upward messages are dropped and the car-local bus goes on.
  */
 import { BusCounters, BusPublisher, BusSubscriber, carTopic, nucTopic, type BusEndpoints, type BusLogger, type MessageKind } from '../../protocol/index.ts';
@@ -18,7 +18,6 @@ export interface UplinkOptions {
   nuc: BusEndpoints;
   /** frames queued towards the NUC before newer ones drop */
   frameSendHighWaterMark: number;
-  maxPayloadBytes: number;
   counters?: BusCounters;
   log?: BusLogger;
 }
@@ -30,21 +29,20 @@ export interface Uplink {
 
 export function startUplink(options: UplinkOptions): Uplink {
   const counters = options.counters ?? new BusCounters();
-  const limits = { maxPayloadBytes: options.maxPayloadBytes, maxHeaderBytes: 64 * 1024 };
-  const common = { counters, limits, ...(options.log ? { log: options.log } : {}) };
+  const common = { counters, ...(options.log ? { log: options.log } : {}) };
   const topics = (kinds: readonly MessageKind[]): string[] => kinds.map((kind) => carTopic(options.carId, kind));
 
   // Frames get their own socket with a small queue so video can never hold back telemetry.
-  const framesUp = BusPublisher.connect(options.nuc.publishers, { sendHighWaterMark: options.frameSendHighWaterMark, counters });
-  const othersUp = BusPublisher.connect(options.nuc.publishers, { counters });
-  const fromCar = BusSubscriber.connect(options.car.subscribers, { topics: topics(UPLINK_UP_KINDS), ...common });
+  const framesUp = BusPublisher.connect(options.nuc, { sendHighWaterMark: options.frameSendHighWaterMark, counters });
+  const othersUp = BusPublisher.connect(options.nuc, { counters });
+  const fromCar = BusSubscriber.connect(options.car, { topics: topics(UPLINK_UP_KINDS), ...common });
   fromCar.on((message) => {
     const target = message.kind === 'frame' ? framesUp : othersUp;
     void target.sendRaw(message.parts);
   });
 
-  const toCar = BusPublisher.connect(options.car.publishers, { counters });
-  const fromNuc = BusSubscriber.connect(options.nuc.subscribers, { topics: [...topics(UPLINK_DOWN_KINDS), ...UPLINK_DOWN_NUC_TOPICS], ...common });
+  const toCar = BusPublisher.connect(options.car, { counters });
+  const fromNuc = BusSubscriber.connect(options.nuc, { topics: [...topics(UPLINK_DOWN_KINDS), ...UPLINK_DOWN_NUC_TOPICS], ...common });
   fromNuc.on((message) => void toCar.sendRaw(message.parts));
 
   return {

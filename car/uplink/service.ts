@@ -11,7 +11,6 @@ const uplink: ServiceDefinition = {
       car: context.bus,
       nuc: context.nucBus,
       frameSendHighWaterMark: context.config.bus.frameSendHighWaterMark,
-      maxPayloadBytes: context.config.bus.maxPayloadBytes,
       counters: context.metrics.counters,
       log: context.log,
     });

@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest';
+import { decode, encode, type BusMessage } from '../codec.ts';
+import type { FieldsOf } from '../messages.ts';
+import type { MessageKind } from '../topics.ts';
+import { mayReceive, publishRefusal, type Identity } from './roles.ts';
+
+const wheel: Identity = { name: 'wheel', role: 'nuc', service: 'wheel' };
+const server: Identity = { name: 'server', role: 'nuc', service: 'server' };
+const compositor: Identity = { name: 'compositor', role: 'nuc', service: 'compositor' };
+const car1: Identity = { name: 'car-1', role: 'car', car: '1' };
+const car2: Identity = { name: 'car-2', role: 'car', car: '2' };
+const driver1: Identity = { name: 'pat', role: 'driver', cars: ['1'] };
+const viewer: Identity = { name: 'phone', role: 'viewer' };
+
+function message<K extends MessageKind>(topic: string, fields: FieldsOf<K>, payload?: Buffer): BusMessage {
+  const decoded = decode(encode(topic, 0, fields, payload));
+  if (!decoded.ok) throw new Error(decoded.detail);
+  return decoded.message;
+}
+const frame = (car: string) => message<'frame'>(`car/${car}/frame`, { width: 1, height: 1, format: 'jpeg' }, Buffer.alloc(1));
+const control = (car: string, fields: Partial<FieldsOf<'control'>> = {}) => message<'control'>(`car/${car}/control`, { angle: 0.3, throttle: 0.2, ...fields });
+const telemetry = (car: string) => message<'telemetry'>(`car/${car}/telemetry`, { mode: 'user', angle: 0, throttle: 0, model: 'm', loop: { count: 0, overruns: 0, p50Ms: 0, p99Ms: 0, maxMs: 0 } });
+const view = (car: string) => message<'view'>(`car/${car}/view`, { width: 1, height: 1, format: 'jpeg', frameSeq: 0, frameTs: 0, compositeMs: 0, angle: 0 }, Buffer.alloc(1));
+const release = message<'release'>('nuc/ota/release', { timestamp: 2 });
+const metrics = (scope: string) =>
+  message<'metrics'>(`${scope}/metrics`, { service: 's', pid: 1, uptimeS: 0, rssBytes: 0, counters: { in: 0, out: 0, dropped: 0, droppedBy: {} }, loops: {} });
+
+describe('who may publish what', () => {
+  it.each([
+    ['a car its own frame and telemetry', car1, frame('1'), undefined],
+    ['a car its own metrics', car1, metrics('car/1'), undefined],
+    ['a car another car\'s telemetry', car2, telemetry('1'), 'not-permitted'],
+    ['a car another car\'s frame', car2, frame('1'), 'not-permitted'],
+    ['a car a view (only the compositor makes them)', car1, view('1'), 'not-permitted'],
+    ['the compositor a view', compositor, view('1'), undefined],
+    ['a car a release hint', car1, release, 'not-permitted'],
+    ['the wheel a release hint', wheel, release, 'not-permitted'],
+    ['the server a release hint', server, release, undefined],
+    ['a NUC service its own metrics', wheel, metrics('nuc/wheel'), undefined],
+    ['a NUC service another\'s metrics', wheel, metrics('nuc/server'), 'not-permitted'],
+    ['the wheel control', wheel, control('1'), undefined],
+    ['the server control', server, control('2'), undefined],
+    ['the compositor control', compositor, control('1'), 'no-control-authority'],
+    ['a driver control of its car', driver1, control('1'), undefined],
+    ['a driver control of another car', driver1, control('2'), 'no-control-authority'],
+    ['a viewer control', viewer, control('1'), 'no-control-authority'],
+    ['a viewer a frame', viewer, frame('1'), 'not-permitted'],
+    ['a viewer an estop-only control', viewer, control('1', { angle: 0, throttle: 0, estop: true }), undefined],
+    ['a car another car\'s estop-only control', car2, control('1', { angle: 0, throttle: 0, estop: true }), undefined],
+    ['a viewer clearing the estop', viewer, control('1', { angle: 0, throttle: 0, estop: false }), 'no-control-authority'],
+    ['a viewer an estop that also steers', viewer, control('1', { angle: 0.5, throttle: 0, estop: true }), 'no-control-authority'],
+    ['a viewer an estop that also changes the mode', viewer, control('1', { angle: 0, throttle: 0, estop: true, mode: 'local' }), 'no-control-authority'],
+    ['a driver clearing its car\'s estop', driver1, control('1', { angle: 0, throttle: 0, estop: false }), undefined],
+    ['anyone a car-local kind', wheel, message<'drive'>('car/1/drive', { gen: 1, angle: 0, throttle: 0, source: 'pilot', frameSeq: -1 }), 'not-permitted'],
+  ] as const)('%s: %s', (_what, identity, bus, refusal) => {
+    expect(publishRefusal(identity, bus)).toBe(refusal);
+  });
+});
+
+describe('who may receive what', () => {
+  it.each([
+    [server, 'car/', true],
+    [server, '', true],
+    [server, 'nuc/', true],
+    [car1, 'car/1/control', true],
+    [car1, 'nuc/ota/release', true],
+    [car1, 'car/2/control', false],
+    [car1, 'car/1/', false], // its own frames, telemetry and agent reports are for the NUC, not for itself
+    [car1, 'car/1', false], // also car/10/…
+    [car1, 'car/', false],
+    [car1, 'nuc/', false],
+    [car1, '', false],
+    [viewer, 'car/1/frame', true],
+    [viewer, 'car/1/view', true],
+    [viewer, 'car/1/telemetry', true],
+    [viewer, 'car/1/control', false],
+    [viewer, 'car/1/agent', false],
+    [viewer, 'car/1/', false],
+    [viewer, 'nuc/ota/release', true],
+    [viewer, 'nuc/wheel/metrics', false],
+    [driver1, 'car/2/frame', true],
+    [driver1, 'car/1/control', false],
+    [viewer, 'car/1/fr', true], // matches frame only
+    [viewer, 'truck/', true], // matches no topic at all
+  ] as const)('%o subscribing to %j: %s', (identity, prefix, allowed) => {
+    expect(mayReceive(identity, prefix)).toBe(allowed);
+  });
+});
