@@ -4,7 +4,7 @@ import { AGENT_MANAGED_SERVICES } from './updatable-services.ts';
 
 export const CAR_SERVICES: readonly ServiceEntry[] = [
   { name: 'proxy', load: async () => (await import('./localbus/service.ts')).default },
-  { name: 'uplink', load: async () => (await import('./uplink/service.ts')).default },
+  { name: 'uplink', load: async () => (await import('./uplink/service.ts')).default, usesNucBus: true },
   {
     name: 'sim',
     load: async () => (await import('./sim/service.ts')).default,

@@ -8,6 +8,12 @@ import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { loadConfig, type LoadedConfig } from '../runtime/index.ts';
 
+/** Where a CLI writes: stdout and stderr lines (tests collect them). */
+export interface CliIo {
+  out(line: string): void;
+  err(line: string): void;
+}
+
 /** A mistake in how a command was called: the message, then the usage, exit code 2. */
 export class UsageError extends Error {
   override name = 'UsageError';

@@ -36,6 +36,7 @@ describe('commands', () => {
       ['service', 'npm run service'],
       ['train', 'npm run train'],
       ['deploy', 'npm run deploy'],
+      ['bus', 'npm run bus'],
     ].flatMap(([script, usage]) => ['--help', '-h'].map((flag) => [script!, flag, usage!])),
   )('npm run %s %s prints its usage and exits 0', PROCESS_TEST, (script, flag, usage) => {
     const result = npmRun(script, [flag]);
@@ -61,8 +62,9 @@ describe('commands', () => {
   it('refuses a bad configuration the same way in every command', PROCESS_TEST, () => {
     const file = path.join(tempDir(), 'edge.yaml');
     fs.writeFileSync(file, 'dataDir: ""\n');
-    for (const script of ['start', 'train', 'deploy']) {
-      const result = npmRun(script, [...(script === 'deploy' ? ['status'] : script === 'train' ? ['eval', 'm'] : []), '--config', file]);
+    const commandOf: Record<string, string[]> = { deploy: ['status'], train: ['eval', 'm'], bus: ['list'] };
+    for (const script of ['start', 'train', 'deploy', 'bus']) {
+      const result = npmRun(script, [...(commandOf[script] ?? []), '--config', file]);
       expect(result.status, script).toBe(2);
       expect(result.stderr, script).toContain(`configuration error in ${file}: dataDir:`);
     }

@@ -25,7 +25,7 @@ import {
 import { OtaDb } from '../nuc/ota/index.ts';
 import { UPDATE_STRATEGIES, type ReleaseManifest, type UpdateStrategy } from '../protocol/index.ts';
 import { ConfigError } from '../runtime/index.ts';
-import { COMMON_OPTIONS, COMMON_USAGE, UsageError, commandConfig, isMainModule } from './command-line.ts';
+import { COMMON_OPTIONS, COMMON_USAGE, UsageError, commandConfig, isMainModule, type CliIo } from './command-line.ts';
 
 export const USAGE = `usage: npm run deploy -- <command> [options]
 
@@ -51,11 +51,6 @@ options:
   --keys <dir>     keys directory (default <data>/keys; never inside the served repository, never in git)
   --label <text>   a label for the release
 ${COMMON_USAGE}`;
-
-export interface CliIo {
-  out(line: string): void;
-  err(line: string): void;
-}
 
 const KB = 1024;
 const size = (bytes: number): string => (bytes >= KB * KB ? `${(bytes / KB / KB).toFixed(1)} MB` : `${(bytes / KB).toFixed(1)} kB`);

@@ -10,7 +10,9 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { launchedCarServices } from '../car/index.ts';
 import { NUC_SERVICES } from '../nuc/index.ts';
-import { ConfigError, createLogger } from '../runtime/index.ts';
+import { BusKeyStore } from '../nuc/pairing/index.ts';
+import { busKeysDir, ConfigError, createLogger, type LoadedConfig } from '../runtime/index.ts';
+import { checkNucKeys, clientKeysFor, SECURITY_OFF_WARNING, serviceIdentity } from './bus-keys.ts';
 import { COMMON_OPTIONS, COMMON_USAGE, commandConfig } from './command-line.ts';
 import { Supervisor, type ProcessSpec } from './supervisor.ts';
 
@@ -56,6 +58,19 @@ function ensureDashboardBuilt(log: { info(msg: string): void; error(msg: string)
   if (result.status !== 0) log.error('dashboard build failed; the API still runs (try `npm run build`)');
 }
 
+/**
+ * Pairs this run's own NUC services and simulated cars before any starts (the first start makes the
+ * NUC's key pair), so `npm start` needs no pairing step; a bad key stops it here with the reason.
+ */
+function pairOwnClients(config: LoadedConfig, nucServices: readonly string[], cars: readonly string[], log: { warn(msg: string): void }): void {
+  if (nucServices.length > 0) checkNucKeys(config);
+  for (const service of nucServices) clientKeysFor(config, serviceIdentity('nuc', service, undefined));
+  if (cars.length > 0 && !config.bus.clientKeys && nucServices.length === 0 && !new BusKeyStore(busKeysDir(config)).hasNucKeys()) {
+    log.warn(`bus.clientKeys is not set: the cars are paired with NUC keys made on this machine (${busKeysDir(config)}); a car on another host needs the keys \`npm run bus -- pair\` writes on the NUC`);
+  }
+  for (const car of cars) clientKeysFor(config, serviceIdentity('car', 'uplink', car));
+}
+
 function usageError(message: string): never {
   process.stderr.write(`${message}\n\n${USAGE}\n`);
   process.exit(2);
@@ -92,14 +107,26 @@ function main(): void {
   // Children run TypeScript through tsx's loader in the same process (no extra wrapper process).
   const execArgv = ['--import', 'tsx'];
 
+  const nucServices = values.only === 'car' ? [] : NUC_SERVICES.filter((e) => e.enabled?.(config) ?? true);
+  const cars = values.only === 'nuc' ? [] : values.id?.length ? values.id : config.launcher.cars;
+  if (config.bus.security === 'none') log.warn(SECURITY_OFF_WARNING);
+  else {
+    try {
+      pairOwnClients(config, nucServices.map((e) => e.name), cars, log);
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      process.stderr.write(`${error.message}\n`);
+      process.exit(2);
+    }
+  }
+
   const specs: ProcessSpec[] = [];
   if (values.only !== 'car') {
-    for (const entry of NUC_SERVICES.filter((e) => e.enabled?.(config) ?? true)) {
+    for (const entry of nucServices) {
       specs.push({ key: `nuc/${entry.name}`, modulePath: SERVICE_ENTRY, args: ['nuc', entry.name, ...configArgs], execArgv, env });
     }
   }
   if (values.only !== 'nuc') {
-    const cars = values.id?.length ? values.id : config.launcher.cars;
     for (const car of cars) {
       // with car.agent.enabled the agent runs actuator, camera and pilot (it updates them)
       for (const entry of launchedCarServices(config)) {

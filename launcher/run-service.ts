@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { BusPublisher, ServiceMetrics, carTopic, nucTopic } from '../protocol/index.ts';
+import { BusPublisher, ServiceMetrics, carTopic, nucTopic, type BusEndpoints } from '../protocol/index.ts';
 import { CAR_SERVICES } from '../car/index.ts';
 import { NUC_SERVICES } from '../nuc/index.ts';
 import {
@@ -24,6 +24,7 @@ import {
   type ServiceEntry,
   type ServiceScope,
 } from '../runtime/index.ts';
+import { nucBusAs, SECURITY_OFF_WARNING, serviceIdentity } from './bus-keys.ts';
 import { COMMON_OPTIONS, OPTION_USAGE, commandConfig } from './command-line.ts';
 
 export const USAGE = `usage: npm run service -- <car|nuc> <service> [--car <id>] [--config <file>] [--module <file>]
@@ -82,18 +83,27 @@ async function main(): Promise<void> {
   const entry = values.module ? moduleEntry(name, values.module) : findEntry(scope, name);
 
   let config;
+  let bus: BusEndpoints;
+  let nucSide: BusEndpoints;
   try {
     config = commandConfig(values);
+    // NUC services live on the NUC bus; of a car's services only those that reach the NUC carry its keys
+    const reachesNuc = scope === 'nuc' || entry.usesNucBus === true;
+    nucSide = reachesNuc ? nucBusAs(config, serviceIdentity(scope, name, carId)) : nucBus(config);
+    bus = carId ? carBus(config, carId) : nucSide;
   } catch (error) {
     if (error instanceof ConfigError) fail(error.message);
     throw error;
   }
   const log = createLogger(config.log.level, { service: name, car: carId });
+  // started by hand (the launcher warns once for all of its services)
+  if (config.bus.security === 'none' && !process.send) log.warn(SECURITY_OFF_WARNING);
   const runDir = carId ? carRunDir(config, carId) : nucRunDir(config);
-  fs.mkdirSync(runDir, { recursive: true });
+  // the car-local bus's ipc sockets live here: only this user may reach them
+  fs.mkdirSync(runDir, { recursive: true, mode: 0o700 });
+  fs.chmodSync(runDir, 0o700);
 
   const metrics = new ServiceMetrics();
-  const bus = carId ? carBus(config, carId) : nucBus(config);
   const controller = new AbortController();
   const context: ServiceContext = {
     scope,
@@ -103,7 +113,7 @@ async function main(): Promise<void> {
     log,
     metrics,
     bus,
-    nucBus: nucBus(config),
+    nucBus: nucSide,
     runDir,
     signal: controller.signal,
     ready(detail) {
@@ -114,7 +124,7 @@ async function main(): Promise<void> {
 
   // The proxy services own the sockets others connect to; their metrics go out once the bus is up.
   const metricsTopic = carId ? carTopic(carId, 'metrics') : nucTopic(name, 'metrics');
-  const metricsPublisher = BusPublisher.connect(bus.publishers);
+  const metricsPublisher = BusPublisher.connect(bus);
   const startedAt = Date.now();
   const publishMetrics = (): void => {
     void metricsPublisher.send(metricsTopic, {

@@ -23,10 +23,27 @@ export const LogSchema = Section({
 });
 
 export const BusSchema = Section({
-  /** messages larger than this are dropped and counted */
-  maxPayloadBytes: Type.Integer({ minimum: 1024, maximum: 256 * 1024 * 1024, default: 8 * 1024 * 1024 }),
+  /**
+   * 'curve': every TCP bus connection is encrypted and authenticated (CURVE), the proxy admits only
+   * paired keys and enforces their roles. 'none' is for debugging only and is warned about at every start.
+   */
+  security: Type.Union([Type.Literal('curve'), Type.Literal('none')], { default: 'curve' }),
+  /** the NUC's bus keys: its key pair, the allow-list, and the keys of its own services and simulated cars; empty: `<dataDir>/keys/bus` */
+  keysDir: Type.String({ default: '' }),
+  /**
+   * A client key directory written by `npm run bus -- pair … --out <dir>` (client.secret, client.public,
+   * nuc.public): a car or tool on another host connects with it. Empty: the keys npm start pairs itself.
+   */
+  clientKeys: Type.String({ default: '' }),
+  /** messages larger than this are refused at the socket and dropped and counted (a 640x480 JPEG is ~50 KB) */
+  maxPayloadBytes: Type.Integer({ minimum: 1024, maximum: 256 * 1024 * 1024, default: 1024 * 1024 }),
   /** frames queued per subscriber before newer ones drop; small so video never lags */
   frameSendHighWaterMark: Type.Integer({ minimum: 1, maximum: 1000, default: 4 }),
+  /** the NUC proxy's queue per subscriber, in messages and in bytes (the smaller bound wins) */
+  proxyQueueMessages: Type.Integer({ minimum: 8, maximum: 100_000, default: 1000 }),
+  proxyQueueBytes: Type.Integer({ minimum: 1024 * 1024, maximum: 4 * 1024 * 1024 * 1024, default: 64 * 1024 * 1024 }),
+  /** release hints (`nuc/ota/release`) closer together than this are dropped by the NUC proxy */
+  releaseHintIntervalMs: Type.Integer({ minimum: 0, maximum: 3_600_000, default: 1000 }),
   /** how often every service publishes its metrics */
   metricsIntervalMs: Type.Integer({ minimum: 100, maximum: 60_000, default: 1000 }),
 });
@@ -139,8 +156,14 @@ export const AgentSchema = Section({
   enabled: Type.Boolean({ default: true }),
   /** how often the NUC's update repository is polled */
   pollMs: Type.Integer({ minimum: 100, maximum: 3_600_000, default: 1000 }),
-  /** the root.json the car trusts; empty: `<dataDir>/ota/repository/metadata/1.root.json` (the all-in-one demo) */
+  /**
+   * The root.json the car trusts (pairing a car writes it beside its keys). Empty: a simulated car
+   * trusts `<dataDir>/ota/repository/metadata/1.root.json` (the all-in-one demo); a car with real
+   * hardware (`car.i2c.bus` a number) installs nothing until this is set.
+   */
   trustedRoot: Type.String({ default: '' }),
+  /** release hints wake the agent's poll at most this often (a hint flood cannot make it poll more) */
+  minHintIntervalMs: Type.Integer({ minimum: 0, maximum: 3_600_000, default: 1000 }),
   /** how long a new version has to report ready before it is rolled back */
   healthTimeoutMs: Type.Integer({ minimum: 100, maximum: 600_000, default: 30_000 }),
   /** a stopped service gets this long after SIGTERM before SIGKILL */
@@ -286,6 +309,7 @@ export const PlatformConfigSchema = Type.Object(
 );
 
 export type PlatformConfig = Static<typeof PlatformConfigSchema>;
+export type BusConfig = PlatformConfig['bus'];
 export type CarConfig = PlatformConfig['car'];
 export type AgentConfig = CarConfig['agent'];
 export type NucConfig = PlatformConfig['nuc'];

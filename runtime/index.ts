@@ -5,6 +5,7 @@ export {
   TOP_SPEED_FULL,
   WheelConfigSchema,
   WheelMappingSchema,
+  type BusConfig,
   type GenericCalibration,
   type PlatformConfig,
   type TrainingConfig,
@@ -13,7 +14,7 @@ export {
   type WheelMappingConfig,
 } from './config-schema.ts';
 export { ConfigError, loadConfig, validateConfig, type LoadedConfig } from './load-config.ts';
-export { carBus, carRunDir, nucBus, nucBusBind, nucRunDir } from './paths.ts';
+export { busKeysDir, busLimits, carBus, carRunDir, nucBus, nucBusBind, nucRunDir } from './paths.ts';
 export { writeFileAtomic, writeFileAtomicSync } from './atomic-file.ts';
 export { createLogger } from './logger.ts';
 export { seededRandom } from './random.ts';

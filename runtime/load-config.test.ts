@@ -31,6 +31,23 @@ describe('loadConfig', () => {
     expect(config.car.i2c.bus).toBe('sim');
     expect(config.launcher.cars).toEqual(['1']);
     expect(config.dataDir).toBe(path.join(os.tmpdir(), 'data'));
+    expect(config.bus.security).toBe('curve');
+  });
+
+  it('resolves bus key paths like the data directory, and refuses a security mode it does not know', () => {
+    const file = withFile('edge.yaml', 'bus:\n  keysDir: keys\n  clientKeys: /etc/edge/bus\n');
+    const config = loadConfig({ file, env: {}, cwd: '/srv' });
+    expect([config.bus.keysDir, config.bus.clientKeys]).toEqual(['/srv/keys', '/etc/edge/bus']);
+    const error = errorOf(() => loadConfig({ file: withFile('edge.yaml', 'bus:\n  security: plain\n'), env: {} }));
+    expect(error.field).toBe('bus.security');
+  });
+
+  it('refuses a proxy queue in bytes that cannot hold a few of the largest messages', () => {
+    const file = withFile('edge.yaml', 'bus:\n  maxPayloadBytes: 8388608\n');
+    const error = errorOf(() => loadConfig({ file, env: {} }));
+    expect(error.field).toBe('bus.proxyQueueBytes');
+    expect(error.reason).toMatch(/fewer than 8 messages of bus.maxPayloadBytes/);
+    expect(loadConfig({ file: withFile('edge.yaml', 'bus:\n  maxPayloadBytes: 8388608\n  proxyQueueBytes: 268435456\n'), env: {} }).bus.proxyQueueBytes).toBe(268435456);
   });
 
   it('reads YAML and keeps defaults for what the file leaves out', () => {

@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Value } from '@sinclair/typebox/value';
 import { parseDocument } from 'yaml';
+import { MAX_HEADER_BYTES, socketMessageLimit, subscriberQueueLimit } from '../protocol/index.ts';
 import { PlatformConfigSchema, type PlatformConfig } from './config-schema.ts';
 
 export class ConfigError extends Error {
@@ -117,7 +118,18 @@ export function validateConfig(raw: unknown, source: string, setBy: ReadonlyMap<
       first.message === 'Unexpected property' ? 'unknown field (check the spelling against the configuration reference)' : first.message;
     throw new ConfigError(setBy.get(field) ?? source, field, reason);
   }
-  return withDefaults as PlatformConfig;
+  const config = withDefaults as PlatformConfig;
+  checkProxyQueue(config, (field) => setBy.get(field) ?? source);
+  return config;
+}
+
+/** The NUC proxy's per-subscriber queue in bytes must hold a few messages of the largest size the bus carries. */
+function checkProxyQueue(config: PlatformConfig, sourceOf: (field: string) => string): void {
+  const largest = socketMessageLimit({ maxPayloadBytes: config.bus.maxPayloadBytes, maxHeaderBytes: MAX_HEADER_BYTES });
+  const { proxyQueueMessages: messages, proxyQueueBytes: bytes } = config.bus;
+  if (subscriberQueueLimit({ messages, bytes }, largest) === undefined) {
+    throw new ConfigError(sourceOf('bus.proxyQueueBytes'), 'bus.proxyQueueBytes', `${bytes} bytes hold fewer than 8 messages of bus.maxPayloadBytes plus header room (${largest} bytes each): raise it or lower bus.maxPayloadBytes`);
+  }
 }
 
 export function loadConfig(options: LoadOptions = {}): LoadedConfig {
@@ -135,5 +147,7 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
   }
   const config = validateConfig(raw, source, setBy);
   config.dataDir = path.resolve(cwd, config.dataDir);
+  if (config.bus.keysDir) config.bus.keysDir = path.resolve(cwd, config.bus.keysDir);
+  if (config.bus.clientKeys) config.bus.clientKeys = path.resolve(cwd, config.bus.clientKeys);
   return { ...config, source };
 }

@@ -1,6 +1,6 @@
-/** Where a run's processes meet: run directories (ipc sockets, pidfiles) under the data directory, and the bus endpoints. */
+/** Where a run's processes meet: run directories (ipc sockets, pidfiles) under the data directory, the bus endpoints, the bus keys. */
 import path from 'node:path';
-import { carLocalEndpoints, tcpEndpoint, type BusEndpoints } from '../protocol/index.ts';
+import { carLocalEndpoints, MAX_HEADER_BYTES, tcpEndpoint, type BusEndpoints, type DecodeLimits } from '../protocol/index.ts';
 import type { PlatformConfig } from './config-schema.ts';
 
 export function carRunDir(config: PlatformConfig, carId: string): string {
@@ -11,15 +11,27 @@ export function nucRunDir(config: PlatformConfig): string {
   return path.join(config.dataDir, 'nuc', 'run');
 }
 
-export function carBus(config: PlatformConfig, carId: string): BusEndpoints {
-  return carLocalEndpoints(carRunDir(config, carId));
+/** The NUC's bus keys: its key pair, the allow-list, the keys of its own services and simulated cars. */
+export function busKeysDir(config: PlatformConfig): string {
+  return config.bus.keysDir || path.join(config.dataDir, 'keys', 'bus');
 }
 
-/** The NUC bus as clients reach it. */
+/** The message sizes every bus of this configuration carries. */
+export function busLimits(config: PlatformConfig): DecodeLimits {
+  return { maxPayloadBytes: config.bus.maxPayloadBytes, maxHeaderBytes: MAX_HEADER_BYTES };
+}
+
+/** The car-local bus: ipc sockets in the car's run directory, which only the car's user can open. */
+export function carBus(config: PlatformConfig, carId: string): BusEndpoints {
+  return { ...carLocalEndpoints(carRunDir(config, carId)), limits: busLimits(config) };
+}
+
+/** The NUC bus as clients reach it (without keys: the runner adds this process's, bus-security.ts). */
 export function nucBus(config: PlatformConfig): BusEndpoints {
   return {
     publishers: tcpEndpoint(config.nuc.host, config.nuc.busPublishersPort),
     subscribers: tcpEndpoint(config.nuc.host, config.nuc.busSubscribersPort),
+    limits: busLimits(config),
   };
 }
 

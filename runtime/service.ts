@@ -18,7 +18,7 @@ export interface ServiceContext {
   metrics: ServiceMetrics;
   /** the bus this service lives on: the car-local proxy for car services, the NUC proxy for NUC services */
   bus: BusEndpoints;
-  /** the NUC's bus as a car reaches it (used by the uplink bridge) */
+  /** the NUC's bus as this process reaches it, with its keys when secured (a car's: used by the uplink bridge) */
   nucBus: BusEndpoints;
   /** a directory for this car's sockets and run state (car services) or the NUC's (NUC services) */
   runDir: string;
@@ -44,4 +44,6 @@ export interface ServiceEntry {
   load(): Promise<ServiceDefinition>;
   /** whether this configuration runs the service (e.g. the simulator only for a simulated car) */
   enabled?(config: PlatformConfig): boolean;
+  /** a car service that talks to the NUC's bus (the uplink), and so connects with the car's bus keys */
+  usesNucBus?: boolean;
 }

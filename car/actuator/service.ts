@@ -43,12 +43,12 @@ const actuator: ServiceDefinition = {
     const { outputs, bus } = await openOutputs(context);
     const core = new ActuatorCore({ failsafeMs: context.config.car.actuator.failsafeMs });
     const counters = context.metrics.counters;
-    const subscriber = BusSubscriber.connect(context.bus.subscribers, {
+    const subscriber = BusSubscriber.connect(context.bus, {
       topics: [carTopic(carId, 'drive'), carTopic(carId, 'control'), carTopic(carId, 'agent')],
       counters,
       log: context.log,
     });
-    const publisher = BusPublisher.connect(context.bus.publishers, { counters });
+    const publisher = BusPublisher.connect(context.bus, { counters });
     const appliedTopic = carTopic(carId, 'applied');
     const loop = context.metrics.loop('apply');
     for (const [name, read] of Object.entries({

@@ -29,8 +29,8 @@ export class CarLink {
   }
 
   static connect(bus: BusEndpoints, carId: string): CarLink {
-    const subscriber = BusSubscriber.connect(bus.subscribers, { topics: [carTopic(carId, 'applied'), carTopic(carId, 'telemetry'), nucTopic('ota', 'release')] });
-    return new CarLink(subscriber, BusPublisher.connect(bus.publishers), carId);
+    const subscriber = BusSubscriber.connect(bus, { topics: [carTopic(carId, 'applied'), carTopic(carId, 'telemetry'), nucTopic('ota', 'release')] });
+    return new CarLink(subscriber, BusPublisher.connect(bus), carId);
   }
 
   get reportsSent(): number {

@@ -15,6 +15,8 @@ import { BlobStore } from './blob-store.ts';
 import { CarEffects } from './car-effects.ts';
 import { CarLink } from './car-link.ts';
 import { UpdateExecutor, type AgentEffects } from './executor.ts';
+import { HintThrottle } from './hint-throttle.ts';
+import { UNPROVISIONED_ROOT, trustedRootOf } from './trust.ts';
 import { FileJournal, type JournalStore } from './journal.ts';
 import { DEFAULT_PLANNER_CONFIG, type ServiceInstance } from './planner.ts';
 import type { Release } from './release.ts';
@@ -79,7 +81,7 @@ const agent: ServiceDefinition = {
     const paths = agentPaths(config.dataDir, carId);
     const nucUrl = `http://${config.nuc.host.includes(':') ? `[${config.nuc.host}]` : config.nuc.host}:${config.nuc.httpPort}`;
     const targetBaseUrl = `${nucUrl}/ota/targets`;
-    const trustedRoot = settings.trustedRoot || path.join(config.dataDir, 'ota', 'repository', 'metadata', '1.root.json');
+    const trustedRoot = trustedRootOf(config.car, config.dataDir);
     const plannerConfig = { ...DEFAULT_PLANNER_CONFIG, healthTimeoutMs: settings.healthTimeoutMs, baseline: AGENT_MANAGED_SERVICES };
 
     const link = CarLink.connect(context.bus, carId);
@@ -161,6 +163,13 @@ const agent: ServiceDefinition = {
     let client: UpdateClient | undefined;
     let warnedNoRoot = false;
     const poll = async (): Promise<void> => {
+      if (trustedRoot === undefined) {
+        // real hardware never trusts a root on first sight: updates wait for a provisioned one
+        if (!warnedNoRoot) log.warn(UNPROVISIONED_ROOT);
+        warnedNoRoot = true;
+        carEffects.setPollError(UNPROVISIONED_ROOT);
+        return;
+      }
       if (!client) {
         if (!fs.existsSync(path.join(paths.tuf, 'root.json'))) {
           if (!fs.existsSync(trustedRoot)) {
@@ -192,9 +201,12 @@ const agent: ServiceDefinition = {
       }
     };
 
-    // the NUC's hint that the repository changed cuts the wait short; the poll still verifies everything
+    // the NUC's hint that the repository changed cuts the wait short (at most once per
+    // minHintIntervalMs); the poll still verifies everything
     const pollPause = wakeableSleep();
-    link.onReleaseHint(() => pollPause.wake());
+    const hints = new HintThrottle(settings.minHintIntervalMs, () => pollPause.wake());
+    link.onReleaseHint(() => hints.hint());
+    context.metrics.gauge('agent_release_hints_folded', () => hints.folded);
     const pollLoop = (async () => {
       while (!signal.aborted) {
         await poll().catch((error: unknown) => log.error({ err: error }, 'poll failed'));
@@ -221,6 +233,7 @@ const agent: ServiceDefinition = {
     return {
       async stop() {
         controller.abort();
+        hints.stop();
         clearInterval(heartbeat);
         runPause.wake();
         pollPause.wake();

@@ -20,7 +20,7 @@ async function openSource(context: ServiceContext, closers: Array<() => Promise<
       return ReplaySource.open({ path: camera.replayPath, fps: camera.fps, loop: camera.replayLoop, log: context.log });
     case 'sim': {
       let pose: SimPose | undefined;
-      const poses = BusSubscriber.connect(context.bus.subscribers, {
+      const poses = BusSubscriber.connect(context.bus, {
         topics: [carTopic(context.carId!, 'sim')],
         counters: context.metrics.counters,
         log: context.log,
@@ -47,7 +47,7 @@ const cameraService: ServiceDefinition = {
     const { config, metrics } = context;
     const closers: Array<() => Promise<void>> = [];
     const source = await openSource(context, closers);
-    const publisher = BusPublisher.connect(context.bus.publishers, {
+    const publisher = BusPublisher.connect(context.bus, {
       sendHighWaterMark: config.bus.frameSendHighWaterMark,
       counters: metrics.counters,
     });

@@ -64,8 +64,8 @@ const pilotService: ServiceDefinition = {
       log: context.log,
     });
     const user = new UserControl({ timeoutMs: drive.userTimeoutMs, initialMode: drive.mode });
-    const publisher = BusPublisher.connect(context.bus.publishers, { counters: metrics.counters });
-    const subscriber = BusSubscriber.connect(context.bus.subscribers, {
+    const publisher = BusPublisher.connect(context.bus, { counters: metrics.counters });
+    const subscriber = BusSubscriber.connect(context.bus, {
       topics: [carTopic(carId, 'control'), carTopic(carId, 'frame'), carTopic(carId, 'sim')],
       counters: metrics.counters,
       log: context.log,

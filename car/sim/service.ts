@@ -32,7 +32,7 @@ const sim: ServiceDefinition = {
     fs.rmSync(socketPath, { force: true });
     const i2cServer = await serveI2c(chip, socketPath);
     const world = new SimWorld({ track, pulses: chip, calibration: { steering: car.actuator.steering, throttle: car.actuator.throttle } });
-    const publisher = BusPublisher.connect(context.bus.publishers, { counters: metrics.counters });
+    const publisher = BusPublisher.connect(context.bus, { counters: metrics.counters });
     const topic = carTopic(context.carId!, 'sim');
     const loop = metrics.loop('physics');
     metrics.gauge('sim_laps', () => world.telemetry().lap);

@@ -39,7 +39,7 @@ const compositorService: ServiceDefinition = {
       frameHeight: config.car.camera.height,
     });
     await library.ensureBuiltIns();
-    const publisher = BusPublisher.connect(context.bus.publishers, {
+    const publisher = BusPublisher.connect(context.bus, {
       sendHighWaterMark: config.bus.frameSendHighWaterMark,
       counters: metrics.counters,
     });
@@ -105,10 +105,9 @@ const compositorService: ServiceDefinition = {
     metrics.gauge('frames_dropped_stale', () => sum((car) => car.latest.stats().dropped));
     metrics.gauge('frames_composited', () => sum((car) => car.latest.stats().completed));
 
-    const subscriber = BusSubscriber.connect(context.bus.subscribers, {
+    const subscriber = BusSubscriber.connect(context.bus, {
       topics: ['car/'],
       counters: metrics.counters,
-      limits: { maxPayloadBytes: config.bus.maxPayloadBytes, maxHeaderBytes: 64 * 1024 },
       log: context.log,
     });
     subscriber.on((message) => {

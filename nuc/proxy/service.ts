@@ -1,19 +1,78 @@
-/** The NUC's bus proxy: publishers connect to XSUB (5560), subscribers to XPUB (5559), on all interfaces. */
-import { startProxy } from '../../protocol/index.ts';
-import { nucBusBind, type ServiceDefinition } from '../../runtime/index.ts';
+/**
+ * The NUC's bus proxy: publishers connect to XSUB (5560), subscribers to XPUB (5559). It checks
+ * every message before forwarding it; with `bus.security: curve` (the default) both sides are CURVE
+ * servers that admit only the keys in the allow-list, which it follows while it runs (pairing and
+ * revoking take effect at once), and it records when each key was last seen for `npm run bus -- list`.
+ */
+import { socketMessageLimit, startProxy, subscriberQueueLimit, type ProxySecurity, type RunningProxy } from '../../protocol/index.ts';
+import { busKeysDir, busLimits, nucBusBind, type ServiceDefinition } from '../../runtime/index.ts';
+import { BusKeyStore, pairedClient, watchAllowList } from '../pairing/index.ts';
+
+const LAST_SEEN_FLUSH_MS = 5000;
 
 const nucProxy: ServiceDefinition = {
   name: 'proxy',
-  description: 'NUC ZeroMQ proxy (XSUB for publishers, XPUB for subscribers)',
+  description: 'NUC ZeroMQ proxy (XSUB for publishers, XPUB for subscribers), CURVE and the allow-list',
   async start(context) {
-    const bind = nucBusBind(context.config);
-    const proxy = await startProxy({
+    const { config, log } = context;
+    const bind = nucBusBind(config);
+    const limits = busLimits(config);
+    const maxMessageBytes = socketMessageLimit(limits);
+    // the configuration loader has checked that the byte bound leaves a usable queue
+    const sendHighWaterMark = subscriberQueueLimit({ messages: config.bus.proxyQueueMessages, bytes: config.bus.proxyQueueBytes }, maxMessageBytes, 1)!;
+    const store = new BusKeyStore(busKeysDir(config));
+    const security: ProxySecurity | undefined =
+      config.bus.security === 'curve' ? { serverKeys: store.ensureNucKeys(), clients: store.entries().map(pairedClient) } : undefined;
+    const proxy: RunningProxy = await startProxy({
       publishersEndpoint: bind.publishers,
       subscribersEndpoint: bind.subscribers,
+      sendHighWaterMark,
+      maxMessageBytes,
       counters: context.metrics.counters,
+      checks: { limits, releaseHintIntervalMs: config.bus.releaseHintIntervalMs },
+      ...(security ? { security } : {}),
+      log,
     });
-    context.ready({ publishers: bind.publishers, subscribers: bind.subscribers });
-    return { stop: () => proxy.close() };
+    for (const [name, read] of Object.entries({
+      bus_handshakes_allowed: () => proxy.stats.handshakesAllowed,
+      bus_handshakes_refused: () => proxy.stats.handshakesRefused,
+      bus_handshakes_failed: () => proxy.stats.handshakesFailed,
+      bus_subscriptions_applied: () => proxy.stats.subscriptionsApplied,
+      bus_renewals: () => proxy.stats.renewals,
+      bus_paired_clients: () => security?.clients.length ?? 0,
+    })) {
+      context.metrics.gauge(name, read);
+    }
+
+    let stopWatching = (): void => {};
+    let flushTimer: NodeJS.Timeout | undefined;
+    const flushLastSeen = (): void => {
+      try {
+        store.writeLastSeen(proxy.lastSeen());
+      } catch (error) {
+        log.warn({ err: error }, 'could not record when bus clients were last seen');
+      }
+    };
+    if (security) {
+      stopWatching = watchAllowList(store, log, (entries) => {
+        const clients = entries.map(pairedClient);
+        security.clients = clients;
+        void proxy
+          .setClients(clients)
+          .then(() => log.info({ clients: clients.map((c) => c.name) }, 'bus allow-list changed'))
+          .catch((error: unknown) => log.error({ err: error }, 'bus allow-list not applied'));
+      });
+      flushTimer = setInterval(flushLastSeen, LAST_SEEN_FLUSH_MS);
+    }
+    context.ready({ publishers: bind.publishers, subscribers: bind.subscribers, security: config.bus.security, queue: sendHighWaterMark });
+    return {
+      async stop() {
+        stopWatching();
+        clearInterval(flushTimer);
+        if (security) flushLastSeen();
+        await proxy.close();
+      },
+    };
   },
 };
 

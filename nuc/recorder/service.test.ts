@@ -30,6 +30,7 @@ describe('recorder service', () => {
     dataDir = await mkdtemp(path.join(os.tmpdir(), 'edge-recsvc-'));
     const metrics = new ServiceMetrics();
     const controller = new AbortController();
+    const recorderBus = await bus.as({ name: 'recorder', role: 'nuc', service: 'recorder' });
     const context = {
       scope: 'nuc',
       name: 'recorder',
@@ -37,14 +38,16 @@ describe('recorder service', () => {
       config: validateConfig({ dataDir }, 'test'),
       log: pino({ level: 'silent' }),
       metrics,
-      bus: bus.nuc,
-      nucBus: bus.nuc,
+      bus: recorderBus,
+      nucBus: recorderBus,
       runDir: dataDir,
       signal: controller.signal,
       ready() {},
     } satisfies ServiceContext;
     const running = await recorderService.start(context);
-    const publisher = BusPublisher.connect(bus.nuc.publishers);
+    // the car's telemetry and frames with its key, the control as the server relays it
+    const publisher = BusPublisher.connect(await bus.as({ name: 'car-1', role: 'car', car: '1' }));
+    const controls = BusPublisher.connect(bus.nuc);
     const loop = { count: 0, overruns: 0, p50Ms: 0, p99Ms: 0, maxMs: 0 };
     const jpeg = Buffer.from([0xff, 0xd8, 0xff, 0xd9]);
     let frames = 0;
@@ -52,7 +55,7 @@ describe('recorder service', () => {
       // The subscription takes a moment to reach the proxy: keep sending until records land.
       const now = Date.now();
       await publisher.send<'telemetry'>(carTopic('1', 'telemetry'), { mode: 'user', angle: 0, throttle: 0, model: 'none', loop, recording: true });
-      await publisher.send<'control'>(carTopic('1', 'control'), { angle: -0.5, throttle: 0.4, ts: now });
+      await controls.send<'control'>(carTopic('1', 'control'), { angle: -0.5, throttle: 0.4, ts: now });
       await publisher.send<'frame'>(carTopic('1', 'frame'), { width: 160, height: 120, format: 'jpeg', ts: now + 5 }, jpeg);
       frames++;
       return metrics.gaugeValues().recorder_records! >= 3;
@@ -60,7 +63,7 @@ describe('recorder service', () => {
     await publisher.send<'telemetry'>(carTopic('1', 'telemetry'), { mode: 'user', angle: 0, throttle: 0, model: 'none', loop, recording: false });
     await until(() => metrics.gaugeValues().recorder_recording === 0, 'recording to stop');
     await running.stop();
-    await publisher.close();
+    await Promise.all([publisher.close(), controls.close()]);
 
     const tubs = await listTubs(path.join(dataDir, 'tubs'));
     expect(tubs).toHaveLength(1);

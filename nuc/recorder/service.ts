@@ -18,15 +18,14 @@ const recorder: ServiceDefinition = {
     const { config, metrics, log } = context;
     const tubsDir = path.resolve(config.dataDir, 'tubs');
     const sessions = new Recorder({ tubsDir, log });
-    const subscriber = BusSubscriber.connect(context.bus.subscribers, {
+    const subscriber = BusSubscriber.connect(context.bus, {
       topics: ['car/'],
       counters: metrics.counters,
       log,
-      limits: { maxPayloadBytes: config.bus.maxPayloadBytes, maxHeaderBytes: 64 * 1024 },
     });
     subscriber.on((message) => sessions.handle(message));
     // The recording state per car, for the driver's screen: a failed recording must be seen.
-    const publisher = BusPublisher.connect(context.bus.publishers, { counters: metrics.counters });
+    const publisher = BusPublisher.connect(context.bus, { counters: metrics.counters });
     const topic = nucTopic('recorder', 'recording');
     const lastSent = new Map<string, { json: string; at: number }>();
     const publishStates = (): void => {

@@ -32,16 +32,15 @@ const server: ServiceDefinition = {
       frameHeight: config.car.camera.height,
     });
     const fleet = new FleetState();
-    const subscriber = BusSubscriber.connect(context.bus.subscribers, {
+    const subscriber = BusSubscriber.connect(context.bus, {
       topics: ['car/', 'nuc/'],
       counters: context.metrics.counters,
-      limits: { maxPayloadBytes: config.bus.maxPayloadBytes, maxHeaderBytes: 64 * 1024 },
       log,
     });
     // The update repository the cars pull from, and its record of releases and rollouts: what `npm run deploy` publishes.
     const otaPaths = deployPaths(config.dataDir);
     const ota = OtaDb.open(otaPaths.databaseFile);
-    const publisher = BusPublisher.connect(context.bus.publishers, { counters: context.metrics.counters });
+    const publisher = BusPublisher.connect(context.bus, { counters: context.metrics.counters });
     // Training jobs: the `training` service runs them; the server lists, enqueues and pushes them.
     const trainingJobs = JobStore.open(path.join(config.dataDir, TRAINING_DB));
     const nuc = await buildNucServer({

@@ -19,11 +19,10 @@ const training: ServiceDefinition = {
     const store = JobStore.open(path.join(config.dataDir, TRAINING_DB));
     // The car is the truth about recording: a tub is not finished while its car still records.
     const recording = new Set<string>();
-    const subscriber = BusSubscriber.connect(context.bus.subscribers, {
+    const subscriber = BusSubscriber.connect(context.bus, {
       topics: ['car/'],
       counters: metrics.counters,
       log,
-      limits: { maxPayloadBytes: config.bus.maxPayloadBytes, maxHeaderBytes: 64 * 1024 },
     });
     subscriber.on((message) => {
       if (message.topic.scope !== 'car' || message.kind !== 'telemetry') return;

@@ -10,14 +10,14 @@ const wheel: ServiceDefinition = {
   async start(context) {
     const { config, metrics } = context;
     const carId = config.wheel.car;
-    const publisher = BusPublisher.connect(context.bus.publishers, { counters: metrics.counters });
+    const publisher = BusPublisher.connect(context.bus, { counters: metrics.counters });
     const bridge = await startWheelBridge({
       carId,
       config: config.wheel,
       publisher,
       onStatus: (status) => context.log.info({ status }, 'wheel status'),
     });
-    const telemetry = BusSubscriber.connect(context.bus.subscribers, {
+    const telemetry = BusSubscriber.connect(context.bus, {
       topics: [carTopic(carId, 'telemetry')],
       counters: metrics.counters,
       log: context.log,
