@@ -1,2 +1,3 @@
-/** The entry points are run, not imported; integration tests drive the deploy CLI in-process. */
+/** The entry points are run, not imported; integration tests drive the deploy and bus CLIs in-process. */
 export { runCli as runDeployCli } from './deploy-cli.ts';
+export { runBusCli } from './bus-cli.ts';

@@ -78,6 +78,21 @@ const DOMAINS = { publishers: 'edge.bus.publishers', subscribers: 'edge.bus.subs
 type Side = keyof typeof DOMAINS;
 
 const silentLogger: BusLogger = { warn() {}, debug() {} };
+/** A renewed side binds its port again at once; the closed socket may still hold it for a moment. */
+const REBIND_ATTEMPTS = 100;
+const REBIND_WAIT_MS = 20;
+
+async function bindAgain(socket: XSubscriber | XPublisher, endpoint: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await socket.bind(endpoint);
+      return;
+    } catch (error) {
+      if ((error as { code?: string }).code !== 'EADDRINUSE' || attempt >= REBIND_ATTEMPTS) throw error;
+      await new Promise((resolve) => setTimeout(resolve, REBIND_WAIT_MS));
+    }
+  }
+}
 
 /**
  * The per-subscriber queue in messages that keeps it within `bytes` when every message may be as
@@ -308,7 +323,7 @@ async function startSecuredProxy(options: ProxyOptions, checks: GateOptions, sec
   const openPublishers = async (): Promise<void> => {
     const socket = new XSubscriber({ ...serverOptions('publishers'), receiveHighWaterMark: 1000 });
     observe(socket);
-    await socket.bind(options.publishersEndpoint);
+    await bindAgain(socket, options.publishersEndpoint);
     // publishers send everything: what reaches whom is decided on the subscribers' side
     await socket.send(Buffer.of(1));
     fromPublishers = socket;
@@ -317,7 +332,7 @@ async function startSecuredProxy(options: ProxyOptions, checks: GateOptions, sec
   const openSubscribers = async (): Promise<void> => {
     const socket = new GatedXPublisher({ ...serverOptions('subscribers'), manual: true, sendHighWaterMark: options.sendHighWaterMark ?? 1000 });
     observe(socket);
-    await socket.bind(options.subscribersEndpoint);
+    await bindAgain(socket, options.subscribersEndpoint);
     toSubscribers = socket;
     loops.push(applySubscriptions(socket));
   };

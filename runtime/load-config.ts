@@ -33,6 +33,7 @@ export const ENV_OVERRIDES = {
   EDGE_NUC_HOST: { field: 'nuc.host', type: 'string' },
   EDGE_LOG_LEVEL: { field: 'log.level', type: 'string' },
   EDGE_TOKEN: { field: 'nuc.token', type: 'string' },
+  EDGE_BUS_SECURITY: { field: 'bus.security', type: 'string' },
 } as const;
 
 /** The file read when no --config or EDGE_CONFIG names one; optional. */

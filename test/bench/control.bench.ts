@@ -43,7 +43,7 @@ const bench: Benchmark = {
     fs.mkdirSync(runDir, { recursive: true });
     const chip = new EmulatedPca9685();
     const i2c = await serveI2c(chip, simI2cSocketPath(runDir));
-    const publisher = BusPublisher.connect(platform.nuc.publishers);
+    const publisher = BusPublisher.connect(platform.nucAs({ name: 'wheel', role: 'nuc', service: 'wheel' }));
     const sent: Sent[] = [];
     // Which report a steering count belongs to: the newest one sent with that count.
     const pendingByCount = new Map<number, number>();

@@ -40,8 +40,9 @@ describe.skipIf(!hasChromium)('live views (chromium)', () => {
     ensureDashboardBuilt();
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'live-views-'));
     bus = await startTestBus();
-    subscriber = BusSubscriber.connect(bus.nuc.subscribers, { topics: ['car/', 'nuc/'] });
-    publisher = BusPublisher.connect(bus.nuc.publishers);
+    subscriber = BusSubscriber.connect(bus.nuc, { topics: ['car/', 'nuc/'] });
+    // the car's telemetry and agent reports come with its own key, as its uplink sends them
+    publisher = BusPublisher.connect(await bus.as({ name: `car-${CAR}`, role: 'car', car: CAR }));
     db = OtaDb.open(path.join(dir, 'ota.sqlite'));
     store = JobStore.open(path.join(dir, 'training.sqlite'));
     jobId = store.enqueue({ tubs: ['session-a'], kind: 'fast', trigger: 'request' }).id;

@@ -41,7 +41,7 @@ beforeAll(async () => {
   await platform.startService('car', 'uplink', '1');
   await platform.startService('car', 'actuator', '1');
   pilot = await platform.startService('car', 'pilot', '1');
-  wheelPublisher = BusPublisher.connect(platform.nuc.publishers);
+  wheelPublisher = BusPublisher.connect(platform.nucAs({ name: 'wheel', role: 'nuc', service: 'wheel' }));
   const config = Value.Default(WheelConfigSchema, {}) as WheelConfig;
   wheel = await startWheelBridge({ carId: '1', config, publisher: wheelPublisher });
 }, 120_000);

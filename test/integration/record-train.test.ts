@@ -82,9 +82,10 @@ afterAll(async () => {
 
 describe('record → train → ship on the whole platform', () => {
   it('the expert drives two laps while recording; the session end trains a candidate that beats constant steering; shipped, the car drives on it', { timeout: 600_000 }, async () => {
-    const host = '127.0.0.1';
-    const controls = track(BusPublisher.connect(`tcp://${host}:${platform.env.EDGE_BUS_PUB_PORT}`));
-    const telemetry = track(BusSubscriber.connect(`tcp://${host}:${platform.env.EDGE_BUS_SUB_PORT}`, { topics: [carTopic('1', 'telemetry')] }));
+    // a driver's key for car 1, as `npm run bus -- pair … --role driver --car 1` makes one
+    const driver = platform.nucAs({ name: 'test-driver', role: 'driver', cars: ['1'] });
+    const controls = track(BusPublisher.connect(driver));
+    const telemetry = track(BusSubscriber.connect(driver, { topics: [carTopic('1', 'telemetry')] }));
     let pilotModel = '';
     const expert = createExpert(loadTrack('default'));
     let recording = true;

@@ -4,6 +4,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { tcpEndpoint, type BusEndpoints, type Identity } from '../../protocol/index.ts';
+import { busSecured, pairedBus } from './bus-keys.ts';
 import { freePort, waitFor } from './net.ts';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -13,6 +15,8 @@ export interface RunningPlatform {
   baseUrl: string;
   dataDir: string;
   env: NodeJS.ProcessEnv;
+  /** the NUC bus as `identity` reaches it, paired in the platform's data directory (its proxy admits it at once) */
+  nucAs(identity: Identity): BusEndpoints;
   output(): string;
   /** Ctrl-C: resolves with the launcher's exit code */
   stop(): Promise<number | null>;
@@ -46,6 +50,13 @@ export async function startPlatform(args: string[] = [], extraEnv: NodeJS.Proces
     baseUrl: `http://127.0.0.1:${http}`,
     dataDir,
     env,
+    nucAs: (identity) =>
+      pairedBus(
+        dataDir,
+        { publishers: tcpEndpoint('127.0.0.1', Number(env.EDGE_BUS_PUB_PORT)), subscribers: tcpEndpoint('127.0.0.1', Number(env.EDGE_BUS_SUB_PORT)) },
+        identity,
+        busSecured(undefined, env),
+      ),
     output: () => output,
     async stop() {
       if (launcher.exitCode === null) launcher.kill('SIGINT');

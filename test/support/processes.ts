@@ -4,7 +4,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { carLocalEndpoints, tcpEndpoint, type BusEndpoints } from '../../protocol/index.ts';
+import { carLocalEndpoints, tcpEndpoint, type BusEndpoints, type Identity } from '../../protocol/index.ts';
+import { busSecured, pairedBus, pairedKeyDir } from './bus-keys.ts';
 import { freePort } from './net.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -13,7 +14,12 @@ const SERVICE_ENTRY = path.join(root, 'launcher/run-service.ts');
 export interface PlatformProcesses {
   dataDir: string;
   env: NodeJS.ProcessEnv;
+  /** the NUC bus's endpoints (no keys: see nucAs) */
   nuc: BusEndpoints;
+  /** the NUC bus as `identity` reaches it, paired in this platform's data directory */
+  nucAs(identity: Identity): BusEndpoints;
+  /** the key directory of `identity`, paired in this platform's data directory (for a peer in another process) */
+  clientKeyDir(identity: Identity): string;
   carBus(carId: string): BusEndpoints;
   /** starts `launcher/run-service.ts <scope> <name>` and resolves once it reports ready */
   startService(scope: 'car' | 'nuc', name: string, carId?: string): Promise<ChildProcess>;
@@ -49,10 +55,13 @@ export async function startPlatformProcesses(options: PlatformProcessOptions = {
     children.push(child);
     return child;
   };
+  const nuc = { publishers: tcpEndpoint('127.0.0.1', pub), subscribers: tcpEndpoint('127.0.0.1', sub) };
   return {
     dataDir,
     env,
-    nuc: { publishers: tcpEndpoint('127.0.0.1', pub), subscribers: tcpEndpoint('127.0.0.1', sub) },
+    nuc,
+    nucAs: (identity) => pairedBus(dataDir, nuc, identity, busSecured(options.config as { bus?: { security?: string } }, env)),
+    clientKeyDir: (identity) => pairedKeyDir(dataDir, identity),
     carBus: (carId) => carLocalEndpoints(path.join(dataDir, 'car', carId, 'run')),
     startService(scope, name, carId) {
       const child = spawn(SERVICE_ENTRY, [scope, name, ...(carId ? ['--car', carId] : [])]);

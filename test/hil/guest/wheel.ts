@@ -58,7 +58,12 @@ const nextGauges = (pick: (gauges: Record<string, number>) => boolean): Promise<
     return gauges && pick(gauges) ? gauges : undefined;
   });
 
-const platform = guestPlatform({ nuc: { busPublishersPort: PORTS.publishers, busSubscribersPort: PORTS.subscribers }, wheel: { device: 'auto', pollMs: 200, car: CAR } });
+// the HID path is under test here, with the plain proxy above (the bus's security has its own tests)
+const platform = guestPlatform({
+  bus: { security: 'none' },
+  nuc: { busPublishersPort: PORTS.publishers, busSubscribersPort: PORTS.subscribers },
+  wheel: { device: 'auto', pollMs: 200, car: CAR },
+});
 // Metrics ride the same publisher as controls: once one arrives, no control can be lost to a late subscription.
 const firstMetrics = nextGauges(() => true);
 await platform.start('nuc', 'wheel');
