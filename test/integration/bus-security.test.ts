@@ -55,11 +55,6 @@ async function pairTool(name: string, ...roleArgs: string[]): Promise<BusEndpoin
   return { ...platform.nuc, security: new ClientSecurity(readClientKeys(dir)) };
 }
 
-/** What the proxy has dropped by reason, from its own metrics, once `ready` holds. */
-async function dropsWhen(ready: (drops: Record<string, number>) => boolean, what: string): Promise<Record<string, number>> {
-  return waitFor(() => (ready(proxyDrops) ? proxyDrops : undefined), what, 20_000, 50);
-}
-
 const control = (fields: Partial<HeaderOf<'control'>>) => ({ angle: 0, throttle: 0, ...fields });
 const latestApplied = () => atCar.applied.at(-1);
 
