@@ -11,8 +11,8 @@ import { TufRepository, deployPaths } from '../deploy/index.ts';
 import { NUC_SERVICES } from '../nuc/index.ts';
 import { BusKeyStore, NAME_PATTERN, writeClientKeyDir, type AllowListEntry } from '../nuc/pairing/index.ts';
 import { CLIENT_KEY_FILES, isValidId, type ClientKeys, type Identity } from '../protocol/index.ts';
-import { busKeysDir, ConfigError, type LoadedConfig } from '../runtime/index.ts';
-import { COMMON_OPTIONS, COMMON_USAGE, UsageError, commandConfig, isMainModule, type CliIo } from './command-line.ts';
+import { busKeysDir, type LoadedConfig } from '../runtime/index.ts';
+import { COMMON_OPTIONS, COMMON_USAGE, UsageError, isMainModule, runSubcommand, type CliIo } from './command-line.ts';
 
 export const USAGE = `usage: npm run bus -- <command> [options]
 
@@ -36,34 +36,15 @@ const ROLE_CHOICES = ['car', 'driver', 'viewer'] as const;
 type PairableRole = (typeof ROLE_CHOICES)[number];
 
 /** Runs the CLI; resolves to the exit code. The data directory comes from the configuration (`env`, `--config`, `--data`). */
-export async function runBusCli(argv: readonly string[], io: CliIo, env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
+export function runBusCli(argv: readonly string[], io: CliIo, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const parse = () =>
+    parseArgs({
       args: [...argv],
       allowPositionals: true,
       options: { ...COMMON_OPTIONS, role: { type: 'string' }, car: { type: 'string', multiple: true }, out: { type: 'string' } },
     });
-  } catch (error) {
-    io.err(`${(error as Error).message}\n\n${USAGE}`);
-    return 2;
-  }
-  const { values, positionals } = parsed;
-  const [command, ...rest] = positionals;
-  if (values.help || !command) {
-    io.out(USAGE);
-    return values.help ? 0 : 2;
-  }
-  let config: LoadedConfig;
-  try {
-    config = commandConfig(values, env);
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    io.err(error.message);
-    return 2;
-  }
-  const store = new BusKeyStore(busKeysDir(config));
-  try {
+  return runSubcommand({ name: 'bus', usage: USAGE, io, env }, parse, (command, rest, values, config) => {
+    const store = new BusKeyStore(busKeysDir(config));
     switch (command) {
       case 'pair':
         return pair(config, store, rest, { role: values.role, cars: values.car ?? [], out: values.out }, io);
@@ -75,14 +56,7 @@ export async function runBusCli(argv: readonly string[], io: CliIo, env: NodeJS.
       default:
         throw new UsageError(`unknown command '${command}'`);
     }
-  } catch (error) {
-    if (error instanceof UsageError) {
-      io.err(`${error.message}\n\n${USAGE}`);
-      return 2;
-    }
-    io.err(`bus ${command} failed: ${(error as Error).message}`);
-    return 1;
-  }
+  });
 }
 
 /** The identity a pair command asks for; a UsageError says what is missing or wrong. */

@@ -6,7 +6,7 @@
  */
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
-import { loadConfig, type LoadedConfig } from '../runtime/index.ts';
+import { ConfigError, loadConfig, type LoadedConfig } from '../runtime/index.ts';
 
 /** Where a CLI writes: stdout and stderr lines (tests collect them). */
 export interface CliIo {
@@ -47,6 +47,51 @@ export function commandConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = proce
     env,
     flags: flags.data === undefined ? [] : [{ flag: '--data', field: 'dataDir', value: flags.data }],
   });
+}
+
+/**
+ * The frame every `<command> <subcommand>` CLI shares (`npm run deploy`, `npm run bus`): the usage on
+ * -h/--help (exit 0) or without a subcommand (2), the configuration resolved like every command's,
+ * and the exit codes: bad usage prints the message and the usage (2), a bad configuration its error
+ * (2), a failure `<cli> <subcommand> failed: …` (1). `parse` is node:util's parseArgs with the CLI's options.
+ */
+export async function runSubcommand<V extends ConfigFlags & { help?: boolean | undefined }>(
+  cli: { name: string; usage: string; io: CliIo; env: NodeJS.ProcessEnv },
+  parse: () => { values: V; positionals: string[] },
+  run: (subcommand: string, args: string[], values: V, config: LoadedConfig) => number | Promise<number>,
+): Promise<number> {
+  const { io, usage } = cli;
+  let parsed;
+  try {
+    parsed = parse();
+  } catch (error) {
+    io.err(`${(error as Error).message}\n\n${usage}`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  const [subcommand, ...rest] = positionals;
+  if (values.help || !subcommand) {
+    io.out(usage);
+    return values.help ? 0 : 2;
+  }
+  let config: LoadedConfig;
+  try {
+    config = commandConfig(values, cli.env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    io.err(error.message);
+    return 2;
+  }
+  try {
+    return await run(subcommand, rest, values, config);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.err(`${error.message}\n\n${usage}`);
+      return 2;
+    }
+    io.err(`${cli.name} ${subcommand} failed: ${(error as Error).message}`);
+    return 1;
+  }
 }
 
 /** For commands with their own argument parser: whether the user asked for the usage. */

@@ -24,8 +24,7 @@ import {
 } from '../deploy/index.ts';
 import { OtaDb } from '../nuc/ota/index.ts';
 import { UPDATE_STRATEGIES, type ReleaseManifest, type UpdateStrategy } from '../protocol/index.ts';
-import { ConfigError } from '../runtime/index.ts';
-import { COMMON_OPTIONS, COMMON_USAGE, UsageError, commandConfig, isMainModule, type CliIo } from './command-line.ts';
+import { COMMON_OPTIONS, COMMON_USAGE, UsageError, isMainModule, runSubcommand, type CliIo } from './command-line.ts';
 
 export const USAGE = `usage: npm run deploy -- <command> [options]
 
@@ -56,10 +55,9 @@ const KB = 1024;
 const size = (bytes: number): string => (bytes >= KB * KB ? `${(bytes / KB / KB).toFixed(1)} MB` : `${(bytes / KB).toFixed(1)} kB`);
 
 /** Runs the CLI; resolves to the exit code. The data directory comes from the configuration (`env`, `--config`, `--data`). */
-export async function runCli(argv: readonly string[], io: CliIo, env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
+export function runCli(argv: readonly string[], io: CliIo, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const parse = () =>
+    parseArgs({
       args: [...argv],
       allowPositionals: true,
       options: {
@@ -71,26 +69,8 @@ export async function runCli(argv: readonly string[], io: CliIo, env: NodeJS.Pro
         strategy: { type: 'string' },
       },
     });
-  } catch (error) {
-    io.err(`${(error as Error).message}\n\n${USAGE}`);
-    return 2;
-  }
-  const { values, positionals } = parsed;
-  const [command, ...rest] = positionals;
-  if (values.help || !command) {
-    io.out(USAGE);
-    return values.help ? 0 : 2;
-  }
-  let dataDir: string;
-  try {
-    dataDir = commandConfig(values, env).dataDir;
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    io.err(error.message);
-    return 2;
-  }
-  const paths = deployPaths(dataDir, values.keys && path.resolve(values.keys));
-  try {
+  return runSubcommand({ name: 'deploy', usage: USAGE, io, env }, parse, async (command, rest, values, config) => {
+    const paths = deployPaths(config.dataDir, values.keys && path.resolve(values.keys));
     switch (command) {
       case 'init':
         return init(paths, io);
@@ -107,14 +87,7 @@ export async function runCli(argv: readonly string[], io: CliIo, env: NodeJS.Pro
       default:
         throw new UsageError(`unknown command '${command}'`);
     }
-  } catch (error) {
-    if (error instanceof UsageError) {
-      io.err(`${error.message}\n\n${USAGE}`);
-      return 2;
-    }
-    io.err(`deploy ${command} failed: ${(error as Error).message}`);
-    return 1;
-  }
+  });
 }
 
 function init(paths: DeployPaths, io: CliIo): number {

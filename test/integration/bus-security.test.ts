@@ -56,6 +56,31 @@ async function pairTool(name: string, ...roleArgs: string[]): Promise<BusEndpoin
 }
 
 const control = (fields: Partial<HeaderOf<'control'>>) => ({ angle: 0, throttle: 0, ...fields });
+
+/**
+ * A third-party peer from raw zeromq sockets (not this project's helpers), with the socket options
+ * given: a subscriber to everything, counting what it gets, and a publisher that steers car 1.
+ */
+function rawPeer(socketOptions: Record<string, string> = {}): { received(): number; steerFor3s(angle: number): Promise<void> } {
+  const listener = track(new Subscriber({ linger: 0, ...socketOptions }));
+  listener.connect(platform.nuc.subscribers);
+  listener.subscribe('');
+  let received = 0;
+  void (async () => {
+    for await (const _ of listener) received++;
+  })().catch(() => undefined);
+  const talker = track(new Publisher({ linger: 0, ...socketOptions }));
+  talker.connect(platform.nuc.publishers);
+  return {
+    received: () => received,
+    async steerFor3s(angle) {
+      for (let i = 0; i < 30; i++) {
+        await talker.send(encode<'control'>(carTopic('1', 'control'), i, { angle, throttle: 0.5, mode: 'local' }));
+        await sleep(100);
+      }
+    },
+  };
+}
 const latestApplied = () => atCar.applied.at(-1);
 
 beforeAll(async () => {
@@ -85,44 +110,20 @@ afterAll(async () => {
 
 describe('the secured bus', () => {
   it('gives an anonymous peer (no CURVE) nothing in 3 s, and its control never reaches the car', async () => {
-    const listener = track(new Subscriber({ linger: 0 }));
-    listener.connect(platform.nuc.subscribers);
-    listener.subscribe('');
-    let received = 0;
-    void (async () => {
-      for await (const _ of listener) received++;
-    })().catch(() => undefined);
-    const talker = track(new Publisher({ linger: 0 }));
-    talker.connect(platform.nuc.publishers);
-    const steer = encode<'control'>(carTopic('1', 'control'), 0, { angle: 0.91, throttle: 0.5, mode: 'local' });
-    for (let i = 0; i < 30; i++) {
-      await talker.send(steer);
-      await sleep(100);
-    }
-    expect(received).toBe(0);
+    const anonymous = rawPeer();
+    await anonymous.steerFor3s(0.91);
+    expect(anonymous.received()).toBe(0);
     expect(atCar.controls.some((c) => c.header.angle === 0.91)).toBe(false);
-    // it never got past the handshake: the proxy saw no message from it, and counted the failures
+    // it never got past the handshake: the proxy counted the failures
     await waitFor(() => (proxyGauges.bus_handshakes_failed ?? 0) > 0, 'the failed handshakes in the proxy\'s metrics', 20_000, 50);
   });
 
   it('refuses a valid CURVE key that is not paired, on both sides', async () => {
     const stranger = curveKeyPair();
-    const curve = { curveServerKey: readKeyFile(path.join(platform.dataDir, 'keys', 'bus', 'nuc.public')), curvePublicKey: stranger.publicKey, curveSecretKey: stranger.secretKey };
-    const listener = track(new Subscriber({ linger: 0, ...curve }));
-    listener.connect(platform.nuc.subscribers);
-    listener.subscribe('');
-    let received = 0;
-    void (async () => {
-      for await (const _ of listener) received++;
-    })().catch(() => undefined);
-    const talker = track(new Publisher({ linger: 0, ...curve }));
-    talker.connect(platform.nuc.publishers);
     const refusedBefore = proxyGauges.bus_handshakes_refused ?? 0;
-    for (let i = 0; i < 30; i++) {
-      await talker.send(encode<'control'>(carTopic('1', 'control'), i, { angle: 0.92, throttle: 0.5 }));
-      await sleep(100);
-    }
-    expect(received).toBe(0);
+    const unpaired = rawPeer({ curveServerKey: readKeyFile(path.join(platform.dataDir, 'keys', 'bus', 'nuc.public')), curvePublicKey: stranger.publicKey, curveSecretKey: stranger.secretKey });
+    await unpaired.steerFor3s(0.92);
+    expect(unpaired.received()).toBe(0);
     expect(atCar.controls.some((c) => c.header.angle === 0.92)).toBe(false);
     await waitFor(() => (proxyGauges.bus_handshakes_refused ?? 0) > refusedBefore, 'ZAP refusals in the proxy\'s metrics', 20_000, 50);
   });
