@@ -32,6 +32,8 @@ export interface ProxyOptions {
   subscribersEndpoint: string;
   /** per-subscriber queue (messages) before the newest messages are dropped for that subscriber */
   sendHighWaterMark?: number;
+  /** per-publisher queue (messages) of what was received and not yet forwarded; when full, that publisher waits */
+  receiveHighWaterMark?: number;
   /** a peer sending a larger message part is refused and disconnected by libzmq before it is buffered */
   maxMessageBytes?: number;
   counters?: BusCounters;
@@ -125,7 +127,7 @@ async function startOpenProxy(options: ProxyOptions): Promise<RunningProxy> {
   const counters = options.counters ?? new BusCounters();
   const gate = options.checks ? new BusGate(options.checks) : undefined;
   const limit = options.maxMessageBytes === undefined ? {} : { maxMessageSize: options.maxMessageBytes };
-  const fromPublishers = new XSubscriber({ linger: 0, receiveHighWaterMark: 1000, ...limit });
+  const fromPublishers = new XSubscriber({ linger: 0, receiveHighWaterMark: options.receiveHighWaterMark ?? 1000, ...limit });
   const toSubscribers = new XPublisher({ linger: 0, sendHighWaterMark: options.sendHighWaterMark ?? 1000, ...limit });
   try {
     await fromPublishers.bind(options.publishersEndpoint);
@@ -321,7 +323,7 @@ async function startSecuredProxy(options: ProxyOptions, checks: GateOptions, sec
   };
 
   const openPublishers = async (): Promise<void> => {
-    const socket = new XSubscriber({ ...serverOptions('publishers'), receiveHighWaterMark: 1000 });
+    const socket = new XSubscriber({ ...serverOptions('publishers'), receiveHighWaterMark: options.receiveHighWaterMark ?? 1000 });
     observe(socket);
     await bindAgain(socket, options.publishersEndpoint);
     // publishers send everything: what reaches whom is decided on the subscribers' side

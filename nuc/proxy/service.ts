@@ -18,15 +18,17 @@ const nucProxy: ServiceDefinition = {
     const bind = nucBusBind(config);
     const limits = busLimits(config);
     const maxMessageBytes = socketMessageLimit(limits);
-    // the configuration loader has checked that the byte bound leaves a usable queue
-    const sendHighWaterMark = subscriberQueueLimit({ messages: config.bus.proxyQueueMessages, bytes: config.bus.proxyQueueBytes }, maxMessageBytes, 1)!;
+    // the configuration loader has checked that the byte bound leaves a usable queue; the same bound
+    // holds for what a publisher has sent and the proxy not yet forwarded
+    const queue = subscriberQueueLimit({ messages: config.bus.proxyQueueMessages, bytes: config.bus.proxyQueueBytes }, maxMessageBytes, 1)!;
     const store = new BusKeyStore(busKeysDir(config));
     const security: ProxySecurity | undefined =
       config.bus.security === 'curve' ? { serverKeys: store.ensureNucKeys(), clients: store.entries().map(pairedClient) } : undefined;
     const proxy: RunningProxy = await startProxy({
       publishersEndpoint: bind.publishers,
       subscribersEndpoint: bind.subscribers,
-      sendHighWaterMark,
+      sendHighWaterMark: queue,
+      receiveHighWaterMark: queue,
       maxMessageBytes,
       counters: context.metrics.counters,
       checks: { limits, releaseHintIntervalMs: config.bus.releaseHintIntervalMs },
@@ -64,7 +66,7 @@ const nucProxy: ServiceDefinition = {
       });
       flushTimer = setInterval(flushLastSeen, LAST_SEEN_FLUSH_MS);
     }
-    context.ready({ publishers: bind.publishers, subscribers: bind.subscribers, security: config.bus.security, queue: sendHighWaterMark });
+    context.ready({ publishers: bind.publishers, subscribers: bind.subscribers, security: config.bus.security, queue });
     return {
       async stop() {
         stopWatching();

@@ -3,7 +3,7 @@
  * the car-local proxy on ipc, and the uplink bridge between them with car 7's key.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Publisher } from 'zeromq';
+import { Publisher, XSubscriber } from 'zeromq';
 import { startUplink, type Uplink } from '../../car/uplink/index.ts';
 import { BusPublisher, BusSubscriber, ClientSecurity, carTopic, nucTopic, type BusEndpoints, type BusMessage } from '../../protocol/index.ts';
 import { startTestBus, type TestBus } from '../support/bus.ts';
@@ -227,5 +227,43 @@ describe('bus through proxies and uplink', () => {
     await frame(50 * MB);
     await publishUntilSeen(() => frame(2000), () => frames.includes(2000), 'a good frame after the oversized one');
     expect(frames).not.toContain(50 * MB);
+  });
+
+  it('applies only the subscriptions a key may read: a viewer gets car 7\'s frames, not its controls', async () => {
+    const viewerBus = await bus.as({ name: 'phone', role: 'viewer' });
+    const everything: string[] = [];
+    const frames: string[] = [];
+    track(BusSubscriber.connect(viewerBus, { topics: ['car/'] })).on((m) => everything.push(m.topicText));
+    track(BusSubscriber.connect(viewerBus, { topics: [carTopic('7', 'frame')] })).on((m) => frames.push(m.topicText));
+    const camera = track(BusPublisher.connect(bus.car, { sendHighWaterMark: 4 }));
+    const wheel = track(BusPublisher.connect(wheelBus));
+    await publishUntilSeen(
+      async () => {
+        await camera.send<'frame'>(carTopic('7', 'frame'), { width: 640, height: 480, format: 'jpeg' }, Buffer.alloc(100));
+        await wheel.send<'control'>(carTopic('7', 'control'), { angle: 0, throttle: 0 });
+      },
+      () => frames.length > 3,
+      'frames at the viewer',
+    );
+    expect(everything).toEqual([]);
+    expect(bus.nucProxy.counters.droppedBy['subscription-not-permitted']).toBeGreaterThanOrEqual(1);
+  });
+
+  it('renews the subscribers\' side when a subscriber sends something that is no subscription, and the others come back', async () => {
+    const frames: number[] = [];
+    track(BusSubscriber.connect(bus.nuc, { topics: [carTopic('7', 'frame')] })).on((m) => frames.push(m.header.seq));
+    const camera = track(BusPublisher.connect(bus.car, { sendHighWaterMark: 4 }));
+    const frame = () => camera.send<'frame'>(carTopic('7', 'frame'), { width: 640, height: 480, format: 'jpeg' }, Buffer.alloc(100));
+    await publishUntilSeen(frame, () => frames.length > 0, 'frames at the NUC');
+    // a paired peer's raw XSUB socket: garbage where a subscription belongs
+    const peer = new ClientSecurity(bus.keysOf('wheel'));
+    const raw = new XSubscriber({ linger: 0, ...peer.socketOptions() });
+    raw.connect(bus.nuc.subscribers);
+    await raw.send(Buffer.from('not a subscription'));
+    await waitFor(() => bus.nucProxy.stats.renewals > 0, 'the subscribers\' side renewed');
+    expect(bus.nucProxy.counters.droppedBy['subscription-junk']).toBeGreaterThanOrEqual(1);
+    const before = frames.length;
+    await publishUntilSeen(frame, () => frames.length > before, 'frames at the NUC after the renewal');
+    raw.close();
   });
 });
