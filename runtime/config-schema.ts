@@ -41,7 +41,7 @@ export const BusSchema = Section({
   frameSendHighWaterMark: Type.Integer({ minimum: 1, maximum: 1000, default: 4 }),
   /** the NUC proxy's queue per subscriber, in messages and in bytes (the smaller bound wins) */
   proxyQueueMessages: Type.Integer({ minimum: 8, maximum: 100_000, default: 1000 }),
-  proxyQueueBytes: Type.Integer({ minimum: 1024 * 1024, maximum: 4 * 1024 * 1024 * 1024, default: 64 * 1024 * 1024 }),
+  proxyQueueBytes: Type.Integer({ minimum: 1024 * 1024, maximum: 4 * 1024 * 1024 * 1024, default: 128 * 1024 * 1024 }),
   /** release hints (`nuc/ota/release`) closer together than this are dropped by the NUC proxy */
   releaseHintIntervalMs: Type.Integer({ minimum: 0, maximum: 3_600_000, default: 1000 }),
   /** how often every service publishes its metrics */

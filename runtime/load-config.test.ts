@@ -43,11 +43,11 @@ describe('loadConfig', () => {
   });
 
   it('refuses a proxy queue in bytes that cannot hold a few of the largest messages', () => {
-    const file = withFile('edge.yaml', 'bus:\n  maxPayloadBytes: 8388608\n');
+    const file = withFile('edge.yaml', 'bus:\n  maxPayloadBytes: 16777216\n');
     const error = errorOf(() => loadConfig({ file, env: {} }));
     expect(error.field).toBe('bus.proxyQueueBytes');
     expect(error.reason).toMatch(/fewer than 8 messages of bus.maxPayloadBytes/);
-    expect(loadConfig({ file: withFile('edge.yaml', 'bus:\n  maxPayloadBytes: 8388608\n  proxyQueueBytes: 268435456\n'), env: {} }).bus.proxyQueueBytes).toBe(268435456);
+    expect(loadConfig({ file: withFile('edge.yaml', 'bus:\n  maxPayloadBytes: 16777216\n  proxyQueueBytes: 268435456\n'), env: {} }).bus.proxyQueueBytes).toBe(268435456);
   });
 
   it('reads YAML and keeps defaults for what the file leaves out', () => {
