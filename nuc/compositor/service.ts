@@ -1,11 +1,13 @@
 /**
- * The `compositor` NUC service: composites each car's newest camera frame onto the green-screen
- * background, panned by the car's steering, and publishes the driver's view as `car/<id>/view`.
- * Latest wins per car: frames that arrive while one is being composited replace each other.
+ * The `compositor` NUC service: composites each watched car's newest camera frame onto the
+ * green-screen background, panned by the car's steering, and publishes the driver's view as
+ * `car/<id>/view`. Latest wins per car: frames that arrive while one is being composited replace
+ * each other. Browsers with WebGL composite on their own GPU, so it works only for the cars the
+ * server says someone watches through it (`nuc/server/compose`); others' frames are not decoded.
  */
 import path from 'node:path';
 import sharp from 'sharp';
-import { BusPublisher, BusSubscriber, carTopic } from '../../protocol/index.ts';
+import { BusPublisher, BusSubscriber, carTopic, nucTopic } from '../../protocol/index.ts';
 import type { ServiceContext, ServiceDefinition } from '../../runtime/index.ts';
 import { BackgroundLibrary } from './backgrounds.ts';
 import { createCompositor, type CompositeResult, type Compositor } from './compositor.ts';
@@ -105,20 +107,30 @@ const compositorService: ServiceDefinition = {
     metrics.gauge('frames_dropped_stale', () => sum((car) => car.latest.stats().dropped));
     metrics.gauge('frames_composited', () => sum((car) => car.latest.stats().completed));
 
+    // The server's word on which cars to composite; without a word for this long, none.
+    const DEMAND_FRESH_MS = 3000;
+    let demand = { cars: new Set<string>(), at: -Infinity };
+    const wanted = (carId: string): boolean => performance.now() - demand.at <= DEMAND_FRESH_MS && demand.cars.has(carId);
+    metrics.gauge('cars_composited', () => [...settled.keys()].filter(wanted).length);
+
     const subscriber = BusSubscriber.connect(context.bus.subscribers, {
-      topics: ['car/'],
+      topics: ['car/', nucTopic('server', 'compose')],
       counters: metrics.counters,
       limits: { maxPayloadBytes: config.bus.maxPayloadBytes, maxHeaderBytes: 64 * 1024 },
       log: context.log,
     });
     subscriber.on((message) => {
+      if (message.kind === 'compose') {
+        demand = { cars: new Set(message.header.cars), at: performance.now() };
+        return;
+      }
       const carId = message.topic.id;
       if (message.kind === 'telemetry') {
         const car = settled.get(carId);
         if (car) car.angle = message.header.angle;
         return;
       }
-      if (message.kind !== 'frame') return;
+      if (message.kind !== 'frame' || !wanted(carId)) return;
       const { header } = message;
       const ready = settled.get(carId);
       if (ready) {

@@ -202,7 +202,7 @@ describe('sockets', () => {
     const driver = client(url, '/driver', TOKEN);
     const hello = await new Promise<{ canDrive: boolean }>((resolve) => driver.once('hello', resolve));
     expect(hello.canDrive).toBe(true);
-    expect(await driver.emitWithAck('watch', '1')).toEqual({ ok: true });
+    expect(await driver.emitWithAck('watch', '1')).toEqual({ ok: true, video: 'composited' });
     driver.emit('input', { angle: 'left', throttle: 0 });
     driver.emit('input', { angle: 2, throttle: 0 });
     driver.emit('input', { angle: 0.5, throttle: 0.2 });
