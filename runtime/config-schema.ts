@@ -192,6 +192,7 @@ export const WheelButtonsSchema = Type.Object(
     topSpeedDown: ButtonList(['dpad_down'], 'lower topSpeed by topSpeedStep'),
     trimLeft: ButtonList(['dpad_left'], 'steeringVeer -= trimStep'),
     trimRight: ButtonList(['dpad_right'], 'steeringVeer += trimStep'),
+    resetCar: ButtonList(['south'], 'simulator: put the car back on the track (nearest point of the centre line, stopped)'),
   },
   { ...strict, default: {} },
 );
