@@ -107,30 +107,49 @@ const compositorService: ServiceDefinition = {
     metrics.gauge('frames_dropped_stale', () => sum((car) => car.latest.stats().dropped));
     metrics.gauge('frames_composited', () => sum((car) => car.latest.stats().completed));
 
-    // The server's word on which cars to composite; without a word for this long, none.
+    // The server's word on which cars to composite; without a word for this long, none. Only those
+    // cars' frames are subscribed to, so the proxy never even sends the compositor the others.
     const DEMAND_FRESH_MS = 3000;
-    let demand = { cars: new Set<string>(), at: -Infinity };
-    const wanted = (carId: string): boolean => performance.now() - demand.at <= DEMAND_FRESH_MS && demand.cars.has(carId);
-    metrics.gauge('cars_composited', () => [...settled.keys()].filter(wanted).length);
+    const subscribed = new Set<string>();
+    let demandAt = -Infinity;
+    const topicsOf = (carId: string) => [carTopic(carId, 'frame'), carTopic(carId, 'telemetry')];
+    const follow = (cars: ReadonlySet<string>): void => {
+      for (const carId of [...subscribed]) {
+        if (cars.has(carId)) continue;
+        subscriber.unsubscribe(...topicsOf(carId));
+        subscribed.delete(carId);
+      }
+      for (const carId of cars) {
+        if (subscribed.has(carId)) continue;
+        subscriber.subscribe(...topicsOf(carId));
+        subscribed.add(carId);
+      }
+    };
+    metrics.gauge('cars_composited', () => subscribed.size);
 
     const subscriber = BusSubscriber.connect(context.bus.subscribers, {
-      topics: ['car/', nucTopic('server', 'compose')],
+      topics: [nucTopic('server', 'compose')],
       counters: metrics.counters,
       limits: { maxPayloadBytes: config.bus.maxPayloadBytes, maxHeaderBytes: 64 * 1024 },
       log: context.log,
     });
+    const staleDemand = setInterval(() => {
+      if (performance.now() - demandAt > DEMAND_FRESH_MS && subscribed.size > 0) follow(new Set());
+    }, 1000);
     subscriber.on((message) => {
       if (message.kind === 'compose') {
-        demand = { cars: new Set(message.header.cars), at: performance.now() };
+        demandAt = performance.now();
+        follow(new Set(message.header.cars));
         return;
       }
       const carId = message.topic.id;
+      if (message.topic.scope !== 'car' || !subscribed.has(carId)) return;
       if (message.kind === 'telemetry') {
         const car = settled.get(carId);
         if (car) car.angle = message.header.angle;
         return;
       }
-      if (message.kind !== 'frame' || !wanted(carId)) return;
+      if (message.kind !== 'frame') return;
       const { header } = message;
       const ready = settled.get(carId);
       if (ready) {
@@ -157,6 +176,7 @@ const compositorService: ServiceDefinition = {
     context.ready({ background: settings.background });
     return {
       async stop() {
+        clearInterval(staleDemand);
         stopWatching();
         await subscriber.close();
         for (const car of settled.values()) car.latest.close();

@@ -51,8 +51,10 @@ export interface RaceView {
   laps: number;
   track: string;
   lights: number;
-  /** ms since the start (negative before it) */
+  /** ms since the start (null before it) */
   raceMs: number | null;
+  /** cars not yet on their grid slot (the lights cannot start until none is) */
+  waitingFor: string[];
   standings: Standing[];
 }
 
@@ -220,6 +222,7 @@ export class Race {
       track: this.track.name,
       lights: this.lights(now),
       raceMs: this.greenAt === undefined ? null : now - this.greenAt,
+      waitingFor: this.phaseNow === 'grid' ? this.notOnGrid() : [],
       standings: this.standings(now),
     };
   }
