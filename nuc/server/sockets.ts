@@ -150,39 +150,40 @@ export function attachSockets(server: HttpServer, options: SocketOptions): LiveS
       inputStats.accepted++;
       options.relay.input(car, mapped.control);
     });
-    socket.on('action', (raw: unknown, ack?: Ack) => {
+    /** A command on the watched car: needs the token and a watched car; `run` answers the rest. */
+    const command = (what: string, ack: Ack | undefined, run: (car: string) => AckReply): void => {
       const reply = typeof ack === 'function' ? ack : () => {};
       const { car } = socket.data;
       if (!canDrive) {
         reject('token');
-        return reply({ ok: false, error: 'a valid token is needed for control actions' });
+        return reply({ ok: false, error: `a valid token is needed for ${what}` });
       }
       if (!car) return reply({ ok: false, error: 'watch a car first' });
-      const parsed = parseCarAction(raw);
-      if (!parsed.ok) {
-        reject('action');
-        return reply({ ok: false, error: parsed.error });
-      }
-      options.relay.action(car, parsed.action);
-      reply({ ok: true });
-    });
+      reply(run(car));
+    };
+    socket.on('action', (raw: unknown, ack?: Ack) =>
+      command('control actions', ack, (car) => {
+        const parsed = parseCarAction(raw);
+        if (!parsed.ok) {
+          reject('action');
+          return { ok: false, error: parsed.error };
+        }
+        options.relay.action(car, parsed.action);
+        return { ok: true };
+      }),
+    );
     // The simulator's "put me back on the track": its own message kind, not a control flag.
-    socket.on('reset', (ack?: Ack) => {
-      const reply = typeof ack === 'function' ? ack : () => {};
-      const { car } = socket.data;
-      if (!canDrive) {
-        reject('token');
-        return reply({ ok: false, error: 'a valid token is needed to reset the car' });
-      }
-      if (!car) return reply({ ok: false, error: 'watch a car first' });
-      if (!options.resetCar) return reply({ ok: false, error: 'this NUC has no shared track to reset cars on' });
-      try {
-        options.resetCar(car);
-        reply({ ok: true });
-      } catch (error) {
-        reply({ ok: false, error: (error as Error).message });
-      }
-    });
+    socket.on('reset', (ack?: Ack) =>
+      command('resetting the car', ack, (car) => {
+        if (!options.resetCar) return { ok: false, error: 'this NUC has no shared track to reset cars on' };
+        try {
+          options.resetCar(car);
+          return { ok: true };
+        } catch (error) {
+          return { ok: false, error: (error as Error).message };
+        }
+      }),
+    );
   });
 
   audience.on('connection', (socket) => handleWatching(socket, true));
