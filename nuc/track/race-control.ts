@@ -98,6 +98,8 @@ export class RaceControl {
     }
     this.race = race;
     this.saved = false;
+    // The hold goes out before the resets, so no pilot drives off the grid slot it lands on.
+    this.options.sinks.poses(this.posesFields(now));
     request.cars.forEach((car, slot) => {
       race.sentToGrid(car, this.table.get(car)?.sim.resets);
       this.sendReset(car, { to: 'grid', slot });

@@ -65,11 +65,15 @@ describe('race control', () => {
 
     const grid = h.control.createRace({ cars: ['1', '2'], laps: 2 });
     expect(grid.phase).toBe('grid');
+    expect(h.poses.at(-1)!.race).toMatchObject({ phase: 'grid', hold: ['1', '2'] });
     expect(h.resets).toEqual([['1', { to: 'grid', slot: 0 }], ['2', { to: 'grid', slot: 1 }]]);
     // Car 2 has not reported its reset yet: no start.
     h.send('1', simAt(-0.5, { resets: 1 }));
     expect(() => h.control.startRace()).toThrow(/car 2/);
+    h.send('2', simAt(-1.2, { resets: 3, speed: 0.3 }));
+    expect(h.control.current()!.waitingFor).toEqual(['2']);
     h.send('2', simAt(-1.2, { resets: 3 }));
+    expect(h.control.current()!.waitingFor).toEqual([]);
     h.advance(50);
     expect(h.poses.at(-1)!.race).toMatchObject({ phase: 'grid', hold: ['1', '2'] });
 

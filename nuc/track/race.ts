@@ -4,7 +4,7 @@
  * standings (position, laps, gap to the leader, last and best lap), false starts, which cars the
  * race holds, and the result once every car has finished or run out of time.
  *
- *   grid     every car is sent to its grid slot; the race waits until each reports that it is there
+ *   grid     every car is sent to its grid slot; the race waits until each reports that it stands there
  *   lights   `start()`: five lights come on one by one, every `lightMs`; all out is the start
  *   racing   a car moving before the start jumped it (flagged, still racing); laps are counted from
  *            the start; the first car to complete `laps` wins, each other car finishes when it next
@@ -58,6 +58,8 @@ export interface RaceView {
   standings: Standing[];
 }
 
+/** A car slower than this stands still (on its grid slot). */
+const AT_REST_SPEED = 0.05;
 /** Moving faster than this, or this far from its grid slot, before lights out is a jumped start. */
 const FALSE_START_SPEED = 0.2;
 const FALSE_START_DISTANCE_M = 0.25;
@@ -190,7 +192,8 @@ export class Race {
     switch (this.phaseNow) {
       case 'grid':
       case 'lights':
-        if (!entry.onGrid && entry.resetsBefore !== undefined && (sim.resets ?? 0) > entry.resetsBefore) {
+        // On the grid: put there (its reset reported) and at rest, so the lights never start on a rolling car.
+        if (!entry.onGrid && entry.resetsBefore !== undefined && (sim.resets ?? 0) > entry.resetsBefore && Math.abs(sim.speed) < AT_REST_SPEED) {
           entry.onGrid = true;
           // A grid slot is behind the line: the first crossing is the start of lap 1, no lap.
           entry.behindLine = true;
