@@ -4,12 +4,10 @@
  * and whether the race holds this car. Pure state; the services feed it messages and a clock.
  */
 import type { HeaderOf } from '../../protocol/index.ts';
+import type { Pose } from './track.ts';
 
-export interface SharedCar {
+export interface SharedCar extends Pose {
   car: string;
-  x: number;
-  y: number;
-  heading: number;
   speed: number;
 }
 
