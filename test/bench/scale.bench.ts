@@ -10,14 +10,13 @@
  *
  * The same three with `_server` appended are measured with the server compositing every watched car
  * (browsers without WebGL). Each step's own figures are reported too (`scale_cars_<N>_…`,
- * `scale_viewers_<M>_…`), for the table of growth. The clients run in this process: on one machine
- * they share its cores with the NUC, as the limits say.
+ * `scale_viewers_<M>_…`, with the clients' CPU), for the table of growth. The clients run in two
+ * processes of their own: on one machine they share its cores with the NUC, as the limits say.
  */
-import { execSync } from 'node:child_process';
+import { execSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { io, type Socket } from 'socket.io-client';
 import { createRenderer, encodeJpeg, loadTrack } from '../../car/sim/index.ts';
 import { sleep, waitFor } from '../support/net.ts';
 import { startPlatformProcesses, type PlatformProcesses } from '../support/processes.ts';
@@ -31,7 +30,11 @@ const RECORDED_FRAMES = 60;
 const CAR_STEPS = [1, 2, 4, 8, 12, 16, 20, 24, 28, 32];
 const SERVER_CAR_STEPS = [1, 2, 3, 4, 6, 8];
 const VIEWER_STEPS = [1, 10, 50, 100];
-const REPLAY = path.join(path.dirname(new URL(import.meta.url).pathname), 'support', 'replay-cars.ts');
+const SUPPORT = path.join(path.dirname(new URL(import.meta.url).pathname), 'support');
+const REPLAY = path.join(SUPPORT, 'replay-cars.ts');
+const VIEWERS = path.join(SUPPORT, 'viewers.ts');
+/** the clients' processes: two, so they can use both cores rather than be the bottleneck */
+const VIEWER_PROCESSES = 2;
 
 type Video = 'raw' | 'composited';
 
@@ -40,7 +43,7 @@ interface StepResult {
   minFps: number;
   frames: number;
   cpuMs: number;
-  /** this process's CPU time: the clients (and the bench), which share the machine with the NUC */
+  /** the clients' processes' CPU time: they share the machine with the NUC */
   clientCpuMs: number;
 }
 
@@ -67,22 +70,51 @@ function cpuMsOf(pid: number): number {
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_S;
 }
 
-interface Watcher {
-  socket: Socket;
-  frames: number;
+/** Clients in VIEWER_PROCESSES processes, the watches dealt out between them. */
+async function startViewers(platform: PlatformProcesses, cars: string[], video: Video): Promise<Viewers> {
+  const baseUrl = `http://127.0.0.1:${platform.env.EDGE_HTTP_PORT}`;
+  const shares = Array.from({ length: VIEWER_PROCESSES }, (_, p) => cars.filter((_, i) => i % VIEWER_PROCESSES === p)).filter((share) => share.length > 0);
+  const processes = await Promise.all(
+    shares.map(
+      (share) =>
+        new Promise<ChildProcess>((resolve, reject) => {
+          const child = platform.startScript(VIEWERS, [baseUrl, video, ...share]);
+          child.once('message', () => resolve(child));
+          child.once('exit', (code) => reject(new Error(`viewers exited with ${code}`)));
+        }),
+    ),
+  );
+  const ask = (child: ChildProcess) =>
+    new Promise<number[]>((resolve) => {
+      child.once('message', (m) => resolve((m as { counts: number[] }).counts));
+      child.send('report');
+    });
+  return {
+    pids: processes.map((p) => p.pid!),
+    counts: async () => (await Promise.all(processes.map(ask))).flat(),
+    reset: () => processes.forEach((p) => p.send('reset')),
+    stop: () => stopChildren(processes),
+  };
 }
 
-function watch(baseUrl: string, car: string, video: Video): Watcher {
-  const socket = io(`${baseUrl}/audience`, { transports: ['websocket'], forceNew: true, reconnection: false });
-  const watcher: Watcher = { socket, frames: 0 };
-  // Count only the video asked for: the server's raw stand-in while its composite warms up is not composited video.
-  const wanted = video === 'raw' ? 'frame' : 'view';
-  socket.on('frame', (header: { source: string }, _jpeg: unknown, ack?: () => void) => {
-    if (header.source === wanted) watcher.frames++;
-    ack?.();
-  });
-  socket.on('connect', () => socket.emit('watch', { car, video }));
-  return watcher;
+interface Viewers {
+  pids: number[];
+  counts(): Promise<number[]>;
+  reset(): void;
+  stop(): Promise<void>;
+}
+
+function stopChildren(children: ChildProcess[]): Promise<void> {
+  return Promise.all(
+    children.map(
+      (child) =>
+        new Promise<void>((resolve) => {
+          if (child.exitCode !== null) return resolve();
+          child.once('exit', () => resolve());
+          child.kill('SIGTERM');
+        }),
+    ),
+  ).then(() => undefined);
 }
 
 async function step(platform: PlatformProcesses, nucPids: number[], dir: string, cars: number, viewersPerCar: number, video: Video): Promise<StepResult> {
@@ -91,28 +123,29 @@ async function step(platform: PlatformProcesses, nucPids: number[], dir: string,
     replay.once('message', () => resolve());
     replay.once('exit', (code) => reject(new Error(`replay cars exited with ${code}`)));
   });
-  const baseUrl = `http://127.0.0.1:${platform.env.EDGE_HTTP_PORT}`;
-  const watchers: Watcher[] = [];
-  for (let car = 1; car <= cars; car++) for (let v = 0; v < viewersPerCar; v++) watchers.push(watch(baseUrl, `r${car}`, video));
+  const watches: string[] = [];
+  for (let car = 1; car <= cars; car++) for (let v = 0; v < viewersPerCar; v++) watches.push(`r${car}`);
+  const viewers = await startViewers(platform, watches, video);
+  const cpu = (pids: number[]) => pids.reduce((sum, pid) => sum + cpuMsOf(pid), 0);
   try {
-    await waitFor(() => watchers.every((w) => w.frames > 0), `video at all ${watchers.length} clients`, 60_000, 100);
+    await waitFor(async () => (await viewers.counts()).every((n) => n > 0), `video at all ${watches.length} clients`, 60_000, 250);
     await sleep(SETTLE_MS);
-    for (const w of watchers) w.frames = 0;
-    const cpuBefore = nucPids.reduce((sum, pid) => sum + cpuMsOf(pid), 0);
-    const clientBefore = process.cpuUsage();
+    viewers.reset();
+    const nucBefore = cpu(nucPids);
+    const clientsBefore = cpu(viewers.pids);
     const started = performance.now();
     await sleep(MEASURE_MS);
+    const frames = await viewers.counts();
     const elapsedS = (performance.now() - started) / 1000;
-    const frames = watchers.map((w) => w.frames);
-    const cpuMs = nucPids.reduce((sum, pid) => sum + cpuMsOf(pid), 0) - cpuBefore;
-    const client = process.cpuUsage(clientBefore);
-    return { minFps: Math.min(...frames) / elapsedS, frames: frames.reduce((a, b) => a + b, 0), cpuMs, clientCpuMs: (client.user + client.system) / 1000 };
+    return {
+      minFps: Math.min(...frames) / elapsedS,
+      frames: frames.reduce((a, b) => a + b, 0),
+      cpuMs: cpu(nucPids) - nucBefore,
+      clientCpuMs: cpu(viewers.pids) - clientsBefore,
+    };
   } finally {
-    for (const w of watchers) w.socket.close();
-    await new Promise<void>((resolve) => {
-      replay.once('exit', () => resolve());
-      replay.kill('SIGTERM');
-    });
+    await viewers.stop();
+    await stopChildren([replay]);
     // Let the server forget the cars' video and the compositor its demand before the next step.
     await sleep(500);
   }
