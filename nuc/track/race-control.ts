@@ -71,6 +71,7 @@ export class RaceControl {
     const now = this.now();
     if (!this.table.ingest(message.topic.id, message.header.sim, now)) return;
     this.race?.ingest(message.topic.id, message.header.sim, now);
+    this.settle(now);
   }
 
   posesFields(now = this.now()): FieldsOf<'poses'> {
@@ -80,6 +81,7 @@ export class RaceControl {
   }
 
   current(): RaceView | undefined {
+    this.settle(this.now());
     return this.race?.view(this.now());
   }
 
@@ -154,21 +156,26 @@ export class RaceControl {
     this.timer = undefined;
   }
 
-  /** One period: publish the poses, pass on the standings now and then, save a finished race once. */
+  /** One period: publish the poses, pass on the standings now and then. */
   tick(): void {
     const now = this.now();
     this.options.sinks.poses(this.posesFields(now));
-    const race = this.race;
-    if (!race) return;
+    if (!this.race) return;
     this.ticks++;
-    const finished = race.phase(now) === 'finished';
-    if (finished && !this.saved) {
-      this.saved = true;
-      this.save(race, now);
-      this.emit();
-    } else if (this.ticks % Math.max(1, Math.round(this.options.posesHz / STANDINGS_HZ)) === 0) {
-      this.emit();
-    }
+    if (!this.settle(now) && this.ticks % Math.max(1, Math.round(this.options.posesHz / STANDINGS_HZ)) === 0) this.emit();
+  }
+
+  /**
+   * Saves the result the moment the race is over, so whoever sees it finished (the API, the live
+   * views) finds it in the record; true when it did so now.
+   */
+  private settle(now: number): boolean {
+    const race = this.race;
+    if (!race || this.saved || race.phase(now) !== 'finished') return false;
+    this.saved = true;
+    this.save(race, now);
+    this.emit();
+    return true;
   }
 
   private save(race: Race, now: number): void {
