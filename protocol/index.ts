@@ -8,8 +8,10 @@ export {
   DriveModeSchema,
   LoopStatsSchema,
   SimStateSchema,
+  RacePhaseSchema,
+  MAX_TRACK_CARS,
 } from './messages.ts';
-export type { DriveMode, FieldsOf, HeaderOf, LoopStats, CountersSnapshot, SimState } from './messages.ts';
+export type { DriveMode, FieldsOf, HeaderOf, LoopStats, CountersSnapshot, SimState, CarPose, RacePhase } from './messages.ts';
 export { encode, decode, DEFAULT_LIMITS } from './codec.ts';
 export type { BusMessage, Decoded, DecodeLimits, DropReason } from './codec.ts';
 export { Mailbox } from './mailbox.ts';
@@ -33,3 +35,5 @@ export {
   serializeManifest,
 } from './release-manifest.ts';
 export type { ModelRelease, ReleaseFile, ReleaseManifest, ServiceRelease, UpdateStrategy } from './release-manifest.ts';
+export { carColour, carColourHex } from './car-colours.ts';
+export type { Rgb } from './car-colours.ts';

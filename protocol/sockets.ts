@@ -158,6 +158,11 @@ export class BusSubscriber {
     this.socket.subscribe(...prefixes);
   }
 
+  /** Stops the proxy sending what these prefixes matched (prefixes subscribed before, exactly). */
+  unsubscribe(...prefixes: string[]): void {
+    this.socket.unsubscribe(...prefixes);
+  }
+
   private async receiveLoop(): Promise<void> {
     const log = this.options.log ?? silentLogger;
     const limits = this.options.limits ?? DEFAULT_LIMITS;

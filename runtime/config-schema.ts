@@ -38,6 +38,21 @@ export const CompositorSchema = Section({
   panScale: Type.Number({ minimum: 0, maximum: 200, default: 6 }),
   filter: Type.Union([Type.Literal('none'), Type.Literal('grayscale'), Type.Literal('sepia'), Type.Literal('vignette')], { default: 'none' }),
   jpegQuality: Type.Integer({ minimum: 10, maximum: 100, default: 80 }),
+  /**
+   * Who composites the audience view's video: 'browser' (each browser keys the raw camera frames on its
+   * GPU, and falls back to the server's composite without WebGL) or 'server' (always the server's).
+   */
+  audienceVideo: Type.Union([Type.Literal('browser'), Type.Literal('server')], { default: 'browser' }),
+});
+
+/** The shared track and race control (nuc/track): every car's pose relayed to every car, and races. */
+export const RaceSchema = Section({
+  /** how often `nuc/track/poses` goes out (cars draw each other and detect contact from it) */
+  posesHz: Type.Integer({ minimum: 20, maximum: 100, default: 20 }),
+  /** time between two start lights, and from the fifth to lights out */
+  lightMs: Type.Integer({ minimum: 100, maximum: 5000, default: 1000 }),
+  /** how long the other cars have to finish after the winner */
+  finishGraceMs: Type.Integer({ minimum: 1000, maximum: 600_000, default: 60_000 }),
 });
 
 /** Background training on the NUC (nuc/training): a model per finished recording session, or on request. */
@@ -74,6 +89,7 @@ export const NucSchema = Section({
    */
   token: Type.String({ default: '' }),
   compositor: CompositorSchema,
+  race: RaceSchema,
   training: TrainingSchema,
   /** XSUB side: publishers connect here */
   busPublishersPort: { ...Port, default: 5560 },
@@ -176,6 +192,7 @@ export const WheelButtonsSchema = Type.Object(
     topSpeedDown: ButtonList(['dpad_down'], 'lower topSpeed by topSpeedStep'),
     trimLeft: ButtonList(['dpad_left'], 'steeringVeer -= trimStep'),
     trimRight: ButtonList(['dpad_right'], 'steeringVeer += trimStep'),
+    resetCar: ButtonList(['south'], 'simulator: put the car back on the track (nearest point of the centre line, stopped)'),
   },
   { ...strict, default: {} },
 );

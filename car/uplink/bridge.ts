@@ -1,6 +1,6 @@
 /**
  * The uplink bridge between a car's local bus and the NUC: the car's frames, telemetry, agent
- * reports and metrics go up; control and the update repository's hint come down. Messages are validated on the way (a malformed one
+ * reports and metrics go up; control, resets, the shared track and the update repository's hint come down. Messages are validated on the way (a malformed one
  * is dropped and counted, not carried across the network) and forwarded as received, without
  * re-encoding. ZeroMQ reconnects on its own, so a NUC restart or a network gap needs nothing here:
  * while the NUC is gone, upward messages are dropped and the car-local bus goes on.
@@ -8,9 +8,10 @@
 import { BusCounters, BusPublisher, BusSubscriber, carTopic, nucTopic, type BusEndpoints, type BusLogger, type MessageKind } from '../../protocol/index.ts';
 
 export const UPLINK_UP_KINDS: readonly MessageKind[] = ['frame', 'telemetry', 'agent', 'metrics'];
-export const UPLINK_DOWN_KINDS: readonly MessageKind[] = ['control'];
-/** NUC topics every car gets: the update repository's hint to pull now. */
-export const UPLINK_DOWN_NUC_TOPICS: readonly string[] = [nucTopic('ota', 'release')];
+/** NUC → this car: control, and a reset to the track or grid (the simulator's; a real car has none to obey it). */
+export const UPLINK_DOWN_KINDS: readonly MessageKind[] = ['control', 'reset'];
+/** NUC topics every car gets: the update repository's hint to pull now, and the shared track (poses, race). */
+export const UPLINK_DOWN_NUC_TOPICS: readonly string[] = [nucTopic('ota', 'release'), nucTopic('track', 'poses')];
 
 export interface UplinkOptions {
   carId: string;

@@ -1,11 +1,13 @@
 /**
- * The `compositor` NUC service: composites each car's newest camera frame onto the green-screen
- * background, panned by the car's steering, and publishes the driver's view as `car/<id>/view`.
- * Latest wins per car: frames that arrive while one is being composited replace each other.
+ * The `compositor` NUC service: composites each watched car's newest camera frame onto the
+ * green-screen background, panned by the car's steering, and publishes the driver's view as
+ * `car/<id>/view`. Latest wins per car: frames that arrive while one is being composited replace
+ * each other. Browsers with WebGL composite on their own GPU, so it works only for the cars the
+ * server says someone watches through it (`nuc/server/compose`); others' frames are not decoded.
  */
 import path from 'node:path';
 import sharp from 'sharp';
-import { BusPublisher, BusSubscriber, carTopic } from '../../protocol/index.ts';
+import { BusPublisher, BusSubscriber, carTopic, nucTopic } from '../../protocol/index.ts';
 import type { ServiceContext, ServiceDefinition } from '../../runtime/index.ts';
 import { BackgroundLibrary } from './backgrounds.ts';
 import { createCompositor, type CompositeResult, type Compositor } from './compositor.ts';
@@ -105,14 +107,43 @@ const compositorService: ServiceDefinition = {
     metrics.gauge('frames_dropped_stale', () => sum((car) => car.latest.stats().dropped));
     metrics.gauge('frames_composited', () => sum((car) => car.latest.stats().completed));
 
+    // The server's word on which cars to composite; without a word for this long, none. Only those
+    // cars' frames are subscribed to, so the proxy never even sends the compositor the others.
+    const DEMAND_FRESH_MS = 3000;
+    const subscribed = new Set<string>();
+    let demandAt = -Infinity;
+    const topicsOf = (carId: string) => [carTopic(carId, 'frame'), carTopic(carId, 'telemetry')];
+    const follow = (cars: ReadonlySet<string>): void => {
+      for (const carId of [...subscribed]) {
+        if (cars.has(carId)) continue;
+        subscriber.unsubscribe(...topicsOf(carId));
+        subscribed.delete(carId);
+      }
+      for (const carId of cars) {
+        if (subscribed.has(carId)) continue;
+        subscriber.subscribe(...topicsOf(carId));
+        subscribed.add(carId);
+      }
+    };
+    metrics.gauge('cars_composited', () => subscribed.size);
+
     const subscriber = BusSubscriber.connect(context.bus.subscribers, {
-      topics: ['car/'],
+      topics: [nucTopic('server', 'compose')],
       counters: metrics.counters,
       limits: { maxPayloadBytes: config.bus.maxPayloadBytes, maxHeaderBytes: 64 * 1024 },
       log: context.log,
     });
+    const staleDemand = setInterval(() => {
+      if (performance.now() - demandAt > DEMAND_FRESH_MS && subscribed.size > 0) follow(new Set());
+    }, 1000);
     subscriber.on((message) => {
+      if (message.kind === 'compose') {
+        demandAt = performance.now();
+        follow(new Set(message.header.cars));
+        return;
+      }
       const carId = message.topic.id;
+      if (message.topic.scope !== 'car' || !subscribed.has(carId)) return;
       if (message.kind === 'telemetry') {
         const car = settled.get(carId);
         if (car) car.angle = message.header.angle;
@@ -145,6 +176,7 @@ const compositorService: ServiceDefinition = {
     context.ready({ background: settings.background });
     return {
       async stop() {
+        clearInterval(staleDemand);
         stopWatching();
         await subscriber.close();
         for (const car of settled.values()) car.latest.close();

@@ -202,7 +202,7 @@ describe('sockets', () => {
     const driver = client(url, '/driver', TOKEN);
     const hello = await new Promise<{ canDrive: boolean }>((resolve) => driver.once('hello', resolve));
     expect(hello.canDrive).toBe(true);
-    expect(await driver.emitWithAck('watch', '1')).toEqual({ ok: true });
+    expect(await driver.emitWithAck('watch', '1')).toEqual({ ok: true, video: 'composited' });
     driver.emit('input', { angle: 'left', throttle: 0 });
     driver.emit('input', { angle: 2, throttle: 0 });
     driver.emit('input', { angle: 0.5, throttle: 0.2 });
@@ -221,6 +221,35 @@ describe('sockets', () => {
     expect((await watcher.emitWithAck('action', { mode: 'local' })).error).toMatch(/token/);
     expect(sent).toHaveLength(2);
     expect(nuc.live.inputStats.rejected.token).toBe(2);
+  });
+
+  it('sends raw camera frames to a browser compositing on its GPU, the composite to the others, and checks every watch', async () => {
+    const url = await listen();
+    const gpu = client(url, '/audience');
+    const sources: string[] = [];
+    gpu.on('frame', (header: VideoFrameHeader, _bytes: Buffer, ack: () => void) => {
+      sources.push(header.source);
+      ack();
+    });
+    const looks: unknown[] = [];
+    gpu.on('look', (look: unknown) => looks.push(look));
+    expect(await gpu.emitWithAck('watch', { car: '1', video: 'raw' })).toEqual({ ok: true, video: 'raw' });
+    expect(nuc.video.composedCars()).toEqual([]);
+    expect((await gpu.emitWithAck('watch', { car: '1', video: 'gpu' })).error).toMatch(/video must be one of raw, composited/);
+    expect((await gpu.emitWithAck('watch', { car: '1', video: 'raw', extra: 1 })).error).toMatch(/not extra/);
+    expect((await gpu.emitWithAck('watch', ['1'])).error).toMatch(/car id or \{car, video\}/);
+    await gpu.emitWithAck('watch', { car: '1', video: 'raw' });
+    feed.emit(busMessage<'view'>('car/1/view', { width: 4, height: 3, format: 'jpeg', frameSeq: 1, frameTs: 1, compositeMs: 2, angle: 0 }, jpeg, 1));
+    feed.emit(busMessage<'frame'>('car/1/frame', { ts: 1234, width: 4, height: 3, format: 'jpeg' }, jpeg, 2));
+    await waitFor(() => sources.length > 0 && looks.length > 0, 'a raw frame and the look');
+    expect(sources).toEqual(['frame']);
+    expect(looks[0]).toMatchObject({ background: 'mountains', panScale: 6, filter: 'none', keying: { hueCenter: 140 } });
+
+    const driver = client(url, '/driver', TOKEN);
+    await driver.emitWithAck('watch', { car: '1', video: 'composited' });
+    expect(nuc.video.composedCars()).toEqual(['1']);
+    expect(await driver.emitWithAck('reset')).toEqual({ ok: false, error: 'this NUC has no shared track to reset cars on' });
+    expect((await client(url, '/driver').emitWithAck('reset')).error).toMatch(/token/);
   });
 
   it('the audience gets video with its timing header and live telemetry, without a token', async () => {

@@ -6,6 +6,7 @@ import type { BackgroundLibrary } from '../compositor/index.ts';
 import { STRICT_AJV, installTokenGuard } from '../http/index.ts';
 import { otaRoutes, type OtaRoutesOptions } from '../ota/index.ts';
 import { trainingRoutes, type TrainingRoutesOptions } from '../training/index.ts';
+import { trackRoutes, type RaceControl } from '../track/index.ts';
 import type { BrowserInputLimits } from './browser-input.ts';
 import { ControlRelay, type ControlSink } from './control-relay.ts';
 import { controlRoutes } from './control-routes.ts';
@@ -16,6 +17,7 @@ import { attachOtaFleet, fleetRoutes, type OtaFleet, type OtaFleetOptions } from
 import type { SettingsStore } from './settings-store.ts';
 import { attachSockets, type LiveSockets } from './sockets.ts';
 import { statusRoutes } from './status-routes.ts';
+import { attachTrackLive } from './track-live.ts';
 import { VideoHub } from './video-hub.ts';
 
 /** Where bus messages come from: the service's BusSubscriber, or a test's fake. */
@@ -47,6 +49,10 @@ export interface ServerOptions {
   repository?: OtaRoutesOptions;
   /** the training jobs, tubs and models under /api/tubs, /api/training, /api/models (pushed on `/training`) */
   training?: Omit<TrainingRoutesOptions, 'live'>;
+  /** the shared track: poses, resets and race control under /api/track, /api/race(s) (pushed to the live views) */
+  track?: RaceControl;
+  /** who composites the audience's video: their browsers (WebGL) or always the server */
+  audienceVideo?: 'browser' | 'server';
 }
 
 export interface NucServer {
@@ -70,7 +76,7 @@ export async function buildNucServer(options: ServerOptions): Promise<NucServer>
     loggerInstance: options.log.child({}, { level: 'warn' }) as FastifyBaseLogger,
     ajv: STRICT_AJV,
   });
-  const { fleet, settings, backgrounds, log } = options;
+  const { fleet, settings, backgrounds, log, track } = options;
   const video = new VideoHub();
   const leaderboard = new Leaderboard();
   const relay = new ControlRelay(options.control ?? (() => {}));
@@ -83,16 +89,21 @@ export async function buildNucServer(options: ServerOptions): Promise<NucServer>
     token: options.token,
     ...(options.inputLimits ? { inputLimits: options.inputLimits } : {}),
     ...(options.frameAckTimeoutMs ? { frameAckTimeoutMs: options.frameAckTimeoutMs } : {}),
+    ...(options.audienceVideo ? { audienceVideo: options.audienceVideo } : {}),
+    ...(track ? { resetCar: (car: string) => track.resetCar(car) } : {}),
   });
+  const stopTrackLive = track && attachTrackLive(live, track);
   const ota = options.ota && attachOtaFleet(live.namespace('/fleet'), fleet, log, options.ota);
   const unsubscribe = options.feed?.on((message) => {
     fleet.ingest(message);
     video.ingest(message);
     live.ingest(message);
     ota?.ingest(message);
+    track?.ingest(message);
   });
   app.addHook('preClose', async () => {
     unsubscribe?.();
+    stopTrackLive?.();
     ota?.close();
     await live.close();
   });
@@ -104,6 +115,7 @@ export async function buildNucServer(options: ServerOptions): Promise<NucServer>
   if (ota && options.ota) await app.register(fleetRoutes, { ...options.ota, ota, log });
   if (options.repository) await app.register(otaRoutes, options.repository);
   if (options.training) await app.register(trainingRoutes, { ...options.training, live: live.namespace('/training') });
+  if (track) await app.register(trackRoutes, { control: track });
   await registerDashboard(app, options.dashboardDir ?? DEFAULT_DASHBOARD_DIR);
 
   return { app, video, live, relay, leaderboard, ota };

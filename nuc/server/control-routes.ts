@@ -25,6 +25,8 @@ export interface ControlRoutesOptions {
 }
 
 const BackgroundParams = Type.Object({ name: Type.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,62}$' }) });
+/** `png`: lossless, for a browser that keys on its GPU and must match the server's compositor pixel for pixel */
+const BackgroundQuery = Type.Object({ format: Type.Optional(Type.Union([Type.Literal('jpeg'), Type.Literal('png')])) }, { additionalProperties: false });
 const UploadQuery = Type.Object(
   { name: Type.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,62}$' }), replace: Type.Optional(Type.Union([Type.Literal('true'), Type.Literal('false')])) },
   { additionalProperties: false },
@@ -81,11 +83,13 @@ export const controlRoutes: FastifyPluginAsync<ControlRoutesOptions> = async (in
       return sendError(reply, status, status === 404 ? 'Not Found' : 'Bad Request', error.message);
     };
     app.get('/api/backgrounds', async (): Promise<BackgroundsReply> => backgrounds.list());
-    app.get('/api/backgrounds/:name', { schema: { params: BackgroundParams } }, async (request, reply) => {
+    app.get('/api/backgrounds/:name', { schema: { params: BackgroundParams, querystring: BackgroundQuery } }, async (request, reply) => {
       const { name } = request.params;
       try {
         const image = await backgrounds.load(name);
-        const jpeg = await sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } }).jpeg({ quality: 85 }).toBuffer();
+        const raw = sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } });
+        if (request.query.format === 'png') return reply.type('image/png').header('cache-control', 'no-cache').send(await raw.png({ compressionLevel: 3 }).toBuffer());
+        const jpeg = await raw.jpeg({ quality: 85 }).toBuffer();
         return reply.type('image/jpeg').header('cache-control', 'no-cache').send(jpeg);
       } catch (error) {
         return backgroundError(reply, error);

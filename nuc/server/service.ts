@@ -12,6 +12,7 @@ import { JobStore, TRAINING_DB } from '../training/index.ts';
 import { FleetState } from './fleet-state.ts';
 import { configuredSettings, settingsFilePath } from '../settings/index.ts';
 import { SettingsStore } from './settings-store.ts';
+import { RaceControl, RaceStore, RACES_DB, TrackGeometry } from '../track/index.ts';
 
 const server: ServiceDefinition = {
   name: 'server',
@@ -44,6 +45,28 @@ const server: ServiceDefinition = {
     const publisher = BusPublisher.connect(context.bus.publishers, { counters: context.metrics.counters });
     // Training jobs: the `training` service runs them; the server lists, enqueues and pushes them.
     const trainingJobs = JobStore.open(path.join(config.dataDir, TRAINING_DB));
+    // The shared track: the simulated cars' track, their poses relayed to every car, race control and its results.
+    let geometry: TrackGeometry | undefined;
+    try {
+      geometry = TrackGeometry.load(config.car.sim.track);
+    } catch (error) {
+      log.warn({ err: error, track: config.car.sim.track }, 'no shared track: the track file cannot be read');
+    }
+    const races = geometry && RaceStore.open(path.join(config.dataDir, RACES_DB));
+    const track =
+      geometry &&
+      new RaceControl({
+        geometry,
+        ...(races ? { store: races } : {}),
+        sinks: {
+          reset: (car, fields) => void publisher.send(carTopic(car, 'reset'), fields),
+          poses: (fields) => void publisher.send(nucTopic('track', 'poses'), fields),
+        },
+        posesHz: config.nuc.race.posesHz,
+        lightMs: config.nuc.race.lightMs,
+        finishGraceMs: config.nuc.race.finishGraceMs,
+        log,
+      });
     const nuc = await buildNucServer({
       fleet,
       log,
@@ -66,7 +89,20 @@ const server: ServiceDefinition = {
         modelsDir: path.resolve(config.dataDir, 'models'),
         defaultKind: config.nuc.training.kind,
       },
+      ...(track ? { track } : {}),
+      audienceVideo: config.nuc.compositor.audienceVideo,
     });
+    track?.start();
+    // The compositor works only for the cars someone watches through it: tell it which, on change and every second.
+    let composed = '';
+    const publishCompose = (force: boolean): void => {
+      const cars = nuc.video.composedCars();
+      if (!force && cars.join() === composed) return;
+      composed = cars.join();
+      void publisher.send(nucTopic('server', 'compose'), { cars: cars.slice(0, 64) });
+    };
+    const composeTimer = setInterval(() => publishCompose(true), 1000);
+    const composeWatch = setInterval(() => publishCompose(false), 100);
     const { metrics } = context;
     metrics.gauge('video_frames_sent', () => nuc.video.stats.sent);
     metrics.gauge('video_frames_dropped', () => nuc.video.stats.dropped);
@@ -74,6 +110,12 @@ const server: ServiceDefinition = {
     metrics.gauge('browser_inputs_accepted', () => nuc.live.inputStats.accepted);
     metrics.gauge('browser_inputs_rejected', () => Object.values(nuc.live.inputStats.rejected).reduce((a, b) => a + b, 0));
     metrics.gauge('control_actions', () => nuc.relay.actions);
+    metrics.gauge('video_composited_cars', () => nuc.video.composedCars().length);
+    if (track) {
+      metrics.gauge('track_cars', () => track.table.current(Date.now()).length);
+      metrics.gauge('track_resets_sent', () => track.resets.track + track.resets.grid);
+      metrics.gauge('track_telemetry_refused', () => Object.values(track.table.stats.refused).reduce((a, b) => a + b, 0));
+    }
 
     // Cars refuse an expired timestamp.json; with the online timestamp key here, keep it fresh.
     if (!timestampSigner(otaPaths)) log.info({ keys: otaPaths.keysDir }, 'no online timestamp key or repository yet; timestamp.json is refreshed once they exist');
@@ -89,7 +131,11 @@ const server: ServiceDefinition = {
       async stop() {
         stopRefresh?.();
         stopWatch();
+        clearInterval(composeTimer);
+        clearInterval(composeWatch);
+        track?.stop();
         await nuc.app.close();
+        races?.close();
         ota.close();
         trainingJobs.close();
         await subscriber.close();

@@ -66,4 +66,24 @@ describe('VideoHub', () => {
     expect(watcher.received).toHaveLength(1);
     expect(hub.watcherCount()).toBe(0);
   });
+
+  it('sends a raw watcher only camera frames, even while views arrive, and names only composited watchers\' cars for the compositor', () => {
+    const hub = new VideoHub({ now: () => 5000 });
+    const gpu = recorder();
+    const server = recorder();
+    const stopGpu = hub.watch('1', gpu.client, 'raw');
+    hub.watch('2', recorder().client, 'raw');
+    expect(hub.composedCars()).toEqual([]);
+    hub.watch('1', server.client, 'composited');
+    expect(hub.composedCars()).toEqual(['1']);
+    hub.ingest(view(1));
+    hub.ingest(frame(2));
+    gpu.ackOldest();
+    server.ackOldest();
+    hub.ingest(frame(3));
+    expect(gpu.received.map((h) => [h.source, h.seq])).toEqual([['frame', 2], ['frame', 3]]);
+    expect(server.received.map((h) => h.source)).toEqual(['view']);
+    stopGpu();
+    expect(hub.composedCars()).toEqual(['1']);
+  });
 });
