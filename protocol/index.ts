@@ -13,7 +13,7 @@ export type { DriveMode, FieldsOf, HeaderOf, LoopStats, CountersSnapshot, SimSta
 export { encode, decode, DEFAULT_LIMITS } from './codec.ts';
 export type { BusMessage, Decoded, DecodeLimits, DropReason } from './codec.ts';
 export { Mailbox } from './mailbox.ts';
-export { BusCounters, LoopTimer, ServiceMetrics, percentile } from './metrics.ts';
+export { BusCounters, LoopTimer, ServiceMetrics, isGaugeName, percentile } from './metrics.ts';
 export { BusPublisher, BusSubscriber } from './sockets.ts';
 export type { BusLogger, MessageHandler, PublisherOptions, SubscriberOptions } from './sockets.ts';
 export { startProxy } from './proxy.ts';
