@@ -6,7 +6,7 @@
 import path from 'node:path';
 import sharp from 'sharp';
 import { BusPublisher, BusSubscriber, carTopic } from '../../protocol/index.ts';
-import type { ServiceContext, ServiceDefinition } from '../../runtime/index.ts';
+import { busLimits, type ServiceContext, type ServiceDefinition } from '../../runtime/index.ts';
 import { BackgroundLibrary } from './backgrounds.ts';
 import { createCompositor, type CompositeResult, type Compositor } from './compositor.ts';
 import { LatestWins } from './latest-wins.ts';
@@ -108,7 +108,7 @@ const compositorService: ServiceDefinition = {
     const subscriber = BusSubscriber.connect(context.bus.subscribers, {
       topics: ['car/'],
       counters: metrics.counters,
-      limits: { maxPayloadBytes: config.bus.maxPayloadBytes, maxHeaderBytes: 64 * 1024 },
+      limits: busLimits(config),
       log: context.log,
     });
     subscriber.on((message) => {

@@ -1,6 +1,7 @@
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { decode, encode, type BusMessage } from '../../protocol/index.ts';
+import { jpegHeaderOnly } from '../../test/support/jpegs.ts';
 import type { TubWriteRecord } from '../../trainer/tub/index.ts';
 import { tubImage } from './downscale.ts';
 import { Recorder } from './recorder.ts';
@@ -32,7 +33,7 @@ describe('Recorder', () => {
     for (const car of ['1', '2', '3']) {
       recorder.handle(message(`car/${car}/telemetry`, { ...telemetry(true), ts: 1000 }));
       recorder.handle(message(`car/${car}/control`, { angle: 0.5, throttle: 0.25, ts: 1000 }));
-      recorder.handle(message(`car/${car}/frame`, { width: 160, height: 120, format: 'jpeg', ts: 1020 }, Buffer.from([1, 2, 3])));
+      recorder.handle(message(`car/${car}/frame`, { width: 160, height: 120, format: 'jpeg', ts: 1020 }, jpegHeaderOnly(160, 120)));
     }
     await recorder.settled();
     expect([...written.keys()]).toEqual(['/data/tubs/2024-01-02_03-04-05_car1', '/data/tubs/2024-01-02_03-04-05_car2']);

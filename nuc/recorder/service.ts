@@ -4,7 +4,7 @@
  */
 import path from 'node:path';
 import { BusPublisher, BusSubscriber, nucTopic } from '../../protocol/index.ts';
-import type { ServiceDefinition } from '../../runtime/index.ts';
+import { busLimits, type ServiceDefinition } from '../../runtime/index.ts';
 import { Recorder } from './recorder.ts';
 
 /** how often the recording states are checked for a change, and re-sent when unchanged */
@@ -22,7 +22,7 @@ const recorder: ServiceDefinition = {
       topics: ['car/'],
       counters: metrics.counters,
       log,
-      limits: { maxPayloadBytes: config.bus.maxPayloadBytes, maxHeaderBytes: 64 * 1024 },
+      limits: busLimits(config),
     });
     subscriber.on((message) => sessions.handle(message));
     // The recording state per car, for the driver's screen: a failed recording must be seen.

@@ -11,12 +11,13 @@ import { buildNucServer, type NucServer } from './app.ts';
 import type { ControlFields } from './control-relay.ts';
 import { FleetState } from './fleet-state.ts';
 import { SettingsStore } from './settings-store.ts';
+import { jpegHeaderOnly } from '../../test/support/jpegs.ts';
 import { busMessage, FakeFeed, silentLog, telemetry } from '../../test/support/server-feed.ts';
 import type { VideoFrameHeader } from './video-hub.ts';
 
 const TOKEN = 'secret-token';
 const auth = { authorization: `Bearer ${TOKEN}` };
-const jpeg = Buffer.from([0xff, 0xd8, 0xff, 0xd9]);
+const jpeg = jpegHeaderOnly(4, 3);
 
 let dir: string;
 let feed: FakeFeed;

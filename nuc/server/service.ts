@@ -2,7 +2,7 @@
 import crypto from 'node:crypto';
 import path from 'node:path';
 import { BusPublisher, BusSubscriber, carTopic, nucTopic } from '../../protocol/index.ts';
-import type { ServiceDefinition } from '../../runtime/index.ts';
+import { busLimits, type ServiceDefinition } from '../../runtime/index.ts';
 import { BackgroundLibrary } from '../compositor/index.ts';
 import { buildNucServer } from './app.ts';
 import { DEFAULT_EXPIRIES, deployPaths } from '../../deploy/index.ts';
@@ -35,7 +35,7 @@ const server: ServiceDefinition = {
     const subscriber = BusSubscriber.connect(context.bus.subscribers, {
       topics: ['car/', 'nuc/'],
       counters: context.metrics.counters,
-      limits: { maxPayloadBytes: config.bus.maxPayloadBytes, maxHeaderBytes: 64 * 1024 },
+      limits: busLimits(config),
       log,
     });
     // The update repository the cars pull from, and its record of releases and rollouts: what `npm run deploy` publishes.

@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import { BusSubscriber } from '../../protocol/index.ts';
-import type { ServiceDefinition } from '../../runtime/index.ts';
+import { busLimits, type ServiceDefinition } from '../../runtime/index.ts';
 import { JobStore } from './job-store.ts';
 import { TRAINING_DB } from './names.ts';
 import { TrainingQueue } from './queue.ts';
@@ -23,7 +23,7 @@ const training: ServiceDefinition = {
       topics: ['car/'],
       counters: metrics.counters,
       log,
-      limits: { maxPayloadBytes: config.bus.maxPayloadBytes, maxHeaderBytes: 64 * 1024 },
+      limits: busLimits(config),
     });
     subscriber.on((message) => {
       if (message.topic.scope !== 'car' || message.kind !== 'telemetry') return;
