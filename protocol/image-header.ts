@@ -17,9 +17,23 @@ const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0
 
 /** The format and size the bytes announce, or undefined when they are no JPEG, PNG or WebP (or cut short before the size). */
 export function readImageHeader(bytes: Uint8Array): ImageHeader | undefined {
-  if (bytes.length >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return jpegHeader(bytes);
-  if (bytes.length >= 24 && PNG_SIGNATURE.equals(bytes.subarray(0, 8))) return pngHeader(bytes);
-  if (bytes.length >= 16 && ascii(bytes, 0, 4) === 'RIFF' && ascii(bytes, 8, 12) === 'WEBP') return webpHeader(bytes);
+  switch (sniffImageFormat(bytes)) {
+    case 'jpeg':
+      return jpegHeader(bytes);
+    case 'png':
+      return bytes.length >= 24 ? pngHeader(bytes) : undefined;
+    case 'webp':
+      return webpHeader(bytes);
+    default:
+      return undefined;
+  }
+}
+
+/** The format the leading bytes announce (their signature), whether or not a readable header follows. */
+export function sniffImageFormat(bytes: Uint8Array): ImageFormat | undefined {
+  if (bytes.length >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return 'jpeg';
+  if (bytes.length >= 8 && PNG_SIGNATURE.equals(bytes.subarray(0, 8))) return 'png';
+  if (bytes.length >= 16 && ascii(bytes, 0, 4) === 'RIFF' && ascii(bytes, 8, 12) === 'WEBP') return 'webp';
   return undefined;
 }
 

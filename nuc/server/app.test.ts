@@ -180,6 +180,12 @@ describe('backgrounds', () => {
     const image = await nuc.app.inject('/api/backgrounds/stadium');
     expect(image.headers['content-type']).toBe('image/jpeg');
     expect(image.rawPayload.subarray(0, 2)).toEqual(Buffer.from([0xff, 0xd8]));
+    // the stored file as it is, with an ETag: a browser that has it gets 304 and no body
+    expect(image.rawPayload.equals(fs.readFileSync(path.join(dir, 'backgrounds', 'stadium.jpg')))).toBe(true);
+    const etag = image.headers.etag as string;
+    expect(etag).toMatch(/^"[\w-]+"$/);
+    const again = await nuc.app.inject({ url: '/api/backgrounds/stadium', headers: { 'if-none-match': etag } });
+    expect([again.statusCode, again.rawPayload.length, again.headers.etag]).toEqual([304, 0, etag]);
     expect((await nuc.app.inject('/api/backgrounds/nope')).statusCode).toBe(404);
 
     const png = await sharp({ create: { width: 128, height: 48, channels: 3, background: '#336699' } }).png().toBuffer();
@@ -194,6 +200,11 @@ describe('backgrounds', () => {
     expect(stored.statusCode).toBe(201);
     expect(stored.json()).toMatchObject({ name: 'track-side', height: 48, builtIn: false });
     expect((await upload({ ...auth, 'content-type': 'image/png' }, png)).statusCode).toBe(409);
+    const replaced = await upload({ ...auth, 'content-type': 'image/png' }, await sharp({ create: { width: 200, height: 48, channels: 3, background: '#993366' } }).png().toBuffer());
+    expect(replaced.statusCode).toBe(409);
+    const before = (await nuc.app.inject('/api/backgrounds/track-side')).headers.etag;
+    await nuc.app.inject({ method: 'POST', url: '/api/backgrounds?name=track-side&replace=true', headers: { ...auth, 'content-type': 'image/png' }, payload: await sharp({ create: { width: 200, height: 48, channels: 3, background: '#993366' } }).png().toBuffer() });
+    expect((await nuc.app.inject('/api/backgrounds/track-side')).headers.etag).not.toBe(before);
   });
 });
 

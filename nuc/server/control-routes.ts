@@ -6,7 +6,6 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
-import sharp from 'sharp';
 import { BackgroundError, DEFAULT_MAX_UPLOAD_BYTES, type BackgroundErrorReason, type BackgroundLibrary } from '../compositor/index.ts';
 import { sendError, tokenGuard } from '../http/index.ts';
 import { CarActionSchema } from './actions.ts';
@@ -84,9 +83,11 @@ export const controlRoutes: FastifyPluginAsync<ControlRoutesOptions> = async (in
     app.get('/api/backgrounds/:name', { schema: { params: BackgroundParams } }, async (request, reply) => {
       const { name } = request.params;
       try {
-        const image = await backgrounds.load(name);
-        const jpeg = await sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } }).jpeg({ quality: 85 }).toBuffer();
-        return reply.type('image/jpeg').header('cache-control', 'no-cache').send(jpeg);
+        const stored = await backgrounds.storedJpeg(name);
+        // no-cache: the browser keeps it and revalidates; an unchanged file answers 304 with no body
+        reply.header('etag', stored.etag).header('cache-control', 'no-cache');
+        if (request.headers['if-none-match'] === stored.etag) return reply.code(304).send();
+        return reply.type('image/jpeg').send(stored.jpeg);
       } catch (error) {
         return backgroundError(reply, error);
       }
