@@ -73,6 +73,13 @@ export const NucSchema = Section({
    * needs none. Empty: a random token is generated at start and printed.
    */
   token: Type.String({ default: '' }),
+  /**
+   * Cars the NUC accepts besides the ones `npm start` runs (`launcher.cars`), e.g. real cars on the
+   * track. Messages from any other car id are dropped and counted (`unknown_car`).
+   */
+  cars: Type.Array(Id, { default: [], maxItems: 256 }),
+  /** what the NUC keeps about a car (video, pipelines, recorder session, state) is forgotten once it has been silent this long */
+  carExpiryS: Type.Integer({ minimum: 5, maximum: 86_400, default: 300 }),
   compositor: CompositorSchema,
   training: TrainingSchema,
   /** XSUB side: publishers connect here */

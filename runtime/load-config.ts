@@ -32,6 +32,8 @@ export const ENV_OVERRIDES = {
   EDGE_NUC_HOST: { field: 'nuc.host', type: 'string' },
   EDGE_LOG_LEVEL: { field: 'log.level', type: 'string' },
   EDGE_TOKEN: { field: 'nuc.token', type: 'string' },
+  /** comma-separated car ids: `npm start -- --id 7` tells the NUC's services which cars it runs */
+  EDGE_CARS: { field: 'launcher.cars', type: 'list' },
 } as const;
 
 /** The file read when no --config or EDGE_CONFIG names one; optional. */
@@ -92,6 +94,12 @@ function applyEnv(raw: Record<string, unknown>, env: NodeJS.ProcessEnv): Map<str
     if (type === 'integer') {
       if (!/^\d+$/.test(text.trim())) throw new ConfigError(name, field, `must be a whole number, got ${JSON.stringify(text)}`);
       setPath(raw, field, Number(text));
+    } else if (type === 'list') {
+      setPath(
+        raw,
+        field,
+        text.split(',').map((item) => item.trim()).filter((item) => item !== ''),
+      );
     } else {
       setPath(raw, field, text);
     }

@@ -12,6 +12,7 @@ import { createCompositor, type CompositeResult, type Compositor } from './compo
 import { LatestWins } from './latest-wins.ts';
 import { configuredSettings, settingsFilePath, watchSettings } from '../settings/index.ts';
 import { compositorSettings, type CompositorSettings } from './settings-file.ts';
+import { carSources, forKnownCars, knownCars } from '../known-cars/index.ts';
 
 interface PendingFrame {
   jpeg: Buffer;
@@ -24,6 +25,8 @@ interface CarPipeline {
   compositor: Compositor;
   latest: LatestWins<PendingFrame, CompositeResult>;
   angle: number;
+  /** when the NUC last got a frame for it: a pipeline (~3 MB) is let go once its car is silent */
+  lastFrameAt: number;
 }
 
 const compositorService: ServiceDefinition = {
@@ -65,6 +68,7 @@ const compositorService: ServiceDefinition = {
         const car: CarPipeline = {
           compositor,
           angle: 0,
+          lastFrameAt: Date.now(),
           latest: new LatestWins<PendingFrame, CompositeResult>({
             work: (frame) => compositor.composite(frame.jpeg, frame.angle),
             onOutput: (result, frame) => {
@@ -111,7 +115,8 @@ const compositorService: ServiceDefinition = {
       limits: busLimits(config),
       log: context.log,
     });
-    subscriber.on((message) => {
+    const known = knownCars(carSources(config));
+    subscriber.on(forKnownCars(known, metrics.counters, (message) => {
       const carId = message.topic.id;
       if (message.kind === 'telemetry') {
         const car = settled.get(carId);
@@ -122,11 +127,29 @@ const compositorService: ServiceDefinition = {
       const { header } = message;
       const ready = settled.get(carId);
       if (ready) {
+        ready.lastFrameAt = Date.now();
         ready.latest.offer({ jpeg: message.payload, angle: ready.angle, seq: header.seq, ts: header.ts });
         return;
       }
-      void pipelineFor(carId, header.width, header.height).then((car) => settled.set(carId, car));
-    });
+      // a pipeline that cannot be set up was logged and counted by pipelineFor; the next frame tries again
+      pipelineFor(carId, header.width, header.height).then(
+        (car) => settled.set(carId, car),
+        () => metrics.counters.drop('pipeline'),
+      );
+    }));
+
+    const expiryMs = config.nuc.carExpiryS * 1000;
+    const sweep = setInterval(() => {
+      const now = Date.now();
+      for (const [carId, car] of settled) {
+        if (now - car.lastFrameAt <= expiryMs) continue;
+        settled.delete(carId);
+        cars.delete(carId);
+        void car.latest.close();
+        context.log.info({ car: carId }, 'car silent; its compositing pipeline is let go');
+      }
+    }, Math.min(10_000, expiryMs / 4));
+    sweep.unref();
 
     // Settings changed from the dashboard reach running compositors without a restart.
     const stopWatching = watchSettings(settingsFilePath(config.dataDir), context.log, configuredSettings(config), async (sections) => {
@@ -145,6 +168,7 @@ const compositorService: ServiceDefinition = {
     context.ready({ background: settings.background });
     return {
       async stop() {
+        clearInterval(sweep);
         stopWatching();
         await subscriber.close();
         for (const car of settled.values()) car.latest.close();

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { BusPublisher, BusSubscriber, nucTopic } from '../../protocol/index.ts';
 import { busLimits, type ServiceDefinition } from '../../runtime/index.ts';
 import { Recorder } from './recorder.ts';
+import { carSources, forKnownCars, knownCars } from '../known-cars/index.ts';
 
 /** how often the recording states are checked for a change, and re-sent when unchanged */
 const STATE_CHECK_MS = 250;
@@ -24,7 +25,7 @@ const recorder: ServiceDefinition = {
       log,
       limits: busLimits(config),
     });
-    subscriber.on((message) => sessions.handle(message));
+    subscriber.on(forKnownCars(knownCars(carSources(config)), metrics.counters, (message) => sessions.handle(message)));
     // The recording state per car, for the driver's screen: a failed recording must be seen.
     const publisher = BusPublisher.connect(context.bus.publishers, { counters: metrics.counters });
     const topic = nucTopic('recorder', 'recording');
@@ -40,6 +41,18 @@ const recorder: ServiceDefinition = {
       }
     };
     const stateTimer = setInterval(publishStates, STATE_CHECK_MS);
+    // a car silent for nuc.carExpiryS has its session closed and forgotten (its tub stays)
+    const expiryMs = config.nuc.carExpiryS * 1000;
+    const sweep = setInterval(() => {
+      sessions.forgetSilent(Date.now(), expiryMs).then(
+        (cars) => {
+          for (const car of cars) lastSent.delete(car);
+          if (cars.length > 0) log.info({ cars }, 'cars silent; their recorder sessions are closed');
+        },
+        (error: unknown) => log.error({ err: error }, 'closing silent recorder sessions failed'),
+      );
+    }, Math.min(10_000, expiryMs / 4));
+    sweep.unref();
     metrics.gauge('recorder_recording', () => sessions.totals().recording);
     metrics.gauge('recorder_failed', () => sessions.totals().failed);
     metrics.gauge('recorder_records', () => sessions.totals().records);
@@ -52,6 +65,7 @@ const recorder: ServiceDefinition = {
     return {
       async stop() {
         clearInterval(stateTimer);
+        clearInterval(sweep);
         await subscriber.close();
         await sessions.close();
         publishStates();

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { io as connect, type Socket } from 'socket.io-client';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { waitFor } from '../../test/support/net.ts';
 import sharp from 'sharp';
 import { BackgroundLibrary } from '../compositor/index.ts';
@@ -294,7 +294,15 @@ describe('sockets', () => {
     expect(cars.map((c) => c.id)).toEqual(['1']);
     const board = new Promise<{ top: { car: string; timeS: number }[] }>((resolve) => fleet.on('leaderboard', (b) => b.top.length && resolve(b)));
     const sim = { track: 'default', x: 0, y: 0, heading: 0, speed: 1, cte: 0, offTrack: false, offTrackEvents: 0, progress: 0.1, lap: 1, lapTimeS: 1, lastLapS: 23.4, bestLapS: 23.4 };
-    feed.emit(busMessage<'telemetry'>('car/1/telemetry', telemetry({ sim })));
+    // the NUC believes a lap it watched: lap 0 starts, and 23.4 s later (its clock) lap 1 is done
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      feed.emit(busMessage<'telemetry'>('car/1/telemetry', telemetry({ sim: { ...sim, lap: 0 } })));
+      vi.setSystemTime(Date.now() + 23_400);
+      feed.emit(busMessage<'telemetry'>('car/1/telemetry', telemetry({ sim })));
+    } finally {
+      vi.useRealTimers();
+    }
     expect((await board).top).toMatchObject([{ car: '1', timeS: 23.4 }]);
     expect((await nuc.app.inject('/api/leaderboard')).json().top).toMatchObject([{ car: '1', lap: 1, timeS: 23.4 }]);
   });

@@ -41,6 +41,8 @@ export interface ServerOptions {
   dashboardDir?: string;
   inputLimits?: BrowserInputLimits;
   frameAckTimeoutMs?: number;
+  /** a car silent this long is forgotten: its state, newest frame and recording state (default 5 minutes) */
+  carExpiryMs?: number;
   /** the update records: rollouts from agent reports, /api/fleet, rollbacks */
   ota?: OtaFleetOptions;
   /** the update repository served at /ota/ and its release records under /api/releases, /api/rollouts */
@@ -91,7 +93,22 @@ export async function buildNucServer(options: ServerOptions): Promise<NucServer>
     live.ingest(message);
     ota?.ingest(message);
   });
+  // Everything kept per car is let go once the car is silent: made-up or departed cars cannot pile up.
+  const expiryMs = options.carExpiryMs ?? 300_000;
+  const sweep = setInterval(() => {
+    try {
+      for (const car of fleet.forgetSilent(Date.now(), expiryMs)) {
+        video.forget(car);
+        live.forget(car);
+        log.info({ car, silentS: expiryMs / 1000 }, 'car silent; forgotten');
+      }
+    } catch (error) {
+      log.error({ err: error }, 'forgetting silent cars failed');
+    }
+  }, Math.min(10_000, Math.max(100, expiryMs / 4)));
+  sweep.unref();
   app.addHook('preClose', async () => {
+    clearInterval(sweep);
     unsubscribe?.();
     ota?.close();
     await live.close();

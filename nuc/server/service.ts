@@ -12,6 +12,7 @@ import { JobStore, TRAINING_DB } from '../training/index.ts';
 import { FleetState } from './fleet-state.ts';
 import { configuredSettings, settingsFilePath } from '../settings/index.ts';
 import { SettingsStore } from './settings-store.ts';
+import { carSources, forKnownCars, knownCars } from '../known-cars/index.ts';
 
 const server: ServiceDefinition = {
   name: 'server',
@@ -32,6 +33,7 @@ const server: ServiceDefinition = {
       frameHeight: config.car.camera.height,
     });
     const fleet = new FleetState();
+    const known = knownCars(carSources(config));
     const subscriber = BusSubscriber.connect(context.bus.subscribers, {
       topics: ['car/', 'nuc/'],
       counters: context.metrics.counters,
@@ -50,7 +52,9 @@ const server: ServiceDefinition = {
       metricsIntervalMs: config.bus.metricsIntervalMs,
       busConnected: () => fleet.serviceReports().length > 0,
       token,
-      feed: subscriber,
+      // only cars this NUC knows reach its state, video, sockets and rollout records
+      feed: { on: (handler) => subscriber.on(forKnownCars(known, context.metrics.counters, handler)) },
+      carExpiryMs: config.nuc.carExpiryS * 1000,
       control: (car, fields) => void publisher.send(carTopic(car, 'control'), fields),
       settings,
       backgrounds,
@@ -74,6 +78,8 @@ const server: ServiceDefinition = {
     metrics.gauge('browser_inputs_accepted', () => nuc.live.inputStats.accepted);
     metrics.gauge('browser_inputs_rejected', () => Object.values(nuc.live.inputStats.rejected).reduce((a, b) => a + b, 0));
     metrics.gauge('control_actions', () => nuc.relay.actions);
+    metrics.gauge('agent_reports_unknown_release', () => nuc.ota?.refused.unknown_release ?? 0);
+    metrics.gauge('agent_reports_rate_limited', () => nuc.ota?.refused.rate ?? 0);
 
     // Cars refuse an expired timestamp.json; with the online timestamp key here, keep it fresh.
     if (!timestampSigner(otaPaths)) log.info({ keys: otaPaths.keysDir }, 'no online timestamp key or repository yet; timestamp.json is refreshed once they exist');

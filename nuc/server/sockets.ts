@@ -15,6 +15,7 @@ import type { FleetState } from './fleet-state.ts';
 import type { Leaderboard } from './leaderboard.ts';
 import type { SettingsStore } from './settings-store.ts';
 import type { VideoHub } from './video-hub.ts';
+import { recordingFields, telemetryFields } from './named-fields.ts';
 import type { AckReply, NamespaceName, Namespaces, NoRequests, RecordingState } from './wire.ts';
 
 /** What the server keeps per socket: the car it watches. */
@@ -51,6 +52,8 @@ export interface LiveSockets {
   inputStats: InputStats;
   /** passes a bus message on to the browsers watching its car */
   ingest(message: BusMessage): void;
+  /** forgets a car gone silent (its recording state) */
+  forget(car: string): void;
   close(): Promise<void>;
 }
 
@@ -95,7 +98,7 @@ export function attachSockets(server: HttpServer, options: SocketOptions): LiveS
         },
       });
       const telemetry = options.fleet.carStates().find((c) => c.id === car)?.telemetry;
-      if (telemetry) socket.emit('telemetry', { car, ...telemetry });
+      if (telemetry) socket.emit('telemetry', { ...telemetry, car });
       const recording = recordings.get(car);
       if (recording) socket.emit('recording', recording);
       socket.emit('leaderboard', leaderboardPayload());
@@ -155,7 +158,7 @@ export function attachSockets(server: HttpServer, options: SocketOptions): LiveS
     ingest(message) {
       const { scope, id } = message.topic;
       if (scope === 'nuc' && message.kind === 'recording') {
-        const report = message.header;
+        const report = recordingFields(message.header);
         recordings.set(report.car, report);
         // Not volatile: a volatile packet is dropped whenever a video frame is still being written,
         // which would lose most telemetry. It is small; a browser that stops reading is
@@ -164,7 +167,7 @@ export function attachSockets(server: HttpServer, options: SocketOptions): LiveS
         return;
       }
       if (scope !== 'car' || message.kind !== 'telemetry') return;
-      const telemetry = { car: id, ...message.header };
+      const telemetry = { ...telemetryFields(message.header), car: id };
       driver.to(roomOf(id)).emit('telemetry', telemetry);
       audience.to(roomOf(id)).emit('telemetry', telemetry);
       if (telemetry.sim && options.leaderboard.ingest(id, telemetry.sim)) {
@@ -173,6 +176,9 @@ export function attachSockets(server: HttpServer, options: SocketOptions): LiveS
         audience.emit('leaderboard', board);
         fleet.emit('leaderboard', board);
       }
+    },
+    forget(car) {
+      recordings.delete(car);
     },
     async close() {
       clearInterval(fleetTimer);
