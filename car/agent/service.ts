@@ -215,13 +215,13 @@ const agent: ServiceDefinition = {
       }
     })();
 
-    const heartbeat = setInterval(() => carEffects.publish(), 1000);
+    const stopHeartbeat = context.guard.every('heartbeat', 1000, () => carEffects.publish());
     context.ready({ version: updates.state.current.release?.version ?? 0, gen: updates.state.current.gen });
 
     return {
       async stop() {
         controller.abort();
-        clearInterval(heartbeat);
+        stopHeartbeat();
         runPause.wake();
         pollPause.wake();
         updates.wake();

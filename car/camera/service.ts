@@ -1,5 +1,5 @@
 /** The `camera` car service: owns the camera and publishes `car/<id>/frame` with a small send queue. */
-import { BusPublisher, BusSubscriber, carTopic } from '../../protocol/index.ts';
+import { BusPublisher, BusSubscriber, carTopic, type BusMessage } from '../../protocol/index.ts';
 import type { ServiceContext, ServiceDefinition } from '../../runtime/index.ts';
 import { loadTrack } from '../sim/index.ts';
 import type { FrameSource } from './frame-source.ts';
@@ -25,7 +25,7 @@ async function openSource(context: ServiceContext, closers: Array<() => Promise<
         counters: context.metrics.counters,
         log: context.log,
       });
-      poses.on('sim', (message) => (pose = message.header));
+      poses.on('sim', context.guard.wrap('bus_handler', (message: BusMessage<'sim'>) => void (pose = message.header)));
       closers.push(() => poses.close());
       return new SimSource({
         track: loadTrack(sim.track),

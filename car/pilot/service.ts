@@ -91,7 +91,7 @@ const pilotService: ServiceDefinition = {
       });
     };
 
-    subscriber.on((message) => {
+    subscriber.on(context.guard.wrap('bus_handler', (message: BusMessage) => {
       switch (message.kind) {
         case 'control': {
           const previousMode = user.mode;
@@ -107,7 +107,7 @@ const pilotService: ServiceDefinition = {
         default:
           return;
       }
-    });
+    }));
 
     const frameRunner = new FrameRunner({
       frames,

@@ -116,7 +116,7 @@ const compositorService: ServiceDefinition = {
       log: context.log,
     });
     const known = knownCars(carSources(config));
-    subscriber.on(forKnownCars(known, metrics.counters, (message) => {
+    subscriber.on(context.guard.wrap('bus_handler', forKnownCars(known, metrics.counters, (message) => {
       const carId = message.topic.id;
       if (message.kind === 'telemetry') {
         const car = settled.get(carId);
@@ -136,10 +136,10 @@ const compositorService: ServiceDefinition = {
         (car) => settled.set(carId, car),
         () => metrics.counters.drop('pipeline'),
       );
-    }));
+    })));
 
     const expiryMs = config.nuc.carExpiryS * 1000;
-    const sweep = setInterval(() => {
+    const stopSweep = context.guard.every('car_sweep', Math.min(10_000, expiryMs / 4), () => {
       const now = Date.now();
       for (const [carId, car] of settled) {
         if (now - car.lastFrameAt <= expiryMs) continue;
@@ -148,8 +148,7 @@ const compositorService: ServiceDefinition = {
         void car.latest.close();
         context.log.info({ car: carId }, 'car silent; its compositing pipeline is let go');
       }
-    }, Math.min(10_000, expiryMs / 4));
-    sweep.unref();
+    });
 
     // Settings changed from the dashboard reach running compositors without a restart.
     const stopWatching = watchSettings(settingsFilePath(config.dataDir), context.log, configuredSettings(config), async (sections) => {
@@ -168,7 +167,7 @@ const compositorService: ServiceDefinition = {
     context.ready({ background: settings.background });
     return {
       async stop() {
-        clearInterval(sweep);
+        stopSweep();
         stopWatching();
         await subscriber.close();
         for (const car of settled.values()) car.latest.close();

@@ -4,7 +4,7 @@ import path from 'node:path';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BusPublisher, ServiceMetrics, carTopic } from '../../protocol/index.ts';
-import { validateConfig, type ServiceContext } from '../../runtime/index.ts';
+import { Guard, validateConfig, type ServiceContext } from '../../runtime/index.ts';
 import { startTestBus, type TestBus } from '../../test/support/bus.ts';
 import { jpegHeaderOnly } from '../../test/support/jpegs.ts';
 import { listTubs } from '../../trainer/tub/index.ts';
@@ -38,6 +38,7 @@ describe('recorder service', () => {
       config: validateConfig({ dataDir, car: { camera: { width: 160, height: 120 } } }, 'test'),
       log: pino({ level: 'silent' }),
       metrics,
+      guard: new Guard({ error() {} }),
       bus: bus.nuc,
       nucBus: bus.nuc,
       runDir: dataDir,

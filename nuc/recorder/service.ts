@@ -25,7 +25,7 @@ const recorder: ServiceDefinition = {
       log,
       limits: busLimits(config),
     });
-    subscriber.on(forKnownCars(knownCars(carSources(config)), metrics.counters, (message) => sessions.handle(message)));
+    subscriber.on(context.guard.wrap('bus_handler', forKnownCars(knownCars(carSources(config)), metrics.counters, (message) => sessions.handle(message))));
     // The recording state per car, for the driver's screen: a failed recording must be seen.
     const publisher = BusPublisher.connect(context.bus.publishers, { counters: metrics.counters });
     const topic = nucTopic('recorder', 'recording');
@@ -40,19 +40,14 @@ const recorder: ServiceDefinition = {
         void publisher.send(topic, report);
       }
     };
-    const stateTimer = setInterval(publishStates, STATE_CHECK_MS);
+    const stopStates = context.guard.every('state_timer', STATE_CHECK_MS, publishStates);
     // a car silent for nuc.carExpiryS has its session closed and forgotten (its tub stays)
     const expiryMs = config.nuc.carExpiryS * 1000;
-    const sweep = setInterval(() => {
-      sessions.forgetSilent(Date.now(), expiryMs).then(
-        (cars) => {
-          for (const car of cars) lastSent.delete(car);
-          if (cars.length > 0) log.info({ cars }, 'cars silent; their recorder sessions are closed');
-        },
-        (error: unknown) => log.error({ err: error }, 'closing silent recorder sessions failed'),
-      );
-    }, Math.min(10_000, expiryMs / 4));
-    sweep.unref();
+    const stopSweep = context.guard.every('car_sweep', Math.min(10_000, expiryMs / 4), async () => {
+      const cars = await sessions.forgetSilent(Date.now(), expiryMs);
+      for (const car of cars) lastSent.delete(car);
+      if (cars.length > 0) log.info({ cars }, 'cars silent; their recorder sessions are closed');
+    });
     metrics.gauge('recorder_recording', () => sessions.totals().recording);
     metrics.gauge('recorder_failed', () => sessions.totals().failed);
     metrics.gauge('recorder_records', () => sessions.totals().records);
@@ -64,8 +59,8 @@ const recorder: ServiceDefinition = {
     context.ready({ tubsDir });
     return {
       async stop() {
-        clearInterval(stateTimer);
-        clearInterval(sweep);
+        stopStates();
+        stopSweep();
         await subscriber.close();
         await sessions.close();
         publishStates();

@@ -3,6 +3,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { BusMessage } from '../../protocol/index.ts';
 import type { BackgroundLibrary } from '../compositor/index.ts';
+import { Guard } from '../../runtime/index.ts';
 import { STRICT_AJV, installTokenGuard } from '../http/index.ts';
 import { otaRoutes, type OtaRoutesOptions } from '../ota/index.ts';
 import { trainingRoutes, type TrainingRoutesOptions } from '../training/index.ts';
@@ -41,6 +42,8 @@ export interface ServerOptions {
   dashboardDir?: string;
   inputLimits?: BrowserInputLimits;
   frameAckTimeoutMs?: number;
+  /** the owner of the server's timers and handlers (the service's; a test's own otherwise) */
+  guard?: Guard;
   /** a car silent this long is forgotten: its state, newest frame and recording state (default 5 minutes) */
   carExpiryMs?: number;
   /** the update records: rollouts from agent reports, /api/fleet, rollbacks */
@@ -73,6 +76,7 @@ export async function buildNucServer(options: ServerOptions): Promise<NucServer>
     ajv: STRICT_AJV,
   });
   const { fleet, settings, backgrounds, log } = options;
+  const guard = options.guard ?? new Guard(log);
   const video = new VideoHub();
   const leaderboard = new Leaderboard();
   const relay = new ControlRelay(options.control ?? (() => {}));
@@ -83,32 +87,30 @@ export async function buildNucServer(options: ServerOptions): Promise<NucServer>
     relay,
     settings,
     token: options.token,
+    guard,
     ...(options.inputLimits ? { inputLimits: options.inputLimits } : {}),
     ...(options.frameAckTimeoutMs ? { frameAckTimeoutMs: options.frameAckTimeoutMs } : {}),
   });
-  const ota = options.ota && attachOtaFleet(live.namespace('/fleet'), fleet, log, options.ota);
-  const unsubscribe = options.feed?.on((message) => {
-    fleet.ingest(message);
-    video.ingest(message);
-    live.ingest(message);
-    ota?.ingest(message);
-  });
+  const ota = options.ota && attachOtaFleet(live.namespace('/fleet'), fleet, log, guard, options.ota);
+  const unsubscribe = options.feed?.on(
+    guard.wrap('bus_handler', (message: BusMessage) => {
+      fleet.ingest(message);
+      video.ingest(message);
+      live.ingest(message);
+      ota?.ingest(message);
+    }),
+  );
   // Everything kept per car is let go once the car is silent: made-up or departed cars cannot pile up.
   const expiryMs = options.carExpiryMs ?? 300_000;
-  const sweep = setInterval(() => {
-    try {
-      for (const car of fleet.forgetSilent(Date.now(), expiryMs)) {
-        video.forget(car);
-        live.forget(car);
-        log.info({ car, silentS: expiryMs / 1000 }, 'car silent; forgotten');
-      }
-    } catch (error) {
-      log.error({ err: error }, 'forgetting silent cars failed');
+  const stopSweep = guard.every('car_sweep', Math.min(10_000, Math.max(100, expiryMs / 4)), () => {
+    for (const car of fleet.forgetSilent(Date.now(), expiryMs)) {
+      video.forget(car);
+      live.forget(car);
+      log.info({ car, silentS: expiryMs / 1000 }, 'car silent; forgotten');
     }
-  }, Math.min(10_000, Math.max(100, expiryMs / 4)));
-  sweep.unref();
+  });
   app.addHook('preClose', async () => {
-    clearInterval(sweep);
+    stopSweep();
     unsubscribe?.();
     ota?.close();
     await live.close();

@@ -10,6 +10,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import type { Logger } from 'pino';
+import type { Guard } from '../../runtime/index.ts';
 import type { BusMessage } from '../../protocol/index.ts';
 import { sendError, tokenGuard } from '../http/index.ts';
 import { AgentReportGate, OtaDbError, RollbackRefused, fleetSummary, recordAgentReport, rollbackCar, type FleetCar, type OtaDb, type RollbackPublisher } from '../ota/index.ts';
@@ -54,7 +55,7 @@ export function releaseModelName(dirName: string): string {
 }
 
 /** Rollout records from agent reports, and the `fleet` event on `/fleet` (on connect and while updates move). */
-export function attachOtaFleet(namespace: LiveNamespace<'/fleet'>, fleet: FleetState, log: Logger, options: OtaFleetOptions): OtaFleet {
+export function attachOtaFleet(namespace: LiveNamespace<'/fleet'>, fleet: FleetState, log: Logger, guard: Guard, options: OtaFleetOptions): OtaFleet {
   const { db } = options;
   const gate = new AgentReportGate(db, {
     ...(options.reportBurst === undefined ? {} : { burst: options.reportBurst }),
@@ -66,8 +67,7 @@ export function attachOtaFleet(namespace: LiveNamespace<'/fleet'>, fleet: FleetS
   };
 
   namespace.on('connection', (socket) => socket.emit('fleet', summary()));
-  const timer = setInterval(push, options.pushIntervalMs ?? 1000);
-  timer.unref();
+  const stopPushing = guard.every('fleet_push', options.pushIntervalMs ?? 1000, push);
 
   return {
     ingest(message) {
@@ -88,7 +88,7 @@ export function attachOtaFleet(namespace: LiveNamespace<'/fleet'>, fleet: FleetS
     refused: gate.refused,
     push,
     close() {
-      clearInterval(timer);
+      stopPushing();
     },
   };
 }

@@ -18,7 +18,7 @@ const server: ServiceDefinition = {
   name: 'server',
   description: 'HTTP API, metrics, live sockets and dashboard',
   async start(context) {
-    const { config, log } = context;
+    const { config, log, guard } = context;
     // The launcher always passes one; a server started alone makes its own and says so.
     let token = config.nuc.token;
     if (!token) {
@@ -52,6 +52,7 @@ const server: ServiceDefinition = {
       metricsIntervalMs: config.bus.metricsIntervalMs,
       busConnected: () => fleet.serviceReports().length > 0,
       token,
+      guard,
       // only cars this NUC knows reach its state, video, sockets and rollout records
       feed: { on: (handler) => subscriber.on(forKnownCars(known, context.metrics.counters, handler)) },
       carExpiryMs: config.nuc.carExpiryS * 1000,
@@ -85,10 +86,13 @@ const server: ServiceDefinition = {
     if (!timestampSigner(otaPaths)) log.info({ keys: otaPaths.keysDir }, 'no online timestamp key or repository yet; timestamp.json is refreshed once they exist');
     const stopRefresh = startTimestampRefresh({ signer: () => timestampSigner(otaPaths), lifetimeMs: DEFAULT_EXPIRIES.timestamp, log });
     // Every publish re-signs timestamp.json: hint the cars to pull now (they still verify everything).
-    const stopWatch = watchTimestamp(path.join(otaPaths.repositoryDir, 'metadata', 'timestamp.json'), (timestamp) => {
-      log.info({ timestamp }, 'update repository changed; hinting the cars');
-      void publisher.send(nucTopic('ota', 'release'), { timestamp });
-    });
+    const stopWatch = watchTimestamp(
+      path.join(otaPaths.repositoryDir, 'metadata', 'timestamp.json'),
+      guard.wrap('release_hint', (timestamp: number) => {
+        log.info({ timestamp }, 'update repository changed; hinting the cars');
+        return publisher.send(nucTopic('ota', 'release'), { timestamp });
+      }),
+    );
     await nuc.app.listen({ port: config.nuc.httpPort, host: config.nuc.bindAddress });
     context.ready({ url: `http://localhost:${config.nuc.httpPort}` });
     return {

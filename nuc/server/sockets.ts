@@ -7,6 +7,7 @@
 import type { Server as HttpServer } from 'node:http';
 import { Server, type Namespace, type Socket } from 'socket.io';
 import { isValidId, type BusMessage } from '../../protocol/index.ts';
+import type { Guard } from '../../runtime/index.ts';
 import { tokenMatches } from '../http/index.ts';
 import { parseCarAction } from './actions.ts';
 import { mapBrowserInput, type BrowserInputLimits } from './browser-input.ts';
@@ -34,6 +35,7 @@ export interface SocketOptions {
   relay: ControlRelay;
   settings: SettingsStore | undefined;
   token: string;
+  guard: Guard;
   inputLimits?: BrowserInputLimits;
   /** how long the server waits for a browser to acknowledge a frame before sending the next anyway */
   frameAckTimeoutMs?: number;
@@ -146,10 +148,9 @@ export function attachSockets(server: HttpServer, options: SocketOptions): LiveS
     socket.emit('leaderboard', leaderboardPayload());
     if (options.settings) socket.emit('settings', options.settings.all());
   });
-  const fleetTimer = setInterval(() => {
+  const stopFleetTimer = options.guard.every('fleet_timer', options.fleetIntervalMs ?? 1000, () => {
     if (fleet.sockets.size > 0) fleet.volatile.emit('cars', carsSummary());
-  }, options.fleetIntervalMs ?? 1000);
-  fleetTimer.unref();
+  });
   const unsubscribeSettings = options.settings?.onChange(() => fleet.emit('settings', options.settings!.all()));
 
   return {
@@ -181,7 +182,7 @@ export function attachSockets(server: HttpServer, options: SocketOptions): LiveS
       recordings.delete(car);
     },
     async close() {
-      clearInterval(fleetTimer);
+      stopFleetTimer();
       unsubscribeSettings?.();
       io.disconnectSockets(true);
       for (const ns of [driver, audience, fleet]) ns.disconnectSockets(true);

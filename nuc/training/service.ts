@@ -27,11 +27,14 @@ const training: ServiceDefinition = {
       limits: busLimits(config),
     });
     subscriber.on(
-      forKnownCars(knownCars(carSources(config)), metrics.counters, (message) => {
-        if (message.topic.scope !== 'car' || message.kind !== 'telemetry') return;
-        if (message.header.recording === true) recording.add(message.topic.id);
-        else if (message.header.recording === false) recording.delete(message.topic.id);
-      }),
+      context.guard.wrap(
+        'bus_handler',
+        forKnownCars(knownCars(carSources(config)), metrics.counters, (message) => {
+          if (message.topic.scope !== 'car' || message.kind !== 'telemetry') return;
+          if (message.header.recording === true) recording.add(message.topic.id);
+          else if (message.header.recording === false) recording.delete(message.topic.id);
+        }),
+      ),
     );
     const queue = new TrainingQueue({
       store,
