@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Value } from '@sinclair/typebox/value';
 import { parseDocument } from 'yaml';
-import { PlatformConfigSchema, type PlatformConfig } from './config-schema.ts';
+import { MIN_TOKEN_LENGTH, PlatformConfigSchema, type PlatformConfig } from './config-schema.ts';
 
 export class ConfigError extends Error {
   constructor(
@@ -125,7 +125,15 @@ export function validateConfig(raw: unknown, source: string, setBy: ReadonlyMap<
       first.message === 'Unexpected property' ? 'unknown field (check the spelling against the configuration reference)' : first.message;
     throw new ConfigError(setBy.get(field) ?? source, field, reason);
   }
-  return withDefaults as PlatformConfig;
+  const config = withDefaults as PlatformConfig;
+  const { token } = config.nuc;
+  if (token !== '' && token.length < MIN_TOKEN_LENGTH) {
+    throw new ConfigError(setBy.get('nuc.token') ?? source, 'nuc.token', `must be at least ${MIN_TOKEN_LENGTH} characters, got ${token.length} (or leave it empty: one is generated and printed at start)`);
+  }
+  if ((config.nuc.tls.cert === '') !== (config.nuc.tls.key === '')) {
+    throw new ConfigError(source, 'nuc.tls', 'needs both cert and key (PEM files), or neither for plain HTTP');
+  }
+  return config;
 }
 
 export function loadConfig(options: LoadOptions = {}): LoadedConfig {

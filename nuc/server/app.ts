@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { BusMessage } from '../../protocol/index.ts';
 import type { BackgroundLibrary } from '../compositor/index.ts';
 import { Guard } from '../../runtime/index.ts';
-import { STRICT_AJV, installTokenGuard } from '../http/index.ts';
+import { STRICT_AJV, installTokenGuard, tokenLockout } from '../http/index.ts';
 import { otaRoutes, type OtaRoutesOptions } from '../ota/index.ts';
 import { trainingRoutes, type TrainingRoutesOptions } from '../training/index.ts';
 import type { BrowserInputLimits } from './browser-input.ts';
@@ -16,6 +16,7 @@ import { Leaderboard } from './leaderboard.ts';
 import { attachOtaFleet, fleetRoutes, type OtaFleet, type OtaFleetOptions } from './ota-fleet.ts';
 import type { SettingsStore } from './settings-store.ts';
 import { attachSockets, type LiveSockets } from './sockets.ts';
+import { registerSecurityHeaders } from './security-headers.ts';
 import { statusRoutes } from './status-routes.ts';
 import { VideoHub } from './video-hub.ts';
 
@@ -50,6 +51,10 @@ export interface ServerOptions {
   ota?: OtaFleetOptions;
   /** the update repository served at /ota/ and its release records under /api/releases, /api/rollouts */
   repository?: OtaRoutesOptions;
+  /** serve HTTPS (the dashboard, the API, socket.io and /ota) with this PEM certificate and key */
+  tls?: { cert: Buffer; key: Buffer };
+  /** how long a request's headers, and the whole request, may take to arrive (defaults: 10 s, 30 s) */
+  timeouts?: { headersMs?: number; requestMs?: number };
   /** the training jobs, tubs and models under /api/tubs, /api/training, /api/models (pushed on `/training`) */
   training?: Omit<TrainingRoutesOptions, 'live'>;
 }
@@ -63,6 +68,11 @@ export interface NucServer {
   ota: OtaFleet | undefined;
 }
 
+/** the whole request (an upload of up to 10 MiB included) */
+export const REQUEST_TIMEOUT_MS = 30_000;
+/** the request's headers: slow-loris senders are dropped early */
+export const HEADERS_TIMEOUT_MS = 10_000;
+
 export async function buildServer(options: ServerOptions): Promise<FastifyInstance> {
   return (await buildNucServer(options)).app;
 }
@@ -71,16 +81,28 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
 export async function buildNucServer(options: ServerOptions): Promise<NucServer> {
   if (options.token.length === 0) throw new Error('buildServer: a non-empty control token is required');
   // Per-request logs at info would drown the service's own; the server logs warnings and errors.
+  const headersMs = options.timeouts?.headersMs ?? HEADERS_TIMEOUT_MS;
+  const requestMs = options.timeouts?.requestMs ?? REQUEST_TIMEOUT_MS;
+  // Node checks the timeouts every connectionsCheckingInterval (30 s by default): often enough to matter
+  const serverOptions = { connectionsCheckingInterval: Math.min(1000, headersMs) };
   const app = Fastify({
     loggerInstance: options.log.child({}, { level: 'warn' }) as FastifyBaseLogger,
     ajv: STRICT_AJV,
-  });
+    // a request (headers and body) must arrive within this; a slow or stalled sender is cut off
+    requestTimeout: requestMs,
+    ...(options.tls ? { https: { ...serverOptions, cert: options.tls.cert, key: options.tls.key } } : { http: serverOptions }),
+  }) as unknown as FastifyInstance;
+  app.server.headersTimeout = headersMs;
+  await registerSecurityHeaders(app, { tls: options.tls !== undefined });
   const { fleet, settings, backgrounds, log } = options;
   const guard = options.guard ?? new Guard(log);
   const video = new VideoHub();
   const leaderboard = new Leaderboard();
   const relay = new ControlRelay(options.control ?? (() => {}));
+  // The guard goes on the root first: each route plugin takes it from there, and the sockets share its lockout.
+  await installTokenGuard(app, options.token);
   const live = attachSockets(app.server, {
+    lockout: tokenLockout(app),
     fleet,
     video,
     leaderboard,
@@ -116,8 +138,7 @@ export async function buildNucServer(options: ServerOptions): Promise<NucServer>
     await live.close();
   });
 
-  // Every route group, in one place. The guard goes on the root first: each plugin takes it from there.
-  installTokenGuard(app, options.token);
+  // Every route group, in one place.
   await app.register(statusRoutes, { fleet, leaderboard, metricsIntervalMs: options.metricsIntervalMs, busConnected: options.busConnected });
   await app.register(controlRoutes, { fleet, relay, settings, backgrounds });
   if (ota && options.ota) await app.register(fleetRoutes, { ...options.ota, ota, log });

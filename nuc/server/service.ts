@@ -1,5 +1,6 @@
 /** The `server` NUC service: Fastify + socket.io on the configured HTTP port, fed by the NUC bus. */
 import crypto from 'node:crypto';
+import fs from 'node:fs';
 import path from 'node:path';
 import { BusPublisher, BusSubscriber, carTopic, nucTopic } from '../../protocol/index.ts';
 import { busLimits, type ServiceDefinition } from '../../runtime/index.ts';
@@ -14,17 +15,33 @@ import { configuredSettings, settingsFilePath } from '../settings/index.ts';
 import { SettingsStore } from './settings-store.ts';
 import { carSources, forKnownCars, knownCars } from '../known-cars/index.ts';
 
+/** The PEM files of `nuc.tls`, or undefined for plain HTTP; a file that cannot be read stops the start with its path. */
+function readTls(files: { cert: string; key: string }): { cert: Buffer; key: Buffer } | undefined {
+  if (!files.cert || !files.key) return undefined;
+  const read = (file: string, what: string): Buffer => {
+    try {
+      return fs.readFileSync(file);
+    } catch (error) {
+      throw new Error(`nuc.tls.${what}: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, { cause: error });
+    }
+  };
+  return { cert: read(files.cert, 'cert'), key: read(files.key, 'key') };
+}
+
 const server: ServiceDefinition = {
   name: 'server',
   description: 'HTTP API, metrics, live sockets and dashboard',
   async start(context) {
     const { config, log, guard } = context;
-    // The launcher always passes one; a server started alone makes its own and says so.
+    // The launcher always passes one; a server started alone makes its own and shows it once, on
+    // the console: a token never goes into the (JSON) logs.
     let token = config.nuc.token;
     if (!token) {
       token = crypto.randomBytes(12).toString('base64url');
-      log.warn({ token }, 'no control token configured; generated one for this run');
+      process.stdout.write(`\n  Token:     ${token}   (generated for this run; set nuc.token to keep one)\n\n`);
+      log.warn('no control token configured; generated one for this run and printed it on the console');
     }
+    const tls = readTls(config.nuc.tls);
     const settings = await SettingsStore.open(settingsFilePath(config.dataDir), { log, defaults: configuredSettings(config) });
     // The same library directory the compositor service loads from.
     const backgrounds = new BackgroundLibrary({
@@ -56,6 +73,7 @@ const server: ServiceDefinition = {
       // only cars this NUC knows reach its state, video, sockets and rollout records
       feed: { on: (handler) => subscriber.on(forKnownCars(known, context.metrics.counters, handler)) },
       carExpiryMs: config.nuc.carExpiryS * 1000,
+      ...(tls ? { tls } : {}),
       control: (car, fields) => void publisher.send(carTopic(car, 'control'), fields),
       settings,
       backgrounds,
@@ -94,7 +112,7 @@ const server: ServiceDefinition = {
       }),
     );
     await nuc.app.listen({ port: config.nuc.httpPort, host: config.nuc.bindAddress });
-    context.ready({ url: `http://localhost:${config.nuc.httpPort}` });
+    context.ready({ url: `${tls ? 'https' : 'http'}://localhost:${config.nuc.httpPort}` });
     return {
       async stop() {
         stopRefresh?.();

@@ -4,11 +4,11 @@
  * Watching needs no token. Video goes through the VideoHub, so a slow browser never queues frames.
  * The events of every namespace are typed by wire.ts.
  */
-import type { Server as HttpServer } from 'node:http';
+import type { Server as HttpServer, IncomingMessage } from 'node:http';
 import { Server, type Namespace, type Socket } from 'socket.io';
 import { isValidId, type BusMessage } from '../../protocol/index.ts';
 import type { Guard } from '../../runtime/index.ts';
-import { tokenMatches } from '../http/index.ts';
+import { tokenMatches, type TokenLockout } from '../http/index.ts';
 import { parseCarAction } from './actions.ts';
 import { mapBrowserInput, type BrowserInputLimits } from './browser-input.ts';
 import type { ControlRelay } from './control-relay.ts';
@@ -35,6 +35,8 @@ export interface SocketOptions {
   relay: ControlRelay;
   settings: SettingsStore | undefined;
   token: string;
+  /** clients locked out after too many wrong tokens (shared with the HTTP guard) */
+  lockout: TokenLockout;
   guard: Guard;
   inputLimits?: BrowserInputLimits;
   /** how long the server waits for a browser to acknowledge a frame before sending the next anyway */
@@ -61,12 +63,30 @@ export interface LiveSockets {
 
 type Ack = (reply: AckReply) => void;
 
+/**
+ * A browser page from another site must not open a socket here (WebSockets are not held back by
+ * CORS): a request that carries an Origin is taken only when it is this server's own, the Host the
+ * browser asked for. Clients without one (scripts, tests, the CLI) are no browser pages.
+ */
+export function sameOriginOnly(request: IncomingMessage, callback: (error: string | null | undefined, allow: boolean) => void): void {
+  const origin = request.headers.origin;
+  if (origin === undefined) return callback(null, true);
+  let host: string | undefined;
+  try {
+    host = new URL(origin).host;
+  } catch {
+    host = undefined;
+  }
+  if (host !== undefined && host === request.headers.host) return callback(null, true);
+  callback('origin not allowed: the dashboard connects from its own address only', false);
+}
+
 function roomOf(car: string): string {
   return `car:${car}`;
 }
 
 export function attachSockets(server: HttpServer, options: SocketOptions): LiveSockets {
-  const io = new Server(server, { serveClient: false, maxHttpBufferSize: 64 * 1024 });
+  const io = new Server(server, { serveClient: false, maxHttpBufferSize: 64 * 1024, allowRequest: sameOriginOnly });
   const ackTimeoutMs = options.frameAckTimeoutMs ?? 2000;
   const inputStats: InputStats = { accepted: 0, rejected: {} };
   const reject = (reason: string): void => {
@@ -110,7 +130,11 @@ export function attachSockets(server: HttpServer, options: SocketOptions): LiveS
   };
 
   driver.on('connection', (socket) => {
-    const canDrive = tokenMatches(options.token, (socket.handshake.auth as { token?: unknown } | undefined)?.token);
+    const presented = (socket.handshake.auth as { token?: unknown } | undefined)?.token;
+    const client = socket.handshake.address;
+    const locked = options.lockout.remainingMs(client, Date.now()) > 0;
+    const canDrive = !locked && tokenMatches(options.token, presented);
+    if (!canDrive && !locked && presented !== undefined && presented !== '') options.lockout.socketFailure(client, Date.now());
     socket.emit('hello', { canDrive });
     handleWatching(socket);
     socket.on('input', (raw: unknown) => {
