@@ -41,6 +41,8 @@ function socket(url: string, namespace: string, options: { origin?: string; toke
   const s = connect(`${url}${namespace}`, {
     transports: ['websocket'],
     reconnection: false,
+    // a handshake of its own each time (socket.io would multiplex on an open connection)
+    forceNew: true,
     ...(options.origin ? { extraHeaders: { origin: options.origin } } : {}),
     ...(options.token ? { auth: { token: options.token } } : {}),
   });

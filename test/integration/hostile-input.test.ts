@@ -127,10 +127,12 @@ function fmtMb(bytes: number): string {
   return `${(bytes / MB).toFixed(0)} MB`;
 }
 
-/** 16000×16000 images: what a decoder would need 768 MB of raw RGB for. */
-async function bombs(): Promise<{ jpeg: Buffer; png: Buffer }> {
+/** 16000×16000 images: what a decoder would need 768 MB of raw RGB for (made once, a few seconds of CPU). */
+let madeBombs: Promise<{ jpeg: Buffer; png: Buffer }> | undefined;
+function bombs(): Promise<{ jpeg: Buffer; png: Buffer }> {
   const canvas = () => sharp({ create: { width: 16_000, height: 16_000, channels: 3, background: { r: 0, g: 200, b: 0 } }, limitInputPixels: false });
-  return { jpeg: await canvas().jpeg({ quality: 50 }).toBuffer(), png: await canvas().png({ compressionLevel: 9 }).toBuffer() };
+  madeBombs ??= (async () => ({ jpeg: await canvas().jpeg({ quality: 50 }).toBuffer(), png: await canvas().png({ compressionLevel: 9 }).toBuffer() }))();
+  return madeBombs;
 }
 
 describe('hostile input against npm start', { timeout: 600_000 }, () => {
@@ -399,7 +401,7 @@ describe('hostile input against npm start', { timeout: 600_000 }, () => {
     expect((await fetch(`${platform.baseUrl}/api/backgrounds/mountains`, { headers: { 'if-none-match': etag } })).status).toBe(304);
     note('GET /api/backgrounds/mountains twice', 'served as stored with an ETag; 304 when unchanged');
 
-    const foreign = connect(`${platform.baseUrl}/fleet`, { transports: ['websocket'], reconnection: false, extraHeaders: { origin: 'http://evil.example' } });
+    const foreign = connect(`${platform.baseUrl}/fleet`, { transports: ['websocket'], reconnection: false, forceNew: true, extraHeaders: { origin: 'http://evil.example' } });
     const answer = await new Promise<string>((resolve) => {
       foreign.once('connect', () => resolve('connected'));
       foreign.once('connect_error', (error) => resolve(error.message));
