@@ -46,8 +46,8 @@ const u32be = (b: Uint8Array, at: number): number => ((b[at]! << 24) >>> 0) + (b
 const u16le = (b: Uint8Array, at: number): number => b[at]! | (b[at + 1]! << 8);
 const u24le = (b: Uint8Array, at: number): number => b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16);
 
-/** Start-of-frame markers C0..CF carry the size, except DHT (C4), JPG (C8) and DAC (CC). */
-function isStartOfFrame(marker: number): boolean {
+/** Start-of-frame markers C0..CF (baseline, extended, progressive, lossless) carry the size, except DHT (C4), JPG (C8) and DAC (CC). */
+export function isStartOfFrame(marker: number): boolean {
   return marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc;
 }
 

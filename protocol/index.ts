@@ -12,7 +12,7 @@ export {
 export type { DriveMode, FieldsOf, HeaderOf, LoopStats, CountersSnapshot, SimState } from './messages.ts';
 export { encode, decode, DEFAULT_LIMITS } from './codec.ts';
 export type { BusMessage, Decoded, DecodeLimits, DropReason } from './codec.ts';
-export { readImageHeader, sniffImageFormat } from './image-header.ts';
+export { isStartOfFrame, readImageHeader, sniffImageFormat } from './image-header.ts';
 export type { ImageFormat, ImageHeader } from './image-header.ts';
 export { Mailbox } from './mailbox.ts';
 export { BusCounters, LoopTimer, ServiceMetrics, isGaugeName, percentile } from './metrics.ts';

@@ -94,3 +94,10 @@ export function jpegHeaderOnly(width: number, height: number): Buffer {
   sof.writeUInt16BE(width, 7);
   return Buffer.concat([Buffer.from([0xff, 0xd8]), sof, Buffer.from([0xff, 0xd9])]);
 }
+
+/** A `bytes`-long payload the bus takes as a `width × height` JPEG: its header, filler, EOI (for sizes and rates, not pictures). */
+export function paddedJpeg(width: number, height: number, bytes: number): Buffer {
+  const header = jpegHeaderOnly(width, height);
+  if (bytes < header.length) throw new RangeError(`a JPEG header alone is ${header.length} bytes`);
+  return Buffer.concat([header.subarray(0, -2), Buffer.alloc(bytes - header.length, 0x5a), header.subarray(-2)]);
+}
