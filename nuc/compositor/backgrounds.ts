@@ -244,7 +244,7 @@ export class BackgroundLibrary {
 
   private async describe(name: string): Promise<BackgroundInfo> {
     const file = this.fileOf(name);
-    const [meta, info] = await Promise.all([sharp(file).metadata(), stat(file)]);
+    const [meta, info] = await Promise.all([sharp(file, { limitInputPixels: this.maxDimension ** 2 }).metadata(), stat(file)]);
     return { name, width: meta.width ?? 0, height: meta.height ?? 0, bytes: info.size, builtIn: isBuiltIn(name) };
   }
 
