@@ -233,6 +233,13 @@ describe('sockets', () => {
     expect((await watcher.emitWithAck('action', { mode: 'local' })).error).toMatch(/token/);
     expect(sent).toHaveLength(2);
     expect(nuc.live.inputStats.rejected.token).toBe(2);
+
+    // a car this NUC never heard from gets no control and no state, token or not
+    expect(await driver.emitWithAck('watch', 'x9')).toEqual({ ok: true });
+    driver.emit('input', { angle: 0.1, throttle: 0.1 });
+    expect((await driver.emitWithAck('action', { mode: 'local' })).error).toMatch(/no car "x9"/);
+    expect(sent).toHaveLength(2);
+    expect(nuc.live.inputStats.rejected['unknown-car']).toBe(2);
   });
 
   it('the audience gets video with its timing header and live telemetry, without a token', async () => {

@@ -128,6 +128,7 @@ export async function buildNucServer(options: ServerOptions): Promise<NucServer>
     for (const car of fleet.forgetSilent(Date.now(), expiryMs)) {
       video.forget(car);
       live.forget(car);
+      relay.forget(car);
       log.info({ car, silentS: expiryMs / 1000 }, 'car silent; forgotten');
     }
   });

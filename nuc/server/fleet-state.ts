@@ -78,6 +78,10 @@ export class FleetState {
     return forgotten;
   }
 
+  hasCar(id: string): boolean {
+    return this.cars.has(id);
+  }
+
   serviceReports(): ServiceReport[] {
     return [...this.services.values()];
   }

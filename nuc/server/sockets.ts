@@ -141,6 +141,8 @@ export function attachSockets(server: HttpServer, options: SocketOptions): LiveS
       const { car } = socket.data;
       if (!canDrive) return reject('token');
       if (!car) return reject('no-car');
+      // only a car this NUC has heard from: nothing is kept or sent for a made-up id
+      if (!options.fleet.hasCar(car)) return reject('unknown-car');
       const mapped = mapBrowserInput(raw, options.inputLimits);
       if (!mapped.ok) return reject(mapped.reason);
       inputStats.accepted++;
@@ -154,6 +156,10 @@ export function attachSockets(server: HttpServer, options: SocketOptions): LiveS
         return reply({ ok: false, error: 'a valid token is needed for control actions' });
       }
       if (!car) return reply({ ok: false, error: 'watch a car first' });
+      if (!options.fleet.hasCar(car)) {
+        reject('unknown-car');
+        return reply({ ok: false, error: `no car "${car}" has reported to this NUC` });
+      }
       const parsed = parseCarAction(raw);
       if (!parsed.ok) {
         reject('action');
