@@ -62,9 +62,10 @@ let driving: NodeJS.Timeout | undefined;
 
 const keyOf = (s: Service) => (s.scope === 'nuc' ? `nuc/${s.service}` : `car/${s.id}/${s.service}`);
 
+/** Each service's latest report (a replaced process would report its new pid under the same key), up or late under load. */
 async function services(): Promise<Map<string, Service>> {
   const list = await getJson<Service[]>(`${platform.baseUrl}/api/services`);
-  return new Map(list.filter((s) => s.up).map((s) => [keyOf(s), s]));
+  return new Map(list.map((s) => [keyOf(s), s]));
 }
 
 async function dropped(key: string, reason: string): Promise<number> {
@@ -113,7 +114,7 @@ async function expectSamePids(): Promise<void> {
 }
 
 /** The largest RSS the services report over a few metrics intervals. */
-async function peakRss(keys: string[], samples = 4): Promise<Map<string, number>> {
+async function peakRss(keys: string[], samples = 3): Promise<Map<string, number>> {
   const peak = new Map<string, number>();
   for (let i = 0; i < samples; i++) {
     const now = await services();
@@ -142,7 +143,7 @@ describe('hostile input against npm start', { timeout: 600_000 }, () => {
     await waitFor(() => platform.output().includes('Dashboard: http://localhost:'), 'the dashboard URL', 180_000, 200);
     const ready = await waitFor(async () => {
       const now = await services().catch(() => new Map<string, Service>());
-      return ALL.every((key) => now.has(key)) ? now : undefined;
+      return ALL.every((key) => now.get(key)?.up) ? now : undefined;
     }, 'every service to report', 180_000, 250);
     pidsAtStart = new Map([...ready].filter(([key]) => ALL.includes(key)).map(([key, s]) => [key, s.metrics.pid]));
     bad = attacker();
@@ -192,13 +193,11 @@ describe('hostile input against npm start', { timeout: 600_000 }, () => {
       'car/1/uplink': ['bus_handler'],
       'car/1/agent': ['heartbeat'],
     };
+    // every service counts faults in its own loops too (waitFor fails naming what never came)
     await waitFor(async () => {
       const list = await services();
       return Object.entries(own).every(([key, loops]) => loops.every((loop) => (list.get(key)?.metrics.gauges?.[`faults_${loop}`] ?? 0) > 0)) || undefined;
-    }, 'each service to count faults in its own loops', 30_000, 250);
-    for (const [key, loops] of Object.entries(own)) {
-      for (const loop of loops) expect((await services()).get(key)?.metrics.gauges?.[`faults_${loop}`], `${key} ${loop}`).toBeGreaterThan(0);
-    }
+    }, `each service to count faults in its own loops: ${JSON.stringify(own)}`, 30_000, 250);
     expect([...now.values()].every((s) => (s.metrics.gauges?.faults_unowned ?? 0) === 0)).toBe(true);
     await expectSamePids();
     await expectVideoFlowing();
