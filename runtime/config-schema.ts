@@ -85,9 +85,24 @@ export const NucSchema = Section({
   httpPort: { ...Port, default: 8080 },
   /**
    * Needed for control actions (mode, estop, recording, settings) from the dashboard and API; watching
-   * needs none. Empty: a random token is generated at start and printed.
+   * needs none. Empty: a random token is generated at start and printed. At least 16 characters.
    */
-  token: Type.String({ default: '' }),
+  token: Type.String({ maxLength: 256, default: '' }),
+  /**
+   * HTTPS for the dashboard, the API and `/ota`: PEM files. Both empty: plain HTTP. The cars' agents
+   * then fetch over HTTPS and must trust the certificate (npm start passes it as NODE_EXTRA_CA_CERTS).
+   */
+  tls: Section({
+    cert: Type.String({ default: '' }),
+    key: Type.String({ default: '' }),
+  }),
+  /**
+   * Cars the NUC accepts besides the ones `npm start` runs (`launcher.cars`), e.g. real cars on the
+   * track. Messages from any other car id are dropped and counted (`unknown_car`).
+   */
+  cars: Type.Array(Id, { default: [], maxItems: 256 }),
+  /** what the NUC keeps about a car (video, pipelines, recorder session, state) is forgotten once it has been silent this long */
+  carExpiryS: Type.Integer({ minimum: 5, maximum: 86_400, default: 300 }),
   compositor: CompositorSchema,
   race: RaceSchema,
   training: TrainingSchema,
@@ -303,6 +318,9 @@ export const PlatformConfigSchema = Type.Object(
 );
 
 export type PlatformConfig = Static<typeof PlatformConfigSchema>;
+
+/** A configured control token must be at least this long (generated ones are 16 characters of base64url). */
+export const MIN_TOKEN_LENGTH = 16;
 export type CarConfig = PlatformConfig['car'];
 export type AgentConfig = CarConfig['agent'];
 export type NucConfig = PlatformConfig['nuc'];

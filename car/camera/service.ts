@@ -1,5 +1,5 @@
 /** The `camera` car service: owns the camera and publishes `car/<id>/frame` with a small send queue. */
-import { BusPublisher, BusSubscriber, carColour, carTopic, nucTopic } from '../../protocol/index.ts';
+import { BusPublisher, BusSubscriber, carColour, carTopic, nucTopic, type BusMessage } from '../../protocol/index.ts';
 import type { ServiceContext, ServiceDefinition } from '../../runtime/index.ts';
 import { loadTrack, SharedTrack } from '../sim/index.ts';
 import type { FrameSource } from './frame-source.ts';
@@ -27,10 +27,10 @@ async function openSource(context: ServiceContext, closers: Array<() => Promise<
         counters: context.metrics.counters,
         log: context.log,
       });
-      poses.on('sim', (message) => (pose = message.header));
-      poses.on('poses', (message) => {
+      poses.on('sim', context.guard.wrap('bus_handler', (message: BusMessage<'sim'>) => void (pose = message.header)));
+      poses.on('poses', context.guard.wrap('bus_handler', (message: BusMessage<'poses'>) => {
         if (message.header.track === track.name) shared.update(message.header);
-      });
+      }));
       closers.push(() => poses.close());
       return new SimSource({
         track,

@@ -94,7 +94,7 @@ const pilotService: ServiceDefinition = {
       });
     };
 
-    subscriber.on((message) => {
+    subscriber.on(context.guard.wrap('bus_handler', (message: BusMessage) => {
       switch (message.kind) {
         case 'control': {
           const previousMode = user.mode;
@@ -113,7 +113,7 @@ const pilotService: ServiceDefinition = {
         default:
           return;
       }
-    });
+    }));
 
     const frameRunner = new FrameRunner({
       frames,

@@ -86,11 +86,11 @@ const sim: ServiceDefinition = {
       void publisher.send(topic, simFields(telemetry));
       loop.record(performance.now() - now);
     };
-    const timer = setInterval(step, 1000 / car.sim.physicsHz);
+    const stopPhysics = context.guard.every('physics', 1000 / car.sim.physicsHz, step);
     context.ready({ track: track.name, i2c: socketPath });
     return {
       async stop() {
-        clearInterval(timer);
+        stopPhysics();
         // Everything stops at once on Ctrl-C: give the actuator a moment to write its all-stop.
         await new Promise((resolve) => setTimeout(resolve, 300));
         await i2cServer.close();

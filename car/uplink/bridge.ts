@@ -5,7 +5,7 @@
  * re-encoding. ZeroMQ reconnects on its own, so a NUC restart or a network gap needs nothing here:
  * while the NUC is gone, upward messages are dropped and the car-local bus goes on.
  */
-import { BusCounters, BusPublisher, BusSubscriber, carTopic, nucTopic, type BusEndpoints, type BusLogger, type MessageKind } from '../../protocol/index.ts';
+import { BusCounters, BusPublisher, BusSubscriber, carTopic, nucTopic, type BusEndpoints, type BusLogger, type BusMessage, type MessageKind } from '../../protocol/index.ts';
 
 export const UPLINK_UP_KINDS: readonly MessageKind[] = ['frame', 'telemetry', 'agent', 'metrics'];
 /** NUC → this car: control, and a reset to the track or grid (the simulator's; a real car has none to obey it). */
@@ -22,6 +22,8 @@ export interface UplinkOptions {
   maxPayloadBytes: number;
   counters?: BusCounters;
   log?: BusLogger;
+  /** the service's guard: what a bridge handler throws is caught, logged and counted */
+  wrap?: (loop: string, fn: (message: BusMessage) => unknown) => (message: BusMessage) => void;
 }
 
 export interface Uplink {
@@ -39,14 +41,17 @@ export function startUplink(options: UplinkOptions): Uplink {
   const framesUp = BusPublisher.connect(options.nuc.publishers, { sendHighWaterMark: options.frameSendHighWaterMark, counters });
   const othersUp = BusPublisher.connect(options.nuc.publishers, { counters });
   const fromCar = BusSubscriber.connect(options.car.subscribers, { topics: topics(UPLINK_UP_KINDS), ...common });
-  fromCar.on((message) => {
-    const target = message.kind === 'frame' ? framesUp : othersUp;
-    void target.sendRaw(message.parts);
-  });
+  const wrap = options.wrap ?? ((_loop, fn) => fn);
+  fromCar.on(
+    wrap('bus_handler', (message) => {
+      const target = message.kind === 'frame' ? framesUp : othersUp;
+      return target.sendRaw(message.parts);
+    }),
+  );
 
   const toCar = BusPublisher.connect(options.car.publishers, { counters });
   const fromNuc = BusSubscriber.connect(options.nuc.subscribers, { topics: [...topics(UPLINK_DOWN_KINDS), ...UPLINK_DOWN_NUC_TOPICS], ...common });
-  fromNuc.on((message) => void toCar.sendRaw(message.parts));
+  fromNuc.on(wrap('bus_handler', (message) => toCar.sendRaw(message.parts)));
 
   return {
     counters,

@@ -8,12 +8,13 @@
 import path from 'node:path';
 import sharp from 'sharp';
 import { BusPublisher, BusSubscriber, carTopic, nucTopic } from '../../protocol/index.ts';
-import type { ServiceContext, ServiceDefinition } from '../../runtime/index.ts';
+import { busLimits, type ServiceContext, type ServiceDefinition } from '../../runtime/index.ts';
 import { BackgroundLibrary } from './backgrounds.ts';
 import { createCompositor, type CompositeResult, type Compositor } from './compositor.ts';
 import { LatestWins } from './latest-wins.ts';
 import { configuredSettings, settingsFilePath, watchSettings } from '../settings/index.ts';
 import { compositorSettings, type CompositorSettings } from './settings-file.ts';
+import { carSources, forKnownCars, knownCars } from '../known-cars/index.ts';
 
 interface PendingFrame {
   jpeg: Buffer;
@@ -26,6 +27,8 @@ interface CarPipeline {
   compositor: Compositor;
   latest: LatestWins<PendingFrame, CompositeResult>;
   angle: number;
+  /** when the NUC last got a frame for it: a pipeline (~3 MB) is let go once its car is silent */
+  lastFrameAt: number;
 }
 
 const compositorService: ServiceDefinition = {
@@ -67,6 +70,7 @@ const compositorService: ServiceDefinition = {
         const car: CarPipeline = {
           compositor,
           angle: 0,
+          lastFrameAt: Date.now(),
           latest: new LatestWins<PendingFrame, CompositeResult>({
             work: (frame) => compositor.composite(frame.jpeg, frame.angle),
             onOutput: (result, frame) => {
@@ -130,16 +134,17 @@ const compositorService: ServiceDefinition = {
     const subscriber = BusSubscriber.connect(context.bus.subscribers, {
       topics: [nucTopic('server', 'compose')],
       counters: metrics.counters,
-      limits: { maxPayloadBytes: config.bus.maxPayloadBytes, maxHeaderBytes: 64 * 1024 },
+      limits: busLimits(config),
       log: context.log,
     });
-    const staleDemand = setInterval(() => {
+    const stopStaleDemand = context.guard.every('compose_demand', 1000, () => {
       if (performance.now() - demandAt > DEMAND_FRESH_MS && subscribed.size > 0) follow(new Set());
-    }, 1000);
-    subscriber.on((message) => {
+    });
+    const known = knownCars(carSources(config));
+    subscriber.on(context.guard.wrap('bus_handler', forKnownCars(known, metrics.counters, (message) => {
       if (message.kind === 'compose') {
         demandAt = performance.now();
-        follow(new Set(message.header.cars));
+        follow(new Set(message.header.cars.filter((carId) => known.has(carId))));
         return;
       }
       const carId = message.topic.id;
@@ -153,10 +158,27 @@ const compositorService: ServiceDefinition = {
       const { header } = message;
       const ready = settled.get(carId);
       if (ready) {
+        ready.lastFrameAt = Date.now();
         ready.latest.offer({ jpeg: message.payload, angle: ready.angle, seq: header.seq, ts: header.ts });
         return;
       }
-      void pipelineFor(carId, header.width, header.height).then((car) => settled.set(carId, car));
+      // a pipeline that cannot be set up was logged and counted by pipelineFor; the next frame tries again
+      pipelineFor(carId, header.width, header.height).then(
+        (car) => settled.set(carId, car),
+        () => metrics.counters.drop('pipeline'),
+      );
+    })));
+
+    const expiryMs = config.nuc.carExpiryS * 1000;
+    const stopSweep = context.guard.every('car_sweep', Math.min(10_000, expiryMs / 4), () => {
+      const now = Date.now();
+      for (const [carId, car] of settled) {
+        if (now - car.lastFrameAt <= expiryMs) continue;
+        settled.delete(carId);
+        cars.delete(carId);
+        void car.latest.close();
+        context.log.info({ car: carId }, 'car silent; its compositing pipeline is let go');
+      }
     });
 
     // Settings changed from the dashboard reach running compositors without a restart.
@@ -176,7 +198,8 @@ const compositorService: ServiceDefinition = {
     context.ready({ background: settings.background });
     return {
       async stop() {
-        clearInterval(staleDemand);
+        stopStaleDemand();
+        stopSweep();
         stopWatching();
         await subscriber.close();
         for (const car of settled.values()) car.latest.close();

@@ -4,10 +4,11 @@
  * Watching needs no token. Video goes through the VideoHub, so a slow browser never queues frames.
  * The events of every namespace are typed by wire.ts.
  */
-import type { Server as HttpServer } from 'node:http';
+import type { Server as HttpServer, IncomingMessage } from 'node:http';
 import { Server, type Namespace, type Socket } from 'socket.io';
 import { isValidId, type BusMessage } from '../../protocol/index.ts';
-import { tokenMatches } from '../http/index.ts';
+import type { Guard } from '../../runtime/index.ts';
+import { tokenMatches, type TokenLockout } from '../http/index.ts';
 import { parseCarAction } from './actions.ts';
 import { mapBrowserInput, type BrowserInputLimits } from './browser-input.ts';
 import type { ControlRelay } from './control-relay.ts';
@@ -15,6 +16,7 @@ import type { FleetState } from './fleet-state.ts';
 import type { Leaderboard } from './leaderboard.ts';
 import type { SettingsStore } from './settings-store.ts';
 import { VIDEO_CHOICES, type VideoChoice, type VideoHub } from './video-hub.ts';
+import { recordingFields, telemetryFields } from './named-fields.ts';
 import type { AckReply, Look, NamespaceName, Namespaces, NoRequests, RecordingState } from './wire.ts';
 
 /** What the server keeps per socket: the car it watches. */
@@ -33,6 +35,9 @@ export interface SocketOptions {
   relay: ControlRelay;
   settings: SettingsStore | undefined;
   token: string;
+  /** clients locked out after too many wrong tokens (shared with the HTTP guard) */
+  lockout: TokenLockout;
+  guard: Guard;
   inputLimits?: BrowserInputLimits;
   /** how long the server waits for a browser to acknowledge a frame before sending the next anyway */
   frameAckTimeoutMs?: number;
@@ -55,10 +60,30 @@ export interface LiveSockets {
   inputStats: InputStats;
   /** passes a bus message on to the browsers watching its car */
   ingest(message: BusMessage): void;
+  /** forgets a car gone silent (its recording state) */
+  forget(car: string): void;
   close(): Promise<void>;
 }
 
 type Ack = (reply: AckReply) => void;
+
+/**
+ * A browser page from another site must not open a socket here (WebSockets are not held back by
+ * CORS): a request that carries an Origin is taken only when it is this server's own, the Host the
+ * browser asked for. Clients without one (scripts, tests, the CLI) are no browser pages.
+ */
+export function sameOriginOnly(request: IncomingMessage, callback: (error: string | null | undefined, allow: boolean) => void): void {
+  const origin = request.headers.origin;
+  if (origin === undefined) return callback(null, true);
+  let host: string | undefined;
+  try {
+    host = new URL(origin).host;
+  } catch {
+    host = undefined;
+  }
+  if (host !== undefined && host === request.headers.host) return callback(null, true);
+  callback('origin not allowed: the dashboard connects from its own address only', false);
+}
 
 function roomOf(car: string): string {
   return `car:${car}`;
@@ -82,7 +107,7 @@ function lookOf(settings: SettingsStore): Look {
 }
 
 export function attachSockets(server: HttpServer, options: SocketOptions): LiveSockets {
-  const io = new Server(server, { serveClient: false, maxHttpBufferSize: 64 * 1024 });
+  const io = new Server(server, { serveClient: false, maxHttpBufferSize: 64 * 1024, allowRequest: sameOriginOnly });
   const ackTimeoutMs = options.frameAckTimeoutMs ?? 2000;
   const inputStats: InputStats = { accepted: 0, rejected: {} };
   const reject = (reason: string): void => {
@@ -128,7 +153,7 @@ export function attachSockets(server: HttpServer, options: SocketOptions): LiveS
       );
       if (options.settings) socket.emit('look', lookOf(options.settings));
       const telemetry = options.fleet.carStates().find((c) => c.id === car)?.telemetry;
-      if (telemetry) socket.emit('telemetry', { car, ...telemetry });
+      if (telemetry) socket.emit('telemetry', { ...telemetry, car });
       const recording = recordings.get(car);
       if (recording) socket.emit('recording', recording);
       socket.emit('leaderboard', leaderboardPayload());
@@ -138,13 +163,19 @@ export function attachSockets(server: HttpServer, options: SocketOptions): LiveS
   };
 
   driver.on('connection', (socket) => {
-    const canDrive = tokenMatches(options.token, (socket.handshake.auth as { token?: unknown } | undefined)?.token);
+    const presented = (socket.handshake.auth as { token?: unknown } | undefined)?.token;
+    const client = socket.handshake.address;
+    const locked = options.lockout.remainingMs(client, Date.now()) > 0;
+    const canDrive = !locked && tokenMatches(options.token, presented);
+    if (!canDrive && !locked && presented !== undefined && presented !== '') options.lockout.socketFailure(client, Date.now());
     socket.emit('hello', { canDrive });
     handleWatching(socket, false);
     socket.on('input', (raw: unknown) => {
       const { car } = socket.data;
       if (!canDrive) return reject('token');
       if (!car) return reject('no-car');
+      // only a car this NUC has heard from: nothing is kept or sent for a made-up id
+      if (!options.fleet.hasCar(car)) return reject('unknown-car');
       const mapped = mapBrowserInput(raw, options.inputLimits);
       if (!mapped.ok) return reject(mapped.reason);
       inputStats.accepted++;
@@ -159,6 +190,10 @@ export function attachSockets(server: HttpServer, options: SocketOptions): LiveS
         return reply({ ok: false, error: `a valid token is needed for ${what}` });
       }
       if (!car) return reply({ ok: false, error: 'watch a car first' });
+      if (!options.fleet.hasCar(car)) {
+        reject('unknown-car');
+        return reply({ ok: false, error: `no car "${car}" has reported to this NUC` });
+      }
       reply(run(car));
     };
     socket.on('action', (raw: unknown, ack?: Ack) =>
@@ -194,10 +229,9 @@ export function attachSockets(server: HttpServer, options: SocketOptions): LiveS
     socket.emit('leaderboard', leaderboardPayload());
     if (options.settings) socket.emit('settings', options.settings.all());
   });
-  const fleetTimer = setInterval(() => {
+  const stopFleetTimer = options.guard.every('fleet_timer', options.fleetIntervalMs ?? 1000, () => {
     if (fleet.sockets.size > 0) fleet.volatile.emit('cars', carsSummary());
-  }, options.fleetIntervalMs ?? 1000);
-  fleetTimer.unref();
+  });
   const unsubscribeSettings = options.settings?.onChange((name) => {
     fleet.emit('settings', options.settings!.all());
     if (name !== 'wheel') for (const ns of [driver, audience]) ns.emit('look', lookOf(options.settings!));
@@ -209,7 +243,7 @@ export function attachSockets(server: HttpServer, options: SocketOptions): LiveS
     ingest(message) {
       const { scope, id } = message.topic;
       if (scope === 'nuc' && message.kind === 'recording') {
-        const report = message.header;
+        const report = recordingFields(message.header);
         recordings.set(report.car, report);
         // Not volatile: a volatile packet is dropped whenever a video frame is still being written,
         // which would lose most telemetry. It is small; a browser that stops reading is
@@ -218,7 +252,7 @@ export function attachSockets(server: HttpServer, options: SocketOptions): LiveS
         return;
       }
       if (scope !== 'car' || message.kind !== 'telemetry') return;
-      const telemetry = { car: id, ...message.header };
+      const telemetry = { ...telemetryFields(message.header), car: id };
       driver.to(roomOf(id)).emit('telemetry', telemetry);
       audience.to(roomOf(id)).emit('telemetry', telemetry);
       if (telemetry.sim && options.leaderboard.ingest(id, telemetry.sim)) {
@@ -228,8 +262,11 @@ export function attachSockets(server: HttpServer, options: SocketOptions): LiveS
         fleet.emit('leaderboard', board);
       }
     },
+    forget(car) {
+      recordings.delete(car);
+    },
     async close() {
-      clearInterval(fleetTimer);
+      stopFleetTimer();
       unsubscribeSettings?.();
       io.disconnectSockets(true);
       for (const ns of [driver, audience, fleet]) ns.disconnectSockets(true);

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { VideoHub, type VideoFrameHeader } from './video-hub.ts';
 import { busMessage } from '../../test/support/server-feed.ts';
+import { jpegHeaderOnly } from '../../test/support/jpegs.ts';
 
-const jpeg = Buffer.from([0xff, 0xd8, 0xff, 0xd9]);
-const frame = (seq: number, car = '1') => busMessage<'frame'>(`car/${car}/frame`, { ts: 1000 + seq, width: 4, height: 3, format: 'jpeg' }, jpeg, seq);
+const frame = (seq: number, car = '1') => busMessage<'frame'>(`car/${car}/frame`, { ts: 1000 + seq, width: 4, height: 3, format: 'jpeg' }, jpegHeaderOnly(4, 3), seq);
 const view = (seq: number) =>
-  busMessage<'view'>('car/1/view', { width: 8, height: 6, format: 'jpeg', frameSeq: seq, frameTs: 500 + seq, compositeMs: 3, angle: 0 }, jpeg, seq);
+  busMessage<'view'>('car/1/view', { width: 8, height: 6, format: 'jpeg', frameSeq: seq, frameTs: 500 + seq, compositeMs: 3, angle: 0 }, jpegHeaderOnly(8, 6), seq);
 
 function recorder() {
   const received: VideoFrameHeader[] = [];

@@ -106,6 +106,12 @@ export class VideoHub {
     };
   }
 
+  /** Drops what is kept for a car that has gone silent (its newest frame); watchers stay and get its next frame. */
+  forget(car: string): void {
+    for (const choice of VIDEO_CHOICES) this.latest[choice].delete(car);
+    this.lastViewAt.delete(car);
+  }
+
   watcherCount(): number {
     return this.watchers.size;
   }

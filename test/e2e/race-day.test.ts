@@ -19,7 +19,7 @@ import { ensureDashboardBuilt, hasChromium, launchChromium } from '../support/br
 import { sleep, waitFor } from '../support/net.ts';
 import { getJson, startPlatform, waitForServices, type RunningPlatform } from '../support/platform.ts';
 
-const TOKEN = 'race-day-token';
+const TOKEN = 'race-day-token-long-enough';
 const LAPS = 2;
 
 interface CarInfo {
