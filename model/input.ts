@@ -52,12 +52,18 @@ export function frameToInput(raw: Uint8Array, frameSize: [number, number], crop:
   return out;
 }
 
+/**
+ * The most pixels an image from outside may have before a decoder sees it: the largest camera the
+ * configuration allows (4096×4096). libvips refuses a bigger one from its header, before decoding.
+ */
+export const MAX_IMAGE_PIXELS = 4096 * 4096;
+
 /** An encoded frame (JPEG, PNG) → the model's input pixels: decoded to RGB, resized to `frameSize`, then `frameToInput`. */
 export async function decodeFrame(image: Buffer, frameSize: [number, number], crop: Crop = NO_CROP, normalization: Normalization = PIXEL_NORMALIZATION): Promise<Float32Array> {
   const [height, width] = frameSize;
   let raw: Buffer;
   try {
-    raw = await sharp(image).removeAlpha().toColourspace('srgb').resize(width, height, { fit: 'fill' }).raw().toBuffer();
+    raw = await sharp(image, { limitInputPixels: MAX_IMAGE_PIXELS }).removeAlpha().toColourspace('srgb').resize(width, height, { fit: 'fill' }).raw().toBuffer();
   } catch (error) {
     throw new Error(`cannot decode frame image (${image.length} bytes): ${(error as Error).message}`, { cause: error });
   }

@@ -7,13 +7,14 @@
  */
 import { describe, expect, it } from 'vitest';
 import { seededRandom } from '../runtime/index.ts';
+import { paddedJpeg } from '../test/support/jpegs.ts';
 import { DROP_REASONS, decode, encode, type DropReason } from './codec.ts';
 import { headerValidator, type FieldsOf } from './messages.ts';
 import { BusGate, ClientSecurity, generateKeyPair, type GateDropReason, type Identity, type PairedClient } from './security/index.ts';
 import { MESSAGE_KINDS, parseTopic, type MessageKind } from './topics.ts';
 
 const MESSAGES = 12_000;
-const LIMITS = { maxPayloadBytes: 4096, maxHeaderBytes: 2048 };
+const LIMITS = { maxPayloadBytes: 4096, maxHeaderBytes: 2048, cameraSize: { width: 64, height: 48 } };
 const loop = { count: 3, overruns: 0, p50Ms: 1, p99Ms: 2, maxMs: 3 };
 const pose = { track: 'default', x: 1, y: 2, heading: 0.5, speed: 1, cte: 0.1, offTrack: false, offTrackEvents: 0, progress: 0.3, lap: 1, lapTimeS: 12 };
 
@@ -33,6 +34,12 @@ const SAMPLES: { [K in MessageKind]: { topic: string; fields: FieldsOf<K>; paylo
   sim: { topic: 'car/1/sim', fields: { ...pose, angle: 0, throttle: 0 } },
   recording: { topic: 'nuc/recorder/recording', fields: { car: '1', state: 'recording', tub: 't', records: 3 } },
   release: { topic: 'nuc/ota/release', fields: { timestamp: 4 } },
+  poses: {
+    topic: 'nuc/track/poses',
+    fields: { track: 'default', cars: [{ car: '1', x: 1, y: 2, heading: 0.5, speed: 1, ageMs: 20 }], race: { id: 1, phase: 'lights', lights: 3, hold: ['1'] } },
+  },
+  reset: { topic: 'car/1/reset', fields: { to: 'grid', slot: 2 } },
+  compose: { topic: 'nuc/server/compose', fields: { cars: ['1', '2'] } },
 };
 
 type Random = () => number;
@@ -79,13 +86,22 @@ function mutateHeader(random: Random, header: Record<string, unknown>): Buffer {
   return Buffer.from(JSON.stringify(header));
 }
 
+/** A frame's or view's payload: mostly a JPEG of the samples' size, else of another size, or no image at all. */
+function picture(random: Random): Buffer {
+  const length = 32 + int(random, 200);
+  const roll = random();
+  if (roll < 0.7) return paddedJpeg(64, 48, length);
+  if (roll < 0.85) return paddedJpeg(pick(random, [63, 64, 640, 16000]), pick(random, [47, 49, 480, 16000]), length);
+  return bytes(random, length);
+}
+
 /** A message's parts: valid, mutated, or garbage. */
 function fuzzedMessage(random: Random): Buffer[] {
   const roll = random();
   if (roll < 0.08) return Array.from({ length: int(random, 5) }, () => bytes(random, int(random, 120)));
   const kind = pick(random, MESSAGE_KINDS);
   const sample = SAMPLES[kind];
-  const payload = sample.payload ? bytes(random, 16 + int(random, 200)) : undefined;
+  const payload = sample.payload ? picture(random) : undefined;
   const parts = encode(sample.topic, int(random, 1000), sample.fields as FieldsOf<MessageKind>, payload);
   if (roll < 0.3) return parts;
   const header = JSON.parse(parts[1]!.toString()) as Record<string, unknown>;

@@ -5,6 +5,7 @@
 import { ValueErrorType } from '@sinclair/typebox/errors';
 import { HEADER_SCHEMAS, PAYLOAD_KINDS, PROTOCOL_VERSION, headerValidator, type FieldsOf, type HeaderOf, type PayloadKind } from './messages.ts';
 import { parseTopic, type MessageKind, type Topic } from './topics.ts';
+import { checkPicture } from './picture-check.ts';
 
 /** A frame or view always carries its JPEG bytes; no other kind carries any. */
 type PayloadOf<K extends MessageKind> = K extends PayloadKind ? { payload: Buffer } : { payload?: undefined };
@@ -26,7 +27,20 @@ export type BusMessage<K extends MessageKind = MessageKind> = K extends MessageK
   : never;
 
 /** Why the codec refused a message; each is counted under its name (`droppedBy`). */
-export const DROP_REASONS = ['parts', 'topic', 'header-size', 'depth', 'json', 'version', 'unknown-field', 'schema', 'payload', 'oversized'] as const;
+export const DROP_REASONS = [
+  'parts',
+  'topic',
+  'header-size',
+  'depth',
+  'json',
+  'version',
+  'unknown-field',
+  'schema',
+  'payload',
+  'oversized',
+  'frame_format',
+  'frame_size_mismatch',
+] as const;
 export type DropReason = (typeof DROP_REASONS)[number];
 
 export type Decoded = { ok: true; message: BusMessage } | { ok: false; reason: DropReason; detail: string };
@@ -35,6 +49,8 @@ export interface DecodeLimits {
   /** largest accepted payload; larger messages are dropped as 'oversized' */
   maxPayloadBytes: number;
   maxHeaderBytes: number;
+  /** the camera size configured for the cars: a frame of any other size is dropped as 'frame_size_mismatch' */
+  cameraSize?: { width: number; height: number };
 }
 
 /** The largest header any kind needs is a few hundred bytes; this is room, not a target. */
@@ -113,6 +129,10 @@ export function decode(parts: Buffer[], limits: DecodeLimits = DEFAULT_LIMITS): 
     const where = first ? `${first.path || '/'}: ${first.message}` : 'invalid';
     const unknownField = first?.type === ValueErrorType.ObjectAdditionalProperties;
     return reject(unknownField ? 'unknown-field' : 'schema', `${topicText}: ${where}`);
+  }
+  if (payload) {
+    const refusal = checkPicture(topic.kind, header as { width: number; height: number }, payload, limits.cameraSize);
+    if (refusal) return reject(refusal.reason, `${topicText}: ${refusal.detail}`);
   }
   const message: { kind: MessageKind; topic: Topic; topicText: string; header: unknown; parts: Buffer[]; payload?: Buffer } = {
     kind: topic.kind,

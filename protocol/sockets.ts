@@ -138,27 +138,27 @@ export interface SubscriberOptions {
 interface SubscriptionSocket {
   readonly socket: Subscriber | XSubscriber;
   subscribe(prefixes: readonly string[]): void;
+  unsubscribe(prefixes: readonly string[]): void;
 }
 
 function plainSubscriptions(socket: Subscriber): SubscriptionSocket {
-  return { socket, subscribe: (prefixes) => socket.subscribe(...prefixes) };
+  return { socket, subscribe: (prefixes) => socket.subscribe(...prefixes), unsubscribe: (prefixes) => socket.unsubscribe(...prefixes) };
 }
 
 function sealedSubscriptions(socket: XSubscriber, security: ClientSecurity, log: BusLogger): SubscriptionSocket {
   let sending: Promise<void> = Promise.resolve();
-  return {
-    socket,
-    subscribe(prefixes) {
-      // one send at a time per socket; the socket keeps each subscription and resends it on reconnect
-      for (const prefix of prefixes) {
-        sending = sending.then(() =>
-          socket.send(security.sealer.subscription(prefix)).catch((error: unknown) => {
-            if (!socket.closed) log.warn({ err: error, prefix }, 'bus subscription not sent');
-          }),
-        );
-      }
-    },
+  // one send at a time per socket; the socket keeps each subscription and resends it on reconnect,
+  // and forwards a cancellation only for a subscription it keeps (which is why both carry one seal)
+  const send = (prefixes: readonly string[], subscribe: boolean): void => {
+    for (const prefix of prefixes) {
+      sending = sending.then(() =>
+        socket.send(security.sealer.subscription(prefix, subscribe)).catch((error: unknown) => {
+          if (!socket.closed) log.warn({ err: error, prefix, subscribe }, 'bus subscription not sent');
+        }),
+      );
+    }
   };
+  return { socket, subscribe: (prefixes) => send(prefixes, true), unsubscribe: (prefixes) => send(prefixes, false) };
 }
 
 export class BusSubscriber {
@@ -224,6 +224,11 @@ export class BusSubscriber {
 
   subscribe(...prefixes: string[]): void {
     this.subscriptions.subscribe(prefixes);
+  }
+
+  /** Stops the proxy sending what these prefixes matched (prefixes subscribed before, exactly). */
+  unsubscribe(...prefixes: string[]): void {
+    this.subscriptions.unsubscribe(prefixes);
   }
 
   private async receiveLoop(): Promise<void> {

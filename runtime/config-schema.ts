@@ -55,6 +55,21 @@ export const CompositorSchema = Section({
   panScale: Type.Number({ minimum: 0, maximum: 200, default: 6 }),
   filter: Type.Union([Type.Literal('none'), Type.Literal('grayscale'), Type.Literal('sepia'), Type.Literal('vignette')], { default: 'none' }),
   jpegQuality: Type.Integer({ minimum: 10, maximum: 100, default: 80 }),
+  /**
+   * Who composites the audience view's video: 'browser' (each browser keys the raw camera frames on its
+   * GPU, and falls back to the server's composite without WebGL) or 'server' (always the server's).
+   */
+  audienceVideo: Type.Union([Type.Literal('browser'), Type.Literal('server')], { default: 'browser' }),
+});
+
+/** The shared track and race control (nuc/track): every car's pose relayed to every car, and races. */
+export const RaceSchema = Section({
+  /** how often `nuc/track/poses` goes out (cars draw each other and detect contact from it) */
+  posesHz: Type.Integer({ minimum: 20, maximum: 100, default: 20 }),
+  /** time between two start lights, and from the fifth to lights out */
+  lightMs: Type.Integer({ minimum: 100, maximum: 5000, default: 1000 }),
+  /** how long the other cars have to finish after the winner */
+  finishGraceMs: Type.Integer({ minimum: 1000, maximum: 600_000, default: 60_000 }),
 });
 
 /** Background training on the NUC (nuc/training): a model per finished recording session, or on request. */
@@ -87,10 +102,26 @@ export const NucSchema = Section({
   httpPort: { ...Port, default: 8080 },
   /**
    * Needed for control actions (mode, estop, recording, settings) from the dashboard and API; watching
-   * needs none. Empty: a random token is generated at start and printed.
+   * needs none. Empty: a random token is generated at start and printed. At least 16 characters.
    */
-  token: Type.String({ default: '' }),
+  token: Type.String({ maxLength: 256, default: '' }),
+  /**
+   * HTTPS for the dashboard, the API and `/ota`: PEM files. Both empty: plain HTTP. The cars' agents
+   * then fetch over HTTPS and must trust the certificate (npm start passes it as NODE_EXTRA_CA_CERTS).
+   */
+  tls: Section({
+    cert: Type.String({ default: '' }),
+    key: Type.String({ default: '' }),
+  }),
+  /**
+   * Cars the NUC accepts besides the ones `npm start` runs (`launcher.cars`), e.g. real cars on the
+   * track. Messages from any other car id are dropped and counted (`unknown_car`).
+   */
+  cars: Type.Array(Id, { default: [], maxItems: 256 }),
+  /** what the NUC keeps about a car (video, pipelines, recorder session, state) is forgotten once it has been silent this long */
+  carExpiryS: Type.Integer({ minimum: 5, maximum: 86_400, default: 300 }),
   compositor: CompositorSchema,
+  race: RaceSchema,
   training: TrainingSchema,
   /** XSUB side: publishers connect here */
   busPublishersPort: { ...Port, default: 5560 },
@@ -199,6 +230,7 @@ export const WheelButtonsSchema = Type.Object(
     topSpeedDown: ButtonList(['dpad_down'], 'lower topSpeed by topSpeedStep'),
     trimLeft: ButtonList(['dpad_left'], 'steeringVeer -= trimStep'),
     trimRight: ButtonList(['dpad_right'], 'steeringVeer += trimStep'),
+    resetCar: ButtonList(['south'], 'simulator: put the car back on the track (nearest point of the centre line, stopped)'),
   },
   { ...strict, default: {} },
 );
@@ -310,6 +342,9 @@ export const PlatformConfigSchema = Type.Object(
 
 export type PlatformConfig = Static<typeof PlatformConfigSchema>;
 export type BusConfig = PlatformConfig['bus'];
+
+/** A configured control token must be at least this long (generated ones are 16 characters of base64url). */
+export const MIN_TOKEN_LENGTH = 16;
 export type CarConfig = PlatformConfig['car'];
 export type AgentConfig = CarConfig['agent'];
 export type NucConfig = PlatformConfig['nuc'];

@@ -14,8 +14,10 @@ export {
   type WheelMappingConfig,
 } from './config-schema.ts';
 export { ConfigError, loadConfig, validateConfig, type LoadedConfig } from './load-config.ts';
-export { busKeysDir, busLimits, carBus, carRunDir, nucBus, nucBusBind, nucRunDir } from './paths.ts';
+export { busKeysDir, carBus, carRunDir, nucBus, nucBusBind, nucRunDir } from './paths.ts';
 export { writeFileAtomic, writeFileAtomicSync } from './atomic-file.ts';
 export { createLogger } from './logger.ts';
 export { seededRandom } from './random.ts';
 export { clampUnit } from './unit-range.ts';
+export { Guard, InjectedFault, injectedLoops, type GuardLog } from './guard.ts';
+export { busLimits } from './bus-limits.ts';

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { Value } from '@sinclair/typebox/value';
 import { parseDocument } from 'yaml';
 import { MAX_HEADER_BYTES, socketMessageLimit, subscriberQueueLimit } from '../protocol/index.ts';
-import { PlatformConfigSchema, type PlatformConfig } from './config-schema.ts';
+import { MIN_TOKEN_LENGTH, PlatformConfigSchema, type PlatformConfig } from './config-schema.ts';
 
 export class ConfigError extends Error {
   constructor(
@@ -34,6 +34,8 @@ export const ENV_OVERRIDES = {
   EDGE_LOG_LEVEL: { field: 'log.level', type: 'string' },
   EDGE_TOKEN: { field: 'nuc.token', type: 'string' },
   EDGE_BUS_SECURITY: { field: 'bus.security', type: 'string' },
+  /** comma-separated car ids: `npm start -- --id 7` tells the NUC's services which cars it runs */
+  EDGE_CARS: { field: 'launcher.cars', type: 'list' },
 } as const;
 
 /** The file read when no --config or EDGE_CONFIG names one; optional. */
@@ -94,6 +96,12 @@ function applyEnv(raw: Record<string, unknown>, env: NodeJS.ProcessEnv): Map<str
     if (type === 'integer') {
       if (!/^\d+$/.test(text.trim())) throw new ConfigError(name, field, `must be a whole number, got ${JSON.stringify(text)}`);
       setPath(raw, field, Number(text));
+    } else if (type === 'list') {
+      setPath(
+        raw,
+        field,
+        text.split(',').map((item) => item.trim()).filter((item) => item !== ''),
+      );
     } else {
       setPath(raw, field, text);
     }
@@ -120,7 +128,15 @@ export function validateConfig(raw: unknown, source: string, setBy: ReadonlyMap<
     throw new ConfigError(setBy.get(field) ?? source, field, reason);
   }
   const config = withDefaults as PlatformConfig;
-  checkProxyQueue(config, (field) => setBy.get(field) ?? source);
+  const sourceOf = (field: string): string => setBy.get(field) ?? source;
+  checkProxyQueue(config, sourceOf);
+  const { token } = config.nuc;
+  if (token !== '' && token.length < MIN_TOKEN_LENGTH) {
+    throw new ConfigError(sourceOf('nuc.token'), 'nuc.token', `must be at least ${MIN_TOKEN_LENGTH} characters, got ${token.length} (or leave it empty: one is generated and printed at start)`);
+  }
+  if ((config.nuc.tls.cert === '') !== (config.nuc.tls.key === '')) {
+    throw new ConfigError(source, 'nuc.tls', 'needs both cert and key (PEM files), or neither for plain HTTP');
+  }
   return config;
 }
 

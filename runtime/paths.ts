@@ -1,6 +1,7 @@
 /** Where a run's processes meet: run directories (ipc sockets, pidfiles) under the data directory, the bus endpoints, the bus keys. */
 import path from 'node:path';
-import { carLocalEndpoints, MAX_HEADER_BYTES, tcpEndpoint, type BusEndpoints, type DecodeLimits } from '../protocol/index.ts';
+import { carLocalEndpoints, tcpEndpoint, type BusEndpoints } from '../protocol/index.ts';
+import { busLimits } from './bus-limits.ts';
 import type { PlatformConfig } from './config-schema.ts';
 
 export function carRunDir(config: PlatformConfig, carId: string): string {
@@ -14,11 +15,6 @@ export function nucRunDir(config: PlatformConfig): string {
 /** The NUC's bus keys: its key pair, the allow-list, the keys of its own services and simulated cars. */
 export function busKeysDir(config: PlatformConfig): string {
   return config.bus.keysDir || path.join(config.dataDir, 'keys', 'bus');
-}
-
-/** The message sizes every bus of this configuration carries. */
-export function busLimits(config: PlatformConfig): DecodeLimits {
-  return { maxPayloadBytes: config.bus.maxPayloadBytes, maxHeaderBytes: MAX_HEADER_BYTES };
 }
 
 /** The car-local bus: ipc sockets in the car's run directory, which only the car's user can open. */

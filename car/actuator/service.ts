@@ -5,7 +5,7 @@
  * drive generation the update agent announces on `car/<id>/agent`, so during a hand-over only the
  * active pilot drives.
  */
-import { BusPublisher, BusSubscriber, carTopic } from '../../protocol/index.ts';
+import { BusPublisher, BusSubscriber, carTopic, type BusMessage } from '../../protocol/index.ts';
 import type { ServiceContext, ServiceDefinition } from '../../runtime/index.ts';
 import { ActuatorCore } from './actuator-core.ts';
 import { openDriveOutputs, simI2cSocketPath, type OpenedDriveOutputs } from './open-bus.ts';
@@ -111,7 +111,7 @@ const actuator: ServiceDefinition = {
       })();
     };
 
-    subscriber.on((message) => {
+    subscriber.on(context.guard.wrap('bus_handler', (message: BusMessage) => {
       const now = Date.now();
       if (message.kind === 'agent') {
         const { gen } = message.header;
@@ -131,13 +131,13 @@ const actuator: ServiceDefinition = {
         core.submit(message.header, now);
       } else return;
       applySafely();
-    });
-    const ticker = setInterval(applySafely, TICK_MS);
+    }));
+    const stopTicker = context.guard.every('tick', TICK_MS, applySafely);
     context.ready({ bus: context.config.car.i2c.bus });
 
     return {
       async stop() {
-        clearInterval(ticker);
+        stopTicker();
         await subscriber.close();
         // All-stop before anything else goes away: neutral throttle, then outputs off.
         await outputs.stop();

@@ -1,7 +1,7 @@
 /** The `camera` car service: owns the camera and publishes `car/<id>/frame` with a small send queue. */
-import { BusPublisher, BusSubscriber, carTopic } from '../../protocol/index.ts';
+import { BusPublisher, BusSubscriber, carColour, carTopic, nucTopic, type BusMessage } from '../../protocol/index.ts';
 import type { ServiceContext, ServiceDefinition } from '../../runtime/index.ts';
-import { loadTrack } from '../sim/index.ts';
+import { loadTrack, SharedTrack } from '../sim/index.ts';
 import type { FrameSource } from './frame-source.ts';
 import { MjpegSource } from './mjpeg-source.ts';
 import { ReplaySource } from './replay-source.ts';
@@ -20,15 +20,21 @@ async function openSource(context: ServiceContext, closers: Array<() => Promise<
       return ReplaySource.open({ path: camera.replayPath, fps: camera.fps, loop: camera.replayLoop, log: context.log });
     case 'sim': {
       let pose: SimPose | undefined;
+      const track = loadTrack(sim.track);
+      const shared = new SharedTrack(context.carId!);
       const poses = BusSubscriber.connect(context.bus, {
-        topics: [carTopic(context.carId!, 'sim')],
+        topics: [carTopic(context.carId!, 'sim'), nucTopic('track', 'poses')],
         counters: context.metrics.counters,
         log: context.log,
       });
-      poses.on('sim', (message) => (pose = message.header));
+      poses.on('sim', context.guard.wrap('bus_handler', (message: BusMessage<'sim'>) => void (pose = message.header)));
+      poses.on('poses', context.guard.wrap('bus_handler', (message: BusMessage<'poses'>) => {
+        if (message.header.track === track.name) shared.update(message.header);
+      }));
       closers.push(() => poses.close());
       return new SimSource({
-        track: loadTrack(sim.track),
+        track,
+        others: () => shared.others().map((car) => ({ ...car, colour: carColour(car.car) })),
         width: camera.width,
         height: camera.height,
         fps: camera.fps,

@@ -1,8 +1,9 @@
 /**
  * The simulator's camera: renders the car's view from the newest pose the `sim` service published,
- * at the configured rate, and encodes it as JPEG like a real camera's MJPEG stream.
+ * with the other cars on the shared track in it, at the configured rate, and encodes it as JPEG like
+ * a real camera's MJPEG stream.
  */
-import { createRenderer, encodeJpeg, type Track } from '../sim/index.ts';
+import { createRenderer, encodeJpeg, type CarSprite, type Track } from '../sim/index.ts';
 import type { CameraFrame, FrameSource } from './frame-source.ts';
 
 export interface SimPose {
@@ -20,6 +21,8 @@ export interface SimSourceOptions {
   quality: number;
   /** the newest pose, or undefined before the simulator has published one */
   pose: () => SimPose | undefined;
+  /** the other cars to draw, where they are now */
+  others?: () => readonly CarSprite[];
 }
 
 export class SimSource implements FrameSource {
@@ -39,7 +42,7 @@ export class SimSource implements FrameSource {
       const pose = this.options.pose();
       if (pose) {
         const ts = Date.now();
-        const rgb = this.renderer.render(pose);
+        const rgb = this.renderer.render(pose, this.options.others?.());
         const jpeg = await encodeJpeg(rgb, this.options.width, this.options.height, this.options.quality);
         yield { jpeg, width: this.options.width, height: this.options.height, ts };
       }

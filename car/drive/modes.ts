@@ -33,13 +33,14 @@ export function nextMode(mode: DriveMode): DriveMode {
 /**
  * What to drive with. In a pilot mode without pilot output yet (no frame, inference failed) the
  * answer is stop and straight: never silently fall back to something that drives. `estop` forces
- * throttle 0 whatever the mode.
+ * throttle 0 whatever the mode; `hold` (the race holds the car: grid, start lights) forces the
+ * pilot's throttle to 0 in `local`, and leaves a human's throttle alone, so a driver can jump the start.
  */
 export function decideDrive(
   mode: DriveMode,
   user: Steering,
   pilot?: Steering,
-  safety: { estop?: boolean } = {},
+  safety: { estop?: boolean; hold?: boolean } = {},
 ): DriveDecision {
   let decision: DriveDecision;
   switch (mode) {
@@ -60,6 +61,6 @@ export function decideDrive(
       // A mode this build does not know (a newer sender): stop.
       decision = { angle: 0, throttle: 0, source: 'user' };
   }
-  if (safety.estop) decision.throttle = 0;
+  if (safety.estop || (safety.hold && mode === 'local')) decision.throttle = 0;
   return decision;
 }

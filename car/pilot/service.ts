@@ -5,7 +5,7 @@
  * per frame). The drive loop at `drive.rateHz` repeats the newest decision, so the actuator's
  * failsafe stays fed between frames, and publishes telemetry.
  */
-import { BusPublisher, BusSubscriber, carTopic, type BusMessage, type HeaderOf, type SimState } from '../../protocol/index.ts';
+import { BusPublisher, BusSubscriber, carTopic, nucTopic, type BusMessage, type HeaderOf, type SimState } from '../../protocol/index.ts';
 import type { ServiceDefinition } from '../../runtime/index.ts';
 import {
   DriveLoop,
@@ -21,6 +21,7 @@ import {
   type Pilot,
   type PilotOutput,
 } from '../drive/index.ts';
+import { SharedTrack } from '../sim/index.ts';
 import { createExpertPilot } from './expert-pilot.ts';
 import type { ModelPilotLog } from './model-pilot.ts';
 import { modelPointerFile } from './model-pointer.ts';
@@ -66,7 +67,7 @@ const pilotService: ServiceDefinition = {
     const user = new UserControl({ timeoutMs: drive.userTimeoutMs, initialMode: drive.mode });
     const publisher = BusPublisher.connect(context.bus, { counters: metrics.counters });
     const subscriber = BusSubscriber.connect(context.bus, {
-      topics: [carTopic(carId, 'control'), carTopic(carId, 'frame'), carTopic(carId, 'sim')],
+      topics: [carTopic(carId, 'control'), carTopic(carId, 'frame'), carTopic(carId, 'sim'), nucTopic('track', 'poses')],
       counters: metrics.counters,
       log: context.log,
     });
@@ -78,10 +79,12 @@ const pilotService: ServiceDefinition = {
     let pilotOutput: PilotOutput | undefined;
     let inferMs: number | undefined;
     let lastDecision: DriveDecision = { angle: 0, throttle: 0, source: 'user' };
+    // The race in progress: on the grid and under the lights it holds this car's pilot.
+    const race = new SharedTrack(carId);
 
     const publishDrive = (): void => {
       const steering = user.steering();
-      lastDecision = decideDrive(user.mode, steering, pilotOutput, { estop: user.estop });
+      lastDecision = decideDrive(user.mode, steering, pilotOutput, { estop: user.estop, hold: race.held() });
       void publisher.send(driveTopic, {
         gen,
         angle: lastDecision.angle,
@@ -91,7 +94,7 @@ const pilotService: ServiceDefinition = {
       });
     };
 
-    subscriber.on((message) => {
+    subscriber.on(context.guard.wrap('bus_handler', (message: BusMessage) => {
       switch (message.kind) {
         case 'control': {
           const previousMode = user.mode;
@@ -104,10 +107,13 @@ const pilotService: ServiceDefinition = {
         case 'sim':
           pose = message.header;
           return;
+        case 'poses':
+          race.update(message.header);
+          return;
         default:
           return;
       }
-    });
+    }));
 
     const frameRunner = new FrameRunner({
       frames,

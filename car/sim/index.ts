@@ -11,3 +11,8 @@ export { createExpert } from './expert.ts';
 export { runExpert } from './expert-run.ts';
 export { EmulatedPca9685, noAckError } from './emulated-pca9685.ts';
 export { serveI2c } from './i2c-server.ts';
+export { gridPose, nearestTrackPose, GRID_FIRST_M, GRID_SPACING_M } from './grid.ts';
+export { SharedTrack } from './shared-track.ts';
+export type { SharedCar } from './shared-track.ts';
+export type { CarSprite } from './car-sprites.ts';
+export { CONTACT_DISTANCE_M } from './world.ts';

@@ -2,15 +2,19 @@
  * The `sim` car service: the simulated world under the real drivers. It owns the emulated PCA9685
  * (served to the actuator as an I2C bus over a unix socket), steps the car's physics from the pulse
  * widths the actuator wrote, and publishes the car's pose and track state as `car/<id>/sim` for the
- * camera (which renders from it) and the pilot (telemetry, and the expert driver).
+ * camera (which renders from it) and the pilot (telemetry, and the expert driver). It shares the
+ * track with the other cars the NUC relays (`nuc/track/poses`: contact), and puts the car back on
+ * the track or on the grid when told (`car/<id>/reset`).
  */
 import fs from 'node:fs';
 import { simI2cSocketPath } from '../actuator/index.ts';
-import { BusPublisher, carTopic, type FieldsOf } from '../../protocol/index.ts';
+import { BusPublisher, BusSubscriber, carTopic, nucTopic, type FieldsOf } from '../../protocol/index.ts';
 import type { ServiceDefinition } from '../../runtime/index.ts';
 import { EmulatedPca9685 } from './emulated-pca9685.ts';
 import { serveI2c } from './i2c-server.ts';
 import { loadTrack } from './track-file.ts';
+import { gridPose } from './grid.ts';
+import { SharedTrack } from './shared-track.ts';
 import { SimWorld, type SimTelemetry } from './world.ts';
 
 /** The bus message: the world's state without its lap history (that is in bestLapS / lastLapS). */
@@ -31,12 +35,39 @@ const sim: ServiceDefinition = {
     const socketPath = simI2cSocketPath(context.runDir);
     fs.rmSync(socketPath, { force: true });
     const i2cServer = await serveI2c(chip, socketPath);
-    const world = new SimWorld({ track, pulses: chip, calibration: { steering: car.actuator.steering, throttle: car.actuator.throttle } });
+    const carId = context.carId!;
+    // The launcher's further cars start on the grid in their configured order, never inside another
+    // car; the first starts on the start line, as a car alone always has.
+    const slot = config.launcher.cars.indexOf(carId);
+    const world = new SimWorld({
+      track,
+      pulses: chip,
+      calibration: { steering: car.actuator.steering, throttle: car.actuator.throttle },
+      start: slot > 0 ? gridPose(track, slot) : track.startPose,
+    });
+    const shared = new SharedTrack(carId);
     const publisher = BusPublisher.connect(context.bus, { counters: metrics.counters });
-    const topic = carTopic(context.carId!, 'sim');
+    const subscriber = BusSubscriber.connect(context.bus, {
+      topics: [nucTopic('track', 'poses'), carTopic(carId, 'reset')],
+      counters: metrics.counters,
+      log: context.log,
+    });
+    subscriber.on((message) => {
+      if (message.kind === 'poses') {
+        if (message.header.track === track.name) shared.update(message.header);
+        else metrics.counters.drop('other-track');
+      } else if (message.kind === 'reset') {
+        if (message.header.to === 'grid') world.placeOnGrid(message.header.slot ?? 0);
+        else world.placeOnTrack();
+        context.log.info({ to: message.header.to, slot: message.header.slot }, 'car reset');
+      }
+    });
+    const topic = carTopic(carId, 'sim');
     const loop = metrics.loop('physics');
     metrics.gauge('sim_laps', () => world.telemetry().lap);
     metrics.gauge('sim_off_track_events', () => world.telemetry().offTrackEvents);
+    metrics.gauge('sim_resets', () => world.telemetry().resets);
+    metrics.gauge('sim_contacts', () => world.telemetry().contacts);
 
     let last = performance.now();
     let laps = 0;
@@ -45,6 +76,7 @@ const sim: ServiceDefinition = {
       // A stalled process must not teleport the car: cap the simulated gap.
       const dt = Math.min((now - last) / 1000, 0.1);
       last = now;
+      world.setOthers(shared.others().map((other) => ({ ...other, atS: world.time })));
       world.step(dt);
       const telemetry = world.telemetry();
       if (telemetry.lap > laps) {
@@ -54,14 +86,15 @@ const sim: ServiceDefinition = {
       void publisher.send(topic, simFields(telemetry));
       loop.record(performance.now() - now);
     };
-    const timer = setInterval(step, 1000 / car.sim.physicsHz);
+    const stopPhysics = context.guard.every('physics', 1000 / car.sim.physicsHz, step);
     context.ready({ track: track.name, i2c: socketPath });
     return {
       async stop() {
-        clearInterval(timer);
+        stopPhysics();
         // Everything stops at once on Ctrl-C: give the actuator a moment to write its all-stop.
         await new Promise((resolve) => setTimeout(resolve, 300));
         await i2cServer.close();
+        await subscriber.close();
         await publisher.close();
       },
     };

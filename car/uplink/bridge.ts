@@ -1,16 +1,17 @@
 /**
  * The uplink bridge between a car's local bus and the NUC: the car's frames, telemetry, agent
- * reports and metrics go up; control and the update repository's hint come down. Messages are validated on the way (a malformed one
+ * reports and metrics go up; control, resets, the shared track and the update repository's hint come down. Messages are validated on the way (a malformed one
  * is dropped and counted, not carried across the network) and forwarded as received, without
  * re-encoding (on a secured NUC bus, sealed with the car's key on the way up). ZeroMQ reconnects on its own, so a NUC restart or a network gap needs nothing here:
  * while the NUC is gone, upward messages are dropped and the car-local bus goes on.
  */
-import { BusCounters, BusPublisher, BusSubscriber, carTopic, nucTopic, type BusEndpoints, type BusLogger, type MessageKind } from '../../protocol/index.ts';
+import { BusCounters, BusPublisher, BusSubscriber, carTopic, nucTopic, type BusEndpoints, type BusLogger, type BusMessage, type MessageKind } from '../../protocol/index.ts';
 
 export const UPLINK_UP_KINDS: readonly MessageKind[] = ['frame', 'telemetry', 'agent', 'metrics'];
-export const UPLINK_DOWN_KINDS: readonly MessageKind[] = ['control'];
-/** NUC topics every car gets: the update repository's hint to pull now. */
-export const UPLINK_DOWN_NUC_TOPICS: readonly string[] = [nucTopic('ota', 'release')];
+/** NUC → this car: control, and a reset to the track or grid (the simulator's; a real car has none to obey it). */
+export const UPLINK_DOWN_KINDS: readonly MessageKind[] = ['control', 'reset'];
+/** NUC topics every car gets: the update repository's hint to pull now, and the shared track (poses, race). */
+export const UPLINK_DOWN_NUC_TOPICS: readonly string[] = [nucTopic('ota', 'release'), nucTopic('track', 'poses')];
 
 export interface UplinkOptions {
   carId: string;
@@ -20,6 +21,8 @@ export interface UplinkOptions {
   frameSendHighWaterMark: number;
   counters?: BusCounters;
   log?: BusLogger;
+  /** the service's guard: what a bridge handler throws is caught, logged and counted */
+  wrap?: (loop: string, fn: (message: BusMessage) => unknown) => (message: BusMessage) => void;
 }
 
 export interface Uplink {
@@ -36,14 +39,17 @@ export function startUplink(options: UplinkOptions): Uplink {
   const framesUp = BusPublisher.connect(options.nuc, { sendHighWaterMark: options.frameSendHighWaterMark, counters });
   const othersUp = BusPublisher.connect(options.nuc, { counters });
   const fromCar = BusSubscriber.connect(options.car, { topics: topics(UPLINK_UP_KINDS), ...common });
-  fromCar.on((message) => {
-    const target = message.kind === 'frame' ? framesUp : othersUp;
-    void target.sendRaw(message.parts);
-  });
+  const wrap = options.wrap ?? ((_loop, fn) => fn);
+  fromCar.on(
+    wrap('bus_handler', (message) => {
+      const target = message.kind === 'frame' ? framesUp : othersUp;
+      return target.sendRaw(message.parts);
+    }),
+  );
 
   const toCar = BusPublisher.connect(options.car, { counters });
   const fromNuc = BusSubscriber.connect(options.nuc, { topics: [...topics(UPLINK_DOWN_KINDS), ...UPLINK_DOWN_NUC_TOPICS], ...common });
-  fromNuc.on((message) => void toCar.sendRaw(message.parts));
+  fromNuc.on(wrap('bus_handler', (message) => toCar.sendRaw(message.parts)));
 
   return {
     counters,

@@ -13,6 +13,7 @@ const uplink: ServiceDefinition = {
       frameSendHighWaterMark: context.config.bus.frameSendHighWaterMark,
       counters: context.metrics.counters,
       log: context.log,
+      wrap: (loop, fn) => context.guard.wrap(loop, fn),
     });
     context.ready({ nuc: context.nucBus.publishers });
     return { stop: () => bridge.close() };

@@ -8,6 +8,7 @@ export type Route =
   | { name: 'cars' }
   | { name: 'fleet' }
   | { name: 'training' }
+  | { name: 'race' }
   | { name: 'drive'; car: string }
   | { name: 'watch'; car: string }
   | { name: 'not-found'; path: string };
@@ -17,6 +18,7 @@ const PATTERNS: [RegExp, (m: RegExpExecArray) => Route][] = [
   [/^\/?$/, () => ({ name: 'cars' })],
   [/^\/fleet\/?$/, () => ({ name: 'fleet' })],
   [/^\/training\/?$/, () => ({ name: 'training' })],
+  [/^\/race\/?$/, () => ({ name: 'race' })],
   [new RegExp(`^/drive/${CAR}/?$`), (m) => ({ name: 'drive', car: m[1]! })],
   [new RegExp(`^/watch/${CAR}/?$`), (m) => ({ name: 'watch', car: m[1]! })],
 ];
@@ -37,6 +39,8 @@ export function routePath(route: Route): string {
       return '/fleet';
     case 'training':
       return '/training';
+    case 'race':
+      return '/race';
     case 'drive':
       return `/drive/${route.car}`;
     case 'watch':

@@ -2,6 +2,7 @@
 import { shallowRef, type Ref } from 'vue';
 import type { ModelInfo, ModelKind, ModelsReply, ShipReply, TrackResult, TrainingJob, TubInfo, TubsReply } from '../../nuc/server/wire.ts';
 import { connectLive } from './live-socket.ts';
+import { json } from './rest.ts';
 import type { ConnectionState } from './types.ts';
 
 /** The list with `job` put in its place (newest id first), unless the list already has a newer revision. */
@@ -33,11 +34,6 @@ export function connectTraining(): LiveJobs {
   return { state: live.state, jobs, close: live.close };
 }
 
-async function json<T>(response: Response): Promise<T> {
-  const body = (await response.json().catch(() => ({}))) as T & { message?: string };
-  if (!response.ok) throw new Error(body.message ?? `the NUC answered ${response.status}`);
-  return body;
-}
 
 export async function fetchTubs(): Promise<TubInfo[]> {
   return (await json<TubsReply>(await fetch('/api/tubs'))).tubs;

@@ -6,7 +6,7 @@
  */
 import { socketMessageLimit, startProxy, subscriberQueueLimit, type ProxySecurity, type RunningProxy } from '../../protocol/index.ts';
 import { busKeysDir, busLimits, nucBusBind, type ServiceDefinition } from '../../runtime/index.ts';
-import { BusKeyStore, pairedClient, watchAllowList } from '../pairing/index.ts';
+import { BusKeyStore, pairedClient, watchAllowList, type AllowListEntry } from '../pairing/index.ts';
 
 const LAST_SEEN_FLUSH_MS = 5000;
 
@@ -47,7 +47,7 @@ const nucProxy: ServiceDefinition = {
     }
 
     let stopWatching = (): void => {};
-    let flushTimer: NodeJS.Timeout | undefined;
+    let stopFlushing = (): void => {};
     const flushLastSeen = (): void => {
       try {
         store.writeLastSeen(proxy.lastSeen());
@@ -56,21 +56,21 @@ const nucProxy: ServiceDefinition = {
       }
     };
     if (security) {
-      stopWatching = watchAllowList(store, log, (entries) => {
+      stopWatching = watchAllowList(store, log, context.guard.wrap('allow_list', (entries: AllowListEntry[]) => {
         const clients = entries.map(pairedClient);
         security.clients = clients;
         void proxy
           .setClients(clients)
           .then(() => log.info({ clients: clients.map((c) => c.name) }, 'bus allow-list changed'))
           .catch((error: unknown) => log.error({ err: error }, 'bus allow-list not applied'));
-      });
-      flushTimer = setInterval(flushLastSeen, LAST_SEEN_FLUSH_MS);
+      }));
+      stopFlushing = context.guard.every('last_seen', LAST_SEEN_FLUSH_MS, flushLastSeen);
     }
     context.ready({ publishers: bind.publishers, subscribers: bind.subscribers, security: config.bus.security, queue });
     return {
       async stop() {
         stopWatching();
-        clearInterval(flushTimer);
+        stopFlushing();
         if (security) flushLastSeen();
         await proxy.close();
       },

@@ -10,9 +10,10 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import type { Logger } from 'pino';
+import type { Guard } from '../../runtime/index.ts';
 import type { BusMessage } from '../../protocol/index.ts';
 import { sendError, tokenGuard } from '../http/index.ts';
-import { OtaDbError, RollbackRefused, fleetSummary, recordAgentReport, rollbackCar, type FleetCar, type OtaDb, type RollbackPublisher } from '../ota/index.ts';
+import { AgentReportGate, OtaDbError, RollbackRefused, fleetSummary, recordAgentReport, rollbackCar, type FleetCar, type OtaDb, type RollbackPublisher } from '../ota/index.ts';
 import type { FleetState } from './fleet-state.ts';
 import type { ModelPublisher } from './ota-signing.ts';
 import type { LiveNamespace } from './sockets.ts';
@@ -29,12 +30,17 @@ export interface OtaFleetOptions {
   models?: { dir: string; publisher: () => ModelPublisher };
   /** how often progress is pushed to `/fleet` while someone watches; default 1 s */
   pushIntervalMs?: number;
+  /** per car: state changes written at once, and regained per second */
+  reportBurst?: number;
+  reportsPerSecond?: number;
 }
 
 export interface OtaFleet {
   /** records `car/<id>/agent` reports; other messages are ignored */
   ingest(message: BusMessage): void;
   summary(): FleetCar[];
+  /** agent reports not recorded, by reason: a version this NUC never published, or too many changes too fast */
+  refused: Readonly<Record<string, number>>;
   /** pushes the summary to `/fleet` now, if anyone watches */
   push(): void;
   close(): void;
@@ -49,22 +55,27 @@ export function releaseModelName(dirName: string): string {
 }
 
 /** Rollout records from agent reports, and the `fleet` event on `/fleet` (on connect and while updates move). */
-export function attachOtaFleet(namespace: LiveNamespace<'/fleet'>, fleet: FleetState, log: Logger, options: OtaFleetOptions): OtaFleet {
+export function attachOtaFleet(namespace: LiveNamespace<'/fleet'>, fleet: FleetState, log: Logger, guard: Guard, options: OtaFleetOptions): OtaFleet {
   const { db } = options;
+  const gate = new AgentReportGate(db, {
+    ...(options.reportBurst === undefined ? {} : { burst: options.reportBurst }),
+    ...(options.reportsPerSecond === undefined ? {} : { perSecond: options.reportsPerSecond }),
+  });
   const summary = (): FleetCar[] => fleetSummary(db, fleet.carStates());
   const push = (): void => {
     if (namespace.sockets.size > 0) namespace.emit('fleet', summary());
   };
 
   namespace.on('connection', (socket) => socket.emit('fleet', summary()));
-  const timer = setInterval(push, options.pushIntervalMs ?? 1000);
-  timer.unref();
+  const stopPushing = guard.every('fleet_push', options.pushIntervalMs ?? 1000, push);
 
   return {
     ingest(message) {
       if (message.topic.scope !== 'car' || message.kind !== 'agent') return;
       try {
-        const result = recordAgentReport(db, message.topic.id, message.header);
+        const car = message.topic.id;
+        const result = recordAgentReport(db, car, message.header, new Date(), () => gate.admit(car, message.header, Date.now()));
+        if (result.refused) log.debug({ car, reason: result.refused, release: message.header.release }, 'agent report not recorded');
         if (result.outcome) log.info({ ...result.outcome }, 'rollout recorded');
         if (result.changed) push();
       } catch (error) {
@@ -74,9 +85,10 @@ export function attachOtaFleet(namespace: LiveNamespace<'/fleet'>, fleet: FleetS
       }
     },
     summary,
+    refused: gate.refused,
     push,
     close() {
-      clearInterval(timer);
+      stopPushing();
     },
   };
 }

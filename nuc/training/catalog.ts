@@ -2,7 +2,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
-import { METADATA_FILE, type ModelMetadata } from '../../model/index.ts';
+import { MAX_IMAGE_PIXELS, METADATA_FILE, type ModelMetadata } from '../../model/index.ts';
 import { listTubs, readTub, TubError } from '../../trainer/tub/index.ts';
 import { isTubName } from './names.ts';
 import { EVALUATION_FILE, type ModelEvaluation } from './pipeline.ts';
@@ -72,7 +72,7 @@ export async function tubPreview(tubsDir: string, name: string, options: Preview
   const thumbs: Buffer[] = [];
   for (const record of picks) {
     // a missing or broken image leaves a gap rather than no preview at all
-    const thumb = await sharp(record.imagePath)
+    const thumb = await sharp(record.imagePath, { limitInputPixels: MAX_IMAGE_PIXELS })
       .resize({ height: options.height })
       .removeAlpha()
       .raw()

@@ -39,7 +39,7 @@ beforeAll(async () => {
   store = JobStore.open(path.join(root, 'training.sqlite'));
   app = Fastify({ ajv: STRICT_AJV });
   io = new Server(app.server);
-  installTokenGuard(app, 'secret');
+  await installTokenGuard(app, 'secret');
   await app.register(trainingRoutes, {
     store,
     tubsDir,

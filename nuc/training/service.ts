@@ -5,6 +5,7 @@
  */
 import path from 'node:path';
 import { BusSubscriber } from '../../protocol/index.ts';
+import { carSources, forKnownCars, knownCars } from '../known-cars/index.ts';
 import type { ServiceDefinition } from '../../runtime/index.ts';
 import { JobStore } from './job-store.ts';
 import { TRAINING_DB } from './names.ts';
@@ -24,11 +25,16 @@ const training: ServiceDefinition = {
       counters: metrics.counters,
       log,
     });
-    subscriber.on((message) => {
-      if (message.topic.scope !== 'car' || message.kind !== 'telemetry') return;
-      if (message.header.recording === true) recording.add(message.topic.id);
-      else if (message.header.recording === false) recording.delete(message.topic.id);
-    });
+    subscriber.on(
+      context.guard.wrap(
+        'bus_handler',
+        forKnownCars(knownCars(carSources(config)), metrics.counters, (message) => {
+          if (message.topic.scope !== 'car' || message.kind !== 'telemetry') return;
+          if (message.header.recording === true) recording.add(message.topic.id);
+          else if (message.header.recording === false) recording.delete(message.topic.id);
+        }),
+      ),
+    );
     const queue = new TrainingQueue({
       store,
       tubsDir: path.resolve(config.dataDir, 'tubs'),

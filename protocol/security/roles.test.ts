@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { jpegHeaderOnly } from '../../test/support/jpegs.ts';
 import { decode, encode, type BusMessage } from '../codec.ts';
 import type { FieldsOf } from '../messages.ts';
-import type { MessageKind } from '../topics.ts';
-import { mayReceive, publishRefusal, type Identity } from './roles.ts';
+import { MESSAGE_KINDS, type MessageKind } from '../topics.ts';
+import { TOPIC_RULES, mayReceive, publishRefusal, type Identity } from './roles.ts';
 
 const wheel: Identity = { name: 'wheel', role: 'nuc', service: 'wheel' };
 const server: Identity = { name: 'server', role: 'nuc', service: 'server' };
@@ -17,10 +18,13 @@ function message<K extends MessageKind>(topic: string, fields: FieldsOf<K>, payl
   if (!decoded.ok) throw new Error(decoded.detail);
   return decoded.message;
 }
-const frame = (car: string) => message<'frame'>(`car/${car}/frame`, { width: 1, height: 1, format: 'jpeg' }, Buffer.alloc(1));
+const frame = (car: string) => message<'frame'>(`car/${car}/frame`, { width: 1, height: 1, format: 'jpeg' }, jpegHeaderOnly(1, 1));
 const control = (car: string, fields: Partial<FieldsOf<'control'>> = {}) => message<'control'>(`car/${car}/control`, { angle: 0.3, throttle: 0.2, ...fields });
 const telemetry = (car: string) => message<'telemetry'>(`car/${car}/telemetry`, { mode: 'user', angle: 0, throttle: 0, model: 'm', loop: { count: 0, overruns: 0, p50Ms: 0, p99Ms: 0, maxMs: 0 } });
-const view = (car: string) => message<'view'>(`car/${car}/view`, { width: 1, height: 1, format: 'jpeg', frameSeq: 0, frameTs: 0, compositeMs: 0, angle: 0 }, Buffer.alloc(1));
+const view = (car: string) => message<'view'>(`car/${car}/view`, { width: 1, height: 1, format: 'jpeg', frameSeq: 0, frameTs: 0, compositeMs: 0, angle: 0 }, jpegHeaderOnly(1, 1));
+const reset = (car: string) => message<'reset'>(`car/${car}/reset`, { to: 'track' });
+const poses = message<'poses'>('nuc/track/poses', { track: 'default', cars: [{ car: '1', x: 0, y: 0, heading: 0, speed: 0, ageMs: 0 }] });
+const compose = message<'compose'>('nuc/server/compose', { cars: ['1'] });
 const release = message<'release'>('nuc/ota/release', { timestamp: 2 });
 const metrics = (scope: string) =>
   message<'metrics'>(`${scope}/metrics`, { service: 's', pid: 1, uptimeS: 0, rssBytes: 0, counters: { in: 0, out: 0, dropped: 0, droppedBy: {} }, loops: {} });
@@ -51,6 +55,19 @@ describe('who may publish what', () => {
     ['a viewer an estop that also steers', viewer, control('1', { angle: 0.5, throttle: 0, estop: true }), 'no-control-authority'],
     ['a viewer an estop that also changes the mode', viewer, control('1', { angle: 0, throttle: 0, estop: true, mode: 'local' }), 'no-control-authority'],
     ['a driver clearing its car\'s estop', driver1, control('1', { angle: 0, throttle: 0, estop: false }), undefined],
+    ['the server a reset (the dashboard, race control)', server, reset('1'), undefined],
+    ['the wheel a reset (its reset button)', wheel, reset('1'), undefined],
+    ['a driver a reset of its car', driver1, reset('1'), undefined],
+    ['a driver a reset of another car', driver1, reset('2'), 'not-permitted'],
+    ['a car its own reset', car1, reset('1'), 'not-permitted'],
+    ['a viewer a reset', viewer, reset('1'), 'not-permitted'],
+    ['the compositor a reset', compositor, reset('1'), 'not-permitted'],
+    ['the server the shared track', server, poses, undefined],
+    ['the wheel the shared track', wheel, poses, 'not-permitted'],
+    ['a car the shared track', car1, poses, 'not-permitted'],
+    ['the server the compositing demand', server, compose, undefined],
+    ['the compositor the compositing demand', compositor, compose, 'not-permitted'],
+    ['a driver the compositing demand', driver1, compose, 'not-permitted'],
     ['anyone a car-local kind', wheel, message<'drive'>('car/1/drive', { gen: 1, angle: 0, throttle: 0, source: 'pilot', frameSeq: -1 }), 'not-permitted'],
   ] as const)('%s: %s', (_what, identity, bus, refusal) => {
     expect(publishRefusal(identity, bus)).toBe(refusal);
@@ -80,9 +97,28 @@ describe('who may receive what', () => {
     [viewer, 'nuc/wheel/metrics', false],
     [driver1, 'car/2/frame', true],
     [driver1, 'car/1/control', false],
+    [car1, 'car/1/reset', true],
+    [car1, 'car/2/reset', false],
+    [car1, 'nuc/track/poses', true],
+    [viewer, 'nuc/track/poses', true],
+    [driver1, 'car/1/reset', false],
+    [compositor, 'nuc/server/compose', true],
+    [car1, 'nuc/server/compose', false],
+    [viewer, 'nuc/server/compose', false],
+    [car1, 'nuc/track/', false], // also a nuc/track/metrics
     [viewer, 'car/1/fr', true], // matches frame only
     [viewer, 'truck/', true], // matches no topic at all
   ] as const)('%o subscribing to %j: %s', (identity, prefix, allowed) => {
     expect(mayReceive(identity, prefix)).toBe(allowed);
+  });
+});
+
+describe('the rule table', () => {
+  // the kinds a car keeps on its own bus: the NUC proxy forwards none of them
+  const CAR_LOCAL: readonly MessageKind[] = ['drive', 'applied', 'sim'];
+
+  it('gives every kind that crosses the NUC bus a rule, and none to the car-local kinds', () => {
+    const ruled = new Set(Object.keys(TOPIC_RULES).map((pattern) => pattern.split('/')[2]));
+    for (const kind of MESSAGE_KINDS) expect(ruled.has(kind), kind).toBe(!CAR_LOCAL.includes(kind));
   });
 });

@@ -58,7 +58,8 @@ export interface TopicRule {
 
 /**
  * `<scope>/<id or *>/<kind>`: an exact topic wins over the `*` rule of its kind. A topic with no rule
- * (the car-local kinds: drive, applied, sim) is never forwarded.
+ * (the car-local kinds: drive, applied, sim) is never forwarded; every other kind must have one
+ * (roles.test.ts checks that a new kind is given one).
  */
 export const TOPIC_RULES: Readonly<Record<string, TopicRule>> = {
   'car/*/frame': { publish: [OWN_CAR], read: [NUC, WATCHERS] },
@@ -67,10 +68,17 @@ export const TOPIC_RULES: Readonly<Record<string, TopicRule>> = {
   'car/*/metrics': { publish: [OWN_CAR], read: [NUC] },
   'car/*/view': { publish: [nucService('compositor')], read: [NUC, WATCHERS] },
   'car/*/control': { publish: CONTROL_SOURCES, read: [NUC, OWN_CAR], estopFromAnyone: true },
+  /** put back on the track or the grid: a command to the car like control (the wheel's reset button, the dashboard, race control) */
+  'car/*/reset': { publish: CONTROL_SOURCES, read: [NUC, OWN_CAR] },
   'nuc/*/metrics': { publish: [TOPIC_SERVICE], read: [NUC] },
   'nuc/recorder/recording': { publish: [nucService('recorder')], read: [NUC] },
   'nuc/ota/release': { publish: [nucService('server')], read: [ANYONE] },
+  /** the shared track and the race: the server's, for every car's sim, camera and pilot */
+  'nuc/track/poses': { publish: [nucService('server')], read: [ANYONE] },
+  /** which cars the server wants composited: for the compositor */
+  'nuc/server/compose': { publish: [nucService('server')], read: [NUC] },
 };
+
 
 function ruleFor(topic: Topic): TopicRule | undefined {
   return TOPIC_RULES[`${topic.scope}/${topic.id}/${topic.kind}`] ?? TOPIC_RULES[`${topic.scope}/*/${topic.kind}`];

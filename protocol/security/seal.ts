@@ -9,7 +9,7 @@
  * Only the client and the NUC can compute the key. The seal travels inside the CURVE-encrypted
  * connection to the proxy, which checks it and strips it, so no other peer ever sees one. A message
  * is `[topic, header, payload?, seal]` on the publishers' side and `[topic, header, payload?]` to
- * subscribers. A subscription is `0x01 (or 0x00 to cancel) · prefix · 0x00 · seal`.
+ * subscribers. A subscription is `0x01 (or 0x00 to cancel) · prefix · 0x00 · seal`, one seal for both.
  */
 import crypto from 'node:crypto';
 import { sharedSecret, keyBytes, type ClientKeys } from './keys.ts';
@@ -37,13 +37,13 @@ function messageMac(key: Buffer, parts: readonly Buffer[]): Buffer {
   return hmac.digest();
 }
 
-function subscriptionMac(key: Buffer, subscribe: boolean, prefix: Buffer): Buffer {
-  return crypto
-    .createHmac('sha256', key)
-    .update(SUBSCRIPTION_DOMAIN)
-    .update(Buffer.of(subscribe ? 1 : 0))
-    .update(prefix)
-    .digest();
+/**
+ * Covers the prefix, not the subscribe/cancel byte: an XSUB socket forwards a cancellation only when
+ * the bytes after that byte are a subscription it keeps, so both must carry the same seal. A
+ * cancellation grants nothing, and the proxy applies one only to the connection it came in on.
+ */
+function subscriptionMac(key: Buffer, prefix: Buffer): Buffer {
+  return crypto.createHmac('sha256', key).update(SUBSCRIPTION_DOMAIN).update(prefix).digest();
 }
 
 function sealOf(senderKey: Buffer, mac: Buffer): Buffer {
@@ -70,7 +70,7 @@ export class Sealer {
   /** The whole (un)subscription message for an XSUB socket. */
   subscription(prefix: string | Buffer, subscribe = true): Buffer {
     const bytes = Buffer.from(prefix);
-    return Buffer.concat([Buffer.of(subscribe ? 1 : 0), bytes, Buffer.of(0), sealOf(this.senderKey, subscriptionMac(this.key, subscribe, bytes))]);
+    return Buffer.concat([Buffer.of(subscribe ? 1 : 0), bytes, Buffer.of(0), sealOf(this.senderKey, subscriptionMac(this.key, bytes))]);
   }
 }
 
@@ -114,5 +114,5 @@ export function parseSubscription(message: Buffer): SubscriptionRequest | undefi
 }
 
 export function subscriptionSealValid(key: Buffer, request: SubscriptionRequest & { seal: Seal }): boolean {
-  return crypto.timingSafeEqual(subscriptionMac(key, request.subscribe, request.prefix), request.seal.mac);
+  return crypto.timingSafeEqual(subscriptionMac(key, request.prefix), request.seal.mac);
 }

@@ -8,6 +8,7 @@ import { startUplink, type Uplink } from '../../car/uplink/index.ts';
 import { BusPublisher, BusSubscriber, ClientSecurity, carTopic, nucTopic, type BusEndpoints, type BusMessage } from '../../protocol/index.ts';
 import { startTestBus, type TestBus } from '../support/bus.ts';
 import { sleep, waitFor } from '../support/net.ts';
+import { paddedJpeg } from '../support/jpegs.ts';
 
 const MB = 1024 * 1024;
 let bus: TestBus;
@@ -105,7 +106,7 @@ describe('bus through proxies and uplink', () => {
   });
 
   it('delivers a frame published on the car to a NUC subscriber, payload intact', async () => {
-    const jpeg = Buffer.alloc(50_000, 0xab);
+    const jpeg = paddedJpeg(640, 480, 50_000);
     let frame: BusMessage | undefined;
     const nucSide = track(BusSubscriber.connect(bus.nuc, { topics: [carTopic('7', 'frame')] }));
     nucSide.on((m) => (frame = m));
@@ -222,7 +223,7 @@ describe('bus through proxies and uplink', () => {
     const nucSide = track(BusSubscriber.connect(bus.nuc, { topics: [carTopic('7', 'frame')] }));
     nucSide.on((m) => frames.push(m.payload!.length));
     const camera = track(BusPublisher.connect(bus.car, { sendHighWaterMark: 4 }));
-    const frame = (size: number) => camera.send<'frame'>(carTopic('7', 'frame'), { width: 640, height: 480, format: 'jpeg' }, Buffer.alloc(size));
+    const frame = (size: number) => camera.send<'frame'>(carTopic('7', 'frame'), { width: 640, height: 480, format: 'jpeg' }, paddedJpeg(640, 480, size));
     await publishUntilSeen(() => frame(1000), () => frames.length > 0, 'first frame');
     await frame(50 * MB);
     await publishUntilSeen(() => frame(2000), () => frames.includes(2000), 'a good frame after the oversized one');
@@ -239,7 +240,7 @@ describe('bus through proxies and uplink', () => {
     const wheel = track(BusPublisher.connect(wheelBus));
     await publishUntilSeen(
       async () => {
-        await camera.send<'frame'>(carTopic('7', 'frame'), { width: 640, height: 480, format: 'jpeg' }, Buffer.alloc(100));
+        await camera.send<'frame'>(carTopic('7', 'frame'), { width: 640, height: 480, format: 'jpeg' }, paddedJpeg(640, 480, 100));
         await wheel.send<'control'>(carTopic('7', 'control'), { angle: 0, throttle: 0 });
       },
       () => frames.length > 3,
@@ -249,11 +250,38 @@ describe('bus through proxies and uplink', () => {
     expect(bus.nucProxy.counters.droppedBy['subscription-not-permitted']).toBeGreaterThanOrEqual(1);
   });
 
+  it('stops sending what a secured subscriber unsubscribed from, and a renewal of the side does not bring it back (the compositor follows demand so)', async () => {
+    const compositorBus = await bus.as({ name: 'compositor', role: 'nuc', service: 'compositor' });
+    const seen: string[] = [];
+    const compositor = track(BusSubscriber.connect(compositorBus, { topics: [carTopic('7', 'frame'), carTopic('7', 'telemetry')] }));
+    compositor.on((m) => seen.push(m.kind));
+    const camera = track(BusPublisher.connect(bus.car, { sendHighWaterMark: 4 }));
+    const loop = { count: 0, overruns: 0, p50Ms: 0, p99Ms: 0, maxMs: 0 };
+    const send = async (): Promise<void> => {
+      await camera.send<'frame'>(carTopic('7', 'frame'), { width: 640, height: 480, format: 'jpeg' }, paddedJpeg(640, 480, 100));
+      await camera.send<'telemetry'>(carTopic('7', 'telemetry'), { mode: 'user', angle: 0, throttle: 0, model: 'none', loop });
+    };
+    await publishUntilSeen(send, () => seen.includes('frame') && seen.includes('telemetry'), 'frames and telemetry at the compositor');
+    compositor.unsubscribe(carTopic('7', 'frame'));
+    // the cancellation is sent after everything before it: once telemetry alone arrives, it took
+    await publishUntilSeen(send, () => seen.slice(-6).every((kind) => kind === 'telemetry') && seen.length >= 6, 'telemetry without frames');
+    // a renewal makes every subscriber connect and subscribe again: only what it still wants
+    const phone = track(BusSubscriber.connect(await bus.as({ name: 'phone', role: 'viewer' }), { topics: [carTopic('7', 'frame')] }));
+    let phoneFrames = 0;
+    phone.on(() => phoneFrames++);
+    await publishUntilSeen(send, () => phoneFrames > 0, 'frames at the viewer');
+    await bus.unpair('phone');
+    await waitFor(() => bus.nucProxy.stats.renewals > 0, 'the subscribers\' side renewed');
+    const before = seen.length;
+    await publishUntilSeen(send, () => seen.length > before + 5, 'telemetry after the renewal');
+    expect(seen.slice(before)).not.toContain('frame');
+  });
+
   it('renews the subscribers\' side when a subscriber sends something that is no subscription, and the others come back', async () => {
     const frames: number[] = [];
     track(BusSubscriber.connect(bus.nuc, { topics: [carTopic('7', 'frame')] })).on((m) => frames.push(m.header.seq));
     const camera = track(BusPublisher.connect(bus.car, { sendHighWaterMark: 4 }));
-    const frame = () => camera.send<'frame'>(carTopic('7', 'frame'), { width: 640, height: 480, format: 'jpeg' }, Buffer.alloc(100));
+    const frame = () => camera.send<'frame'>(carTopic('7', 'frame'), { width: 640, height: 480, format: 'jpeg' }, paddedJpeg(640, 480, 100));
     await publishUntilSeen(frame, () => frames.length > 0, 'frames at the NUC');
     // a paired peer's raw XSUB socket: garbage where a subscription belongs
     const peer = new ClientSecurity(bus.keysOf('wheel'));

@@ -10,11 +10,21 @@ const CHROMIUM = '/usr/bin/chromium';
 /** Browser tests are skipped only where chromium is not installed (`.ci/run` installs it). */
 export const hasChromium = fs.existsSync(CHROMIUM);
 
-export function launchChromium(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
-  });
+const COMMON_ARGS = ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
+
+/**
+ * Headless chromium. `webgl: 'swiftshader'` gives pages WebGL on the CPU (there is no GPU here: ANGLE
+ * over SwiftShader); `webgl: 'none'` takes WebGL away, as on a browser without it. By default pages get
+ * no GPU and fall back as the driver's screen does without WebGL.
+ */
+export function launchChromium(options: { webgl?: 'swiftshader' | 'none' } = {}): Promise<Browser> {
+  const gl =
+    options.webgl === 'swiftshader'
+      ? ['--use-gl=angle', '--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--ignore-gpu-blocklist']
+      : options.webgl === 'none'
+        ? ['--disable-gpu', '--disable-webgl', '--disable-3d-apis']
+        : ['--disable-gpu'];
+  return chromium.launch({ executablePath: CHROMIUM, args: [...COMMON_ARGS, ...gl] });
 }
 
 /** Builds dashboard/dist unless it is there (the server serves it). */

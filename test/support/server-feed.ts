@@ -1,6 +1,6 @@
 /** Test support for the NUC server: bus messages as its subscriber delivers them, and a feed to push them through. */
 import pino from 'pino';
-import { decode, encode, type BusMessage, type FieldsOf, type MessageKind } from '../../protocol/index.ts';
+import { decode, encode, parseTopic, type BusMessage, type Decoded, type FieldsOf, type MessageKind } from '../../protocol/index.ts';
 import type { MessageFeed } from '../../nuc/server/app.ts';
 
 export const silentLog = pino({ level: 'silent' });
@@ -9,6 +9,20 @@ export function busMessage<K extends MessageKind>(topic: string, fields: FieldsO
   const decoded = decode(encode(topic, seq, fields, payload));
   if (!decoded.ok) throw new Error(`test message rejected: ${decoded.detail}`);
   return decoded.message;
+}
+
+/**
+ * A message as the server's handlers would get it if the codec's closed schemas were not in front
+ * of them (they are, at the NUC proxy and in every subscriber), with the codec's verdict on the same
+ * bytes: for testing the server's own layer behind the codec.
+ */
+export function pastTheCodec(topic: string, fields: object, payload?: Buffer): { message: BusMessage; codec: Decoded } {
+  const parts = encode(topic, 0, fields as never, payload);
+  const parsed = parseTopic(topic);
+  if (!parsed) throw new Error(`${topic} is no topic`);
+  const header: unknown = JSON.parse(parts[1]!.toString('utf8'));
+  const message = { kind: parsed.kind, topic: parsed, topicText: topic, header, parts, ...(payload ? { payload } : {}) } as BusMessage;
+  return { message, codec: decode(parts) };
 }
 
 export function telemetry(fields: Partial<FieldsOf<'telemetry'>> = {}): FieldsOf<'telemetry'> {
