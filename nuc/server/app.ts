@@ -46,7 +46,7 @@ export interface ServerOptions {
   /** the update repository served at /ota/ and its release records under /api/releases, /api/rollouts */
   repository?: OtaRoutesOptions;
   /** the training jobs, tubs and models under /api/tubs, /api/training, /api/models (pushed on `/training`) */
-  training?: Omit<TrainingRoutesOptions, 'live'>;
+  training?: Omit<TrainingRoutesOptions, 'live' | 'recordingTubs'>;
 }
 
 export interface NucServer {
@@ -85,11 +85,17 @@ export async function buildNucServer(options: ServerOptions): Promise<NucServer>
     ...(options.frameAckTimeoutMs ? { frameAckTimeoutMs: options.frameAckTimeoutMs } : {}),
   });
   const ota = options.ota && attachOtaFleet(live.namespace('/fleet'), fleet, log, options.ota);
+  // the tub each car is recording into: the tub editor leaves those alone
+  const recording = new Map<string, string>();
   const unsubscribe = options.feed?.on((message) => {
     fleet.ingest(message);
     video.ingest(message);
     live.ingest(message);
     ota?.ingest(message);
+    if (message.kind === 'recording') {
+      if (message.header.state === 'recording' && message.header.tub) recording.set(message.header.car, message.header.tub);
+      else recording.delete(message.header.car);
+    }
   });
   app.addHook('preClose', async () => {
     unsubscribe?.();
@@ -103,7 +109,7 @@ export async function buildNucServer(options: ServerOptions): Promise<NucServer>
   await app.register(controlRoutes, { fleet, relay, settings, backgrounds });
   if (ota && options.ota) await app.register(fleetRoutes, { ...options.ota, ota, log });
   if (options.repository) await app.register(otaRoutes, options.repository);
-  if (options.training) await app.register(trainingRoutes, { ...options.training, live: live.namespace('/training') });
+  if (options.training) await app.register(trainingRoutes, { ...options.training, live: live.namespace('/training'), recordingTubs: () => new Set(recording.values()) });
   await registerDashboard(app, options.dashboardDir ?? DEFAULT_DASHBOARD_DIR);
 
   return { app, video, live, relay, leaderboard, ota };
