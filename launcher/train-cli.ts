@@ -24,8 +24,9 @@ export interface TrainCommand {
   out: string;
   kind: ModelKind;
   crop: Crop;
-  epochs: number;
-  batchSize: number;
+  /** default nuc.training.epochs and batchSize, as the NUC trains */
+  epochs: number | undefined;
+  batchSize: number | undefined;
   seed: number;
 }
 
@@ -50,7 +51,8 @@ train  trains a pilot model from recorded tubs: each tub's records through the f
        records marked deleted are left out, as in Donkeycar. --kind: linear (Donkeycar's, default),
        fast (a quarter of the pixels), categorical (Donkeycar's bins), memory (the last 3 commands
        as a second input). --crop removes rows from the top and bottom of every frame (Donkeycar's
-       ROI crop); the model keeps it in its metadata and the car applies it too.
+       ROI crop); the model keeps it in its metadata and the car applies it too. --epochs and
+       --batch default to nuc.training's (the learning rate falls along a cosine over the epochs).
 eval   drives a model closed loop in the simulator on simulator tracks (${EVAL_TRACKS.join(', ')}) or track files
        (the simulator's JSON format), and says how the candidate gate (nuc.training.gate) would judge
        it. Only the NUC's evaluation (the training view's "Evaluate") makes a model a candidate.
@@ -119,8 +121,8 @@ function parseTrain(args: readonly string[]): TrainCommand {
     out,
     kind,
     crop: parseCrop(single(flags, 'crop')),
-    epochs: integer(flags, 'epochs', 100, 1),
-    batchSize: integer(flags, 'batch', 128, 1),
+    epochs: single(flags, 'epochs') === undefined ? undefined : integer(flags, 'epochs', 1, 1),
+    batchSize: single(flags, 'batch') === undefined ? undefined : integer(flags, 'batch', 1, 1),
     seed: integer(flags, 'seed', 1, 0),
   };
 }
@@ -203,7 +205,9 @@ async function checkDirs(dirs: readonly string[]): Promise<void> {
   }
 }
 
-async function runTrain(command: TrainCommand, out: Output): Promise<void> {
+async function runTrain(command: TrainCommand, training: TrainingConfig, out: Output): Promise<void> {
+  const epochs = command.epochs ?? training.epochs;
+  const batchSize = command.batchSize ?? training.batchSize;
   await checkDirs(command.tubs);
   let read;
   try {
@@ -227,13 +231,13 @@ async function runTrain(command: TrainCommand, out: Output): Promise<void> {
     train,
     validation,
     crop: command.crop,
-    epochs: command.epochs,
-    batchSize: command.batchSize,
+    epochs,
+    batchSize,
     seed: command.seed,
     onSkipped: (message) => {
       if (++skippedSamples <= 10) out.stderr(`${out.live ? REDRAW : ''}warning: ${message}\n`);
     },
-    ...(out.live ? { onBatch: (p: BatchProgress) => out.stderr(`${REDRAW}epoch ${p.epoch}/${command.epochs} ${progressBar(p.batch, p.batches)} batch ${p.batch}/${p.batches} loss ${p.loss.toFixed(4)}`) } : {}),
+    ...(out.live ? { onBatch: (p: BatchProgress) => out.stderr(`${REDRAW}epoch ${p.epoch}/${epochs} ${progressBar(p.batch, p.batches)} batch ${p.batch}/${p.batches} loss ${p.loss.toFixed(4)}`) } : {}),
     onEpoch: (p) =>
       out.stderr(`${out.live ? REDRAW : ''}epoch ${p.epoch}/${p.epochs} ${progressBar(p.epoch, p.epochs)} loss ${p.loss.toFixed(4)} val ${p.valLoss.toFixed(4)} best ${p.bestValLoss.toFixed(4)} (${p.elapsedS.toFixed(1)} s)\n`),
   });
@@ -317,7 +321,7 @@ export async function runCli(argv: readonly string[], out: Output, env: NodeJS.P
     const { flags, rest } = splitConfigFlags(argv);
     const config = commandConfig(flags, env);
     const command = withDataDir(parseCommand(rest), config.dataDir);
-    if (command.command === 'train') await runTrain(command, out);
+    if (command.command === 'train') await runTrain(command, config.nuc.training, out);
     else await runEval(command, config.nuc.training, out);
     return 0;
   } catch (error) {

@@ -53,7 +53,8 @@ export const TrainingSchema = Section({
     top: Type.Integer({ minimum: 0, maximum: 4096, default: 0 }),
     bottom: Type.Integer({ minimum: 0, maximum: 4096, default: 0 }),
   }),
-  epochs: Type.Integer({ minimum: 1, maximum: 1000, default: 30 }),
+  /** epochs planned: the learning rate falls along a cosine over them (early stopping may end sooner) */
+  epochs: Type.Integer({ minimum: 1, maximum: 1000, default: 10 }),
   batchSize: Type.Integer({ minimum: 1, maximum: 4096, default: 128 }),
   /** a finished session with fewer usable records is not trained on (and the job list says so) */
   minRecords: Type.Integer({ minimum: 2, maximum: 1_000_000, default: 100 }),
