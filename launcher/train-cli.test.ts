@@ -18,7 +18,8 @@ async function run(argv: string[], live = false, env: NodeJS.ProcessEnv = proces
 
 describe('parseCommand', () => {
   it('reads several tubs after one --tubs and applies defaults', () => {
-    expect(parseCommand(['--tubs', 'a', 'b', '--out', 'm', '--kind', 'fast'])).toEqual({ command: 'train', tubs: ['a', 'b'], out: 'm', kind: 'fast', crop: { top: 0, bottom: 0 }, epochs: undefined, batchSize: undefined, seed: 1 });
+    expect(parseCommand(['--tubs', 'a', 'b', '--out', 'm', '--kind', 'fast'])).toEqual({ command: 'train', tubs: ['a', 'b'], out: 'm', kind: 'fast', crop: { top: 0, bottom: 0 }, epochs: undefined, batchSize: undefined, schedule: undefined, seed: 1 });
+    expect(parseCommand(['--tubs', 'a', '--out', 'm', '--schedule', 'cosine'])).toMatchObject({ schedule: 'cosine' });
     expect(parseCommand(['--tubs', 'a', '--out', 'm', '--kind', 'memory', '--crop', '40,10'])).toMatchObject({ kind: 'memory', crop: { top: 40, bottom: 10 } });
     expect(parseCommand(['--tubs', 'a', '--out', 'm', '--kind', 'categorical'])).toMatchObject({ kind: 'categorical' });
     expect(parseCommand(['train', '--out', 'm', '--tubs', 'a', '--epochs', '3', '--batch', '8', '--seed', '0'])).toMatchObject({ tubs: ['a'], epochs: 3, batchSize: 8, seed: 0 });
@@ -38,6 +39,7 @@ describe('parseCommand', () => {
     [['--tubs', 'a', '--out', 'm', '--kind', 'huge'], /--kind must be one of linear, fast, categorical, memory/],
     [['--tubs', 'a', '--out', 'm', '--crop', '40'], /--crop takes top,bottom rows as two whole numbers, e.g. --crop 40,0; got 40/],
     [['--tubs', 'a', '--out', 'm', '--crop', '-1,0'], /--crop takes top,bottom/],
+    [['--tubs', 'a', '--out', 'm', '--schedule', 'warp'], /--schedule must be constant or cosine, got warp/],
     [['--tubs', 'a', '--out', 'm', '--epochs', '0'], /--epochs must be an integer >= 1/],
     [['--tubs', 'a', '--out', 'm', '--batch', 'x'], /--batch must be an integer/],
     [['eval'], /needs a model directory/],

@@ -10,7 +10,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { isModelKind, loadModel, modelMetadata, MODEL_KINDS, NO_CROP, saveModel, type Crop, type ModelKind } from '../model/index.ts';
 import { judge, trackResult } from '../nuc/training/index.ts';
-import { EVAL_TRACKS, evaluateClosedLoop, selectTrainingBackend, trainModel, type BatchProgress, type ClosedLoopResult } from '../trainer/index.ts';
+import { COSINE_SCHEDULE, DONKEYCAR_SCHEDULE, EVAL_TRACKS, evaluateClosedLoop, selectTrainingBackend, trainModel, type BatchProgress, type ClosedLoopResult } from '../trainer/index.ts';
 import { NotEnoughRecordsError, splitRecords, trainingRecords, tubSamples } from '../trainer/tub/index.ts';
 import { ConfigError, type TrainingConfig } from '../runtime/index.ts';
 import { COMMON_USAGE, UsageError, commandConfig, isMainModule, wantsHelp, type ConfigFlags } from './command-line.ts';
@@ -24,9 +24,10 @@ export interface TrainCommand {
   out: string;
   kind: ModelKind;
   crop: Crop;
-  /** default nuc.training.epochs and batchSize, as the NUC trains */
+  /** default nuc.training.epochs, batchSize and schedule, as the NUC trains */
   epochs: number | undefined;
   batchSize: number | undefined;
+  schedule: TrainingConfig['schedule'] | undefined;
   seed: number;
 }
 
@@ -43,7 +44,7 @@ export interface EvalCommand {
 export type Command = TrainCommand | EvalCommand;
 
 export const USAGE = `usage: npm run train -- [train] --tubs <tubs...> --out <model> [--kind ${MODEL_KINDS.join('|')}]
-                        [--crop top,bottom] [--epochs N] [--batch N] [--seed N]
+                        [--crop top,bottom] [--epochs N] [--batch N] [--schedule constant|cosine] [--seed N]
        npm run train -- eval <model> [--tracks default,twisty,./my-track.json] [--laps N] [--max-seconds N] [--throttle model|X]
 
 train  trains a pilot model from recorded tubs: each tub's records through the filter saved with it
@@ -51,8 +52,9 @@ train  trains a pilot model from recorded tubs: each tub's records through the f
        records marked deleted are left out, as in Donkeycar. --kind: linear (Donkeycar's, default),
        fast (a quarter of the pixels), categorical (Donkeycar's bins), memory (the last 3 commands
        as a second input). --crop removes rows from the top and bottom of every frame (Donkeycar's
-       ROI crop); the model keeps it in its metadata and the car applies it too. --epochs and
-       --batch default to nuc.training's (the learning rate falls along a cosine over the epochs).
+       ROI crop); the model keeps it in its metadata and the car applies it too. --epochs, --batch
+       and --schedule default to nuc.training's: constant is Donkeycar's Adam 1e-3 with early
+       stopping; cosine falls from 2e-3 over the epochs (fewer epochs on minutes of laps).
 eval   drives a model closed loop in the simulator on simulator tracks (${EVAL_TRACKS.join(', ')}) or track files
        (the simulator's JSON format), and says how the candidate gate (nuc.training.gate) would judge
        it. Only the NUC's evaluation (the training view's "Evaluate") makes a model a candidate.
@@ -106,8 +108,13 @@ function parseCrop(text: string | undefined): Crop {
   return { top: Number(match[1]), bottom: Number(match[2]) };
 }
 
+function parseSchedule(text: string | undefined): TrainCommand['schedule'] {
+  if (text === undefined || text === 'constant' || text === 'cosine') return text;
+  throw new UsageError(`--schedule must be constant or cosine, got ${text}`);
+}
+
 function parseTrain(args: readonly string[]): TrainCommand {
-  const { positionals, flags } = splitFlags(args, ['tubs', 'out', 'kind', 'crop', 'epochs', 'batch', 'seed']);
+  const { positionals, flags } = splitFlags(args, ['tubs', 'out', 'kind', 'crop', 'epochs', 'batch', 'schedule', 'seed']);
   if (positionals.length > 0) throw new UsageError(`unexpected argument ${positionals[0]}`);
   const tubs = flags.get('tubs') ?? [];
   if (tubs.length === 0) throw new UsageError('no tubs: give --tubs <dir> [<dir> ...]');
@@ -123,6 +130,7 @@ function parseTrain(args: readonly string[]): TrainCommand {
     crop: parseCrop(single(flags, 'crop')),
     epochs: single(flags, 'epochs') === undefined ? undefined : integer(flags, 'epochs', 1, 1),
     batchSize: single(flags, 'batch') === undefined ? undefined : integer(flags, 'batch', 1, 1),
+    schedule: parseSchedule(single(flags, 'schedule')),
     seed: integer(flags, 'seed', 1, 0),
   };
 }
@@ -208,6 +216,7 @@ async function checkDirs(dirs: readonly string[]): Promise<void> {
 async function runTrain(command: TrainCommand, training: TrainingConfig, out: Output): Promise<void> {
   const epochs = command.epochs ?? training.epochs;
   const batchSize = command.batchSize ?? training.batchSize;
+  const schedule = (command.schedule ?? training.schedule) === 'cosine' ? COSINE_SCHEDULE : DONKEYCAR_SCHEDULE;
   await checkDirs(command.tubs);
   let read;
   try {
@@ -233,6 +242,7 @@ async function runTrain(command: TrainCommand, training: TrainingConfig, out: Ou
     crop: command.crop,
     epochs,
     batchSize,
+    schedule,
     seed: command.seed,
     onSkipped: (message) => {
       if (++skippedSamples <= 10) out.stderr(`${out.live ? REDRAW : ''}warning: ${message}\n`);

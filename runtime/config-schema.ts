@@ -53,8 +53,13 @@ export const TrainingSchema = Section({
     top: Type.Integer({ minimum: 0, maximum: 4096, default: 0 }),
     bottom: Type.Integer({ minimum: 0, maximum: 4096, default: 0 }),
   }),
-  /** epochs planned: the learning rate falls along a cosine over them (early stopping may end sooner) */
-  epochs: Type.Integer({ minimum: 1, maximum: 1000, default: 10 }),
+  /** at most this many epochs (early stopping usually ends sooner) */
+  epochs: Type.Integer({ minimum: 1, maximum: 1000, default: 30 }),
+  /**
+   * the learning rate: `constant` is Donkeycar's Adam 1e-3; `cosine` falls from 2e-3 over `epochs`,
+   * fewer epochs for long recordings (minutes of laps), too few steps for short ones
+   */
+  schedule: Type.Union([Type.Literal('constant'), Type.Literal('cosine')], { default: 'constant' }),
   batchSize: Type.Integer({ minimum: 1, maximum: 4096, default: 128 }),
   /** a finished session with fewer usable records is not trained on (and the job list says so) */
   minRecords: Type.Integer({ minimum: 2, maximum: 1_000_000, default: 100 }),

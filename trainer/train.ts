@@ -37,23 +37,26 @@ export interface BatchProgress {
 }
 
 /**
- * The learning rate per epoch. `constant` is Donkeycar's Adam 1e-3 throughout; `cosine` starts at
- * `peak` and falls along a half cosine to `peak · floor` at the last planned epoch, which reaches a
- * good minimum in a fraction of the epochs a constant rate needs.
+ * The learning rate, set before every step. `constant` is Donkeycar's Adam 1e-3 throughout (with
+ * early stopping, the default); `cosine` starts at `peak` and falls along a half cosine to
+ * `peak · floor` at the end of the last planned epoch. Cosine reaches a good minimum in a fraction
+ * of the epochs when there are many steps to take (300 s of laps: 8 epochs of 75 steps); with few
+ * (a 30 s session, 30 steps an epoch) it decays before the model has learnt and ends worse than the
+ * constant rate, so it is a choice, not the default.
  */
 export type LearningSchedule = { type: 'constant'; rate: number } | { type: 'cosine'; peak: number; floor: number };
 
 export const DONKEYCAR_SCHEDULE: LearningSchedule = { type: 'constant', rate: LEARNING_RATE };
 /**
- * The default: Adam from 2e-3 down a half cosine to 1e-4 over the planned epochs. On 300 s of
- * laps it drives as well after 8 epochs as Donkeycar's constant 1e-3 does after early stopping
- * ends it at 10-15, in about half the steps.
+ * Adam from 2e-3 down a half cosine to 1e-4 over the planned epochs. On 300 s of laps it drives
+ * as well after 8 epochs as Donkeycar's constant 1e-3 does once early stopping ends it (10-15).
  */
 export const COSINE_SCHEDULE: LearningSchedule = { type: 'cosine', peak: 2e-3, floor: 0.05 };
 
-export function learningRateAt(schedule: LearningSchedule, epoch: number, epochs: number): number {
+/** The rate at a point of training, `at` in epochs from the start (1.5: half way through the second). */
+export function learningRateAt(schedule: LearningSchedule, at: number, epochs: number): number {
   if (schedule.type === 'constant') return schedule.rate;
-  const progress = epochs <= 1 ? 0 : (epoch - 1) / (epochs - 1);
+  const progress = epochs <= 0 ? 1 : Math.min(1, at / epochs);
   return schedule.peak * (schedule.floor + (1 - schedule.floor) * 0.5 * (1 + Math.cos(Math.PI * progress)));
 }
 
@@ -73,7 +76,7 @@ export interface TrainOptions {
   throttleRange?: number;
   /** memory: the commands remembered (default Donkeycar's 3); each sample brings its history */
   memory?: MemorySpec;
-  /** default COSINE_SCHEDULE over `epochs`; DONKEYCAR_SCHEDULE is Donkeycar's constant Adam 1e-3 */
+  /** default DONKEYCAR_SCHEDULE (constant Adam 1e-3); COSINE_SCHEDULE falls over `epochs` */
   schedule?: LearningSchedule;
   /** false disables augmentation */
   augment?: Augmentations | false;
@@ -166,7 +169,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   checkOptions(options);
   const backend = await selectTrainingBackend();
   const { kind, epochs = 100, batchSize = 128, patience = 5, minDelta = 0.0005, crop = NO_CROP, seed = 1 } = options;
-  const schedule = options.schedule ?? COSINE_SCHEDULE;
+  const schedule = options.schedule ?? DONKEYCAR_SCHEDULE;
   const augment = options.augment === false ? undefined : (options.augment ?? DEFAULT_AUGMENTATIONS);
   const described = modelDescription(options, crop);
   // the metadata's input and output fields are exactly what the batches follow
@@ -247,13 +250,14 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   const optimizer = model.optimizer as unknown as { learningRate: number };
   try {
     for (let epoch = 1; epoch <= epochs && !options.signal?.aborted; epoch++) {
-      optimizer.learningRate = learningRateAt(schedule, epoch, epochs);
       let lossSum = 0;
       let seen = 0;
       const pass = batches(options.train, { ...passOptions, shuffleSeed: seed * 1000 + epoch, ...(augment ? { augment } : {}), augmentSeed: seed * 7919 + epoch });
       let batchIndex = 0;
       for await (const batch of pass) {
         let batchLoss: number;
+        // per step, so a warm-up and the decay are smooth however few the epochs
+        optimizer.learningRate = learningRateAt(schedule, epoch - 1 + batchIndex / batchesPerEpoch, epochs);
         try {
           batchLoss = await trainStep(batch.xs, batch.ys, batch.size);
           lossSum += batchLoss * batch.size;

@@ -6,6 +6,7 @@
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { TrainingConfig } from '../../runtime/index.ts';
+import { COSINE_SCHEDULE, DONKEYCAR_SCHEDULE } from '../../trainer/index.ts';
 import { summarizeTub } from '../../trainer/tub/index.ts';
 import type { EvaluationPlan } from './evaluation.ts';
 import type { JobStore } from './job-store.ts';
@@ -182,6 +183,7 @@ export class TrainingQueue {
       seed: job.id,
       minRecords: config.minRecords,
       crop: config.crop,
+      schedule: config.schedule === 'cosine' ? COSINE_SCHEDULE : DONKEYCAR_SCHEDULE,
       evaluation,
       modelsDir,
       modelName: modelName(job.kind, job.id, new Date()),

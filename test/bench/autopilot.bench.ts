@@ -2,9 +2,9 @@
  * `autopilot`: the whole loop from the talk, lap to pilot. The expert drives 5 simulated minutes of
  * the training track (faster than real time) with swerves it recovers from, recorded as a
  * Donkeycar tub at the fast model's 80x60 frame size; then, timed, the pipeline a NUC training job
- * runs: the tub read, the `fast` model trained (the trainer's defaults: every frame decoded once,
- * the cosine learning-rate schedule), saved, and driven 10 laps of the training track and 3 of the
- * held-out one, seeing only its camera and choosing its own throttle.
+ * runs: the tub read, the `fast` model trained (every frame decoded once, up front; 8 epochs of the
+ * cosine schedule, `nuc.training.schedule: cosine`), saved, and driven 10 laps of the training
+ * track and 3 of the held-out one, seeing only its camera and choosing its own throttle.
  *
  * `pipeline_s` is wall clock from the closed tub to the evaluated model, split into
  * `pipeline_decode_s` (reading the tub, decoding every frame), `pipeline_train_s` (the epochs, with
@@ -17,7 +17,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createRenderer, encodeJpeg, loadTrack } from '../../car/sim/index.ts';
 import { backendId, MODEL_FRAME_SHAPE, modelMetadata, saveModel } from '../../model/index.ts';
-import { driveDemonstrations, evaluateClosedLoop, selectTrainingBackend, trainModel, type ClosedLoopResult } from '../../trainer/index.ts';
+import { COSINE_SCHEDULE, driveDemonstrations, evaluateClosedLoop, selectTrainingBackend, trainModel, type ClosedLoopResult } from '../../trainer/index.ts';
 import { readTub, splitRecords, tubSamples, TubWriter } from '../../trainer/tub/index.ts';
 import type { Benchmark, Metric } from './types.ts';
 
@@ -25,7 +25,7 @@ const RECORD_SECONDS = 300;
 const TRAIN_TRACK = 'default';
 const HELDOUT_TRACK = 'twisty';
 const KIND = 'fast';
-/** The fast recipe: a few epochs of the cosine schedule (trainer defaults), batch 64. */
+/** The fast recipe: 8 epochs of the cosine schedule, all of them (the schedule plans them), batch 64. */
 const EPOCHS = 8;
 const BATCH = 64;
 
@@ -93,6 +93,8 @@ const bench: Benchmark = {
         validation: tubSamples(validation),
         epochs: EPOCHS,
         batchSize: BATCH,
+        schedule: COSINE_SCHEDULE,
+        patience: EPOCHS,
         seed: 1,
         onEpoch: (p) => {
           firstEpochAt ??= performance.now();
