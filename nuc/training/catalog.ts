@@ -34,7 +34,7 @@ export async function listTubInfo(tubsDir: string): Promise<TubInfo[]> {
 
 export class CatalogError extends Error {
   constructor(
-    readonly status: 400 | 404 | 422,
+    readonly status: 400 | 404 | 409 | 422,
     message: string,
   ) {
     super(message);

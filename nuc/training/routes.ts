@@ -105,7 +105,7 @@ const ArenaBody = Type.Object(
   { additionalProperties: false },
 );
 
-const STATUS_TEXT = { 400: 'Bad Request', 404: 'Not Found', 422: 'Unprocessable Entity' } as const;
+const STATUS_TEXT = { 400: 'Bad Request', 404: 'Not Found', 409: 'Conflict', 422: 'Unprocessable Entity' } as const;
 
 function bounded(text: string | undefined, fallback: number, min: number, max: number): number {
   if (text === undefined) return fallback;

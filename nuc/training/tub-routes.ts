@@ -113,6 +113,12 @@ export const tubRoutes: FastifyPluginAsync<TubRoutesOptions> = async (instance, 
   const requireToken = tokenGuard(app);
   const views = new TubViews(options.tubsDir);
   const recording = (name: string) => options.recordingTubs?.().has(name) ?? false;
+  /** the tub's view, unless its recorder still owns the manifest */
+  const editable = async (name: string): Promise<TubView> => {
+    const view = await views.get(name);
+    if (recording(view.name)) throw new CatalogError(409, `tub '${view.name}' is being recorded; edit it once the session ends`);
+    return view;
+  };
 
   app.get('/api/tubs/:name', { schema: { params: TubParams } }, async (request, reply) => {
     try {
@@ -198,8 +204,7 @@ export const tubRoutes: FastifyPluginAsync<TubRoutesOptions> = async (instance, 
 
   app.post('/api/tubs/:name/deletions', { onRequest: requireToken, schema: { params: TubParams, body: DeletionsBody } }, async (request, reply) => {
     try {
-      const view = await views.get(request.params.name);
-      if (recording(view.name)) return sendError(reply, 409, 'Conflict', `tub '${view.name}' is being recorded; edit it once the session ends`);
+      const view = await editable(request.params.name);
       const { from, to, action } = request.body;
       const deleted = await changeDeletions(view.dir, { from, to, action });
       const inRange = deleted.filter((i) => i >= from && i <= to).length;
@@ -212,8 +217,7 @@ export const tubRoutes: FastifyPluginAsync<TubRoutesOptions> = async (instance, 
 
   app.put('/api/tubs/:name/filter', { onRequest: requireToken, schema: { params: TubParams, body: FilterBody } }, async (request, reply) => {
     try {
-      const view = await views.get(request.params.name);
-      if (recording(view.name)) return sendError(reply, 409, 'Conflict', `tub '${view.name}' is being recorded; edit it once the session ends`);
+      const view = await editable(request.params.name);
       const text = request.body.filter === null || request.body.filter.trim() === '' ? null : request.body.filter;
       await saveTrainFilter(view.dir, text);
       const after = await views.get(view.name);

@@ -15,7 +15,7 @@ import { JobStore, TrainingQueue, workerRunner, type ArenaJob } from '../../nuc/
 import { validateConfig } from '../../runtime/index.ts';
 import { createModel, selectTrainingBackend } from '../../trainer/index.ts';
 import { readTub, trainingRecords } from '../../trainer/tub/index.ts';
-import { ensureDashboardBuilt, hasChromium, launchChromium } from '../support/browser.ts';
+import { ensureDashboardBuilt, hasChromium, launchChromium, onPage } from '../support/browser.ts';
 import { FakeFeed, silentLog } from '../support/server-feed.ts';
 import { waitFor } from '../support/net.ts';
 import { writeLongTub, writeTestTub } from '../support/tubs.ts';
@@ -70,18 +70,10 @@ describe.skipIf(!hasChromium)('training tools (chromium)', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  async function onPage(route: string, check: (page: Page) => Promise<void>): Promise<void> {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    try {
-      await page.goto(`${baseUrl}${route}`);
-      await check(page);
-    } finally {
-      await page.close();
-    }
-  }
+  const open = (route: string, check: (page: Page) => Promise<void>) => onPage(browser, `${baseUrl}${route}`, check, { width: 1280, height: 900 });
 
   it("the tub editor pages a 20,000-record tub, deletes a range as Donkeycar's deleted_indexes that training skips, and restores it", () =>
-    onPage(`/training/tubs/long?token=${TOKEN}`, async (page) => {
+    open(`/training/tubs/long?token=${TOKEN}`, async (page) => {
       const answers: { url: string; bytes: number }[] = [];
       page.on('response', (response) => {
         if (response.url().includes('/api/tubs/long')) void response.body().then((body) => answers.push({ url: response.url(), bytes: body.length }), () => {});
@@ -131,7 +123,7 @@ describe.skipIf(!hasChromium)('training tools (chromium)', () => {
     }));
 
   it('the arena races two models on one track with one seed, side by side, and replays a tub with both models against the driver', { timeout: 180_000 }, () =>
-    onPage(`/training?token=${TOKEN}`, async (page) => {
+    open(`/training?token=${TOKEN}`, async (page) => {
       await page.locator('select[name="arena-a"] option').nth(1).waitFor({ state: 'attached', timeout: 30_000 });
       await page.locator('select[name="arena-a"]').selectOption('fast-a');
       await page.locator('select[name="arena-b"]').selectOption('categorical-b');
