@@ -73,6 +73,35 @@ describe('dataset', () => {
     await expect(pass.next()).rejects.toThrow(/sample 0: angle/);
   });
 
+  it("feeds a memory model the commands before each frame, mirrored with the frame, and a categorical model Donkeycar's one-hot bins", async () => {
+    const jpeg = await solidJpeg(16, 12, [30, 60, 90]);
+    const history = [
+      { angle: 0.5, throttle: 0.2 },
+      { angle: -0.25, throttle: 0.3 },
+    ];
+    const sample: Sample = { image: async () => jpeg, angle: 0.4, throttle: 0.35, history };
+    const memory = { length: 2, startThrottle: 0 };
+    const read = async (flip: number) => {
+      const batch = (await batches([sample], { frameSize: [12, 16], batchSize: 1, memory, augment: { brightness: 0, shadow: 0, flip } }).next()).value!;
+      const values = [Array.from(batch.xs[1]!.dataSync()), Array.from(batch.ys[0]!.dataSync())];
+      disposeBatch(batch);
+      return values;
+    };
+    expect(await read(0)).toEqual([[0.5, 0.2, -0.25, 0.3].map(Math.fround), [Math.fround(0.4)]]);
+    expect(await read(1)).toEqual([[-0.5, 0.2, 0.25, 0.3].map(Math.fround), [Math.fround(-0.4)]]);
+
+    const bins = { angle: { bins: 15, offset: 1, range: 2 }, throttle: { bins: 20, offset: 0, range: 0.5 } };
+    const categorical = (await batches([sample], { frameSize: [12, 16], batchSize: 1, categorical: bins }).next()).value!;
+    expect(categorical.ys.map((y) => y.shape)).toEqual([
+      [1, 15],
+      [1, 20],
+    ]);
+    // linear_bin(0.4) = round(1.4 / (2/14)) = 10; linear_bin(0.35, N=20, offset=0, R=0.5) = 14
+    expect(Array.from(categorical.ys[0]!.dataSync()).indexOf(1)).toBe(10);
+    expect(Array.from(categorical.ys[1]!.dataSync()).indexOf(1)).toBe(14);
+    disposeBatch(categorical);
+  });
+
   it('splits 80/20 without losing or repeating samples', () => {
     const { train, validation } = splitSamples(Array.from({ length: 10 }, (_, i) => i));
     expect(train).toHaveLength(8);
