@@ -176,10 +176,17 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void stop('SIGINT'));
   // The supervisor is gone (killed, crashed): never outlive it as an orphan.
   process.on('disconnect', () => void stop('supervisor disconnected'));
-  // The last resort: every callback should have its owner (the guard); one that slipped through is
-  // still logged and counted under `unowned` (a bug to fix), and the service keeps serving.
-  process.on('uncaughtException', (error) => guard.fault('unowned', error));
+  // The last resort: every callback should have its owner (the guard); one that slipped through is a
+  // bug to fix, logged and counted under `unowned`. A rejected promise nobody awaited leaves no state
+  // half-changed, so the service keeps serving; after a throw that unwound an unknown stack it cannot
+  // be trusted (Node's own advice), so it stops as it would for SIGTERM (the actuator at neutral) and
+  // its supervisor starts a fresh one.
   process.on('unhandledRejection', (error) => guard.fault('unowned', error));
+  process.on('uncaughtException', (error) => {
+    guard.fault('unowned', error);
+    log.fatal({ err: error }, 'uncaught exception; restarting clean');
+    void stop('uncaught exception', 70);
+  });
 
   const stopMetrics = guard.every('metrics_timer', config.bus.metricsIntervalMs, publishMetrics);
   try {

@@ -72,18 +72,43 @@ export const RaceSchema = Section({
   finishGraceMs: Type.Integer({ minimum: 1000, maximum: 600_000, default: 60_000 }),
 });
 
+/** A simulator track by name, or the path of a track file (the simulator's JSON format). */
+const TrackRef = Type.String({ minLength: 1, maxLength: 512 });
+
 /** Background training on the NUC (nuc/training): a model per finished recording session, or on request. */
 export const TrainingSchema = Section({
   /** train a candidate model when a recording session ends */
   autoTrain: Type.Boolean({ default: true }),
-  kind: Type.Union([Type.Literal('linear'), Type.Literal('fast')], { default: 'fast' }),
+  kind: Type.Union([Type.Literal('linear'), Type.Literal('fast'), Type.Literal('categorical'), Type.Literal('memory')], { default: 'fast' }),
+  /** rows removed from the top and bottom of every frame before the model sees it (Donkeycar's ROI crop) */
+  crop: Section({
+    top: Type.Integer({ minimum: 0, maximum: 4096, default: 0 }),
+    bottom: Type.Integer({ minimum: 0, maximum: 4096, default: 0 }),
+  }),
+  /** at most this many epochs (early stopping usually ends sooner) */
   epochs: Type.Integer({ minimum: 1, maximum: 1000, default: 30 }),
+  /**
+   * the learning rate: `constant` is Donkeycar's Adam 1e-3; `cosine` falls from 2e-3 over `epochs`,
+   * fewer epochs for long recordings (minutes of laps), too few steps for short ones
+   */
+  schedule: Type.Union([Type.Literal('constant'), Type.Literal('cosine')], { default: 'constant' }),
   batchSize: Type.Integer({ minimum: 1, maximum: 4096, default: 128 }),
   /** a finished session with fewer usable records is not trained on (and the job list says so) */
   minRecords: Type.Integer({ minimum: 2, maximum: 1_000_000, default: 100 }),
   /** closed-loop evaluation: laps per track, and simulated seconds per lap before giving up */
   evalLaps: Type.Integer({ minimum: 1, maximum: 100, default: 2 }),
   evalSecondsPerLap: Type.Number({ exclusiveMinimum: 0, maximum: 3600, default: 30 }),
+  /** the tracks every model is evaluated on: the simulator's (default, twisty) or track files */
+  evalTracks: Type.Array(TrackRef, { minItems: 1, maxItems: 8, default: ['default', 'twisty'] }),
+  /** what an evaluated model must do to become a candidate that may ship without an override */
+  gate: Section({
+    /** clean laps (never off the road) each gated track needs, of evalLaps */
+    minCleanLaps: Type.Integer({ minimum: 0, maximum: 100, default: 1 }),
+    /** a run that ended with the car off the road rejects the model */
+    rejectOffTrack: Type.Boolean({ default: true }),
+    /** the tracks the gate checks (names or track files; evaluated too if not in evalTracks); empty: every evaluation track */
+    tracks: Type.Array(TrackRef, { maxItems: 8, default: [] }),
+  }),
   /** a tub untouched this long, with its car no longer recording, counts as closed */
   tubQuietMs: Type.Integer({ minimum: 0, maximum: 3_600_000, default: 5000 }),
   pollMs: Type.Integer({ minimum: 50, maximum: 60_000, default: 1000 }),

@@ -9,3 +9,10 @@ export async function json<T>(response: Response): Promise<T> {
 export function withToken(token: string, json = false): HeadersInit {
   return { authorization: `Bearer ${token}`, ...(json ? { 'content-type': 'application/json' } : {}) };
 }
+
+/** A JSON request with the token, answering the server's own message when it refuses. */
+export async function send<T>(method: string, url: string, token: string, body?: unknown): Promise<T> {
+  const init: RequestInit = { method, headers: withToken(token, body !== undefined) };
+  if (body !== undefined) init.body = JSON.stringify(body);
+  return json<T>(await fetch(url, init));
+}

@@ -58,7 +58,7 @@ export interface ServerOptions {
   /** how long a request's headers, and the whole request, may take to arrive (defaults: 10 s, 30 s) */
   timeouts?: { headersMs?: number; requestMs?: number };
   /** the training jobs, tubs and models under /api/tubs, /api/training, /api/models (pushed on `/training`) */
-  training?: Omit<TrainingRoutesOptions, 'live'>;
+  training?: Omit<TrainingRoutesOptions, 'live' | 'recordingTubs'>;
   /** the shared track: poses, resets and race control under /api/track, /api/race(s) (pushed to the live views) */
   track?: RaceControl;
   /** who composites the audience's video: their browsers (WebGL) or always the server */
@@ -123,6 +123,8 @@ export async function buildNucServer(options: ServerOptions): Promise<NucServer>
   });
   const stopTrackLive = track && attachTrackLive(live, track);
   const ota = options.ota && attachOtaFleet(live.namespace('/fleet'), fleet, log, guard, options.ota);
+  // the tub each car is recording into: the tub editor leaves those alone
+  const recording = new Map<string, string>();
   const unsubscribe = options.feed?.on(
     guard.wrap('bus_handler', (message: BusMessage) => {
       fleet.ingest(message);
@@ -130,6 +132,10 @@ export async function buildNucServer(options: ServerOptions): Promise<NucServer>
       live.ingest(message);
       ota?.ingest(message);
       track?.ingest(message);
+      if (message.kind === 'recording') {
+        if (message.header.state === 'recording' && message.header.tub) recording.set(message.header.car, message.header.tub);
+        else recording.delete(message.header.car);
+      }
     }),
   );
   // Everything kept per car is let go once the car is silent: made-up or departed cars cannot pile up.
@@ -139,6 +145,7 @@ export async function buildNucServer(options: ServerOptions): Promise<NucServer>
       video.forget(car);
       live.forget(car);
       relay.forget(car);
+      recording.delete(car);
       log.info({ car, silentS: expiryMs / 1000 }, 'car silent; forgotten');
     }
   });
@@ -155,7 +162,7 @@ export async function buildNucServer(options: ServerOptions): Promise<NucServer>
   await app.register(controlRoutes, { fleet, relay, settings, backgrounds });
   if (ota && options.ota) await app.register(fleetRoutes, { ...options.ota, ota, log });
   if (options.repository) await app.register(otaRoutes, options.repository);
-  if (options.training) await app.register(trainingRoutes, { ...options.training, live: live.namespace('/training') });
+  if (options.training) await app.register(trainingRoutes, { ...options.training, live: live.namespace('/training'), recordingTubs: () => new Set(recording.values()) });
   if (track) await app.register(trackRoutes, { control: track });
   await registerDashboard(app, options.dashboardDir ?? DEFAULT_DASHBOARD_DIR);
 

@@ -14,6 +14,7 @@ import type { Guard } from '../../runtime/index.ts';
 import type { BusMessage } from '../../protocol/index.ts';
 import { sendError, tokenGuard } from '../http/index.ts';
 import { AgentReportGate, OtaDbError, RollbackRefused, fleetSummary, recordAgentReport, rollbackCar, type FleetCar, type OtaDb, type RollbackPublisher } from '../ota/index.ts';
+import { modelStanding, overrideNote, shipRefusal } from '../training/index.ts';
 import type { FleetState } from './fleet-state.ts';
 import type { ModelPublisher } from './ota-signing.ts';
 import type { LiveNamespace } from './sockets.ts';
@@ -48,6 +49,8 @@ export interface OtaFleet {
 
 const CarParams = Type.Object({ car: Type.String({ pattern: '^[A-Za-z0-9_-]{1,32}$' }) });
 const ModelParams = Type.Object({ name: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$' }) });
+/** `override: true` ships a model that is not a candidate; without it only candidates ship. */
+const ShipBody = Type.Union([Type.Object({ override: Type.Optional(Type.Boolean()) }, { additionalProperties: false }), Type.Null()]);
 
 /** A release's model name: lowercase, at most 64 characters (the manifest's name rule). */
 export function releaseModelName(dirName: string): string {
@@ -122,17 +125,22 @@ export const fleetRoutes: FastifyPluginAsync<FleetRoutesOptions> = async (instan
     }
   });
 
-  app.post('/api/models/:name/ship', { onRequest: requireToken, schema: { params: ModelParams } }, async (request, reply) => {
+  app.post('/api/models/:name/ship', { onRequest: requireToken, schema: { params: ModelParams, body: Type.Optional(ShipBody) } }, async (request, reply) => {
     const { name } = request.params;
     if (!options.models) return sendError(reply, 409, 'Conflict', 'shipping models is not available: this server has no update repository configured');
     const dir = path.join(options.models.dir, name);
     if (!fs.existsSync(path.join(dir, 'model.json'))) return sendError(reply, 404, 'Not Found', `model ${name} does not exist (no ${name}/model.json under the models folder)`);
+    const standing = await modelStanding(dir);
+    const overridden = standing.status !== 'candidate';
+    if (overridden && request.body?.override !== true) return sendError(reply, 409, 'Conflict', shipRefusal(name, standing));
     try {
       const manifest = options.models.publisher().publishModel(dir, releaseModelName(name), `model ${name}`);
-      db.recordRelease({ version: manifest.version, label: manifest.label, createdAt: manifest.createdAt, manifest });
-      log.info({ model: name, version: manifest.version }, 'model shipped as a release');
+      const override = overridden ? overrideNote(standing) : null;
+      db.recordRelease({ version: manifest.version, label: manifest.label, createdAt: manifest.createdAt, override, manifest });
+      if (override) log.warn({ model: name, version: manifest.version, override }, 'model shipped on an override: it is not a candidate');
+      else log.info({ model: name, version: manifest.version }, 'model shipped as a release');
       ota.push();
-      const answer: ShipReply = { version: manifest.version, label: manifest.label, model: manifest.model?.name };
+      const answer: ShipReply = { version: manifest.version, label: manifest.label, model: manifest.model?.name, override };
       return reply.code(201).send(answer);
     } catch (error) {
       if (error instanceof RollbackRefused) return sendError(reply, 409, 'Conflict', error.message);

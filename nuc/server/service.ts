@@ -110,6 +110,8 @@ const server: ServiceDefinition = {
         tubsDir: path.resolve(config.dataDir, 'tubs'),
         modelsDir: path.resolve(config.dataDir, 'models'),
         defaultKind: config.nuc.training.kind,
+        evalTracks: config.nuc.training.evalTracks,
+        tracksDir: path.resolve(config.dataDir, 'tracks'),
       },
       ...(track ? { track } : {}),
       audienceVideo: config.nuc.compositor.audienceVideo,

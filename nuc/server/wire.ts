@@ -11,7 +11,7 @@ import type { DriveMode, HeaderOf, SimState } from '../../protocol/index.ts';
 import type { BackgroundInfo } from '../compositor/index.ts';
 import type { ErrorReply } from '../http/index.ts';
 import type { FleetCar, ReleaseRecord, ReleaseSummary, RolloutEvent, RolloutsReply, ReleasesReply, RollbackResult } from '../ota/index.ts';
-import type { EpochPoint, JobResult, JobsReply, ModelInfo, ModelsReply, TrackResult, TrainingEvents, TrainingJob, TubInfo, TubsReply } from '../training/index.ts';
+import type { ArenaEntry, ArenaJob, ArenaReplay, ArenaRequest, ArenaResult, EpochPoint, EvaluateJob, JobResult, JobsReply, ModelInfo, ModelsReply, ModelStatus, TrackResult, TrainingEvents, TrainingJob, TrainJob, TubInfo, TubsReply } from '../training/index.ts';
 import type { ModelKind } from '../../model/index.ts';
 import type { CarAction } from './actions.ts';
 import type { ControlFields } from './control-relay.ts';
@@ -28,6 +28,8 @@ export type { Settings, SettingsName, VideoChoice, VideoFrameHeader, VideoSource
 export type { EntryStatus, RacePhase, RaceReply, RaceResult, RacesReply, RaceView, ResetReply, Standing, TrackOutline, TrackReply };
 export type { FleetCar, ReleaseRecord, ReleaseSummary, RolloutEvent, RolloutsReply, ReleasesReply };
 export type { EpochPoint, JobResult, JobsReply, ModelInfo, ModelKind, ModelsReply, TrackResult, TrainingEvents, TrainingJob, TubInfo, TubsReply };
+export type { TrainJob, EvaluateJob, ArenaJob, ArenaRequest, ArenaResult, ArenaEntry, ArenaReplay, ModelStatus };
+export type { TubDetailReply, RecordsReply, PlotReply, DeletionsReply, FilterReply, RecordRow, PlotBucket, TracksReply, TrackChoice } from '../training/index.ts';
 
 // ---- shapes shared by events and routes ----
 
@@ -174,6 +176,8 @@ export interface ShipReply {
   label: string;
   /** the model's name in the release, when it carries one */
   model?: string;
+  /** set when it shipped on an override (not a candidate): what was overridden */
+  override: string | null;
 }
 
 /** `GET /api/backgrounds` */

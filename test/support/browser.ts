@@ -2,7 +2,7 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import { ROOT } from './platform.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -33,4 +33,15 @@ export function ensureDashboardBuilt(): void {
   const vite = path.join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js');
   const result = spawnSync(process.execPath, [vite, 'build', '--config', 'dashboard/vite.config.ts'], { cwd: ROOT, encoding: 'utf8' });
   if (result.status !== 0) throw new Error(`dashboard build failed:\n${result.stderr}`);
+}
+
+/** Opens `url` in a fresh page of `browser`, runs `check` on it, and closes the page whatever happens. */
+export async function onPage(browser: Browser, url: string, check: (page: Page) => Promise<void>, viewport = { width: 1280, height: 720 }): Promise<void> {
+  const page = await browser.newPage({ viewport });
+  try {
+    await page.goto(url);
+    await check(page);
+  } finally {
+    await page.close();
+  }
 }
