@@ -89,6 +89,8 @@ export const I2cSchema = Section({
 
 export const ActuatorSchema = Section({
   failsafeMs: Type.Integer({ minimum: 20, maximum: 5000, default: 250 }),
+  /** calibrating from the dashboard: how far from neutral (in counts) the throttle channel may be moved */
+  calibrationThrottleCap: Type.Integer({ minimum: 0, maximum: 1000, default: 80 }),
   frequencyHz: Type.Integer({ minimum: 24, maximum: 1526, default: 60 }),
   steering: Section({
     channel: { ...Channel, default: 1 },
@@ -119,8 +121,16 @@ export const CameraSchema = Section({
 export const DriveSchema = Section({
   /** Donkeycar's drive loop runs at 20 Hz */
   rateHz: Type.Number({ minimum: 1, maximum: 120, default: 20 }),
-  /** the demo starts with the expert driving; a driver takes over by switching to `user` */
-  mode: Type.Union([Type.Literal('user'), Type.Literal('local_angle'), Type.Literal('local')], { default: 'local' }),
+  /**
+   * the start mode; unset: `local` in the simulator (the demo starts with the expert driving), `user`
+   * with real hardware (`i2c.bus` a number), so a real car never drives off by itself after a restart
+   */
+  mode: Type.Optional(Type.Union([Type.Literal('user'), Type.Literal('local_angle'), Type.Literal('local')])),
+  /**
+   * what the pilot does in `local_angle` / `local` while the link to the NUC is down: `continue`
+   * driving its own loop, or `stop` (throttle 0); unset: `continue` in the simulator, `stop` with real hardware
+   */
+  onLinkLoss: Type.Optional(Type.Union([Type.Literal('continue'), Type.Literal('stop')])),
   /** the pilot used in local_angle / local modes: 'expert' (simulator only) or a model directory */
   pilot: Type.String({ default: 'expert' }),
   /** user control older than this counts as gone: throttle 0 */
@@ -287,6 +297,7 @@ export const PlatformConfigSchema = Type.Object(
 
 export type PlatformConfig = Static<typeof PlatformConfigSchema>;
 export type CarConfig = PlatformConfig['car'];
+export type DriveConfig = CarConfig['drive'];
 export type AgentConfig = CarConfig['agent'];
 export type NucConfig = PlatformConfig['nuc'];
 export type TrainingConfig = NucConfig['training'];

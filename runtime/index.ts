@@ -5,6 +5,7 @@ export {
   TOP_SPEED_FULL,
   WheelConfigSchema,
   WheelMappingSchema,
+  type CarConfig,
   type GenericCalibration,
   type PlatformConfig,
   type TrainingConfig,

@@ -30,17 +30,20 @@ export function nextMode(mode: DriveMode): DriveMode {
   return DRIVE_MODES[(at + 1) % DRIVE_MODES.length] ?? 'user';
 }
 
+export interface DriveSafety {
+  /** forces throttle 0 whatever the mode */
+  estop?: boolean;
+  /** the link to the NUC is down and the car is configured to stop then (`car.drive.onLinkLoss: stop`) */
+  stopForLinkLoss?: boolean;
+}
+
 /**
  * What to drive with. In a pilot mode without pilot output yet (no frame, inference failed) the
  * answer is stop and straight: never silently fall back to something that drives. `estop` forces
- * throttle 0 whatever the mode.
+ * throttle 0 whatever the mode; a pilot told to stop on link loss keeps steering at throttle 0 (in
+ * `user` mode the driver's stale control already means throttle 0).
  */
-export function decideDrive(
-  mode: DriveMode,
-  user: Steering,
-  pilot?: Steering,
-  safety: { estop?: boolean } = {},
-): DriveDecision {
+export function decideDrive(mode: DriveMode, user: Steering, pilot?: Steering, safety: DriveSafety = {}): DriveDecision {
   let decision: DriveDecision;
   switch (mode) {
     case 'user':
@@ -60,6 +63,6 @@ export function decideDrive(
       // A mode this build does not know (a newer sender): stop.
       decision = { angle: 0, throttle: 0, source: 'user' };
   }
-  if (safety.estop) decision.throttle = 0;
+  if (safety.estop || (safety.stopForLinkLoss && decision.source === 'pilot')) decision.throttle = 0;
   return decision;
 }

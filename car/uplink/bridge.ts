@@ -3,12 +3,16 @@
  * reports and metrics go up; control and the update repository's hint come down. Messages are validated on the way (a malformed one
  * is dropped and counted, not carried across the network) and forwarded as received, without
  * re-encoding. ZeroMQ reconnects on its own, so a NUC restart or a network gap needs nothing here:
- * while the NUC is gone, upward messages are dropped and the car-local bus goes on.
+ * while the NUC is gone, upward messages are dropped and the car-local bus goes on. The bridge tells
+ * the car whether the NUC is there (`car/<id>/link`, on every change and every second), so the pilot
+ * can apply `car.drive.onLinkLoss`.
  */
 import { BusCounters, BusPublisher, BusSubscriber, carTopic, nucTopic, type BusEndpoints, type BusLogger, type MessageKind } from '../../protocol/index.ts';
 
 export const UPLINK_UP_KINDS: readonly MessageKind[] = ['frame', 'telemetry', 'agent', 'metrics'];
-export const UPLINK_DOWN_KINDS: readonly MessageKind[] = ['control'];
+export const UPLINK_DOWN_KINDS: readonly MessageKind[] = ['control', 'calibrate'];
+/** how often the link state is repeated on the car-local bus */
+export const LINK_REPORT_MS = 1000;
 /** NUC topics every car gets: the update repository's hint to pull now. */
 export const UPLINK_DOWN_NUC_TOPICS: readonly string[] = [nucTopic('ota', 'release')];
 
@@ -25,6 +29,8 @@ export interface UplinkOptions {
 
 export interface Uplink {
   readonly counters: BusCounters;
+  /** whether the subscription to the NUC is connected now */
+  readonly linkUp: boolean;
   close(): Promise<void>;
 }
 
@@ -47,9 +53,27 @@ export function startUplink(options: UplinkOptions): Uplink {
   const fromNuc = BusSubscriber.connect(options.nuc.subscribers, { topics: [...topics(UPLINK_DOWN_KINDS), ...UPLINK_DOWN_NUC_TOPICS], ...common });
   fromNuc.on((message) => void toCar.sendRaw(message.parts));
 
+  // The NUC is there while the subscription to it is connected (heartbeats end a silent one).
+  const link = { up: false, since: Date.now() };
+  const linkTopic = carTopic(options.carId, 'link');
+  const reportLink = (): void => void toCar.send(linkTopic, { up: link.up, since: link.since });
+  const stopWatching = fromNuc.onConnection((connected) => {
+    if (connected === link.up) return;
+    link.up = connected;
+    link.since = Date.now();
+    options.log?.warn({ up: connected }, connected ? 'link to the NUC is up' : 'link to the NUC lost');
+    reportLink();
+  });
+  const linkTimer = setInterval(reportLink, LINK_REPORT_MS);
+
   return {
     counters,
+    get linkUp() {
+      return link.up;
+    },
     async close() {
+      clearInterval(linkTimer);
+      stopWatching();
       await Promise.all([fromCar.close(), fromNuc.close()]);
       await Promise.all([framesUp.close(), othersUp.close(), toCar.close()]);
     },

@@ -15,6 +15,7 @@ const uplink: ServiceDefinition = {
       counters: context.metrics.counters,
       log: context.log,
     });
+    context.metrics.gauge('link_up', () => (bridge.linkUp ? 1 : 0));
     context.ready({ nuc: context.nucBus.publishers });
     return { stop: () => bridge.close() };
   },
