@@ -1,14 +1,13 @@
 /** The `camera` car service: owns the camera and publishes `car/<id>/frame` with a small send queue. */
-import { BusPublisher, BusSubscriber, carTopic } from '../../protocol/index.ts';
+import { BusPublisher, carTopic } from '../../protocol/index.ts';
 import type { ServiceContext, ServiceDefinition } from '../../runtime/index.ts';
-import { loadTrack } from '../sim/index.ts';
 import type { FrameSource } from './frame-source.ts';
 import { MjpegSource } from './mjpeg-source.ts';
 import { ReplaySource } from './replay-source.ts';
-import { SimSource, type SimPose } from './sim-source.ts';
+import { StreamSource, simCameraSocketPath } from './stream-source.ts';
 
-async function openSource(context: ServiceContext, closers: Array<() => Promise<void>>): Promise<FrameSource> {
-  const { camera, sim } = context.config.car;
+function openSource(context: ServiceContext): Promise<FrameSource> | FrameSource {
+  const { camera } = context.config.car;
   switch (camera.source) {
     case 'mjpeg': {
       const source = new MjpegSource({ command: camera.command, log: context.log });
@@ -18,25 +17,9 @@ async function openSource(context: ServiceContext, closers: Array<() => Promise<
     case 'replay':
       if (!camera.replayPath) throw new Error('car.camera.replayPath must name a folder of JPEGs or a tub for the replay source');
       return ReplaySource.open({ path: camera.replayPath, fps: camera.fps, loop: camera.replayLoop, log: context.log });
-    case 'sim': {
-      let pose: SimPose | undefined;
-      const poses = BusSubscriber.connect(context.bus.subscribers, {
-        topics: [carTopic(context.carId!, 'sim')],
-        counters: context.metrics.counters,
-        log: context.log,
-      });
-      poses.on('sim', (message) => (pose = message.header));
-      closers.push(() => poses.close());
-      return new SimSource({
-        track: loadTrack(sim.track),
-        width: camera.width,
-        height: camera.height,
-        fps: camera.fps,
-        seed: sim.seed,
-        quality: camera.jpegQuality,
-        pose: () => pose,
-      });
-    }
+    case 'sim':
+      // the simulator is the camera here: it streams MJPEG as a real camera's command prints it
+      return new StreamSource({ socketPath: simCameraSocketPath(context.runDir), log: context.log });
   }
 }
 
@@ -45,8 +28,7 @@ const cameraService: ServiceDefinition = {
   description: 'camera frames (sim, mjpeg or replay) to car/<id>/frame',
   async start(context) {
     const { config, metrics } = context;
-    const closers: Array<() => Promise<void>> = [];
-    const source = await openSource(context, closers);
+    const source = await openSource(context);
     const publisher = BusPublisher.connect(context.bus.publishers, {
       sendHighWaterMark: config.bus.frameSendHighWaterMark,
       counters: metrics.counters,
@@ -73,7 +55,6 @@ const cameraService: ServiceDefinition = {
         controller.abort();
         await source.close();
         await pump;
-        for (const close of closers) await close();
         await publisher.close();
       },
     };

@@ -7,6 +7,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { clampUnit } from '../../runtime/index.ts';
+import { dropImageCaches } from '../image-memory.ts';
 import { PilotError, type Pilot, type PilotInput, type PilotOutput } from '../drive/index.ts';
 import { decodeFrame, inferenceModel, loadModel, METADATA_FILE, MODEL_FILE, selectBackend, type ModelMetadata } from '../../model/index.ts';
 
@@ -126,6 +127,8 @@ async function watchSignature(dir: string): Promise<string | undefined> {
 }
 
 export async function createModelPilot(dir: string, log: ModelPilotLog = silentLog): Promise<ModelPilot> {
+  // every frame is decoded once: libvips's cache of past operations only takes memory
+  dropImageCaches();
   const backend = await selectBackend(undefined, (message) => log.info({}, message));
   let current = await load(dir);
   log.info({ dir: current.dir, backend: backend.name }, 'model pilot loaded');

@@ -11,3 +11,4 @@ export { createExpert } from './expert.ts';
 export { runExpert } from './expert-run.ts';
 export { EmulatedPca9685, noAckError } from './emulated-pca9685.ts';
 export { serveI2c } from './i2c-server.ts';
+export { serveCameraFeed, type CameraFeed } from './camera-feed.ts';
