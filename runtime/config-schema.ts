@@ -277,6 +277,11 @@ export const WheelSchema = Type.Object(
 export const LauncherSchema = Section({
   /** the simulated cars `npm start` runs beside the NUC */
   cars: Type.Array(Id, { default: ['1'], maxItems: 16 }),
+  /**
+   * how the car's services run: `bundle` (built from the sources when they changed, run with plain
+   * node: what fits a Raspberry Pi), or `source` (TypeScript through tsx in every process, for debugging)
+   */
+  carRuntime: Type.Union([Type.Literal('bundle'), Type.Literal('source')], { default: 'bundle' }),
   restartInitialMs: Type.Integer({ minimum: 10, maximum: 60_000, default: 500 }),
   restartMaxMs: Type.Integer({ minimum: 100, maximum: 600_000, default: 10_000 }),
 });
