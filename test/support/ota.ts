@@ -23,6 +23,7 @@ import { type TestServer } from './tuf-repo.ts';
 import { OtaDb, otaRoutes } from '../../nuc/ota/index.ts';
 import { freePort, waitFor } from './net.ts';
 import { ROOT } from './platform.ts';
+import { killLeftovers } from './service-procs.ts';
 
 /** The agent's states with no update under way. */
 export const SETTLED_STATES: ReadonlySet<string> = new Set(['idle', 'failed']);
@@ -154,6 +155,7 @@ export async function startOtaPlatform(options: OtaPlatformOptions = {}): Promis
   const exited = new Promise<void>((resolve) => launcher.once('exit', () => resolve()));
   const stopOnExit = (): void => {
     if (launcher.exitCode === null) launcher.kill('SIGTERM');
+    killLeftovers(dataDir);
   };
   process.once('exit', stopOnExit);
 
@@ -255,7 +257,11 @@ export async function startOtaPlatform(options: OtaPlatformOptions = {}): Promis
     async stop() {
       if (launcher.exitCode === null) launcher.kill('SIGINT');
       await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 15_000))]);
-      if (launcher.exitCode === null) launcher.kill('SIGKILL');
+      if (launcher.exitCode === null) {
+        launcher.kill('SIGKILL');
+        // its agent's services outlive it (waiting to be adopted): nothing else will stop them
+        killLeftovers(dataDir);
+      }
       process.off('exit', stopOnExit);
       await subscriber.close();
       await controls.close();
@@ -264,22 +270,4 @@ export async function startOtaPlatform(options: OtaPlatformOptions = {}): Promis
     },
   };
   return platform;
-}
-
-/** The pids of this platform's processes running `run-service.ts car <name>` (from /proc). */
-export function servicePids(platform: Pick<OtaPlatform, 'dataDir'>, name: string): number[] {
-  const pids: number[] = [];
-  for (const entry of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const argv = fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
-      const at = argv.findIndex((arg) => arg.endsWith('run-service.ts'));
-      if (at < 0 || argv[at + 1] !== 'car' || argv[at + 2] !== name) continue;
-      const env = fs.readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0');
-      if (env.includes(`EDGE_DATA_DIR=${platform.dataDir}`)) pids.push(Number(entry));
-    } catch {
-      // the process ended while we looked
-    }
-  }
-  return pids;
 }
