@@ -93,6 +93,8 @@ const agent: ServiceDefinition = {
     const ownFlags = nodeFlagsOf('agent');
     const runnerFlags = process.execArgv.filter((flag) => !ownFlags.includes(flag));
     const blobs = new BlobStore({ dir: paths.blobs, urlOf: (file) => `${targetBaseUrl}/${blobPath(file.target, file.sha256)}` });
+    context.metrics.gauge('ota_bytes_fetched', () => blobs.bytesFetched);
+    context.metrics.gauge('ota_download_resumes', () => blobs.resumes);
     const slots = new SlotStore(paths.slots, blobs);
     await slots.linkNodeModules(installedNodeModules());
 

@@ -17,6 +17,8 @@ export interface LiveCar {
   recording: Ref<RecordingState | undefined>;
   /** the server accepted the token: input and actions will be obeyed */
   canDrive: Ref<boolean>;
+  /** when this page last got anything of the car's (telemetry or video), its clock; undefined before */
+  lastHeardAt: Ref<number | undefined>;
   /** called per video frame; the next frame comes only after it resolves (latest wins on the server) */
   onFrame(handler: FrameHandler): void;
   sendInput(input: DriveInput): void;
@@ -35,11 +37,14 @@ export function connectCar(namespace: '/driver' | '/audience', car: string, toke
   const leaderboard = shallowRef<LeaderboardData>({ top: [], cars: [] });
   const recording = shallowRef<RecordingState | undefined>(undefined);
   const canDrive = ref(false);
+  const lastHeardAt = ref<number | undefined>(undefined);
   let frameHandler: FrameHandler | undefined;
 
   driver?.socket.on('hello', (hello) => (canDrive.value = hello.canDrive));
   socket.on('telemetry', (t) => {
-    if (t.car === car) telemetry.value = t;
+    if (t.car !== car) return;
+    telemetry.value = t;
+    lastHeardAt.value = Date.now();
   });
   socket.on('recording', (r) => {
     if (r.car === car) recording.value = r;
@@ -47,6 +52,7 @@ export function connectCar(namespace: '/driver' | '/audience', car: string, toke
   socket.on('leaderboard', (board) => (leaderboard.value = board));
   socket.on('frame', (header, jpeg, ack) => {
     const done = () => ack?.();
+    if (header.car === car) lastHeardAt.value = Date.now();
     if (!frameHandler || header.car !== car) return done();
     frameHandler(header, jpeg).then(done, done);
   });
@@ -57,6 +63,7 @@ export function connectCar(namespace: '/driver' | '/audience', car: string, toke
     leaderboard,
     recording,
     canDrive,
+    lastHeardAt,
     onFrame(handler) {
       frameHandler = handler;
     },
