@@ -6,14 +6,13 @@
  * applied out of order, neutral in a partition, "link lost" on the screen, everything back after
  * it heals without a restart, a cut update download resumed instead of restarted).
  */
-import { randomBytes } from 'node:crypto';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TufRepository, buildService, findServiceSpec, publishRelease } from '../../deploy/index.ts';
 import { ensureDashboardBuilt, hasChromium, launchChromium } from '../support/browser.ts';
 import { waitFor, sleep } from '../support/net.ts';
-import { ROOT, getJson, type ServiceInfo } from '../support/platform.ts';
-import { connectDriver, videoIn, type DriverClient } from '../support/track/driver-client.ts';
+import { getJson, type ServiceInfo } from '../support/platform.ts';
+import { connectDriver, type DriverClient } from '../support/track/driver-client.ts';
+import { cutDownload, percentile, setMode, steeringSweep } from '../support/track/link-checks.ts';
 import { TRACK_WIFI } from '../support/track/link-profile.ts';
 import { startTrackPlatform, type TrackPlatform } from '../support/track/track-platform.ts';
 import { twoHostsUnavailable } from '../support/track/two-hosts.ts';
@@ -26,10 +25,6 @@ const PARTITION_MS = 10_000;
 /** the configured defaults: a silent driver's throttle is dropped after userTimeoutMs, a silent pilot's after failsafeMs */
 const FAILSAFE_MS = 250;
 const USER_TIMEOUT_MS = 500;
-
-function percentile(sorted: readonly number[], p: number): number {
-  return sorted.length === 0 ? Number.NaN : sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
 
 const figures: Record<string, number> = {};
 function report(name: string, value: number): void {
@@ -47,11 +42,6 @@ describe.skipIf(unavailable !== undefined)('a car behind track Wi-Fi (two hosts)
   const nucPids = async (): Promise<Record<string, number>> => {
     const services = await getJson<ServiceInfo[]>(`${track.baseUrl}/api/services`);
     return Object.fromEntries(services.filter((s) => s.scope === 'nuc').map((s) => [s.service, s.metrics.pid]));
-  };
-  const setMode = async (mode: 'user' | 'local'): Promise<void> => {
-    const since = Date.now();
-    await driver.action({ mode });
-    await waitFor(() => track.car.heard('telemetry').some((t) => t.at >= since && t.header.mode === mode), `the car in ${mode} mode`, 15_000);
   };
   /** the driver holding the wheel: an input every 50 ms, as the page sends while a key is down */
   const holdInput = (angle: number, throttle: number): (() => void) => {
@@ -74,49 +64,22 @@ describe.skipIf(unavailable !== undefined)('a car behind track Wi-Fi (two hosts)
   }, 60_000);
 
   it('under track Wi-Fi video keeps flowing in order and the latest wheel command wins, none applied out of order', async () => {
-    await setMode('user');
-    // a sweep of distinct steering angles, 20 a second: which one reached the chip, and when
-    const angles = Array.from({ length: 100 }, (_, i) => Math.round((-0.9 + i * 0.018) * 1000) / 1000);
-    const sentAt: number[] = [];
-    const from = Date.now();
-    for (const angle of angles) {
-      sentAt.push(Date.now());
-      driver.input(angle, 0.2);
-      await sleep(50);
-    }
-    const to = Date.now();
-    const last = angles.at(-1)!;
-    await waitFor(() => applied().some((a) => a.at >= from && a.header.reason === 'command' && a.header.angle === last), 'the last angle at the chip', 10_000);
-
-    const indexOf = new Map(angles.map((angle, i) => [angle, i]));
-    const commands = applied().filter((a) => a.at >= from && a.header.reason === 'command');
-    const firstOfSweep = commands.findIndex((a) => indexOf.has(a.header.angle));
-    const sweep = commands.slice(firstOfSweep).map((a) => ({ at: a.at, index: indexOf.get(a.header.angle) }));
-    // every command applied after the sweep began is one of its angles, and never an older one after a newer
-    expect(commands.slice(firstOfSweep).filter((a) => !indexOf.has(a.header.angle)).map((a) => a.header.angle)).toEqual([]);
-    const indices = sweep.map((s) => s.index!);
-    expect(indices.flatMap((index, i) => (i > 0 && index < indices[i - 1]! ? [`${indices[i - 1]} then ${index}`] : []))).toEqual([]);
-    expect(indices.at(-1)).toBe(angles.length - 1);
-
-    const latencies: number[] = [];
-    for (const [i, sent] of sentAt.entries()) {
-      const reached = sweep.find((s) => s.index === i);
-      if (reached) latencies.push(reached.at - sent);
-    }
-    latencies.sort((a, b) => a - b);
-    // most commands reach the chip (a newer one may overtake an older one only in the pilot's hands: latest wins)
-    expect(latencies.length).toBeGreaterThan(angles.length / 2);
-
-    const video = videoIn(driver.frames, from, to);
-    const shown = driver.frames.filter((f) => f.at >= from && f.at < to);
-    expect(shown.length).toBeGreaterThan(0);
+    await setMode(track, driver, 'user');
+    const sweep = await steeringSweep(track, driver, 100);
+    // every command applied after the sweep began is one of its angles, never an older one after a newer, and the last wins
+    expect(sweep.foreignAngles).toEqual([]);
+    expect(sweep.outOfOrder).toEqual([]);
+    expect(sweep.lastApplied).toBe(99);
+    // most reach the chip (a newer one may overtake an older one only in the pilot's hands: latest wins)
+    expect(sweep.controlLatencies.length).toBeGreaterThan(50);
     // latest wins for video too: a frame captured before one shown is never shown after it
-    expect(shown.flatMap((f, i) => (i > 0 && f.frameTs < shown[i - 1]!.frameTs ? [`${shown[i - 1]!.source} ${shown[i - 1]!.seq} then ${f.source} ${f.seq}`] : []))).toEqual([]);
-    report('link_video_fps', video.fps);
-    report('link_video_p95_ms', percentile(video.latencies, 95));
-    report('link_control_p50_ms', percentile(latencies, 50));
-    report('link_control_p99_ms', percentile(latencies, 99));
-    report('link_controls_applied', latencies.length);
+    expect(sweep.framesShown).toBeGreaterThan(0);
+    expect(sweep.videoOutOfOrder).toEqual([]);
+    report('link_video_fps', sweep.videoFps);
+    report('link_video_p95_ms', percentile(sweep.videoLatencies, 95));
+    report('link_control_p50_ms', percentile(sweep.controlLatencies, 50));
+    report('link_control_p99_ms', percentile(sweep.controlLatencies, 99));
+    report('link_controls_applied', sweep.controlLatencies.length);
     const counters = await track.hosts.counters();
     console.log(`[track-link] relay counters ${JSON.stringify(counters)}`);
     expect(counters.toCar.lost + counters.toNuc.lost).toBeGreaterThan(0);
@@ -190,7 +153,7 @@ describe.skipIf(unavailable !== undefined)('a car behind track Wi-Fi (two hosts)
   }, 120_000);
 
   it('a partition in local mode: the car keeps driving its own loop (onLinkLoss continue, the simulator default)', async () => {
-    await setMode('local');
+    await setMode(track, driver, 'local');
     await waitFor(() => applied().some((a) => a.header.reason === 'command' && a.header.throttle > 0 && a.at > Date.now() - 500), 'the pilot driving', 15_000);
     const partitionAt = Date.now();
     await track.hosts.partition();
@@ -210,40 +173,12 @@ describe.skipIf(unavailable !== undefined)('a car behind track Wi-Fi (two hosts)
   }, 60_000);
 
   it('an update download cut by a partition resumes where it stopped and completes', async () => {
-    // the NUC-to-car direction at 8 Mbit/s, so the download lasts long enough to be cut
-    await track.hosts.setProfile({ ...TRACK_WIFI, rateMbit: 8 }, 'toCar');
-    const gauge = (name: string): number | undefined => track.car.heard('metrics').filter((m) => m.header.service === 'agent').at(-1)?.header.gauges?.[name];
-    const fetchedBefore = await waitFor(() => gauge('ota_bytes_fetched'), "the agent's download counter", 15_000);
-    const resumesBefore = gauge('ota_download_resumes') ?? 0;
-
-    const content = await buildService(findServiceSpec('pilot'), ROOT);
-    const padding = { path: 'padding.bin', bytes: randomBytes(4 * 1024 * 1024) };
-    const entry = content.files.map((f) => (f.path === content.entry ? { ...f, bytes: Buffer.concat([f.bytes, Buffer.from(`\n// track-link ${Date.now()}\n`)]) } : f));
-    const manifest = publishRelease(TufRepository.open(track.repoDir), track.keys, { label: 'pilot with 4 MiB more', services: { pilot: { ...content, files: [...entry, padding] } } });
-    const sizeBytes = manifest.services.pilot!.files.reduce((sum, f) => sum + f.length, 0);
-
-    await waitFor(() => (gauge('ota_bytes_fetched') ?? 0) > fetchedBefore || undefined, 'the download under way', 60_000, 20);
-    const partitionAt = Date.now();
-    await track.hosts.partition();
-    try {
-      // the agent's request went silent and was abandoned (no FIN ever comes in a partition)
-      await waitFor(() => (gauge('ota_download_resumes') ?? 0) > resumesBefore || undefined, 'the silent request abandoned', 30_000, 50);
-      await sleep(Math.max(0, partitionAt + 5000 - Date.now()));
-    } finally {
-      await track.hosts.heal();
-    }
-    await waitFor(
-      () => track.car.heard('agent').some((a) => a.at > partitionAt && a.header.version === manifest.version && a.header.state === 'idle') || undefined,
-      'the release installed',
-      120_000,
-      50,
-    );
-    await waitFor(() => track.car.heard('metrics').some((m) => m.header.service === 'agent' && m.at > Date.now() - 200) || undefined, 'a fresh agent report', 15_000);
-    const fetched = gauge('ota_bytes_fetched')! - fetchedBefore;
-    report('link_ota_size_bytes', sizeBytes);
-    report('link_ota_resume_bytes', fetched);
-    report('link_ota_resumes', gauge('ota_download_resumes')! - resumesBefore);
-    expect(fetched).toBeLessThanOrEqual(sizeBytes + 64 * 1024);
-    expect(fetched).toBeGreaterThan(padding.bytes.length);
+    const cut = await cutDownload(track, { paddingBytes: 4 * 1024 * 1024, rateMbit: 8, partitionMs: 5000 });
+    report('link_ota_size_bytes', cut.sizeBytes);
+    report('link_ota_resume_bytes', cut.fetchedBytes);
+    report('link_ota_resumes', cut.resumes);
+    expect(cut.resumes).toBeGreaterThan(0);
+    expect(cut.fetchedBytes).toBeLessThanOrEqual(cut.sizeBytes + 64 * 1024);
+    expect(cut.fetchedBytes).toBeGreaterThan(cut.paddingBytes);
   }, 240_000);
 });
