@@ -146,6 +146,25 @@ describe('BlobStore', () => {
     }
   });
 
+  it('refuses a repository that answers 416 for the whole file instead of asking again forever', async () => {
+    let requests = 0;
+    const server = http.createServer((_request, response) => {
+      requests++;
+      response.writeHead(416);
+      response.end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as { port: number };
+    try {
+      const store = new BlobStore({ dir, urlOf: () => `http://127.0.0.1:${port}/blob`, retryMs: 20 });
+      await expect(store.download([FILE])).rejects.toThrow(/HTTP 416 for the whole file/);
+      expect(requests).toBe(1);
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
   it('deletes every blob and partial file not kept', async () => {
     const other = 'a'.repeat(64);
     fs.writeFileSync(path.join(dir, SHA), CONTENT);
