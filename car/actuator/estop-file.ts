@@ -6,6 +6,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { writeFileAtomic } from '../../runtime/index.ts';
+import { readTextIfExists } from './read-if-exists.ts';
 
 export function estopFile(runDir: string): string {
   return path.join(runDir, 'estop.json');
@@ -19,13 +20,8 @@ export interface EstopRecord {
 
 /** The latch a previous actuator left, or undefined when none. Unreadable content still counts as latched. */
 export async function readEstop(file: string): Promise<EstopRecord | undefined> {
-  let text: string;
-  try {
-    text = await fs.readFile(file, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
+  const text = await readTextIfExists(file);
+  if (text === undefined) return undefined;
   try {
     const record = JSON.parse(text) as Partial<EstopRecord>;
     return { latchedAt: typeof record.latchedAt === 'number' ? record.latchedAt : 0, reason: typeof record.reason === 'string' ? record.reason : 'unknown' };

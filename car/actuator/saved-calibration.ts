@@ -3,10 +3,10 @@
  * directory (`<dataDir>/car/<id>/calibration.json`). The actuator loads it in preference to the
  * configured counts; the channels stay the configuration's (they are wiring, not calibration).
  */
-import fs from 'node:fs/promises';
 import path from 'node:path';
 import { writeFileAtomic } from '../../runtime/index.ts';
 import { CalibrationError, validateSteering, validateThrottle, type SteeringCalibration, type ThrottleCalibration } from './calibration.ts';
+import { readTextIfExists } from './read-if-exists.ts';
 
 export interface CalibrationCounts {
   steering: { leftCount: number; rightCount: number };
@@ -59,13 +59,8 @@ function countsOf(raw: unknown, file: string): CalibrationCounts {
 
 /** The saved calibration on the configured channels, or undefined when none was saved; a bad file throws a CalibrationError. */
 export async function loadSavedCalibration(file: string, configured: Calibration): Promise<Calibration | undefined> {
-  let text: string;
-  try {
-    text = await fs.readFile(file, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
+  const text = await readTextIfExists(file);
+  if (text === undefined) return undefined;
   let raw: unknown;
   try {
     raw = JSON.parse(text);

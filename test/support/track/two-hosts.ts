@@ -16,7 +16,8 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import type { LinkProfile } from './link-profile.ts';
+import { isAlive } from '../platform.ts';
+import type { DirectionCounters, LinkProfile } from './link-profile.ts';
 
 const PREFIX = 'etk';
 const NAME = /^etk(\d+)x([0-9a-f]+)-(nuc|car|link)$/;
@@ -28,15 +29,6 @@ const VXLAN_PORT = 4789;
 const UNDERLAY = { linkNuc: '172.31.0.1', nuc: '172.31.0.2', linkCar: '172.31.0.5', car: '172.31.0.6' };
 
 export type Host = 'nuc' | 'car';
-
-export interface RelayCounters {
-  packets: number;
-  bytes: number;
-  lost: number;
-  partitioned: number;
-  queueDrops: number;
-  reordered: number;
-}
 
 export interface TwoHosts {
   /** the namespace names */
@@ -50,7 +42,7 @@ export interface TwoHosts {
   heal(): Promise<void>;
   /** the car's track interface down (the radio off: its sockets see the network unreachable), and up */
   setCarLinkUp(up: boolean): void;
-  counters(): Promise<{ toCar: RelayCounters; toNuc: RelayCounters }>;
+  counters(): Promise<{ toCar: DirectionCounters; toNuc: DirectionCounters }>;
   /** a process inside a host's namespace (`ip netns exec`): the argv as it would run here */
   spawnIn(host: Host, argv: readonly string[], options?: SpawnOptions): ChildProcess;
   close(): Promise<void>;
@@ -65,15 +57,6 @@ function ip(args: readonly string[]): void {
 function quietly(args: readonly string[]): string {
   const result = spawnSync('ip', args, { encoding: 'utf8' });
   return result.status === 0 ? result.stdout : '';
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** Kills every process in the namespace and deletes it (idempotent, synchronous: it also runs on exit). */
@@ -227,7 +210,7 @@ export async function startTwoHosts(options: { seed?: number } = {}): Promise<Tw
     setCarLinkUp: (up) => ip(['-n', namespaces.car, 'link', 'set', 'track', up ? 'up' : 'down']),
     counters: async () => {
       const reply = await command({ stats: true });
-      return { toCar: reply.toCar as RelayCounters, toNuc: reply.toNuc as RelayCounters };
+      return { toCar: reply.toCar as DirectionCounters, toNuc: reply.toNuc as DirectionCounters };
     },
     spawnIn,
     async close() {
