@@ -35,15 +35,21 @@ describe('deploy CLI', () => {
     expect(fs.readdirSync(paths.repositoryDir)).toEqual(['metadata', 'targets']);
     expect((await run('init')).err).toMatch(/already exists/);
 
-    expect((await run('publish', 'model', modelDir('a', '{"v":1}'))).out).toMatch(/published release 1/);
-    expect((await run('publish', 'model', modelDir('b', '{"v":2}'))).out).toMatch(/published release 2/);
+    // a model the NUC never evaluated is no candidate: it ships only on an explicit override, which is recorded
+    const refused = await run('publish', 'model', modelDir('a', '{"v":1}'));
+    expect(refused).toMatchObject({ code: 1, out: '' });
+    expect(refused.err).toMatch(/model .*models\/a is not evaluated: never evaluated in the simulator\. Ship it only with an explicit override \(--override\)/);
+    const overridden = await run('publish', 'model', modelDir('a', '{"v":1}'), '--override');
+    expect(overridden.out).toMatch(/published release 1 \(model: a\) on an override/);
+    expect(overridden.err).toMatch(/warning: shipped on an override: not evaluated/);
+    expect((await run('publish', 'model', modelDir('b', '{"v":2}'), '--override')).out).toMatch(/published release 2/);
     const db = OtaDb.open(paths.databaseFile);
     db.recordOutcome({ car: '7', from: null, to: 1, outcome: 'installed' });
     db.recordOutcome({ car: '7', from: 1, to: 2, outcome: 'installed' });
     db.close();
 
     const status = await run('status');
-    expect(status.out).toMatch(/latest release 2: model: b/);
+    expect(status.out).toMatch(/latest release 2: model: b \(shipped on an override: not evaluated/);
     expect(status.out).toMatch(/car 7: release 2, running/);
 
     const rollback = await run('rollback', '7');
@@ -57,6 +63,8 @@ describe('deploy CLI', () => {
     expect((await run('status')).out).toMatch(/car 7's own release 3: rollback of car 7 to release 1/);
     const recorded = OtaDb.open(paths.databaseFile);
     expect(recorded.releases().map((r) => r.version)).toEqual([3, 2, 1]);
+    // the history keeps every release that shipped a non-candidate on an override, rollbacks to one too
+    expect(recorded.releases().map((r) => r.override?.replace(/ \(.*/, ''))).toEqual(Array(3).fill('shipped on an override: not evaluated'));
     recorded.close();
   });
 
@@ -71,6 +79,7 @@ describe('deploy CLI', () => {
     expect((await run('--help')).out).toMatch(/NEW,\s+higher version/);
     expect((await run('publish', 'service', 'camera', '--strategy', 'yolo')).err).toMatch(/--strategy must be one of handover, kill-then-download, delete-then-download, got 'yolo'/);
     expect((await run('publish', 'model', modelDir('m', '{}'), '--strategy', 'kill-then-download')).err).toMatch(/--strategy applies to services only/);
+    expect((await run('publish', 'service', 'camera', '--override')).err).toMatch(/--override applies to models only/);
   });
 
   it('publishes a service with the strategy asked for', async () => {

@@ -23,6 +23,7 @@ import {
   type ServiceContent,
 } from '../deploy/index.ts';
 import { OtaDb } from '../nuc/ota/index.ts';
+import { modelStanding, overrideNote, shipRefusal } from '../nuc/training/index.ts';
 import { UPDATE_STRATEGIES, type ReleaseManifest, type UpdateStrategy } from '../protocol/index.ts';
 import { ConfigError } from '../runtime/index.ts';
 import { COMMON_OPTIONS, COMMON_USAGE, UsageError, commandConfig, isMainModule } from './command-line.ts';
@@ -37,7 +38,9 @@ commands:
                                 [--strategy handover|kill-then-download|delete-then-download]: how the
                                 agent swaps them (default handover: the new one starts beside the old;
                                 the kill/delete strategies free memory and disk first, for small cars)
-  publish model <dir>           publish a saved model directory as a new release [--name <model>]
+  publish model <dir>           publish a saved model directory as a new release [--name <model>]; only a
+                                candidate (it passed the NUC's evaluation and gate) ships, anything else
+                                needs --override, and the release history records that it was overridden
   status                        repository versions and expiry, releases, and what each car runs
   rollback <car>                re-publish the release <car> ran before (or --to <version>) as a NEW,
                                 higher version, for that car only (a signed release of its own; the
@@ -74,6 +77,7 @@ export async function runCli(argv: readonly string[], io: CliIo, env: NodeJS.Pro
         name: { type: 'string' },
         to: { type: 'string' },
         strategy: { type: 'string' },
+        override: { type: 'boolean' },
       },
     });
   } catch (error) {
@@ -100,7 +104,7 @@ export async function runCli(argv: readonly string[], io: CliIo, env: NodeJS.Pro
       case 'init':
         return init(paths, io);
       case 'publish':
-        return await publish(paths, rest, { label: values.label, name: values.name, strategy: values.strategy }, io);
+        return await publish(paths, rest, { label: values.label, name: values.name, strategy: values.strategy, override: values.override === true }, io);
       case 'status':
         return status(paths, io);
       case 'rollback':
@@ -142,13 +146,14 @@ function withDb<T>(paths: DeployPaths, work: (db: OtaDb) => T): T {
   }
 }
 
-function recordRelease(paths: DeployPaths, manifest: ReleaseManifest): void {
+function recordRelease(paths: DeployPaths, manifest: ReleaseManifest, override: string | null = null): void {
   withDb(paths, (db) =>
     db.recordRelease({
       version: manifest.version,
       label: manifest.label,
       createdAt: manifest.createdAt,
       manifest,
+      override,
       ...(manifest.rollbackOf ? { rollbackOf: manifest.rollbackOf } : {}),
     }),
   );
@@ -160,10 +165,11 @@ function parseStrategy(value: string | undefined): UpdateStrategy | undefined {
   return value as UpdateStrategy;
 }
 
-async function publish(paths: DeployPaths, args: string[], options: { label?: string; name?: string; strategy?: string }, io: CliIo): Promise<number> {
+async function publish(paths: DeployPaths, args: string[], options: { label?: string; name?: string; strategy?: string; override: boolean }, io: CliIo): Promise<number> {
   const [kind, ...names] = args;
   const strategy = parseStrategy(options.strategy);
   if (strategy && kind !== 'service') throw new UsageError('--strategy applies to services only (a model swaps inside the running pilot)');
+  if (options.override && kind !== 'model') throw new UsageError('--override applies to models only');
   if (kind !== 'service' && kind !== 'model') throw new UsageError(`publish what? expected 'service' or 'model', got '${kind ?? ''}'`);
   if (kind === 'service' && names.length === 0) throw new UsageError('publish service needs at least one service name');
   if (kind === 'model' && names.length !== 1) throw new UsageError('publish model needs exactly one model directory');
@@ -171,6 +177,15 @@ async function publish(paths: DeployPaths, args: string[], options: { label?: st
   const repo = TufRepository.open(paths.repositoryDir);
   const keys = loadOnlineKeys(paths.keysDir);
   let manifest: ReleaseManifest;
+  let override: string | null = null;
+  if (kind === 'model') {
+    const standing = await modelStanding(names[0]!);
+    if (standing.status !== 'candidate') {
+      if (!options.override) throw new Error(`${shipRefusal(names[0]!, standing)} (--override)`);
+      override = overrideNote(standing);
+      io.err(`warning: ${override}`);
+    }
+  }
   if (kind === 'service') {
     const services: Record<string, ServiceContent> = {};
     for (const spec of specs) {
@@ -189,8 +204,8 @@ async function publish(paths: DeployPaths, args: string[], options: { label?: st
     io.out('signing …');
     manifest = publishRelease(repo, keys, { label: options.label ?? `model: ${model.name}`, model });
   }
-  recordRelease(paths, manifest);
-  io.out(`published release ${manifest.version} (${manifest.label}); timestamp expires ${repo.versions().timestampExpires}`);
+  recordRelease(paths, manifest, override);
+  io.out(`published release ${manifest.version} (${manifest.label})${override ? ' on an override' : ''}; timestamp expires ${repo.versions().timestampExpires}`);
   return 0;
 }
 
@@ -202,7 +217,8 @@ function status(paths: DeployPaths, io: CliIo): number {
   io.out(`  metadata: root v${v.root}, targets v${v.targets}, snapshot v${v.snapshot}, timestamp v${v.timestamp}`);
   io.out(`  timestamp expires ${v.timestampExpires}${expired ? '  EXPIRED: cars refuse updates; run refresh-timestamp' : ''}`);
   const latest = latestRelease(repo);
-  io.out(latest ? `  latest release ${latest.version}: ${latest.label}` : '  nothing published yet');
+  const override = latest ? withDb(paths, (db) => db.release(latest.version)?.override) : undefined;
+  io.out(latest ? `  latest release ${latest.version}: ${latest.label}${override ? ` (${override})` : ''}` : '  nothing published yet');
   for (const { car, release } of carReleases(repo)) {
     const superseded = latest !== undefined && latest.version > release.version;
     io.out(`  car ${car}'s own release ${release.version}: ${release.label}${superseded ? ` (superseded by ${latest.version})` : ''}`);
@@ -245,7 +261,8 @@ function rollback(paths: DeployPaths, args: string[], options: { to?: string; la
   io.out(`car ${car} runs release ${current ?? 'unknown'}; re-publishing the content of release ${target} (${old.label}) …`);
   const label = options.label ?? `rollback of car ${car} to release ${target}`;
   const manifest = republishRelease(repo, keys, old, label, { car });
-  recordRelease(paths, manifest);
+  // the same content: a model shipped on an override still is one
+  recordRelease(paths, manifest, withDb(paths, (db) => db.release(target)?.override ?? null));
   io.out(`published release ${manifest.version} = content of release ${target} for car ${car} only; it moves forward to it on its next check`);
   return 0;
 }

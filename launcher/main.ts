@@ -104,7 +104,15 @@ async function main(): Promise<void> {
   // One token for every service of this run: generated unless configured, and shown to the operator.
   const token = config.nuc.token || crypto.randomBytes(12).toString('base64url');
   // --data reaches every service, and the services the car's agent starts, through the environment
-  const env = { ...process.env, EDGE_TOKEN: token, ...(values.data === undefined ? {} : { EDGE_DATA_DIR: config.dataDir }) };
+  const env = {
+    ...process.env,
+    EDGE_TOKEN: token,
+    ...(values.data === undefined ? {} : { EDGE_DATA_DIR: config.dataDir }),
+    // the NUC keeps state only for cars it knows: the ones run here are among them
+    ...(values.id?.length ? { EDGE_CARS: values.id.join(',') } : {}),
+    // with HTTPS, this run's cars trust the NUC's certificate (a self-signed one is its own CA)
+    ...(config.nuc.tls.cert ? { NODE_EXTRA_CA_CERTS: path.resolve(config.nuc.tls.cert) } : {}),
+  };
   // The NUC's services run TypeScript through tsx's loader in the same process (no extra wrapper process).
   const execArgv = ['--import', 'tsx'];
 

@@ -1,6 +1,6 @@
 /**
- * `npm run train -- --tubs <tubs...> --out <model> [--kind linear|fast] [--epochs N] [--batch N] [--seed N]`
- * `npm run train -- eval <model> [--tracks default,twisty] [--laps N] [--max-seconds N] [--throttle model|X]`
+ * `npm run train -- --tubs <tubs...> --out <model> [--kind K] [--crop top,bottom] [--epochs N] [--batch N] [--seed N]`
+ * `npm run train -- eval <model> [--tracks default,twisty,./my-track.json] [--laps N] [--max-seconds N] [--throttle model|X]`
  *
  * A bare name is looked up in the data directory (`<data>/tubs/<name>`, `<data>/models/<name>`),
  * where `npm start` records and the training view lists; anything with a slash is a path.
@@ -8,10 +8,11 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { loadModel, modelMetadata, MODEL_KINDS, saveModel, type ModelKind } from '../model/index.ts';
-import { EVAL_TRACKS, evaluateClosedLoop, selectTrainingBackend, trainModel, type BatchProgress, type ClosedLoopResult, type EvalTrack } from '../trainer/index.ts';
-import { filterRecords, NotEnoughRecordsError, readTubs, splitRecords, tubSample } from '../trainer/tub/index.ts';
-import { ConfigError } from '../runtime/index.ts';
+import { isModelKind, loadModel, modelMetadata, MODEL_KINDS, NO_CROP, saveModel, type Crop, type ModelKind } from '../model/index.ts';
+import { judge, trackResult } from '../nuc/training/index.ts';
+import { COSINE_SCHEDULE, DONKEYCAR_SCHEDULE, EVAL_TRACKS, evaluateClosedLoop, selectTrainingBackend, trainModel, type BatchProgress, type ClosedLoopResult } from '../trainer/index.ts';
+import { NotEnoughRecordsError, splitRecords, trainingRecords, tubSamples } from '../trainer/tub/index.ts';
+import { ConfigError, type TrainingConfig } from '../runtime/index.ts';
 import { COMMON_USAGE, UsageError, commandConfig, isMainModule, wantsHelp, type ConfigFlags } from './command-line.ts';
 
 /** Fewer records than this cannot give a meaningful train/validation split. */
@@ -22,28 +23,44 @@ export interface TrainCommand {
   tubs: string[];
   out: string;
   kind: ModelKind;
-  epochs: number;
-  batchSize: number;
+  crop: Crop;
+  /** default nuc.training.epochs, batchSize and schedule, as the NUC trains */
+  epochs: number | undefined;
+  batchSize: number | undefined;
+  schedule: TrainingConfig['schedule'] | undefined;
   seed: number;
 }
 
 export interface EvalCommand {
   command: 'eval';
   modelDir: string;
-  tracks: EvalTrack[];
-  laps: number;
+  tracks: string[];
+  /** default nuc.training.evalLaps, as the NUC evaluates */
+  laps: number | undefined;
   maxSeconds: number | undefined;
   throttle: 'model' | number;
 }
 
 export type Command = TrainCommand | EvalCommand;
 
-export const USAGE = `usage: npm run train -- [train] --tubs <tubs...> --out <model> [--kind linear|fast] [--epochs N] [--batch N] [--seed N]
-       npm run train -- eval <model> [--tracks default,twisty] [--laps N] [--max-seconds N] [--throttle model|X]
+export const USAGE = `usage: npm run train -- [train] --tubs <tubs...> --out <model> [--kind ${MODEL_KINDS.join('|')}]
+                        [--crop top,bottom] [--epochs N] [--batch N] [--schedule constant|cosine] [--seed N]
+       npm run train -- eval <model> [--tracks default,twisty,./my-track.json] [--laps N] [--max-seconds N] [--throttle model|X]
 
-Trains a pilot model from recorded tubs (user-mode records), or drives a model closed-loop in the
-simulator. A bare tub or model name is in the data directory (<data>/tubs/<name>,
-<data>/models/<name>); a name with a slash is a path.
+train  trains a pilot model from recorded tubs: each tub's records through the filter saved with it
+       (the tub editor), else the driver's records (user/mode == 'user' && user/throttle >= 0);
+       records marked deleted are left out, as in Donkeycar. --kind: linear (Donkeycar's, default),
+       fast (a quarter of the pixels), categorical (Donkeycar's bins), memory (the last 3 commands
+       as a second input). --crop removes rows from the top and bottom of every frame (Donkeycar's
+       ROI crop); the model keeps it in its metadata and the car applies it too. --epochs, --batch
+       and --schedule default to nuc.training's: constant is Donkeycar's Adam 1e-3 with early
+       stopping; cosine falls from 2e-3 over the epochs (fewer epochs on minutes of laps).
+eval   drives a model closed loop in the simulator on simulator tracks (${EVAL_TRACKS.join(', ')}) or track files
+       (the simulator's JSON format), and says how the candidate gate (nuc.training.gate) would judge
+       it. Only the NUC's evaluation (the training view's "Evaluate") makes a model a candidate.
+
+A bare tub or model name is in the data directory (<data>/tubs/<name>, <data>/models/<name>); a
+name with a slash is a path.
 
 ${COMMON_USAGE}`;
 
@@ -83,22 +100,37 @@ function integer(flags: Map<string, string[]>, name: string, fallback: number, m
   return value;
 }
 
+/** `--crop top,bottom`: rows off the top and the bottom of every frame. */
+function parseCrop(text: string | undefined): Crop {
+  if (text === undefined) return NO_CROP;
+  const match = /^(\d{1,4}),(\d{1,4})$/.exec(text);
+  if (!match) throw new UsageError(`--crop takes top,bottom rows as two whole numbers, e.g. --crop 40,0; got ${text}`);
+  return { top: Number(match[1]), bottom: Number(match[2]) };
+}
+
+function parseSchedule(text: string | undefined): TrainCommand['schedule'] {
+  if (text === undefined || text === 'constant' || text === 'cosine') return text;
+  throw new UsageError(`--schedule must be constant or cosine, got ${text}`);
+}
+
 function parseTrain(args: readonly string[]): TrainCommand {
-  const { positionals, flags } = splitFlags(args, ['tubs', 'out', 'kind', 'epochs', 'batch', 'seed']);
+  const { positionals, flags } = splitFlags(args, ['tubs', 'out', 'kind', 'crop', 'epochs', 'batch', 'schedule', 'seed']);
   if (positionals.length > 0) throw new UsageError(`unexpected argument ${positionals[0]}`);
   const tubs = flags.get('tubs') ?? [];
   if (tubs.length === 0) throw new UsageError('no tubs: give --tubs <dir> [<dir> ...]');
   const out = single(flags, 'out');
   if (!out) throw new UsageError('--out <dir> is required');
   const kind = single(flags, 'kind') ?? 'linear';
-  if (!(MODEL_KINDS as readonly string[]).includes(kind)) throw new UsageError(`--kind must be one of ${MODEL_KINDS.join(', ')}, got ${kind}`);
+  if (!isModelKind(kind)) throw new UsageError(`--kind must be one of ${MODEL_KINDS.join(', ')}, got ${kind}`);
   return {
     command: 'train',
     tubs,
     out,
-    kind: kind as ModelKind,
-    epochs: integer(flags, 'epochs', 100, 1),
-    batchSize: integer(flags, 'batch', 128, 1),
+    kind,
+    crop: parseCrop(single(flags, 'crop')),
+    epochs: single(flags, 'epochs') === undefined ? undefined : integer(flags, 'epochs', 1, 1),
+    batchSize: single(flags, 'batch') === undefined ? undefined : integer(flags, 'batch', 1, 1),
+    schedule: parseSchedule(single(flags, 'schedule')),
     seed: integer(flags, 'seed', 1, 0),
   };
 }
@@ -108,7 +140,8 @@ function parseEval(args: readonly string[]): EvalCommand {
   if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'eval needs a model directory' : `eval takes one model directory, got ${positionals.length}`);
   const tracks = (single(flags, 'tracks') ?? EVAL_TRACKS.join(',')).split(',').filter((t) => t !== '');
   for (const track of tracks) {
-    if (!(EVAL_TRACKS as readonly string[]).includes(track)) throw new UsageError(`unknown track ${track} (expected ${EVAL_TRACKS.join(', ')})`);
+    const isFile = track.includes('/') || track.endsWith('.json');
+    if (!isFile && !(EVAL_TRACKS as readonly string[]).includes(track)) throw new UsageError(`unknown track ${track} (a simulator track: ${EVAL_TRACKS.join(', ')}; or a track file, e.g. ./my-track.json)`);
   }
   if (tracks.length === 0) throw new UsageError('--tracks needs at least one track');
   const maxText = single(flags, 'max-seconds');
@@ -117,7 +150,7 @@ function parseEval(args: readonly string[]): EvalCommand {
   const throttleText = single(flags, 'throttle') ?? 'model';
   const throttle = throttleText === 'model' ? 'model' : Number(throttleText);
   if (throttle !== 'model' && !(throttle >= -1 && throttle <= 1)) throw new UsageError(`--throttle must be 'model' or a number in [-1, 1], got ${throttleText}`);
-  return { command: 'eval', modelDir: positionals[0]!, tracks: tracks as EvalTrack[], laps: integer(flags, 'laps', 1, 1), maxSeconds, throttle };
+  return { command: 'eval', modelDir: positionals[0]!, tracks, laps: single(flags, 'laps') === undefined ? undefined : integer(flags, 'laps', 1, 1), maxSeconds, throttle };
 }
 
 export function parseCommand(argv: readonly string[]): Command {
@@ -180,42 +213,51 @@ async function checkDirs(dirs: readonly string[]): Promise<void> {
   }
 }
 
-async function runTrain(command: TrainCommand, out: Output): Promise<void> {
+async function runTrain(command: TrainCommand, training: TrainingConfig, out: Output): Promise<void> {
+  const epochs = command.epochs ?? training.epochs;
+  const batchSize = command.batchSize ?? training.batchSize;
+  const schedule = (command.schedule ?? training.schedule) === 'cosine' ? COSINE_SCHEDULE : DONKEYCAR_SCHEDULE;
   await checkDirs(command.tubs);
   let read;
   try {
-    read = await readTubs(command.tubs);
+    read = await trainingRecords(command.tubs);
   } catch (error) {
     if (error instanceof NotEnoughRecordsError) throw new UsageError(`no usable records in the tubs:\n${error.message}`);
     throw error;
   }
   for (const issue of read.issues.slice(0, 10)) out.stderr(`warning: ${issue.message}\n`);
-  const records = filterRecords(read.records, { modes: ['user'], minThrottle: 0 });
-  if (records.length < MIN_RECORDS) throw new UsageError(`too few records: ${records.length} user-mode records with throttle >= 0 (of ${read.records.length}), at least ${MIN_RECORDS} needed`);
+  const { records } = read;
+  if (records.length < MIN_RECORDS) throw new UsageError(`too few records: ${records.length} kept by the tubs' filters (${read.filteredOut} filtered out), at least ${MIN_RECORDS} needed`);
   const split = splitRecords(records, { validationFraction: 0.2, seed: command.seed });
-  out.stderr(`records: ${records.length} (train ${split.train.length}, validation ${split.validation.length}); model ${command.kind}\n`);
   const backend = await selectTrainingBackend(undefined, (message) => out.stderr(`${message}\n`));
+  const memory = command.kind === 'memory' ? modelMetadata({ kind: 'memory', backend: backend.name }).memory : undefined;
+  const train = tubSamples(split.train, memory, records);
+  const validation = tubSamples(split.validation, memory, records);
+  out.stderr(`records: ${records.length} (train ${train.length}, validation ${validation.length}); model ${command.kind}\n`);
   let skippedSamples = 0;
   const result = await trainModel({
     kind: command.kind,
-    train: split.train.map(tubSample),
-    validation: split.validation.map(tubSample),
-    epochs: command.epochs,
-    batchSize: command.batchSize,
+    train,
+    validation,
+    crop: command.crop,
+    epochs,
+    batchSize,
+    schedule,
     seed: command.seed,
     onSkipped: (message) => {
       if (++skippedSamples <= 10) out.stderr(`${out.live ? REDRAW : ''}warning: ${message}\n`);
     },
-    ...(out.live ? { onBatch: (p: BatchProgress) => out.stderr(`${REDRAW}epoch ${p.epoch}/${command.epochs} ${progressBar(p.batch, p.batches)} batch ${p.batch}/${p.batches} loss ${p.loss.toFixed(4)}`) } : {}),
+    ...(out.live ? { onBatch: (p: BatchProgress) => out.stderr(`${REDRAW}epoch ${p.epoch}/${epochs} ${progressBar(p.batch, p.batches)} batch ${p.batch}/${p.batches} loss ${p.loss.toFixed(4)}`) } : {}),
     onEpoch: (p) =>
       out.stderr(`${out.live ? REDRAW : ''}epoch ${p.epoch}/${p.epochs} ${progressBar(p.epoch, p.epochs)} loss ${p.loss.toFixed(4)} val ${p.valLoss.toFixed(4)} best ${p.bestValLoss.toFixed(4)} (${p.elapsedS.toFixed(1)} s)\n`),
   });
-  const metadata = modelMetadata({ kind: command.kind, crop: result.crop, tubs: command.tubs.map((t) => path.resolve(t)), metrics: result.metrics, backend: backend.name });
+  const metadata = modelMetadata({ ...result.description, tubs: command.tubs.map((t) => path.resolve(t)) });
   await saveModel(command.out, result.model, metadata);
   result.model.dispose();
   if (result.metrics.skippedSamples > 0) out.stderr(`skipped ${result.metrics.skippedSamples} unreadable samples (${read.skipped} bad records before that)\n`);
   else if (read.skipped > 0) out.stderr(`skipped ${read.skipped} bad records\n`);
   out.stdout(`saved ${command.out}: best val_loss ${result.metrics.bestValLoss.toFixed(4)} at epoch ${result.metrics.bestEpoch} of ${result.metrics.epochs}\n`);
+  out.stdout(`not evaluated yet: only the NUC's evaluation makes it a candidate (the training view's "Evaluate", with it in <data>/models)\n`);
 }
 
 const fmt = (value: number | null, digits = 2) => (value === null ? '-' : value.toFixed(digits));
@@ -237,22 +279,23 @@ export function formatTable(results: readonly ClosedLoopResult[]): string {
   return [header, ...rows].map((row) => row.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n') + '\n';
 }
 
-async function runEval(command: EvalCommand, out: Output): Promise<void> {
+async function runEval(command: EvalCommand, training: TrainingConfig, out: Output): Promise<void> {
   await selectTrainingBackend(undefined, (message) => out.stderr(`${message}\n`));
   const stat = await fs.stat(command.modelDir).catch(() => undefined);
   if (!stat?.isDirectory()) throw new UsageError(`model ${command.modelDir} is not a directory`);
   const { model, metadata } = await loadModel(command.modelDir);
+  const laps = command.laps ?? training.evalLaps;
   const results: ClosedLoopResult[] = [];
   try {
     for (const track of command.tracks) {
-      const maxSeconds = command.maxSeconds ?? 30 * command.laps;
+      const maxSeconds = command.maxSeconds ?? training.evalSecondsPerLap * laps;
       let shown = -1;
       results.push(
         evaluateClosedLoop({
           model,
           metadata,
           track,
-          laps: command.laps,
+          laps,
           maxSeconds,
           throttle: command.throttle,
           onTick: (t) => {
@@ -270,6 +313,12 @@ async function runEval(command: EvalCommand, out: Output): Promise<void> {
   const valLoss = metadata.metrics?.bestValLoss;
   if (valLoss !== undefined) out.stdout(`validation loss (training): ${valLoss.toFixed(4)}\n`);
   out.stdout(formatTable(results));
+  const verdict = judge(training.gate, command.tracks, results.map((r, i) => trackResult(r, command.tracks[i]!)));
+  out.stdout(
+    verdict.status === 'candidate'
+      ? `candidate gate: passes (${training.gate.minCleanLaps} clean lap(s) per track${training.gate.rejectOffTrack ? ', no run ending off the track' : ''})\n`
+      : `candidate gate: would reject it: ${verdict.reasons.join('; ')}\n`,
+  );
 }
 
 /** Runs the CLI; resolves to the exit code. The data directory comes from the configuration (`env`, `--config`, `--data`). */
@@ -280,9 +329,10 @@ export async function runCli(argv: readonly string[], out: Output, env: NodeJS.P
   }
   try {
     const { flags, rest } = splitConfigFlags(argv);
-    const command = withDataDir(parseCommand(rest), commandConfig(flags, env).dataDir);
-    if (command.command === 'train') await runTrain(command, out);
-    else await runEval(command, out);
+    const config = commandConfig(flags, env);
+    const command = withDataDir(parseCommand(rest), config.dataDir);
+    if (command.command === 'train') await runTrain(command, config.nuc.training, out);
+    else await runEval(command, config.nuc.training, out);
     return 0;
   } catch (error) {
     if (error instanceof UsageError) {

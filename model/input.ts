@@ -42,24 +42,41 @@ export function croppedShape(frameSize: [number, number], crop: Crop = NO_CROP):
 
 /** Raw RGB (height × width × 3 bytes, at `frameSize`) → the model's input pixels. */
 export function frameToInput(raw: Uint8Array, frameSize: [number, number], crop: Crop = NO_CROP, normalization: Normalization = PIXEL_NORMALIZATION): Float32Array {
+  const [outHeight, width] = croppedShape(frameSize, crop);
+  const out = new Float32Array(outHeight * width * 3);
+  frameToInputInto(raw, frameSize, crop, normalization, out, 0);
+  return out;
+}
+
+/** As frameToInput, written into `out` at `offset` (a batch's buffer): no allocation per frame. */
+export function frameToInputInto(raw: Uint8Array, frameSize: [number, number], crop: Crop, normalization: Normalization, out: Float32Array, offset: number): void {
   const [height, width] = frameSize;
   if (raw.length !== height * width * 3) throw new Error(`frame has ${raw.length} bytes, expected ${height}x${width}x3 = ${height * width * 3}`);
   const [outHeight] = croppedShape(frameSize, crop);
   const start = crop.top * width * 3;
-  const { scale, offset } = normalization;
-  const out = new Float32Array(outHeight * width * 3);
-  for (let i = 0; i < out.length; i++) out[i] = raw[start + i]! * scale + offset;
-  return out;
+  const length = outHeight * width * 3;
+  if (offset + length > out.length) throw new Error(`the input buffer has room for ${out.length - offset} values at ${offset}, the frame needs ${length}`);
+  const { scale, offset: shift } = normalization;
+  for (let i = 0; i < length; i++) out[offset + i] = raw[start + i]! * scale + shift;
 }
 
-/** An encoded frame (JPEG, PNG) → the model's input pixels: decoded to RGB, resized to `frameSize`, then `frameToInput`. */
-export async function decodeFrame(image: Buffer, frameSize: [number, number], crop: Crop = NO_CROP, normalization: Normalization = PIXEL_NORMALIZATION): Promise<Float32Array> {
+/** An encoded frame (JPEG, PNG) decoded to RGB bytes at `frameSize` ([height, width]): what frameToInput takes. */
+export async function decodeFrameRgb(image: Buffer, frameSize: [number, number]): Promise<Buffer> {
   const [height, width] = frameSize;
-  let raw: Buffer;
   try {
-    raw = await sharp(image).removeAlpha().toColourspace('srgb').resize(width, height, { fit: 'fill' }).raw().toBuffer();
+    return await sharp(image, { limitInputPixels: MAX_IMAGE_PIXELS }).removeAlpha().toColourspace('srgb').resize(width, height, { fit: 'fill' }).raw().toBuffer();
   } catch (error) {
     throw new Error(`cannot decode frame image (${image.length} bytes): ${(error as Error).message}`, { cause: error });
   }
-  return frameToInput(raw, frameSize, crop, normalization);
+}
+
+/**
+ * The most pixels an image from outside may have before a decoder sees it: the largest camera the
+ * configuration allows (4096×4096). libvips refuses a bigger one from its header, before decoding.
+ */
+export const MAX_IMAGE_PIXELS = 4096 * 4096;
+
+/** An encoded frame (JPEG, PNG) → the model's input pixels: decoded to RGB, resized to `frameSize`, then `frameToInput`. */
+export async function decodeFrame(image: Buffer, frameSize: [number, number], crop: Crop = NO_CROP, normalization: Normalization = PIXEL_NORMALIZATION): Promise<Float32Array> {
+  return frameToInput(await decodeFrameRgb(image, frameSize), frameSize, crop, normalization);
 }

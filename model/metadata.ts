@@ -6,12 +6,15 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { BACKEND_ORDER } from './backend.ts';
+import { ANGLE_BINNING, throttleBinning } from './categorical.ts';
 import { croppedShape, NO_CROP, PIXEL_NORMALIZATION, type Crop } from './input.ts';
 import { MODEL_FRAME_SHAPE, MODEL_KINDS, type ModelKind } from './kinds.ts';
+import { DEFAULT_MEMORY, MAX_MEMORY_LENGTH, type MemorySpec } from './memory.ts';
 
 const PositiveInt = Type.Integer({ minimum: 1 });
 const Count = Type.Integer({ minimum: 0 });
 const BackendSchema = Type.Union(BACKEND_ORDER.map((name) => Type.Literal(name)));
+const BinningSchema = Type.Object({ bins: Type.Integer({ minimum: 2, maximum: 256 }), offset: Type.Number(), range: Type.Number({ exclusiveMinimum: 0 }) });
 
 /** How the training went (the trainer's result, kept with the model). */
 export const TrainMetricsSchema = Type.Object({
@@ -21,6 +24,9 @@ export const TrainMetricsSchema = Type.Object({
   epochs: Count,
   stoppedEarly: Type.Boolean(),
   durationS: Type.Number({ minimum: 0 }),
+  /** of durationS: decoding the frames up front, and the validation passes */
+  decodeS: Type.Optional(Type.Number({ minimum: 0 })),
+  validateS: Type.Optional(Type.Number({ minimum: 0 })),
   backend: BackendSchema,
   trainSamples: Count,
   validationSamples: Count,
@@ -40,6 +46,10 @@ export const ModelMetadataSchema = Type.Object({
   /** input = pixel · scale + offset */
   normalization: Type.Object({ scale: Type.Number(), offset: Type.Number() }),
   outputs: Type.Tuple([Type.Literal('angle'), Type.Literal('throttle')]),
+  /** `categorical` models: how each softmax head's bins map to command values */
+  categorical: Type.Optional(Type.Object({ angle: BinningSchema, throttle: BinningSchema })),
+  /** `memory` models: how many past commands the second input holds */
+  memory: Type.Optional(Type.Object({ length: Type.Integer({ minimum: 1, maximum: MAX_MEMORY_LENGTH }), startThrottle: Type.Number({ minimum: -1, maximum: 1 }) })),
   /** tub paths or names the model was trained on */
   tubs: Type.Array(Type.String()),
   metrics: Type.Optional(TrainMetricsSchema),
@@ -73,12 +83,19 @@ export function checkModelMetadata(value: unknown, where: string): ModelMetadata
   if (inputShape.some((d, i) => d !== expected[i])) {
     throw new ModelFormatError(`${where}: inputShape [${inputShape.join(', ')}] does not match frameSize and crop ([${expected.join(', ')}])`);
   }
+  // a model whose outputs cannot be read back, or whose second input cannot be filled, must not drive
+  if (value.kind === 'categorical' && !value.categorical) throw new ModelFormatError(`${where}: categorical: a categorical model needs its bins {angle, throttle}`);
+  if (value.kind === 'memory' && !value.memory) throw new ModelFormatError(`${where}: memory: a memory model needs its memory {length, startThrottle}`);
   return value;
 }
 
 export interface ModelDescription {
   kind: ModelKind;
   crop?: Crop;
+  /** categorical: the throttle bins' range (default Donkeycar's 0.5) */
+  throttleRange?: number;
+  /** memory: default Donkeycar's 3 commands from a standing start */
+  memory?: MemorySpec;
   tubs?: string[];
   metrics?: TrainMetrics;
   backend: ModelMetadata['backend'];
@@ -99,6 +116,8 @@ export function modelMetadata(description: ModelDescription): ModelMetadata {
     crop,
     normalization: PIXEL_NORMALIZATION,
     outputs: ['angle', 'throttle'],
+    ...(kind === 'categorical' ? { categorical: { angle: ANGLE_BINNING, throttle: throttleBinning(description.throttleRange) } } : {}),
+    ...(kind === 'memory' ? { memory: description.memory ?? DEFAULT_MEMORY } : {}),
     tubs: description.tubs ?? [],
     ...(metrics ? { metrics } : {}),
     backend: description.backend,

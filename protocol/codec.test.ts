@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { jpegHeaderOnly } from '../test/support/jpegs.ts';
 import { decode, encode } from './codec.ts';
 
 const control = { angle: 0.25, throttle: 0.5, mode: 'user' as const };
@@ -13,7 +14,7 @@ describe('codec', () => {
   });
 
   it('keeps a frame payload byte-exact', () => {
-    const jpeg = Buffer.from([0xff, 0xd8, 1, 2, 3, 0xff, 0xd9]);
+    const jpeg = jpegHeaderOnly(160, 120);
     const decoded = decode(encode<'frame'>('car/1/frame', 0, { width: 160, height: 120, format: 'jpeg' }, jpeg));
     expect(decoded.ok && decoded.message.payload?.equals(jpeg)).toBe(true);
   });

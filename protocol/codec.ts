@@ -4,6 +4,7 @@
  */
 import { HEADER_SCHEMAS, PAYLOAD_KINDS, PROTOCOL_VERSION, headerValidator, type FieldsOf, type HeaderOf, type PayloadKind } from './messages.ts';
 import { parseTopic, type MessageKind, type Topic } from './topics.ts';
+import { checkPicture } from './picture-check.ts';
 
 /** A frame or view always carries its JPEG bytes; no other kind carries any. */
 type PayloadOf<K extends MessageKind> = K extends PayloadKind ? { payload: Buffer } : { payload?: undefined };
@@ -24,7 +25,17 @@ export type BusMessage<K extends MessageKind = MessageKind> = K extends MessageK
     } & PayloadOf<K>
   : never;
 
-export type DropReason = 'parts' | 'topic' | 'header-size' | 'json' | 'version' | 'schema' | 'payload' | 'oversized';
+export type DropReason =
+  | 'parts'
+  | 'topic'
+  | 'header-size'
+  | 'json'
+  | 'version'
+  | 'schema'
+  | 'payload'
+  | 'oversized'
+  | 'frame_format'
+  | 'frame_size_mismatch';
 
 export type Decoded = { ok: true; message: BusMessage } | { ok: false; reason: DropReason; detail: string };
 
@@ -32,6 +43,8 @@ export interface DecodeLimits {
   /** largest accepted payload; larger messages are dropped as 'oversized' */
   maxPayloadBytes: number;
   maxHeaderBytes: number;
+  /** the camera size configured for the cars: a frame of any other size is dropped as 'frame_size_mismatch' */
+  cameraSize?: { width: number; height: number };
 }
 
 export const DEFAULT_LIMITS: DecodeLimits = { maxPayloadBytes: 8 * 1024 * 1024, maxHeaderBytes: 64 * 1024 };
@@ -78,6 +91,10 @@ export function decode(parts: Buffer[], limits: DecodeLimits = DEFAULT_LIMITS): 
     const first = check.Errors(header).First();
     const where = first ? `${first.path || '/'}: ${first.message}` : 'invalid';
     return reject('schema', `${topicText}: ${where}`);
+  }
+  if (payload) {
+    const refusal = checkPicture(topic.kind, header as { width: number; height: number }, payload, limits.cameraSize);
+    if (refusal) return reject(refusal.reason, `${topicText}: ${refusal.detail}`);
   }
   const message: { kind: MessageKind; topic: Topic; topicText: string; header: unknown; parts: Buffer[]; payload?: Buffer } = {
     kind: topic.kind,

@@ -8,12 +8,16 @@ export {
   DriveModeSchema,
   LoopStatsSchema,
   SimStateSchema,
+  RacePhaseSchema,
+  MAX_TRACK_CARS,
 } from './messages.ts';
-export type { DriveMode, FieldsOf, HeaderOf, LoopStats, CountersSnapshot, SimState } from './messages.ts';
+export type { DriveMode, FieldsOf, HeaderOf, LoopStats, CountersSnapshot, SimState, CarPose, RacePhase } from './messages.ts';
 export { encode, decode, DEFAULT_LIMITS } from './codec.ts';
 export type { BusMessage, Decoded, DecodeLimits, DropReason } from './codec.ts';
+export { isStartOfFrame, readImageHeader, sniffImageFormat } from './image-header.ts';
+export type { ImageFormat, ImageHeader } from './image-header.ts';
 export { Mailbox } from './mailbox.ts';
-export { BusCounters, LoopTimer, ServiceMetrics, percentile } from './metrics.ts';
+export { BusCounters, LoopTimer, ServiceMetrics, isGaugeName, percentile } from './metrics.ts';
 export { BusPublisher, BusSubscriber } from './sockets.ts';
 export type { BusLogger, MessageHandler, PublisherOptions, SubscriberOptions } from './sockets.ts';
 export { startProxy } from './proxy.ts';
@@ -33,3 +37,5 @@ export {
   serializeManifest,
 } from './release-manifest.ts';
 export type { ModelRelease, ReleaseFile, ReleaseManifest, ServiceRelease, UpdateStrategy } from './release-manifest.ts';
+export { carColour, carColourHex } from './car-colours.ts';
+export type { Rgb } from './car-colours.ts';

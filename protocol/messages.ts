@@ -119,6 +119,10 @@ export const SimStateSchema = Type.Object({
   lapTimeS: Type.Number({ minimum: 0 }),
   lastLapS: Type.Optional(Type.Number({ minimum: 0 })),
   bestLapS: Type.Optional(Type.Number({ minimum: 0 })),
+  /** times the car was put back on the track (a reset from the dashboard, the wheel or race control) */
+  resets: Type.Optional(Count),
+  /** times the car touched another car on the shared track */
+  contacts: Type.Optional(Count),
 });
 export type SimState = Static<typeof SimStateSchema>;
 
@@ -220,6 +224,74 @@ export const CalibrateHeader = Type.Object(
   { additionalProperties: false },
 );
 
+const CarId = Type.String({ pattern: '^[A-Za-z0-9_-]{1,32}$' });
+const closed = { additionalProperties: false } as const;
+/** At most this many cars share one track (poses, race entries, compositing demand). */
+export const MAX_TRACK_CARS = 32;
+
+export const CarPoseSchema = Type.Object(
+  {
+    car: CarId,
+    x: Type.Number({ minimum: -1e4, maximum: 1e4 }),
+    y: Type.Number({ minimum: -1e4, maximum: 1e4 }),
+    heading: Type.Number({ minimum: -100, maximum: 100 }),
+    speed: Type.Number({ minimum: -100, maximum: 100 }),
+    /** the pose's age at the NUC when this message was sent: a car extrapolates the rest */
+    ageMs: Type.Integer({ minimum: 0, maximum: 60_000 }),
+  },
+  closed,
+);
+export type CarPose = Static<typeof CarPoseSchema>;
+
+export const RacePhaseSchema = Type.Union([Type.Literal('grid'), Type.Literal('lights'), Type.Literal('racing'), Type.Literal('finished')]);
+export type RacePhase = Static<typeof RacePhaseSchema>;
+
+/**
+ * The shared track (`nuc/track/poses`, NUC → every car and the dashboard, ≥ 20 Hz): every car's pose
+ * from its telemetry, and the race in progress. A car's pilot holds its throttle at 0 while its id is
+ * in `hold` (on the grid, under the start lights, after the flag).
+ */
+export const PosesHeader = Type.Object(
+  {
+    ...Common,
+    track: Type.String({ maxLength: 64 }),
+    cars: Type.Array(CarPoseSchema, { maxItems: MAX_TRACK_CARS }),
+    race: Type.Optional(
+      Type.Object(
+        {
+          id: Count,
+          phase: RacePhaseSchema,
+          /** start lights lit, 0..5; all out is the start */
+          lights: Type.Integer({ minimum: 0, maximum: 5 }),
+          hold: Type.Array(CarId, { maxItems: MAX_TRACK_CARS }),
+        },
+        closed,
+      ),
+    ),
+  },
+  closed,
+);
+
+/**
+ * Put the simulated car back (`car/<id>/reset`, NUC server or wheel → car sim): `track` is the
+ * nearest point of the centre line, `grid` the race grid's slot `slot`; stopped, facing the racing
+ * direction. A real car has no sim and ignores it.
+ */
+export const ResetHeader = Type.Object(
+  {
+    ...Common,
+    to: Type.Union([Type.Literal('track'), Type.Literal('grid')]),
+    slot: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_TRACK_CARS - 1 })),
+  },
+  closed,
+);
+
+/**
+ * Which cars someone watches through the server's compositor (`nuc/server/compose`, server →
+ * compositor, on change and every second): the compositor composites only these cars.
+ */
+export const ComposeHeader = Type.Object({ ...Common, cars: Type.Array(CarId, { maxItems: 64 }) }, closed);
+
 /** The car's pose and track state from the simulator, on the car-local bus at the physics rate. */
 export const SimHeader = Type.Object({ ...Common, ...SimStateSchema.properties, angle: Unit, throttle: Unit });
 
@@ -237,6 +309,9 @@ export const HEADER_SCHEMAS = {
   release: ReleaseHeader,
   link: LinkHeader,
   calibrate: CalibrateHeader,
+  poses: PosesHeader,
+  reset: ResetHeader,
+  compose: ComposeHeader,
 } satisfies Record<MessageKind, TSchema>;
 
 export type HeaderOf<K extends MessageKind> = Static<(typeof HEADER_SCHEMAS)[K]>;

@@ -66,6 +66,13 @@ function round3(value: number): number {
   return Math.round(value * 1000) / 1000;
 }
 
+/** What a gauge may be called: it becomes part of a Prometheus metric name on the NUC. */
+const GAUGE_NAME = /^[a-z][a-z0-9_]{0,62}$/;
+
+export function isGaugeName(name: string): boolean {
+  return GAUGE_NAME.test(name);
+}
+
 /** Everything one service reports about itself. */
 export class ServiceMetrics {
   readonly counters = new BusCounters();
@@ -87,6 +94,7 @@ export class ServiceMetrics {
 
   /** A value read when metrics are published, e.g. a queue length or a lost-message count. */
   gauge(name: string, read: () => number): void {
+    if (!isGaugeName(name)) throw new RangeError(`gauge name ${JSON.stringify(name)} must be 1-63 of a-z 0-9 _, starting with a letter`);
     this.gauges.set(name, read);
   }
 

@@ -179,6 +179,11 @@ export class BusSubscriber {
     };
   }
 
+  /** Stops the proxy sending what these prefixes matched (prefixes subscribed before, exactly). */
+  unsubscribe(...prefixes: string[]): void {
+    this.socket.unsubscribe(...prefixes);
+  }
+
   private async receiveLoop(): Promise<void> {
     const log = this.options.log ?? silentLogger;
     const limits = this.options.limits ?? DEFAULT_LIMITS;

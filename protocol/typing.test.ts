@@ -4,6 +4,7 @@
  * runtime half: a decoded message names its kind and keeps its parts.
  */
 import { describe, expect, expectTypeOf, it } from 'vitest';
+import { jpegHeaderOnly } from '../test/support/jpegs.ts';
 import { decode, encode, type BusMessage } from './codec.ts';
 import type { Mailbox } from './mailbox.ts';
 import type { HeaderOf } from './messages.ts';
@@ -42,7 +43,7 @@ describe('bus message types', () => {
   });
 
   it('narrow a decoded message on the kind it names, with the parts it came in', () => {
-    const jpeg = Buffer.from([0xff, 0xd8, 0xff, 0xd9]);
+    const jpeg = jpegHeaderOnly(2, 2);
     const parts = encode<'frame'>('car/1/frame', 0, { width: 2, height: 2, format: 'jpeg' }, jpeg);
     const decoded = decode(parts);
     if (!decoded.ok) throw new Error(decoded.detail);

@@ -38,20 +38,60 @@ export const CompositorSchema = Section({
   panScale: Type.Number({ minimum: 0, maximum: 200, default: 6 }),
   filter: Type.Union([Type.Literal('none'), Type.Literal('grayscale'), Type.Literal('sepia'), Type.Literal('vignette')], { default: 'none' }),
   jpegQuality: Type.Integer({ minimum: 10, maximum: 100, default: 80 }),
+  /**
+   * Who composites the audience view's video: 'browser' (each browser keys the raw camera frames on its
+   * GPU, and falls back to the server's composite without WebGL) or 'server' (always the server's).
+   */
+  audienceVideo: Type.Union([Type.Literal('browser'), Type.Literal('server')], { default: 'browser' }),
 });
+
+/** The shared track and race control (nuc/track): every car's pose relayed to every car, and races. */
+export const RaceSchema = Section({
+  /** how often `nuc/track/poses` goes out (cars draw each other and detect contact from it) */
+  posesHz: Type.Integer({ minimum: 20, maximum: 100, default: 20 }),
+  /** time between two start lights, and from the fifth to lights out */
+  lightMs: Type.Integer({ minimum: 100, maximum: 5000, default: 1000 }),
+  /** how long the other cars have to finish after the winner */
+  finishGraceMs: Type.Integer({ minimum: 1000, maximum: 600_000, default: 60_000 }),
+});
+
+/** A simulator track by name, or the path of a track file (the simulator's JSON format). */
+const TrackRef = Type.String({ minLength: 1, maxLength: 512 });
 
 /** Background training on the NUC (nuc/training): a model per finished recording session, or on request. */
 export const TrainingSchema = Section({
   /** train a candidate model when a recording session ends */
   autoTrain: Type.Boolean({ default: true }),
-  kind: Type.Union([Type.Literal('linear'), Type.Literal('fast')], { default: 'fast' }),
+  kind: Type.Union([Type.Literal('linear'), Type.Literal('fast'), Type.Literal('categorical'), Type.Literal('memory')], { default: 'fast' }),
+  /** rows removed from the top and bottom of every frame before the model sees it (Donkeycar's ROI crop) */
+  crop: Section({
+    top: Type.Integer({ minimum: 0, maximum: 4096, default: 0 }),
+    bottom: Type.Integer({ minimum: 0, maximum: 4096, default: 0 }),
+  }),
+  /** at most this many epochs (early stopping usually ends sooner) */
   epochs: Type.Integer({ minimum: 1, maximum: 1000, default: 30 }),
+  /**
+   * the learning rate: `constant` is Donkeycar's Adam 1e-3; `cosine` falls from 2e-3 over `epochs`,
+   * fewer epochs for long recordings (minutes of laps), too few steps for short ones
+   */
+  schedule: Type.Union([Type.Literal('constant'), Type.Literal('cosine')], { default: 'constant' }),
   batchSize: Type.Integer({ minimum: 1, maximum: 4096, default: 128 }),
   /** a finished session with fewer usable records is not trained on (and the job list says so) */
   minRecords: Type.Integer({ minimum: 2, maximum: 1_000_000, default: 100 }),
   /** closed-loop evaluation: laps per track, and simulated seconds per lap before giving up */
   evalLaps: Type.Integer({ minimum: 1, maximum: 100, default: 2 }),
   evalSecondsPerLap: Type.Number({ exclusiveMinimum: 0, maximum: 3600, default: 30 }),
+  /** the tracks every model is evaluated on: the simulator's (default, twisty) or track files */
+  evalTracks: Type.Array(TrackRef, { minItems: 1, maxItems: 8, default: ['default', 'twisty'] }),
+  /** what an evaluated model must do to become a candidate that may ship without an override */
+  gate: Section({
+    /** clean laps (never off the road) each gated track needs, of evalLaps */
+    minCleanLaps: Type.Integer({ minimum: 0, maximum: 100, default: 1 }),
+    /** a run that ended with the car off the road rejects the model */
+    rejectOffTrack: Type.Boolean({ default: true }),
+    /** the tracks the gate checks (names or track files; evaluated too if not in evalTracks); empty: every evaluation track */
+    tracks: Type.Array(TrackRef, { maxItems: 8, default: [] }),
+  }),
   /** a tub untouched this long, with its car no longer recording, counts as closed */
   tubQuietMs: Type.Integer({ minimum: 0, maximum: 3_600_000, default: 5000 }),
   pollMs: Type.Integer({ minimum: 50, maximum: 60_000, default: 1000 }),
@@ -70,10 +110,26 @@ export const NucSchema = Section({
   httpPort: { ...Port, default: 8080 },
   /**
    * Needed for control actions (mode, estop, recording, settings) from the dashboard and API; watching
-   * needs none. Empty: a random token is generated at start and printed.
+   * needs none. Empty: a random token is generated at start and printed. At least 16 characters.
    */
-  token: Type.String({ default: '' }),
+  token: Type.String({ maxLength: 256, default: '' }),
+  /**
+   * HTTPS for the dashboard, the API and `/ota`: PEM files. Both empty: plain HTTP. The cars' agents
+   * then fetch over HTTPS and must trust the certificate (npm start passes it as NODE_EXTRA_CA_CERTS).
+   */
+  tls: Section({
+    cert: Type.String({ default: '' }),
+    key: Type.String({ default: '' }),
+  }),
+  /**
+   * Cars the NUC accepts besides the ones `npm start` runs (`launcher.cars`), e.g. real cars on the
+   * track. Messages from any other car id are dropped and counted (`unknown_car`).
+   */
+  cars: Type.Array(Id, { default: [], maxItems: 256 }),
+  /** what the NUC keeps about a car (video, pipelines, recorder session, state) is forgotten once it has been silent this long */
+  carExpiryS: Type.Integer({ minimum: 5, maximum: 86_400, default: 300 }),
   compositor: CompositorSchema,
+  race: RaceSchema,
   training: TrainingSchema,
   /** XSUB side: publishers connect here */
   busPublishersPort: { ...Port, default: 5560 },
@@ -186,6 +242,7 @@ export const WheelButtonsSchema = Type.Object(
     topSpeedDown: ButtonList(['dpad_down'], 'lower topSpeed by topSpeedStep'),
     trimLeft: ButtonList(['dpad_left'], 'steeringVeer -= trimStep'),
     trimRight: ButtonList(['dpad_right'], 'steeringVeer += trimStep'),
+    resetCar: ButtonList(['south'], 'simulator: put the car back on the track (nearest point of the centre line, stopped)'),
   },
   { ...strict, default: {} },
 );
@@ -301,6 +358,9 @@ export const PlatformConfigSchema = Type.Object(
 );
 
 export type PlatformConfig = Static<typeof PlatformConfigSchema>;
+
+/** A configured control token must be at least this long (generated ones are 16 characters of base64url). */
+export const MIN_TOKEN_LENGTH = 16;
 export type CarConfig = PlatformConfig['car'];
 export type DriveConfig = CarConfig['drive'];
 export type AgentConfig = CarConfig['agent'];

@@ -19,3 +19,5 @@ export { writeFileAtomic, writeFileAtomicSync } from './atomic-file.ts';
 export { createLogger } from './logger.ts';
 export { seededRandom } from './random.ts';
 export { clampUnit } from './unit-range.ts';
+export { Guard, InjectedFault, injectedLoops, type GuardLog } from './guard.ts';
+export { busLimits, MAX_HEADER_BYTES } from './bus-limits.ts';

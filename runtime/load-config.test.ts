@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from './load-config.ts';
+import { ConfigError, loadConfig, validateConfig } from './load-config.ts';
 
 function withFile(name: string, text: string): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'edge-config-'));
@@ -81,5 +81,19 @@ describe('loadConfig', () => {
     const error = errorOf(() => loadConfig({ file: '/nonexistent/edge.yaml', env: {} }));
     expect(error.message).toContain('/nonexistent/edge.yaml');
     expect(error.reason).toMatch(/ENOENT/);
+  });
+  it('refuses a control token shorter than 16 characters, naming the variable that set it', () => {
+    const error = errorOf(() => loadConfig({ env: { EDGE_TOKEN: 'secret' }, cwd: '/' }));
+    expect(error.source).toBe('EDGE_TOKEN');
+    expect(error.message).toContain('nuc.token: must be at least 16 characters, got 6');
+    expect(loadConfig({ env: { EDGE_TOKEN: 'sixteen-chars-ok' }, cwd: '/' }).nuc.token).toBe('sixteen-chars-ok');
+  });
+
+  it('takes EDGE_CARS as a comma-separated list of the cars npm start runs', () => {
+    expect(loadConfig({ env: { EDGE_CARS: '1, 7,track-3' }, cwd: '/' }).launcher.cars).toEqual(['1', '7', 'track-3']);
+  });
+
+  it('needs both TLS files or neither', () => {
+    expect(() => validateConfig({ nuc: { tls: { cert: 'cert.pem' } } }, 'test')).toThrow(/nuc.tls: needs both cert and key/);
   });
 });

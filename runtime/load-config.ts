@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Value } from '@sinclair/typebox/value';
 import { parseDocument } from 'yaml';
-import { PlatformConfigSchema, type PlatformConfig } from './config-schema.ts';
+import { MIN_TOKEN_LENGTH, PlatformConfigSchema, type PlatformConfig } from './config-schema.ts';
 
 export class ConfigError extends Error {
   constructor(
@@ -32,6 +32,8 @@ export const ENV_OVERRIDES = {
   EDGE_NUC_HOST: { field: 'nuc.host', type: 'string' },
   EDGE_LOG_LEVEL: { field: 'log.level', type: 'string' },
   EDGE_TOKEN: { field: 'nuc.token', type: 'string' },
+  /** comma-separated car ids: `npm start -- --id 7` tells the NUC's services which cars it runs */
+  EDGE_CARS: { field: 'launcher.cars', type: 'list' },
 } as const;
 
 /** The file read when no --config or EDGE_CONFIG names one; optional. */
@@ -92,6 +94,12 @@ function applyEnv(raw: Record<string, unknown>, env: NodeJS.ProcessEnv): Map<str
     if (type === 'integer') {
       if (!/^\d+$/.test(text.trim())) throw new ConfigError(name, field, `must be a whole number, got ${JSON.stringify(text)}`);
       setPath(raw, field, Number(text));
+    } else if (type === 'list') {
+      setPath(
+        raw,
+        field,
+        text.split(',').map((item) => item.trim()).filter((item) => item !== ''),
+      );
     } else {
       setPath(raw, field, text);
     }
@@ -117,7 +125,15 @@ export function validateConfig(raw: unknown, source: string, setBy: ReadonlyMap<
       first.message === 'Unexpected property' ? 'unknown field (check the spelling against the configuration reference)' : first.message;
     throw new ConfigError(setBy.get(field) ?? source, field, reason);
   }
-  return withDefaults as PlatformConfig;
+  const config = withDefaults as PlatformConfig;
+  const { token } = config.nuc;
+  if (token !== '' && token.length < MIN_TOKEN_LENGTH) {
+    throw new ConfigError(setBy.get('nuc.token') ?? source, 'nuc.token', `must be at least ${MIN_TOKEN_LENGTH} characters, got ${token.length} (or leave it empty: one is generated and printed at start)`);
+  }
+  if ((config.nuc.tls.cert === '') !== (config.nuc.tls.key === '')) {
+    throw new ConfigError(source, 'nuc.tls', 'needs both cert and key (PEM files), or neither for plain HTTP');
+  }
+  return config;
 }
 
 export function loadConfig(options: LoadOptions = {}): LoadedConfig {

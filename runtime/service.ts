@@ -5,6 +5,7 @@
 import type { Logger } from 'pino';
 import type { BusEndpoints, ServiceMetrics } from '../protocol/index.ts';
 import type { PlatformConfig } from './config-schema.ts';
+import type { Guard } from './guard.ts';
 
 export type ServiceScope = 'car' | 'nuc';
 
@@ -16,6 +17,8 @@ export interface ServiceContext {
   config: PlatformConfig;
   log: Logger;
   metrics: ServiceMetrics;
+  /** the owner of the service's timers, bus handlers and background promises: a throw is logged and counted, never fatal */
+  guard: Guard;
   /** the bus this service lives on: the car-local proxy for car services, the NUC proxy for NUC services */
   bus: BusEndpoints;
   /** the NUC's bus as a car reaches it (used by the uplink bridge) */

@@ -14,9 +14,9 @@ describe('augmentations', () => {
   it('negates the angle exactly when it flips the frame', () => {
     const options = { brightness: 0, shadow: 0, flip: 1 };
     const pixels = frame();
-    expect(augmentFrame(pixels, shape, 0.4, options, seededRandom(1))).toBe(-0.4);
+    expect(augmentFrame(pixels, shape, 0.4, options, seededRandom(1))).toEqual({ angle: -0.4, flipped: true });
     expect(pixels[0]).toBeCloseTo(frame()[6]!);
-    expect(augmentFrame(frame(), shape, 0.4, { ...options, flip: 0 }, seededRandom(1))).toBe(0.4);
+    expect(augmentFrame(frame(), shape, 0.4, { ...options, flip: 0 }, seededRandom(1))).toEqual({ angle: 0.4, flipped: false });
   });
 
   it('darkens only the shadowed side and keeps values in [0, 1] after brightening', () => {

@@ -56,15 +56,15 @@ export function flipHorizontal(pixels: Float32Array, shape: FrameShape): void {
   }
 }
 
-/** Applies the augmentations in place; returns the (possibly negated) angle. */
-export function augmentFrame(pixels: Float32Array, shape: FrameShape, angle: number, options: Augmentations, random: () => number): number {
+/** Applies the augmentations in place; returns the angle to learn (negated when the frame was mirrored) and whether it was. */
+export function augmentFrame(pixels: Float32Array, shape: FrameShape, angle: number, options: Augmentations, random: () => number): { angle: number; flipped: boolean } {
   if (options.brightness > 0) adjustBrightness(pixels, 1 + (random() * 2 - 1) * options.brightness);
   if (random() < options.shadow) {
     castShadow(pixels, shape, random() * shape.width, random() * shape.width, 0.3 + random() * 0.4);
   }
   if (random() < options.flip) {
     flipHorizontal(pixels, shape);
-    return -angle;
+    return { angle: -angle, flipped: true };
   }
-  return angle;
+  return { angle, flipped: false };
 }

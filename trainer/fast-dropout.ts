@@ -10,8 +10,8 @@
 import * as tf from '@tensorflow/tfjs';
 
 /** keep/(1-rate) or 0 per element, from a xorshift32 stream seeded by `seed` (non-zero). */
-export function dropoutMask(size: number, rate: number, seed: number): Float32Array {
-  const mask = new Float32Array(size);
+export function dropoutMask(size: number, rate: number, seed: number, into?: Float32Array): Float32Array {
+  const mask = into && into.length === size ? into : new Float32Array(size);
   const scale = 1 / (1 - rate);
   // Keep when the 32-bit draw is at or above rate·2³².
   const threshold = Math.floor(rate * 2 ** 32);
@@ -28,6 +28,13 @@ export function dropoutMask(size: number, rate: number, seed: number): Float32Ar
 export class FastDropout extends tf.layers.Layer {
   /** The Keras class name, so the saved topology is a standard Dropout layer. */
   static className = 'Dropout';
+  /**
+   * Whether a layer may refill one mask buffer for every batch: only when the backend copies a
+   * tensor's values when it is made (wasm does), else the next mask would change the last one.
+   * Megabytes of masks per step otherwise keep the garbage collector busy.
+   */
+  static reuseMasks = false;
+  private mask: Float32Array | undefined;
   readonly rate: number;
   /** the next mask's seed (set per batch by seeded training); unset draws from Math.random */
   seed: number | undefined;
@@ -46,7 +53,9 @@ export class FastDropout extends tf.layers.Layer {
     const x = Array.isArray(inputs) ? inputs[0]! : inputs;
     if (kwargs['training'] !== true || this.rate === 0) return x;
     const seed = this.seed ?? Math.floor(Math.random() * 2 ** 32);
-    return tf.tidy(() => tf.mul(x, tf.tensor(dropoutMask(x.size, this.rate, seed), x.shape, 'float32')));
+    const mask = dropoutMask(x.size, this.rate, seed, FastDropout.reuseMasks ? this.mask : undefined);
+    if (FastDropout.reuseMasks) this.mask = mask;
+    return tf.tidy(() => tf.mul(x, tf.tensor(mask, x.shape, 'float32')));
   }
 
   override getConfig(): tf.serialization.ConfigDict {

@@ -1,8 +1,9 @@
 /** The trainer: model layers, datasets and augmentation, training (with its wasm gradient kernels), closed-loop evaluation. */
 export { selectTrainingBackend } from './backend.ts';
 export { createModel, createLinearModel } from './models.ts';
-export type { Sample } from './dataset.ts';
+export { FrameCache, type Sample } from './dataset.ts';
 export { seededRandom } from './augment.ts';
-export { trainModel, type BatchProgress } from './train.ts';
-export { evaluateClosedLoop, validationLoss, EVAL_TRACKS, type ClosedLoopResult, type EvalTrack } from './evaluate.ts';
+export { trainModel, learningRateAt, COSINE_SCHEDULE, DONKEYCAR_SCHEDULE, type BatchProgress, type EpochProgress, type LearningSchedule, type TrainResult } from './train.ts';
+export { evaluateClosedLoop, evaluationTrack, EVAL_TRACKS, type ClosedLoopResult, type EndReason } from './evaluate.ts';
+export { validationLoss, type ValidationLoss } from './validation.ts';
 export { driveDemonstrations } from './demonstrations.ts';

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadModel, saveModel, type ModelMetadata } from '../model/index.ts';
 import { selectTrainingBackend } from './backend.ts';
 import type { Sample } from './dataset.ts';
-import { createFastModel, createLinearModel, OUTPUT_NAMES } from './models.ts';
+import { createFastModel, createLinearModel, LINEAR_OUTPUT_NAMES } from './models.ts';
 import { clearDropoutSeeds, dropoutLayers, reseedDropout } from './seeded-dropout.ts';
 import { trainModel } from './train.ts';
 
@@ -33,7 +33,7 @@ describe('models', () => {
   it('builds the Donkeycar linear model: 120x160x3 in, two single-unit heads out', () => {
     const model = createLinearModel();
     expect(model.inputs[0]!.shape).toEqual([null, 120, 160, 3]);
-    expect(model.outputNames).toEqual([...OUTPUT_NAMES]);
+    expect(model.outputNames).toEqual([...LINEAR_OUTPUT_NAMES]);
     expect(model.getLayer('conv2d_5').outputShape).toEqual([null, 8, 13, 64]);
     expect(model.getLayer('dense_1').outputShape).toEqual([null, 100]);
     expect(model.getLayer('dense_2').outputShape).toEqual([null, 50]);

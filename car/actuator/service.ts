@@ -7,7 +7,7 @@
  * calibration saved from the dashboard (`car/<id>/calibrate`) is loaded in preference to the
  * configured counts; while calibrating, the channels hold the page's raw counts instead.
  */
-import { BusPublisher, BusSubscriber, carTopic, type HeaderOf } from '../../protocol/index.ts';
+import { BusPublisher, BusSubscriber, carTopic, type BusMessage, type HeaderOf } from '../../protocol/index.ts';
 import type { ServiceContext, ServiceDefinition } from '../../runtime/index.ts';
 import { ActuatorCore } from './actuator-core.ts';
 import { angleToCount } from './calibration.ts';
@@ -222,7 +222,7 @@ const actuator: ServiceDefinition = {
       }
     };
 
-    subscriber.on((message) => {
+    subscriber.on(context.guard.wrap('bus_handler', (message: BusMessage) => {
       const now = Date.now();
       if (message.kind === 'agent') {
         const { gen } = message.header;
@@ -243,13 +243,13 @@ const actuator: ServiceDefinition = {
         return;
       } else return;
       applySafely();
-    });
-    const ticker = setInterval(applySafely, TICK_MS);
+    }));
+    const stopTicker = context.guard.every('tick', TICK_MS, applySafely);
     context.ready({ bus: config.car.i2c.bus, estop: core.estopped });
 
     return {
       async stop() {
-        clearInterval(ticker);
+        stopTicker();
         await subscriber.close();
         // All-stop before anything else goes away: neutral throttle, then outputs off.
         await outputs.stop();

@@ -84,7 +84,9 @@ const agent: ServiceDefinition = {
     const settings = config.car.agent;
     const carId = context.carId!;
     const paths = agentPaths(config.dataDir, carId);
-    const nucUrl = `http://${config.nuc.host.includes(':') ? `[${config.nuc.host}]` : config.nuc.host}:${config.nuc.httpPort}`;
+    // with nuc.tls the NUC serves /ota over HTTPS only (the certificate must be trusted: NODE_EXTRA_CA_CERTS)
+    const scheme = config.nuc.tls.cert ? 'https' : 'http';
+    const nucUrl = `${scheme}://${config.nuc.host.includes(':') ? `[${config.nuc.host}]` : config.nuc.host}:${config.nuc.httpPort}`;
     const targetBaseUrl = `${nucUrl}/ota/targets`;
     const trustedRoot = settings.trustedRoot || path.join(config.dataDir, 'ota', 'repository', 'metadata', '1.root.json');
     const plannerConfig = { ...DEFAULT_PLANNER_CONFIG, healthTimeoutMs: settings.healthTimeoutMs, baseline: AGENT_MANAGED_SERVICES };
@@ -235,13 +237,13 @@ const agent: ServiceDefinition = {
       }
     })();
 
-    const heartbeat = setInterval(() => carEffects.publish(), 1000);
+    const stopHeartbeat = context.guard.every('heartbeat', 1000, () => carEffects.publish());
     context.ready({ version: updates.state.current.release?.version ?? 0, gen: updates.state.current.gen });
 
     return {
       async stop() {
         controller.abort();
-        clearInterval(heartbeat);
+        stopHeartbeat();
         runPause.wake();
         pollPause.wake();
         updates.wake();

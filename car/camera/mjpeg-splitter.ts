@@ -7,6 +7,7 @@
  * frame boundary. In entropy-coded data only 0xFF followed by a byte other than 0x00 (stuffing) and
  * RST0–7 is a marker; EOI ends the frame, an SOI means the previous frame was cut short.
  */
+import { isStartOfFrame } from '../../protocol/index.ts';
 
 export interface SplitJpeg {
   /** the bytes from SOI to EOI inclusive, a fresh copy */
@@ -35,11 +36,6 @@ const SOI = 0xd8;
 const EOI = 0xd9;
 const SOS = 0xda;
 const TEM = 0x01;
-
-/** Start-of-frame markers (baseline, extended, progressive, lossless; Huffman or arithmetic), not DHT/JPG/DAC. */
-export function isStartOfFrame(marker: number): boolean {
-  return marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc;
-}
 
 function isRestart(marker: number): boolean {
   return marker >= 0xd0 && marker <= 0xd7;

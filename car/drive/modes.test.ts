@@ -62,3 +62,11 @@ describe('decideDrive', () => {
     expect(decideDrive('warp' as DriveMode, user, pilot)).toMatchObject({ angle: 0, throttle: 0 });
   });
 });
+
+describe('a race holding the car', () => {
+  it('stops the pilot in local mode but leaves a human throttle alone (a jumped start is the driver\'s)', () => {
+    expect(decideDrive('local', { angle: 0, throttle: 0 }, { angle: 0.2, throttle: 0.8 }, { hold: true })).toEqual({ angle: 0.2, throttle: 0, source: 'pilot' });
+    expect(decideDrive('user', { angle: 0, throttle: 0.5 }, undefined, { hold: true }).throttle).toBe(0.5);
+    expect(decideDrive('local_angle', { angle: 0, throttle: 0.5 }, { angle: 0.1, throttle: 0.9 }, { hold: true }).throttle).toBe(0.5);
+  });
+});

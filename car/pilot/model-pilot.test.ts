@@ -4,7 +4,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { modelMetadata, saveModel, type ModelMetadata } from '../../model/index.ts';
+import { decodeFrame, ModelDriver, modelMetadata, saveModel, type ModelKind, type ModelMetadata } from '../../model/index.ts';
 import { createModel } from '../../trainer/index.ts';
 import type { PilotInput } from '../drive/index.ts';
 import { createModelPilot, isModelDir, type ModelPilot } from './model-pilot.ts';
@@ -174,4 +174,55 @@ describe('createModelPilot', () => {
     expect(await isModelDir(dirA())).toBe(true);
     await expect(createModelPilot(empty)).rejects.toThrow(/is not a model directory \(no model\.json\)/);
   });
+
+  it('drives on every kind and hot-swaps between kinds between frames; a memory model starts from a clean memory after each swap', async () => {
+    const save = async (kind: ModelKind, seed: number) => {
+      const dir = path.join(root, `kind-${kind}`);
+      const meta = modelMetadata({ kind, backend: 'cpu', createdAt: new Date(0) });
+      const model = createModel(kind, { seed });
+      await saveModel(dir, model, meta);
+      model.dispose();
+      return { dir, meta };
+    };
+    const memory = await save('memory', 5);
+    const categorical = await save('categorical', 6);
+    const linear = await save('linear', 7);
+    // what a fresh driver of the saved memory model answers on this frame, three frames running
+    const { loadModel } = await import('../../model/index.ts');
+    const reference = await loadModel(memory.dir);
+    const driver = new ModelDriver(reference.model, reference.metadata);
+    const pixels = await decodeFrame(frame.frame.jpeg, memory.meta.frameSize, memory.meta.crop, memory.meta.normalization);
+    const fresh = [0, 1, 2].map(() => driver.decideSync(pixels));
+    driver.dispose();
+    reference.model.dispose();
+    // its own earlier commands are part of its input
+    expect(fresh[1]).not.toEqual(fresh[0]);
+
+    const pilot = await createModelPilot(memory.dir);
+    try {
+      expect(pilot.metadata.kind).toBe('memory');
+      for (const expected of fresh) {
+        const out = await pilot.infer(frame);
+        expect(out.angle).toBeCloseTo(expected.angle, 5);
+        expect(out.throttle).toBeCloseTo(expected.throttle, 5);
+      }
+      await pilot.swap(categorical.dir);
+      expect(pilot.metadata.kind).toBe('categorical');
+      const binned = await pilot.infer(frame);
+      // Donkeycar's bins: angles k·(2/14) − 1, throttles k·(0.5/20)
+      expect(Math.abs(((binned.angle + 1) * 7) - Math.round((binned.angle + 1) * 7))).toBeLessThan(1e-9);
+      expect(Math.abs(binned.throttle * 40 - Math.round(binned.throttle * 40))).toBeLessThan(1e-9);
+      await pilot.swap(linear.dir);
+      expect(pilot.metadata.kind).toBe('linear');
+      const straight = await pilot.infer(frame);
+      expect(Number.isFinite(straight.angle) && Math.abs(straight.angle) <= 1).toBe(true);
+      // back to the memory model: the same answers as a fresh start, not a continuation
+      await pilot.swap(memory.dir);
+      const again = await pilot.infer(frame);
+      expect(again.angle).toBeCloseTo(fresh[0]!.angle, 5);
+      expect(again.throttle).toBeCloseTo(fresh[0]!.throttle, 5);
+    } finally {
+      await pilot.close();
+    }
+  }, 60_000);
 });

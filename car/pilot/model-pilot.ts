@@ -1,15 +1,16 @@
 /**
- * A trained model as a pilot. The model is swapped between two frames: the new one is loaded and
- * warmed up beside the running one, then replaces it in one assignment, so inference never waits
- * for a load and no frame is skipped. The old model is disposed once no inference still uses it.
+ * A trained model as a pilot, of any kind (model/ ModelDriver feeds and reads each one). The model
+ * is swapped between two frames: the new one is loaded and warmed up beside the running one, then
+ * replaces it in one assignment, so inference never waits for a load and no frame is skipped. The
+ * old model is disposed once no inference still uses it. A temporal model's state (a memory model's
+ * last commands) belongs to the loaded model, so a swap starts the new one from a clean state.
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import * as tf from '@tensorflow/tfjs';
-import { clampUnit } from '../../runtime/index.ts';
+import type * as tf from '@tensorflow/tfjs';
 import { dropImageCaches } from '../image-memory.ts';
 import { PilotError, type Pilot, type PilotInput, type PilotOutput } from '../drive/index.ts';
-import { decodeFrame, inferenceModel, loadModel, METADATA_FILE, MODEL_FILE, selectBackend, type ModelMetadata } from '../../model/index.ts';
+import { decodeFrame, loadModel, METADATA_FILE, MODEL_FILE, ModelDriver, selectBackend, type ModelMetadata } from '../../model/index.ts';
 
 /** The part of a pino logger this module uses. */
 export interface ModelPilotLog {
@@ -23,8 +24,10 @@ export interface ModelPilot extends Pilot {
   readonly kind: 'model';
   /** the directory the running model was loaded from, symlinks resolved */
   readonly modelDir: string;
-  /** Loads and warms up the model in `dir`, then makes it current; on failure the old one stays. */
+  /** Loads and warms up the model in `dir`, then makes it current (its state fresh); on failure the old one stays. */
   swap(dir: string): Promise<void>;
+  /** the running model's metadata (kind, input, bins, memory) */
+  readonly metadata: ModelMetadata;
   /**
    * Polls `dir` every `intervalMs` and swaps when it points elsewhere (a `current` symlink moved)
    * or its metadata.json changed (written last by saveModel, so it marks a complete model).
@@ -38,9 +41,9 @@ export interface ModelPilot extends Pilot {
 /** A loaded model plus the bookkeeping that lets it be disposed only when idle. */
 interface LoadedModel {
   readonly dir: string;
-  /** the graph the pilot runs: the loaded model without its dropout layers, sharing its weights */
-  readonly model: tf.LayersModel;
-  /** the model as loaded; disposed with `model` (it owns the dropout layers `model` skips) */
+  /** runs the loaded model without its dropout layers, sharing its weights, and keeps its state */
+  readonly driver: ModelDriver;
+  /** the model as loaded; disposed with the driver (it owns the dropout layers the driver skips) */
   readonly loadedGraph: tf.LayersModel;
   readonly metadata: ModelMetadata;
   /** inferences currently using this model */
@@ -68,18 +71,10 @@ async function frameInput(jpeg: Buffer, metadata: ModelMetadata): Promise<Float3
 }
 
 async function predict(loaded: LoadedModel, input: Float32Array): Promise<PilotOutput> {
-  const output = tf.tidy(() => {
-    const x = tf.tensor4d(input, [1, ...loaded.metadata.inputShape]);
-    const answer = loaded.model.predict(x);
-    const heads = Array.isArray(answer) ? answer : [answer];
-    return tf.concat(heads.map((t) => t.reshape([-1])));
-  });
   try {
-    const [angle, throttle] = await output.data();
-    if (angle === undefined || throttle === undefined) throw new PilotError(`model in ${loaded.dir} gave ${output.size} outputs, expected angle and throttle`);
-    return { angle: clampUnit(angle), throttle: clampUnit(throttle) };
-  } finally {
-    output.dispose();
+    return await loaded.driver.decide(input);
+  } catch (error) {
+    throw new PilotError(`model in ${loaded.dir}: ${(error as Error).message}`);
   }
 }
 
@@ -91,8 +86,8 @@ async function load(dir: string): Promise<LoadedModel> {
   let loaded: LoadedModel;
   try {
     const { model, metadata } = await loadModel(resolved);
-    // Dropout is the identity when driving; the rebuilt graph skips its per-frame kernels.
-    loaded = { dir: resolved, model: inferenceModel(model), loadedGraph: model, metadata, users: 0, retired: false };
+    // Dropout is the identity when driving; the driver's graph skips its per-frame kernels.
+    loaded = { dir: resolved, driver: new ModelDriver(model, metadata), loadedGraph: model, metadata, users: 0, retired: false };
   } catch (error) {
     throw new PilotError(`cannot load the model in ${dir}: ${(error as Error).message}`);
   }
@@ -100,6 +95,8 @@ async function load(dir: string): Promise<LoadedModel> {
     // One prediction now: the first one compiles kernels and allocates, which must not cost a frame.
     const [height, width, channels] = loaded.metadata.inputShape;
     await predict(loaded, new Float32Array(height * width * channels));
+    // the warm-up frame is not a frame the car drove on
+    loaded.driver.reset();
   } catch (error) {
     disposeModel(loaded);
     throw error instanceof PilotError ? error : new PilotError(`the model in ${dir} failed its warm-up prediction: ${(error as Error).message}`);
@@ -108,7 +105,7 @@ async function load(dir: string): Promise<LoadedModel> {
 }
 
 function disposeModel(loaded: LoadedModel): void {
-  loaded.model.dispose();
+  loaded.driver.dispose();
   loaded.loadedGraph.dispose();
 }
 
@@ -162,6 +159,9 @@ export async function createModelPilot(dir: string, log: ModelPilotLog = silentL
     },
     get modelDir() {
       return current.dir;
+    },
+    get metadata() {
+      return current.metadata;
     },
     async infer(input: PilotInput): Promise<PilotOutput> {
       if (closed) throw new PilotError('the model pilot is closed');

@@ -6,7 +6,7 @@
  * failsafe stays fed between frames, and publishes telemetry.
  */
 import os from 'node:os';
-import { BusPublisher, BusSubscriber, carTopic, type BusMessage, type HeaderOf, type SimState } from '../../protocol/index.ts';
+import { BusPublisher, BusSubscriber, carTopic, nucTopic, type BusMessage, type HeaderOf, type SimState } from '../../protocol/index.ts';
 import type { ServiceDefinition } from '../../runtime/index.ts';
 import {
   DriveLoop,
@@ -24,6 +24,7 @@ import {
   type Pilot,
   type PilotOutput,
 } from '../drive/index.ts';
+import { SharedTrack } from '../sim/index.ts';
 import { createExpertPilot } from './expert-pilot.ts';
 import type { ModelPilotLog } from './model-pilot.ts';
 import { modelPointerFile } from './model-pointer.ts';
@@ -80,7 +81,7 @@ const pilotService: ServiceDefinition = {
     const user = new UserControl({ timeoutMs: drive.userTimeoutMs, initialMode: startMode(config.car) });
     const publisher = BusPublisher.connect(context.bus.publishers, { counters: metrics.counters });
     const subscriber = BusSubscriber.connect(context.bus.subscribers, {
-      topics: [carTopic(carId, 'control'), carTopic(carId, 'frame'), carTopic(carId, 'sim'), carTopic(carId, 'link'), carTopic(carId, 'applied')],
+      topics: [carTopic(carId, 'control'), carTopic(carId, 'frame'), carTopic(carId, 'sim'), carTopic(carId, 'link'), carTopic(carId, 'applied'), nucTopic('track', 'poses')],
       counters: metrics.counters,
       log: context.log,
     });
@@ -96,10 +97,12 @@ const pilotService: ServiceDefinition = {
     let linkUp = !stopOnLinkLoss;
     /** the actuator's latch, which outlives this process and the driver's flag (it survives restarts) */
     let actuatorEstop = false;
+    // The race in progress: on the grid and under the lights it holds this car's pilot.
+    const race = new SharedTrack(carId);
 
     const publishDrive = (): void => {
       const steering = user.steering();
-      lastDecision = decideDrive(user.mode, steering, pilotOutput, { estop: user.estop, stopForLinkLoss: stopOnLinkLoss && !linkUp });
+      lastDecision = decideDrive(user.mode, steering, pilotOutput, { estop: user.estop, stopForLinkLoss: stopOnLinkLoss && !linkUp, hold: race.held() });
       void publisher.send(driveTopic, {
         gen,
         instance,
@@ -110,7 +113,7 @@ const pilotService: ServiceDefinition = {
       });
     };
 
-    subscriber.on((message) => {
+    subscriber.on(context.guard.wrap('bus_handler', (message: BusMessage) => {
       switch (message.kind) {
         case 'control': {
           const previousMode = user.mode;
@@ -130,10 +133,13 @@ const pilotService: ServiceDefinition = {
         case 'applied':
           actuatorEstop = message.header.estop;
           return;
+        case 'poses':
+          race.update(message.header);
+          return;
         default:
           return;
       }
-    });
+    }));
 
     const frameRunner = new FrameRunner({
       frames,

@@ -5,6 +5,7 @@
  * one division and then a linear walk through the map: no trigonometry per pixel.
  */
 import sharp from 'sharp';
+import { drawCars, type CarSprite } from './car-sprites.ts';
 import { groundMapFor } from './ground-map.ts';
 import type { Rgb } from './ground-map.ts';
 import type { Pose, Track } from './track.ts';
@@ -39,8 +40,11 @@ export interface Renderer {
   readonly height: number;
   /** rows 0..horizonRow-1 are all CHROMA_GREEN */
   readonly horizonRow: number;
-  /** Raw RGB, width × height × 3. The buffer is reused by the next call: copy it to keep it. */
-  render(pose: Pose): Buffer;
+  /**
+   * Raw RGB, width × height × 3, with the other cars on the track drawn in. The buffer is reused by
+   * the next call: copy it to keep it.
+   */
+  render(pose: Pose, others?: readonly CarSprite[]): Buffer;
 }
 
 export class RenderError extends Error {
@@ -112,7 +116,7 @@ export function createRenderer(options: RendererOptions): Renderer {
     width,
     height,
     horizonRow,
-    render(pose) {
+    render(pose, others = []) {
       if (skyBytes > 0) rgb.fill(green, 0, skyBytes);
       const cos = Math.cos(pose.heading);
       const sin = Math.sin(pose.heading);
@@ -148,6 +152,7 @@ export function createRenderer(options: RendererOptions): Renderer {
           rgb[out + 2] = colour >> 16;
         }
       }
+      if (others.length > 0) drawCars(rgb, { width, height, focal, pitch, camera, lensX, lensY, heading: pose.heading }, others);
       return rgb;
     },
   };

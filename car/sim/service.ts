@@ -2,12 +2,14 @@
  * The `sim` car service: the simulated world under the real drivers. It owns the emulated PCA9685
  * (served to the actuator as an I2C bus over a unix socket), steps the car's physics from the pulse
  * widths the actuator wrote, and publishes the car's pose and track state as `car/<id>/sim` for the
- * pilot (telemetry, and the expert driver). With the simulated camera it is the camera too: it
- * renders the car's view and streams it as MJPEG for the camera service.
+ * pilot (telemetry, and the expert driver). It shares the track with the other cars the NUC relays
+ * (`nuc/track/poses`: contact), and puts the car back on the track or on the grid when told
+ * (`car/<id>/reset`). With the simulated camera it is the camera too: it renders the car's view,
+ * with the other cars in it, and streams it as MJPEG for the camera service.
  */
 import fs from 'node:fs';
 import { simI2cSocketPath } from '../actuator/index.ts';
-import { BusPublisher, carTopic, type FieldsOf } from '../../protocol/index.ts';
+import { BusPublisher, BusSubscriber, carColour, carTopic, nucTopic, type FieldsOf } from '../../protocol/index.ts';
 import type { ServiceContext, ServiceDefinition } from '../../runtime/index.ts';
 import { dropImageCaches } from '../image-memory.ts';
 import { simCameraSocketPath } from '../camera/index.ts';
@@ -17,6 +19,8 @@ import { serveI2c } from './i2c-server.ts';
 import { createRenderer, encodeJpeg } from './render.ts';
 import type { Track } from './track.ts';
 import { loadTrack } from './track-file.ts';
+import { gridPose } from './grid.ts';
+import { SharedTrack } from './shared-track.ts';
 import { SimWorld, type SimTelemetry } from './world.ts';
 
 /** The bus message: the world's state without its lap history (that is in bestLapS / lastLapS). */
@@ -25,15 +29,18 @@ export function simFields(telemetry: SimTelemetry): FieldsOf<'sim'> {
   return state;
 }
 
-/** The simulated camera: the car's view from the world's pose, as a camera device streams it. */
-function serveCamera(context: ServiceContext, track: Track, world: SimWorld): Promise<CameraFeed> {
+/** The simulated camera: the car's view from the world's pose, the other cars in it, as a camera device streams it. */
+function serveCamera(context: ServiceContext, track: Track, world: SimWorld, shared: SharedTrack): Promise<CameraFeed> {
   const { camera, sim } = context.config.car;
   dropImageCaches();
   const renderer = createRenderer({ track, width: camera.width, height: camera.height, seed: sim.seed });
   return serveCameraFeed({
     socketPath: simCameraSocketPath(context.runDir),
     fps: camera.fps,
-    frame: () => encodeJpeg(renderer.render(world.telemetry()), camera.width, camera.height, camera.jpegQuality),
+    frame: () => {
+      const others = shared.others().map((other) => ({ ...other, colour: carColour(other.car) }));
+      return encodeJpeg(renderer.render(world.telemetry(), others), camera.width, camera.height, camera.jpegQuality);
+    },
     onError: (error) => context.log.error({ err: error }, 'rendering a camera frame failed'),
   });
 }
@@ -50,12 +57,39 @@ const sim: ServiceDefinition = {
     const socketPath = simI2cSocketPath(context.runDir);
     fs.rmSync(socketPath, { force: true });
     const i2cServer = await serveI2c(chip, socketPath);
-    const world = new SimWorld({ track, pulses: chip, calibration: { steering: car.actuator.steering, throttle: car.actuator.throttle } });
+    const carId = context.carId!;
+    // The launcher's further cars start on the grid in their configured order, never inside another
+    // car; the first starts on the start line, as a car alone always has.
+    const slot = config.launcher.cars.indexOf(carId);
+    const world = new SimWorld({
+      track,
+      pulses: chip,
+      calibration: { steering: car.actuator.steering, throttle: car.actuator.throttle },
+      start: slot > 0 ? gridPose(track, slot) : track.startPose,
+    });
+    const shared = new SharedTrack(carId);
     const publisher = BusPublisher.connect(context.bus.publishers, { counters: metrics.counters });
-    const topic = carTopic(context.carId!, 'sim');
+    const subscriber = BusSubscriber.connect(context.bus.subscribers, {
+      topics: [nucTopic('track', 'poses'), carTopic(carId, 'reset')],
+      counters: metrics.counters,
+      log: context.log,
+    });
+    subscriber.on((message) => {
+      if (message.kind === 'poses') {
+        if (message.header.track === track.name) shared.update(message.header);
+        else metrics.counters.drop('other-track');
+      } else if (message.kind === 'reset') {
+        if (message.header.to === 'grid') world.placeOnGrid(message.header.slot ?? 0);
+        else world.placeOnTrack();
+        context.log.info({ to: message.header.to, slot: message.header.slot }, 'car reset');
+      }
+    });
+    const topic = carTopic(carId, 'sim');
     const loop = metrics.loop('physics');
     metrics.gauge('sim_laps', () => world.telemetry().lap);
     metrics.gauge('sim_off_track_events', () => world.telemetry().offTrackEvents);
+    metrics.gauge('sim_resets', () => world.telemetry().resets);
+    metrics.gauge('sim_contacts', () => world.telemetry().contacts);
 
     let last = performance.now();
     let laps = 0;
@@ -64,6 +98,7 @@ const sim: ServiceDefinition = {
       // A stalled process must not teleport the car: cap the simulated gap.
       const dt = Math.min((now - last) / 1000, 0.1);
       last = now;
+      world.setOthers(shared.others().map((other) => ({ ...other, atS: world.time })));
       world.step(dt);
       const telemetry = world.telemetry();
       if (telemetry.lap > laps) {
@@ -73,8 +108,8 @@ const sim: ServiceDefinition = {
       void publisher.send(topic, simFields(telemetry));
       loop.record(performance.now() - now);
     };
-    const timer = setInterval(step, 1000 / car.sim.physicsHz);
-    const camera = car.camera.source === 'sim' ? await serveCamera(context, track, world) : undefined;
+    const stopPhysics = context.guard.every('physics', 1000 / car.sim.physicsHz, step);
+    const camera = car.camera.source === 'sim' ? await serveCamera(context, track, world, shared) : undefined;
     if (camera) {
       metrics.gauge('camera_frames', () => camera.frames);
       metrics.gauge('camera_frames_skipped', () => camera.skipped);
@@ -82,11 +117,12 @@ const sim: ServiceDefinition = {
     context.ready({ track: track.name, i2c: socketPath, camera: camera ? simCameraSocketPath(context.runDir) : 'none' });
     return {
       async stop() {
-        clearInterval(timer);
+        stopPhysics();
         // Everything stops at once on Ctrl-C: give the actuator a moment to write its all-stop.
         await new Promise((resolve) => setTimeout(resolve, 300));
         await camera?.close();
         await i2cServer.close();
+        await subscriber.close();
         await publisher.close();
       },
     };

@@ -1,8 +1,11 @@
 /**
- * The simulated world: one car on one track. Each step reads the PWM pulses, moves the car and
- * keeps the race state: cross-track error, off-track detection and lap timing.
+ * The simulated world: one car on one track, shared with the other cars whose poses the NUC relays.
+ * Each step reads the PWM pulses, moves the car and keeps the race state: cross-track error,
+ * off-track detection, lap timing, and contact with the other cars (which slows this car; the other
+ * car's own world slows it the same way).
  */
 import { DEFAULT_STEERING, DEFAULT_THROTTLE } from '../actuator/index.ts';
+import { gridPose, nearestTrackPose } from './grid.ts';
 import type { Pose, Track } from './track.ts';
 import { DEFAULT_VEHICLE, readDriveInput, stepVehicle } from './vehicle.ts';
 import type { DriveCalibration, DriveInput, PulseSource, VehicleParams, VehicleState } from './vehicle.ts';
@@ -36,7 +39,29 @@ export interface SimTelemetry {
   /** the input the physics last read from the pulses */
   angle: number;
   throttle: number;
+  /** times the car was put back on the track or on the grid */
+  resets: number;
+  /** times the car touched another car */
+  contacts: number;
 }
+
+/** Another car on the shared track, as last reported: extrapolated along its heading from `atS`. */
+export interface OtherCar {
+  car: string;
+  x: number;
+  y: number;
+  heading: number;
+  speed: number;
+  /** this world's simulated time (seconds) at which the pose held */
+  atS: number;
+}
+
+/** Two car centres closer than this touch (a 0.3 m long, 0.2 m wide car, as two circles). */
+export const CONTACT_DISTANCE_M = 0.26;
+/** A contact takes this share of the speed away, once per touch. */
+export const CONTACT_SPEED_LOSS = 0.6;
+/** Poses older than this are a car that stopped reporting: it is no longer on the track. */
+const OTHER_CAR_STALE_S = 1;
 
 export interface SimWorldOptions {
   track: Track;
@@ -76,6 +101,11 @@ export class SimWorld {
   private lapLeftTrack = false;
   private lapTimes: number[] = [];
   private cleanLaps = 0;
+  private resets = 0;
+  private contacts = 0;
+  private others: readonly OtherCar[] = [];
+  /** cars touching this one now: a touch counts once, however long it lasts */
+  private readonly touching = new Set<string>();
 
   constructor(options: SimWorldOptions) {
     this.track = options.track;
@@ -104,6 +134,25 @@ export class SimWorld {
     this.offTrack = Math.abs(here.cte) > this.track.width / 2;
   }
 
+  /** Back on the centre line at the nearest point, stopped, facing the racing direction; the lap goes on. */
+  placeOnTrack(): void {
+    const pose = nearestTrackPose(this.track, this.state);
+    this.state = { ...pose, speed: 0 };
+    this.resets++;
+    this.updateRace();
+  }
+
+  /** On grid slot `slot`, stopped, with the race state cleared (the next line crossing is no lap). */
+  placeOnGrid(slot: number): void {
+    this.reset(gridPose(this.track, slot));
+    this.resets++;
+  }
+
+  /** The other cars on the shared track now (this car's own entry left out by the caller). */
+  setOthers(others: readonly OtherCar[]): void {
+    this.others = others;
+  }
+
   get pose(): Pose {
     return { x: this.state.x, y: this.state.y, heading: this.state.heading };
   }
@@ -121,8 +170,29 @@ export class SimWorld {
     for (let i = 0; i < substeps; i++) {
       this.state = stepVehicle(this.state, this.input, h, this.params);
       this.t += h;
+      this.checkContacts();
       this.updateRace();
     }
+  }
+
+  private checkContacts(): void {
+    if (this.others.length === 0 && this.touching.size === 0) return;
+    const limitSq = CONTACT_DISTANCE_M * CONTACT_DISTANCE_M;
+    const now = new Set<string>();
+    for (const other of this.others) {
+      const age = this.t - other.atS;
+      if (age > OTHER_CAR_STALE_S) continue;
+      const ahead = other.speed * Math.max(0, age);
+      const dx = other.x + Math.cos(other.heading) * ahead - this.state.x;
+      const dy = other.y + Math.sin(other.heading) * ahead - this.state.y;
+      if (dx * dx + dy * dy >= limitSq) continue;
+      now.add(other.car);
+      if (this.touching.has(other.car)) continue;
+      this.contacts++;
+      this.state = { ...this.state, speed: this.state.speed * (1 - CONTACT_SPEED_LOSS) };
+    }
+    this.touching.clear();
+    for (const car of now) this.touching.add(car);
   }
 
   private updateRace(): void {
@@ -165,6 +235,8 @@ export class SimWorld {
       cleanLaps: this.cleanLaps,
       angle: this.input.angle,
       throttle: this.input.throttle,
+      resets: this.resets,
+      contacts: this.contacts,
     };
     if (laps.length > 0) {
       telemetry.lastLapS = laps[laps.length - 1]!;

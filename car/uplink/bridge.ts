@@ -1,20 +1,21 @@
 /**
  * The uplink bridge between a car's local bus and the NUC: the car's frames, telemetry, agent
- * reports and metrics go up; control and the update repository's hint come down. Messages are validated on the way (a malformed one
+ * reports and metrics go up; control, resets, the shared track and the update repository's hint come down. Messages are validated on the way (a malformed one
  * is dropped and counted, not carried across the network) and forwarded as received, without
  * re-encoding. ZeroMQ reconnects on its own, so a NUC restart or a network gap needs nothing here:
  * while the NUC is gone, upward messages are dropped and the car-local bus goes on. The bridge tells
  * the car whether the NUC is there (`car/<id>/link`, on every change and every second), so the pilot
  * can apply `car.drive.onLinkLoss`.
  */
-import { BusCounters, BusPublisher, BusSubscriber, carTopic, nucTopic, type BusEndpoints, type BusLogger, type MessageKind } from '../../protocol/index.ts';
+import { BusCounters, BusPublisher, BusSubscriber, carTopic, nucTopic, type BusEndpoints, type BusLogger, type BusMessage, type MessageKind } from '../../protocol/index.ts';
 
 export const UPLINK_UP_KINDS: readonly MessageKind[] = ['frame', 'telemetry', 'agent', 'metrics'];
-export const UPLINK_DOWN_KINDS: readonly MessageKind[] = ['control', 'calibrate'];
+/** NUC → this car: control, calibration, and a reset to the track or grid (the simulator's; a real car has none to obey it). */
+export const UPLINK_DOWN_KINDS: readonly MessageKind[] = ['control', 'calibrate', 'reset'];
 /** how often the link state is repeated on the car-local bus */
 export const LINK_REPORT_MS = 1000;
-/** NUC topics every car gets: the update repository's hint to pull now. */
-export const UPLINK_DOWN_NUC_TOPICS: readonly string[] = [nucTopic('ota', 'release')];
+/** NUC topics every car gets: the update repository's hint to pull now, and the shared track (poses, race). */
+export const UPLINK_DOWN_NUC_TOPICS: readonly string[] = [nucTopic('ota', 'release'), nucTopic('track', 'poses')];
 
 export interface UplinkOptions {
   carId: string;
@@ -25,6 +26,8 @@ export interface UplinkOptions {
   maxPayloadBytes: number;
   counters?: BusCounters;
   log?: BusLogger;
+  /** the service's guard: what a bridge handler throws is caught, logged and counted */
+  wrap?: (loop: string, fn: (message: BusMessage) => unknown) => (message: BusMessage) => void;
 }
 
 export interface Uplink {
@@ -44,19 +47,24 @@ export function startUplink(options: UplinkOptions): Uplink {
   const framesUp = BusPublisher.connect(options.nuc.publishers, { sendHighWaterMark: options.frameSendHighWaterMark, counters });
   const othersUp = BusPublisher.connect(options.nuc.publishers, { counters });
   const fromCar = BusSubscriber.connect(options.car.subscribers, { topics: topics(UPLINK_UP_KINDS), ...common });
-  fromCar.on((message) => {
-    const target = message.kind === 'frame' ? framesUp : othersUp;
-    void target.sendRaw(message.parts);
-  });
+  const wrap = options.wrap ?? ((_loop, fn) => fn);
+  fromCar.on(
+    wrap('bus_handler', (message) => {
+      const target = message.kind === 'frame' ? framesUp : othersUp;
+      return target.sendRaw(message.parts);
+    }),
+  );
 
   const toCar = BusPublisher.connect(options.car.publishers, { counters });
   const fromNuc = BusSubscriber.connect(options.nuc.subscribers, { topics: [...topics(UPLINK_DOWN_KINDS), ...UPLINK_DOWN_NUC_TOPICS], ...common });
-  fromNuc.on((message) => void toCar.sendRaw(message.parts));
+  fromNuc.on(wrap('bus_handler', (message) => toCar.sendRaw(message.parts)));
 
   // The NUC is there while the subscription to it is connected (heartbeats end a silent one).
   const link = { up: false, since: Date.now() };
   const linkTopic = carTopic(options.carId, 'link');
-  const reportLink = (): void => void toCar.send(linkTopic, { up: link.up, since: link.since });
+  const reportLink = (): void => {
+    toCar.send(linkTopic, { up: link.up, since: link.since }).catch((error: unknown) => options.log?.warn({ err: error }, 'link report not sent'));
+  };
   const stopWatching = fromNuc.onConnection((connected) => {
     if (connected === link.up) return;
     link.up = connected;

@@ -14,6 +14,7 @@ const uplink: ServiceDefinition = {
       maxPayloadBytes: context.config.bus.maxPayloadBytes,
       counters: context.metrics.counters,
       log: context.log,
+      wrap: (loop, fn) => context.guard.wrap(loop, fn),
     });
     context.metrics.gauge('link_up', () => (bridge.linkUp ? 1 : 0));
     context.ready({ nuc: context.nucBus.publishers });

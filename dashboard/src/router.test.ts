@@ -6,6 +6,8 @@ describe('routes', () => {
     ['/', { name: 'cars' }],
     ['/fleet', { name: 'fleet' }],
     ['/training', { name: 'training' }],
+    ['/training/tubs/2025-01-01_10-00-00_car1', { name: 'tub', tub: '2025-01-01_10-00-00_car1' }],
+    ['/training/tubs/..', { name: 'not-found', path: '/training/tubs/..' }],
     ['/drive/1', { name: 'drive', car: '1' }],
     ['/watch/car_7/', { name: 'watch', car: 'car_7' }],
     ['/drive/a/b', { name: 'not-found', path: '/drive/a/b' }],
@@ -17,5 +19,6 @@ describe('routes', () => {
   it('builds the paths it matches', () => {
     expect(routePath({ name: 'drive', car: '3' })).toBe('/drive/3');
     expect(matchRoute(routePath({ name: 'watch', car: '3' }))).toEqual({ name: 'watch', car: '3' });
+    expect(matchRoute(routePath({ name: 'tub', tub: 'session_1' }))).toEqual({ name: 'tub', tub: 'session_1' });
   });
 });

@@ -8,15 +8,20 @@ export type Route =
   | { name: 'cars' }
   | { name: 'fleet' }
   | { name: 'training' }
+  | { name: 'race' }
+  | { name: 'tub'; tub: string }
   | { name: 'drive'; car: string }
   | { name: 'watch'; car: string }
   | { name: 'not-found'; path: string };
 
 const CAR = '([A-Za-z0-9_-]{1,32})';
+const TUB = '([A-Za-z0-9][A-Za-z0-9._-]{0,127})';
 const PATTERNS: [RegExp, (m: RegExpExecArray) => Route][] = [
   [/^\/?$/, () => ({ name: 'cars' })],
   [/^\/fleet\/?$/, () => ({ name: 'fleet' })],
   [/^\/training\/?$/, () => ({ name: 'training' })],
+  [/^\/race\/?$/, () => ({ name: 'race' })],
+  [new RegExp(`^/training/tubs/${TUB}/?$`), (m) => ({ name: 'tub', tub: m[1]! })],
   [new RegExp(`^/drive/${CAR}/?$`), (m) => ({ name: 'drive', car: m[1]! })],
   [new RegExp(`^/watch/${CAR}/?$`), (m) => ({ name: 'watch', car: m[1]! })],
 ];
@@ -37,6 +42,10 @@ export function routePath(route: Route): string {
       return '/fleet';
     case 'training':
       return '/training';
+    case 'race':
+      return '/race';
+    case 'tub':
+      return `/training/tubs/${route.tub}`;
     case 'drive':
       return `/drive/${route.car}`;
     case 'watch':

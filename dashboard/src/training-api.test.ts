@@ -3,6 +3,7 @@ import { lapVsExpert, mergeJob } from './training-api.ts';
 import type { TrainingJob } from '../../nuc/server/wire.ts';
 
 const job = (id: number, revision: number, state: TrainingJob['state'] = 'queued'): TrainingJob => ({
+  action: 'train',
   id,
   revision,
   state,
@@ -28,7 +29,7 @@ describe('training api helpers', () => {
   });
 
   it('states the lap time against the expert', () => {
-    const track = { track: 'default', lapsAttempted: 2, lapsCompleted: 2, lapsFinished: 2, offTrackEvents: 0, meanAbsCteM: 0.1, lapTimesS: [20, 22], expertLapS: 20 };
+    const track = { track: 'default', source: 'default', endReason: 'laps' as const, lapsAttempted: 2, lapsCompleted: 2, lapsFinished: 2, offTrackEvents: 0, meanAbsCteM: 0.1, lapTimesS: [20, 22], expertLapS: 20 };
     expect(lapVsExpert(track)).toBe('21.0 s (1.05× expert)');
     expect(lapVsExpert({ ...track, lapTimesS: [] })).toBe('no lap');
   });

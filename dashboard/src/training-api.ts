@@ -1,7 +1,8 @@
 /** The training view's data: REST for tubs, models and actions; socket.io `/training` for live jobs. */
 import { shallowRef, type Ref } from 'vue';
-import type { ModelInfo, ModelKind, ModelsReply, ShipReply, TrackResult, TrainingJob, TubInfo, TubsReply } from '../../nuc/server/wire.ts';
+import type { ArenaRequest, ModelInfo, ModelKind, ModelsReply, ShipReply, TrackChoice, TrackResult, TracksReply, TrainingJob, TubInfo, TubsReply } from '../../nuc/server/wire.ts';
 import { connectLive } from './live-socket.ts';
+import { json, send } from './rest.ts';
 import type { ConnectionState } from './types.ts';
 
 /** The list with `job` put in its place (newest id first), unless the list already has a newer revision. */
@@ -33,11 +34,6 @@ export function connectTraining(): LiveJobs {
   return { state: live.state, jobs, close: live.close };
 }
 
-async function json<T>(response: Response): Promise<T> {
-  const body = (await response.json().catch(() => ({}))) as T & { message?: string };
-  if (!response.ok) throw new Error(body.message ?? `the NUC answered ${response.status}`);
-  return body;
-}
 
 export async function fetchTubs(): Promise<TubInfo[]> {
   return (await json<TubsReply>(await fetch('/api/tubs'))).tubs;
@@ -52,19 +48,45 @@ export function previewUrl(tub: string): string {
 }
 
 export async function startTraining(tubs: string[], kind: ModelKind, token: string): Promise<TrainingJob> {
-  const response = await fetch('/api/training/jobs', {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-    body: JSON.stringify({ tubs, kind }),
-  });
-  return json<TrainingJob>(response);
+  return send<TrainingJob>('POST', '/api/training/jobs', token, { tubs, kind });
 }
 
 export async function cancelJob(id: number, token: string): Promise<TrainingJob> {
-  return json<TrainingJob>(await fetch(`/api/training/jobs/${id}/cancel`, { method: 'POST', headers: { authorization: `Bearer ${token}` } }));
+  return send<TrainingJob>('POST', `/api/training/jobs/${id}/cancel`, token);
 }
 
-/** Ships a model to the cars as a model-only release; they swap it into their running pilot. */
-export async function shipModel(name: string, token: string): Promise<ShipReply> {
-  return json<ShipReply>(await fetch(`/api/models/${encodeURIComponent(name)}/ship`, { method: 'POST', headers: { authorization: `Bearer ${token}` } }));
+/**
+ * Ships a model to the cars as a model-only release; they swap it into their running pilot. Only a
+ * candidate ships without `override`; with it, the release history records the override.
+ */
+export async function shipModel(name: string, token: string, override = false): Promise<ShipReply> {
+  return send<ShipReply>('POST', `/api/models/${encodeURIComponent(name)}/ship`, token, override ? { override: true } : {});
+}
+
+/** Queues the closed-loop evaluation (and the candidate gate's verdict) of a saved model. */
+export async function evaluateModel(name: string, token: string): Promise<TrainingJob> {
+  return send<TrainingJob>('POST', `/api/models/${encodeURIComponent(name)}/evaluate`, token);
+}
+
+export async function fetchTracks(): Promise<TrackChoice[]> {
+  return (await json<TracksReply>(await fetch('/api/tracks'))).tracks;
+}
+
+/** Queues an arena race: `track` is a TrackChoice id. */
+export async function startArena(request: Omit<ArenaRequest, 'laps' | 'seed'> & Partial<Pick<ArenaRequest, 'laps' | 'seed'>>, token: string): Promise<TrainingJob> {
+  return send<TrainingJob>('POST', '/api/arena', token, request);
+}
+
+/** Why a model may not ship as it is: '' for a candidate. */
+export function shipWarning(model: Pick<ModelInfo, 'name' | 'status' | 'reasons'>): string {
+  if (model.status === 'candidate') return '';
+  const what = model.status === 'rejected' ? 'was rejected by the candidate gate' : 'has not been evaluated in the simulator';
+  return `${model.name} ${what}${model.reasons.length ? `: ${model.reasons.join('; ')}` : ''}.`;
+}
+
+/** What a job is doing, in a few words. */
+export function jobTitle(job: TrainingJob): string {
+  if (job.action === 'evaluate') return `evaluation of ${job.model}`;
+  if (job.action === 'arena') return `arena: ${job.arena.models[0]} vs ${job.arena.models[1]} on ${job.arena.track.split('/').pop()}`;
+  return `${job.kind} on ${job.tubs.join(', ')}`;
 }

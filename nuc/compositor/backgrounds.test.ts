@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { jpegHeaderOnly } from '../../test/support/jpegs.ts';
 import { paintBackground } from './background-art.ts';
 import { BackgroundLibrary, type BackgroundErrorReason } from './backgrounds.ts';
 
@@ -92,6 +93,11 @@ describe('background library', () => {
     const limited = new BackgroundLibrary({ dir: library.dir, ...FRAME, maxDimension: 1000 });
     expect((await rejection(limited.add('huge', await picture(1200, 200)))).reason).toBe('dimensions-too-large');
     expect(await readdir(library.dir).catch(() => [])).not.toContain('tiny.jpg');
+  });
+
+  it('refuses a 16000x16000 bomb from its header, before libvips sees it', async () => {
+    const bomb = await rejection(library.add('bomb', jpegHeaderOnly(16000, 16000)));
+    expect([bomb.reason, bomb.message]).toEqual(['dimensions-too-large', 'the image is 16000x16000; neither side may exceed 8192']);
   });
 
   it('guards names, built-ins and existing uploads', async () => {

@@ -3,11 +3,13 @@
  * straight into the compositor. Built-in backgrounds are painted on first use; uploads are checked
  * for type, byte size and dimensions before anything is written.
  */
+import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
 import { BUILT_IN_BACKGROUNDS, paintBackground, type BuiltInBackground } from './background-art.ts';
 import { fitBackground, type RawImage } from './raw-image.ts';
+import { readImageHeader, sniffImageFormat } from '../../protocol/index.ts';
 import { writeFileAtomic } from '../../runtime/index.ts';
 
 export type BackgroundErrorReason =
@@ -58,18 +60,10 @@ const EXTENSION = '.jpg';
 /** Built-ins span three frame widths: room to pan a frame width either way from the centre. */
 const BUILT_IN_WIDTH_FRAMES = 3;
 
-type UploadFormat = 'jpeg' | 'png' | 'webp';
-
-/** The format the leading bytes announce, before any decoder sees them. */
-function sniffFormat(bytes: Buffer): UploadFormat | undefined {
-  if (bytes.length >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return 'jpeg';
-  if (bytes.length >= 8 && bytes.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))) {
-    return 'png';
-  }
-  if (bytes.length >= 12 && bytes.toString('latin1', 0, 4) === 'RIFF' && bytes.toString('latin1', 8, 12) === 'WEBP') {
-    return 'webp';
-  }
-  return undefined;
+/** A stored background as the server sends it: the file's JPEG bytes and their ETag. */
+export interface StoredBackground {
+  jpeg: Buffer;
+  etag: string;
 }
 
 function isBuiltIn(name: string): name is BuiltInBackground {
@@ -93,6 +87,8 @@ export class BackgroundLibrary {
   private readonly maxBytes: number;
   private readonly maxDimension: number;
   private builtIns: Promise<void> | undefined;
+  /** stored files by name, read once per change of the file (its mtime and size) */
+  private readonly stored = new Map<string, StoredBackground & { version: string }>();
 
   constructor(options: BackgroundLibraryOptions) {
     this.dir = options.dir;
@@ -150,8 +146,14 @@ export class BackgroundLibrary {
     if (bytes.length > this.maxBytes) {
       throw new BackgroundError('too-large', `the upload is ${bytes.length} bytes; the limit is ${this.maxBytes}`);
     }
-    const format = sniffFormat(bytes);
+    // Format and size from the image's own header: a bomb is refused before any decoder sees it.
+    const format = sniffImageFormat(bytes);
     if (!format) throw new BackgroundError('not-an-image', 'the upload is not a JPEG, PNG or WebP image');
+    const announced = readImageHeader(bytes);
+    if (!announced) throw new BackgroundError('corrupt-image', `the upload starts like ${format} but has no readable ${format} header`);
+    if (announced.width > this.maxDimension || announced.height > this.maxDimension) {
+      throw new BackgroundError('dimensions-too-large', `the image is ${announced.width}x${announced.height}; neither side may exceed ${this.maxDimension}`);
+    }
 
     let width: number;
     let height: number;
@@ -187,7 +189,7 @@ export class BackgroundLibrary {
     }
     let normalised: RawImage;
     try {
-      normalised = await fitBackground(bytes, this.frameWidth, this.frameHeight);
+      normalised = await fitBackground(bytes, this.frameWidth, this.frameHeight, this.maxDimension ** 2);
     } catch (error) {
       throw new BackgroundError('corrupt-image', `the ${format} upload could not be decoded: ${errorText(error)}`);
     }
@@ -196,12 +198,32 @@ export class BackgroundLibrary {
     return { name, width: normalised.width, height: normalised.height, bytes: stored.length, builtIn: false };
   }
 
+  /**
+   * A background's stored JPEG as it is on disk, for the browser: no decoding or re-encoding per
+   * request, and an ETag that changes when the file does.
+   */
+  async storedJpeg(name: string): Promise<StoredBackground> {
+    this.checkName(name);
+    await this.ensureBuiltIns();
+    const file = this.fileOf(name);
+    const info = await stat(file).catch(() => undefined);
+    if (!info) throw new BackgroundError('not-found', `no background named "${name}"`);
+    const version = `${info.mtimeMs}:${info.size}`;
+    const cached = this.stored.get(name);
+    if (cached?.version === version) return cached;
+    const jpeg = await readFile(file);
+    const entry = { jpeg, etag: `"${createHash('sha256').update(jpeg).digest('base64url').slice(0, 27)}"`, version };
+    this.stored.set(name, entry);
+    return entry;
+  }
+
   /** Deletes an uploaded background; built-ins stay. */
   async remove(name: string): Promise<void> {
     this.checkName(name);
     if (isBuiltIn(name)) throw new BackgroundError('built-in', `"${name}" is a built-in background and cannot be removed`);
     try {
       await rm(this.fileOf(name));
+      this.stored.delete(name);
     } catch {
       throw new BackgroundError('not-found', `no background named "${name}"`);
     }
@@ -222,7 +244,7 @@ export class BackgroundLibrary {
 
   private async describe(name: string): Promise<BackgroundInfo> {
     const file = this.fileOf(name);
-    const [meta, info] = await Promise.all([sharp(file).metadata(), stat(file)]);
+    const [meta, info] = await Promise.all([sharp(file, { limitInputPixels: this.maxDimension ** 2 }).metadata(), stat(file)]);
     return { name, width: meta.width ?? 0, height: meta.height ?? 0, bytes: info.size, builtIn: isBuiltIn(name) };
   }
 

@@ -124,6 +124,8 @@ export function createCompositor(options: CompositorOptions): Compositor {
   // Output buffers are reused; sharp reads the one being encoded on a worker thread, so a second
   // overlapping composite() takes another buffer instead of overwriting it.
   const frameBytes = width * height * 3;
+  // a frame bigger than the one this compositor was made for is refused from its header, never decoded
+  const maxFramePixels = width * height;
   const spareBuffers: Buffer[] = [];
 
   function checkBackground(image: RawImage): RawImage {
@@ -152,9 +154,9 @@ export function createCompositor(options: CompositorOptions): Compositor {
   async function decode(jpeg: Buffer): Promise<{ data: Buffer; resized: boolean }> {
     if (!Buffer.isBuffer(jpeg) || jpeg.length === 0) throw new CompositorError('bad-frame', 'frame is empty');
     try {
-      const { data, info } = await sharp(jpeg, { failOn: 'error' }).raw().toBuffer({ resolveWithObject: true });
+      const { data, info } = await sharp(jpeg, { failOn: 'error', limitInputPixels: maxFramePixels }).raw().toBuffer({ resolveWithObject: true });
       if (info.width === width && info.height === height && info.channels === 3) return { data, resized: false };
-      const converted = await sharp(jpeg, { failOn: 'error' })
+      const converted = await sharp(jpeg, { failOn: 'error', limitInputPixels: maxFramePixels })
         .toColourspace('srgb')
         .resize(width, height, { fit: 'fill' })
         .removeAlpha()

@@ -18,14 +18,17 @@ export function isRawImage(image: RawImage): boolean {
   );
 }
 
+/** The largest picture fitBackground decodes: an upload may be at most 8192 on a side. */
+export const MAX_BACKGROUND_PIXELS = 8192 * 8192;
+
 /**
  * Scales a picture (encoded bytes or raw RGB) to exactly `frameHeight` rows and at least `frameWidth`
  * columns, keeping its aspect ratio (a picture narrower than the frame is cropped top and bottom).
  * Transparency is flattened onto black and the result is sRGB.
  */
-export async function fitBackground(input: Buffer | RawImage, frameWidth: number, frameHeight: number): Promise<RawImage> {
+export async function fitBackground(input: Buffer | RawImage, frameWidth: number, frameHeight: number, maxPixels = MAX_BACKGROUND_PIXELS): Promise<RawImage> {
   const source = Buffer.isBuffer(input)
-    ? sharp(input, { failOn: 'error' })
+    ? sharp(input, { failOn: 'error', limitInputPixels: maxPixels })
     : sharp(input.data, { raw: { width: input.width, height: input.height, channels: 3 } });
   const meta = await source.metadata();
   // EXIF-rotated pictures swap their sides once rotated upright.

@@ -16,7 +16,7 @@ afterEach(async () => {
 
 async function serve(): Promise<FastifyInstance> {
   app = Fastify();
-  installTokenGuard(app, 'secret');
+  await installTokenGuard(app, 'secret', { maxFailures: 3, windowMs: 60_000 });
   await app.register(guardedRoutes);
   return app;
 }
@@ -50,7 +50,29 @@ describe('the token guard', () => {
     await expect(app.register(guardedRoutes)).rejects.toThrow(/requireToken/);
   });
 
-  it('refuses an empty token', () => {
-    expect(() => installTokenGuard(Fastify(), '')).toThrow(/non-empty/);
+  it('refuses an empty token', async () => {
+    await expect(installTokenGuard(Fastify(), '')).rejects.toThrow(/non-empty/);
+  });
+
+  it('locks a client out after too many wrong tokens: then even the right one gets 429, so a guess cannot be confirmed', async () => {
+    const server = await serve();
+    const attempt = (token: string) => server.inject({ method: 'POST', url: '/change', headers: { authorization: `Bearer ${token}` }, payload: {} });
+    const codes: number[] = [];
+    for (let i = 0; i < 5; i++) codes.push((await attempt(`guess-${i}`)).statusCode);
+    expect(codes).toEqual([401, 401, 401, 429, 429]);
+    const right = await attempt('secret');
+    expect(right.statusCode).toBe(429);
+    expect(Number(right.headers['retry-after'])).toBeGreaterThan(0);
+    expect(right.json().message).toMatch(/too many wrong control tokens/);
+    // another client is not affected
+    const other = await server.inject({ method: 'POST', url: '/change', remoteAddress: '10.9.9.9', headers: { authorization: 'Bearer secret' }, payload: {} });
+    expect(other.statusCode).toBe(200);
+  });
+
+  it('does not count the right token against the client', async () => {
+    const server = await serve();
+    for (let i = 0; i < 10; i++) {
+      expect((await server.inject({ method: 'POST', url: '/change', headers: { authorization: 'Bearer secret' }, payload: {} })).statusCode).toBe(200);
+    }
   });
 });

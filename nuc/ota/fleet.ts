@@ -39,7 +39,8 @@ export interface FleetCar {
   lastSeenMsAgo: number | null;
   /** the release a rollback would re-publish, if there is one */
   previousVersion: number | null;
-  history: RolloutEvent[];
+  /** newest first; `override` when the release installed a model shipped on an override */
+  history: (RolloutEvent & { override: string | null })[];
 }
 
 interface ManifestShape {
@@ -105,7 +106,7 @@ export function fleetSummary(db: OtaDb, live: readonly LiveCar[], now = Date.now
       error: agent?.error ?? stored?.error ?? null,
       lastSeenMsAgo: seen ? now - seen.lastSeen : null,
       previousVersion: db.previousVersion(id) ?? null,
-      history: db.history({ car: id, limit: historyLimit }),
+      history: db.history({ car: id, limit: historyLimit }).map((event) => ({ ...event, override: byVersion.get(event.to)?.override ?? null })),
     };
   });
 }

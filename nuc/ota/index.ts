@@ -11,6 +11,7 @@ export {
   type RolloutOutcome,
 } from './ota-db.ts';
 export { recordAgentReport, reportedVersion, type AgentReportFields, type RecordResult } from './rollout-recorder.ts';
+export { AgentReportGate, type ReportGateOptions, type ReportRefusal } from './report-gate.ts';
 export { fleetSummary, type FleetCar, type FleetService, type LiveCar } from './fleet.ts';
 export { RollbackRefused, rollbackCar, type RollbackPublisher, type RollbackResult } from './rollback.ts';
 export { watchTimestamp } from './timestamp-watch.ts';

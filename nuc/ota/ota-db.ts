@@ -14,6 +14,8 @@ export interface ReleaseRecord {
   label: string;
   createdAt: string;
   rollbackOf: number | null;
+  /** set when a model that is not a candidate was shipped anyway: what the override overrode */
+  override: string | null;
   /** the release manifest as published */
   manifest: unknown;
 }
@@ -79,6 +81,9 @@ CREATE TABLE IF NOT EXISTS rollout_events (
 CREATE INDEX IF NOT EXISTS rollout_events_car ON rollout_events (car, id);
 `;
 
+/** Columns added since the first schema, with what an older database gets. */
+const ADDED_COLUMNS: { table: string; column: string; type: string }[] = [{ table: 'releases', column: 'override', type: 'TEXT' }];
+
 const CAR_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 function checkCar(car: string): void {
@@ -113,6 +118,7 @@ interface ReleaseRow {
   label: string;
   created_at: string;
   rollback_of: number | null;
+  override: string | null;
   manifest: string;
 }
 
@@ -130,6 +136,7 @@ const toRelease = (r: ReleaseRow): ReleaseRecord => ({
   label: r.label,
   createdAt: r.created_at,
   rollbackOf: r.rollback_of,
+  override: r.override,
   manifest: JSON.parse(r.manifest) as unknown,
 });
 
@@ -143,6 +150,10 @@ export class OtaDb {
     db.pragma('journal_mode = WAL');
     db.pragma('foreign_keys = ON');
     db.exec(SCHEMA);
+    for (const { table, column, type } of ADDED_COLUMNS) {
+      const present = (db.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[]).some((c) => c.name === column);
+      if (!present) db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${type}`);
+    }
     return new OtaDb(db);
   }
 
@@ -150,7 +161,8 @@ export class OtaDb {
     this.db.close();
   }
 
-  recordRelease(release: { version: number; label: string; createdAt: string; rollbackOf?: number; manifest: unknown }): void {
+  /** `override`: a model that is not a candidate shipped on an explicit override, and why it is not one */
+  recordRelease(release: { version: number; label: string; createdAt: string; rollbackOf?: number | null; override?: string | null; manifest: unknown }): void {
     checkVersion('release version', release.version);
     const existing = this.release(release.version);
     if (existing) {
@@ -159,8 +171,8 @@ export class OtaDb {
       throw new OtaDbError(`release ${release.version} is already recorded with different content`);
     }
     this.db
-      .prepare('INSERT INTO releases (version, label, created_at, rollback_of, manifest) VALUES (?, ?, ?, ?, ?)')
-      .run(release.version, release.label, release.createdAt, release.rollbackOf ?? null, JSON.stringify(release.manifest));
+      .prepare('INSERT INTO releases (version, label, created_at, rollback_of, override, manifest) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(release.version, release.label, release.createdAt, release.rollbackOf ?? null, release.override ?? null, JSON.stringify(release.manifest));
   }
 
   release(version: number): ReleaseRecord | undefined {

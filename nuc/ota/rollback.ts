@@ -37,6 +37,8 @@ export function rollbackCar(db: OtaDb, car: string, publisher: RollbackPublisher
     createdAt: published.createdAt,
     manifest: published.manifest,
     rollbackOf: published.rollbackOf ?? previous,
+    // the same content: a model shipped on an override is still one
+    override: db.release(previous)?.override ?? null,
   };
   db.recordRelease(release);
   return { car, from: current, rollbackOf: previous, release: { ...release, rollbackOf: release.rollbackOf } };

@@ -33,8 +33,10 @@ export function reportedVersion(report: AgentReportFields): number | undefined {
 }
 
 export interface RecordResult {
-  /** false for a heartbeat that changed nothing */
+  /** false for a heartbeat that changed nothing, or a change the gate refused */
   changed: boolean;
+  /** why the gate refused a change */
+  refused?: string;
   /** the outcome recorded by this report, if it ended an update */
   outcome?: RolloutEvent;
 }
@@ -45,7 +47,14 @@ export interface RecordResult {
  * update phase: failed). One attempt gives one history row: a rollback that ends in `failed` was
  * already recorded as rolled-back with its error.
  */
-export function recordAgentReport(db: OtaDb, car: string, report: AgentReportFields, at = new Date()): RecordResult {
+export function recordAgentReport(
+  db: OtaDb,
+  car: string,
+  report: AgentReportFields,
+  at = new Date(),
+  /** asked only for a real change (never for a heartbeat): a reason refuses it */
+  admit: () => string | undefined = () => undefined,
+): RecordResult {
   const version = reportedVersion(report);
   const previous = db.car(car);
   const error = report.error ?? null;
@@ -61,6 +70,8 @@ export function recordAgentReport(db: OtaDb, car: string, report: AgentReportFie
   ) {
     return { changed: false };
   }
+  const refused = admit();
+  if (refused !== undefined) return { changed: false, refused };
 
   let outcome: RolloutEvent | undefined;
   const wasUpdating = previous !== undefined && !ATTEMPT_ENDED.has(previous.state);

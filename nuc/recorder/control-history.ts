@@ -1,11 +1,11 @@
 /**
  * The driver's recent controls, so a frame can be paired with the control in effect when it was
- * taken: the newest control sent at or before the frame's timestamp, if it is fresh enough. (Frame
- * and control timestamps come from the car's and the NUC's clocks; they must be in sync, e.g. NTP.)
+ * taken: the newest control at or before the frame, if it is fresh enough. The times are when the
+ * NUC received each (the recorder passes them), so the car's and the senders' clocks never matter.
  */
 
 export interface TimedControl {
-  /** when the control was sent (ms since the epoch) */
+  /** when the NUC received the control (ms since the epoch) */
   ts: number;
   angle: number;
   throttle: number;

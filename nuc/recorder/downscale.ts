@@ -17,5 +17,5 @@ export interface FrameImage {
 
 export async function tubImage(frame: FrameImage): Promise<Uint8Array> {
   if (frame.width <= TUB_IMAGE_WIDTH && frame.height <= TUB_IMAGE_HEIGHT) return frame.jpeg;
-  return sharp(frame.jpeg).resize(TUB_IMAGE_WIDTH, TUB_IMAGE_HEIGHT, { fit: 'fill' }).jpeg({ quality: JPEG_QUALITY }).toBuffer();
+  return sharp(frame.jpeg, { limitInputPixels: frame.width * frame.height }).resize(TUB_IMAGE_WIDTH, TUB_IMAGE_HEIGHT, { fit: 'fill' }).jpeg({ quality: JPEG_QUALITY }).toBuffer();
 }

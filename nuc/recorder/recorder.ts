@@ -1,4 +1,8 @@
-/** Routes the NUC bus's car messages to one RecordingSession per car, and sums their counters. */
+/**
+ * Routes the NUC bus's car messages to one RecordingSession per car, and sums their counters.
+ * Frames and controls are paired by when the NUC received them, not by the senders' clocks: a
+ * control stamped in the future (a wrong clock, or a forged one) cannot break a car's recording.
+ */
 import type { BusMessage } from '../../protocol/index.ts';
 import { RecordingSession, type RecordingCounters, type RecordingReport, type RecordingSessionOptions, type RecordingStatus } from './session.ts';
 
@@ -11,6 +15,7 @@ export interface RecorderTotals extends RecordingCounters {
 
 export class Recorder {
   private readonly sessions = new Map<string, RecordingSession>();
+  private readonly lastHeard = new Map<string, number>();
 
   /** `cars`: record only these; every car seen when absent. */
   constructor(
@@ -18,18 +23,36 @@ export class Recorder {
     private readonly cars?: ReadonlySet<string>,
   ) {}
 
-  handle(message: BusMessage): void {
+  handle(message: BusMessage, receivedAt = Date.now()): void {
     if (message.topic.scope !== 'car') return;
     const carId = message.topic.id;
     if (this.cars && !this.cars.has(carId)) return;
     if (message.kind === 'frame') {
-      const { seq, ts, width, height } = message.header;
-      this.session(carId).onFrame({ seq, ts, width, height, jpeg: message.payload });
+      const { seq, width, height } = message.header;
+      this.heard(carId, receivedAt).onFrame({ seq, ts: receivedAt, width, height, jpeg: message.payload });
     } else if (message.kind === 'control') {
-      this.session(carId).onControl(message.header);
+      const { angle, throttle, mode, recording } = message.header;
+      this.heard(carId, receivedAt).onControl({ ts: receivedAt, angle, throttle, ...(mode ? { mode } : {}), ...(recording === undefined ? {} : { recording }) });
     } else if (message.kind === 'telemetry') {
-      this.session(carId).onTelemetry(message.header);
+      this.heard(carId, receivedAt).onTelemetry(message.header);
     }
+  }
+
+  private heard(carId: string, at: number): RecordingSession {
+    this.lastHeard.set(carId, at);
+    return this.session(carId);
+  }
+
+  /** Closes and forgets the sessions of cars silent for longer than `maxSilentMs` (their tubs stay readable); returns those cars. */
+  async forgetSilent(now: number, maxSilentMs: number): Promise<string[]> {
+    const silent = [...this.lastHeard].filter(([, at]) => now - at > maxSilentMs).map(([carId]) => carId);
+    for (const carId of silent) {
+      const session = this.sessions.get(carId);
+      this.sessions.delete(carId);
+      this.lastHeard.delete(carId);
+      await session?.close();
+    }
+    return silent;
   }
 
   session(carId: string): RecordingSession {

@@ -4,8 +4,9 @@ import path from 'node:path';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BusPublisher, ServiceMetrics, carTopic } from '../../protocol/index.ts';
-import { validateConfig, type ServiceContext } from '../../runtime/index.ts';
+import { Guard, validateConfig, type ServiceContext } from '../../runtime/index.ts';
 import { startTestBus, type TestBus } from '../../test/support/bus.ts';
+import { jpegHeaderOnly } from '../../test/support/jpegs.ts';
 import { listTubs } from '../../trainer/tub/index.ts';
 import recorderService from './service.ts';
 
@@ -34,9 +35,10 @@ describe('recorder service', () => {
       scope: 'nuc',
       name: 'recorder',
       carId: undefined,
-      config: validateConfig({ dataDir }, 'test'),
+      config: validateConfig({ dataDir, car: { camera: { width: 160, height: 120 } } }, 'test'),
       log: pino({ level: 'silent' }),
       metrics,
+      guard: new Guard({ error() {} }),
       bus: bus.nuc,
       nucBus: bus.nuc,
       runDir: dataDir,
@@ -46,7 +48,7 @@ describe('recorder service', () => {
     const running = await recorderService.start(context);
     const publisher = BusPublisher.connect(bus.nuc.publishers);
     const loop = { count: 0, overruns: 0, p50Ms: 0, p99Ms: 0, maxMs: 0 };
-    const jpeg = Buffer.from([0xff, 0xd8, 0xff, 0xd9]);
+    const jpeg = jpegHeaderOnly(160, 120);
     let frames = 0;
     await until(async () => {
       // The subscription takes a moment to reach the proxy: keep sending until records land.

@@ -4,8 +4,9 @@
  */
 import path from 'node:path';
 import { BusPublisher, BusSubscriber, nucTopic } from '../../protocol/index.ts';
-import type { ServiceDefinition } from '../../runtime/index.ts';
+import { busLimits, type ServiceDefinition } from '../../runtime/index.ts';
 import { Recorder } from './recorder.ts';
+import { carSources, forKnownCars, knownCars } from '../known-cars/index.ts';
 
 /** how often the recording states are checked for a change, and re-sent when unchanged */
 const STATE_CHECK_MS = 250;
@@ -22,9 +23,9 @@ const recorder: ServiceDefinition = {
       topics: ['car/'],
       counters: metrics.counters,
       log,
-      limits: { maxPayloadBytes: config.bus.maxPayloadBytes, maxHeaderBytes: 64 * 1024 },
+      limits: busLimits(config),
     });
-    subscriber.on((message) => sessions.handle(message));
+    subscriber.on(context.guard.wrap('bus_handler', forKnownCars(knownCars(carSources(config)), metrics.counters, (message) => sessions.handle(message))));
     // The recording state per car, for the driver's screen: a failed recording must be seen.
     const publisher = BusPublisher.connect(context.bus.publishers, { counters: metrics.counters });
     const topic = nucTopic('recorder', 'recording');
@@ -39,7 +40,14 @@ const recorder: ServiceDefinition = {
         void publisher.send(topic, report);
       }
     };
-    const stateTimer = setInterval(publishStates, STATE_CHECK_MS);
+    const stopStates = context.guard.every('state_timer', STATE_CHECK_MS, publishStates);
+    // a car silent for nuc.carExpiryS has its session closed and forgotten (its tub stays)
+    const expiryMs = config.nuc.carExpiryS * 1000;
+    const stopSweep = context.guard.every('car_sweep', Math.min(10_000, expiryMs / 4), async () => {
+      const cars = await sessions.forgetSilent(Date.now(), expiryMs);
+      for (const car of cars) lastSent.delete(car);
+      if (cars.length > 0) log.info({ cars }, 'cars silent; their recorder sessions are closed');
+    });
     metrics.gauge('recorder_recording', () => sessions.totals().recording);
     metrics.gauge('recorder_failed', () => sessions.totals().failed);
     metrics.gauge('recorder_records', () => sessions.totals().records);
@@ -51,7 +59,8 @@ const recorder: ServiceDefinition = {
     context.ready({ tubsDir });
     return {
       async stop() {
-        clearInterval(stateTimer);
+        stopStates();
+        stopSweep();
         await subscriber.close();
         await sessions.close();
         publishStates();

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { io as connect, type Socket } from 'socket.io-client';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { waitFor } from '../../test/support/net.ts';
 import sharp from 'sharp';
 import { BackgroundLibrary } from '../compositor/index.ts';
@@ -11,12 +11,13 @@ import { buildNucServer, type NucServer } from './app.ts';
 import type { ControlFields } from './control-relay.ts';
 import { FleetState } from './fleet-state.ts';
 import { SettingsStore } from './settings-store.ts';
+import { jpegHeaderOnly } from '../../test/support/jpegs.ts';
 import { busMessage, FakeFeed, silentLog, telemetry } from '../../test/support/server-feed.ts';
 import type { VideoFrameHeader } from './video-hub.ts';
 
 const TOKEN = 'secret-token';
 const auth = { authorization: `Bearer ${TOKEN}` };
-const jpeg = Buffer.from([0xff, 0xd8, 0xff, 0xd9]);
+const jpeg = jpegHeaderOnly(4, 3);
 
 let dir: string;
 let feed: FakeFeed;
@@ -179,6 +180,12 @@ describe('backgrounds', () => {
     const image = await nuc.app.inject('/api/backgrounds/stadium');
     expect(image.headers['content-type']).toBe('image/jpeg');
     expect(image.rawPayload.subarray(0, 2)).toEqual(Buffer.from([0xff, 0xd8]));
+    // the stored file as it is, with an ETag: a browser that has it gets 304 and no body
+    expect(image.rawPayload.equals(fs.readFileSync(path.join(dir, 'backgrounds', 'stadium.jpg')))).toBe(true);
+    const etag = image.headers.etag as string;
+    expect(etag).toMatch(/^"[\w-]+"$/);
+    const again = await nuc.app.inject({ url: '/api/backgrounds/stadium', headers: { 'if-none-match': etag } });
+    expect([again.statusCode, again.rawPayload.length, again.headers.etag]).toEqual([304, 0, etag]);
     expect((await nuc.app.inject('/api/backgrounds/nope')).statusCode).toBe(404);
 
     const png = await sharp({ create: { width: 128, height: 48, channels: 3, background: '#336699' } }).png().toBuffer();
@@ -193,6 +200,11 @@ describe('backgrounds', () => {
     expect(stored.statusCode).toBe(201);
     expect(stored.json()).toMatchObject({ name: 'track-side', height: 48, builtIn: false });
     expect((await upload({ ...auth, 'content-type': 'image/png' }, png)).statusCode).toBe(409);
+    const replaced = await upload({ ...auth, 'content-type': 'image/png' }, await sharp({ create: { width: 200, height: 48, channels: 3, background: '#993366' } }).png().toBuffer());
+    expect(replaced.statusCode).toBe(409);
+    const before = (await nuc.app.inject('/api/backgrounds/track-side')).headers.etag;
+    await nuc.app.inject({ method: 'POST', url: '/api/backgrounds?name=track-side&replace=true', headers: { ...auth, 'content-type': 'image/png' }, payload: await sharp({ create: { width: 200, height: 48, channels: 3, background: '#993366' } }).png().toBuffer() });
+    expect((await nuc.app.inject('/api/backgrounds/track-side')).headers.etag).not.toBe(before);
   });
 });
 
@@ -202,7 +214,7 @@ describe('sockets', () => {
     const driver = client(url, '/driver', TOKEN);
     const hello = await new Promise<{ canDrive: boolean }>((resolve) => driver.once('hello', resolve));
     expect(hello.canDrive).toBe(true);
-    expect(await driver.emitWithAck('watch', '1')).toEqual({ ok: true });
+    expect(await driver.emitWithAck('watch', '1')).toEqual({ ok: true, video: 'composited' });
     driver.emit('input', { angle: 'left', throttle: 0 });
     driver.emit('input', { angle: 2, throttle: 0 });
     driver.emit('input', { angle: 0.5, throttle: 0.2 });
@@ -221,6 +233,42 @@ describe('sockets', () => {
     expect((await watcher.emitWithAck('action', { mode: 'local' })).error).toMatch(/token/);
     expect(sent).toHaveLength(2);
     expect(nuc.live.inputStats.rejected.token).toBe(2);
+
+    // a car this NUC never heard from gets no control and no state, token or not
+    expect(await driver.emitWithAck('watch', 'x9')).toEqual({ ok: true, video: 'composited' });
+    driver.emit('input', { angle: 0.1, throttle: 0.1 });
+    expect((await driver.emitWithAck('action', { mode: 'local' })).error).toMatch(/no car "x9"/);
+    expect(sent).toHaveLength(2);
+    expect(nuc.live.inputStats.rejected['unknown-car']).toBe(2);
+  });
+
+  it('sends raw camera frames to a browser compositing on its GPU, the composite to the others, and checks every watch', async () => {
+    const url = await listen();
+    const gpu = client(url, '/audience');
+    const sources: string[] = [];
+    gpu.on('frame', (header: VideoFrameHeader, _bytes: Buffer, ack: () => void) => {
+      sources.push(header.source);
+      ack();
+    });
+    const looks: unknown[] = [];
+    gpu.on('look', (look: unknown) => looks.push(look));
+    expect(await gpu.emitWithAck('watch', { car: '1', video: 'raw' })).toEqual({ ok: true, video: 'raw' });
+    expect(nuc.video.composedCars()).toEqual([]);
+    expect((await gpu.emitWithAck('watch', { car: '1', video: 'gpu' })).error).toMatch(/video must be one of raw, composited/);
+    expect((await gpu.emitWithAck('watch', { car: '1', video: 'raw', extra: 1 })).error).toMatch(/not extra/);
+    expect((await gpu.emitWithAck('watch', ['1'])).error).toMatch(/car id or \{car, video\}/);
+    await gpu.emitWithAck('watch', { car: '1', video: 'raw' });
+    feed.emit(busMessage<'view'>('car/1/view', { width: 4, height: 3, format: 'jpeg', frameSeq: 1, frameTs: 1, compositeMs: 2, angle: 0 }, jpeg, 1));
+    feed.emit(busMessage<'frame'>('car/1/frame', { ts: 1234, width: 4, height: 3, format: 'jpeg' }, jpeg, 2));
+    await waitFor(() => sources.length > 0 && looks.length > 0, 'a raw frame and the look');
+    expect(sources).toEqual(['frame']);
+    expect(looks[0]).toMatchObject({ background: 'mountains', panScale: 6, filter: 'none', keying: { hueCenter: 140 } });
+
+    const driver = client(url, '/driver', TOKEN);
+    await driver.emitWithAck('watch', { car: '1', video: 'composited' });
+    expect(nuc.video.composedCars()).toEqual(['1']);
+    expect(await driver.emitWithAck('reset')).toEqual({ ok: false, error: 'this NUC has no shared track to reset cars on' });
+    expect((await client(url, '/driver').emitWithAck('reset')).error).toMatch(/token/);
   });
 
   it('the audience gets video with its timing header and live telemetry, without a token', async () => {
@@ -282,7 +330,15 @@ describe('sockets', () => {
     expect(cars.map((c) => c.id)).toEqual(['1']);
     const board = new Promise<{ top: { car: string; timeS: number }[] }>((resolve) => fleet.on('leaderboard', (b) => b.top.length && resolve(b)));
     const sim = { track: 'default', x: 0, y: 0, heading: 0, speed: 1, cte: 0, offTrack: false, offTrackEvents: 0, progress: 0.1, lap: 1, lapTimeS: 1, lastLapS: 23.4, bestLapS: 23.4 };
-    feed.emit(busMessage<'telemetry'>('car/1/telemetry', telemetry({ sim })));
+    // the NUC believes a lap it watched: lap 0 starts, and 23.4 s later (its clock) lap 1 is done
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      feed.emit(busMessage<'telemetry'>('car/1/telemetry', telemetry({ sim: { ...sim, lap: 0 } })));
+      vi.setSystemTime(Date.now() + 23_400);
+      feed.emit(busMessage<'telemetry'>('car/1/telemetry', telemetry({ sim })));
+    } finally {
+      vi.useRealTimers();
+    }
     expect((await board).top).toMatchObject([{ car: '1', timeS: 23.4 }]);
     expect((await nuc.app.inject('/api/leaderboard')).json().top).toMatchObject([{ car: '1', lap: 1, timeS: 23.4 }]);
   });

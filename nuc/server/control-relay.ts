@@ -38,6 +38,11 @@ export class ControlRelay {
     this.sink(car, { ...control });
   }
 
+  /** Forgets a car gone silent (its latest browser input). */
+  forget(car: string): void {
+    this.latest.delete(car);
+  }
+
   action(car: string, action: CarAction): ControlFields {
     const recent = this.latest.get(car);
     const fresh = recent !== undefined && this.now() - recent.at <= this.inputFreshMs;

@@ -25,6 +25,8 @@ export interface ControlRoutesOptions {
 }
 
 const BackgroundParams = Type.Object({ name: Type.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,62}$' }) });
+/** `png`: lossless, for a browser that keys on its GPU and must match the server's compositor pixel for pixel */
+const BackgroundQuery = Type.Object({ format: Type.Optional(Type.Union([Type.Literal('jpeg'), Type.Literal('png')])) }, { additionalProperties: false });
 const UploadQuery = Type.Object(
   { name: Type.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,62}$' }), replace: Type.Optional(Type.Union([Type.Literal('true'), Type.Literal('false')])) },
   { additionalProperties: false },
@@ -80,13 +82,31 @@ export const controlRoutes: FastifyPluginAsync<ControlRoutesOptions> = async (in
       const status = BACKGROUND_STATUS[error.reason];
       return sendError(reply, status, status === 404 ? 'Not Found' : 'Bad Request', error.message);
     };
+    const pngs = new Map<string, { etag: string; png: Promise<Buffer> }>();
+    const pngOf = (name: string, etag: string): Promise<Buffer> => {
+      const cached = pngs.get(name);
+      if (cached?.etag === etag) return cached.png;
+      const png = backgrounds.load(name).then((image) =>
+        sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } }).png({ compressionLevel: 3 }).toBuffer(),
+      );
+      png.catch(() => pngs.delete(name));
+      pngs.set(name, { etag, png });
+      return png;
+    };
     app.get('/api/backgrounds', async (): Promise<BackgroundsReply> => backgrounds.list());
-    app.get('/api/backgrounds/:name', { schema: { params: BackgroundParams } }, async (request, reply) => {
+    app.get('/api/backgrounds/:name', { schema: { params: BackgroundParams, querystring: BackgroundQuery } }, async (request, reply) => {
       const { name } = request.params;
       try {
-        const image = await backgrounds.load(name);
-        const jpeg = await sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } }).jpeg({ quality: 85 }).toBuffer();
-        return reply.type('image/jpeg').header('cache-control', 'no-cache').send(jpeg);
+        const stored = await backgrounds.storedJpeg(name);
+        // The browser's WebGL compositor asks for the decoded pixels losslessly (PNG), so its keying sees
+        // what the server's does; PNGs are made once per stored version.
+        const png = request.query.format === 'png';
+        const etag = png ? stored.etag.replace(/"$/, '.png"') : stored.etag;
+        // no-cache: the browser keeps it and revalidates; an unchanged file answers 304 with no body
+        reply.header('etag', etag).header('cache-control', 'no-cache');
+        if (request.headers['if-none-match'] === etag) return reply.code(304).send();
+        if (!png) return reply.type('image/jpeg').send(stored.jpeg);
+        return reply.type('image/png').send(await pngOf(name, etag));
       } catch (error) {
         return backgroundError(reply, error);
       }

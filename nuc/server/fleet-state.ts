@@ -1,8 +1,14 @@
 /**
  * What the NUC knows about every running service and car, from the metrics and telemetry messages
- * on its bus. Pure: fed messages, asked questions; the clock is passed in.
+ * on its bus. Pure: fed messages, asked questions; the clock is passed in. Headers are kept as
+ * copies of their named fields, and everything here is bounded: cars come only through the
+ * known-car filter, services are capped, and both are forgotten once silent (`forgetSilent`).
  */
 import type { BusMessage, HeaderOf } from '../../protocol/index.ts';
+import { agentFields, metricsFields, telemetryFields } from './named-fields.ts';
+
+/** services reporting at once; a flood of made-up service names cannot grow the map past this */
+export const MAX_SERVICES = 512;
 
 export interface ServiceReport {
   scope: 'car' | 'nuc';
@@ -33,14 +39,15 @@ export class FleetState {
   ingest(message: BusMessage, now = Date.now()): void {
     const { scope, id } = message.topic;
     if (message.kind === 'metrics') {
-      const metrics = message.header;
-      this.services.set(`${scope}/${id}/${metrics.service}`, { scope, id, receivedAt: now, metrics });
+      const metrics = metricsFields(message.header);
+      const key = `${scope}/${id}/${metrics.service}`;
+      if (this.services.has(key) || this.services.size < MAX_SERVICES) this.services.set(key, { scope, id, receivedAt: now, metrics });
     }
     // Control goes to a car, so it says nothing about whether the car is there.
     if (scope !== 'car' || message.kind === 'control') return;
     const car = this.car(id, now);
-    if (message.kind === 'telemetry') car.telemetry = message.header;
-    if (message.kind === 'agent') car.agent = message.header;
+    if (message.kind === 'telemetry') car.telemetry = telemetryFields(message.header);
+    if (message.kind === 'agent') car.agent = agentFields(message.header);
     if (message.kind === 'frame') {
       const { seq, ts, width, height } = message.header;
       car.frames++;
@@ -57,6 +64,22 @@ export class FleetState {
     }
     car.lastSeen = now;
     return car;
+  }
+
+  /** Forgets cars and services silent for longer than `maxSilentMs`; returns the cars forgotten. */
+  forgetSilent(now: number, maxSilentMs: number): string[] {
+    const forgotten: string[] = [];
+    for (const [id, car] of this.cars) {
+      if (now - car.lastSeen <= maxSilentMs) continue;
+      this.cars.delete(id);
+      forgotten.push(id);
+    }
+    for (const [key, report] of this.services) if (now - report.receivedAt > maxSilentMs) this.services.delete(key);
+    return forgotten;
+  }
+
+  hasCar(id: string): boolean {
+    return this.cars.has(id);
   }
 
   serviceReports(): ServiceReport[] {

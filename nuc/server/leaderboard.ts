@@ -1,8 +1,10 @@
 /**
  * Lap times from the cars' telemetry (`sim.lastLapS`), kept in memory: the fastest laps overall and
- * each car's best. A lap is recorded once, when the car's completed-lap count or last lap time changes.
+ * each car's best. A lap is recorded once, when the car's completed-lap count goes up, and only if
+ * the NUC watched it take about as long as reported (LapWatch).
  */
 import type { SimState } from '../../protocol/index.ts';
+import { LapWatch } from './lap-watch.ts';
 
 export interface LapRecord {
   car: string;
@@ -28,18 +30,16 @@ export interface LeaderboardData {
 
 export class Leaderboard {
   private readonly laps: LapRecord[] = [];
-  private readonly lastKey = new Map<string, string>();
+  private readonly watch = new LapWatch();
   private readonly perCar = new Map<string, CarLaps>();
 
   constructor(private readonly keep = 200) {}
 
   /** Returns the new lap when this telemetry completes one. */
   ingest(car: string, sim: SimState, now = Date.now()): LapRecord | undefined {
-    if (sim.lastLapS === undefined || !Number.isFinite(sim.lastLapS) || sim.lastLapS <= 0) return undefined;
-    const key = `${sim.lap}:${sim.lastLapS}`;
-    if (this.lastKey.get(car) === key) return undefined;
-    this.lastKey.set(car, key);
-    const record: LapRecord = { car, lap: sim.lap, timeS: sim.lastLapS, at: now };
+    const timeS = sim.lastLapS !== undefined && Number.isFinite(sim.lastLapS) && sim.lastLapS > 0 ? sim.lastLapS : undefined;
+    if (!this.watch.observe(car, sim.lap, timeS, now) || timeS === undefined) return undefined;
+    const record: LapRecord = { car, lap: sim.lap, timeS, at: now };
     this.laps.push(record);
     this.laps.sort((a, b) => a.timeS - b.timeS || a.at - b.at);
     if (this.laps.length > this.keep) this.laps.length = this.keep;

@@ -10,6 +10,7 @@ import { buildNucServer, type NucServer } from './app.ts';
 import { FleetState } from './fleet-state.ts';
 import { modelPublisher, rollbackPublisher, timestampSigner } from './ota-signing.ts';
 import { busMessage, FakeFeed, silentLog } from '../../test/support/server-feed.ts';
+import { modelDigest, writeEvaluation, type ModelEvaluation } from '../training/model-status.ts';
 
 const TOKEN = 'secret-token';
 const auth = { authorization: `Bearer ${TOKEN}` };
@@ -141,30 +142,65 @@ describe('fleet updates on the server', () => {
     expect(Date.parse(signer.expires())).toBeGreaterThanOrEqual(Date.parse(before));
   });
 
-  it('ships a trained model to the cars as a model-only release on top of the running services (token required)', async () => {
+  it('ships a candidate to the cars as a model-only release on top of the running services (token required); anything else only on an override, recorded', async () => {
     publishPilot('v1');
     const modelDir = path.join(dataDir, 'models', 'Fast-2026-11-22_job3');
     fs.mkdirSync(modelDir, { recursive: true });
     fs.writeFileSync(path.join(modelDir, 'model.json'), '{"format":"layers-model"}');
     fs.writeFileSync(path.join(modelDir, 'weights.bin'), Buffer.alloc(64, 7));
-    const ship = (name: string, headers = auth) => nuc.app.inject({ method: 'POST', url: `/api/models/${name}/ship`, headers });
+    const ship = (name: string, body?: object, headers = auth) => nuc.app.inject({ method: 'POST', url: `/api/models/${name}/ship`, headers, ...(body ? { payload: body } : {}) });
+    const evaluated = async (status: ModelEvaluation['status'], reasons: string[]) =>
+      writeEvaluation(modelDir, {
+        status,
+        reasons,
+        job: 3,
+        valLoss: 0.01,
+        angleLoss: 0.008,
+        throttleLoss: 0.002,
+        tracks: [],
+        evalLaps: 2,
+        gate: { minCleanLaps: 1, rejectOffTrack: true, tracks: [] },
+        modelSha256: await modelDigest(modelDir),
+        evaluatedAt: new Date().toISOString(),
+      });
 
-    expect((await ship('Fast-2026-11-22_job3', {} as typeof auth)).statusCode).toBe(401);
+    expect((await ship('Fast-2026-11-22_job3', undefined, {} as typeof auth)).statusCode).toBe(401);
     const missing = await ship('no-such-model');
     expect(missing.statusCode).toBe(404);
     expect(missing.json().message).toMatch(/model no-such-model does not exist/);
     expect((await ship('..%2Fetc')).statusCode).toBe(400);
+    expect((await ship('Fast-2026-11-22_job3', { override: 'yes' })).statusCode).toBe(400);
 
-    const shipped = await ship('Fast-2026-11-22_job3');
-    expect(shipped.statusCode).toBe(201);
-    expect(shipped.json()).toMatchObject({ version: 2, model: 'fast-2026-11-22_job3' });
+    // never evaluated: refused, then shipped on an explicit override that the release history keeps
+    const unevaluated = await ship('Fast-2026-11-22_job3');
+    expect(unevaluated.statusCode).toBe(409);
+    expect(unevaluated.json().message).toBe('model Fast-2026-11-22_job3 is not evaluated: never evaluated in the simulator. Ship it only with an explicit override');
+    const overridden = await ship('Fast-2026-11-22_job3', { override: true });
+    expect(overridden.statusCode).toBe(201);
+    expect(overridden.json()).toMatchObject({ version: 2, model: 'fast-2026-11-22_job3', override: 'shipped on an override: not evaluated (never evaluated in the simulator)' });
     const release = latestRelease(TufRepository.open(paths.repositoryDir))!;
     expect(Object.keys(release.services)).toEqual(['pilot']);
     expect(release.model?.files.map((f) => f.path).sort()).toEqual(['model.json', 'weights.bin']);
-    expect((await nuc.app.inject('/api/releases')).json().releases.map((r: { version: number }) => r.version)).toContain(2);
+    const releases = (await nuc.app.inject('/api/releases')).json().releases as { version: number; override: string | null }[];
+    expect(releases.find((r) => r.version === 2)?.override).toMatch(/^shipped on an override: not evaluated/);
+
+    // rejected by the gate: refused with its reasons
+    await evaluated('rejected', ['default: 0 clean laps of 2, the gate needs 1', 'twisty: the run ended off the track']);
+    const rejected = await ship('Fast-2026-11-22_job3');
+    expect(rejected.statusCode).toBe(409);
+    expect(rejected.json().message).toMatch(/is rejected by the candidate gate: default: 0 clean laps of 2, the gate needs 1; twisty: the run ended off the track\. Ship it only with an explicit override/);
+
+    // a candidate ships as it is, with nothing overridden
+    await evaluated('candidate', []);
+    const candidate = await ship('Fast-2026-11-22_job3');
+    expect(candidate.statusCode).toBe(201);
+    expect(candidate.json()).toMatchObject({ version: 3, override: null });
+    // weights changed after the evaluation: no longer a candidate
+    fs.writeFileSync(path.join(modelDir, 'weights.bin'), Buffer.alloc(64, 8));
+    expect((await ship('Fast-2026-11-22_job3')).json().message).toMatch(/its files changed after it was evaluated/);
 
     fs.rmSync(path.join(paths.keysDir, 'online'), { recursive: true, force: true });
-    const noKeys = await ship('Fast-2026-11-22_job3');
+    const noKeys = await ship('Fast-2026-11-22_job3', { override: true });
     expect(noKeys.statusCode).toBe(409);
     expect(noKeys.json().message).toMatch(/online keys are missing/);
   });

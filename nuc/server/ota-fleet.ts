@@ -10,9 +10,11 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import type { Logger } from 'pino';
+import type { Guard } from '../../runtime/index.ts';
 import type { BusMessage } from '../../protocol/index.ts';
 import { sendError, tokenGuard } from '../http/index.ts';
-import { OtaDbError, RollbackRefused, fleetSummary, recordAgentReport, rollbackCar, type FleetCar, type OtaDb, type RollbackPublisher } from '../ota/index.ts';
+import { AgentReportGate, OtaDbError, RollbackRefused, fleetSummary, recordAgentReport, rollbackCar, type FleetCar, type OtaDb, type RollbackPublisher } from '../ota/index.ts';
+import { modelStanding, overrideNote, shipRefusal } from '../training/index.ts';
 import type { FleetState } from './fleet-state.ts';
 import type { ModelPublisher } from './ota-signing.ts';
 import type { LiveNamespace } from './sockets.ts';
@@ -29,12 +31,17 @@ export interface OtaFleetOptions {
   models?: { dir: string; publisher: () => ModelPublisher };
   /** how often progress is pushed to `/fleet` while someone watches; default 1 s */
   pushIntervalMs?: number;
+  /** per car: state changes written at once, and regained per second */
+  reportBurst?: number;
+  reportsPerSecond?: number;
 }
 
 export interface OtaFleet {
   /** records `car/<id>/agent` reports; other messages are ignored */
   ingest(message: BusMessage): void;
   summary(): FleetCar[];
+  /** agent reports not recorded, by reason: a version this NUC never published, or too many changes too fast */
+  refused: Readonly<Record<string, number>>;
   /** pushes the summary to `/fleet` now, if anyone watches */
   push(): void;
   close(): void;
@@ -42,6 +49,8 @@ export interface OtaFleet {
 
 const CarParams = Type.Object({ car: Type.String({ pattern: '^[A-Za-z0-9_-]{1,32}$' }) });
 const ModelParams = Type.Object({ name: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$' }) });
+/** `override: true` ships a model that is not a candidate; without it only candidates ship. */
+const ShipBody = Type.Union([Type.Object({ override: Type.Optional(Type.Boolean()) }, { additionalProperties: false }), Type.Null()]);
 
 /** A release's model name: lowercase, at most 64 characters (the manifest's name rule). */
 export function releaseModelName(dirName: string): string {
@@ -49,22 +58,27 @@ export function releaseModelName(dirName: string): string {
 }
 
 /** Rollout records from agent reports, and the `fleet` event on `/fleet` (on connect and while updates move). */
-export function attachOtaFleet(namespace: LiveNamespace<'/fleet'>, fleet: FleetState, log: Logger, options: OtaFleetOptions): OtaFleet {
+export function attachOtaFleet(namespace: LiveNamespace<'/fleet'>, fleet: FleetState, log: Logger, guard: Guard, options: OtaFleetOptions): OtaFleet {
   const { db } = options;
+  const gate = new AgentReportGate(db, {
+    ...(options.reportBurst === undefined ? {} : { burst: options.reportBurst }),
+    ...(options.reportsPerSecond === undefined ? {} : { perSecond: options.reportsPerSecond }),
+  });
   const summary = (): FleetCar[] => fleetSummary(db, fleet.carStates());
   const push = (): void => {
     if (namespace.sockets.size > 0) namespace.emit('fleet', summary());
   };
 
   namespace.on('connection', (socket) => socket.emit('fleet', summary()));
-  const timer = setInterval(push, options.pushIntervalMs ?? 1000);
-  timer.unref();
+  const stopPushing = guard.every('fleet_push', options.pushIntervalMs ?? 1000, push);
 
   return {
     ingest(message) {
       if (message.topic.scope !== 'car' || message.kind !== 'agent') return;
       try {
-        const result = recordAgentReport(db, message.topic.id, message.header);
+        const car = message.topic.id;
+        const result = recordAgentReport(db, car, message.header, new Date(), () => gate.admit(car, message.header, Date.now()));
+        if (result.refused) log.debug({ car, reason: result.refused, release: message.header.release }, 'agent report not recorded');
         if (result.outcome) log.info({ ...result.outcome }, 'rollout recorded');
         if (result.changed) push();
       } catch (error) {
@@ -74,9 +88,10 @@ export function attachOtaFleet(namespace: LiveNamespace<'/fleet'>, fleet: FleetS
       }
     },
     summary,
+    refused: gate.refused,
     push,
     close() {
-      clearInterval(timer);
+      stopPushing();
     },
   };
 }
@@ -110,17 +125,22 @@ export const fleetRoutes: FastifyPluginAsync<FleetRoutesOptions> = async (instan
     }
   });
 
-  app.post('/api/models/:name/ship', { onRequest: requireToken, schema: { params: ModelParams } }, async (request, reply) => {
+  app.post('/api/models/:name/ship', { onRequest: requireToken, schema: { params: ModelParams, body: Type.Optional(ShipBody) } }, async (request, reply) => {
     const { name } = request.params;
     if (!options.models) return sendError(reply, 409, 'Conflict', 'shipping models is not available: this server has no update repository configured');
     const dir = path.join(options.models.dir, name);
     if (!fs.existsSync(path.join(dir, 'model.json'))) return sendError(reply, 404, 'Not Found', `model ${name} does not exist (no ${name}/model.json under the models folder)`);
+    const standing = await modelStanding(dir);
+    const overridden = standing.status !== 'candidate';
+    if (overridden && request.body?.override !== true) return sendError(reply, 409, 'Conflict', shipRefusal(name, standing));
     try {
       const manifest = options.models.publisher().publishModel(dir, releaseModelName(name), `model ${name}`);
-      db.recordRelease({ version: manifest.version, label: manifest.label, createdAt: manifest.createdAt, manifest });
-      log.info({ model: name, version: manifest.version }, 'model shipped as a release');
+      const override = overridden ? overrideNote(standing) : null;
+      db.recordRelease({ version: manifest.version, label: manifest.label, createdAt: manifest.createdAt, override, manifest });
+      if (override) log.warn({ model: name, version: manifest.version, override }, 'model shipped on an override: it is not a candidate');
+      else log.info({ model: name, version: manifest.version }, 'model shipped as a release');
       ota.push();
-      const answer: ShipReply = { version: manifest.version, label: manifest.label, model: manifest.model?.name };
+      const answer: ShipReply = { version: manifest.version, label: manifest.label, model: manifest.model?.name, override };
       return reply.code(201).send(answer);
     } catch (error) {
       if (error instanceof RollbackRefused) return sendError(reply, 409, 'Conflict', error.message);

@@ -1,4 +1,10 @@
-/** Renders the fleet's service metrics in the Prometheus text exposition format (version 0.0.4). */
+/**
+ * Renders the fleet's service metrics in the Prometheus text exposition format (version 0.0.4).
+ * Everything in it came over the bus, so nothing is written out raw: label values and help text are
+ * escaped as the format says, and a gauge whose name is not a valid metric name (or would take the
+ * name of one of ours) is left out and counted in `edge_exposition_rejected_total`.
+ */
+import { isGaugeName } from '../../protocol/index.ts';
 import type { FleetState } from './fleet-state.ts';
 
 interface Family {
@@ -7,19 +13,45 @@ interface Family {
   samples: string[];
 }
 
-function escapeLabel(value: string): string {
+/** Label values: backslash, double quote and line feed are escaped (text format 0.0.4). */
+export function escapeLabelValue(value: string): string {
   return value.replaceAll('\\', '\\\\').replaceAll('"', '\\"').replaceAll('\n', '\\n');
 }
 
+/** HELP text: backslash and line feed are escaped; a quote is literal there. */
+export function escapeHelp(text: string): string {
+  return text.replaceAll('\\', '\\\\').replaceAll('\n', '\\n');
+}
+
 function labels(pairs: Record<string, string>): string {
+  if (Object.keys(pairs).length === 0) return '';
   const body = Object.entries(pairs)
-    .map(([k, v]) => `${k}="${escapeLabel(v)}"`)
+    .map(([k, v]) => `${k}="${escapeLabelValue(v)}"`)
     .join(',');
   return `{${body}}`;
 }
 
-function metricName(raw: string): string {
-  return raw.replace(/[^a-zA-Z0-9_]/g, '_');
+/** Families this file defines itself; a service gauge may not borrow one of their names. */
+const OWN_FAMILIES = new Set([
+  'service_up',
+  'service_uptime_seconds',
+  'service_rss_bytes',
+  'bus_messages_in_total',
+  'bus_messages_out_total',
+  'bus_messages_dropped_total',
+  'loop_iterations_total',
+  'loop_overruns_total',
+  'loop_duration_ms',
+  'loop_duration_max_ms',
+  'car_frames_total',
+  'car_last_seen_seconds',
+  'car_throttle',
+  'car_angle',
+  'exposition_rejected_total',
+]);
+
+export function isValidGaugeName(name: string): boolean {
+  return isGaugeName(name) && !OWN_FAMILIES.has(name);
 }
 
 export function renderPrometheus(fleet: FleetState, now: number, intervalMs: number): string {
@@ -32,6 +64,7 @@ export function renderPrometheus(fleet: FleetState, now: number, intervalMs: num
     }
     family.samples.push(`${name}${labels(labelSet)} ${Number.isFinite(value) ? value : 0}`);
   };
+  let rejected = 0;
 
   for (const report of fleet.serviceReports()) {
     const { metrics } = report;
@@ -54,7 +87,11 @@ export function renderPrometheus(fleet: FleetState, now: number, intervalMs: num
       add('edge_loop_duration_max_ms', 'Longest loop iteration since start', 'gauge', loopLabels, stats.maxMs);
     }
     for (const [gauge, value] of Object.entries(metrics.gauges ?? {})) {
-      add(`edge_${metricName(gauge)}`, `Service gauge ${gauge}`, 'gauge', base, value);
+      if (!isValidGaugeName(gauge)) {
+        rejected++;
+        continue;
+      }
+      add(`edge_${gauge}`, escapeHelp(`Service gauge ${gauge}`), 'gauge', base, value);
     }
   }
   for (const car of fleet.carStates()) {
@@ -65,6 +102,7 @@ export function renderPrometheus(fleet: FleetState, now: number, intervalMs: num
       add('edge_car_angle', 'Steering angle the car applied', 'gauge', { car: car.id }, car.telemetry.angle);
     }
   }
+  add('edge_exposition_rejected_total', 'Service gauges left out of this page: not a valid metric name', 'counter', {}, rejected);
 
   const lines: string[] = [];
   for (const [name, family] of families) {

@@ -4,18 +4,20 @@
  * Watching needs no token. Video goes through the VideoHub, so a slow browser never queues frames.
  * The events of every namespace are typed by wire.ts.
  */
-import type { Server as HttpServer } from 'node:http';
+import type { Server as HttpServer, IncomingMessage } from 'node:http';
 import { Server, type Namespace, type Socket } from 'socket.io';
 import { isValidId, type BusMessage } from '../../protocol/index.ts';
-import { tokenMatches } from '../http/index.ts';
+import type { Guard } from '../../runtime/index.ts';
+import { tokenMatches, type TokenLockout } from '../http/index.ts';
 import { parseCarAction } from './actions.ts';
 import { mapBrowserInput, type BrowserInputLimits } from './browser-input.ts';
 import type { ControlRelay } from './control-relay.ts';
 import type { FleetState } from './fleet-state.ts';
 import type { Leaderboard } from './leaderboard.ts';
 import type { SettingsStore } from './settings-store.ts';
-import type { VideoHub } from './video-hub.ts';
-import type { AckReply, NamespaceName, Namespaces, NoRequests, RecordingState } from './wire.ts';
+import { VIDEO_CHOICES, type VideoChoice, type VideoHub } from './video-hub.ts';
+import { recordingFields, telemetryFields } from './named-fields.ts';
+import type { AckReply, Look, NamespaceName, Namespaces, NoRequests, RecordingState } from './wire.ts';
 
 /** What the server keeps per socket: the car it watches. */
 interface LiveSocketData {
@@ -33,10 +35,17 @@ export interface SocketOptions {
   relay: ControlRelay;
   settings: SettingsStore | undefined;
   token: string;
+  /** clients locked out after too many wrong tokens (shared with the HTTP guard) */
+  lockout: TokenLockout;
+  guard: Guard;
   inputLimits?: BrowserInputLimits;
   /** how long the server waits for a browser to acknowledge a frame before sending the next anyway */
   frameAckTimeoutMs?: number;
   fleetIntervalMs?: number;
+  /** who composites the audience's video: their browsers (WebGL, when they can) or always the server */
+  audienceVideo?: 'browser' | 'server';
+  /** puts a simulated car back on the track (the driver's reset button); throws with the reason when it cannot */
+  resetCar?: (car: string) => void;
 }
 
 export interface InputStats {
@@ -51,17 +60,54 @@ export interface LiveSockets {
   inputStats: InputStats;
   /** passes a bus message on to the browsers watching its car */
   ingest(message: BusMessage): void;
+  /** forgets a car gone silent (its recording state) */
+  forget(car: string): void;
   close(): Promise<void>;
 }
 
 type Ack = (reply: AckReply) => void;
 
+/**
+ * A browser page from another site must not open a socket here (WebSockets are not held back by
+ * CORS): a request that carries an Origin is taken only when it is this server's own, the Host the
+ * browser asked for. Clients without one (scripts, tests, the CLI) are no browser pages.
+ */
+export function sameOriginOnly(request: IncomingMessage, callback: (error: string | null | undefined, allow: boolean) => void): void {
+  const origin = request.headers.origin;
+  if (origin === undefined) return callback(null, true);
+  let host: string | undefined;
+  try {
+    host = new URL(origin).host;
+  } catch {
+    host = undefined;
+  }
+  if (host !== undefined && host === request.headers.host) return callback(null, true);
+  callback('origin not allowed: the dashboard connects from its own address only', false);
+}
+
 function roomOf(car: string): string {
   return `car:${car}`;
 }
 
+/** A `watch` request: a car id (the server's composite), or {car, video}. */
+function parseWatch(raw: unknown): { car: string; video: VideoChoice } | { error: string } {
+  const request = typeof raw === 'string' ? { car: raw, video: 'composited' } : raw;
+  if (typeof request !== 'object' || request === null || Array.isArray(request)) return { error: 'watch takes a car id or {car, video}' };
+  const { car, video, ...rest } = request as Record<string, unknown>;
+  if (Object.keys(rest).length > 0) return { error: `watch takes only car and video, not ${Object.keys(rest).join(', ')}` };
+  if (typeof car !== 'string' || !isValidId(car)) return { error: 'car must be an id of 1-32 of A-Z a-z 0-9 _ -' };
+  if (!VIDEO_CHOICES.includes(video as VideoChoice)) return { error: `video must be one of ${VIDEO_CHOICES.join(', ')}` };
+  return { car, video: video as VideoChoice };
+}
+
+/** What a browser compositing on its GPU needs to look like the server's compositor. */
+function lookOf(settings: SettingsStore): Look {
+  const all = settings.all();
+  return { keying: all.keying, panScale: all.panning.scale, background: all.background.name, filter: all.background.filter };
+}
+
 export function attachSockets(server: HttpServer, options: SocketOptions): LiveSockets {
-  const io = new Server(server, { serveClient: false, maxHttpBufferSize: 64 * 1024 });
+  const io = new Server(server, { serveClient: false, maxHttpBufferSize: 64 * 1024, allowRequest: sameOriginOnly });
   const ackTimeoutMs = options.frameAckTimeoutMs ?? 2000;
   const inputStats: InputStats = { accepted: 0, rejected: {} };
   const reject = (reason: string): void => {
@@ -76,66 +122,106 @@ export function attachSockets(server: HttpServer, options: SocketOptions): LiveS
   const recordings = new Map<string, RecordingState>();
   const leaderboardPayload = () => options.leaderboard.board(10);
 
-  /** `watch` {car}: join the car's room and start its video; a later `watch` switches cars. */
-  const handleWatching = (socket: WatchSocket): void => {
+  /**
+   * `watch` car or {car, video}: join the car's room and start its video; a later `watch` switches
+   * cars. The reply says which video comes: `raw` only to a browser that asked for it (it composites
+   * on its GPU), and not on the audience view when the server composites the audience's stream.
+   */
+  const handleWatching = (socket: WatchSocket, audience: boolean): void => {
     let stopVideo: (() => void) | undefined;
-    socket.on('watch', (car: unknown, ack?: Ack) => {
+    socket.on('watch', (raw: unknown, ack?: Ack) => {
       const reply = typeof ack === 'function' ? ack : () => {};
-      if (typeof car !== 'string' || !isValidId(car)) {
-        reply({ ok: false, error: 'car must be an id of 1-32 of A-Z a-z 0-9 _ -' });
+      const request = parseWatch(raw);
+      if ('error' in request) {
+        reply({ ok: false, error: request.error });
         return;
       }
+      const { car } = request;
+      const video: VideoChoice = audience && options.audienceVideo === 'server' ? 'composited' : request.video;
       if (socket.data.car !== undefined) void socket.leave(roomOf(socket.data.car));
       stopVideo?.();
       socket.data.car = car;
       void socket.join(roomOf(car));
-      stopVideo = options.video.watch(car, {
-        send(header, jpeg, done) {
-          socket.timeout(ackTimeoutMs).emit('frame', header, jpeg, () => done());
+      stopVideo = options.video.watch(
+        car,
+        {
+          send(header, jpeg, done) {
+            socket.timeout(ackTimeoutMs).emit('frame', header, jpeg, () => done());
+          },
         },
-      });
+        video,
+      );
+      if (options.settings) socket.emit('look', lookOf(options.settings));
       const telemetry = options.fleet.carStates().find((c) => c.id === car)?.telemetry;
-      if (telemetry) socket.emit('telemetry', { car, ...telemetry });
+      if (telemetry) socket.emit('telemetry', { ...telemetry, car });
       const recording = recordings.get(car);
       if (recording) socket.emit('recording', recording);
       socket.emit('leaderboard', leaderboardPayload());
-      reply({ ok: true });
+      reply({ ok: true, video });
     });
     socket.on('disconnect', () => stopVideo?.());
   };
 
   driver.on('connection', (socket) => {
-    const canDrive = tokenMatches(options.token, (socket.handshake.auth as { token?: unknown } | undefined)?.token);
+    const presented = (socket.handshake.auth as { token?: unknown } | undefined)?.token;
+    const client = socket.handshake.address;
+    const locked = options.lockout.remainingMs(client, Date.now()) > 0;
+    const canDrive = !locked && tokenMatches(options.token, presented);
+    if (!canDrive && !locked && presented !== undefined && presented !== '') options.lockout.socketFailure(client, Date.now());
     socket.emit('hello', { canDrive });
-    handleWatching(socket);
+    handleWatching(socket, false);
     socket.on('input', (raw: unknown) => {
       const { car } = socket.data;
       if (!canDrive) return reject('token');
       if (!car) return reject('no-car');
+      // only a car this NUC has heard from: nothing is kept or sent for a made-up id
+      if (!options.fleet.hasCar(car)) return reject('unknown-car');
       const mapped = mapBrowserInput(raw, options.inputLimits);
       if (!mapped.ok) return reject(mapped.reason);
       inputStats.accepted++;
       options.relay.input(car, mapped.control);
     });
-    socket.on('action', (raw: unknown, ack?: Ack) => {
+    /** A command on the watched car: needs the token and a watched car; `run` answers the rest. */
+    const command = (what: string, ack: Ack | undefined, run: (car: string) => AckReply): void => {
       const reply = typeof ack === 'function' ? ack : () => {};
       const { car } = socket.data;
       if (!canDrive) {
         reject('token');
-        return reply({ ok: false, error: 'a valid token is needed for control actions' });
+        return reply({ ok: false, error: `a valid token is needed for ${what}` });
       }
       if (!car) return reply({ ok: false, error: 'watch a car first' });
-      const parsed = parseCarAction(raw);
-      if (!parsed.ok) {
-        reject('action');
-        return reply({ ok: false, error: parsed.error });
+      if (!options.fleet.hasCar(car)) {
+        reject('unknown-car');
+        return reply({ ok: false, error: `no car "${car}" has reported to this NUC` });
       }
-      options.relay.action(car, parsed.action);
-      reply({ ok: true });
-    });
+      reply(run(car));
+    };
+    socket.on('action', (raw: unknown, ack?: Ack) =>
+      command('control actions', ack, (car) => {
+        const parsed = parseCarAction(raw);
+        if (!parsed.ok) {
+          reject('action');
+          return { ok: false, error: parsed.error };
+        }
+        options.relay.action(car, parsed.action);
+        return { ok: true };
+      }),
+    );
+    // The simulator's "put me back on the track": its own message kind, not a control flag.
+    socket.on('reset', (ack?: Ack) =>
+      command('resetting the car', ack, (car) => {
+        if (!options.resetCar) return { ok: false, error: 'this NUC has no shared track to reset cars on' };
+        try {
+          options.resetCar(car);
+          return { ok: true };
+        } catch (error) {
+          return { ok: false, error: (error as Error).message };
+        }
+      }),
+    );
   });
 
-  audience.on('connection', (socket) => handleWatching(socket));
+  audience.on('connection', (socket) => handleWatching(socket, true));
 
   const carsSummary = () => options.fleet.carSummaries(Date.now());
   fleet.on('connection', (socket) => {
@@ -143,11 +229,13 @@ export function attachSockets(server: HttpServer, options: SocketOptions): LiveS
     socket.emit('leaderboard', leaderboardPayload());
     if (options.settings) socket.emit('settings', options.settings.all());
   });
-  const fleetTimer = setInterval(() => {
+  const stopFleetTimer = options.guard.every('fleet_timer', options.fleetIntervalMs ?? 1000, () => {
     if (fleet.sockets.size > 0) fleet.volatile.emit('cars', carsSummary());
-  }, options.fleetIntervalMs ?? 1000);
-  fleetTimer.unref();
-  const unsubscribeSettings = options.settings?.onChange(() => fleet.emit('settings', options.settings!.all()));
+  });
+  const unsubscribeSettings = options.settings?.onChange((name) => {
+    fleet.emit('settings', options.settings!.all());
+    if (name !== 'wheel') for (const ns of [driver, audience]) ns.emit('look', lookOf(options.settings!));
+  });
 
   return {
     namespace,
@@ -155,7 +243,7 @@ export function attachSockets(server: HttpServer, options: SocketOptions): LiveS
     ingest(message) {
       const { scope, id } = message.topic;
       if (scope === 'nuc' && message.kind === 'recording') {
-        const report = message.header;
+        const report = recordingFields(message.header);
         recordings.set(report.car, report);
         // Not volatile: a volatile packet is dropped whenever a video frame is still being written,
         // which would lose most telemetry. It is small; a browser that stops reading is
@@ -164,7 +252,7 @@ export function attachSockets(server: HttpServer, options: SocketOptions): LiveS
         return;
       }
       if (scope !== 'car' || message.kind !== 'telemetry') return;
-      const telemetry = { car: id, ...message.header };
+      const telemetry = { ...telemetryFields(message.header), car: id };
       driver.to(roomOf(id)).emit('telemetry', telemetry);
       audience.to(roomOf(id)).emit('telemetry', telemetry);
       if (telemetry.sim && options.leaderboard.ingest(id, telemetry.sim)) {
@@ -174,8 +262,11 @@ export function attachSockets(server: HttpServer, options: SocketOptions): LiveS
         fleet.emit('leaderboard', board);
       }
     },
+    forget(car) {
+      recordings.delete(car);
+    },
     async close() {
-      clearInterval(fleetTimer);
+      stopFleetTimer();
       unsubscribeSettings?.();
       io.disconnectSockets(true);
       for (const ns of [driver, audience, fleet]) ns.disconnectSockets(true);

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { VideoHub, type VideoFrameHeader } from './video-hub.ts';
 import { busMessage } from '../../test/support/server-feed.ts';
+import { jpegHeaderOnly } from '../../test/support/jpegs.ts';
 
-const jpeg = Buffer.from([0xff, 0xd8, 0xff, 0xd9]);
-const frame = (seq: number, car = '1') => busMessage<'frame'>(`car/${car}/frame`, { ts: 1000 + seq, width: 4, height: 3, format: 'jpeg' }, jpeg, seq);
+const frame = (seq: number, car = '1') => busMessage<'frame'>(`car/${car}/frame`, { ts: 1000 + seq, width: 4, height: 3, format: 'jpeg' }, jpegHeaderOnly(4, 3), seq);
 const view = (seq: number) =>
-  busMessage<'view'>('car/1/view', { width: 8, height: 6, format: 'jpeg', frameSeq: seq, frameTs: 500 + seq, compositeMs: 3, angle: 0 }, jpeg, seq);
+  busMessage<'view'>('car/1/view', { width: 8, height: 6, format: 'jpeg', frameSeq: seq, frameTs: 500 + seq, compositeMs: 3, angle: 0 }, jpegHeaderOnly(8, 6), seq);
 
 function recorder() {
   const received: VideoFrameHeader[] = [];
@@ -65,5 +65,25 @@ describe('VideoHub', () => {
     hub.ingest(frame(2));
     expect(watcher.received).toHaveLength(1);
     expect(hub.watcherCount()).toBe(0);
+  });
+
+  it('sends a raw watcher only camera frames, even while views arrive, and names only composited watchers\' cars for the compositor', () => {
+    const hub = new VideoHub({ now: () => 5000 });
+    const gpu = recorder();
+    const server = recorder();
+    const stopGpu = hub.watch('1', gpu.client, 'raw');
+    hub.watch('2', recorder().client, 'raw');
+    expect(hub.composedCars()).toEqual([]);
+    hub.watch('1', server.client, 'composited');
+    expect(hub.composedCars()).toEqual(['1']);
+    hub.ingest(view(1));
+    hub.ingest(frame(2));
+    gpu.ackOldest();
+    server.ackOldest();
+    hub.ingest(frame(3));
+    expect(gpu.received.map((h) => [h.source, h.seq])).toEqual([['frame', 2], ['frame', 3]]);
+    expect(server.received.map((h) => h.source)).toEqual(['view']);
+    stopGpu();
+    expect(hub.composedCars()).toEqual(['1']);
   });
 });

@@ -3,12 +3,18 @@
  * acknowledged the previous one; meanwhile newer frames replace the one waiting, and each replaced
  * frame is counted as dropped. A slow browser therefore sees a lower frame rate, never a growing delay.
  *
- * The composited driver's view (`car/<id>/view`) is preferred; the raw camera frame is the fallback
- * while no view has arrived for `viewFreshMs` (e.g. the compositor is not running).
+ * A watcher asks for one of two videos. `raw`: the camera's own JPEGs, which the browser keys over the
+ * background on its GPU (WebGL), so the NUC only relays bytes. `composited`: the server compositor's
+ * driver's view (`car/<id>/view`), for a browser without WebGL; the raw frame is its fallback while no
+ * view has arrived for `viewFreshMs` (the compositor is not running, or has only just been asked).
+ * `composedCars()` says which cars the compositor needs to work for: those with a composited watcher.
  */
 import type { BusMessage } from '../../protocol/index.ts';
 
 export type VideoSource = 'view' | 'frame';
+/** What a watcher asks for: the camera's frames to composite itself, or the server's composite. */
+export type VideoChoice = 'raw' | 'composited';
+export const VIDEO_CHOICES: readonly VideoChoice[] = ['raw', 'composited'];
 
 /** What the page gets beside the JPEG: enough to show fps and latency. */
 export interface VideoFrameHeader {
@@ -42,6 +48,7 @@ export interface VideoHubStats {
 
 interface Watcher {
   car: string;
+  choice: VideoChoice;
   client: VideoClient;
   busy: boolean;
   waiting: VideoFrame | undefined;
@@ -54,7 +61,8 @@ export interface VideoHubOptions {
 }
 
 export class VideoHub {
-  private readonly latest = new Map<string, VideoFrame>();
+  /** the newest frame per car and video: the raw camera's, and the composited one (a view, or the frame standing in) */
+  private readonly latest: Record<VideoChoice, Map<string, VideoFrame>> = { raw: new Map(), composited: new Map() };
   private readonly lastViewAt = new Map<string, number>();
   private readonly watchers = new Set<Watcher>();
   private readonly viewFreshMs: number;
@@ -73,23 +81,24 @@ export class VideoHub {
     if (message.kind === 'view') {
       const h = message.header;
       this.lastViewAt.set(car, this.now());
-      this.publish({
+      this.publish('composited', {
         header: { car, seq: h.seq, frameTs: h.frameTs, width: h.width, height: h.height, source: 'view', compositeMs: h.compositeMs },
         jpeg: message.payload,
       });
     } else if (message.kind === 'frame') {
-      const viewAt = this.lastViewAt.get(car);
-      if (viewAt !== undefined && this.now() - viewAt <= this.viewFreshMs) return;
       const h = message.header;
-      this.publish({ header: { car, seq: h.seq, frameTs: h.ts, width: h.width, height: h.height, source: 'frame' }, jpeg: message.payload });
+      const frame: VideoFrame = { header: { car, seq: h.seq, frameTs: h.ts, width: h.width, height: h.height, source: 'frame' }, jpeg: message.payload };
+      this.publish('raw', frame);
+      const viewAt = this.lastViewAt.get(car);
+      if (viewAt === undefined || this.now() - viewAt > this.viewFreshMs) this.publish('composited', frame);
     }
   }
 
   /** Starts sending `car`'s video to `client` (the newest frame at once, if any); returns the stop function. */
-  watch(car: string, client: VideoClient): () => void {
-    const watcher: Watcher = { car, client, busy: false, waiting: undefined, closed: false };
+  watch(car: string, client: VideoClient, choice: VideoChoice = 'composited'): () => void {
+    const watcher: Watcher = { car, choice, client, busy: false, waiting: undefined, closed: false };
     this.watchers.add(watcher);
-    const newest = this.latest.get(car);
+    const newest = this.latest[choice].get(car);
     if (newest) this.offer(watcher, newest);
     return () => {
       watcher.closed = true;
@@ -97,13 +106,26 @@ export class VideoHub {
     };
   }
 
+  /** Drops what is kept for a car that has gone silent (its newest frame); watchers stay and get its next frame. */
+  forget(car: string): void {
+    for (const choice of VIDEO_CHOICES) this.latest[choice].delete(car);
+    this.lastViewAt.delete(car);
+  }
+
   watcherCount(): number {
     return this.watchers.size;
   }
 
-  private publish(frame: VideoFrame): void {
-    this.latest.set(frame.header.car, frame);
-    for (const watcher of this.watchers) if (watcher.car === frame.header.car) this.offer(watcher, frame);
+  /** The cars someone watches through the server's compositor, sorted. */
+  composedCars(): string[] {
+    const cars = new Set<string>();
+    for (const watcher of this.watchers) if (watcher.choice === 'composited') cars.add(watcher.car);
+    return [...cars].sort();
+  }
+
+  private publish(choice: VideoChoice, frame: VideoFrame): void {
+    this.latest[choice].set(frame.header.car, frame);
+    for (const watcher of this.watchers) if (watcher.car === frame.header.car && watcher.choice === choice) this.offer(watcher, frame);
   }
 
   private offer(watcher: Watcher, frame: VideoFrame): void {

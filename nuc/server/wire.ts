@@ -11,19 +11,25 @@ import type { DriveMode, HeaderOf, SimState } from '../../protocol/index.ts';
 import type { BackgroundInfo } from '../compositor/index.ts';
 import type { ErrorReply } from '../http/index.ts';
 import type { FleetCar, ReleaseRecord, ReleaseSummary, RolloutEvent, RolloutsReply, ReleasesReply, RollbackResult } from '../ota/index.ts';
-import type { EpochPoint, JobResult, JobsReply, ModelInfo, ModelsReply, TrackResult, TrainingEvents, TrainingJob, TubInfo, TubsReply } from '../training/index.ts';
+import type { ArenaEntry, ArenaJob, ArenaReplay, ArenaRequest, ArenaResult, EpochPoint, EvaluateJob, JobResult, JobsReply, ModelInfo, ModelsReply, ModelStatus, TrackResult, TrainingEvents, TrainingJob, TrainJob, TubInfo, TubsReply } from '../training/index.ts';
 import type { ModelKind } from '../../model/index.ts';
 import type { CarAction } from './actions.ts';
 import type { ControlFields } from './control-relay.ts';
 import type { CarState, CarSummary } from './fleet-state.ts';
 import type { CarLaps, LapRecord, LeaderboardData } from './leaderboard.ts';
 import type { Settings, SettingsName } from '../settings/index.ts';
-import type { VideoFrameHeader, VideoSource } from './video-hub.ts';
+import type { VideoChoice, VideoFrameHeader, VideoSource } from './video-hub.ts';
+import type { ChromaKeySettings, FilterName } from '../settings/index.ts';
+import type { EntryStatus, RaceReply, RaceResult, RacesReply, RaceView, ResetReply, Standing, TrackOutline, TrackReply } from '../track/index.ts';
+import type { RacePhase } from '../../protocol/index.ts';
 
 export type { DriveMode, SimState, BackgroundInfo, ErrorReply, CarAction, ControlFields, CarState, CarSummary, LapRecord, CarLaps, LeaderboardData };
-export type { Settings, SettingsName, VideoFrameHeader, VideoSource };
+export type { Settings, SettingsName, VideoChoice, VideoFrameHeader, VideoSource, ChromaKeySettings, FilterName };
+export type { EntryStatus, RacePhase, RaceReply, RaceResult, RacesReply, RaceView, ResetReply, Standing, TrackOutline, TrackReply };
 export type { FleetCar, ReleaseRecord, ReleaseSummary, RolloutEvent, RolloutsReply, ReleasesReply };
 export type { EpochPoint, JobResult, JobsReply, ModelInfo, ModelKind, ModelsReply, TrackResult, TrainingEvents, TrainingJob, TubInfo, TubsReply };
+export type { TrainJob, EvaluateJob, ArenaJob, ArenaRequest, ArenaResult, ArenaEntry, ArenaReplay, ModelStatus };
+export type { TubDetailReply, RecordsReply, PlotReply, DeletionsReply, FilterReply, RecordRow, PlotBucket, TracksReply, TrackChoice } from '../training/index.ts';
 
 // ---- shapes shared by events and routes ----
 
@@ -39,10 +45,35 @@ export interface DriveInput {
   throttle: number;
 }
 
-/** The answer to a `watch` or an `action`. */
+/** The answer to a `watch` or an `action`; a `watch` says which video comes. */
 export interface AckReply {
   ok: boolean;
   error?: string;
+  video?: VideoChoice;
+}
+
+/** What a browser keying on its GPU needs to match the server's compositor (the settings file's look). */
+export interface Look {
+  keying: ChromaKeySettings;
+  /** background pixels per camera frame at full lock */
+  panScale: number;
+  background: string;
+  filter: FilterName;
+}
+
+/** One car on the track map: its pose and paint. */
+export interface MapCar {
+  car: string;
+  x: number;
+  y: number;
+  heading: number;
+  colour: string;
+}
+
+/** The track map's live layer (`poses`, ~10 Hz): every car where it is. */
+export interface MapPoses {
+  track: string;
+  cars: MapCar[];
 }
 
 // ---- socket.io: per namespace, what the server emits and what a browser may send ----
@@ -54,11 +85,23 @@ export interface WatchEvents<Bytes> {
   telemetry: (telemetry: LiveTelemetry) => void;
   recording: (recording: RecordingState) => void;
   leaderboard: (board: LeaderboardData) => void;
+  /** the compositor's look, on watch and when it changes */
+  look: (look: Look) => void;
+  /** every car on the track, for the map */
+  poses: (poses: MapPoses) => void;
+  /** the race now (null when none): on connect, at every change and a few times a second while it runs */
+  race: (race: RaceView | null) => void;
+}
+
+/** A watch request: the car, and whether the browser composites itself (`raw`) or wants the server's composite. */
+export interface WatchRequest {
+  car: string;
+  video: VideoChoice;
 }
 
 export interface WatchRequests {
-  /** join one car's room and start its video; a later `watch` switches cars */
-  watch: (car: string, ack?: (reply: AckReply) => void) => void;
+  /** join one car's room and start its video; a later `watch` switches cars (a bare id: the server's composite) */
+  watch: (request: string | WatchRequest, ack?: (reply: AckReply) => void) => void;
 }
 
 export interface DriverEvents<Bytes> extends WatchEvents<Bytes> {
@@ -69,6 +112,8 @@ export interface DriverEvents<Bytes> extends WatchEvents<Bytes> {
 export interface DriverRequests extends WatchRequests {
   input: (input: DriveInput) => void;
   action: (action: CarAction, ack: (reply: AckReply) => void) => void;
+  /** put the watched (simulated) car back on the track */
+  reset: (ack: (reply: AckReply) => void) => void;
 }
 
 export interface FleetEvents {
@@ -77,6 +122,7 @@ export interface FleetEvents {
   settings: (settings: Settings) => void;
   /** the fleet's releases and update progress, pushed as updates move */
   fleet: (cars: FleetCar[]) => void;
+  race: (race: RaceView | null) => void;
 }
 
 /** Namespaces a browser only listens on. */
@@ -130,6 +176,8 @@ export interface ShipReply {
   label: string;
   /** the model's name in the release, when it carries one */
   model?: string;
+  /** set when it shipped on an override (not a candidate): what was overridden */
+  override: string | null;
 }
 
 /** `GET /api/backgrounds` */

@@ -2,10 +2,11 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
-import { METADATA_FILE, type ModelMetadata } from '../../model/index.ts';
+import { MAX_IMAGE_PIXELS, METADATA_FILE, type ModelMetadata } from '../../model/index.ts';
 import { listTubs, readTub, TubError } from '../../trainer/tub/index.ts';
+import { modelStanding, type ModelStatus } from './model-status.ts';
 import { isTubName } from './names.ts';
-import { EVALUATION_FILE, type ModelEvaluation } from './pipeline.ts';
+import type { TrackResult } from './types.ts';
 
 export interface TubInfo {
   name: string;
@@ -33,7 +34,7 @@ export async function listTubInfo(tubsDir: string): Promise<TubInfo[]> {
 
 export class CatalogError extends Error {
   constructor(
-    readonly status: 400 | 404 | 422,
+    readonly status: 400 | 404 | 409 | 422,
     message: string,
   ) {
     super(message);
@@ -72,7 +73,7 @@ export async function tubPreview(tubsDir: string, name: string, options: Preview
   const thumbs: Buffer[] = [];
   for (const record of picks) {
     // a missing or broken image leaves a gap rather than no preview at all
-    const thumb = await sharp(record.imagePath)
+    const thumb = await sharp(record.imagePath, { limitInputPixels: MAX_IMAGE_PIXELS })
       .resize({ height: options.height })
       .removeAlpha()
       .raw()
@@ -99,8 +100,11 @@ export interface ModelInfo {
   name: string;
   kind: string;
   created: string;
-  candidate: boolean;
+  /** candidate (passed the gate), rejected (with the reasons), or unevaluated (with why) */
+  status: ModelStatus;
+  reasons: string[];
   tubs: string[];
+  crop: { top: number; bottom: number } | null;
   metrics: {
     valLoss: number | null;
     bestEpoch: number | null;
@@ -108,7 +112,7 @@ export interface ModelInfo {
     trainSamples: number | null;
     durationS: number;
     backend: string;
-    tracks: ModelEvaluation['tracks'];
+    tracks: TrackResult[];
   };
 }
 
@@ -129,13 +133,17 @@ export async function listModels(modelsDir: string): Promise<ModelInfo[]> {
     const dir = path.join(modelsDir, entry.name);
     const metadata = await readJson<ModelMetadata>(path.join(dir, METADATA_FILE));
     if (!metadata || typeof metadata !== 'object') continue;
-    const evaluation = await readJson<ModelEvaluation>(path.join(dir, EVALUATION_FILE));
+    const standing = await modelStanding(dir);
+    const evaluation = standing.evaluation;
+    const crop = metadata.crop && typeof metadata.crop === 'object' ? { top: Number(metadata.crop.top) || 0, bottom: Number(metadata.crop.bottom) || 0 } : null;
     models.push({
       name: entry.name,
       kind: String(metadata.kind),
       created: String(metadata.createdAt ?? ''),
-      candidate: evaluation?.candidate === true,
+      status: standing.status,
+      reasons: standing.reasons,
       tubs: Array.isArray(metadata.tubs) ? metadata.tubs.map(String) : [],
+      crop,
       metrics: {
         valLoss: evaluation?.valLoss ?? metadata.metrics?.bestValLoss ?? null,
         bestEpoch: metadata.metrics?.bestEpoch ?? null,
@@ -143,7 +151,7 @@ export async function listModels(modelsDir: string): Promise<ModelInfo[]> {
         trainSamples: metadata.metrics?.trainSamples ?? null,
         durationS: Number(metadata.durationS) || 0,
         backend: String(metadata.backend ?? ''),
-        tracks: Array.isArray(evaluation?.tracks) ? evaluation.tracks : [],
+        tracks: evaluation?.tracks ?? [],
       },
     });
   }

@@ -1,6 +1,10 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { canTransition, JobStore, JobStoreError } from './job-store.ts';
-import type { JobProgress } from './types.ts';
+import type { JobProgress, JobResult } from './types.ts';
 
 const stores: JobStore[] = [];
 function open(): JobStore {
@@ -12,7 +16,7 @@ function open(): JobStore {
 afterEach(() => stores.splice(0).forEach((s) => s.close()));
 
 const progress = (epoch: number): JobProgress => ({ phase: 'training', epoch, epochs: 3, loss: 1 / epoch, valLoss: 2 / epoch, elapsedS: epoch, detail: '' });
-const result = { model: 'm', modelDir: '/m', valLoss: 0.1, bestEpoch: 1, epochs: 1, trainSamples: 8, validationSamples: 2, backend: 'wasm', durationS: 3, tracks: [] };
+const result: JobResult = { model: 'm', modelDir: '/m', kind: 'fast', status: 'rejected', reasons: ['default: 0 clean laps of 2, the gate needs 1'], valLoss: 0.1, bestEpoch: 1, epochs: 1, trainSamples: 8, validationSamples: 2, backend: 'wasm', durationS: 3, tracks: [] };
 
 describe('JobStore', () => {
   it('runs a job through queued → running → succeeded with its loss history and result', () => {
@@ -94,5 +98,29 @@ describe('JobStore', () => {
     const changed = store.changedSince(mark);
     expect(changed.map((j) => j.id)).toEqual([a.id]);
     expect(changed[0]!.history).toHaveLength(1);
+  });
+
+  it('keeps evaluation and arena jobs with what they were asked to do', () => {
+    const store = open();
+    const evaluation = store.enqueue({ action: 'evaluate', model: 'fast-1', trigger: 'request' });
+    expect(evaluation).toMatchObject({ action: 'evaluate', model: 'fast-1', state: 'queued', result: null });
+    const arena = store.enqueue({ action: 'arena', arena: { models: ['a', 'b'], track: 'twisty', laps: 2, seed: 5, tub: 't', from: 40 }, trigger: 'request' });
+    expect(store.get(arena.id)).toMatchObject({ action: 'arena', arena: { models: ['a', 'b'], track: 'twisty', laps: 2, seed: 5, tub: 't', from: 40 } });
+    expect(() => store.enqueue({ action: 'arena', arena: { models: ['a', ''], track: 'x', laps: 1, seed: 0 }, trigger: 'request' })).toThrow(/two models/);
+    expect(() => store.enqueue({ action: 'evaluate', model: '', trigger: 'request' })).toThrow(/needs a model/);
+  });
+
+  it('opens a database from before job actions existed: its jobs are training jobs', () => {
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'job-store-')), 'training.sqlite');
+    const old = new Database(file);
+    old.exec(`CREATE TABLE training_jobs (id INTEGER PRIMARY KEY AUTOINCREMENT, tubs TEXT NOT NULL, kind TEXT NOT NULL, trigger TEXT NOT NULL, state TEXT NOT NULL,
+      history TEXT NOT NULL DEFAULT '[]', progress TEXT, result TEXT, error TEXT, cancel_requested INTEGER NOT NULL DEFAULT 0, created_at TEXT NOT NULL,
+      started_at TEXT, finished_at TEXT, revision INTEGER NOT NULL)`);
+    old.prepare("INSERT INTO training_jobs (tubs, kind, trigger, state, created_at, revision) VALUES ('[\"s1\"]', 'fast', 'auto', 'queued', '2025-01-01T00:00:00Z', 1)").run();
+    old.close();
+    const store = JobStore.open(file);
+    stores.push(store);
+    expect(store.list()).toEqual([expect.objectContaining({ action: 'train', tubs: ['s1'], kind: 'fast', state: 'queued' })]);
+    expect(store.enqueue({ action: 'evaluate', model: 'm', trigger: 'request' }).action).toBe('evaluate');
   });
 });

@@ -6,8 +6,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { MODEL_KINDS, type ModelKind } from '../../model/index.ts';
-import type { EpochPoint, JobProgress, JobResult, JobState, JobTrigger, TrainingJob } from './types.ts';
+import { isModelKind, MODEL_KINDS, type ModelKind } from '../../model/index.ts';
+import type { ArenaRequest, ArenaResult, EpochPoint, JobAction, JobProgress, JobResult, JobState, JobTrigger, TrainingJob } from './types.ts';
 
 export class JobStoreError extends Error {
   override name = 'JobStoreError';
@@ -38,6 +38,12 @@ CREATE TABLE IF NOT EXISTS training_seen_tubs (
 );
 `;
 
+/** Columns added since the first schema: a database from before gets them with their defaults. */
+const ADDED_COLUMNS: Record<string, string> = {
+  action: "TEXT NOT NULL DEFAULT 'train'",
+  request: 'TEXT',
+};
+
 /** The state changes a job may make; anything else is a bug or a race, and is refused. */
 const TRANSITIONS: Record<JobState, readonly JobState[]> = {
   queued: ['running', 'cancelled'],
@@ -54,6 +60,9 @@ export function canTransition(from: JobState, to: JobState): boolean {
 
 interface JobRow {
   id: number;
+  action: JobAction;
+  /** evaluate: {model}; arena: the ArenaRequest */
+  request: string | null;
   tubs: string;
   kind: ModelKind;
   trigger: JobTrigger;
@@ -78,28 +87,32 @@ function parseJson<T>(text: string | null, fallback: T): T {
   }
 }
 
-const toJob = (row: JobRow): TrainingJob => ({
-  id: row.id,
-  tubs: parseJson<string[]>(row.tubs, []),
-  kind: row.kind,
-  trigger: row.trigger,
-  state: row.state,
-  history: parseJson<EpochPoint[]>(row.history, []),
-  progress: parseJson<JobProgress | null>(row.progress, null),
-  result: parseJson<JobResult | null>(row.result, null),
-  error: row.error,
-  cancelRequested: row.cancel_requested !== 0,
-  createdAt: row.created_at,
-  startedAt: row.started_at,
-  finishedAt: row.finished_at,
-  revision: row.revision,
-});
-
-export interface NewJob {
-  tubs: readonly string[];
-  kind: ModelKind;
-  trigger: JobTrigger;
+function toJob(row: JobRow): TrainingJob {
+  const common = {
+    id: row.id,
+    trigger: row.trigger,
+    state: row.state,
+    history: parseJson<EpochPoint[]>(row.history, []),
+    progress: parseJson<JobProgress | null>(row.progress, null),
+    error: row.error,
+    cancelRequested: row.cancel_requested !== 0,
+    createdAt: row.created_at,
+    startedAt: row.started_at,
+    finishedAt: row.finished_at,
+    revision: row.revision,
+  };
+  if (row.action === 'evaluate') return { ...common, action: 'evaluate', model: parseJson<{ model: string }>(row.request, { model: '' }).model, result: parseJson<JobResult | null>(row.result, null) };
+  if (row.action === 'arena') {
+    const arena = parseJson<ArenaRequest>(row.request, { models: ['', ''], track: '', laps: 1, seed: 0 });
+    return { ...common, action: 'arena', arena, result: parseJson<ArenaResult | null>(row.result, null) };
+  }
+  return { ...common, action: 'train', tubs: parseJson<string[]>(row.tubs, []), kind: row.kind, result: parseJson<JobResult | null>(row.result, null) };
 }
+
+export type NewJob =
+  | { action?: 'train'; tubs: readonly string[]; kind: ModelKind; trigger: JobTrigger }
+  | { action: 'evaluate'; model: string; trigger: JobTrigger }
+  | { action: 'arena'; arena: ArenaRequest; trigger: JobTrigger };
 
 /** Cancelling: a queued job stops at once; a running one is asked to (its runner stops it). */
 export type CancelOutcome = { outcome: 'cancelled' | 'requested'; job: TrainingJob } | { outcome: 'finished'; job: TrainingJob } | { outcome: 'missing' };
@@ -118,6 +131,8 @@ export class JobStore {
     const db = new Database(file, { timeout: 5000 });
     if (file !== ':memory:') db.pragma('journal_mode = WAL');
     db.exec(SCHEMA);
+    const present = new Set((db.prepare('PRAGMA table_info(training_jobs)').all() as { name: string }[]).map((c) => c.name));
+    for (const [column, type] of Object.entries(ADDED_COLUMNS)) if (!present.has(column)) db.exec(`ALTER TABLE training_jobs ADD COLUMN ${column} ${type}`);
     return new JobStore(db, options.now ?? (() => new Date()));
   }
 
@@ -130,18 +145,32 @@ export class JobStore {
   }
 
   private checkNew(job: NewJob): void {
+    if (job.action === 'evaluate') {
+      if (job.model.length === 0) throw new JobStoreError('an evaluation needs a model');
+      return;
+    }
+    if (job.action === 'arena') {
+      const { models, track, laps } = job.arena;
+      if (models.length !== 2 || models.some((m) => m.length === 0)) throw new JobStoreError('the arena needs two models');
+      if (track.length === 0 || !(Number.isInteger(laps) && laps >= 1)) throw new JobStoreError('the arena needs a track and a positive number of laps');
+      return;
+    }
     if (job.tubs.length === 0) throw new JobStoreError('a job needs at least one tub');
-    if (!(MODEL_KINDS as readonly string[]).includes(job.kind)) throw new JobStoreError(`unknown model kind '${job.kind}' (expected ${MODEL_KINDS.join(', ')})`);
+    if (!isModelKind(job.kind)) throw new JobStoreError(`unknown model kind '${job.kind}' (expected ${MODEL_KINDS.join(', ')})`);
   }
 
   private insert(job: NewJob, state: 'queued' | 'skipped', error: string | null): TrainingJob {
     this.checkNew(job);
     const at = this.stamp();
+    const action: JobAction = job.action ?? 'train';
+    const tubs = job.action === 'evaluate' ? [] : job.action === 'arena' ? (job.arena.tub ? [job.arena.tub] : []) : job.tubs;
+    const kind = job.action === undefined || job.action === 'train' ? job.kind : '';
+    const request = job.action === 'evaluate' ? { model: job.model } : job.action === 'arena' ? job.arena : null;
     const info = this.db
       .prepare(
-        `INSERT INTO training_jobs (tubs, kind, trigger, state, error, created_at, finished_at, revision) VALUES (?, ?, ?, ?, ?, ?, ?, ${NEXT_REVISION})`,
+        `INSERT INTO training_jobs (action, request, tubs, kind, trigger, state, error, created_at, finished_at, revision) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ${NEXT_REVISION})`,
       )
-      .run(JSON.stringify(job.tubs), job.kind, job.trigger, state, error, at, state === 'skipped' ? at : null);
+      .run(action, request ? JSON.stringify(request) : null, JSON.stringify(tubs), kind, job.trigger, state, error, at, state === 'skipped' ? at : null);
     return this.get(Number(info.lastInsertRowid))!;
   }
 
@@ -184,7 +213,7 @@ export class JobStore {
     return (this.db.prepare("SELECT * FROM training_jobs WHERE state = 'running' ORDER BY id").all() as JobRow[]).map(toJob);
   }
 
-  private transition(id: number, to: JobState, fields: { result?: JobResult; error?: string }): TrainingJob {
+  private transition(id: number, to: JobState, fields: { result?: JobResult | ArenaResult; error?: string }): TrainingJob {
     const job = this.get(id);
     if (!job) throw new JobStoreError(`job ${id} does not exist`);
     if (!canTransition(job.state, to)) throw new JobStoreError(`job ${id} is ${job.state}; it cannot become ${to}`);
@@ -201,7 +230,7 @@ export class JobStore {
     return this.transition(id, 'running', {});
   }
 
-  succeed(id: number, result: JobResult): TrainingJob {
+  succeed(id: number, result: JobResult | ArenaResult): TrainingJob {
     return this.transition(id, 'succeeded', { result });
   }
 

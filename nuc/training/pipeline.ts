@@ -1,30 +1,23 @@
 /**
- * One training job, start to finish: read the tubs, train, evaluate (validation loss and closed loop
- * on both simulator tracks), save the model as a candidate. Runs inside the worker process; the
- * progress callback is how the service hears about it.
+ * One job, start to finish, inside the worker process (the progress callback is how the service
+ * hears about it):
+ * - `train`: read the tubs (each through its saved filter), train, save, evaluate closed loop on
+ *   every evaluation track, and let the candidate gate judge it;
+ * - `evaluate`: the same evaluation and verdict for a model already saved (trained from the CLI,
+ *   copied in, or evaluated before the gate existed);
+ * - `arena`: two models on one track with one seed, side by side (./arena.ts).
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { modelMetadata, saveModel, type BackendName, type ModelKind } from '../../model/index.ts';
-import { EVAL_TRACKS, evaluateClosedLoop, selectTrainingBackend, trainModel, validationLoss } from '../../trainer/index.ts';
-import { writeFileAtomic } from '../../runtime/index.ts';
-import { filterRecords, readTubs, splitRecords, tubSample, type TubRecord } from '../../trainer/tub/index.ts';
-import type { EpochPoint, JobProgress, JobResult, TrackResult } from './types.ts';
+import { loadModel, modelMetadata, saveModel, type BackendName, type Crop, type ModelKind } from '../../model/index.ts';
+import { selectTrainingBackend, trainModel, validationLoss, type LearningSchedule } from '../../trainer/index.ts';
+import { splitRecords, trainingRecords, tubSamples, type TubRecord } from '../../trainer/tub/index.ts';
+import { runArena, type ArenaSpec } from './arena.ts';
+import { driveTracks, recordEvaluation, type EvaluationPlan } from './evaluation.ts';
+import type { ArenaResult, EpochPoint, JobProgress, JobResult } from './types.ts';
 
-/** Beside metadata.json: how the model did, and that it is a candidate waiting for a decision. */
-export const EVALUATION_FILE = 'evaluation.json';
-
-export interface ModelEvaluation {
-  candidate: boolean;
-  job: number;
-  valLoss: number;
-  angleMse: number;
-  throttleMse: number;
-  tracks: TrackResult[];
-  evaluatedAt: string;
-}
-
-export interface PipelineSpec {
+export interface TrainSpec {
+  action: 'train';
   jobId: number;
   /** tub name → its folder */
   tubs: { name: string; dir: string }[];
@@ -33,16 +26,28 @@ export interface PipelineSpec {
   batchSize: number;
   seed: number;
   minRecords: number;
-  evalLaps: number;
-  evalSecondsPerLap: number;
+  crop: Crop;
+  schedule?: LearningSchedule;
+  evaluation: EvaluationPlan;
   modelsDir: string;
   modelName: string;
   backend?: BackendName;
 }
 
+export interface EvaluateSpec {
+  action: 'evaluate';
+  jobId: number;
+  model: string;
+  modelDir: string;
+  evaluation: EvaluationPlan;
+  backend?: BackendName;
+}
+
+export type PipelineSpec = TrainSpec | EvaluateSpec | ArenaSpec;
+
 export type ProgressReport = (progress: JobProgress, epoch?: EpochPoint) => void;
 
-/** A failure the user can act on (the message names the tub or the numbers involved). */
+/** A failure the user can act on (the message names the tub, the model or the numbers involved). */
 export class PipelineError extends Error {
   override name = 'PipelineError';
 }
@@ -56,114 +61,102 @@ interface PipelineRecords {
 
 const MAX_WARNINGS = 20;
 
-/** Reads the job's tubs; a refused tub or a bad record is skipped and reported, training goes on when enough remain. */
-async function readRecords(spec: PipelineSpec): Promise<PipelineRecords> {
-  for (const tub of spec.tubs) {
-    const stat = await fs.stat(tub.dir).catch(() => undefined);
-    if (!stat?.isDirectory()) throw new PipelineError(`tub ${tub.name} does not exist (${tub.dir})`);
-  }
-  const read = await readTubs(
-    spec.tubs.map((t) => t.dir),
-    { minRecords: 0 },
-  );
-  const warnings = read.issues.slice(0, MAX_WARNINGS).map((issue) => issue.message);
-  const records = filterRecords(read.records, { modes: ['user'], minThrottle: 0 });
-  if (records.length < spec.minRecords) {
-    const names = spec.tubs.map((t) => t.name).join(', ');
-    const why = warnings.length ? `; ${warnings.slice(0, 3).join('; ')}` : '';
-    throw new PipelineError(
-      `too few records in tub ${names}: ${records.length} user-mode records with throttle >= 0 (of ${read.records.length}; ${read.skipped} bad, ${read.deleted} deleted), at least ${spec.minRecords} needed${why}`,
-    );
-  }
-  return { records, warnings, skippedRecords: read.skipped };
-}
-
-export async function runPipeline(spec: PipelineSpec, report: ProgressReport): Promise<JobResult> {
+/** A job's clock and its progress reports. */
+function progressOf(epochs: number, report: ProgressReport) {
   const started = performance.now();
   const elapsedS = () => (performance.now() - started) / 1000;
   const progress = (partial: Partial<JobProgress> & Pick<JobProgress, 'phase'>): JobProgress => ({
     epoch: 0,
-    epochs: spec.epochs,
+    epochs,
     loss: null,
     valLoss: null,
     detail: '',
     ...partial,
     elapsedS: elapsedS(),
   });
+  return { elapsedS, send: (partial: Partial<JobProgress> & Pick<JobProgress, 'phase'>, epoch?: EpochPoint) => report(progress(partial), epoch) };
+}
 
-  report(progress({ phase: 'loading', detail: `reading ${spec.tubs.length} tub(s)` }));
+/** Reads the job's tubs through their filters; a refused tub or a bad record is skipped and reported, training goes on when enough remain. */
+async function readRecords(spec: TrainSpec): Promise<PipelineRecords> {
+  for (const tub of spec.tubs) {
+    const stat = await fs.stat(tub.dir).catch(() => undefined);
+    if (!stat?.isDirectory()) throw new PipelineError(`tub ${tub.name} does not exist (${tub.dir})`);
+  }
+  const read = await trainingRecords(
+    spec.tubs.map((t) => t.dir),
+    { minRecords: 0 },
+  );
+  const warnings = read.issues.slice(0, MAX_WARNINGS).map((issue) => issue.message);
+  if (read.records.length < spec.minRecords) {
+    const names = spec.tubs.map((t) => t.name).join(', ');
+    const why = warnings.length ? `; ${warnings.slice(0, 3).join('; ')}` : '';
+    throw new PipelineError(
+      `too few records in tub ${names}: ${read.records.length} kept by the tubs' filters (${read.filteredOut} filtered out, ${read.skipped} bad, ${read.deleted} deleted), at least ${spec.minRecords} needed${why}`,
+    );
+  }
+  return { records: read.records, warnings, skippedRecords: read.skipped };
+}
+
+async function runTraining(spec: TrainSpec, report: ProgressReport): Promise<JobResult> {
+  const clock = progressOf(spec.epochs, report);
+  clock.send({ phase: 'loading', detail: `reading ${spec.tubs.length} tub(s)` });
   const { records, warnings, skippedRecords } = await readRecords(spec);
   const split = splitRecords(records, { validationFraction: 0.2, seed: spec.seed });
   const backend = await selectTrainingBackend(spec.backend, () => {});
+  // a memory model learns from records with their history; the rest from every record
+  const memory = spec.kind === 'memory' ? modelMetadata({ kind: 'memory', backend: backend.name }).memory : undefined;
+  const train = tubSamples(split.train, memory, records);
+  const validation = tubSamples(split.validation, memory, records);
 
   let last: EpochPoint | undefined;
   const skippedNote = warnings.length > 0 ? `; skipped: ${warnings[0]}${warnings.length > 1 ? ` and ${warnings.length - 1} more` : ''}` : '';
-  report(progress({ phase: 'training', detail: `${split.train.length} train, ${split.validation.length} validation records${skippedNote}` }));
-  const validation = split.validation.map(tubSample);
+  clock.send({ phase: 'training', detail: `${train.length} train, ${validation.length} validation records${skippedNote}` });
   const trained = await trainModel({
     kind: spec.kind,
-    train: split.train.map(tubSample),
+    train,
     validation,
     epochs: spec.epochs,
     batchSize: spec.batchSize,
     seed: spec.seed,
+    crop: spec.crop,
+    ...(spec.schedule ? { schedule: spec.schedule } : {}),
     onSkipped: (message) => {
       if (warnings.length < MAX_WARNINGS) warnings.push(message);
     },
     onEpoch: (p) => {
       last = { epoch: p.epoch, loss: p.loss, valLoss: p.valLoss };
-      report(progress({ phase: 'training', epoch: p.epoch, epochs: p.epochs, loss: p.loss, valLoss: p.valLoss, detail: `best val_loss ${p.bestValLoss.toFixed(4)}` }), last);
+      clock.send({ phase: 'training', epoch: p.epoch, epochs: p.epochs, loss: p.loss, valLoss: p.valLoss, detail: `best val_loss ${p.bestValLoss.toFixed(4)}` }, last);
     },
   });
   const { model, metrics } = trained;
   try {
-    const metadata = modelMetadata({ kind: spec.kind, crop: trained.crop, tubs: spec.tubs.map((t) => t.name), metrics, backend: backend.name });
+    const metadata = modelMetadata({ ...trained.description, tubs: spec.tubs.map((t) => t.name) });
     const atEpoch = { epoch: last?.epoch ?? 0, loss: last?.loss ?? null, valLoss: last?.valLoss ?? null };
-    report(progress({ phase: 'evaluating', ...atEpoch, detail: 'validation loss' }));
-    const valLoss = await validationLoss(model, validation, metadata);
-    const tracks: TrackResult[] = [];
-    for (const track of EVAL_TRACKS) {
-      report(progress({ phase: 'evaluating', ...atEpoch, detail: `closed loop on ${track}` }));
-      const r = evaluateClosedLoop({ model, metadata, track, laps: spec.evalLaps, maxSeconds: spec.evalLaps * spec.evalSecondsPerLap, throttle: 'model' });
-      tracks.push({
-        track: r.track,
-        lapsAttempted: r.lapsAttempted,
-        lapsCompleted: r.lapsCompleted,
-        lapsFinished: r.lapsFinished,
-        offTrackEvents: r.offTrackEvents,
-        meanAbsCteM: r.meanAbsCteM,
-        lapTimesS: r.lapTimesS,
-        expertLapS: r.expertLapS,
-      });
-    }
-
-    report(progress({ phase: 'saving', ...atEpoch, detail: spec.modelName }));
     // Saved beside the final name and renamed: a killed job never leaves half a model in the list.
+    clock.send({ phase: 'saving', ...atEpoch, detail: spec.modelName });
     const modelDir = path.join(spec.modelsDir, spec.modelName);
     const staging = path.join(spec.modelsDir, `.${spec.modelName}.partial-${process.pid}`);
     await fs.rm(staging, { recursive: true, force: true });
     await saveModel(staging, model, metadata);
-    const evaluation: ModelEvaluation = {
-      candidate: true,
-      job: spec.jobId,
-      valLoss: valLoss.loss,
-      angleMse: valLoss.angleMse,
-      throttleMse: valLoss.throttleMse,
-      tracks,
-      evaluatedAt: new Date().toISOString(),
-    };
-    await writeFileAtomic(path.join(staging, EVALUATION_FILE), JSON.stringify(evaluation, null, 2));
+    clock.send({ phase: 'evaluating', ...atEpoch, detail: 'validation loss' });
+    const valLoss = await validationLoss(model, validation, { ...metadata, batchSize: spec.batchSize });
+    const tracks = driveTracks(model, metadata, spec.evaluation, (track) => clock.send({ phase: 'evaluating', ...atEpoch, detail: `closed loop on ${track}` }));
+    const verdict = await recordEvaluation(staging, { job: spec.jobId, plan: spec.evaluation, tracks, valLoss });
     await fs.rename(staging, modelDir);
     return {
       model: spec.modelName,
       modelDir,
+      kind: spec.kind,
+      status: verdict.status,
+      reasons: verdict.reasons,
       valLoss: valLoss.loss,
       bestEpoch: metrics.bestEpoch,
       epochs: metrics.epochs,
       trainSamples: metrics.trainSamples,
       validationSamples: metrics.validationSamples,
       backend: backend.name,
-      durationS: elapsedS(),
+      durationS: clock.elapsedS(),
       tracks,
       skippedRecords: skippedRecords + metrics.skippedSamples,
       warnings,
@@ -171,4 +164,44 @@ export async function runPipeline(spec: PipelineSpec, report: ProgressReport): P
   } finally {
     model.dispose();
   }
+}
+
+async function runEvaluation(spec: EvaluateSpec, report: ProgressReport): Promise<JobResult> {
+  const clock = progressOf(0, report);
+  clock.send({ phase: 'loading', detail: spec.model });
+  const backend = await selectTrainingBackend(spec.backend, () => {});
+  let loaded;
+  try {
+    loaded = await loadModel(spec.modelDir);
+  } catch (error) {
+    throw new PipelineError(`model ${spec.model} cannot be loaded: ${(error as Error).message}`);
+  }
+  const { model, metadata } = loaded;
+  try {
+    const tracks = driveTracks(model, metadata, spec.evaluation, (track) => clock.send({ phase: 'evaluating', detail: `closed loop on ${track}` }));
+    const verdict = await recordEvaluation(spec.modelDir, { job: spec.jobId, plan: spec.evaluation, tracks });
+    return {
+      model: spec.model,
+      modelDir: spec.modelDir,
+      kind: metadata.kind,
+      status: verdict.status,
+      reasons: verdict.reasons,
+      valLoss: metadata.metrics?.bestValLoss ?? null,
+      bestEpoch: metadata.metrics?.bestEpoch ?? null,
+      epochs: metadata.metrics?.epochs ?? null,
+      trainSamples: metadata.metrics?.trainSamples ?? null,
+      validationSamples: metadata.metrics?.validationSamples ?? null,
+      backend: backend.name,
+      durationS: clock.elapsedS(),
+      tracks,
+    };
+  } finally {
+    model.dispose();
+  }
+}
+
+export async function runPipeline(spec: PipelineSpec, report: ProgressReport): Promise<JobResult | ArenaResult> {
+  if (spec.action === 'train') return runTraining(spec, report);
+  if (spec.action === 'evaluate') return runEvaluation(spec, report);
+  return runArena(spec, report);
 }

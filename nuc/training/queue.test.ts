@@ -4,9 +4,10 @@ import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { validateConfig, type TrainingConfig } from '../../runtime/index.ts';
 import { JobStore } from './job-store.ts';
-import { EVALUATION_FILE } from './pipeline.ts';
+import { EVALUATION_FILE } from './model-status.ts';
 import { TrainingQueue } from './queue.ts';
 import { workerRunner, type JobRunner, type RunOutcome } from './runner.ts';
+import type { TrainingJob, TrainJob } from './types.ts';
 import { writeTestTub } from '../../test/support/tubs.ts';
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'nuc-training-'));
@@ -14,6 +15,7 @@ afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
 const log = { info() {}, warn() {}, error() {} };
 
 const config: TrainingConfig = {
+  ...validateConfig({}, 'the defaults').nuc.training,
   autoTrain: false,
   kind: 'fast',
   epochs: 2,
@@ -25,6 +27,12 @@ const config: TrainingConfig = {
   pollMs: 60_000,
   nice: 10,
 };
+
+/** The job as a training job (what these tests enqueue), failing the test if it is another kind. */
+function trained(job: TrainingJob | undefined): TrainJob {
+  if (job?.action !== 'train') throw new Error(`expected a training job, got ${JSON.stringify(job)}`);
+  return job;
+}
 
 let n = 0;
 function setup(overrides: Partial<TrainingConfig> = {}, runner: JobRunner = workerRunner({ nice: config.nice })) {
@@ -76,7 +84,7 @@ function manualRunner() {
 }
 
 describe('TrainingQueue with the worker process', () => {
-  it('trains a requested job to a candidate model with metadata, loss history and evaluation', async () => {
+  it('trains a requested job, evaluates it and lets the gate reject a model that cannot drive, with the reasons', async () => {
     const { store, queue, tubsDir, modelsDir } = setup();
     await writeTestTub(path.join(tubsDir, 'session1'), 30);
     const job = store.enqueue({ tubs: ['session1'], kind: 'fast', trigger: 'request' });
@@ -84,21 +92,35 @@ describe('TrainingQueue with the worker process', () => {
     expect(store.get(job.id)?.state).toBe('running');
     await queue.idle();
 
-    const done = store.get(job.id)!;
+    const done = trained(store.get(job.id));
     expect(done.error).toBeNull();
     expect(done.state).toBe('succeeded');
     expect(done.history.map((p) => p.epoch)).toEqual([1, 2]);
-    expect(done.result!.tracks.map((t) => t.track)).toEqual(['default', 'twisty']);
-    const modelDir = path.join(modelsDir, done.result!.model);
+    const result = done.result!;
+    expect(result.tracks.map((t) => t.track)).toEqual(['default', 'twisty']);
+    // 30 frames of colour bars, two epochs, 2 s per lap: it finishes no lap, and the gate says so per track
+    expect(result.status).toBe('rejected');
+    expect(result.reasons).toEqual(expect.arrayContaining([expect.stringMatching(/^default: 0 clean laps of 1, the gate needs 1/), expect.stringMatching(/^twisty: 0 clean laps of 1/)]));
+    const modelDir = path.join(modelsDir, result.model);
     const metadata = JSON.parse(fs.readFileSync(path.join(modelDir, 'metadata.json'), 'utf8'));
     expect(metadata).toMatchObject({ kind: 'fast', tubs: ['session1'] });
     expect(metadata.metrics.history).toHaveLength(2);
     const evaluation = JSON.parse(fs.readFileSync(path.join(modelDir, EVALUATION_FILE), 'utf8'));
-    expect(evaluation).toMatchObject({ candidate: true, job: job.id });
-    expect(evaluation.valLoss).toBeCloseTo(done.result!.valLoss);
+    expect(evaluation).toMatchObject({ status: 'rejected', reasons: result.reasons, job: job.id, evalLaps: 1, modelSha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    expect(evaluation.valLoss).toBeCloseTo(result.valLoss!);
     // nothing half-saved left beside it
-    expect(fs.readdirSync(modelsDir)).toEqual([done.result!.model]);
-  }, 90_000);
+    expect(fs.readdirSync(modelsDir)).toEqual([result.model]);
+
+    // evaluated again against a gate it meets (no laps needed, off-track allowed): now a candidate
+    const lenient = setup({ gate: { minCleanLaps: 0, rejectOffTrack: false, tracks: [] } });
+    fs.cpSync(modelDir, path.join(lenient.modelsDir, result.model), { recursive: true });
+    const again = lenient.store.enqueue({ action: 'evaluate', model: result.model, trigger: 'request' });
+    await lenient.queue.tick();
+    await lenient.queue.idle();
+    const evaluated = lenient.store.get(again.id)!;
+    expect(evaluated).toMatchObject({ action: 'evaluate', state: 'succeeded', result: { model: result.model, status: 'candidate', reasons: [] } });
+    expect(JSON.parse(fs.readFileSync(path.join(lenient.modelsDir, result.model, EVALUATION_FILE), 'utf8'))).toMatchObject({ status: 'candidate', job: again.id });
+  }, 120_000);
 
   it('trains on the readable tubs and records, reporting the tub and the image it skipped', async () => {
     const { store, queue, tubsDir } = setup();
@@ -112,7 +134,7 @@ describe('TrainingQueue with the worker process', () => {
     const job = store.enqueue({ tubs: ['good', 'future'], kind: 'fast', trigger: 'request' });
     await queue.tick();
     await queue.idle();
-    const done = store.get(job.id)!;
+    const done = trained(store.get(job.id));
     expect(done.error).toBeNull();
     expect(done.state).toBe('succeeded');
     expect(done.result!.skippedRecords).toBe(1);
@@ -164,7 +186,7 @@ describe('TrainingQueue scheduling', () => {
     await queue.idle();
     await queue.tick();
     expect(store.get(a.id)).toMatchObject({ state: 'failed', error: 'boom' });
-    expect(runs.map((r) => r.spec.kind)).toEqual(['fast', 'linear']);
+    expect(runs.map((r) => (r.spec.action === 'train' ? r.spec.kind : r.spec.action))).toEqual(['fast', 'linear']);
     expect(store.get(b.id)?.state).toBe('running');
   });
 
@@ -198,7 +220,7 @@ describe('TrainingQueue scheduling', () => {
     await writeTestTub(path.join(tubsDir, '2025-01-01_10-00-00_car1'), 12);
     await writeTestTub(path.join(tubsDir, '2025-01-01_10-05-00_car2'), 4);
     await queue.tick();
-    const jobs = store.list();
+    const jobs = store.list().map(trained);
     expect(jobs.find((j) => j.tubs[0] === '2025-01-01_10-05-00_car2')).toMatchObject({ state: 'skipped', trigger: 'auto' });
     expect(jobs.find((j) => j.tubs[0] === '2025-01-01_10-05-00_car2')!.error).toMatch(/has 4 records; at least 10/);
     expect(jobs.find((j) => j.tubs[0] === '2025-01-01_10-00-00_car1')).toMatchObject({ state: 'running', trigger: 'auto', kind: 'fast' });

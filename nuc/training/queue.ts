@@ -6,10 +6,13 @@
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { TrainingConfig } from '../../runtime/index.ts';
+import { COSINE_SCHEDULE, DONKEYCAR_SCHEDULE } from '../../trainer/index.ts';
 import { summarizeTub } from '../../trainer/tub/index.ts';
+import type { EvaluationPlan } from './evaluation.ts';
 import type { JobStore } from './job-store.ts';
 import { modelName } from './names.ts';
 import type { PipelineSpec } from './pipeline.ts';
+import type { TrainingJob } from './types.ts';
 import type { JobRunner, RunHandle } from './runner.ts';
 import { newlyClosedTubs, scanTubs } from './tub-watch.ts';
 
@@ -123,20 +126,8 @@ export class TrainingQueue {
     const next = store.nextQueued();
     if (!next) return;
     const job = store.start(next.id);
-    const spec: PipelineSpec = {
-      jobId: job.id,
-      tubs: job.tubs.map((name) => ({ name, dir: path.join(this.options.tubsDir, name) })),
-      kind: job.kind,
-      epochs: config.epochs,
-      batchSize: config.batchSize,
-      seed: job.id,
-      minRecords: config.minRecords,
-      evalLaps: config.evalLaps,
-      evalSecondsPerLap: config.evalSecondsPerLap,
-      modelsDir: this.options.modelsDir,
-      modelName: modelName(job.kind, job.id, new Date()),
-    };
-    this.options.log.info({ job: job.id, tubs: job.tubs, kind: job.kind }, 'training started');
+    const spec = this.specFor(job, config);
+    this.options.log.info({ job: job.id, action: job.action, ...(job.action === 'train' ? { tubs: job.tubs, kind: job.kind } : {}) }, `${job.action} job started`);
     const handle = this.options.runner(spec, (progress, epoch) => store.report(job.id, progress, epoch));
     this.current = { id: job.id, handle };
     void handle.done.then((outcome) => {
@@ -144,10 +135,11 @@ export class TrainingQueue {
       try {
         if (outcome.outcome === 'succeeded') {
           store.succeed(job.id, outcome.result);
-          this.options.log.info({ job: job.id, model: outcome.result.model, valLoss: outcome.result.valLoss }, 'training finished; model is a candidate');
+          const verdict = 'status' in outcome.result ? { model: outcome.result.model, status: outcome.result.status, reasons: outcome.result.reasons } : {};
+          this.options.log.info({ job: job.id, action: job.action, ...verdict }, `${job.action} job finished`);
         } else if (outcome.outcome === 'failed') {
           store.fail(job.id, outcome.error);
-          this.options.log.warn({ job: job.id, error: outcome.error }, 'training failed');
+          this.options.log.warn({ job: job.id, action: job.action, error: outcome.error }, `${job.action} job failed`);
         } else if (cancelRequested) {
           store.cancelled(job.id);
         } else {
@@ -158,5 +150,43 @@ export class TrainingQueue {
         if (this.timer) void this.tick();
       }
     });
+  }
+
+  /** What the worker runs for a job: its action with the configured evaluation. */
+  private specFor(job: TrainingJob, config: TrainingConfig): PipelineSpec {
+    const { modelsDir, tubsDir } = this.options;
+    const evaluation: EvaluationPlan = { tracks: config.evalTracks, laps: config.evalLaps, secondsPerLap: config.evalSecondsPerLap, gate: config.gate };
+    if (job.action === 'evaluate') return { action: 'evaluate', jobId: job.id, model: job.model, modelDir: path.join(modelsDir, job.model), evaluation };
+    if (job.action === 'arena') {
+      const { models, track, laps, seed, tub, from } = job.arena;
+      return {
+        action: 'arena',
+        jobId: job.id,
+        models: [
+          { name: models[0], dir: path.join(modelsDir, models[0]) },
+          { name: models[1], dir: path.join(modelsDir, models[1]) },
+        ],
+        track,
+        laps,
+        seed,
+        secondsPerLap: config.evalSecondsPerLap,
+        ...(tub ? { tub: { name: tub, dir: path.join(tubsDir, tub), from: from ?? 0 } } : {}),
+      };
+    }
+    return {
+      action: 'train',
+      jobId: job.id,
+      tubs: job.tubs.map((name) => ({ name, dir: path.join(tubsDir, name) })),
+      kind: job.kind,
+      epochs: config.epochs,
+      batchSize: config.batchSize,
+      seed: job.id,
+      minRecords: config.minRecords,
+      crop: config.crop,
+      schedule: config.schedule === 'cosine' ? COSINE_SCHEDULE : DONKEYCAR_SCHEDULE,
+      evaluation,
+      modelsDir,
+      modelName: modelName(job.kind, job.id, new Date()),
+    };
   }
 }

@@ -10,6 +10,7 @@ import { STRICT_AJV, installTokenGuard } from '../http/index.ts';
 import { JobStore } from './job-store.ts';
 import { trainingRoutes } from './routes.ts';
 import { writeTestTub } from '../../test/support/tubs.ts';
+import { modelDigest, writeEvaluation } from './model-status.ts';
 import type { TrainingJob } from './types.ts';
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'nuc-training-routes-'));
@@ -30,16 +31,25 @@ beforeAll(async () => {
     path.join(model, 'metadata.json'),
     JSON.stringify({ kind: 'fast', tubs: ['session1'], createdAt: '2025-01-01T10:00:00Z', backend: 'wasm', durationS: 12, metrics: { bestValLoss: 0.2, bestEpoch: 3, epochs: 5, trainSamples: 16 } }),
   );
+  // an evaluation from before the candidate gate: it counts for nothing
   fs.writeFileSync(
     path.join(model, 'evaluation.json'),
     JSON.stringify({ candidate: true, job: 1, valLoss: 0.19, tracks: [{ track: 'default', lapsAttempted: 2, lapsCompleted: 1, lapsFinished: 2, offTrackEvents: 1, meanAbsCteM: 0.3, lapTimesS: [20, 21], expertLapS: 18 }] }),
   );
+  for (const file of ['model.json', 'weights.bin']) fs.writeFileSync(path.join(model, file), file);
+  const passed = path.join(modelsDir, 'fast-20250102-100000-job2');
+  fs.cpSync(model, passed, { recursive: true });
+  fs.writeFileSync(path.join(passed, 'metadata.json'), fs.readFileSync(path.join(model, 'metadata.json'), 'utf8').replace('2025-01-01T10:00:00Z', '2025-01-02T10:00:00Z'));
+  const track = { track: 'default', source: 'default', lapsAttempted: 2, lapsCompleted: 2, lapsFinished: 2, offTrackEvents: 0, meanAbsCteM: 0.05, lapTimesS: [14, 13.4], expertLapS: 13.3, endReason: 'laps' as const };
+  await writeEvaluation(passed, { status: 'candidate', reasons: [], job: 2, valLoss: 0.01, angleLoss: 0.008, throttleLoss: 0.002, tracks: [track], evalLaps: 2, gate: { minCleanLaps: 1, rejectOffTrack: true, tracks: [] }, modelSha256: await modelDigest(passed), evaluatedAt: '2025-01-02T10:05:00Z' });
   fs.mkdirSync(path.join(modelsDir, '.half-saved'));
+  fs.mkdirSync(path.join(root, 'tracks'));
+  fs.copyFileSync(path.join(import.meta.dirname, '../../car/sim/tracks/twisty.json'), path.join(root, 'tracks', 'kidney.json'));
 
   store = JobStore.open(path.join(root, 'training.sqlite'));
   app = Fastify({ ajv: STRICT_AJV });
   io = new Server(app.server);
-  installTokenGuard(app, 'secret');
+  await installTokenGuard(app, 'secret');
   await app.register(trainingRoutes, {
     store,
     tubsDir,
@@ -47,6 +57,8 @@ beforeAll(async () => {
     defaultKind: 'fast',
     live: io.of('/training'),
     pushIntervalMs: 50,
+    evalTracks: ['default', 'twisty', '/srv/tracks/hall.json'],
+    tracksDir: path.join(root, 'tracks'),
   });
   await app.listen({ port: 0, host: '127.0.0.1' });
 });
@@ -114,11 +126,45 @@ describe('training routes', () => {
     expect((await app.inject({ method: 'POST', url: `/api/training/jobs/${job.id}/cancel`, headers: auth })).statusCode).toBe(409);
   });
 
-  it('lists models with their metrics and candidate flag, hiding half-saved ones', async () => {
+  it('lists models newest first with their standing: a candidate, and one evaluated before the gate (so unevaluated); half-saved ones hidden', async () => {
     const { models } = (await app.inject({ method: 'GET', url: '/api/models' })).json();
-    expect(models).toHaveLength(1);
-    expect(models[0]).toMatchObject({ name: 'fast-20250101-100000-job1', kind: 'fast', candidate: true, metrics: { valLoss: 0.19, bestEpoch: 3 } });
-    expect(models[0].metrics.tracks[0]).toMatchObject({ track: 'default', lapsCompleted: 1 });
+    expect(models.map((m: { name: string }) => m.name)).toEqual(['fast-20250102-100000-job2', 'fast-20250101-100000-job1']);
+    expect(models[0]).toMatchObject({ kind: 'fast', status: 'candidate', reasons: [], metrics: { valLoss: 0.01, bestEpoch: 3 } });
+    expect(models[0].metrics.tracks[0]).toMatchObject({ track: 'default', lapsCompleted: 2, endReason: 'laps' });
+    expect(models[1]).toMatchObject({ status: 'unevaluated', reasons: [expect.stringMatching(/from before the candidate gate/)], metrics: { valLoss: 0.2, tracks: [] } });
+  });
+
+  it('queues an evaluation of a saved model (token required)', async () => {
+    const url = '/api/models/fast-20250101-100000-job1/evaluate';
+    expect((await app.inject({ method: 'POST', url })).statusCode).toBe(401);
+    expect((await app.inject({ method: 'POST', url: '/api/models/nope/evaluate', headers: auth })).statusCode).toBe(404);
+    const queued = await app.inject({ method: 'POST', url, headers: auth });
+    expect(queued.statusCode).toBe(201);
+    expect(queued.json()).toMatchObject({ action: 'evaluate', model: 'fast-20250101-100000-job1', state: 'queued' });
+  });
+
+  it("offers the arena the simulator's tracks, the configured ones and the track files, and queues a race only on one of them", async () => {
+    const { tracks } = (await app.inject('/api/tracks')).json() as { tracks: { id: string; from: string }[] };
+    expect(tracks).toEqual([
+      { id: 'default', load: 'default', from: 'simulator' },
+      { id: 'twisty', load: 'twisty', from: 'simulator' },
+      { id: '/srv/tracks/hall.json', load: '/srv/tracks/hall.json', from: 'configured' },
+      { id: 'tracks/kidney.json', load: path.join(root, 'tracks', 'kidney.json'), from: 'file' },
+    ]);
+    const race = (payload: object, headers = auth) => app.inject({ method: 'POST', url: '/api/arena', headers, payload });
+    const models = ['fast-20250101-100000-job1', 'fast-20250102-100000-job2'];
+    expect((await race({ models, track: 'default' }, {} as typeof auth)).statusCode).toBe(401);
+    const sameTwice = await race({ models: [models[0], models[0]], track: 'default' });
+    expect([sameTwice.statusCode, sameTwice.json().message]).toEqual([400, 'the arena races two different models']);
+    const anyFile = await race({ models, track: '/etc/passwd' });
+    expect(anyFile.statusCode).toBe(400);
+    expect(anyFile.json().message).toMatch(/unknown track '\/etc\/passwd' \(choose one of default, twisty, \/srv\/tracks\/hall.json, tracks\/kidney.json\)/);
+    expect((await race({ models: [models[0], 'ghost'], track: 'default' })).json().message).toMatch(/no model 'ghost'/);
+    expect((await race({ models, track: 'default', tub: 'nope' })).statusCode).toBe(404);
+    expect((await race({ models, track: 'default', laps: 99 })).statusCode).toBe(400);
+    const queued = await race({ models, track: 'tracks/kidney.json', laps: 1, seed: 4, tub: 'session1', from: 5 });
+    expect(queued.statusCode).toBe(201);
+    expect(queued.json()).toMatchObject({ action: 'arena', arena: { models, track: path.join(root, 'tracks', 'kidney.json'), laps: 1, seed: 4, tub: 'session1', from: 5 } });
   });
 
   it('pushes job changes to /training watchers', async () => {

@@ -1,10 +1,13 @@
 /**
  * The training API, mounted in the NUC server:
- *   GET  /api/tubs, /api/tubs/:name/preview[?frames=&height=]
+ *   GET  /api/tubs, /api/tubs/:name/preview[?frames=&height=], and the tub editor's (./tub-routes.ts)
  *   GET  /api/training/jobs, /api/training/jobs/:id
  *   POST /api/training/jobs {tubs, kind?}                     (token)
  *   POST /api/training/jobs/:id/cancel, DELETE /api/training/jobs/:id   (token)
  *   GET  /api/models
+ *   POST /api/models/:name/evaluate                           (token) closed loop + the candidate gate
+ *   GET  /api/tracks                                          what the arena can race on
+ *   POST /api/arena {models, track, laps?, seed?, tub?, from?} (token) two models, one track, one seed
  * and live job changes on the socket.io namespace `/training` (`jobs` on connect, then `job`).
  * A Fastify plugin: the NUC server registers it.
  */
@@ -19,6 +22,8 @@ import { sendError, tokenGuard } from '../http/index.ts';
 import { CatalogError, listModels, listTubInfo, tubPreview, type ModelInfo, type TubInfo } from './catalog.ts';
 import type { JobStore } from './job-store.ts';
 import { isTubName, TUB_NAME_PATTERN } from './names.ts';
+import { tubRoutes } from './tub-routes.ts';
+import { trackChoices, type TrackChoice } from './track-choices.ts';
 import type { TrainingJob } from './types.ts';
 
 /** What `/training` pushes to the browser: every job on connect, then each job that changed. */
@@ -42,6 +47,11 @@ export interface ModelsReply {
   models: ModelInfo[];
 }
 
+/** `GET /api/tracks` */
+export interface TracksReply {
+  tracks: TrackChoice[];
+}
+
 export interface TrainingRoutesOptions {
   store: JobStore;
   tubsDir: string;
@@ -52,6 +62,12 @@ export interface TrainingRoutesOptions {
   live?: Namespace<Record<never, never>, TrainingEvents>;
   /** how often the store is checked for changes to push */
   pushIntervalMs?: number;
+  /** nuc.training.evalTracks: the arena offers them beside the simulator's */
+  evalTracks?: readonly string[];
+  /** track files (*.json) the arena offers, `<dataDir>/tracks` */
+  tracksDir?: string;
+  /** names of the tubs being recorded right now (the tub editor refuses to edit them) */
+  recordingTubs?: () => ReadonlySet<string>;
 }
 
 const TubParams = Type.Object({ name: Type.String({ minLength: 1, maxLength: 128 }) });
@@ -75,7 +91,21 @@ const NewJobBody = Type.Object(
   { additionalProperties: false },
 );
 
-const STATUS_TEXT = { 400: 'Bad Request', 404: 'Not Found', 422: 'Unprocessable Entity' } as const;
+const ModelParams = Type.Object({ name: Type.String({ pattern: TUB_NAME_PATTERN }) });
+
+const ArenaBody = Type.Object(
+  {
+    models: Type.Tuple([Type.String({ pattern: TUB_NAME_PATTERN }), Type.String({ pattern: TUB_NAME_PATTERN })]),
+    track: Type.String({ minLength: 1, maxLength: 512 }),
+    laps: Type.Optional(Type.Integer({ minimum: 1, maximum: 20 })),
+    seed: Type.Optional(Type.Integer({ minimum: 0, maximum: 2 ** 31 - 1 })),
+    tub: Type.Optional(Type.String({ pattern: TUB_NAME_PATTERN })),
+    from: Type.Optional(Type.Integer({ minimum: 0, maximum: 1e9 })),
+  },
+  { additionalProperties: false },
+);
+
+const STATUS_TEXT = { 400: 'Bad Request', 404: 'Not Found', 409: 'Conflict', 422: 'Unprocessable Entity' } as const;
 
 function bounded(text: string | undefined, fallback: number, min: number, max: number): number {
   if (text === undefined) return fallback;
@@ -84,6 +114,10 @@ function bounded(text: string | undefined, fallback: number, min: number, max: n
 
 async function isTubDir(dir: string): Promise<boolean> {
   return fs.stat(path.join(dir, 'manifest.json')).then((s) => s.isFile(), () => false);
+}
+
+async function isModelDir(dir: string): Promise<boolean> {
+  return fs.stat(path.join(dir, 'model.json')).then((s) => s.isFile(), () => false);
 }
 
 /** The training routes; changing anything needs the token guard the server installed. */
@@ -136,6 +170,31 @@ export const trainingRoutes: FastifyPluginAsync<TrainingRoutesOptions> = async (
   app.delete('/api/training/jobs/:id', cancelRoute, async (request, reply) => cancel(Number(request.params.id), reply));
 
   app.get('/api/models', async (): Promise<ModelsReply> => ({ models: await listModels(options.modelsDir) }));
+
+  app.post('/api/models/:name/evaluate', { onRequest: requireToken, schema: { params: ModelParams } }, async (request, reply) => {
+    const { name } = request.params;
+    if (!isTubName(name) || !(await isModelDir(path.join(options.modelsDir, name)))) return sendError(reply, 404, 'Not Found', `there is no model '${name}' in ${options.modelsDir}`);
+    return reply.code(201).send(store.enqueue({ action: 'evaluate', model: name, trigger: 'request' }));
+  });
+
+  const tracks = () => trackChoices(options.evalTracks ?? [], options.tracksDir);
+  app.get('/api/tracks', async (): Promise<TracksReply> => ({ tracks: await tracks() }));
+
+  app.post('/api/arena', { onRequest: requireToken, schema: { body: ArenaBody } }, async (request, reply) => {
+    const { models, track, laps = 2, seed = 1, tub, from } = request.body;
+    if (models[0] === models[1]) return sendError(reply, 400, 'Bad Request', 'the arena races two different models');
+    for (const name of models) {
+      if (!isTubName(name) || !(await isModelDir(path.join(options.modelsDir, name)))) return sendError(reply, 404, 'Not Found', `there is no model '${name}' in ${options.modelsDir}`);
+    }
+    const choices = await tracks();
+    const choice = choices.find((c) => c.id === track);
+    if (!choice) return sendError(reply, 400, 'Bad Request', `unknown track '${track}' (choose one of ${choices.map((c) => c.id).join(', ')})`);
+    if (tub !== undefined && !(isTubName(tub) && (await isTubDir(path.join(options.tubsDir, tub))))) return sendError(reply, 404, 'Not Found', `there is no tub '${tub}' in ${options.tubsDir}`);
+    const job = store.enqueue({ action: 'arena', arena: { models, track: choice.load, laps, seed, ...(tub ? { tub, from: from ?? 0 } : {}) }, trigger: 'request' });
+    return reply.code(201).send(job);
+  });
+
+  await app.register(tubRoutes, { tubsDir: options.tubsDir, ...(options.recordingTubs ? { recordingTubs: options.recordingTubs } : {}) });
 
   if (options.live) attachTrainingPush(app, options.live, store, options.pushIntervalMs ?? 500);
 };

@@ -3,9 +3,9 @@ import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { PipelineSpec, ProgressReport } from './pipeline.ts';
 import { parseWorkerMessage, type StartMessage } from './worker-protocol.ts';
-import type { JobResult } from './types.ts';
+import type { ArenaResult, JobResult } from './types.ts';
 
-export type RunOutcome = { outcome: 'succeeded'; result: JobResult } | { outcome: 'failed'; error: string } | { outcome: 'cancelled' };
+export type RunOutcome = { outcome: 'succeeded'; result: JobResult | ArenaResult } | { outcome: 'failed'; error: string } | { outcome: 'cancelled' };
 
 export interface RunHandle {
   readonly done: Promise<RunOutcome>;

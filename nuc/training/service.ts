@@ -5,7 +5,8 @@
  */
 import path from 'node:path';
 import { BusSubscriber } from '../../protocol/index.ts';
-import type { ServiceDefinition } from '../../runtime/index.ts';
+import { carSources, forKnownCars, knownCars } from '../known-cars/index.ts';
+import { busLimits, type ServiceDefinition } from '../../runtime/index.ts';
 import { JobStore } from './job-store.ts';
 import { TRAINING_DB } from './names.ts';
 import { TrainingQueue } from './queue.ts';
@@ -23,13 +24,18 @@ const training: ServiceDefinition = {
       topics: ['car/'],
       counters: metrics.counters,
       log,
-      limits: { maxPayloadBytes: config.bus.maxPayloadBytes, maxHeaderBytes: 64 * 1024 },
+      limits: busLimits(config),
     });
-    subscriber.on((message) => {
-      if (message.topic.scope !== 'car' || message.kind !== 'telemetry') return;
-      if (message.header.recording === true) recording.add(message.topic.id);
-      else if (message.header.recording === false) recording.delete(message.topic.id);
-    });
+    subscriber.on(
+      context.guard.wrap(
+        'bus_handler',
+        forKnownCars(knownCars(carSources(config)), metrics.counters, (message) => {
+          if (message.topic.scope !== 'car' || message.kind !== 'telemetry') return;
+          if (message.header.recording === true) recording.add(message.topic.id);
+          else if (message.header.recording === false) recording.delete(message.topic.id);
+        }),
+      ),
+    );
     const queue = new TrainingQueue({
       store,
       tubsDir: path.resolve(config.dataDir, 'tubs'),

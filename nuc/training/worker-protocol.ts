@@ -1,6 +1,6 @@
 /** Messages between the training service and its worker process (Node IPC, JSON). */
 import type { PipelineSpec } from './pipeline.ts';
-import type { EpochPoint, JobProgress, JobResult } from './types.ts';
+import type { ArenaResult, EpochPoint, JobProgress, JobResult } from './types.ts';
 
 export interface StartMessage {
   type: 'start';
@@ -11,7 +11,7 @@ export interface StartMessage {
 
 export type WorkerMessage =
   | { type: 'progress'; progress: JobProgress; epoch?: EpochPoint }
-  | { type: 'done'; result: JobResult }
+  | { type: 'done'; result: JobResult | ArenaResult }
   | { type: 'error'; message: string };
 
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null;
@@ -23,7 +23,7 @@ export function parseWorkerMessage(value: unknown): WorkerMessage | undefined {
     case 'progress':
       return isObject(value.progress) && typeof value.progress.phase === 'string' ? (value as WorkerMessage) : undefined;
     case 'done':
-      return isObject(value.result) && typeof value.result.model === 'string' ? (value as WorkerMessage) : undefined;
+      return isObject(value.result) && (typeof value.result.model === 'string' || Array.isArray(value.result.entries)) ? (value as WorkerMessage) : undefined;
     case 'error':
       return typeof value.message === 'string' ? (value as WorkerMessage) : undefined;
     default:

@@ -36,6 +36,7 @@ export interface WheelBridge {
 export async function startWheelBridge(options: WheelBridgeOptions): Promise<WheelBridge> {
   const { config, publisher } = options;
   const topic = carTopic(options.carId, 'control');
+  const resetTopic = carTopic(options.carId, 'reset');
   const mapper = new ControlMapper(config.mapping);
   let sent: MapperState | undefined;
 
@@ -44,6 +45,7 @@ export async function startWheelBridge(options: WheelBridgeOptions): Promise<Whe
     const changes = changedFlags(sent, state);
     sent = state;
     void publisher.send(topic, { angle: control.angle, throttle: control.throttle, input: control.input, ...changes });
+    if (control.reset) void publisher.send(resetTopic, { to: 'track' });
   };
 
   const virtual = new VirtualWheel(mapper, publish);

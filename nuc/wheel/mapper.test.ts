@@ -23,6 +23,14 @@ describe('ControlMapper', () => {
     expect(mapper.map(idle(['north']), 'x').mode).toBe('user');
   });
 
+  it('asks for a reset to the track once per press of the reset button', () => {
+    const mapper = new ControlMapper(DEFAULT_WHEEL_MAPPING);
+    expect(mapper.map(idle(['south']), 'x').reset).toBe(true);
+    expect(mapper.map(idle(['south']), 'x').reset).toBeUndefined();
+    expect(mapper.map(idle(), 'x').reset).toBeUndefined();
+    expect(mapper.map(idle(['south']), 'x').reset).toBe(true);
+  });
+
   it('toggles recording and latches estop, which forces throttle to 0', () => {
     const mapper = new ControlMapper(DEFAULT_WHEEL_MAPPING);
     expect(mapper.map(idle(['west']), 'x').recording).toBe(true);

@@ -87,10 +87,13 @@ export class ControlMapper {
   }
 
   map(state: WheelState, input: string): WheelControl {
-    for (const action of this.pressedActions(state.buttons)) this.apply(action);
+    const actions = this.pressedActions(state.buttons);
+    for (const action of actions) this.apply(action);
     const angle = steeringAngle(state.steering, this.mapping);
     const throttle = this.driving.estop ? 0 : combinedThrottle(state.throttle, state.brake, this.mapping);
-    return this.control(clip(angle, -1, 1), clip(throttle, -1, 1), input);
+    const control = this.control(clip(angle, -1, 1), clip(throttle, -1, 1), input);
+    // A reset is an event, not a state: it goes out once, with the report whose press asked for it.
+    return actions.includes('resetCar') ? { ...control, reset: true } : control;
   }
 
   /** The control sent while no wheel is present: no user throttle, wheel straight. A re-plugged wheel starts fresh. */
@@ -134,6 +137,8 @@ export class ControlMapper {
         return this.tune({ steeringVeer: roundTrim(clip(m.steeringVeer - m.trimStep, -0.5, 0.5)) });
       case 'trimRight':
         return this.tune({ steeringVeer: roundTrim(clip(m.steeringVeer + m.trimStep, -0.5, 0.5)) });
+      case 'resetCar':
+        return; // sent by the bridge as its own message, see map()
     }
   }
 

@@ -27,6 +27,7 @@ export const DEFAULT_WHEEL_BUTTONS: WheelButtonsConfig = {
   topSpeedDown: ['dpad_down'],
   trimLeft: ['dpad_left'],
   trimRight: ['dpad_right'],
+  resetCar: ['south'],
 };
 
 export const DEFAULT_WHEEL_MAPPING: WheelMappingConfig = {

@@ -1,5 +1,5 @@
 /** The `wheel` NUC service: the configured wheel drives the configured car over the NUC bus. */
-import { BusPublisher, BusSubscriber, carTopic } from '../../protocol/index.ts';
+import { BusPublisher, BusSubscriber, carTopic, type BusMessage } from '../../protocol/index.ts';
 import type { ServiceDefinition } from '../../runtime/index.ts';
 import { configuredSettings, settingsFilePath, watchSettings } from '../settings/index.ts';
 import { startWheelBridge } from './bridge.ts';
@@ -22,7 +22,7 @@ const wheel: ServiceDefinition = {
       counters: metrics.counters,
       log: context.log,
     });
-    telemetry.on('telemetry', (message) => bridge.syncFromTelemetry(message.header));
+    telemetry.on('telemetry', context.guard.wrap('bus_handler', (message: BusMessage<'telemetry'>) => bridge.syncFromTelemetry(message.header)));
     const counters = bridge.input?.counters ?? bridge.virtual.counters;
     metrics.gauge('wheel_reports_parsed', () => counters.parsed);
     metrics.gauge('wheel_reports_ignored', () => counters.ignored);

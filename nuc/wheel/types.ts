@@ -53,6 +53,8 @@ export interface WheelControl {
   readonly estop: boolean;
   /** which input produced it: a profile id, 'browser', 'virtual', or 'none' (no wheel present) */
   readonly input: string;
+  /** the reset button was pressed in this report: put the (simulated) car back on the track */
+  readonly reset?: true;
 }
 
 export const ignored = (reason: IgnoreReason, detail: string): ParseResult => ({ kind: 'ignored', reason, detail });

@@ -21,7 +21,9 @@ const ROOMS = LAYERS.flat();
  * today: the NUC drives the simulator only through the trainer's closed-loop evaluation
  * (nuc/training → trainer → car/sim). Add a file here with the reason when one must.
  */
-const NUC_SIMULATOR_USERS: Readonly<Record<string, string>> = {};
+const NUC_SIMULATOR_USERS: Readonly<Record<string, string>> = {
+  'nuc/track/geometry.ts': 'the shared track is the simulator\'s track file: race distance and the map outline come from the same geometry the cars drive on',
+};
 
 
 export interface ImportEdge {

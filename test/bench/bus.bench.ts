@@ -6,6 +6,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BusPublisher, BusSubscriber, carTopic, percentile } from '../../protocol/index.ts';
+import { paddedJpeg } from '../support/jpegs.ts';
 import { sleep, waitFor } from '../support/net.ts';
 import { startPlatformProcesses } from '../support/processes.ts';
 import type { Benchmark, Metric } from './types.ts';
@@ -44,7 +45,8 @@ async function frameRate(car: { publishers: string }, nuc: { subscribers: string
   const receiver = BusSubscriber.connect(nuc.subscribers, { topics: [carTopic('1', 'frame')] });
   let received = 0;
   receiver.on(() => received++);
-  const jpeg = Buffer.alloc(FRAME_BYTES, 0x5a);
+  // 50 KB that the bus takes as a 640x480 JPEG (it checks the header)
+  const jpeg = paddedJpeg(640, 480, FRAME_BYTES);
   const frame = () => camera.send<'frame'>(carTopic('1', 'frame'), { width: 640, height: 480, format: 'jpeg' }, jpeg);
   await waitFor(async () => {
     await frame();

@@ -3,6 +3,9 @@
  * layers left out, see inferenceModel), on the fastest tfjs backend present. `infer_fps` is the
  * model alone (median over 300 frames after warm-up); `infer_fps_frame` is the car's whole per-frame
  * path through the model pilot: the camera's 640x480 JPEG decoded, resized, scaled and predicted.
+ * `infer_fps_<kind>` is each model kind through ModelDriver, the code the pilot runs after the
+ * decode: its inputs (a memory model's past commands too) in, its heads read back (a categorical
+ * model's bins unbinned) to a command.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -10,8 +13,8 @@ import path from 'node:path';
 import sharp from 'sharp';
 import * as tf from '@tensorflow/tfjs';
 import { createModelPilot } from '../../car/pilot/model-pilot.ts';
-import { backendId, inferenceModel, MODEL_FRAME_SHAPE, modelMetadata, saveModel, selectBackend } from '../../model/index.ts';
-import { createLinearModel, seededRandom } from '../../trainer/index.ts';
+import { backendId, croppedShape, inferenceModel, MODEL_FRAME_SHAPE, MODEL_KINDS, ModelDriver, modelMetadata, saveModel, selectBackend, type ModelKind } from '../../model/index.ts';
+import { createLinearModel, createModel, seededRandom } from '../../trainer/index.ts';
 import type { Benchmark, Metric } from './types.ts';
 
 const WARMUP = 20;
@@ -45,9 +48,27 @@ async function cameraFrames(count: number): Promise<Buffer[]> {
   return frames;
 }
 
+/** One kind through ModelDriver on a few random input frames, one at a time. */
+async function kindFps(kind: ModelKind, backend: Awaited<ReturnType<typeof selectBackend>>['name']): Promise<number> {
+  const metadata = modelMetadata({ kind, backend });
+  const model = createModel(kind, { seed: 1 });
+  const driver = new ModelDriver(model, metadata);
+  const random = seededRandom(9);
+  const size = croppedShape(metadata.frameSize, metadata.crop).reduce((a, b) => a * b, 1);
+  const frames = Array.from({ length: 4 }, () => Float32Array.from({ length: size }, () => random()));
+  try {
+    return await timeFrames(async (i) => {
+      await driver.decide(frames[i % frames.length]!);
+    });
+  } finally {
+    driver.dispose();
+    model.dispose();
+  }
+}
+
 const bench: Benchmark = {
   name: 'infer',
-  description: 'linear pilot model, one 120x160 frame per predict (median fps over 300 frames); and the car\'s whole per-frame path',
+  description: "linear pilot model, one 120x160 frame per predict (median fps over 300 frames); the car's whole per-frame path; each model kind through ModelDriver",
   async run(): Promise<Metric[]> {
     const backend = await selectBackend();
     process.stderr.write(`  infer: backend ${backend.name}\n`);
@@ -83,9 +104,16 @@ const bench: Benchmark = {
       trained.dispose();
       fs.rmSync(dir, { recursive: true, force: true });
     }
+    const perKind: Metric[] = [];
+    for (const kind of MODEL_KINDS) {
+      const fps = await kindFps(kind, backend.name);
+      const [h, w] = MODEL_FRAME_SHAPE[kind];
+      perKind.push({ bench: 'infer', metric: `infer_fps_${kind}`, value: Number(fps.toFixed(1)), unit: `fps (${h}x${w} input → command)` });
+    }
     return [
       { bench: 'infer', metric: 'infer_fps', value: Number(modelFps.toFixed(1)), unit: 'fps' },
       { bench: 'infer', metric: 'infer_fps_frame', value: Number(frameFps.toFixed(1)), unit: 'fps (640x480 JPEG → decision)' },
+      ...perKind,
       { bench: 'infer', metric: 'infer_backend', value: backendId(backend.name), unit: 'id' },
     ];
   },

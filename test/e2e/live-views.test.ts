@@ -15,7 +15,7 @@ import { OtaDb } from '../../nuc/ota/index.ts';
 import { buildNucServer, FleetState, type NucServer } from '../../nuc/server/index.ts';
 import { JobStore } from '../../nuc/training/index.ts';
 import { BusPublisher, BusSubscriber, carTopic } from '../../protocol/index.ts';
-import { ensureDashboardBuilt, hasChromium, launchChromium } from '../support/browser.ts';
+import { ensureDashboardBuilt, hasChromium, launchChromium, onPage } from '../support/browser.ts';
 import { startTestBus, type TestBus } from '../support/bus.ts';
 import { waitFor } from '../support/net.ts';
 
@@ -79,19 +79,10 @@ describe.skipIf(!hasChromium)('live views (chromium)', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  /** Opens `route` in a fresh page, runs `check` on it, closes the page. */
-  async function onPage(route: string, check: (page: Page) => Promise<void>): Promise<void> {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
-    try {
-      await page.goto(`${baseUrl}${route}`);
-      await check(page);
-    } finally {
-      await page.close();
-    }
-  }
+  const open = (route: string, check: (page: Page) => Promise<void>) => onPage(browser, `${baseUrl}${route}`, check);
 
   it('lists the car with its mode on the cars page', () =>
-    onPage('/', async (page) => {
+    open('/', async (page) => {
       const row = page.locator(`tr[data-car="${CAR}"]`);
       await row.waitFor({ timeout: 15_000 });
       await waitFor(async () => /local_angle/.test((await row.textContent()) ?? ''), 'the mode in the cars list', 15_000, 100);
@@ -99,21 +90,21 @@ describe.skipIf(!hasChromium)('live views (chromium)', () => {
     }));
 
   it('shows the car\'s telemetry on the audience screen', () =>
-    onPage(`/watch/${CAR}`, async (page) => {
+    open(`/watch/${CAR}`, async (page) => {
       const caption = page.locator('.caption');
       await waitFor(async () => /Car 5 · local_angle/.test((await caption.textContent()) ?? ''), 'the telemetry in the caption', 15_000, 100);
       expect(await caption.textContent()).toContain('● REC');
     }));
 
   it('lists the training job pushed on /training', () =>
-    onPage('/training', async (page) => {
+    open('/training', async (page) => {
       const job = page.locator(`[data-job="${jobId}"]`);
       await job.waitFor({ timeout: 15_000 });
       expect(await job.textContent()).toContain('session-a');
     }));
 
   it('shows the car\'s update in progress on the fleet page', () =>
-    onPage('/fleet', async (page) => {
+    open('/fleet', async (page) => {
       const car = page.locator(`[data-car="${CAR}"]`);
       await car.waitFor({ timeout: 15_000 });
       await waitFor(async () => /v3 faster pilot/.test((await car.textContent()) ?? ''), 'the update in progress', 15_000, 100);

@@ -8,6 +8,7 @@ import { startUplink, type Uplink } from '../../car/uplink/index.ts';
 import { BusPublisher, BusSubscriber, carTopic, nucTopic, type BusMessage } from '../../protocol/index.ts';
 import { startTestBus, type TestBus } from '../support/bus.ts';
 import { sleep, waitFor } from '../support/net.ts';
+import { paddedJpeg } from '../support/jpegs.ts';
 
 const MB = 1024 * 1024;
 let bus: TestBus;
@@ -102,7 +103,7 @@ describe('bus through proxies and uplink', () => {
   });
 
   it('delivers a frame published on the car to a NUC subscriber, payload intact', async () => {
-    const jpeg = Buffer.alloc(50_000, 0xab);
+    const jpeg = paddedJpeg(640, 480, 50_000);
     let frame: BusMessage | undefined;
     const nucSide = track(BusSubscriber.connect(bus.nuc.subscribers, { topics: [carTopic('7', 'frame')] }));
     nucSide.on((m) => (frame = m));
@@ -205,7 +206,7 @@ describe('bus through proxies and uplink', () => {
     const nucSide = track(BusSubscriber.connect(bus.nuc.subscribers, { topics: [carTopic('7', 'frame')] }));
     nucSide.on((m) => frames.push(m.payload!.length));
     const camera = track(BusPublisher.connect(bus.car.publishers, { sendHighWaterMark: 4 }));
-    const frame = (size: number) => camera.send<'frame'>(carTopic('7', 'frame'), { width: 640, height: 480, format: 'jpeg' }, Buffer.alloc(size));
+    const frame = (size: number) => camera.send<'frame'>(carTopic('7', 'frame'), { width: 640, height: 480, format: 'jpeg' }, paddedJpeg(640, 480, size));
     await publishUntilSeen(() => frame(1000), () => frames.length > 0, 'first frame');
     await frame(50 * MB);
     await frame(2000);

@@ -3,8 +3,10 @@
  * expert drives about two laps from the NUC side as a wheel would (control messages on the NUC bus,
  * recording switched on and off in them), the recorder writes a Donkeycar tub, the session's end
  * makes the training service train a model in the background and evaluate it in the simulator, the
- * model is listed as a candidate that beats a constant pilot on validation loss, and shipping it
- * from the training view puts it in the car's running pilot. The car polls the update repository
+ * model beats a constant pilot on validation loss, and the candidate gate judges it. The gate here
+ * asks for more clean laps than the evaluation drives, so the model is rejected whatever it learnt:
+ * shipping it from the training view is refused until it is overridden, and the release history
+ * records the override. Shipped, it runs in the car's pilot. The car polls the update repository
  * only every ten minutes here: the NUC's hint on the bus is what makes it pull at once.
  */
 import fs from 'node:fs';
@@ -24,7 +26,7 @@ interface JobView {
   tubs: string[];
   error: string | null;
   history: { epoch: number }[];
-  result: { model: string; valLoss: number; tracks: { track: string; lapsAttempted: number }[] } | null;
+  result: { model: string; valLoss: number; status: string; reasons: string[]; tracks: { track: string; lapsAttempted: number }[] } | null;
   progress: { phase: string; epoch: number; detail: string } | null;
 }
 
@@ -67,7 +69,7 @@ beforeAll(async () => {
       wheel: { device: 'none' },
       car: { drive: { mode: 'user' }, agent: { pollMs: 600_000 } },
       // nice 0: the worker's neighbours here are other test files, not live services it must yield to
-      nuc: { training: { kind: 'fast', epochs: 6, batchSize: 16, minRecords: 100, evalLaps: 1, evalSecondsPerLap: 15, tubQuietMs: 500, pollMs: 200, nice: 0 } },
+      nuc: { training: { kind: 'fast', epochs: 6, batchSize: 16, minRecords: 100, evalLaps: 1, evalSecondsPerLap: 15, tubQuietMs: 500, pollMs: 200, nice: 0, gate: { minCleanLaps: 2 } } },
     }),
   );
   platform = await startPlatform([], { EDGE_CONFIG: configFile, EDGE_TOKEN: TOKEN });
@@ -81,7 +83,7 @@ afterAll(async () => {
 });
 
 describe('record → train → ship on the whole platform', () => {
-  it('the expert drives two laps while recording; the session end trains a candidate that beats constant steering; shipped, the car drives on it', { timeout: 600_000 }, async () => {
+  it('the expert drives two laps while recording; the session end trains a model that beats constant steering; the gate rejects it, and shipped on an override, the car drives on it', { timeout: 600_000 }, async () => {
     const host = '127.0.0.1';
     const controls = track(BusPublisher.connect(`tcp://${host}:${platform.env.EDGE_BUS_PUB_PORT}`));
     const telemetry = track(BusSubscriber.connect(`tcp://${host}:${platform.env.EDGE_BUS_SUB_PORT}`, { topics: [carTopic('1', 'telemetry')] }));
@@ -127,22 +129,31 @@ describe('record → train → ship on the whole platform', () => {
     const constantLoss = variance(angles) + variance(throttles);
     expect(job.result!.valLoss).toBeLessThan(constantLoss);
 
-    const { models } = await getJson<{ models: { name: string; candidate: boolean; tubs: string[] }[] }>(`${platform.baseUrl}/api/models`);
-    expect(models).toContainEqual(expect.objectContaining({ name: job.result!.model, candidate: true, tubs: [tubName] }));
+    expect(job.result).toMatchObject({ status: 'rejected', reasons: expect.arrayContaining([expect.stringMatching(/^default: [01] clean laps? of 1, the gate needs 2$/)]) });
+    const { models } = await getJson<{ models: { name: string; status: string; reasons: string[]; tubs: string[] }[] }>(`${platform.baseUrl}/api/models`);
+    expect(models).toContainEqual(expect.objectContaining({ name: job.result!.model, status: 'rejected', reasons: job.result!.reasons, tubs: [tubName] }));
 
     // ship it as the training view's button does: signing keys first (npm run deploy -- init)
     const init = await runDeployCli(['init', '--data', platform.dataDir], { out: () => undefined, err: () => undefined });
     expect(init).toBe(0);
-    const shipped = await fetch(`${platform.baseUrl}/api/models/${job.result!.model}/ship`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` } });
+    const ship = (body: object) =>
+      fetch(`${platform.baseUrl}/api/models/${job.result!.model}/ship`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const refused = await ship({});
+    expect(refused.status).toBe(409);
+    expect(((await refused.json()) as { message: string }).message).toMatch(/is rejected by the candidate gate: .*Ship it only with an explicit override/);
+    const shipped = await ship({ override: true });
     expect(shipped.status).toBe(201);
-    const release = (await shipped.json()) as { version: number; model: string };
+    const release = (await shipped.json()) as { version: number; model: string; override: string };
+    expect(release.override).toMatch(/^shipped on an override: rejected by the candidate gate \(default: /);
     await waitFor(() => pilotModel.startsWith(`${release.model} v`) || undefined, 'the car\'s pilot driving on the shipped model', 60_000, 100);
     // the agent commits once the pilot has reported the model; the fleet view then lists the release
-    await waitFor(
-      async () => (await getJson<{ cars: { car: string; version: number | null }[] }>(`${platform.baseUrl}/api/fleet`)).cars.some((c) => c.car === '1' && c.version === release.version) || undefined,
+    const car = await waitFor(
+      async () => (await getJson<{ cars: { car: string; version: number | null; history: { to: number; outcome: string; override: string | null }[] }[] }>(`${platform.baseUrl}/api/fleet`)).cars.find((c) => c.car === '1' && c.version === release.version),
       'the fleet view listing the release on car 1',
       30_000,
       200,
     );
+    // the fleet history says the car installed a model that was shipped on an override
+    expect(car.history).toContainEqual(expect.objectContaining({ to: release.version, outcome: 'installed', override: release.override }));
   });
 });

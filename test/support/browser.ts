@@ -2,7 +2,7 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import { ROOT } from './platform.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -10,11 +10,21 @@ const CHROMIUM = '/usr/bin/chromium';
 /** Browser tests are skipped only where chromium is not installed (`.ci/run` installs it). */
 export const hasChromium = fs.existsSync(CHROMIUM);
 
-export function launchChromium(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
-  });
+const COMMON_ARGS = ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
+
+/**
+ * Headless chromium. `webgl: 'swiftshader'` gives pages WebGL on the CPU (there is no GPU here: ANGLE
+ * over SwiftShader); `webgl: 'none'` takes WebGL away, as on a browser without it. By default pages get
+ * no GPU and fall back as the driver's screen does without WebGL.
+ */
+export function launchChromium(options: { webgl?: 'swiftshader' | 'none' } = {}): Promise<Browser> {
+  const gl =
+    options.webgl === 'swiftshader'
+      ? ['--use-gl=angle', '--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--ignore-gpu-blocklist']
+      : options.webgl === 'none'
+        ? ['--disable-gpu', '--disable-webgl', '--disable-3d-apis']
+        : ['--disable-gpu'];
+  return chromium.launch({ executablePath: CHROMIUM, args: [...COMMON_ARGS, ...gl] });
 }
 
 /** Builds dashboard/dist unless it is there (the server serves it). */
@@ -23,4 +33,15 @@ export function ensureDashboardBuilt(): void {
   const vite = path.join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js');
   const result = spawnSync(process.execPath, [vite, 'build', '--config', 'dashboard/vite.config.ts'], { cwd: ROOT, encoding: 'utf8' });
   if (result.status !== 0) throw new Error(`dashboard build failed:\n${result.stderr}`);
+}
+
+/** Opens `url` in a fresh page of `browser`, runs `check` on it, and closes the page whatever happens. */
+export async function onPage(browser: Browser, url: string, check: (page: Page) => Promise<void>, viewport = { width: 1280, height: 720 }): Promise<void> {
+  const page = await browser.newPage({ viewport });
+  try {
+    await page.goto(url);
+    await check(page);
+  } finally {
+    await page.close();
+  }
 }

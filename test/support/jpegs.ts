@@ -83,3 +83,21 @@ export async function sampleJpegs(): Promise<SampleJpeg[]> {
   out.splice(3, 0, { jpeg: withExifThumbnail(main, thumbnail), width: 96, height: 72 });
   return out;
 }
+
+/**
+ * The smallest byte string that announces a JPEG of `width × height`: SOI, a baseline SOF0 and EOI,
+ * no image data. What the bus checks reads (and what an image bomb can look like); no decoder takes it.
+ */
+export function jpegHeaderOnly(width: number, height: number): Buffer {
+  const sof = Buffer.from([0xff, 0xc0, 0x00, 0x11, 0x08, 0, 0, 0, 0, 0x03, 0x01, 0x22, 0x00, 0x02, 0x11, 0x01, 0x03, 0x11, 0x01]);
+  sof.writeUInt16BE(height, 5);
+  sof.writeUInt16BE(width, 7);
+  return Buffer.concat([Buffer.from([0xff, 0xd8]), sof, Buffer.from([0xff, 0xd9])]);
+}
+
+/** A `bytes`-long payload the bus takes as a `width × height` JPEG: its header, filler, EOI (for sizes and rates, not pictures). */
+export function paddedJpeg(width: number, height: number, bytes: number): Buffer {
+  const header = jpegHeaderOnly(width, height);
+  if (bytes < header.length) throw new RangeError(`a JPEG header alone is ${header.length} bytes`);
+  return Buffer.concat([header.subarray(0, -2), Buffer.alloc(bytes - header.length, 0x5a), header.subarray(-2)]);
+}

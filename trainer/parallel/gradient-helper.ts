@@ -45,15 +45,15 @@ export class GradientHelper {
    * own part meanwhile. Waiting for the receipt matters: a large message is written by this
    * process's event loop, which the caller's computation would otherwise hold up.
    */
-  async send(step: number, weights: readonly tf.Tensor[], xs: tf.Tensor, ys: readonly tf.Tensor[]): Promise<{ answer: Promise<{ grads: Float32Array[]; loss: number }> }> {
+  async send(step: number, weights: readonly tf.Tensor[], xs: readonly tf.Tensor[], ys: readonly tf.Tensor[]): Promise<{ answer: Promise<{ grads: Float32Array[]; loss: number }> }> {
     const received = this.next();
     const answer = this.next();
     this.post({
       type: 'step',
       step,
       weights: weights.map((w) => w.dataSync() as Float32Array),
-      xs: xs.dataSync() as Float32Array,
-      xsShape: xs.shape,
+      xs: xs.map((x) => x.dataSync() as Float32Array),
+      xsShapes: xs.map((x) => x.shape),
       ys: ys.map((y) => y.dataSync() as Float32Array),
       ysShapes: ys.map((y) => y.shape),
     });

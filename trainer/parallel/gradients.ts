@@ -1,7 +1,8 @@
 /**
  * One batch's gradients by hand, as the compiled model's trainOnBatch would compute them: the loss
- * is the sum of each head's mean squared error (Keras' two-head loss), differentiated with respect
- * to the trainable weights. Splitting a batch and averaging the parts' gradients weighted by their
+ * is the sum of each head's loss (Keras' multi-head loss: the mean squared error, or the
+ * categorical cross-entropy of a categorical model), differentiated with respect to the trainable
+ * weights. Splitting a batch and averaging the parts' gradients weighted by their
  * sizes gives the whole batch's gradient, which is what data-parallel training relies on.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -17,11 +18,21 @@ export function trainableVariables(model: tf.LayersModel): tf.Variable[] {
   return model.trainableWeights.map((weight) => weight.read() as tf.Variable);
 }
 
-export function batchGradients(model: tf.LayersModel, xs: tf.Tensor, ys: readonly tf.Tensor[]): BatchGradients {
+/** The compiled model's loss for one head, as a scalar over the batch. */
+function headLoss(model: tf.LayersModel, head: number, target: tf.Tensor, prediction: tf.Tensor): tf.Tensor {
+  const names = model.loss;
+  const name = Array.isArray(names) ? names[head] : names;
+  if (name === 'meanSquaredError') return tf.losses.meanSquaredError(target, prediction);
+  if (name === 'categoricalCrossentropy') return tf.mean(tf.metrics.categoricalCrossentropy(target, prediction));
+  throw new Error(`batchGradients: head ${head} has loss ${String(name)}; expected meanSquaredError or categoricalCrossentropy`);
+}
+
+export function batchGradients(model: tf.LayersModel, xs: tf.Tensor | readonly tf.Tensor[], ys: readonly tf.Tensor[]): BatchGradients {
   const variables = trainableVariables(model);
+  const inputs = Array.isArray(xs) ? (xs.length === 1 ? xs[0]! : [...xs]) : xs;
   const { value, grads } = tf.variableGrads(() => {
-    const predictions = model.apply(xs, { training: true }) as tf.Tensor[];
-    const losses = predictions.map((prediction, i) => tf.losses.meanSquaredError(ys[i]!, prediction));
+    const predictions = model.apply(inputs, { training: true }) as tf.Tensor[];
+    const losses = predictions.map((prediction, i) => headLoss(model, i, ys[i]!, prediction));
     return tf.addN(losses) as tf.Scalar;
   }, variables);
   const loss = value.dataSync()[0]!;

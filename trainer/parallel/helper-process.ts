@@ -20,7 +20,11 @@ function reply(message: HelperReply): void {
 async function handle(message: HelperRequest): Promise<void> {
   if (message.type === 'setup') {
     const backend = await selectTrainingBackend(message.backend, () => undefined);
-    model = createModel(message.kind, { inputShape: message.inputShape, ...(message.dropout === undefined ? {} : { dropout: message.dropout }) });
+    model = createModel(message.kind, {
+      inputShape: message.inputShape,
+      ...(message.dropout === undefined ? {} : { dropout: message.dropout }),
+      ...(message.memoryLength === undefined ? {} : { memoryLength: message.memoryLength }),
+    });
     dropoutSeed = message.dropoutSeed;
     return reply({ type: 'ready', backend: backend.name });
   }
@@ -28,7 +32,7 @@ async function handle(message: HelperRequest): Promise<void> {
   const current = model;
   current.trainableWeights.forEach((weight, i) => weight.write(tf.tensor(message.weights[i]!, weight.read().shape)));
   reseedDropout(dropoutLayers(current), dropoutSeed, message.step);
-  const xs = tf.tensor(message.xs, message.xsShape);
+  const xs = message.xs.map((data, i) => tf.tensor(data, message.xsShapes[i]!));
   const ys = message.ys.map((data, i) => tf.tensor(data, message.ysShapes[i]!));
   try {
     const { grads, loss } = batchGradients(current, xs, ys);
@@ -36,7 +40,7 @@ async function handle(message: HelperRequest): Promise<void> {
     tf.dispose(grads);
     reply({ type: 'gradients', step: message.step, grads: arrays, loss });
   } finally {
-    tf.dispose([xs, ...ys]);
+    tf.dispose([...xs, ...ys]);
   }
 }
 

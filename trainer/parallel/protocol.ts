@@ -8,6 +8,8 @@ export interface HelperSetup {
   kind: ModelKind;
   inputShape: [number, number, number];
   dropout?: number;
+  /** memory models: commands in the second input */
+  memoryLength?: number;
   /** seeds the helper's dropout masks (a stream of its own, so the two halves differ) */
   dropoutSeed: number;
 }
@@ -17,8 +19,9 @@ export interface HelperStep {
   step: number;
   /** the model's trainable weights now, in order */
   weights: Float32Array[];
-  xs: Float32Array;
-  xsShape: number[];
+  /** the model's inputs: the frames, and a memory model's commands */
+  xs: Float32Array[];
+  xsShapes: number[][];
   ys: Float32Array[];
   ysShapes: number[][];
 }

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { filterRecords, splitRecords } from './dataset.ts';
+import { splitRecords, trainingRecords } from './dataset.ts';
+import { saveTrainFilter } from './edit.ts';
 import type { TubRecord } from './reader.ts';
 import { listTubs } from './summary.ts';
 import { tempDir, writeTub } from '../../test/support/tubs.ts';
@@ -21,12 +22,18 @@ function records(count: number, tub = '/data/tubs/a'): TubRecord[] {
 
 const ids = (list: TubRecord[]) => list.map((record) => `${record.tub}#${record.index}`);
 
-describe('filterRecords', () => {
-  it('keeps the chosen modes at or above the minimum throttle', () => {
-    const kept = filterRecords(records(30), { modes: ['user'], minThrottle: 0.5 });
-    expect(kept.length).toBeGreaterThan(0);
-    expect(kept.every((record) => record.mode === 'user' && record.throttle >= 0.5)).toBe(true);
-    expect(filterRecords(records(30), {})).toHaveLength(30);
+describe('trainingRecords', () => {
+  it("keeps the driver's records by default, and what the tub's saved filter keeps once it has one", async () => {
+    const dir = path.join(await tempDir(), 'tub');
+    await (await writeTub(dir, 40)).close();
+    // sampleRecord: every 4th record (3, 7, …) is local_angle; every 5th (0, 5, …) stands still
+    const byDefault = await trainingRecords([dir]);
+    expect(byDefault.records.map((r) => r.index)).toEqual([...Array(40).keys()].filter((i) => i % 4 !== 3));
+    expect(byDefault.filteredOut).toBe(10);
+    await saveTrainFilter(dir, "user/throttle > 0.1 && user/mode == 'user'");
+    const filtered = await trainingRecords([dir]);
+    expect(filtered.records.map((r) => r.index)).toEqual([...Array(40).keys()].filter((i) => i % 4 !== 3 && i % 5 !== 0));
+    expect(filtered.records.every((r) => r.throttle > 0.1 && r.mode === 'user')).toBe(true);
   });
 });
 

@@ -3,7 +3,8 @@
  * fatal), keep the records worth learning from, and split train/validation deterministically.
  */
 import path from 'node:path';
-import { readTub, TubError, type ReadTubOptions, type TubIssue, type TubRecord } from './reader.ts';
+import { compileFilter, DEFAULT_TRAIN_FILTER, FilterError, filterFields, TRAIN_FILTER_KEY } from './filter.ts';
+import { readTub, TubError, type ReadTubOptions, type TubIssue, type TubReadResult, type TubRecord } from './reader.ts';
 
 export interface TubsReadResult {
   records: TubRecord[];
@@ -13,6 +14,8 @@ export interface TubsReadResult {
   deleted: number;
   /** tubs refused as a whole (each also has an issue) */
   refusedTubs: string[];
+  /** records a tub's filter (or the default one) left out */
+  filteredOut: number;
 }
 
 export class NotEnoughRecordsError extends Error {
@@ -32,16 +35,24 @@ export class NotEnoughRecordsError extends Error {
  * Reads every tub; a tub that cannot be read at all becomes an issue. Throws NotEnoughRecordsError
  * when fewer than `minRecords` usable records remain (default 1).
  */
-export async function readTubs(dirs: readonly string[], options: ReadTubOptions & { minRecords?: number } = {}): Promise<TubsReadResult> {
-  const result: TubsReadResult = { records: [], issues: [], skipped: 0, deleted: 0, refusedTubs: [] };
+export async function readTubs(dirs: readonly string[], options: ReadTubOptions & { minRecords?: number; keep?: (tub: TubReadResult) => TubRecord[] } = {}): Promise<TubsReadResult> {
+  const result: TubsReadResult = { records: [], issues: [], skipped: 0, deleted: 0, refusedTubs: [], filteredOut: 0 };
   for (const dir of dirs) {
     try {
       const tub = await readTub(dir, options);
-      result.records.push(...tub.records);
+      const kept = options.keep ? options.keep(tub) : tub.records;
+      result.records.push(...kept);
+      result.filteredOut += tub.records.length - kept.length;
       result.issues.push(...tub.issues);
       result.skipped += tub.skipped;
       result.deleted += tub.deleted;
     } catch (error) {
+      if (error instanceof FilterError) {
+        const tub = path.resolve(dir);
+        result.refusedTubs.push(tub);
+        result.issues.push({ tub, reason: 'refused-tub', message: `tub ${tub}: its ${TRAIN_FILTER_KEY} cannot be used: ${error.message} (tub skipped)` });
+        continue;
+      }
       if (!(error instanceof TubError)) throw error;
       result.refusedTubs.push(error.tub);
       result.issues.push({ tub: error.tub, reason: 'refused-tub', message: `${error.message} (tub skipped)` });
@@ -52,16 +63,25 @@ export async function readTubs(dirs: readonly string[], options: ReadTubOptions 
   return result;
 }
 
-export interface RecordFilter {
-  /** keep only these modes, e.g. ['user'] to learn from the driver alone */
-  modes?: readonly string[];
-  /** drop records below this throttle (standing still teaches nothing) */
-  minThrottle?: number;
+/** The filter a tub trains with: the one saved in its manifest, else the default (the driver's records). */
+export function savedFilterText(tub: Pick<TubReadResult, 'manifest'>): string {
+  const saved = tub.manifest.metadata[TRAIN_FILTER_KEY];
+  return typeof saved === 'string' && saved.trim() !== '' ? saved : DEFAULT_TRAIN_FILTER;
 }
 
-export function filterRecords(records: readonly TubRecord[], filter: RecordFilter): TubRecord[] {
-  const modes = filter.modes ? new Set(filter.modes) : undefined;
-  return records.filter((record) => (!modes || modes.has(record.mode)) && (filter.minThrottle === undefined || record.throttle >= filter.minThrottle));
+/** The tub's records its filter keeps; a filter that does not fit the tub throws a FilterError. */
+export function keptByFilter(tub: TubReadResult, text = savedFilterText(tub)): TubRecord[] {
+  const filter = compileFilter(text, filterFields(tub.manifest.inputs, tub.manifest.types));
+  return tub.records.filter((record) => filter.test(record.values));
+}
+
+/**
+ * What training learns from: the usable records of the tubs (Donkeycar's deleted records left out),
+ * each tub's through its saved filter or the default one. A tub that cannot be read, or whose filter
+ * does not fit it, is skipped and reported.
+ */
+export function trainingRecords(dirs: readonly string[], options: ReadTubOptions & { minRecords?: number } = {}): Promise<TubsReadResult> {
+  return readTubs(dirs, { ...options, keep: (tub) => keptByFilter(tub) });
 }
 
 export interface SplitOptions {

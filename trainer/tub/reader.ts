@@ -76,11 +76,15 @@ export interface TubReadResult {
   skipped: number;
   /** records marked deleted */
   deleted: number;
+  /** with `includeDeleted`: the records marked deleted that still read, in index order */
+  deletedRecords?: TubRecord[];
 }
 
 export interface ReadTubOptions {
   /** check that every record's image exists (default true; summaries skip it) */
   checkImages?: boolean;
+  /** also read the records marked deleted (the tub editor shows them to restore); training never does */
+  includeDeleted?: boolean;
 }
 
 export class TubError extends Error {
@@ -99,7 +103,7 @@ export async function readTub(dir: string, options: ReadTubOptions = {}): Promis
   const manifest = await readManifest(tub);
   const deletedSet = new Set(manifest.catalog.deleted_indexes);
   const images = options.checkImages === false ? undefined : await listImages(tub);
-  const result: TubReadResult = { tub, manifest, records: [], issues: [], skipped: 0, deleted: 0 };
+  const result: TubReadResult = { tub, manifest, records: [], issues: [], skipped: 0, deleted: 0, ...(options.includeDeleted ? { deletedRecords: [] } : {}) };
   const issue = (entry: Omit<TubIssue, 'tub' | 'message'>, detail: string) => {
     const where = entry.index === undefined ? entry.catalog : `record ${entry.index}${entry.catalog ? ` (${entry.catalog} line ${entry.line})` : ''}`;
     result.issues.push({ tub, ...entry, message: `tub ${tub}: ${where ? `${where}: ` : ''}${detail}` });
@@ -118,6 +122,9 @@ export async function readTub(dir: string, options: ReadTubOptions = {}): Promis
       const index = nextIndex++;
       if (deletedSet.has(index)) {
         result.deleted++;
+        // Donkeycar never reads a deleted record, so a bad one is no issue; the editor lists the good ones
+        const record = result.deletedRecords ? parseRecord(text) : undefined;
+        if (record && typeof record !== 'string' && !checkRecord(record, images)) result.deletedRecords!.push(toTubRecord(tub, index, record));
         continue;
       }
       const at = { index, catalog, line: lineNumber + 1 };

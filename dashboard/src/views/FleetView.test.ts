@@ -30,8 +30,8 @@ const car7: FleetCar = {
   lastSeenMsAgo: 200,
   previousVersion: 4,
   history: [
-    { id: 2, car: '7', from: 4, to: 5, outcome: 'installed', error: null, at: '2025-01-01T12:00:00.000Z' },
-    { id: 1, car: '7', from: 4, to: 5, outcome: 'rolled-back', error: 'crashed', at: '2025-01-01T11:00:00.000Z' },
+    { id: 2, car: '7', from: 4, to: 5, outcome: 'installed', error: null, at: '2025-01-01T12:00:00.000Z', override: null },
+    { id: 1, car: '7', from: 4, to: 5, outcome: 'rolled-back', error: 'crashed', at: '2025-01-01T11:00:00.000Z', override: null },
   ],
 };
 
