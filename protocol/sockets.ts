@@ -107,6 +107,36 @@ export interface SubscriberOptions {
   limits?: DecodeLimits;
   log?: BusLogger;
   receiveHighWaterMark?: number;
+  /** follow the connections to publisher sides, for `onConnection` */
+  watchConnections?: boolean;
+}
+
+/**
+ * Connections to the publisher sides as the socket's monitor reports them. It must be watching
+ * before the socket connects: a handshake that completes before the monitor exists is never told.
+ */
+class ConnectionWatch {
+  private connections = 0;
+  private readonly listeners = new Set<(connected: boolean) => void>();
+
+  constructor(socket: Subscriber) {
+    socket.events.on('handshake', () => {
+      if (++this.connections === 1) for (const listener of this.listeners) listener(true);
+    });
+    socket.events.on('disconnect', () => {
+      if (this.connections === 0) return;
+      if (--this.connections === 0) for (const listener of this.listeners) listener(false);
+    });
+  }
+
+  get connected(): boolean {
+    return this.connections > 0;
+  }
+
+  listen(listener: (connected: boolean) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
 }
 
 export class BusSubscriber {
@@ -118,6 +148,7 @@ export class BusSubscriber {
   private constructor(
     private readonly socket: Subscriber,
     private readonly options: SubscriberOptions,
+    private readonly watch?: ConnectionWatch,
   ) {
     this.counters = options.counters ?? new BusCounters();
     this.loop = this.receiveLoop();
@@ -126,9 +157,10 @@ export class BusSubscriber {
   /** Connects to a proxy's XPUB side and starts receiving at once. */
   static connect(endpoint: string | string[], options: SubscriberOptions): BusSubscriber {
     const socket = new Subscriber({ ...CONNECTION_OPTIONS, receiveHighWaterMark: options.receiveHighWaterMark ?? 1000 });
+    const watch = options.watchConnections ? new ConnectionWatch(socket) : undefined;
     for (const target of [endpoint].flat()) socket.connect(target);
     socket.subscribe(...options.topics);
-    return new BusSubscriber(socket, options);
+    return new BusSubscriber(socket, options, watch);
   }
 
   /**
@@ -165,18 +197,15 @@ export class BusSubscriber {
   }
 
   /**
-   * Calls `listener(true)` when a connection to a publisher side completes its handshake and
-   * `listener(false)` when one is lost (closed, or silent past the heartbeat timeout).
+   * Calls `listener(true)` when the first connection to a publisher side completes its handshake
+   * (at once, if one has) and `listener(false)` when the last is lost (closed, or silent past the
+   * heartbeat timeout). Needs `watchConnections`.
    */
   onConnection(listener: (connected: boolean) => void): () => void {
-    const up = (): void => listener(true);
-    const down = (): void => listener(false);
-    this.socket.events.on('handshake', up);
-    this.socket.events.on('disconnect', down);
-    return () => {
-      this.socket.events.off('handshake', up);
-      this.socket.events.off('disconnect', down);
-    };
+    if (!this.watch) throw new Error('onConnection needs a subscriber connected with watchConnections: true');
+    const stop = this.watch.listen(listener);
+    if (this.watch.connected) listener(true);
+    return stop;
   }
 
   /** Stops the proxy sending what these prefixes matched (prefixes subscribed before, exactly). */

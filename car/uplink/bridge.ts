@@ -56,7 +56,7 @@ export function startUplink(options: UplinkOptions): Uplink {
   );
 
   const toCar = BusPublisher.connect(options.car.publishers, { counters });
-  const fromNuc = BusSubscriber.connect(options.nuc.subscribers, { topics: [...topics(UPLINK_DOWN_KINDS), ...UPLINK_DOWN_NUC_TOPICS], ...common });
+  const fromNuc = BusSubscriber.connect(options.nuc.subscribers, { topics: [...topics(UPLINK_DOWN_KINDS), ...UPLINK_DOWN_NUC_TOPICS], watchConnections: true, ...common });
   fromNuc.on(wrap('bus_handler', (message) => toCar.sendRaw(message.parts)));
 
   // The NUC is there while the subscription to it is connected (heartbeats end a silent one).
