@@ -17,11 +17,26 @@ export function percentile(sorted: readonly number[], p: number): number {
   return sorted.length === 0 ? Number.NaN : sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 }
 
-/** Switches car 1's mode from the driver's side and waits until its pilot says so. */
+/**
+ * Switches car 1's mode from the driver's side and waits until its pilot says so. An action is one
+ * message on the bus: one sent while the car's subscription to the NUC is still reconnecting (just
+ * after a partition heals) is lost, so the driver presses again each second until the car obeys.
+ */
 export async function setMode(track: TrackPlatform, driver: DriverClient, mode: 'user' | 'local'): Promise<void> {
   const since = Date.now();
-  await driver.action({ mode });
-  await waitFor(() => track.car.heard('telemetry').some((t) => t.at >= since && t.header.mode === mode), `the car in ${mode} mode`, 15_000);
+  let pressedAt = 0;
+  await waitFor(
+    async () => {
+      if (track.car.heard('telemetry').some((t) => t.at >= since && t.header.mode === mode)) return true;
+      if (Date.now() - pressedAt >= 1000) {
+        pressedAt = Date.now();
+        await driver.action({ mode });
+      }
+      return undefined;
+    },
+    `the car in ${mode} mode`,
+    30_000,
+  );
 }
 
 export interface SweepResult {
