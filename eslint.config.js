@@ -4,7 +4,7 @@ import tseslint from 'typescript-eslint';
 import globals from 'globals';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'dashboard/dist/**', 'data/**', 'coverage/**'] },
+  { ignores: ['node_modules/**', 'dashboard/dist/**', 'dist/**', 'data/**', 'coverage/**', '.scratch/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

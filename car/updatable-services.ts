@@ -24,12 +24,12 @@ export interface UpdatableService {
   assets?: readonly string[];
 }
 
-/** The simulator's tracks: the simulated camera and the expert pilot load them by file. */
+/** The simulator's tracks: the expert pilot loads them by file. */
 const TRACKS = ['car/sim/tracks'] as const;
 
 export const UPDATABLE_SERVICES: readonly UpdatableService[] = [
   { name: 'actuator', entry: 'car/actuator/service.ts', strategy: 'handover', needsHardware: true, drives: false },
-  { name: 'camera', entry: 'car/camera/service.ts', strategy: 'handover', needsHardware: true, drives: false, assets: TRACKS },
+  { name: 'camera', entry: 'car/camera/service.ts', strategy: 'handover', needsHardware: true, drives: false },
   { name: 'pilot', entry: 'car/pilot/service.ts', strategy: 'handover', needsHardware: false, drives: true, assets: TRACKS },
 ];
 

@@ -3,7 +3,7 @@
  * (they load a compiled .node binary), so they stay imports and the release lists them.
  */
 import path from 'node:path';
-import { build, type Plugin } from 'esbuild';
+import { build, type BuildOptions, type Plugin } from 'esbuild';
 
 /** Packages with native code; the car installs these itself, matched to its CPU and Node. */
 export const NATIVE_PACKAGES = [
@@ -62,29 +62,35 @@ function packageOf(specifier: string): string {
   return specifier.startsWith('@') ? parts.slice(0, 2).join('/') : (parts[0] ?? specifier);
 }
 
+/** What every bundle shares: ESM for node 20, natives and the tfjs scope left as imports. */
+function commonOptions(externals: readonly string[]) {
+  return {
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    external: [...externals.flatMap((name) => [name, `${name}/*`]), ...EXTERNAL_SCOPES.map((scope) => `${scope}/*`)],
+    banner: { js: REQUIRE_SHIM },
+    metafile: true as const,
+    plugins: [OWN_MODULES_ARE_PURE],
+    logLevel: 'silent',
+    legalComments: 'none',
+  } satisfies BuildOptions;
+}
+
+function bundleError(entry: string, error: unknown): BundleError {
+  const errors = (error as { errors?: { text: string; location?: { file: string; line: number } | null }[] }).errors;
+  const detail = errors?.map((e) => (e.location ? `${e.location.file}:${e.location.line}: ${e.text}` : e.text)).join('; ');
+  return new BundleError(`cannot bundle ${entry}: ${detail ?? (error as Error).message}`);
+}
+
 export async function buildServiceBundle(entry: string, options: { externals?: readonly string[] } = {}): Promise<ServiceBundle> {
   const externals = options.externals ?? NATIVE_PACKAGES;
   let result;
   try {
-    result = await build({
-      entryPoints: [path.resolve(entry)],
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      target: 'node20',
-      write: false,
-      outfile: 'service.js',
-      external: [...externals.flatMap((name) => [name, `${name}/*`]), ...EXTERNAL_SCOPES.map((scope) => `${scope}/*`)],
-      banner: { js: REQUIRE_SHIM },
-      metafile: true,
-      plugins: [OWN_MODULES_ARE_PURE],
-      logLevel: 'silent',
-      legalComments: 'none',
-    });
+    result = await build({ ...commonOptions(externals), entryPoints: [path.resolve(entry)], write: false as const, outfile: 'service.js' });
   } catch (error) {
-    const errors = (error as { errors?: { text: string; location?: { file: string; line: number } | null }[] }).errors;
-    const detail = errors?.map((e) => (e.location ? `${e.location.file}:${e.location.line}: ${e.text}` : e.text)).join('; ');
-    throw new BundleError(`cannot bundle ${entry}: ${detail ?? (error as Error).message}`);
+    throw bundleError(entry, error);
   }
   const output = result.outputFiles.find((f) => f.path.endsWith('service.js'));
   if (!output) throw new BundleError(`esbuild produced no output for ${entry}`);
@@ -100,4 +106,23 @@ export async function buildServiceBundle(entry: string, options: { externals?: r
     .map((input) => path.resolve(input))
     .sort();
   return { bytes: output.contents, externals: [...used].filter((name) => native.has(name) || scoped(name)).sort(), sources };
+}
+
+/**
+ * Bundles the service runner (launcher/run-service.ts) and every service it can load into `outDir`,
+ * split into chunks so each process loads only its own service's code: what a car runs with plain
+ * `node`, without compiling TypeScript in every process. Returns the source files it was built from
+ * (absolute), dependencies from node_modules aside, to tell when it is out of date.
+ */
+export async function buildRunnerBundle(entry: string, outDir: string): Promise<string[]> {
+  let result;
+  try {
+    result = await build({ ...commonOptions(NATIVE_PACKAGES), entryPoints: [path.resolve(entry)], outdir: outDir, splitting: true, chunkNames: 'chunk-[hash]', entryNames: '[name]' });
+  } catch (error) {
+    throw bundleError(entry, error);
+  }
+  return Object.keys(result.metafile.inputs)
+    .filter((input) => !input.split('/').includes('node_modules'))
+    .map((input) => path.resolve(input))
+    .sort();
 }

@@ -4,3 +4,4 @@ export { DEFAULT_EXPIRIES, TufRepository } from './repository.ts';
 export { buildService, carRelease, carReleases, latestRelease, publishRelease, readModelDir, releaseByVersion, republishRelease, type ServiceContent } from './release.ts';
 export { REPOSITORY_ROOT, findServiceSpec } from './catalog.ts';
 export { deployPaths, type DeployPaths } from './paths.ts';
+export { buildRunnerBundle } from './bundle.ts';

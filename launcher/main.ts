@@ -8,11 +8,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { launchedCarServices } from '../car/index.ts';
+import { launchedCarServices, nodeFlagsOf } from '../car/index.ts';
 import { NUC_SERVICES } from '../nuc/index.ts';
 import { BusKeyStore } from '../nuc/pairing/index.ts';
 import { busKeysDir, ConfigError, createLogger, type LoadedConfig } from '../runtime/index.ts';
 import { checkNucKeys, clientKeysFor, SECURITY_OFF_WARNING, serviceIdentity } from './bus-keys.ts';
+import { CAR_ENV, CAR_NODE_FLAGS, ensureCarBundle } from './car-bundle.ts';
 import { COMMON_OPTIONS, COMMON_USAGE, commandConfig } from './command-line.ts';
 import { Supervisor, type ProcessSpec } from './supervisor.ts';
 
@@ -76,7 +77,22 @@ function usageError(message: string): never {
   process.exit(2);
 }
 
-function main(): void {
+/** The runner and node flags for the car's services: the bundle under plain node, unless configured to run the sources. */
+async function carRuntime(runtime: 'bundle' | 'source', log: { info(obj: object, msg: string): void; error(obj: object, msg: string): void }): Promise<{ modulePath: string; execArgv: string[]; env: Record<string, string> }> {
+  const source = { modulePath: SERVICE_ENTRY, execArgv: ['--import', 'tsx'], env: {} };
+  if (runtime === 'source') return source;
+  try {
+    const started = Date.now();
+    const bundle = await ensureCarBundle(ROOT);
+    if (bundle.built) log.info({ runner: bundle.runner, ms: Date.now() - started }, 'built the car services bundle');
+    return { modulePath: bundle.runner, execArgv: [...CAR_NODE_FLAGS], env: { ...CAR_ENV } };
+  } catch (error) {
+    log.error({ err: (error as Error).message }, 'cannot build the car services bundle; running them from the sources');
+    return source;
+  }
+}
+
+async function main(): Promise<void> {
   let values;
   try {
     ({ values } = parseArgs({ options: { ...COMMON_OPTIONS, only: { type: 'string' }, id: { type: 'string', multiple: true } } }));
@@ -112,7 +128,7 @@ function main(): void {
     // with HTTPS, this run's cars trust the NUC's certificate (a self-signed one is its own CA)
     ...(config.nuc.tls.cert ? { NODE_EXTRA_CA_CERTS: path.resolve(config.nuc.tls.cert) } : {}),
   };
-  // Children run TypeScript through tsx's loader in the same process (no extra wrapper process).
+  // The NUC's services run TypeScript through tsx's loader in the same process (no extra wrapper process).
   const execArgv = ['--import', 'tsx'];
 
   const nucServices = values.only === 'car' ? [] : NUC_SERVICES.filter((e) => e.enabled?.(config) ?? true);
@@ -135,15 +151,16 @@ function main(): void {
     }
   }
   if (values.only !== 'nuc') {
+    const runtime = await carRuntime(config.launcher.carRuntime, log);
     for (const car of cars) {
-      // with car.agent.enabled the agent runs actuator, camera and pilot (it updates them)
+      // with car.agent.enabled the agent runs actuator, camera and pilot (it updates them), the way it runs itself
       for (const entry of launchedCarServices(config)) {
         specs.push({
           key: `car/${car}/${entry.name}`,
-          modulePath: SERVICE_ENTRY,
+          modulePath: runtime.modulePath,
           args: ['car', entry.name, '--car', car, ...configArgs],
-          execArgv,
-          env,
+          execArgv: [...runtime.execArgv, ...nodeFlagsOf(entry.name)],
+          env: { ...env, ...runtime.env },
         });
       }
     }
@@ -181,4 +198,4 @@ function main(): void {
   for (const spec of specs) supervisor.start(spec);
 }
 
-main();
+void main();

@@ -29,12 +29,17 @@ import {
 import { nucBusAs, SECURITY_OFF_WARNING, serviceIdentity } from './bus-keys.ts';
 import { COMMON_OPTIONS, OPTION_USAGE, commandConfig } from './command-line.ts';
 
-export const USAGE = `usage: npm run service -- <car|nuc> <service> [--car <id>] [--config <file>] [--module <file>]
+/** How long a service whose supervisor went away waits to be adopted by a new one before it stops. */
+const ADOPTION_WAIT_MS = 30_000;
+
+export const USAGE = `usage: npm run service -- <car|nuc> <service> [--car <id>] [--config <file>] [--module <file>] [--outlive-supervisor]
 
 Runs one service in this process, as npm start runs each (e.g. npm run service -- car uplink --car 1).
 
-  --car <id>       the car a car service belongs to (default 1)
-  --module <file>  run the default export of this file (a release's bundle) instead of the built-in service
+  --car <id>              the car a car service belongs to (default 1)
+  --module <file>         run the default export of this file (a release's bundle) instead of the built-in service
+  --outlive-supervisor    keep running when the supervisor goes away, for up to ${ADOPTION_WAIT_MS / 1000} s, until a new one
+                          adopts this process (SIGUSR2); the car's agent starts its services so
 ${OPTION_USAGE.config}
 ${OPTION_USAGE.help}`;
 
@@ -69,7 +74,10 @@ async function main(): Promise<void> {
   let parsed;
   try {
     // the service processes get --config; the data directory comes with the environment (EDGE_DATA_DIR)
-    parsed = parseArgs({ allowPositionals: true, options: { config: COMMON_OPTIONS.config, help: COMMON_OPTIONS.help, car: { type: 'string' }, module: { type: 'string' } } });
+    parsed = parseArgs({
+      allowPositionals: true,
+      options: { config: COMMON_OPTIONS.config, help: COMMON_OPTIONS.help, car: { type: 'string' }, module: { type: 'string' }, 'outlive-supervisor': { type: 'boolean' } },
+    });
   } catch (error) {
     fail(`${(error as Error).message}\n\n${USAGE}`);
   }
@@ -174,8 +182,22 @@ async function main(): Promise<void> {
 
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
-  // The supervisor is gone (killed, crashed): never outlive it as an orphan.
-  process.on('disconnect', () => void stop('supervisor disconnected'));
+  // The supervisor is gone (killed, crashed): never outlive it as an orphan, unless asked to wait
+  // for a new supervisor to adopt this process (the car's agent does, so the car keeps driving).
+  let orphaned: NodeJS.Timeout | undefined;
+  process.on('disconnect', () => {
+    if (!values['outlive-supervisor']) return void stop('supervisor disconnected');
+    log.warn({ waitMs: ADOPTION_WAIT_MS }, 'supervisor gone; running on until a new one adopts this service');
+    orphaned = setTimeout(() => void stop('not adopted by a new supervisor'), ADOPTION_WAIT_MS);
+  });
+  if (values['outlive-supervisor']) {
+    process.on('SIGUSR2', () => {
+      if (orphaned === undefined) return;
+      clearTimeout(orphaned);
+      orphaned = undefined;
+      log.info('adopted by a new supervisor');
+    });
+  }
   // The last resort: every callback should have its owner (the guard); one that slipped through is a
   // bug to fix, logged and counted under `unowned`. A rejected promise nobody awaited leaves no state
   // half-changed, so the service keeps serving; after a throw that unwound an unknown stack it cannot

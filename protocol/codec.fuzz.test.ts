@@ -40,6 +40,8 @@ const SAMPLES: { [K in MessageKind]: { topic: string; fields: FieldsOf<K>; paylo
   },
   reset: { topic: 'car/1/reset', fields: { to: 'grid', slot: 2 } },
   compose: { topic: 'nuc/server/compose', fields: { cars: ['1', '2'] } },
+  link: { topic: 'car/1/link', fields: { up: false, since: 1000 } },
+  calibrate: { topic: 'car/1/calibrate', fields: { action: 'set', steeringCount: 300, throttleCount: 370 } },
 };
 
 type Random = () => number;

@@ -18,6 +18,8 @@ const Closed = <T extends TProperties>(properties: T): TObject<T> => Type.Object
 const NAME_PATTERN = '^[A-Za-z_][A-Za-z0-9_.:-]{0,63}$';
 const Named = <T extends TSchema>(value: T, maxProperties: number) =>
   Type.Record(Type.String({ pattern: NAME_PATTERN }), value, { maxProperties, additionalProperties: false });
+/** a PCA9685 pulse length: 12-bit counts */
+const Count12 = Type.Integer({ minimum: 0, maximum: 4095 });
 const Common = {
   v: Type.Integer({ minimum: 1 }),
   seq: Count,
@@ -86,6 +88,11 @@ export const DriveHeader = Closed({
   source: Type.Union([Type.Literal('user'), Type.Literal('pilot')]),
   /** the camera frame this decision was made on; -1 when none */
   frameSeq: Type.Integer({ minimum: -1 }),
+  /**
+   * the sending process: its start, in ms since the car booted. A restarted pilot of the same
+   * generation starts its seq at 0 again; a newer instance resets the actuator's stale-seq check.
+   */
+  instance: Type.Optional(Count),
 });
 
 /** What the actuator wrote to the PWM chip, and why (a command, the failsafe, estop, or idle). */
@@ -95,7 +102,8 @@ export const AppliedHeader = Closed({
   throttle: Unit,
   steeringCount: Type.Integer({ minimum: 0, maximum: 4096 }),
   throttleCount: Type.Integer({ minimum: 0, maximum: 4096 }),
-  reason: Type.Union([Type.Literal('command'), Type.Literal('failsafe'), Type.Literal('estop'), Type.Literal('idle')]),
+  /** `calibration`: the dashboard's calibration page holds the channels at raw counts */
+  reason: Type.Union([Type.Literal('command'), Type.Literal('failsafe'), Type.Literal('estop'), Type.Literal('idle'), Type.Literal('calibration')]),
   estop: Type.Boolean(),
   /** the drive command applied: its generation and seq (absent when none yet) */
   gen: Type.Optional(Count),
@@ -189,6 +197,39 @@ export const ReleaseHeader = Closed({
   timestamp: Count,
 });
 
+/**
+ * The car's link to the NUC as its uplink sees it (`car/<id>/link`, car-local only): on every change
+ * and every second, so a pilot that starts during an outage learns it.
+ */
+export const LinkHeader = Type.Object(
+  {
+    ...Common,
+    up: Type.Boolean(),
+    /** when the link last went up or down (the uplink's clock, ms) */
+    since: Type.Number({ minimum: 0 }),
+  },
+  { additionalProperties: false },
+);
+
+/**
+ * Calibrating a real car from the NUC (`car/<id>/calibrate`, NUC → actuator), as Donkeycar's
+ * `calibrate`: `enter` puts the actuator in its calibration state (drive commands are ignored, the
+ * throttle is capped around neutral and estop still latches), `set` moves a channel to a raw count,
+ * `save` stores the five counts on the car, `exit` leaves the state.
+ */
+export const CalibrateHeader = Type.Object(
+  {
+    ...Common,
+    action: Type.Union([Type.Literal('enter'), Type.Literal('set'), Type.Literal('save'), Type.Literal('exit')]),
+    steeringCount: Type.Optional(Count12),
+    throttleCount: Type.Optional(Count12),
+    /** with `save`: the counts for full left and right, and for forward, stopped and reverse */
+    steering: Type.Optional(Type.Object({ leftCount: Count12, rightCount: Count12 }, { additionalProperties: false })),
+    throttle: Type.Optional(Type.Object({ forwardCount: Count12, stoppedCount: Count12, reverseCount: Count12 }, { additionalProperties: false })),
+  },
+  { additionalProperties: false },
+);
+
 const CarId = Type.String({ pattern: '^[A-Za-z0-9_-]{1,32}$' });
 const closed = { additionalProperties: false } as const;
 /** At most this many cars share one track (poses, race entries, compositing demand). */
@@ -272,6 +313,8 @@ export const HEADER_SCHEMAS = {
   sim: SimHeader,
   recording: RecordingHeader,
   release: ReleaseHeader,
+  link: LinkHeader,
+  calibrate: CalibrateHeader,
   poses: PosesHeader,
   reset: ResetHeader,
   compose: ComposeHeader,

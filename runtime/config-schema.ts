@@ -162,6 +162,8 @@ export const I2cSchema = Section({
 
 export const ActuatorSchema = Section({
   failsafeMs: Type.Integer({ minimum: 20, maximum: 5000, default: 250 }),
+  /** calibrating from the dashboard: how far from neutral (in counts) the throttle channel may be moved */
+  calibrationThrottleCap: Type.Integer({ minimum: 0, maximum: 1000, default: 80 }),
   frequencyHz: Type.Integer({ minimum: 24, maximum: 1526, default: 60 }),
   steering: Section({
     channel: { ...Channel, default: 1 },
@@ -192,8 +194,16 @@ export const CameraSchema = Section({
 export const DriveSchema = Section({
   /** Donkeycar's drive loop runs at 20 Hz */
   rateHz: Type.Number({ minimum: 1, maximum: 120, default: 20 }),
-  /** the demo starts with the expert driving; a driver takes over by switching to `user` */
-  mode: Type.Union([Type.Literal('user'), Type.Literal('local_angle'), Type.Literal('local')], { default: 'local' }),
+  /**
+   * the start mode; unset: `local` in the simulator (the demo starts with the expert driving), `user`
+   * with real hardware (`i2c.bus` a number), so a real car never drives off by itself after a restart
+   */
+  mode: Type.Optional(Type.Union([Type.Literal('user'), Type.Literal('local_angle'), Type.Literal('local')])),
+  /**
+   * what the pilot does in `local_angle` / `local` while the link to the NUC is down: `continue`
+   * driving its own loop, or `stop` (throttle 0); unset: `continue` in the simulator, `stop` with real hardware
+   */
+  onLinkLoss: Type.Optional(Type.Union([Type.Literal('continue'), Type.Literal('stop')])),
   /** the pilot used in local_angle / local modes: 'expert' (simulator only) or a model directory */
   pilot: Type.String({ default: 'expert' }),
   /** user control older than this counts as gone: throttle 0 */
@@ -347,6 +357,11 @@ export const WheelSchema = Type.Object(
 export const LauncherSchema = Section({
   /** the simulated cars `npm start` runs beside the NUC */
   cars: Type.Array(Id, { default: ['1'], maxItems: 16 }),
+  /**
+   * how the car's services run: `bundle` (built from the sources when they changed, run with plain
+   * node: what fits a Raspberry Pi), or `source` (TypeScript through tsx in every process, for debugging)
+   */
+  carRuntime: Type.Union([Type.Literal('bundle'), Type.Literal('source')], { default: 'bundle' }),
   restartInitialMs: Type.Integer({ minimum: 10, maximum: 60_000, default: 500 }),
   restartMaxMs: Type.Integer({ minimum: 100, maximum: 600_000, default: 10_000 }),
 });
@@ -371,6 +386,7 @@ export type BusConfig = PlatformConfig['bus'];
 /** A configured control token must be at least this long (generated ones are 16 characters of base64url). */
 export const MIN_TOKEN_LENGTH = 16;
 export type CarConfig = PlatformConfig['car'];
+export type DriveConfig = CarConfig['drive'];
 export type AgentConfig = CarConfig['agent'];
 export type NucConfig = PlatformConfig['nuc'];
 export type TrainingConfig = NucConfig['training'];

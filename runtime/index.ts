@@ -6,6 +6,7 @@ export {
   WheelConfigSchema,
   WheelMappingSchema,
   type BusConfig,
+  type CarConfig,
   type GenericCalibration,
   type PlatformConfig,
   type TrainingConfig,

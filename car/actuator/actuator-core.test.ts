@@ -69,6 +69,29 @@ describe('ActuatorCore', () => {
     expect(core.counters.ignoredStale).toBe(2);
   });
 
+  it('takes a restarted pilot of the same generation at once, though its seq starts from 0 again', () => {
+    const core = new ActuatorCore({ activeGen: 3 });
+    // the crashed pilot had driven for a while: seq 1400
+    expect(core.submit({ ...command({ gen: 3, instance: 5000, throttle: 0.5 }), seq: 1400 }, 0)).toBe('accepted');
+    // its replacement, started later, counts from 0
+    expect(core.submit({ ...command({ gen: 3, instance: 7400, throttle: 0.2 }), seq: 0 }, 10)).toBe('accepted');
+    expect(core.tick(11)).toMatchObject({ throttle: 0.2, reason: 'command' });
+    expect(core.submit({ ...command({ gen: 3, instance: 7400, throttle: 0.3 }), seq: 1 }, 12)).toBe('accepted');
+    // a late command of the old process never wins again, whatever its seq
+    expect(core.submit({ ...command({ gen: 3, instance: 5000, throttle: 0.9 }), seq: 1401 }, 13)).toBe('stale');
+    // and the new one's own seq still has to rise
+    expect(core.submit({ ...command({ gen: 3, instance: 7400, throttle: 0.9 }), seq: 1 }, 14)).toBe('stale');
+    expect(core.tick(15).throttle).toBe(0.3);
+    expect(core.counters).toMatchObject({ newInstances: 1, ignoredStale: 2 });
+  });
+
+  it('treats a sender without an instance as instance 0 (older pilots keep working)', () => {
+    const core = new ActuatorCore();
+    expect(core.submit({ ...command({ gen: 1 }), seq: 5 }, 0)).toBe('accepted');
+    expect(core.submit({ ...command({ gen: 1, instance: 1 }), seq: 0 }, 1)).toBe('accepted');
+    expect(core.submit({ ...command({ gen: 1 }), seq: 6 }, 2)).toBe('stale');
+  });
+
   it('with activeGen, ignores other generations; the gen can be switched at run time', () => {
     const core = new ActuatorCore({ activeGen: 1 });
     core.submit(command({ gen: 1, throttle: 0.3 }), 0);

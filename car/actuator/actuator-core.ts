@@ -3,6 +3,11 @@
  * command wins; silence for failsafeMs brings the throttle to neutral; estop latches neutral
  * throttle until cleared. Steering is held at the last angle in both cases (a servo snapping to
  * centre mid-corner is a surprise; a coasting car is not).
+ *
+ * A command is stale when an earlier one of the same sending process had the same or a higher seq.
+ * The process is its generation and its instance (when it started): a pilot restarted after a crash
+ * counts its seq from 0 again, and its commands are fresh at once, while a command from an instance
+ * older than the newest one seen for that generation is always stale.
  */
 import { clampUnit } from '../../runtime/index.ts';
 
@@ -17,6 +22,8 @@ export interface DriveCommand {
   throttle: number;
   source: DriveSource;
   frameSeq: number;
+  /** the sending process's start (ms since the car booted); absent from senders that predate it: 0 */
+  instance?: number | undefined;
 }
 
 export type TargetReason = 'command' | 'failsafe' | 'estop' | 'idle';
@@ -34,6 +41,8 @@ export type SubmitResult = 'accepted' | 'stale' | 'other-gen' | 'rejected';
 export interface ActuatorCounters {
   accepted: number;
   ignoredStale: number;
+  /** times a newer instance of a generation took over (a restarted pilot) */
+  newInstances: number;
   ignoredGen: number;
   rejected: number;
   failsafeTrips: number;
@@ -50,12 +59,18 @@ export const DEFAULT_FAILSAFE_MS = 250;
 /** Generations remembered for stale-seq filtering; gens change only on hand-overs. */
 const REMEMBERED_GENS = 8;
 
+/** The newest sending process seen for a generation, and its last accepted seq. */
+interface LastSent {
+  instance: number;
+  seq: number;
+}
+
 export class ActuatorCore {
   readonly failsafeMs: number;
   private gen: number | undefined;
   private latest: DriveCommand | undefined;
   private latestAt = Number.NEGATIVE_INFINITY;
-  private readonly lastSeqByGen = new Map<number, number>();
+  private readonly lastByGen = new Map<number, LastSent>();
   private latched = false;
   /** set by clearEstop: commands from before it never re-apply throttle */
   private awaitingFresh = false;
@@ -63,6 +78,7 @@ export class ActuatorCore {
   private readonly count: ActuatorCounters = {
     accepted: 0,
     ignoredStale: 0,
+    newInstances: 0,
     ignoredGen: 0,
     rejected: 0,
     failsafeTrips: 0,
@@ -106,12 +122,14 @@ export class ActuatorCore {
       this.count.ignoredGen++;
       return 'other-gen';
     }
-    const lastSeq = this.lastSeqByGen.get(command.gen);
-    if (lastSeq !== undefined && command.seq <= lastSeq) {
+    const instance = command.instance ?? 0;
+    const last = this.lastByGen.get(command.gen);
+    if (last !== undefined && (instance < last.instance || (instance === last.instance && command.seq <= last.seq))) {
       this.count.ignoredStale++;
       return 'stale';
     }
-    this.rememberSeq(command.gen, command.seq);
+    if (last !== undefined && instance > last.instance) this.count.newInstances++;
+    this.remember(command.gen, { instance, seq: command.seq });
     this.latest = { ...command, angle: clampUnit(command.angle), throttle: clampUnit(command.throttle) };
     this.latestAt = nowMs;
     this.awaitingFresh = false;
@@ -148,12 +166,12 @@ export class ActuatorCore {
     this.inFailsafe = false;
   }
 
-  private rememberSeq(gen: number, seq: number): void {
-    this.lastSeqByGen.delete(gen);
-    this.lastSeqByGen.set(gen, seq);
-    if (this.lastSeqByGen.size > REMEMBERED_GENS) {
-      const oldest = this.lastSeqByGen.keys().next().value;
-      if (oldest !== undefined) this.lastSeqByGen.delete(oldest);
+  private remember(gen: number, last: LastSent): void {
+    this.lastByGen.delete(gen);
+    this.lastByGen.set(gen, last);
+    if (this.lastByGen.size > REMEMBERED_GENS) {
+      const oldest = this.lastByGen.keys().next().value;
+      if (oldest !== undefined) this.lastByGen.delete(oldest);
     }
   }
 }
@@ -168,6 +186,7 @@ function isValidCommand(command: unknown): command is DriveCommand {
     isFiniteNumber(c.angle) &&
     isFiniteNumber(c.throttle) &&
     isFiniteNumber(c.frameSeq) &&
+    (c.instance === undefined || isFiniteNumber(c.instance)) &&
     (c.source === 'user' || c.source === 'pilot')
   );
 }

@@ -111,4 +111,20 @@ describe('DriveOutputs', () => {
       /throttle\.channel: must differ from steering\.channel/,
     );
   });
+  it('calibrating writes raw counts, and a saved calibration replaces the running one', async () => {
+    const { chip, outputs } = await rig();
+    await outputs.start();
+    const raw = await outputs.applyCounts(420, 395);
+    expect(raw).toMatchObject({ steeringCount: 420, throttleCount: 395, wrote: { steering: true, throttle: true } });
+    expect(raw.throttle).toBeCloseTo(25 / 130, 6);
+    expect([chip.count(1), chip.count(0)]).toEqual([420, 395]);
+    await expect(outputs.applyCounts(5000, 370)).rejects.toThrow(/steeringCount/);
+
+    await outputs.recalibrate({ ...DEFAULT_STEERING, leftCount: 480, rightCount: 300 }, { ...DEFAULT_THROTTLE, stoppedCount: 380 });
+    await outputs.apply(-1, 0);
+    expect([chip.count(1), chip.count(0)]).toEqual([480, 380]);
+    // an invalid one is refused and the running one stays
+    await expect(outputs.recalibrate(DEFAULT_STEERING, { ...DEFAULT_THROTTLE, stoppedCount: 600 })).rejects.toBeInstanceOf(CalibrationError);
+    expect(outputs.throttle.stoppedCount).toBe(380);
+  });
 });

@@ -1,13 +1,17 @@
 /**
  * Steering servo and ESC outputs on a PCA9685, with Donkeycar's calibration. Writes only the
  * channels whose count changed, and serialises every operation so a stop() queued behind an
- * apply() is always the last word on the chip.
+ * apply() is always the last word on the chip. Calibrating writes raw counts (`applyCounts`), and a
+ * saved calibration replaces the running one (`recalibrate`).
  */
 import {
   CalibrationError,
   DEFAULT_STEERING,
   DEFAULT_THROTTLE,
+  PCA9685_MAX_COUNT,
   angleToCount,
+  countToAngle,
+  countToThrottle,
   throttleToCount,
   validateSteering,
   validateThrottle,
@@ -29,9 +33,21 @@ export interface AppliedOutputs {
 
 export type OutputsState = 'idle' | 'armed' | 'stopped';
 
+function checkCalibration(steering: SteeringCalibration, throttle: ThrottleCalibration): [SteeringCalibration, ThrottleCalibration] {
+  const checked: [SteeringCalibration, ThrottleCalibration] = [validateSteering({ ...steering }), validateThrottle({ ...throttle })];
+  if (steering.channel === throttle.channel) {
+    throw new CalibrationError('throttle.channel', `must differ from steering.channel (both ${throttle.channel})`);
+  }
+  return checked;
+}
+
+function checkRawCount(field: string, count: number): void {
+  if (!Number.isInteger(count) || count < 0 || count > PCA9685_MAX_COUNT) throw new CalibrationError(field, `must be an integer count in 0..${PCA9685_MAX_COUNT}, got ${count}`);
+}
+
 export class DriveOutputs {
-  readonly steering: SteeringCalibration;
-  readonly throttle: ThrottleCalibration;
+  private steeringCal: SteeringCalibration;
+  private throttleCal: ThrottleCalibration;
   private written: { steering: number | undefined; throttle: number | undefined } = {
     steering: undefined,
     throttle: undefined,
@@ -44,15 +60,26 @@ export class DriveOutputs {
     steering: SteeringCalibration = DEFAULT_STEERING,
     throttle: ThrottleCalibration = DEFAULT_THROTTLE,
   ) {
-    this.steering = validateSteering({ ...steering });
-    this.throttle = validateThrottle({ ...throttle });
-    if (this.steering.channel === this.throttle.channel) {
-      throw new CalibrationError('throttle.channel', `must differ from steering.channel (both ${this.throttle.channel})`);
-    }
+    [this.steeringCal, this.throttleCal] = checkCalibration(steering, throttle);
+  }
+
+  get steering(): SteeringCalibration {
+    return this.steeringCal;
+  }
+
+  get throttle(): ThrottleCalibration {
+    return this.throttleCal;
   }
 
   get state(): OutputsState {
     return this.current;
+  }
+
+  /** Replaces the calibration (a newly saved one); the next apply uses it. Throws a CalibrationError and keeps the old one when invalid. */
+  recalibrate(steering: SteeringCalibration, throttle: ThrottleCalibration): Promise<void> {
+    return this.serial(async () => {
+      [this.steeringCal, this.throttleCal] = checkCalibration(steering, throttle);
+    });
   }
 
   /** Arms the ESC: throttle at neutral (first, the ESC must see neutral before anything else), steering centred. */
@@ -78,13 +105,24 @@ export class DriveOutputs {
     });
   }
 
+  /** Writes raw counts (calibrating); angle and throttle are reported as the calibration reads them. */
+  applyCounts(steeringCount: number, throttleCount: number): Promise<AppliedOutputs> {
+    return this.serial(async () => {
+      checkRawCount('steeringCount', steeringCount);
+      checkRawCount('throttleCount', throttleCount);
+      if (this.current !== 'armed') throw new Error('drive outputs not armed');
+      const wrote = await this.writeCounts(steeringCount, throttleCount);
+      return { angle: countToAngle(this.steeringCal, steeringCount), throttle: countToThrottle(this.throttleCal, throttleCount), steeringCount, throttleCount, wrote };
+    });
+  }
+
   /** All-stop: throttle to neutral, then every output off. Safe to call more than once. */
   stop(): Promise<void> {
     return this.serial(async () => {
       const wasArmed = this.current === 'armed';
       this.current = 'stopped';
       try {
-        if (wasArmed) await this.chip.setCount(this.throttle.channel, this.throttle.stoppedCount);
+        if (wasArmed) await this.chip.setCount(this.throttleCal.channel, this.throttleCal.stoppedCount);
       } finally {
         // Even when the neutral write failed, try to cut every output.
         await this.chip.allOff();
@@ -96,23 +134,28 @@ export class DriveOutputs {
   private async write(angle: number, throttle: number): Promise<AppliedOutputs> {
     const clampedAngle = clampUnit(angle);
     const clampedThrottle = clampUnit(throttle);
-    const throttleCount = throttleToCount(this.throttle, clampedThrottle);
-    const steeringCount = angleToCount(this.steering, clampedAngle);
+    const throttleCount = throttleToCount(this.throttleCal, clampedThrottle);
+    const steeringCount = angleToCount(this.steeringCal, clampedAngle);
+    const wrote = await this.writeCounts(steeringCount, throttleCount);
+    return { angle: clampedAngle, throttle: clampedThrottle, steeringCount, throttleCount, wrote };
+  }
+
+  private async writeCounts(steeringCount: number, throttleCount: number): Promise<AppliedOutputs['wrote']> {
     const wrote = { steering: false, throttle: false };
     // Throttle first: when both change, the safety-relevant channel goes out first.
     if (this.written.throttle !== throttleCount) {
       this.written.throttle = undefined; // unknown until the write succeeds, so a failed one is retried
-      await this.chip.setCount(this.throttle.channel, throttleCount);
+      await this.chip.setCount(this.throttleCal.channel, throttleCount);
       this.written.throttle = throttleCount;
       wrote.throttle = true;
     }
     if (this.written.steering !== steeringCount) {
       this.written.steering = undefined;
-      await this.chip.setCount(this.steering.channel, steeringCount);
+      await this.chip.setCount(this.steeringCal.channel, steeringCount);
       this.written.steering = steeringCount;
       wrote.steering = true;
     }
-    return { angle: clampedAngle, throttle: clampedThrottle, steeringCount, throttleCount, wrote };
+    return wrote;
   }
 
   private serial<T>(operation: () => Promise<T>): Promise<T> {

@@ -99,6 +99,72 @@ describe('BlobStore', () => {
     }
   });
 
+  it('abandons a request that goes silent mid-file and resumes where it stopped, fetching each byte once', async () => {
+    // the first answer stops after 30000 bytes without closing (a partition: no FIN); later ones serve the rest
+    const ranges: string[] = [];
+    const server = http.createServer((request, response) => {
+      const range = request.headers.range;
+      ranges.push(range ?? 'none');
+      if (!range) {
+        response.writeHead(200, { 'content-length': CONTENT.length });
+        response.write(CONTENT.subarray(0, 30_000));
+        return; // and never another byte
+      }
+      const start = Number(/bytes=(\d+)-/.exec(range)?.[1] ?? 0);
+      response.writeHead(206, { 'content-range': `bytes ${start}-${CONTENT.length - 1}/${CONTENT.length}` });
+      response.end(CONTENT.subarray(start));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as { port: number };
+    try {
+      const store = new BlobStore({ dir, urlOf: () => `http://127.0.0.1:${port}/blob`, stallMs: 300, retryMs: 20 });
+      await store.download([FILE]);
+      expect(fs.readFileSync(path.join(dir, SHA))).toEqual(CONTENT);
+      expect(ranges).toEqual(['none', 'bytes=30000-']);
+      expect(store.bytesFetched).toBe(CONTENT.length);
+      expect(store.resumes).toBe(1);
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
+  it('gives up on a repository silent for giveUpMs, keeping what it has for later', async () => {
+    const server = http.createServer((_request, response) => {
+      response.writeHead(200, { 'content-length': CONTENT.length });
+      response.write(CONTENT.subarray(0, 1000));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as { port: number };
+    try {
+      const store = new BlobStore({ dir, urlOf: () => `http://127.0.0.1:${port}/blob`, stallMs: 100, retryMs: 20, giveUpMs: 400 });
+      await expect(store.download([FILE])).rejects.toThrow(/no byte for 400 ms/);
+      expect(fs.statSync(path.join(dir, `${SHA}.part`)).size).toBeGreaterThanOrEqual(1000);
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
+  it('refuses a repository that answers 416 for the whole file instead of asking again forever', async () => {
+    let requests = 0;
+    const server = http.createServer((_request, response) => {
+      requests++;
+      response.writeHead(416);
+      response.end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as { port: number };
+    try {
+      const store = new BlobStore({ dir, urlOf: () => `http://127.0.0.1:${port}/blob`, retryMs: 20 });
+      await expect(store.download([FILE])).rejects.toThrow(/HTTP 416 for the whole file/);
+      expect(requests).toBe(1);
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
   it('deletes every blob and partial file not kept', async () => {
     const other = 'a'.repeat(64);
     fs.writeFileSync(path.join(dir, SHA), CONTENT);

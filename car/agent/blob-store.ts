@@ -2,7 +2,9 @@
  * The car's content-addressed blob store: `<dir>/<sha256>` holds only complete, hash-checked files.
  * A download writes `<sha256>.part` and resumes it with an HTTP Range request after an interruption
  * (an agent restart too); it never takes more than the signed length (endless-data defence) and is
- * renamed into place only once its sha256 matches the signed one.
+ * renamed into place only once its sha256 matches the signed one. A request that goes silent (a Wi-Fi
+ * partition: no FIN, the connection just stops) is abandoned after `stallMs` and resumed where it
+ * stopped, again and again while the network is gone, until `giveUpMs` pass without a byte.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
@@ -21,6 +23,17 @@ export interface BlobStoreOptions {
   /** maps a file to the URL it is fetched from (the repository's content-addressed target) */
   urlOf: (file: ReleaseFile) => string;
   fetch?: typeof fetch;
+  /** a request without a byte (or an answer) for this long is abandoned and resumed; default 3 s */
+  stallMs?: number;
+  /** a download without a byte for this long fails (the update step then retries or fails); default 30 s */
+  giveUpMs?: number;
+  /** the pause before resuming an abandoned or failed request; default 500 ms */
+  retryMs?: number;
+}
+
+/** The request went silent or the connection failed: resume, it is no fault of the file. */
+class Interrupted extends Error {
+  override name = 'Interrupted';
 }
 
 async function sha256OfFile(file: string): Promise<string> {
@@ -48,9 +61,21 @@ async function syncDir(dir: string): Promise<void> {
 
 export class BlobStore {
   private readonly fetcher: typeof fetch;
+  private fetched = 0;
+  private resumed = 0;
 
   constructor(private readonly options: BlobStoreOptions) {
     this.fetcher = options.fetch ?? fetch;
+  }
+
+  /** bytes received from the repository so far (what a cut download costs shows here) */
+  get bytesFetched(): number {
+    return this.fetched;
+  }
+
+  /** requests abandoned (silent) or failed and resumed where they stopped */
+  get resumes(): number {
+    return this.resumed;
   }
 
   get dir(): string {
@@ -103,7 +128,27 @@ export class BlobStore {
       await fs.rm(part, { force: true });
       offset = 0;
     }
-    if (offset < file.length) offset = await this.fetchInto(file, part, offset, onProgress);
+    // progress is the file growing past what it ever held (a server re-sending the start is none)
+    let lastProgressAt = Date.now();
+    let most = offset;
+    while (offset < file.length) {
+      try {
+        offset = await this.fetchInto(file, part, offset, (bytes) => {
+          if (bytes > most) {
+            most = bytes;
+            lastProgressAt = Date.now();
+          }
+          onProgress(bytes);
+        });
+      } catch (error) {
+        if (!(error instanceof Interrupted)) throw error;
+        const giveUpMs = this.options.giveUpMs ?? 30_000;
+        if (Date.now() - lastProgressAt >= giveUpMs) throw new BlobError(`${file.target}: no byte for ${giveUpMs} ms (${error.message}); will resume later`);
+        this.resumed++;
+        await new Promise((resolve) => setTimeout(resolve, this.options.retryMs ?? 500));
+        offset = await sizeOf(part);
+      }
+    }
     const actual = await sha256OfFile(part);
     if (actual !== file.sha256) {
       await fs.rm(part, { force: true });
@@ -113,26 +158,52 @@ export class BlobStore {
     await syncDir(this.options.dir);
   }
 
-  /** Appends to `part` from `offset`; returns its final size. */
+  /**
+   * Appends to `part` from `offset`; returns its size when the answer ended. A silent or broken
+   * connection throws Interrupted (resume from what is on disk); a wrong answer throws a BlobError.
+   */
   private async fetchInto(file: ReleaseFile, part: string, offset: number, onProgress: (bytes: number) => void): Promise<number> {
     const url = this.options.urlOf(file);
-    const response = await this.fetcher(url, offset > 0 ? { headers: { range: `bytes=${offset}-` } } : {});
-    if (response.status === 416) {
-      // the server has no bytes past our partial file: start over
-      await response.body?.cancel();
-      await fs.rm(part, { force: true });
-      return offset > 0 ? this.fetchInto(file, part, 0, onProgress) : 0;
+    const stallMs = this.options.stallMs ?? 3000;
+    const controller = new AbortController();
+    let watchdog: NodeJS.Timeout | undefined;
+    const rearm = (): void => {
+      clearTimeout(watchdog);
+      watchdog = setTimeout(() => controller.abort(), stallMs);
+    };
+    const interrupted = (error: unknown): Error =>
+      error instanceof BlobError ? error : new Interrupted(controller.signal.aborted ? `silent for ${stallMs} ms` : (error as Error).message);
+    rearm();
+    let response: Response;
+    try {
+      response = await this.fetcher(url, { signal: controller.signal, ...(offset > 0 ? { headers: { range: `bytes=${offset}-` } } : {}) });
+    } catch (error) {
+      clearTimeout(watchdog);
+      throw interrupted(error);
     }
-    if (!response.ok || !response.body) throw new BlobError(`${url}: HTTP ${response.status}`);
+    if (response.status === 416) {
+      clearTimeout(watchdog);
+      // the server has no bytes past our partial file: start over (at 0 it has none at all)
+      await response.body?.cancel();
+      if (offset === 0) throw new BlobError(`${url}: HTTP 416 for the whole file`);
+      await fs.rm(part, { force: true });
+      return 0;
+    }
+    if (!response.ok || !response.body) {
+      clearTimeout(watchdog);
+      throw new BlobError(`${url}: HTTP ${response.status}`);
+    }
     // a server that ignores Range answers 200 with the whole file
     let size = response.status === 206 ? offset : 0;
     const handle = await fs.open(part, response.status === 206 ? 'a' : 'w');
     try {
       for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+        rearm();
         if (size + chunk.length > file.length) {
           throw new BlobError(`${file.target}: the server sent more than the signed ${file.length} bytes (endless data); discarded`);
         }
         await handle.write(chunk);
+        this.fetched += chunk.length;
         size += chunk.length;
         onProgress(size);
       }
@@ -140,10 +211,12 @@ export class BlobStore {
     } catch (error) {
       await handle.close();
       if (error instanceof BlobError) await fs.rm(part, { force: true });
-      throw error;
+      throw interrupted(error);
+    } finally {
+      clearTimeout(watchdog);
     }
     await handle.close();
-    if (size !== file.length) throw new BlobError(`${file.target}: got ${size} of ${file.length} bytes; will resume`);
+    if (size < file.length) throw new Interrupted(`the answer ended after ${size} of ${file.length} bytes`);
     return size;
   }
 }

@@ -98,7 +98,12 @@ export class CarEffects implements AgentEffects {
 
   startService(instance: ServiceInstance, release: Release | undefined): Promise<RunningService> {
     const normalized = this.normalize(instance);
-    return this.options.processes.start(normalized, () => this.launchSpec(normalized, release));
+    return this.options.processes.start(normalized, this.launcher(normalized, release));
+  }
+
+  /** How an instance of `release` is (re)started: its slot's bundle, or the factory code. */
+  launcher(instance: ServiceInstance, release: Release | undefined): () => Promise<LaunchSpec> {
+    return () => this.launchSpec(instance, release);
   }
 
   stopService(instance: ServiceInstance): Promise<void> {

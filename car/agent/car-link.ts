@@ -1,11 +1,15 @@
 /**
  * The agent's view of the car over the car-local bus: the actuator's `applied` messages (throttle,
  * the generation it follows), the pilot's telemetry (speed, model), the NUC's hint that the update
- * repository changed (passed down by the uplink), and the agent's own reports on `car/<id>/agent`,
- * which the actuator follows for its active generation.
+ * repository changed (passed down by the uplink), the services' metrics (which processes are
+ * alive on the bus), and the agent's own reports on `car/<id>/agent`, which the actuator follows for
+ * its active generation.
  */
 import { BusPublisher, BusSubscriber, carTopic, nucTopic, type BusEndpoints, type BusMessage } from '../../protocol/index.ts';
 import { atRest, type AgentReport, type CarState } from './executor.ts';
+
+/** Pids remembered as heard (every service restart adds one). */
+const HEARD_PIDS_KEPT = 256;
 
 export interface CarSnapshot {
   applied?: { at: number; throttle: number; activeGen?: number };
@@ -16,6 +20,9 @@ export class CarLink {
   readonly snapshot: CarSnapshot = {};
   private readonly waiters = new Set<() => void>();
   private readonly hintListeners = new Set<() => void>();
+  /** the pids heard publishing metrics, and who waits to hear one */
+  private readonly heardPids = new Set<number>();
+  private readonly pidWaiters = new Map<number, Set<() => void>>();
   /** the last time the car was seen moving (or when the link started, before any message) */
   private lastMovingAt = Date.now();
   private sentReports = 0;
@@ -29,7 +36,9 @@ export class CarLink {
   }
 
   static connect(bus: BusEndpoints, carId: string): CarLink {
-    const subscriber = BusSubscriber.connect(bus, { topics: [carTopic(carId, 'applied'), carTopic(carId, 'telemetry'), nucTopic('ota', 'release')] });
+    const subscriber = BusSubscriber.connect(bus, {
+      topics: [carTopic(carId, 'applied'), carTopic(carId, 'telemetry'), carTopic(carId, 'metrics'), nucTopic('ota', 'release')],
+    });
     return new CarLink(subscriber, BusPublisher.connect(bus), carId);
   }
 
@@ -52,6 +61,16 @@ export class CarLink {
   /** Calls `listener` on each hint that the update repository changed (a reason to poll now, nothing to trust). */
   onReleaseHint(listener: () => void): void {
     this.hintListeners.add(listener);
+  }
+
+  /** Resolves once a service process with this pid has published its metrics on the car-local bus. */
+  heardFrom(pid: number): Promise<void> {
+    if (this.heardPids.has(pid)) return Promise.resolve();
+    return new Promise((resolve) => {
+      const waiting = this.pidWaiters.get(pid) ?? new Set();
+      waiting.add(resolve);
+      this.pidWaiters.set(pid, waiting);
+    });
   }
 
   /** Resolves with true once `condition` holds for the newest observations, false after `timeoutMs`. */
@@ -80,6 +99,15 @@ export class CarLink {
   private observe(message: BusMessage): void {
     if (message.kind === 'release') {
       for (const listener of this.hintListeners) listener();
+      return;
+    }
+    if (message.kind === 'metrics') {
+      const { pid } = message.header;
+      if (this.heardPids.has(pid)) return;
+      this.heardPids.add(pid);
+      if (this.heardPids.size > HEARD_PIDS_KEPT) this.heardPids.delete(this.heardPids.values().next().value!);
+      for (const resolve of this.pidWaiters.get(pid) ?? []) resolve();
+      this.pidWaiters.delete(pid);
       return;
     }
     const now = Date.now();

@@ -1,16 +1,20 @@
 /**
  * The agent as process manager of the updatable car services (as balena-supervisor runs containers).
- * An instance is (name, slot, gen); each runs in its own process group with a pidfile, so an agent
- * restarted after a kill -9 finds the instances its predecessor left and stops them before starting
- * its own (no doubled actuator or pilot). Instances the agent wants kept (the committed ones) are
- * restarted with back-off when they crash; a candidate's crash is left for the planner to see.
+ * An instance is (name, slot, gen); each runs in its own process group with an instance file in the
+ * run directory, and outlives the agent: a restarted agent (after a crash or a kill -9) adopts the
+ * instances it wants from the files its predecessor left, so the actuator, camera and pilot never
+ * stop for an agent restart, and stops the rest (no doubled actuator or pilot). An adopted process
+ * is no child of this agent: its exit is noticed by watching its pid, its health by hearing it on
+ * the bus. Instances the agent wants kept (the committed ones) are restarted with back-off when they
+ * crash, adopted or not; a candidate's crash is left for the planner to see.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import fs from 'node:fs';
-import path from 'node:path';
 import type { Logger } from 'pino';
 import type { ExitInfo, RunningService } from './executor.ts';
+import { InstanceFiles, instanceKey, isRunning, startTimeOf, type InstanceRecord } from './instance-files.ts';
 import type { ServiceInstance } from './planner.ts';
+
+export { instanceKey };
 
 export interface LaunchSpec {
   /** arguments to the service runner, e.g. `car pilot --car 1 --module <file>` */
@@ -18,14 +22,25 @@ export interface LaunchSpec {
   env: NodeJS.ProcessEnv;
 }
 
+/** The runner flag that keeps a service running when its agent goes away, waiting to be adopted. */
+export const OUTLIVE_FLAG = '--outlive-supervisor';
+/** Sent to an adopted process: it has a supervisor again. */
+export const ADOPTED_SIGNAL: NodeJS.Signals = 'SIGUSR2';
+/** How often an adopted process's pid is checked. */
+const WATCH_MS = 100;
+
 export interface ServiceProcessesOptions {
-  /** launcher/run-service.ts */
+  /** the service runner: launcher/run-service.ts, or its bundle */
   runnerPath: string;
-  execArgv: string[];
+  /** node flags for a service's process (the runner's, as the agent's own, and the service's) */
+  execArgvOf: (name: string) => string[];
+  /** where the instance files live */
   pidDir: string;
   log: Logger;
   /** whether a crashed instance is restarted (the committed ones are) */
   keepAlive: (instance: ServiceInstance) => boolean;
+  /** resolves once the bus has heard from this process (an adopted instance's health); default: at once */
+  heardFrom?: (pid: number) => Promise<void>;
   stopTimeoutMs?: number;
   restartInitialMs?: number;
   restartMaxMs?: number;
@@ -33,10 +48,13 @@ export interface ServiceProcessesOptions {
   healthyAfterMs?: number;
 }
 
+/** The process of a managed instance: a child this agent forked, or one it adopted. */
+type ServiceProcess = { kind: 'child'; child: ChildProcess } | { kind: 'adopted'; record: InstanceRecord; watch: NodeJS.Timeout };
+
 interface Managed {
   instance: ServiceInstance;
   launch: () => Promise<LaunchSpec>;
-  child: ChildProcess | undefined;
+  process: ServiceProcess | undefined;
   handle: RunningService;
   failures: number;
   startedAt: number;
@@ -44,33 +62,10 @@ interface Managed {
   restartTimer: NodeJS.Timeout | undefined;
 }
 
-interface PidFile {
-  pid: number;
-  name: string;
-  slot: string;
-  gen: number;
-}
-
-export function instanceKey(instance: ServiceInstance): string {
-  return `${instance.name}-${instance.slot}-g${instance.gen}`;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Guards against a recycled pid: only a service runner is ever killed by pidfile. */
-function isServiceRunner(pid: number): boolean {
-  try {
-    return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('run-service');
-  } catch {
-    return isAlive(pid); // no /proc (not Linux): trust the pidfile
-  }
+export interface Adoption {
+  adopted: ServiceInstance[];
+  /** instances left by a previous agent that were not wanted (or not known healthy), now stopped */
+  stopped: number;
 }
 
 function killGroup(pid: number, signal: NodeJS.Signals): void {
@@ -85,20 +80,26 @@ function killGroup(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
-async function waitForExit(pid: number, timeoutMs: number): Promise<boolean> {
+async function waitForExit(record: Pick<InstanceRecord, 'pid' | 'startTime'>, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (!isAlive(pid)) return true;
+    if (!isRunning(record)) return true;
     await new Promise<void>((resolve) => setTimeout(resolve, 25));
   }
-  return !isAlive(pid);
+  return !isRunning(record);
+}
+
+function pidOfProcess(running: ServiceProcess | undefined): number | undefined {
+  if (!running) return undefined;
+  return running.kind === 'child' ? running.child.pid : running.record.pid;
 }
 
 export class ServiceProcesses {
   private readonly managed = new Map<string, Managed>();
+  private readonly files: InstanceFiles;
 
   constructor(private readonly options: ServiceProcessesOptions) {
-    fs.mkdirSync(options.pidDir, { recursive: true });
+    this.files = new InstanceFiles(options.pidDir);
   }
 
   /** The instances with a process (or a pending restart). */
@@ -107,26 +108,49 @@ export class ServiceProcesses {
   }
 
   pidOf(instance: ServiceInstance): number | undefined {
-    return this.managed.get(instanceKey(instance))?.child?.pid;
+    return pidOfProcess(this.managed.get(instanceKey(instance))?.process);
   }
 
-  /** Idempotent: an instance that already runs is returned, not started twice. */
+  /** Idempotent: an instance that already runs (started or adopted) is returned, not started twice. */
   async start(instance: ServiceInstance, launch: () => Promise<LaunchSpec>): Promise<RunningService> {
     const existing = this.managed.get(instanceKey(instance));
-    if (existing && !existing.stopping) return existing.handle;
-    const managed: Managed = {
-      instance,
-      launch,
-      child: undefined,
-      handle: { healthy: Promise.resolve(), exited: Promise.resolve({ code: null, signal: null }) },
-      failures: 0,
-      startedAt: 0,
-      stopping: false,
-      restartTimer: undefined,
-    };
-    this.managed.set(instanceKey(instance), managed);
+    if (existing && !existing.stopping) {
+      existing.launch = launch;
+      return existing.handle;
+    }
+    const managed = this.manage(instance, launch);
     await this.spawn(managed);
     return managed.handle;
+  }
+
+  /**
+   * After the agent's own (re)start: takes over every instance a previous agent left running that
+   * `wanted` says to keep and that had reported ready, and stops the others. The adopted ones are
+   * supervised from here on like those this agent starts (`launch` is how each is restarted).
+   */
+  async adopt(wanted: (instance: ServiceInstance) => boolean, launch: (instance: ServiceInstance) => () => Promise<LaunchSpec>): Promise<Adoption> {
+    const adopted: ServiceInstance[] = [];
+    let stopped = 0;
+    for (const { key, record } of this.files.list()) {
+      if (this.managed.has(key)) continue;
+      if (record && isRunning(record) && record.ready && wanted(record)) {
+        const instance: ServiceInstance = { name: record.name, slot: record.slot, gen: record.gen };
+        const managed = this.manage(instance, launch(instance));
+        this.watchAdopted(managed, record);
+        // a new supervisor is there: the process stops waiting to be adopted (the process only:
+        // what it runs itself, e.g. a camera command, would take the signal as a kill)
+        try {
+          process.kill(record.pid, ADOPTED_SIGNAL);
+        } catch {
+          // gone since the check: the watch notices and restarts it
+        }
+        this.options.log.info({ instance: key, pid: record.pid }, 'adopted an instance a previous agent started');
+        adopted.push(instance);
+      } else if (await this.killByFile(key)) {
+        stopped++;
+      }
+    }
+    return { adopted, stopped };
   }
 
   /** SIGTERM to the instance's process group, SIGKILL after the timeout. Stopping what does not run succeeds. */
@@ -134,20 +158,20 @@ export class ServiceProcesses {
     const key = instanceKey(instance);
     const managed = this.managed.get(key);
     if (!managed) {
-      await this.killByPidFile(key);
+      await this.killByFile(key);
       return;
     }
     managed.stopping = true;
     if (managed.restartTimer) clearTimeout(managed.restartTimer);
-    const child = managed.child;
-    if (child?.pid !== undefined && child.exitCode === null && child.signalCode === null) {
+    const pid = pidOfProcess(managed.process);
+    if (pid !== undefined && managed.process && this.stillRunning(managed.process)) {
       const exited = managed.handle.exited;
-      killGroup(child.pid, 'SIGTERM');
+      killGroup(pid, 'SIGTERM');
       const timeout = this.options.stopTimeoutMs ?? 6000;
       const inTime = await Promise.race([exited.then(() => true), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), timeout).unref())]);
       if (!inTime) {
         this.options.log.warn({ instance: key }, 'did not stop in time; killing');
-        killGroup(child.pid, 'SIGKILL');
+        killGroup(pid, 'SIGKILL');
         await exited;
       }
     }
@@ -158,59 +182,77 @@ export class ServiceProcesses {
     await Promise.all(this.instances().map((instance) => this.stop(instance)));
   }
 
-  /** Stops every instance a previous agent left running (found by pidfile); returns how many. */
-  async killStrays(): Promise<number> {
-    let killed = 0;
-    for (const name of fs.readdirSync(this.options.pidDir)) {
-      if (!name.endsWith('.json')) continue;
-      const key = name.slice(0, -'.json'.length);
-      if (this.managed.has(key)) continue;
-      if (await this.killByPidFile(key)) killed++;
-    }
-    return killed;
+  private manage(instance: ServiceInstance, launch: () => Promise<LaunchSpec>): Managed {
+    const managed: Managed = {
+      instance,
+      launch,
+      process: undefined,
+      handle: { healthy: Promise.resolve(), exited: Promise.resolve({ code: null, signal: null }) },
+      failures: 0,
+      startedAt: 0,
+      stopping: false,
+      restartTimer: undefined,
+    };
+    this.managed.set(instanceKey(instance), managed);
+    return managed;
   }
 
-  private pidFile(key: string): string {
-    return path.join(this.options.pidDir, `${key}.json`);
+  private stillRunning(running: ServiceProcess): boolean {
+    if (running.kind === 'adopted') return isRunning(running.record);
+    return running.child.exitCode === null && running.child.signalCode === null;
   }
 
-  private async killByPidFile(key: string): Promise<boolean> {
-    const file = this.pidFile(key);
-    let record: PidFile;
-    try {
-      record = JSON.parse(fs.readFileSync(file, 'utf8')) as PidFile;
-    } catch {
-      fs.rmSync(file, { force: true });
-      return false;
-    }
+  /** Stops an instance known only by its file (left by a previous agent); returns whether one ran. */
+  private async killByFile(key: string): Promise<boolean> {
+    const record = this.files.read(key);
     let killed = false;
-    if (Number.isSafeInteger(record.pid) && record.pid > 1 && isAlive(record.pid) && isServiceRunner(record.pid)) {
+    if (record && isRunning(record)) {
       this.options.log.warn({ instance: key, pid: record.pid }, 'stopping an instance left by a previous agent');
       killGroup(record.pid, 'SIGTERM');
-      if (!(await waitForExit(record.pid, this.options.stopTimeoutMs ?? 6000))) killGroup(record.pid, 'SIGKILL');
-      await waitForExit(record.pid, 2000);
+      if (!(await waitForExit(record, this.options.stopTimeoutMs ?? 6000))) killGroup(record.pid, 'SIGKILL');
+      await waitForExit(record, 2000);
       killed = true;
     }
-    fs.rmSync(file, { force: true });
+    this.files.remove(key);
     return killed;
+  }
+
+  /** An adopted process is no child: its exit shows as its pid going away (or becoming another process). */
+  private watchAdopted(managed: Managed, record: InstanceRecord): void {
+    let resolveExited!: (exit: ExitInfo) => void;
+    const exited = new Promise<ExitInfo>((resolve) => (resolveExited = resolve));
+    const watch = setInterval(() => {
+      if (isRunning(record)) return;
+      clearInterval(watch);
+      resolveExited({ code: null, signal: null });
+      this.onExit(managed, adopted, { code: null, signal: null });
+    }, WATCH_MS);
+    const adopted: ServiceProcess = { kind: 'adopted', record, watch };
+    managed.process = adopted;
+    managed.startedAt = Date.now();
+    const heard = this.options.heardFrom?.(record.pid) ?? Promise.resolve();
+    const healthy = Promise.race([heard, exited.then(() => Promise.reject(new Error('exited before it was heard on the bus')))]);
+    healthy.catch(() => undefined);
+    managed.handle = { healthy, exited };
   }
 
   private async spawn(managed: Managed): Promise<void> {
     const key = instanceKey(managed.instance);
     const spec = await managed.launch();
-    const child = fork(this.options.runnerPath, spec.args, {
-      execArgv: this.options.execArgv,
+    const child = fork(this.options.runnerPath, [...spec.args, OUTLIVE_FLAG], {
+      execArgv: this.options.execArgvOf(managed.instance.name),
       env: spec.env,
-      // its own process group: the agent can stop the service with everything it started
+      // its own process group: the agent can stop the service with everything it started, and a
+      // signal to the agent's group does not reach it
       detached: true,
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
-    managed.child = child;
+    const running: ServiceProcess = { kind: 'child', child };
+    managed.process = running;
     managed.startedAt = Date.now();
-    if (child.pid !== undefined) {
-      const record: PidFile = { pid: child.pid, name: managed.instance.name, slot: managed.instance.slot, gen: managed.instance.gen };
-      fs.writeFileSync(this.pidFile(key), JSON.stringify(record));
-    }
+    const record: InstanceRecord | undefined =
+      child.pid === undefined ? undefined : { ...managed.instance, pid: child.pid, startTime: startTimeOf(child.pid), ready: false };
+    if (record) this.files.write(record);
     let resolveHealthy!: () => void;
     let rejectHealthy!: (error: Error) => void;
     const healthy = new Promise<void>((resolve, reject) => {
@@ -222,12 +264,14 @@ export class ServiceProcesses {
       child.once('exit', (code, signal) => {
         rejectHealthy(new Error(`exited before it was ready (${signal ?? `code ${code}`})`));
         resolve({ code, signal });
-        this.onExit(managed, child, { code, signal });
+        this.onExit(managed, running, { code, signal });
       });
     });
     child.on('message', (message) => {
       if (typeof message === 'object' && message !== null && (message as { type?: unknown }).type === 'ready') {
         this.options.log.info({ instance: key, pid: child.pid }, 'instance ready');
+        // what a later agent needs to adopt it rather than stop it
+        if (record && managed.process === running) this.files.write({ ...record, ready: true });
         resolveHealthy();
       }
     });
@@ -236,11 +280,12 @@ export class ServiceProcesses {
     this.options.log.info({ instance: key, pid: child.pid, args: spec.args }, 'instance started');
   }
 
-  private onExit(managed: Managed, child: ChildProcess, exit: ExitInfo): void {
+  private onExit(managed: Managed, ended: ServiceProcess, exit: ExitInfo): void {
     const key = instanceKey(managed.instance);
-    if (managed.child !== child) return;
-    managed.child = undefined;
-    fs.rmSync(this.pidFile(key), { force: true });
+    if (managed.process !== ended) return;
+    if (ended.kind === 'adopted') clearInterval(ended.watch);
+    managed.process = undefined;
+    this.files.remove(key);
     if (managed.stopping) return;
     if (!this.options.keepAlive(managed.instance)) {
       this.options.log.warn({ instance: key, ...exit }, 'instance exited');

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { blobPath } from '../../protocol/index.ts';
 import type { ServiceDefinition } from '../../runtime/index.ts';
+import { nodeFlagsOf } from '../node-flags.ts';
 import { AGENT_MANAGED_SERVICES } from '../updatable-services.ts';
 import { agentPaths } from './agent-paths.ts';
 import { BlobStore } from './blob-store.ts';
@@ -25,8 +26,14 @@ import { SlotStore } from './slot-store.ts';
 import type { AgentState, Phase } from './state.ts';
 import { UpdateClient, UpdateRefusedError, provisionTrustedRoot } from './update-client.ts';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const RUNNER = path.join(ROOT, 'launcher', 'run-service.ts');
+/** The installed tree's node_modules, which a release bundle's native imports resolve from. */
+function installedNodeModules(): string {
+  for (let dir = path.dirname(fileURLToPath(import.meta.url)); ; dir = path.dirname(dir)) {
+    const candidate = path.join(dir, 'node_modules');
+    if (fs.existsSync(candidate)) return candidate;
+    if (path.dirname(dir) === dir) throw new Error('no node_modules above the agent: the car install is incomplete');
+  }
+}
 
 /** The instances the installed release runs: each managed service from its slot (A: factory code). */
 export function committedInstances(state: AgentState, services: readonly string[] = AGENT_MANAGED_SERVICES): ServiceInstance[] {
@@ -87,17 +94,24 @@ const agent: ServiceDefinition = {
     const plannerConfig = { ...DEFAULT_PLANNER_CONFIG, healthTimeoutMs: settings.healthTimeoutMs, baseline: AGENT_MANAGED_SERVICES };
 
     const link = CarLink.connect(context.bus, carId);
+    const ownFlags = nodeFlagsOf('agent');
+    const runnerFlags = process.execArgv.filter((flag) => !ownFlags.includes(flag));
     const blobs = new BlobStore({ dir: paths.blobs, urlOf: (file) => `${targetBaseUrl}/${blobPath(file.target, file.sha256)}` });
+    context.metrics.gauge('ota_bytes_fetched', () => blobs.bytesFetched);
+    context.metrics.gauge('ota_download_resumes', () => blobs.resumes);
     const slots = new SlotStore(paths.slots, blobs);
-    await slots.linkNodeModules(path.join(ROOT, 'node_modules'));
+    await slots.linkNodeModules(installedNodeModules());
 
     // the processes ask which instances to keep alive; the answer needs the executor created after them
     const live: { executor?: UpdateExecutor; effects?: CarEffects } = {};
     const processes = new ServiceProcesses({
-      runnerPath: RUNNER,
-      execArgv: ['--import', 'tsx'],
+      // the services run the way this agent runs: the same runner (sources under tsx, or the car's
+      // bundle under plain node) with the same runner flags, plus each service's own
+      runnerPath: process.argv[1]!,
+      execArgvOf: (name) => [...runnerFlags, ...nodeFlagsOf(name)],
       pidDir: paths.pids,
       log,
+      heardFrom: (pid) => link.heardFrom(pid),
       stopTimeoutMs: settings.stopTimeoutMs,
       restartInitialMs: config.launcher.restartInitialMs,
       restartMaxMs: config.launcher.restartMaxMs,
@@ -109,9 +123,6 @@ const agent: ServiceDefinition = {
           return normalized.name === instance.name && normalized.slot === instance.slot && normalized.gen === instance.gen;
         }),
     });
-    const strays = await processes.killStrays();
-    if (strays > 0) log.warn({ strays }, 'stopped service instances a previous agent left running');
-
     let target: Release | undefined;
     const carEffects = new CarEffects({
       carId,
@@ -145,6 +156,15 @@ const agent: ServiceDefinition = {
     live.executor = updates;
     log.info({ phase: updates.state.phase, version: updates.state.current.release?.version ?? 0, gen: updates.state.current.gen }, 'agent journal loaded');
     carEffects.announceGeneration(updates.state.current.gen);
+
+    // A previous agent's services kept running: take over the committed ones as they are (the car
+    // keeps driving), stop the rest (a candidate the restart interrupted is rolled back by the planner).
+    const committed = committedInstances(updates.state).map((instance) => carEffects.normalize(instance));
+    const adoption = await processes.adopt(
+      (instance) => committed.some((wanted) => wanted.name === instance.name && wanted.slot === instance.slot && wanted.gen === instance.gen),
+      (instance) => carEffects.launcher(instance, updates.state.current.release),
+    );
+    if (adoption.adopted.length > 0 || adoption.stopped > 0) log.info({ adopted: adoption.adopted.map((i) => i.name), stopped: adoption.stopped }, 'took over the services a previous agent left');
 
     /** Runs exactly the committed instances (only while no update is moving them). */
     const reconcile = async (): Promise<void> => {

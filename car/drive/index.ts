@@ -1,6 +1,7 @@
 /** Drive-loop logic for the `pilot` service: modes, user control, the pilot interface, the loop scheduler. */
 export { decideDrive } from './modes.ts';
-export type { DriveDecision } from './modes.ts';
+export type { DriveDecision, DriveSafety } from './modes.ts';
+export { hasRealHardware, linkLossPolicy, startMode, type LinkLossPolicy } from './drive-settings.ts';
 export { UserControl } from './user-control.ts';
 export { ConstantPilot, PilotError, createPilotRegistry, runPilot } from './pilot.ts';
 export type { Pilot, PilotInput, PilotKind, PilotOutput } from './pilot.ts';

@@ -52,6 +52,12 @@ describe('decideDrive', () => {
     }
   });
 
+  it('a pilot told to stop on link loss keeps steering at throttle 0; the user mode is left to the user timeout', () => {
+    expect(decideDrive('local', user, pilot, { stopForLinkLoss: true })).toEqual({ angle: 0.7, throttle: 0, source: 'pilot' });
+    expect(decideDrive('local_angle', user, pilot, { stopForLinkLoss: true })).toEqual({ angle: 0.7, throttle: 0, source: 'pilot' });
+    expect(decideDrive('user', user, pilot, { stopForLinkLoss: true })).toEqual({ angle: -0.3, throttle: 0.4, source: 'user' });
+  });
+
   it('stops on a mode it does not know', () => {
     expect(decideDrive('warp' as DriveMode, user, pilot)).toMatchObject({ angle: 0, throttle: 0 });
   });

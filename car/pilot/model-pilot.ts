@@ -8,6 +8,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
+import { dropImageCaches } from '../image-memory.ts';
 import { PilotError, type Pilot, type PilotInput, type PilotOutput } from '../drive/index.ts';
 import { decodeFrame, loadModel, METADATA_FILE, MODEL_FILE, ModelDriver, selectBackend, type ModelMetadata } from '../../model/index.ts';
 
@@ -123,6 +124,8 @@ async function watchSignature(dir: string): Promise<string | undefined> {
 }
 
 export async function createModelPilot(dir: string, log: ModelPilotLog = silentLog): Promise<ModelPilot> {
+  // every frame is decoded once: libvips's cache of past operations only takes memory
+  dropImageCaches();
   const backend = await selectBackend(undefined, (message) => log.info({}, message));
   let current = await load(dir);
   log.info({ dir: current.dir, backend: backend.name }, 'model pilot loaded');

@@ -5,6 +5,7 @@
  * per frame). The drive loop at `drive.rateHz` repeats the newest decision, so the actuator's
  * failsafe stays fed between frames, and publishes telemetry.
  */
+import os from 'node:os';
 import { BusPublisher, BusSubscriber, carTopic, nucTopic, type BusMessage, type HeaderOf, type SimState } from '../../protocol/index.ts';
 import type { ServiceDefinition } from '../../runtime/index.ts';
 import {
@@ -15,7 +16,9 @@ import {
   createPilotRegistry,
   decideDrive,
   driveRateFor,
+  linkLossPolicy,
   runPilot,
+  startMode,
   telemetryFields,
   type DriveDecision,
   type Pilot,
@@ -31,6 +34,15 @@ import { createPointerPilot } from './pointer-pilot.ts';
 export function pilotGeneration(env: NodeJS.ProcessEnv): number {
   const value = Number(env.EDGE_PILOT_GEN ?? 0);
   return Number.isInteger(value) && value >= 0 ? value : 0;
+}
+
+/**
+ * This process's start in ms since the car booted, sent with every drive command: a pilot restarted
+ * with the same generation restarts its seq at 0, and the actuator takes the newer instance at once.
+ * Boot time, not the wall clock: an NTP step on a car without a clock battery cannot make it go back.
+ */
+export function pilotInstance(): number {
+  return Math.max(0, Math.floor((os.uptime() - process.uptime()) * 1000));
 }
 
 /** How often a model pilot checks its directory for a new model (a moved symlink, a new metadata.json). */
@@ -58,16 +70,18 @@ const pilotService: ServiceDefinition = {
     const { drive, camera, sim } = config.car;
     const carId = context.carId!;
     const gen = pilotGeneration(process.env);
+    const instance = pilotInstance();
+    const stopOnLinkLoss = linkLossPolicy(config.car) === 'stop';
     // The update agent's model pointer, when present, takes precedence over drive.pilot.
     const pilot = await createPointerPilot({
       pointerFile: modelPointerFile(config.dataDir, carId),
       fallback: () => choosePilot(drive.pilot, sim.track, context.log),
       log: context.log,
     });
-    const user = new UserControl({ timeoutMs: drive.userTimeoutMs, initialMode: drive.mode });
+    const user = new UserControl({ timeoutMs: drive.userTimeoutMs, initialMode: startMode(config.car) });
     const publisher = BusPublisher.connect(context.bus, { counters: metrics.counters });
     const subscriber = BusSubscriber.connect(context.bus, {
-      topics: [carTopic(carId, 'control'), carTopic(carId, 'frame'), carTopic(carId, 'sim'), nucTopic('track', 'poses')],
+      topics: [carTopic(carId, 'control'), carTopic(carId, 'frame'), carTopic(carId, 'sim'), carTopic(carId, 'link'), carTopic(carId, 'applied'), nucTopic('track', 'poses')],
       counters: metrics.counters,
       log: context.log,
     });
@@ -79,14 +93,19 @@ const pilotService: ServiceDefinition = {
     let pilotOutput: PilotOutput | undefined;
     let inferMs: number | undefined;
     let lastDecision: DriveDecision = { angle: 0, throttle: 0, source: 'user' };
+    /** the uplink's word on the link to the NUC; a car that stops on link loss waits to hear it is up */
+    let linkUp = !stopOnLinkLoss;
+    /** the actuator's latch, which outlives this process and the driver's flag (it survives restarts) */
+    let actuatorEstop = false;
     // The race in progress: on the grid and under the lights it holds this car's pilot.
     const race = new SharedTrack(carId);
 
     const publishDrive = (): void => {
       const steering = user.steering();
-      lastDecision = decideDrive(user.mode, steering, pilotOutput, { estop: user.estop, hold: race.held() });
+      lastDecision = decideDrive(user.mode, steering, pilotOutput, { estop: user.estop, stopForLinkLoss: stopOnLinkLoss && !linkUp, hold: race.held() });
       void publisher.send(driveTopic, {
         gen,
+        instance,
         angle: lastDecision.angle,
         throttle: lastDecision.throttle,
         source: lastDecision.source,
@@ -106,6 +125,13 @@ const pilotService: ServiceDefinition = {
         }
         case 'sim':
           pose = message.header;
+          return;
+        case 'link':
+          if (message.header.up !== linkUp) context.log.warn({ up: message.header.up, since: message.header.since, stopOnLinkLoss }, message.header.up ? 'link to the NUC is back' : 'link to the NUC lost');
+          linkUp = message.header.up;
+          return;
+        case 'applied':
+          actuatorEstop = message.header.estop;
           return;
         case 'poses':
           race.update(message.header);
@@ -146,7 +172,7 @@ const pilotService: ServiceDefinition = {
             pilotName: pilot.name,
             loop: loop.stats(),
             recording: user.recording,
-            estop: user.estop,
+            estop: user.estop || actuatorEstop,
             ...(inferMs !== undefined ? { inferMs } : {}),
             ...(pose ? { speed: pose.speed, sim: simState(pose) } : {}),
           }),
@@ -160,7 +186,7 @@ const pilotService: ServiceDefinition = {
     metrics.gauge('pilot_frames_skipped', () => frameRunner.skipped);
     frameRunner.start();
     loop.start();
-    context.ready({ pilot: pilot.name, gen, rateHz: loop.rateHz, mode: user.mode });
+    context.ready({ pilot: pilot.name, gen, instance, rateHz: loop.rateHz, mode: user.mode });
     return {
       async stop() {
         await loop.stop();

@@ -11,6 +11,7 @@ export { createExpert } from './expert.ts';
 export { runExpert } from './expert-run.ts';
 export { EmulatedPca9685, noAckError } from './emulated-pca9685.ts';
 export { serveI2c } from './i2c-server.ts';
+export { serveCameraFeed, type CameraFeed } from './camera-feed.ts';
 export { gridPose, nearestTrackPose, GRID_FIRST_M, GRID_SPACING_M } from './grid.ts';
 export { SharedTrack } from './shared-track.ts';
 export type { SharedCar } from './shared-track.ts';

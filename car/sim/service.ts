@@ -2,16 +2,22 @@
  * The `sim` car service: the simulated world under the real drivers. It owns the emulated PCA9685
  * (served to the actuator as an I2C bus over a unix socket), steps the car's physics from the pulse
  * widths the actuator wrote, and publishes the car's pose and track state as `car/<id>/sim` for the
- * camera (which renders from it) and the pilot (telemetry, and the expert driver). It shares the
- * track with the other cars the NUC relays (`nuc/track/poses`: contact), and puts the car back on
- * the track or on the grid when told (`car/<id>/reset`).
+ * pilot (telemetry, and the expert driver). It shares the track with the other cars the NUC relays
+ * (`nuc/track/poses`: contact), and puts the car back on the track or on the grid when told
+ * (`car/<id>/reset`). With the simulated camera it is the camera too: it renders the car's view,
+ * with the other cars in it, and streams it as MJPEG for the camera service.
  */
 import fs from 'node:fs';
 import { simI2cSocketPath } from '../actuator/index.ts';
-import { BusPublisher, BusSubscriber, carTopic, nucTopic, type FieldsOf } from '../../protocol/index.ts';
-import type { ServiceDefinition } from '../../runtime/index.ts';
+import { BusPublisher, BusSubscriber, carColour, carTopic, nucTopic, type FieldsOf } from '../../protocol/index.ts';
+import type { ServiceContext, ServiceDefinition } from '../../runtime/index.ts';
+import { dropImageCaches } from '../image-memory.ts';
+import { simCameraSocketPath } from '../camera/index.ts';
+import { serveCameraFeed, type CameraFeed } from './camera-feed.ts';
 import { EmulatedPca9685 } from './emulated-pca9685.ts';
 import { serveI2c } from './i2c-server.ts';
+import { createRenderer, encodeJpeg } from './render.ts';
+import type { Track } from './track.ts';
 import { loadTrack } from './track-file.ts';
 import { gridPose } from './grid.ts';
 import { SharedTrack } from './shared-track.ts';
@@ -21,6 +27,22 @@ import { SimWorld, type SimTelemetry } from './world.ts';
 export function simFields(telemetry: SimTelemetry): FieldsOf<'sim'> {
   const { t: _t, laps: _laps, cleanLaps: _clean, ...state } = telemetry;
   return state;
+}
+
+/** The simulated camera: the car's view from the world's pose, the other cars in it, as a camera device streams it. */
+function serveCamera(context: ServiceContext, track: Track, world: SimWorld, shared: SharedTrack): Promise<CameraFeed> {
+  const { camera, sim } = context.config.car;
+  dropImageCaches();
+  const renderer = createRenderer({ track, width: camera.width, height: camera.height, seed: sim.seed });
+  return serveCameraFeed({
+    socketPath: simCameraSocketPath(context.runDir),
+    fps: camera.fps,
+    frame: () => {
+      const others = shared.others().map((other) => ({ ...other, colour: carColour(other.car) }));
+      return encodeJpeg(renderer.render(world.telemetry(), others), camera.width, camera.height, camera.jpegQuality);
+    },
+    onError: (error) => context.log.error({ err: error }, 'rendering a camera frame failed'),
+  });
 }
 
 const sim: ServiceDefinition = {
@@ -87,12 +109,18 @@ const sim: ServiceDefinition = {
       loop.record(performance.now() - now);
     };
     const stopPhysics = context.guard.every('physics', 1000 / car.sim.physicsHz, step);
-    context.ready({ track: track.name, i2c: socketPath });
+    const camera = car.camera.source === 'sim' ? await serveCamera(context, track, world, shared) : undefined;
+    if (camera) {
+      metrics.gauge('camera_frames', () => camera.frames);
+      metrics.gauge('camera_frames_skipped', () => camera.skipped);
+    }
+    context.ready({ track: track.name, i2c: socketPath, camera: camera ? simCameraSocketPath(context.runDir) : 'none' });
     return {
       async stop() {
         stopPhysics();
         // Everything stops at once on Ctrl-C: give the actuator a moment to write its all-stop.
         await new Promise((resolve) => setTimeout(resolve, 300));
+        await camera?.close();
         await i2cServer.close();
         await subscriber.close();
         await publisher.close();

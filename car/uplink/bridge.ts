@@ -2,14 +2,19 @@
  * The uplink bridge between a car's local bus and the NUC: the car's frames, telemetry, agent
  * reports and metrics go up; control, resets, the shared track and the update repository's hint come down. Messages are validated on the way (a malformed one
  * is dropped and counted, not carried across the network) and forwarded as received, without
- * re-encoding (on a secured NUC bus, sealed with the car's key on the way up). ZeroMQ reconnects on its own, so a NUC restart or a network gap needs nothing here:
- * while the NUC is gone, upward messages are dropped and the car-local bus goes on.
+ * re-encoding (on a secured NUC bus, sealed with the car's key on the way up). ZeroMQ reconnects on
+ * its own, so a NUC restart or a network gap needs nothing here: while the NUC is gone, upward
+ * messages are dropped and the car-local bus goes on. The bridge tells the car whether the NUC is
+ * there (`car/<id>/link`, on every change and every second), so the pilot can apply
+ * `car.drive.onLinkLoss`.
  */
 import { BusCounters, BusPublisher, BusSubscriber, carTopic, nucTopic, type BusEndpoints, type BusLogger, type BusMessage, type MessageKind } from '../../protocol/index.ts';
 
 export const UPLINK_UP_KINDS: readonly MessageKind[] = ['frame', 'telemetry', 'agent', 'metrics'];
-/** NUC → this car: control, and a reset to the track or grid (the simulator's; a real car has none to obey it). */
-export const UPLINK_DOWN_KINDS: readonly MessageKind[] = ['control', 'reset'];
+/** NUC → this car: control, calibration, and a reset to the track or grid (the simulator's; a real car has none to obey it). */
+export const UPLINK_DOWN_KINDS: readonly MessageKind[] = ['control', 'calibrate', 'reset'];
+/** how often the link state is repeated on the car-local bus */
+export const LINK_REPORT_MS = 1000;
 /** NUC topics every car gets: the update repository's hint to pull now, and the shared track (poses, race). */
 export const UPLINK_DOWN_NUC_TOPICS: readonly string[] = [nucTopic('ota', 'release'), nucTopic('track', 'poses')];
 
@@ -27,6 +32,8 @@ export interface UplinkOptions {
 
 export interface Uplink {
   readonly counters: BusCounters;
+  /** whether the subscription to the NUC is connected now */
+  readonly linkUp: boolean;
   close(): Promise<void>;
 }
 
@@ -48,12 +55,32 @@ export function startUplink(options: UplinkOptions): Uplink {
   );
 
   const toCar = BusPublisher.connect(options.car, { counters });
-  const fromNuc = BusSubscriber.connect(options.nuc, { topics: [...topics(UPLINK_DOWN_KINDS), ...UPLINK_DOWN_NUC_TOPICS], ...common });
+  const fromNuc = BusSubscriber.connect(options.nuc, { topics: [...topics(UPLINK_DOWN_KINDS), ...UPLINK_DOWN_NUC_TOPICS], watchConnections: true, ...common });
   fromNuc.on(wrap('bus_handler', (message) => toCar.sendRaw(message.parts)));
+
+  // The NUC is there while the subscription to it is connected (heartbeats end a silent one).
+  const link = { up: false, since: Date.now() };
+  const linkTopic = carTopic(options.carId, 'link');
+  const reportLink = (): void => {
+    toCar.send(linkTopic, { up: link.up, since: link.since }).catch((error: unknown) => options.log?.warn({ err: error }, 'link report not sent'));
+  };
+  const stopWatching = fromNuc.onConnection((connected) => {
+    if (connected === link.up) return;
+    link.up = connected;
+    link.since = Date.now();
+    options.log?.warn({ up: connected }, connected ? 'link to the NUC is up' : 'link to the NUC lost');
+    reportLink();
+  });
+  const linkTimer = setInterval(reportLink, LINK_REPORT_MS);
 
   return {
     counters,
+    get linkUp() {
+      return link.up;
+    },
     async close() {
+      clearInterval(linkTimer);
+      stopWatching();
       await Promise.all([fromCar.close(), fromNuc.close()]);
       await Promise.all([framesUp.close(), othersUp.close(), toCar.close()]);
     },

@@ -15,6 +15,7 @@ const uplink: ServiceDefinition = {
       log: context.log,
       wrap: (loop, fn) => context.guard.wrap(loop, fn),
     });
+    context.metrics.gauge('link_up', () => (bridge.linkUp ? 1 : 0));
     context.ready({ nuc: context.nucBus.publishers });
     return { stop: () => bridge.close() };
   },

@@ -30,6 +30,8 @@ export interface LiveCar {
   recording: Ref<RecordingState | undefined>;
   /** the server accepted the token: input and actions will be obeyed */
   canDrive: Ref<boolean>;
+  /** when this page last got anything of the car's (telemetry or video), its clock; undefined before */
+  lastHeardAt: Ref<number | undefined>;
   /** the compositor's look, for keying on this browser's GPU */
   look: Ref<Look | undefined>;
   /** every car on the track, for the map */
@@ -69,6 +71,7 @@ export function connectCar(namespace: '/driver' | '/audience', car: string, opti
   const leaderboard = shallowRef<LeaderboardData>({ top: [], cars: [] });
   const recording = shallowRef<RecordingState | undefined>(undefined);
   const canDrive = ref(false);
+  const lastHeardAt = ref<number | undefined>(undefined);
   const look = shallowRef<Look | undefined>(undefined);
   const poses = shallowRef<MapPoses | undefined>(undefined);
   const race = shallowRef<RaceView | null>(null);
@@ -80,7 +83,9 @@ export function connectCar(namespace: '/driver' | '/audience', car: string, opti
 
   driver?.socket.on('hello', (hello) => (canDrive.value = hello.canDrive));
   socket.on('telemetry', (t) => {
-    if (t.car === car) telemetry.value = t;
+    if (t.car !== car) return;
+    telemetry.value = t;
+    lastHeardAt.value = Date.now();
   });
   socket.on('recording', (r) => {
     if (r.car === car) recording.value = r;
@@ -88,6 +93,7 @@ export function connectCar(namespace: '/driver' | '/audience', car: string, opti
   socket.on('leaderboard', (board) => (leaderboard.value = board));
   socket.on('frame', (header, jpeg, ack) => {
     const done = () => ack?.();
+    if (header.car === car) lastHeardAt.value = Date.now();
     if (!frameHandler || header.car !== car) return done();
     frameHandler(header, jpeg).then(done, done);
   });
@@ -98,6 +104,7 @@ export function connectCar(namespace: '/driver' | '/audience', car: string, opti
     leaderboard,
     recording,
     canDrive,
+    lastHeardAt,
     look,
     poses,
     race,

@@ -115,7 +115,7 @@ describe('who may receive what', () => {
 
 describe('the rule table', () => {
   // the kinds a car keeps on its own bus: the NUC proxy forwards none of them
-  const CAR_LOCAL: readonly MessageKind[] = ['drive', 'applied', 'sim'];
+  const CAR_LOCAL: readonly MessageKind[] = ['drive', 'applied', 'sim', 'link'];
 
   it('gives every kind that crosses the NUC bus a rule, and none to the car-local kinds', () => {
     const ruled = new Set(Object.keys(TOPIC_RULES).map((pattern) => pattern.split('/')[2]));

@@ -58,7 +58,7 @@ export interface TopicRule {
 
 /**
  * `<scope>/<id or *>/<kind>`: an exact topic wins over the `*` rule of its kind. A topic with no rule
- * (the car-local kinds: drive, applied, sim) is never forwarded; every other kind must have one
+ * (the car-local kinds: drive, applied, sim, link) is never forwarded; every other kind must have one
  * (roles.test.ts checks that a new kind is given one).
  */
 export const TOPIC_RULES: Readonly<Record<string, TopicRule>> = {
@@ -70,6 +70,8 @@ export const TOPIC_RULES: Readonly<Record<string, TopicRule>> = {
   'car/*/control': { publish: CONTROL_SOURCES, read: [NUC, OWN_CAR], estopFromAnyone: true },
   /** put back on the track or the grid: a command to the car like control (the wheel's reset button, the dashboard, race control) */
   'car/*/reset': { publish: CONTROL_SOURCES, read: [NUC, OWN_CAR] },
+  /** raw pulse counts for a real car's calibration: only the server's calibration page (behind its token) */
+  'car/*/calibrate': { publish: [nucService('server')], read: [NUC, OWN_CAR] },
   'nuc/*/metrics': { publish: [TOPIC_SERVICE], read: [NUC] },
   'nuc/recorder/recording': { publish: [nucService('recorder')], read: [NUC] },
   'nuc/ota/release': { publish: [nucService('server')], read: [ANYONE] },

@@ -151,7 +151,27 @@ describe('bus through proxies and uplink', () => {
     await publishUntilSeen(telemetry, () => atNuc.length > nucBefore, 'telemetry at the NUC after its restart');
   });
 
-  it('drops and counts malformed messages of every kind at the NUC proxy while good traffic continues', async () => {
+  it('tells the car whether the NUC is there: down when its proxy goes, up when it is back', async () => {
+    const reports: { up: boolean; since: number }[] = [];
+    const pilotSide = track(BusSubscriber.connect(bus.car.subscribers, { topics: [carTopic('7', 'link')] }));
+    pilotSide.on('link', (m) => reports.push({ up: m.header.up, since: m.header.since }));
+    await waitFor(() => reports.at(-1)?.up === true || undefined, 'the link reported up', 10_000);
+    expect(uplink.linkUp).toBe(true);
+
+    const cut = Date.now();
+    await bus.nucProxy.close();
+    const down = await waitFor(() => reports.find((r) => !r.up && r.since >= cut), 'the link reported down', 10_000);
+    expect(uplink.linkUp).toBe(false);
+    // repeated while it lasts, with the time it went down
+    const count = reports.length;
+    await waitFor(() => reports.length > count + 1 || undefined, 'the down state repeated', 5000);
+    expect(reports.slice(count).every((r) => !r.up && r.since === down.since)).toBe(true);
+
+    await bus.restartNucProxy();
+    await waitFor(() => reports.find((r) => r.up && r.since > down.since), 'the link reported up again', 10_000);
+  });
+
+  it('drops and counts malformed messages of every kind while good traffic continues', async () => {
     const good: number[] = [];
     const carSide = track(BusSubscriber.connect(bus.car, { topics: ['car/7/'] }));
     carSide.on((m) => good.push(m.header.seq));

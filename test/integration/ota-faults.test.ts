@@ -13,8 +13,9 @@ import { TufRepository, buildService, findServiceSpec, releaseByVersion, republi
 import { modelMetadata, saveModel } from '../../model/index.ts';
 import { createModel } from '../../trainer/index.ts';
 import { sleep, waitFor } from '../support/net.ts';
-import { SETTLED_STATES, simplePilotContent, servicePids, startOtaPlatform, type AgentRecord, type OtaPlatform } from '../support/ota.ts';
+import { SETTLED_STATES, simplePilotContent, startOtaPlatform, type AgentRecord, type OtaPlatform } from '../support/ota.ts';
 import { ROOT } from '../support/platform.ts';
+import { servicePids } from '../support/service-procs.ts';
 
 const HAND_OVER_PATH = ['checking-space', 'downloading', 'staging', 'starting-new', 'health-check', 'switching', 'stopping-old', 'committing', 'idle'];
 const MODEL_PATH = ['checking-space', 'downloading', 'swapping-model', 'committing', 'idle'];

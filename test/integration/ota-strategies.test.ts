@@ -8,8 +8,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildService, findServiceSpec, type ServiceContent } from '../../deploy/index.ts';
 import type { UpdateStrategy } from '../../protocol/index.ts';
 import { waitFor } from '../support/net.ts';
-import { SETTLED_STATES, servicePids, startOtaPlatform, type OtaPlatform } from '../support/ota.ts';
+import { SETTLED_STATES, startOtaPlatform, type OtaPlatform } from '../support/ota.ts';
 import { ROOT } from '../support/platform.ts';
+import { servicePids } from '../support/service-procs.ts';
 
 
 let car: OtaPlatform;

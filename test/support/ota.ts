@@ -7,7 +7,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { BusPublisher, BusSubscriber, carLocalEndpoints, carTopic, type FieldsOf, type HeaderOf, type ReleaseManifest } from '../../protocol/index.ts';
+import type { FieldsOf, HeaderOf, ReleaseManifest } from '../../protocol/index.ts';
+import { recordCarBus } from './car-bus.ts';
 import {
   TufRepository,
   buildService,
@@ -23,6 +24,7 @@ import { type TestServer } from './tuf-repo.ts';
 import { OtaDb, otaRoutes } from '../../nuc/ota/index.ts';
 import { freePort, waitFor } from './net.ts';
 import { ROOT } from './platform.ts';
+import { killLeftovers } from './service-procs.ts';
 
 /** The agent's states with no update under way. */
 export const SETTLED_STATES: ReadonlySet<string> = new Set(['idle', 'failed']);
@@ -154,29 +156,20 @@ export async function startOtaPlatform(options: OtaPlatformOptions = {}): Promis
   const exited = new Promise<void>((resolve) => launcher.once('exit', () => resolve()));
   const stopOnExit = (): void => {
     if (launcher.exitCode === null) launcher.kill('SIGTERM');
+    killLeftovers(dataDir);
   };
   process.once('exit', stopOnExit);
 
-  const bus = carLocalEndpoints(path.join(dataDir, 'car', carId, 'run'));
-  const subscriber = BusSubscriber.connect(bus.subscribers, {
-    topics: [carTopic(carId, 'applied'), carTopic(carId, 'agent'), carTopic(carId, 'metrics'), carTopic(carId, 'telemetry'), carTopic(carId, 'frame')],
-  });
-  const controls = BusPublisher.connect(bus.publishers);
-  const frameTimes: number[] = [];
-  const pilotModels: { at: number; model: string }[] = [];
-  const applied: AppliedRecord[] = [];
-  const agentReports: AgentRecord[] = [];
-  const pids = new Map<string, number>();
-  subscriber.on((message) => {
-    const at = Date.now();
-    if (message.kind === 'applied') applied.push({ at, header: message.header });
-    else if (message.kind === 'agent') agentReports.push({ at, header: message.header });
-    else if (message.kind === 'frame') frameTimes.push(at);
-    else if (message.kind === 'telemetry') {
-      const { model } = message.header;
-      if (pilotModels.at(-1)?.model !== model) pilotModels.push({ at, model });
-    } else if (message.kind === 'metrics') pids.set(message.header.service, message.header.pid);
-  });
+  const bus = recordCarBus(dataDir, carId, ['applied', 'agent', 'metrics', 'telemetry', 'frame']);
+  const applied: AppliedRecord[] = bus.heard('applied');
+  const agentReports: AgentRecord[] = bus.heard('agent');
+  /** each model the pilot's telemetry named, at its first report */
+  const pilotModels = (): { at: number; model: string }[] => {
+    const models: { at: number; model: string }[] = [];
+    for (const { at, header } of bus.heard('telemetry')) if (models.at(-1)?.model !== header.model) models.push({ at, model: header.model });
+    return models;
+  };
+  const pids = bus.pids;
 
   const publish = (name: string, content: ServiceContent, label: string): ReleaseManifest =>
     publishRelease(TufRepository.open(repoDir), keys, { label, services: { [name]: content } });
@@ -237,12 +230,16 @@ export async function startOtaPlatform(options: OtaPlatformOptions = {}): Promis
         20,
       );
     },
-    pilotModels,
-    waitForPilotModel(test, timeoutMs = 30_000, since = 0) {
-      return waitFor(() => pilotModels.find((m) => m.at >= since && test(m.model)), 'the pilot reporting the model', timeoutMs, 10);
+    get pilotModels() {
+      return pilotModels();
     },
-    frameTimes,
-    sendControl: (fields) => controls.send<'control'>(carTopic(carId, 'control'), { angle: 0, throttle: 0, ...fields }),
+    waitForPilotModel(test, timeoutMs = 30_000, since = 0) {
+      return waitFor(() => pilotModels().find((m) => m.at >= since && test(m.model)), 'the pilot reporting the model', timeoutMs, 10);
+    },
+    get frameTimes() {
+      return bus.heard('frame').map((r) => r.at);
+    },
+    sendControl: (fields) => bus.send('control', { angle: 0, throttle: 0, ...fields }),
     bytesServed: () => repoServer.bytesServed(),
     agentPid: () => waitFor(() => pids.get('agent'), 'the agent reporting its pid', 60_000, 50),
     maxDriveGapMs(from, to) {
@@ -255,31 +252,16 @@ export async function startOtaPlatform(options: OtaPlatformOptions = {}): Promis
     async stop() {
       if (launcher.exitCode === null) launcher.kill('SIGINT');
       await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 15_000))]);
-      if (launcher.exitCode === null) launcher.kill('SIGKILL');
+      if (launcher.exitCode === null) {
+        launcher.kill('SIGKILL');
+        // its agent's services outlive it (waiting to be adopted): nothing else will stop them
+        killLeftovers(dataDir);
+      }
       process.off('exit', stopOnExit);
-      await subscriber.close();
-      await controls.close();
+      await bus.close();
       await repoServer.close();
       fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };
   return platform;
-}
-
-/** The pids of this platform's processes running `run-service.ts car <name>` (from /proc). */
-export function servicePids(platform: Pick<OtaPlatform, 'dataDir'>, name: string): number[] {
-  const pids: number[] = [];
-  for (const entry of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const argv = fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
-      const at = argv.findIndex((arg) => arg.endsWith('run-service.ts'));
-      if (at < 0 || argv[at + 1] !== 'car' || argv[at + 2] !== name) continue;
-      const env = fs.readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0');
-      if (env.includes(`EDGE_DATA_DIR=${platform.dataDir}`)) pids.push(Number(entry));
-    } catch {
-      // the process ended while we looked
-    }
-  }
-  return pids;
 }

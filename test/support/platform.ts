@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { tcpEndpoint, type BusEndpoints, type Identity } from '../../protocol/index.ts';
 import { busSecured, pairedBus } from './bus-keys.ts';
 import { freePort, waitFor } from './net.ts';
+import { killLeftovers } from './service-procs.ts';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -42,6 +43,7 @@ export async function startPlatform(args: string[] = [], extraEnv: NodeJS.Proces
   // A test that times out must not leave a whole platform running: stop it when this worker exits.
   const stopOnExit = (): void => {
     if (launcher.exitCode === null) launcher.kill('SIGTERM');
+    killLeftovers(dataDir);
   };
   process.once('exit', stopOnExit);
   void exited.then(() => process.off('exit', stopOnExit));
