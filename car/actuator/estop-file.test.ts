@@ -16,11 +16,11 @@ describe('the estop latch file', () => {
   it('is absent until latched, then read back until cleared', async () => {
     const file = estopFile(runDir());
     expect(await readEstop(file)).toBeUndefined();
-    await writeEstop(file, { latchedAt: 1234, reason: 'control' });
+    writeEstop(file, { latchedAt: 1234, reason: 'control' });
     expect(await readEstop(file)).toEqual({ latchedAt: 1234, reason: 'control' });
-    await clearEstopFile(file);
+    clearEstopFile(file);
     expect(await readEstop(file)).toBeUndefined();
-    await clearEstopFile(file); // clearing twice is fine
+    clearEstopFile(file); // clearing twice is fine
   });
 
   it('counts a file it cannot parse as latched', async () => {

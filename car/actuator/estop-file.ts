@@ -3,9 +3,8 @@
  * actuator restart (a crash, an update, a reboot) until an authorised source clears it. The file's
  * presence is the latch; its content says when and why, for the operator.
  */
-import fs from 'node:fs/promises';
+import fs from 'node:fs';
 import path from 'node:path';
-import { writeFileAtomic } from '../../runtime/index.ts';
 import { readTextIfExists } from './read-if-exists.ts';
 
 export function estopFile(runDir: string): string {
@@ -31,10 +30,24 @@ export async function readEstop(file: string): Promise<EstopRecord | undefined> 
   }
 }
 
-export function writeEstop(file: string, record: EstopRecord): Promise<void> {
-  return writeFileAtomic(file, `${JSON.stringify(record)}\n`);
+/**
+ * Persists the latch before anyone hears of it: synchronous (an estop is rare, and a few ms of the
+ * actuator's loop are worth it), so a crash right after the car reported "estopped" cannot come back
+ * unlatched, and a quick clear and latch never land on disk in the wrong order. Written to a temporary
+ * file, flushed and renamed, so a torn write never replaces a good latch.
+ */
+export function writeEstop(file: string, record: EstopRecord): void {
+  const temporary = `${file}.${process.pid}.tmp`;
+  const fd = fs.openSync(temporary, 'w', 0o600);
+  try {
+    fs.writeSync(fd, `${JSON.stringify(record)}\n`);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  fs.renameSync(temporary, file);
 }
 
-export function clearEstopFile(file: string): Promise<void> {
-  return fs.rm(file, { force: true });
+export function clearEstopFile(file: string): void {
+  fs.rmSync(file, { force: true });
 }

@@ -170,16 +170,25 @@ const actuator: ServiceDefinition = {
       })();
     };
 
-    // The latch takes effect at once; the file follows (a failed write is logged, the latch holds).
+    // The latch takes effect at once and is on disk before the next output is reported (a failed
+    // write is logged; the latch holds in memory).
     const latch = (reason: string): void => {
       core.estop();
       log.warn({ reason }, 'estop latched');
-      writeEstop(latchFile, { latchedAt: Date.now(), reason }).catch((error: unknown) => log.error({ err: error, file: latchFile }, 'cannot persist the estop latch'));
+      try {
+        writeEstop(latchFile, { latchedAt: Date.now(), reason });
+      } catch (error) {
+        log.error({ err: error, file: latchFile }, 'cannot persist the estop latch');
+      }
     };
     const clear = (): void => {
       core.clearEstop();
       log.info('estop cleared');
-      clearEstopFile(latchFile).catch((error: unknown) => log.error({ err: error, file: latchFile }, 'cannot remove the estop latch file'));
+      try {
+        clearEstopFile(latchFile);
+      } catch (error) {
+        log.error({ err: error, file: latchFile }, 'cannot remove the estop latch file');
+      }
     };
 
     const onCalibrate = async (header: HeaderOf<'calibrate'>): Promise<void> => {
