@@ -15,6 +15,7 @@
  * by libzmq, unknown header fields, the proxy's queue) are in bus.test.ts and bus-security.test.ts.
  */
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import type { Browser } from 'playwright-core';
 import sharp from 'sharp';
@@ -53,6 +54,7 @@ const outcomes: { case: string; outcome: string }[] = [];
 const note = (name: string, outcome: string): void => void outcomes.push({ case: name, outcome });
 
 let platform: RunningPlatform;
+let configDir: string | undefined;
 /** a paired car-1 key gone bad */
 let bad: BusPublisher;
 let driver: Socket;
@@ -158,7 +160,11 @@ function bombs(): Promise<{ jpeg: Buffer; png: Buffer }> {
 describe('hostile input against npm start', { timeout: 600_000 }, () => {
   beforeAll(async () => {
     if (hasChromium) ensureDashboardBuilt();
-    platform = await startPlatform([], { EDGE_TOKEN: TOKEN, EDGE_FAULT_INJECT: INJECTED.join(','), EDGE_LOG_LEVEL: 'fatal' });
+    // no training job after the recording case: the memory limits below measure what a bomb costs
+    configDir = fs.mkdtempSync(path.join(os.tmpdir(), 'hostile-'));
+    const config = path.join(configDir, 'edge.json');
+    fs.writeFileSync(config, JSON.stringify({ nuc: { training: { autoTrain: false } } }));
+    platform = await startPlatform(['--config', config], { EDGE_TOKEN: TOKEN, EDGE_FAULT_INJECT: INJECTED.join(','), EDGE_LOG_LEVEL: 'fatal' });
     await waitFor(() => platform.output().includes('Dashboard: http://localhost:'), 'the dashboard URL', 180_000, 200);
     const ready = await waitFor(async () => {
       const now = await services().catch(() => new Map<string, Service>());
@@ -192,6 +198,7 @@ describe('hostile input against npm start', { timeout: 600_000 }, () => {
     await browser?.close();
     await bad?.close();
     await platform?.stop();
+    if (configDir) fs.rmSync(configDir, { recursive: true, force: true });
     // the closing note's table
     console.log(['| case | outcome |', '|---|---|', ...outcomes.map((o) => `| ${o.case} | ${o.outcome} |`)].join('\n'));
   });
