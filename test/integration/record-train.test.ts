@@ -69,7 +69,7 @@ beforeAll(async () => {
       wheel: { device: 'none' },
       car: { drive: { mode: 'user' }, agent: { pollMs: 600_000 } },
       // nice 0: the worker's neighbours here are other test files, not live services it must yield to
-      nuc: { training: { kind: 'fast', epochs: 6, batchSize: 16, minRecords: 100, evalLaps: 1, evalSecondsPerLap: 15, tubQuietMs: 500, pollMs: 200, nice: 0, gate: { minCleanLaps: 2 } } },
+      nuc: { training: { kind: 'fast', epochs: 12, batchSize: 16, minRecords: 100, evalLaps: 1, evalSecondsPerLap: 15, tubQuietMs: 500, pollMs: 200, nice: 0, gate: { minCleanLaps: 2 } } },
     }),
   );
   platform = await startPlatform([], { EDGE_CONFIG: configFile, EDGE_TOKEN: TOKEN });
