@@ -1,9 +1,8 @@
 /** The calibration routes as the calibration page uses them: the real server through app.inject. */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { busMessage, FakeFeed, silentLog, telemetry } from '../../test/support/server-feed.ts';
+import { busMessage, FakeFeed, serverBasics, telemetry } from '../../test/support/server-feed.ts';
 import { buildNucServer, type NucServer } from './app.ts';
 import type { CalibrateFields } from './calibrate-routes.ts';
-import { FleetState } from './fleet-state.ts';
 import type { CalibrationReply } from './wire.ts';
 
 const TOKEN = 'calibration-token';
@@ -24,12 +23,7 @@ beforeEach(async () => {
   feed = new FakeFeed();
   sent = [];
   nuc = await buildNucServer({
-    fleet: new FleetState(),
-    log: silentLog,
-    metricsIntervalMs: 1000,
-    busConnected: () => true,
-    token: TOKEN,
-    feed,
+    ...serverBasics(TOKEN, feed),
     calibrate: (car, fields) => sent.push([car, fields]),
   });
   feed.emit(busMessage<'telemetry'>('car/1/telemetry', telemetry()));
