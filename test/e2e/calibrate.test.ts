@@ -11,9 +11,9 @@ import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CalibrationReply } from '../../nuc/server/wire.ts';
-import { ensureDashboardBuilt, hasChromium, launchChromium } from '../support/browser.ts';
+import { hasChromium, launchChromium, startDashboardPlatform } from '../support/browser.ts';
 import { sleep, waitFor } from '../support/net.ts';
-import { getJson, startPlatform, waitForServices, type RunningPlatform } from '../support/platform.ts';
+import { getJson, waitForServices, type RunningPlatform } from '../support/platform.ts';
 
 const TOKEN = 'e2e-calibration-token';
 /** the configured counts (runtime/config-schema.ts defaults) and calibration throttle cap */
@@ -58,12 +58,9 @@ describe.skipIf(!hasChromium)('calibration page (chromium)', () => {
   });
 
   it('moves the emulated chip live, caps the throttle, and saves counts the actuator then drives with', { timeout: 360_000 }, async () => {
-    ensureDashboardBuilt();
-    const platform = await startPlatform([], { EDGE_TOKEN: TOKEN });
-    running = platform;
+    const platform = await startDashboardPlatform(TOKEN, (started) => (running = started));
     let browser: Browser | undefined;
     try {
-      await waitFor(() => platform.output().includes('Dashboard: http://localhost:'), 'the dashboard URL', 150_000);
       await waitForServices(platform.baseUrl, ['nuc/server', 'car/1/actuator', 'car/1/sim'], 150_000);
       await waitFor(() => getJson<CalibrationReply>(`${platform.baseUrl}/api/cars/1/calibration`).catch(() => undefined), 'the actuator counts', 60_000, 200);
 
