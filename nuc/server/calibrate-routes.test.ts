@@ -2,7 +2,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { busMessage, FakeFeed, serverBasics, telemetry } from '../../test/support/server-feed.ts';
 import { buildNucServer, type NucServer } from './app.ts';
-import type { CalibrateFields } from './calibrate-routes.ts';
+import type { CalibrateFields } from './calibrate-request.ts';
 import type { CalibrationReply } from './wire.ts';
 
 const TOKEN = 'calibration-token';

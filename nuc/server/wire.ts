@@ -14,7 +14,7 @@ import type { FleetCar, ReleaseRecord, ReleaseSummary, RolloutEvent, RolloutsRep
 import type { ArenaEntry, ArenaJob, ArenaReplay, ArenaRequest, ArenaResult, EpochPoint, EvaluateJob, JobResult, JobsReply, ModelInfo, ModelsReply, ModelStatus, TrackResult, TrainingEvents, TrainingJob, TrainJob, TubInfo, TubsReply } from '../training/index.ts';
 import type { ModelKind } from '../../model/index.ts';
 import type { CarAction } from './actions.ts';
-import type { CalibrateFields, CalibrateRequest } from './calibrate-routes.ts';
+import type { CalibrateFields, CalibrateRequest } from './calibrate-request.ts';
 import type { ControlFields } from './control-relay.ts';
 import type { CarState, CarSummary } from './fleet-state.ts';
 import type { CarLaps, LapRecord, LeaderboardData } from './leaderboard.ts';
