@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { clampCount, neutralCounts, steeringRange, throttleBand, type CalibrationReply } from './calibration-api.ts';
+import { clampCount, neutralCounts, saveProblem, steeringRange, throttleBand, type CalibrationReply } from './calibration-api.ts';
 
 const reply = (over: Partial<CalibrationReply> = {}): CalibrationReply => ({
   car: '1',
@@ -29,5 +29,14 @@ describe('calibration page rules', () => {
     expect(neutralCounts(reply())).toEqual({ steeringCount: 375, throttleCount: 370 });
     expect(steeringRange(reply())).toEqual({ min: 140, max: 610 });
     expect(steeringRange(undefined)).toEqual({ min: 0, max: 4095 });
+  });
+
+  it('names what the actuator would refuse in a save', () => {
+    const good = { leftCount: 460, rightCount: 290, forwardCount: 500, stoppedCount: 370, reverseCount: 220 };
+    expect(saveProblem(good)).toBeNull();
+    expect(saveProblem({ ...good, forwardCount: 200, reverseCount: 520 })).toBeNull();
+    expect(saveProblem({ ...good, rightCount: 460 })).toBe('left and right must differ');
+    expect(saveProblem({ ...good, stoppedCount: 510 })).toBe('stopped 510 must lie strictly between reverse 220 and forward 500');
+    expect(saveProblem({ ...good, leftCount: 4096 })).toBe('leftCount must be a whole count from 0 to 4095');
   });
 });

@@ -55,3 +55,22 @@ export function neutralCounts(reply: CalibrationReply | undefined): { steeringCo
   if (leftCount === null || rightCount === null || stopped === null) return null;
   return { steeringCount: Math.round((leftCount + rightCount) / 2), throttleCount: stopped };
 }
+
+export interface SaveCounts {
+  leftCount: number;
+  rightCount: number;
+  forwardCount: number;
+  stoppedCount: number;
+  reverseCount: number;
+}
+
+/** Why the actuator would refuse these counts (it checks again and stays authoritative), or null. */
+export function saveProblem(c: SaveCounts): string | null {
+  const counts = Object.entries(c) as [keyof SaveCounts, number][];
+  const bad = counts.find(([, value]) => !Number.isInteger(value) || value < 0 || value > MAX_COUNT);
+  if (bad) return `${bad[0]} must be a whole count from 0 to ${MAX_COUNT}`;
+  if (c.leftCount === c.rightCount) return 'left and right must differ';
+  const between = (c.forwardCount > c.stoppedCount && c.stoppedCount > c.reverseCount) || (c.forwardCount < c.stoppedCount && c.stoppedCount < c.reverseCount);
+  if (!between) return `stopped ${c.stoppedCount} must lie strictly between reverse ${c.reverseCount} and forward ${c.forwardCount}`;
+  return null;
+}
