@@ -107,6 +107,7 @@ const actuator: ServiceDefinition = {
       calibration_forward: () => outputs.throttle.forwardCount,
       calibration_stopped: () => outputs.throttle.stoppedCount,
       calibration_reverse: () => outputs.throttle.reverseCount,
+      calibration_throttle_cap: () => config.car.actuator.calibrationThrottleCap,
       calibrations_saved: () => calibrationsSaved,
     })) {
       context.metrics.gauge(name, read);

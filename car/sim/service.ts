@@ -90,6 +90,9 @@ const sim: ServiceDefinition = {
     metrics.gauge('sim_off_track_events', () => world.telemetry().offTrackEvents);
     metrics.gauge('sim_resets', () => world.telemetry().resets);
     metrics.gauge('sim_contacts', () => world.telemetry().contacts);
+    // what the emulated chip's steering and throttle channels hold: the calibration page's counts reach it
+    metrics.gauge('sim_steering_count', () => chip.count(car.actuator.steering.channel));
+    metrics.gauge('sim_throttle_count', () => chip.count(car.actuator.throttle.channel));
 
     let last = performance.now();
     let laps = 0;

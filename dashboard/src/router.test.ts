@@ -10,6 +10,8 @@ describe('routes', () => {
     ['/training/tubs/..', { name: 'not-found', path: '/training/tubs/..' }],
     ['/drive/1', { name: 'drive', car: '1' }],
     ['/watch/car_7/', { name: 'watch', car: 'car_7' }],
+    ['/calibrate/1', { name: 'calibrate', car: '1' }],
+    ['/calibrate/bad%20id', { name: 'not-found', path: '/calibrate/bad%20id' }],
     ['/drive/a/b', { name: 'not-found', path: '/drive/a/b' }],
     ['/drive/bad%20id', { name: 'not-found', path: '/drive/bad%20id' }],
   ])('%s', (path, route) => {
@@ -19,6 +21,7 @@ describe('routes', () => {
   it('builds the paths it matches', () => {
     expect(routePath({ name: 'drive', car: '3' })).toBe('/drive/3');
     expect(matchRoute(routePath({ name: 'watch', car: '3' }))).toEqual({ name: 'watch', car: '3' });
+    expect(matchRoute(routePath({ name: 'calibrate', car: '3' }))).toEqual({ name: 'calibrate', car: '3' });
     expect(matchRoute(routePath({ name: 'tub', tub: 'session_1' }))).toEqual({ name: 'tub', tub: 'session_1' });
   });
 });

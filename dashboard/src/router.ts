@@ -12,6 +12,7 @@ export type Route =
   | { name: 'tub'; tub: string }
   | { name: 'drive'; car: string }
   | { name: 'watch'; car: string }
+  | { name: 'calibrate'; car: string }
   | { name: 'not-found'; path: string };
 
 const CAR = '([A-Za-z0-9_-]{1,32})';
@@ -24,6 +25,7 @@ const PATTERNS: [RegExp, (m: RegExpExecArray) => Route][] = [
   [new RegExp(`^/training/tubs/${TUB}/?$`), (m) => ({ name: 'tub', tub: m[1]! })],
   [new RegExp(`^/drive/${CAR}/?$`), (m) => ({ name: 'drive', car: m[1]! })],
   [new RegExp(`^/watch/${CAR}/?$`), (m) => ({ name: 'watch', car: m[1]! })],
+  [new RegExp(`^/calibrate/${CAR}/?$`), (m) => ({ name: 'calibrate', car: m[1]! })],
 ];
 
 export function matchRoute(path: string): Route {
@@ -50,6 +52,8 @@ export function routePath(route: Route): string {
       return `/drive/${route.car}`;
     case 'watch':
       return `/watch/${route.car}`;
+    case 'calibrate':
+      return `/calibrate/${route.car}`;
     case 'not-found':
       return route.path;
   }

@@ -9,10 +9,9 @@ import sharp from 'sharp';
 import { BackgroundLibrary } from '../compositor/index.ts';
 import { buildNucServer, type NucServer } from './app.ts';
 import type { ControlFields } from './control-relay.ts';
-import { FleetState } from './fleet-state.ts';
 import { SettingsStore } from './settings-store.ts';
 import { jpegHeaderOnly } from '../../test/support/jpegs.ts';
-import { busMessage, FakeFeed, silentLog, telemetry } from '../../test/support/server-feed.ts';
+import { busMessage, FakeFeed, serverBasics, telemetry } from '../../test/support/server-feed.ts';
 import type { VideoFrameHeader } from './video-hub.ts';
 
 const TOKEN = 'secret-token';
@@ -29,12 +28,7 @@ async function start(dashboardDir = path.join(dir, 'no-dist'), backgrounds?: Bac
   feed = new FakeFeed();
   sent = [];
   nuc = await buildNucServer({
-    fleet: new FleetState(),
-    log: silentLog,
-    metricsIntervalMs: 1000,
-    busConnected: () => true,
-    token: TOKEN,
-    feed,
+    ...serverBasics(TOKEN, feed),
     control: (car, fields) => sent.push([car, fields]),
     settings: await SettingsStore.open(path.join(dir, 'nuc', 'settings.json')),
     dashboardDir,

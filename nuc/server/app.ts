@@ -9,6 +9,8 @@ import { otaRoutes, type OtaRoutesOptions } from '../ota/index.ts';
 import { trainingRoutes, type TrainingRoutesOptions } from '../training/index.ts';
 import { trackRoutes, type RaceControl } from '../track/index.ts';
 import type { BrowserInputLimits } from './browser-input.ts';
+import type { CalibrateSink } from './calibrate-request.ts';
+import { calibrateRoutes } from './calibrate-routes.ts';
 import { ControlRelay, type ControlSink } from './control-relay.ts';
 import { controlRoutes } from './control-routes.ts';
 import { DEFAULT_DASHBOARD_DIR, registerDashboard } from './dashboard-static.ts';
@@ -39,6 +41,8 @@ export interface ServerOptions {
   feed?: MessageFeed;
   /** where `car/<id>/control` messages go */
   control?: ControlSink;
+  /** where `car/<id>/calibrate` messages go (the calibration page's enter/set/save/exit) */
+  calibrate?: CalibrateSink;
   settings?: SettingsStore;
   backgrounds?: BackgroundLibrary;
   /** the built dashboard; default dashboard/dist in the repository */
@@ -160,6 +164,7 @@ export async function buildNucServer(options: ServerOptions): Promise<NucServer>
   // Every route group, in one place.
   await app.register(statusRoutes, { fleet, leaderboard, metricsIntervalMs: options.metricsIntervalMs, busConnected: options.busConnected });
   await app.register(controlRoutes, { fleet, relay, settings, backgrounds });
+  await app.register(calibrateRoutes, { fleet, sink: options.calibrate ?? (() => {}), metricsIntervalMs: options.metricsIntervalMs });
   if (ota && options.ota) await app.register(fleetRoutes, { ...options.ota, ota, log });
   if (options.repository) await app.register(otaRoutes, options.repository);
   if (options.training) await app.register(trainingRoutes, { ...options.training, live: live.namespace('/training'), recordingTubs: () => new Set(recording.values()) });

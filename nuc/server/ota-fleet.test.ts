@@ -7,9 +7,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { TufRepository, carRelease, createKeys, deployPaths, latestRelease, publishRelease, releaseByVersion, type DeployPaths, type OnlineKeys } from '../../deploy/index.ts';
 import { OtaDb, otaRoutes, type FleetCar } from '../ota/index.ts';
 import { buildNucServer, type NucServer } from './app.ts';
-import { FleetState } from './fleet-state.ts';
 import { modelPublisher, rollbackPublisher, timestampSigner } from './ota-signing.ts';
-import { busMessage, FakeFeed, silentLog } from '../../test/support/server-feed.ts';
+import { busMessage, FakeFeed, serverBasics } from '../../test/support/server-feed.ts';
 import { modelDigest, writeEvaluation, type ModelEvaluation } from '../training/model-status.ts';
 
 const TOKEN = 'secret-token';
@@ -43,12 +42,7 @@ beforeEach(async () => {
   db = OtaDb.open(paths.databaseFile);
   feed = new FakeFeed();
   nuc = await buildNucServer({
-    fleet: new FleetState(),
-    log: silentLog,
-    metricsIntervalMs: 1000,
-    busConnected: () => true,
-    token: TOKEN,
-    feed,
+    ...serverBasics(TOKEN, feed),
     dashboardDir: path.join(dataDir, 'no-dist'),
     ota: { db, publisher: () => rollbackPublisher(paths), models: { dir: path.join(dataDir, 'models'), publisher: () => modelPublisher(paths) }, pushIntervalMs: 50 },
   });

@@ -97,6 +97,7 @@ const server: ServiceDefinition = {
       carExpiryMs: config.nuc.carExpiryS * 1000,
       ...(tls ? { tls } : {}),
       control: (car, fields) => void publisher.send(carTopic(car, 'control'), fields),
+      calibrate: (car, fields) => void publisher.send(carTopic(car, 'calibrate'), fields),
       settings,
       backgrounds,
       ota: {

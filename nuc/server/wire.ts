@@ -14,6 +14,7 @@ import type { FleetCar, ReleaseRecord, ReleaseSummary, RolloutEvent, RolloutsRep
 import type { ArenaEntry, ArenaJob, ArenaReplay, ArenaRequest, ArenaResult, EpochPoint, EvaluateJob, JobResult, JobsReply, ModelInfo, ModelsReply, ModelStatus, TrackResult, TrainingEvents, TrainingJob, TrainJob, TubInfo, TubsReply } from '../training/index.ts';
 import type { ModelKind } from '../../model/index.ts';
 import type { CarAction } from './actions.ts';
+import type { CalibrateFields, CalibrateRequest } from './calibrate-request.ts';
 import type { ControlFields } from './control-relay.ts';
 import type { CarState, CarSummary } from './fleet-state.ts';
 import type { CarLaps, LapRecord, LeaderboardData } from './leaderboard.ts';
@@ -23,6 +24,7 @@ import type { ChromaKeySettings, FilterName } from '../settings/index.ts';
 import type { EntryStatus, RaceReply, RaceResult, RacesReply, RaceView, ResetReply, Standing, TrackOutline, TrackReply } from '../track/index.ts';
 import type { RacePhase } from '../../protocol/index.ts';
 
+export type { CalibrateFields, CalibrateRequest };
 export type { DriveMode, SimState, BackgroundInfo, ErrorReply, CarAction, ControlFields, CarState, CarSummary, LapRecord, CarLaps, LeaderboardData };
 export type { Settings, SettingsName, VideoChoice, VideoFrameHeader, VideoSource, ChromaKeySettings, FilterName };
 export type { EntryStatus, RacePhase, RaceReply, RaceResult, RacesReply, RaceView, ResetReply, Standing, TrackOutline, TrackReply };
@@ -160,6 +162,34 @@ export interface ServiceSummary {
 export interface ActionReply {
   car: string;
   sent: ControlFields;
+}
+
+/** `POST /api/cars/:id/calibrate` (202): the calibrate message it sent to the car's actuator. */
+export interface CalibrateReply {
+  car: string;
+  sent: CalibrateFields;
+}
+
+/**
+ * `GET /api/cars/:id/calibration`: what the car's actuator reported in its latest metrics. A count
+ * is null until the actuator has reported it; `saved` is the calibration it drives with now.
+ */
+export interface CalibrationReply {
+  car: string;
+  /** the actuator's metrics keep arriving */
+  up: boolean;
+  reportedMsAgo: number;
+  calibrating: boolean;
+  estop: boolean;
+  steeringCount: number | null;
+  throttleCount: number | null;
+  /** how far from stopped the throttle may be moved while calibrating */
+  throttleCap: number | null;
+  saved: {
+    steering: { leftCount: number | null; rightCount: number | null };
+    throttle: { forwardCount: number | null; stoppedCount: number | null; reverseCount: number | null };
+  };
+  calibrationsSaved: number;
 }
 
 /** `GET /api/fleet` */

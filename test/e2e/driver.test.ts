@@ -5,9 +5,9 @@
  */
 import type { Browser } from 'playwright-core';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ensureDashboardBuilt, hasChromium, launchChromium } from '../support/browser.ts';
+import { hasChromium, launchChromium, startDashboardPlatform } from '../support/browser.ts';
 import { sleep, waitFor } from '../support/net.ts';
-import { getJson, startPlatform, type RunningPlatform } from '../support/platform.ts';
+import { getJson, type RunningPlatform } from '../support/platform.ts';
 
 const TOKEN = 'e2e-driver-token';
 
@@ -25,12 +25,9 @@ describe.skipIf(!hasChromium)('driver screen (chromium)', () => {
   });
 
   it('shows moving video and steers the simulated car with the arrow keys', { timeout: 360_000 }, async () => {
-    ensureDashboardBuilt();
-    const platform = await startPlatform([], { EDGE_TOKEN: TOKEN });
-    running = platform;
+    const platform = await startDashboardPlatform(TOKEN, (started) => (running = started));
     let browser: Browser | undefined;
     try {
-      await waitFor(() => platform.output().includes('Dashboard: http://localhost:'), 'the dashboard URL', 150_000);
       const carUrl = `${platform.baseUrl}/api/cars`;
       await waitFor(
         async () => {

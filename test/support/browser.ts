@@ -3,7 +3,8 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { ROOT } from './platform.ts';
+import { waitFor } from './net.ts';
+import { ROOT, startPlatform, type RunningPlatform } from './platform.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 
@@ -44,4 +45,14 @@ export async function onPage(browser: Browser, url: string, check: (page: Page) 
   } finally {
     await page.close();
   }
+}
+
+/** `npm start` with this control token and the built dashboard, once it prints the dashboard's address. */
+export async function startDashboardPlatform(token: string, started: (platform: RunningPlatform) => void): Promise<RunningPlatform> {
+  ensureDashboardBuilt();
+  const platform = await startPlatform([], { EDGE_TOKEN: token });
+  // the caller keeps it from here, so a test that times out still stops it
+  started(platform);
+  await waitFor(() => platform.output().includes('Dashboard: http://localhost:'), 'the dashboard URL', 150_000);
+  return platform;
 }

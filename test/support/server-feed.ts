@@ -1,7 +1,8 @@
 /** Test support for the NUC server: bus messages as its subscriber delivers them, and a feed to push them through. */
 import pino from 'pino';
 import { decode, encode, parseTopic, type BusMessage, type Decoded, type FieldsOf, type MessageKind } from '../../protocol/index.ts';
-import type { MessageFeed } from '../../nuc/server/app.ts';
+import type { MessageFeed, ServerOptions } from '../../nuc/server/app.ts';
+import { FleetState } from '../../nuc/server/fleet-state.ts';
 
 export const silentLog = pino({ level: 'silent' });
 
@@ -45,4 +46,9 @@ export class FakeFeed implements MessageFeed {
   emit(message: BusMessage): void {
     for (const handler of this.handlers) handler(message);
   }
+}
+
+/** What every test server starts from: a fresh fleet, silent logs, a connected bus, the token and the feed. */
+export function serverBasics(token: string, feed: MessageFeed): Pick<ServerOptions, 'fleet' | 'log' | 'metricsIntervalMs' | 'busConnected' | 'token' | 'feed'> {
+  return { fleet: new FleetState(), log: silentLog, metricsIntervalMs: 1000, busConnected: () => true, token, feed };
 }

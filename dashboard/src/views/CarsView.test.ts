@@ -10,7 +10,7 @@ vi.mock('../live.ts', () => ({ connectFleet: () => ({ state, cars, close() {} })
 const { default: CarsView } = await import('./CarsView.vue');
 
 describe('CarsView', () => {
-  it('lists each car with its state and links to drive and watch it', async () => {
+  it('lists each car with its state and links to drive, watch and calibrate it', async () => {
     const view = mount(CarsView);
     expect(view.text()).toContain('No car has reported yet');
     cars.value = [
@@ -28,7 +28,7 @@ describe('CarsView', () => {
     const rows = view.findAll('tbody tr');
     expect(rows[0]!.text()).toMatch(/1\s*live\s*E-STOP\s*local\s*-50%\s*30%.*camera/);
     expect(rows[1]!.text()).toMatch(/silent 9 s.*composited/);
-    expect(rows[0]!.findAll('a').map((a) => a.attributes('href'))).toEqual(['/drive/1', '/watch/1']);
+    expect(rows[0]!.findAll('a').map((a) => a.attributes('href'))).toEqual(['/drive/1', '/watch/1', '/calibrate/1']);
     await rows[0]!.find('a').trigger('click', { button: 0 });
     expect(view.emitted('open')).toEqual([['/drive/1']]);
   });
