@@ -16,6 +16,11 @@ describe('releaseHealth', () => {
     expect(releaseHealth(3, [event('8', 3, 'failed')])).toEqual({ state: 'withdrawn', reason: 'failed on car 8' });
   });
 
+  it('counts each car\'s last attempt: a car that rolled back and then installed it on a retry ran it healthily', () => {
+    expect(releaseHealth(3, [event('7', 3, 'rolled-back'), event('7', 3, 'installed')])).toEqual({ state: 'healthy' });
+    expect(releaseHealth(3, [event('7', 3, 'installed'), event('7', 3, 'failed', 'no space')])).toEqual({ state: 'withdrawn', reason: 'failed on car 7: no space' });
+  });
+
   it('is neither when it failed on one car and runs on another', () => {
     expect(releaseHealth(3, [event('7', 3, 'rolled-back'), event('8', 3, 'installed')])).toEqual({ state: 'unproven' });
   });

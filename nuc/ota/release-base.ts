@@ -6,19 +6,24 @@
  */
 import type { RolloutEvent } from './ota-db.ts';
 
-/** healthy: installed by a car and failed on none; withdrawn: failed or rolled back and installed by none. */
+/**
+ * By each car's last attempt on the release: healthy when some car installed it and none's last
+ * attempt failed; withdrawn when cars failed or rolled back and none installed it since.
+ */
 export type ReleaseHealth = { state: 'healthy' } | { state: 'withdrawn'; reason: string } | { state: 'unproven' };
 
 type Outcome = Pick<RolloutEvent, 'car' | 'to' | 'outcome' | 'error'>;
 
-/** A release's health from every recorded attempt to install it (any order). */
+/** A release's health from the recorded attempts (oldest first; a car that retried counts its last). */
 export function releaseHealth(version: number, events: readonly Outcome[]): ReleaseHealth {
-  const attempts = events.filter((e) => e.to === version);
-  const failures = attempts.filter((e) => e.outcome !== 'installed');
-  const installed = attempts.length > failures.length;
+  const lastByCar = new Map<string, Outcome>();
+  for (const event of events) if (event.to === version) lastByCar.set(event.car, event);
+  const last = [...lastByCar.values()];
+  const failures = last.filter((e) => e.outcome !== 'installed');
+  const installed = last.length > failures.length;
   if (failures.length === 0) return installed ? { state: 'healthy' } : { state: 'unproven' };
   if (installed) return { state: 'unproven' }; // failed on some cars, runs on others: the operator's call
-  const cars = [...new Set(failures.map((e) => e.car))].sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
+  const cars = failures.map((e) => e.car).sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
   const error = failures.find((e) => e.error)?.error;
   const verb = failures.some((e) => e.outcome === 'rolled-back') ? 'rolled back' : 'failed';
   return { state: 'withdrawn', reason: `${verb} on car${cars.length > 1 ? 's' : ''} ${cars.join(', ')}${error ? `: ${error}` : ''}` };
