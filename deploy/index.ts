@@ -1,7 +1,7 @@
 /** Deploy: signing keys, the TUF update repository, release building and publishing. */
 export { createKeys, generateRoleKey, keyFile, loadOnlineKeys, loadRoleKey, type KeySet, type OnlineKeys } from './keys.ts';
 export { DEFAULT_EXPIRIES, TufRepository } from './repository.ts';
-export { buildService, carRelease, carReleases, latestRelease, publishRelease, readModelDir, releaseByVersion, republishRelease, type ServiceContent } from './release.ts';
+export { buildService, carRelease, carReleases, latestRelease, publishRelease, readModelDir, releaseByVersion, republishRelease, type PublishOptions, type ServiceContent } from './release.ts';
 export { REPOSITORY_ROOT, findServiceSpec } from './catalog.ts';
 export { deployPaths, type DeployPaths } from './paths.ts';
 export { buildRunnerBundle } from './bundle.ts';

@@ -44,6 +44,25 @@ describe('releases', () => {
     expect(repo.repo.readTarget('services/pilot/service.js').toString()).toBe('one');
   });
 
+  it('builds on an older base when asked, re-listing its files; on none with base null', () => {
+    repo = makeTestRepo();
+    const keys = loadOnlineKeys(path.join(repo.dataDir, 'keys'));
+    const first = publishRelease(repo.repo, keys, pilotChanges('one'));
+    publishRelease(repo.repo, keys, pilotChanges('two'));
+    const modelDir = path.join(repo.dataDir, 'models', 'm1');
+    fs.mkdirSync(modelDir, { recursive: true });
+    fs.writeFileSync(path.join(modelDir, 'model.json'), '{}');
+    const onFirst = publishRelease(repo.repo, keys, { label: 'model on one', model: readModelDir(modelDir) }, { base: first.version });
+    expect(onFirst.version).toBe(3);
+    expect(onFirst.services).toEqual(first.services);
+    // what a car downloads under the pilot's path is release 1's pilot again
+    expect(repo.repo.readTarget('services/pilot/service.js').toString()).toBe('one');
+    const bare = publishRelease(repo.repo, keys, { label: 'model alone', model: readModelDir(modelDir) }, { base: null });
+    expect(bare.services).toEqual({});
+    expect(bare.model?.name).toBe('m1');
+    expect(() => publishRelease(repo.repo, keys, pilotChanges('x'), { base: 9 })).toThrow(/release 9 does not exist/);
+  });
+
   it('refuses model directories that are missing, empty or badly named', () => {
     repo = makeTestRepo();
     expect(() => readModelDir(path.join(repo.dataDir, 'absent'))).toThrow(/does not exist/);

@@ -119,9 +119,26 @@ function toTargets(prefix: string, files: readonly FileContent[]): { targets: Ta
   return { targets, listed };
 }
 
-/** Publishes the previous release with `changes` applied, as the next version. */
-export function publishRelease(repo: TufRepository, keys: OnlineKeys, changes: ReleaseChanges, now = new Date()): ReleaseManifest {
-  const previous = latestRelease(repo);
+export interface PublishOptions {
+  now?: Date;
+  /**
+   * The release whose services and model the new one carries over: by default the fleet's
+   * newest; another version when the newest was withdrawn (the NUC decides which from its
+   * rollout records); null for none, so the release holds only `changes`.
+   */
+  base?: number | null;
+}
+
+/** The blobs are content-addressed and kept, so an older release's files are re-listed from the repository itself. */
+function storedTargets(repo: TufRepository, files: readonly ReleaseFile[]): TargetInput[] {
+  return files.map((f) => ({ path: f.target, bytes: repo.readBlob(f.target, f.sha256) }));
+}
+
+/** Publishes the base release (the newest by default) with `changes` applied, as the next version. */
+export function publishRelease(repo: TufRepository, keys: OnlineKeys, changes: ReleaseChanges, options: PublishOptions = {}): ReleaseManifest {
+  const now = options.now ?? new Date();
+  const latest = latestRelease(repo);
+  const previous = options.base === undefined ? latest : options.base === null ? undefined : releaseByVersion(repo, options.base);
   const targets: TargetInput[] = [];
   const services: Record<string, ServiceRelease> = { ...previous?.services };
   for (const [name, content] of Object.entries(changes.services ?? {})) {
@@ -134,6 +151,13 @@ export function publishRelease(repo: TufRepository, keys: OnlineKeys, changes: R
     const { targets: t, listed } = toTargets(`models/${changes.model.name}`, changes.model.files);
     targets.push(...t);
     model = { name: changes.model.name, files: listed };
+  }
+  if (previous && previous.version !== latest?.version) {
+    // target paths name a service's or model's file, not its content: the newer release re-pointed
+    // them, so what is carried over from an older base is listed again
+    const changed = new Set(targets.map((t) => t.path));
+    const carried = [...Object.values(services).flatMap((s) => s.files), ...(model?.files ?? [])].filter((f) => !changed.has(f.target));
+    targets.push(...storedTargets(repo, carried));
   }
   const manifest: ReleaseManifest = {
     schema: 1,
@@ -153,9 +177,7 @@ export function publishRelease(repo: TufRepository, keys: OnlineKeys, changes: R
  */
 export function republishRelease(repo: TufRepository, keys: OnlineKeys, old: ReleaseManifest, label: string, options: { car?: string; now?: Date } = {}): ReleaseManifest {
   const now = options.now ?? new Date();
-  // the blobs are content-addressed and kept, so the old files are re-listed from the repository itself
-  const files = [...Object.values(old.services).flatMap((s) => s.files), ...(old.model?.files ?? [])];
-  const targets = files.map((f) => ({ path: f.target, bytes: repo.readBlob(f.target, f.sha256) }));
+  const targets = storedTargets(repo, [...Object.values(old.services).flatMap((s) => s.files), ...(old.model?.files ?? [])]);
   const manifest: ReleaseManifest = {
     ...old,
     version: nextVersion(repo),

@@ -68,6 +68,26 @@ describe('deploy CLI', () => {
     recorded.close();
   });
 
+  it('publishes on the last healthy release when cars rolled back from the newest, and says so', async () => {
+    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'deploy-cli-'));
+    const paths = deployPaths(dataDir);
+    await run('init');
+    await run('publish', 'model', modelDir('good', '{"v":1}'), '--override');
+    await run('publish', 'model', modelDir('bad', '{"v":2}'), '--override');
+    const db = OtaDb.open(paths.databaseFile);
+    db.recordOutcome({ car: '7', from: null, to: 1, outcome: 'installed' });
+    db.recordOutcome({ car: '7', from: 1, to: 2, outcome: 'rolled-back', error: 'model cannot be loaded' });
+    db.close();
+    expect((await run('status')).out).toMatch(/latest release 2: model: bad .* WITHDRAWN: rolled back on car 7: model cannot be loaded/);
+
+    const published = await run('publish', 'service', 'camera');
+    expect(published.code).toBe(0);
+    expect(published.err).toMatch(/release 2 is withdrawn \(rolled back on car 7: model cannot be loaded\): not building on it/);
+    expect(published.out).toMatch(/building on release 1, the last healthy one[\s\S]*published release 3/);
+    const latest = latestRelease(TufRepository.open(paths.repositoryDir))!;
+    expect([latest.version, latest.model?.name, Object.keys(latest.services)]).toEqual([3, 'good', ['camera']]);
+  }, 60_000);
+
   it('explains bad usage', async () => {
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'deploy-cli-'));
     expect(await run('frobnicate')).toMatchObject({ code: 2, err: expect.stringMatching(/unknown command 'frobnicate'[\s\S]*usage:/) });

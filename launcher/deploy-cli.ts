@@ -22,7 +22,7 @@ import {
   type DeployPaths,
   type ServiceContent,
 } from '../deploy/index.ts';
-import { OtaDb } from '../nuc/ota/index.ts';
+import { OtaDb, releaseBaseFor } from '../nuc/ota/index.ts';
 import { modelStanding, overrideNote, shipRefusal } from '../nuc/training/index.ts';
 import { UPDATE_STRATEGIES, type ReleaseManifest, type UpdateStrategy } from '../protocol/index.ts';
 import { COMMON_OPTIONS, COMMON_USAGE, UsageError, isMainModule, runSubcommand, type CliIo } from './command-line.ts';
@@ -33,7 +33,8 @@ commands:
   init                          create the signing keys and an empty signed repository
                                 (the root key goes to <keys>/offline/root.pem: move it somewhere safe;
                                  the online keys in <keys>/online sign every publish)
-  publish service <name...>     bundle car services (esbuild) and publish them as a new release
+  publish service <name...>     bundle car services (esbuild) and publish them as a new release (on the
+                                newest release, or on the last healthy one if cars rolled back from it)
                                 [--strategy handover|kill-then-download|delete-then-download]: how the
                                 agent swaps them (default handover: the new one starts beside the old;
                                 the kill/delete strategies free memory and disk first, for small cars)
@@ -146,6 +147,10 @@ async function publish(paths: DeployPaths, args: string[], options: { label?: st
   const keys = loadOnlineKeys(paths.keysDir);
   let manifest: ReleaseManifest;
   let override: string | null = null;
+  // never on a release the fleet rolled back from: that would ship what just failed again
+  const base = withDb(paths, (db) => releaseBaseFor(db, latestRelease(repo)?.version));
+  for (const { version, reason } of base.skipped) io.err(`release ${version} is withdrawn (${reason}): not building on it`);
+  if (base.skipped.length > 0) io.out(base.version === null ? 'no healthy release to build on: the release holds only what is published now' : `building on release ${base.version}, the last healthy one`);
   if (kind === 'model') {
     const standing = await modelStanding(names[0]!);
     if (standing.status !== 'candidate') {
@@ -165,12 +170,12 @@ async function publish(paths: DeployPaths, args: string[], options: { label?: st
       services[spec.name] = content;
     }
     io.out('signing …');
-    manifest = publishRelease(repo, keys, { label: options.label ?? `services: ${names.join(', ')}`, services });
+    manifest = publishRelease(repo, keys, { label: options.label ?? `services: ${names.join(', ')}`, services }, { base: base.version });
   } else {
     const model = readModelDir(names[0]!, options.name);
     io.out(`model ${model.name}: ${model.files.length} files, ${size(model.files.reduce((sum, f) => sum + f.bytes.length, 0))}`);
     io.out('signing …');
-    manifest = publishRelease(repo, keys, { label: options.label ?? `model: ${model.name}`, model });
+    manifest = publishRelease(repo, keys, { label: options.label ?? `model: ${model.name}`, model }, { base: base.version });
   }
   recordRelease(paths, manifest, override);
   io.out(`published release ${manifest.version} (${manifest.label})${override ? ' on an override' : ''}; timestamp expires ${repo.versions().timestampExpires}`);
@@ -186,7 +191,8 @@ function status(paths: DeployPaths, io: CliIo): number {
   io.out(`  timestamp expires ${v.timestampExpires}${expired ? '  EXPIRED: cars refuse updates; run refresh-timestamp' : ''}`);
   const latest = latestRelease(repo);
   const override = latest ? withDb(paths, (db) => db.release(latest.version)?.override) : undefined;
-  io.out(latest ? `  latest release ${latest.version}: ${latest.label}${override ? ` (${override})` : ''}` : '  nothing published yet');
+  const withdrawn = latest ? withDb(paths, (db) => db.release(latest.version)?.withdrawn) : undefined;
+  io.out(latest ? `  latest release ${latest.version}: ${latest.label}${override ? ` (${override})` : ''}${withdrawn ? ` WITHDRAWN: ${withdrawn}` : ''}` : '  nothing published yet');
   for (const { car, release } of carReleases(repo)) {
     const superseded = latest !== undefined && latest.version > release.version;
     io.out(`  car ${car}'s own release ${release.version}: ${release.label}${superseded ? ` (superseded by ${latest.version})` : ''}`);

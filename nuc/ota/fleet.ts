@@ -39,8 +39,11 @@ export interface FleetCar {
   lastSeenMsAgo: number | null;
   /** the release a rollback would re-publish, if there is one */
   previousVersion: number | null;
-  /** newest first; `override` when the release installed a model shipped on an override */
-  history: (RolloutEvent & { override: string | null })[];
+  /**
+   * newest first; `override` when the release installed a model shipped on an override,
+   * `withdrawn` (why) when the fleet rolled back from that release and no release builds on it
+   */
+  history: (RolloutEvent & { override: string | null; withdrawn: string | null })[];
 }
 
 interface ManifestShape {
@@ -106,7 +109,10 @@ export function fleetSummary(db: OtaDb, live: readonly LiveCar[], now = Date.now
       error: agent?.error ?? stored?.error ?? null,
       lastSeenMsAgo: seen ? now - seen.lastSeen : null,
       previousVersion: db.previousVersion(id) ?? null,
-      history: db.history({ car: id, limit: historyLimit }).map((event) => ({ ...event, override: byVersion.get(event.to)?.override ?? null })),
+      history: db.history({ car: id, limit: historyLimit }).map((event) => {
+        const to = byVersion.get(event.to);
+        return { ...event, override: to?.override ?? null, withdrawn: to?.withdrawn ?? null };
+      }),
     };
   });
 }

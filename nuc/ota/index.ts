@@ -14,6 +14,8 @@ export { recordAgentReport, reportedVersion, type AgentReportFields, type Record
 export { AgentReportGate, type ReportGateOptions, type ReportRefusal } from './report-gate.ts';
 export { fleetSummary, type FleetCar, type FleetService, type LiveCar } from './fleet.ts';
 export { RollbackRefused, rollbackCar, type RollbackPublisher, type RollbackResult } from './rollback.ts';
+export { chooseReleaseBase, releaseHealth, type ReleaseBase, type ReleaseHealth } from './release-base.ts';
+export { releaseBaseFor } from './release-base-for.ts';
 export { watchTimestamp } from './timestamp-watch.ts';
 export {
   refreshTimestampIfDue,

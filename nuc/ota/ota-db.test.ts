@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { OtaDb, OtaDbError } from './ota-db.ts';
 
@@ -35,6 +36,41 @@ describe('OtaDb', () => {
     ]);
     expect(db.previousVersion('7')).toBe(1);
     expect(db.previousVersion('unknown')).toBeUndefined();
+  });
+
+  it('marks a release withdrawn once cars rolled back from it, and not once a car runs it', () => {
+    const db = OtaDb.open(':memory:');
+    for (const version of [1, 2]) db.recordRelease({ version, label: `v${version}`, createdAt: at(version).toISOString(), manifest: { version } });
+    db.recordOutcome({ car: '7', from: null, to: 1, outcome: 'installed' }, at(3));
+    db.recordOutcome({ car: '7', from: 1, to: 2, outcome: 'rolled-back', error: 'pilot exited with code 1' }, at(4));
+    expect(db.releases().map((r) => [r.version, r.withdrawn])).toEqual([
+      [2, 'rolled back on car 7: pilot exited with code 1'],
+      [1, null],
+    ]);
+    db.recordOutcome({ car: '8', from: 1, to: 2, outcome: 'installed' }, at(5));
+    expect(db.release(2)?.withdrawn).toBeNull();
+    expect(db.outcomes(2).map((e) => [e.car, e.outcome])).toEqual([
+      ['7', 'rolled-back'],
+      ['8', 'installed'],
+    ]);
+  });
+
+  it('adds the withdrawn column to a database made before it existed', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ota-db-old-'));
+    try {
+      const file = path.join(dir, 'nuc.sqlite');
+      const old = new Database(file);
+      old.exec('CREATE TABLE releases (version INTEGER PRIMARY KEY, label TEXT NOT NULL, created_at TEXT NOT NULL, rollback_of INTEGER, manifest TEXT NOT NULL)');
+      old.prepare('INSERT INTO releases (version, label, created_at, manifest) VALUES (1, ?, ?, ?)').run('before', at(0).toISOString(), '{}');
+      old.close();
+      const db = OtaDb.open(file);
+      expect(db.release(1)).toMatchObject({ label: 'before', override: null, withdrawn: null });
+      db.recordOutcome({ car: '7', from: null, to: 1, outcome: 'failed', error: 'no space left' });
+      expect(db.release(1)?.withdrawn).toBe('failed on car 7: no space left');
+      db.close();
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('rejects malformed reports with a clear error', () => {

@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { releaseHealth } from './release-base.ts';
 
 export type RolloutOutcome = 'installed' | 'failed' | 'rolled-back';
 export const ROLLOUT_OUTCOMES: readonly RolloutOutcome[] = ['installed', 'failed', 'rolled-back'];
@@ -16,6 +17,8 @@ export interface ReleaseRecord {
   rollbackOf: number | null;
   /** set when a model that is not a candidate was shipped anyway: what the override overrode */
   override: string | null;
+  /** set when cars rolled back from it and none runs it: why; later releases do not build on it */
+  withdrawn: string | null;
   /** the release manifest as published */
   manifest: unknown;
 }
@@ -82,7 +85,10 @@ CREATE INDEX IF NOT EXISTS rollout_events_car ON rollout_events (car, id);
 `;
 
 /** Columns added since the first schema, with what an older database gets. */
-const ADDED_COLUMNS: { table: string; column: string; type: string }[] = [{ table: 'releases', column: 'override', type: 'TEXT' }];
+const ADDED_COLUMNS: { table: string; column: string; type: string }[] = [
+  { table: 'releases', column: 'override', type: 'TEXT' },
+  { table: 'releases', column: 'withdrawn', type: 'TEXT' },
+];
 
 const CAR_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
@@ -119,6 +125,7 @@ interface ReleaseRow {
   created_at: string;
   rollback_of: number | null;
   override: string | null;
+  withdrawn: string | null;
   manifest: string;
 }
 
@@ -137,6 +144,7 @@ const toRelease = (r: ReleaseRow): ReleaseRecord => ({
   createdAt: r.created_at,
   rollbackOf: r.rollback_of,
   override: r.override,
+  withdrawn: r.withdrawn,
   manifest: JSON.parse(r.manifest) as unknown,
 });
 
@@ -185,6 +193,11 @@ export class OtaDb {
     return (this.db.prepare('SELECT * FROM releases ORDER BY version DESC LIMIT ?').all(limit) as ReleaseRow[]).map(toRelease);
   }
 
+  /** Marks a release withdrawn with why, or (null) not withdrawn; unknown versions are left alone. */
+  setWithdrawn(version: number, reason: string | null): void {
+    this.db.prepare('UPDATE releases SET withdrawn = ? WHERE version = ?').run(reason, version);
+  }
+
   /** Records the agent's latest report for a car; fields left out keep their value. */
   reportCar(car: string, report: CarReport, at = new Date()): CarState {
     checkCar(car);
@@ -220,7 +233,8 @@ export class OtaDb {
 
   /**
    * Records how an update attempt ended and moves the car's state with it, in one transaction:
-   * installed → runs `to`; failed → still runs `from`; rolled-back → back on `from`.
+   * installed → runs `to`; failed → still runs `from`; rolled-back → back on `from`. The release
+   * `to` is re-judged with it: withdrawn once cars rolled back from it and none runs it.
    */
   recordOutcome(event: { car: string; from: number | null; to: number; outcome: RolloutOutcome; error?: string }, at = new Date()): RolloutEvent {
     checkCar(event.car);
@@ -243,6 +257,8 @@ export class OtaDb {
         },
         at,
       );
+      const health = releaseHealth(event.to, this.outcomes(event.to));
+      this.setWithdrawn(event.to, health.state === 'withdrawn' ? health.reason : null);
       return { id: Number(info.lastInsertRowid), car: event.car, from: event.from, to: event.to, outcome: event.outcome, error: event.error ?? null, at: when };
     })();
   }
@@ -253,6 +269,14 @@ export class OtaDb {
     const rows = options.car
       ? this.db.prepare('SELECT * FROM rollout_events WHERE car = ? ORDER BY id DESC LIMIT ?').all(options.car, limit)
       : this.db.prepare('SELECT * FROM rollout_events ORDER BY id DESC LIMIT ?').all(limit);
+    return (rows as EventRow[]).map(toEvent);
+  }
+
+  /** Every recorded attempt, oldest first; only those to `version` when given. */
+  outcomes(version?: number): RolloutEvent[] {
+    const rows = version === undefined
+      ? this.db.prepare('SELECT * FROM rollout_events ORDER BY id').all()
+      : this.db.prepare('SELECT * FROM rollout_events WHERE to_version = ? ORDER BY id').all(version);
     return (rows as EventRow[]).map(toEvent);
   }
 

@@ -39,6 +39,7 @@ export function rollbackCar(db: OtaDb, car: string, publisher: RollbackPublisher
     rollbackOf: published.rollbackOf ?? previous,
     // the same content: a model shipped on an override is still one
     override: db.release(previous)?.override ?? null,
+    withdrawn: null,
   };
   db.recordRelease(release);
   return { car, from: current, rollbackOf: previous, release: { ...release, rollbackOf: release.rollbackOf } };

@@ -80,7 +80,7 @@ describe('otaRoutes', () => {
     db.recordRelease({ version: 1, label: 'first', createdAt: '2025-01-01T00:00:00.000Z', manifest: { version: 1 } });
     db.recordOutcome({ car: '7', from: null, to: 1, outcome: 'installed' });
     const releases = (await (await fetch(`${base}/api/releases`)).json()) as { releases: { version: number; manifest?: unknown }[] };
-    expect(releases.releases).toEqual([{ version: 1, label: 'first', createdAt: '2025-01-01T00:00:00.000Z', rollbackOf: null, override: null }]);
+    expect(releases.releases).toEqual([{ version: 1, label: 'first', createdAt: '2025-01-01T00:00:00.000Z', rollbackOf: null, override: null, withdrawn: null }]);
     expect(((await (await fetch(`${base}/api/releases/1`)).json()) as { manifest: unknown }).manifest).toEqual({ version: 1 });
     expect((await fetch(`${base}/api/releases/9`)).status).toBe(404);
     expect((await fetch(`${base}/api/releases/abc`)).status).toBe(400);

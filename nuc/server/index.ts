@@ -5,3 +5,4 @@
 export { buildServer, buildNucServer } from './app.ts';
 export type { MessageFeed, NucServer, ServerOptions } from './app.ts';
 export { FleetState } from './fleet-state.ts';
+export { modelPublisher, type ModelPublisher } from './ota-signing.ts';

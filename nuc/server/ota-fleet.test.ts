@@ -44,7 +44,7 @@ beforeEach(async () => {
   nuc = await buildNucServer({
     ...serverBasics(TOKEN, feed),
     dashboardDir: path.join(dataDir, 'no-dist'),
-    ota: { db, publisher: () => rollbackPublisher(paths), models: { dir: path.join(dataDir, 'models'), publisher: () => modelPublisher(paths) }, pushIntervalMs: 50 },
+    ota: { db, publisher: () => rollbackPublisher(paths), models: { dir: path.join(dataDir, 'models'), publisher: () => modelPublisher(paths, db) }, pushIntervalMs: 50 },
   });
   await otaRoutes(nuc.app, { repositoryDir: paths.repositoryDir, db });
 });
@@ -197,5 +197,40 @@ describe('fleet updates on the server', () => {
     const noKeys = await ship('Fast-2026-11-22_job3', { override: true });
     expect(noKeys.statusCode).toBe(409);
     expect(noKeys.json().message).toMatch(/online keys are missing/);
+  });
+  it('after the fleet rolled back from a pilot release, shipping a model builds on the last healthy release and the failed one shows withdrawn', async () => {
+    publishPilot('one');
+    const v2 = publishPilot('two');
+    const v3 = publishPilot('three crashes');
+    agent('idle', 'pilot one v1');
+    agent('downloading', `pilot two v${v2}`);
+    agent('idle', `pilot two v${v2}`);
+    agent('downloading', `pilot three crashes v${v3}`);
+    agent('rolling-back', `pilot three crashes v${v3}`, { error: 'pilot exited with code 1' });
+    agent('idle', `pilot two v${v2}`);
+    const reason = 'rolled back on car 7: pilot exited with code 1';
+    const [car] = await fleet();
+    expect(car!.history[0]).toMatchObject({ from: v2, to: v3, outcome: 'rolled-back', withdrawn: reason });
+    expect(car!.history[1]).toMatchObject({ to: v2, outcome: 'installed', withdrawn: null });
+
+    const modelDir = path.join(dataDir, 'models', 'after-rollback');
+    fs.mkdirSync(modelDir, { recursive: true });
+    fs.writeFileSync(path.join(modelDir, 'model.json'), '{"format":"layers-model"}');
+    const shipped = await nuc.app.inject({ method: 'POST', url: '/api/models/after-rollback/ship', headers: auth, payload: { override: true } });
+    expect(shipped.statusCode).toBe(201);
+    expect(shipped.json()).toMatchObject({ version: v3 + 1, builtOn: v2 });
+    const repository = TufRepository.open(paths.repositoryDir);
+    const release = latestRelease(repository)!;
+    expect(release.model?.name).toBe('after-rollback');
+    expect(release.services).toEqual(releaseByVersion(repository, v2).services);
+    // what a car fetches for the pilot is the healthy one, not the pilot it just rolled back from
+    expect(repository.readTarget('services/pilot/service.js').toString()).toBe('two');
+    const releases = (await nuc.app.inject('/api/releases')).json().releases as { version: number; withdrawn: string | null }[];
+    expect(releases.map((r) => [r.version, r.withdrawn])).toEqual([
+      [v3 + 1, null],
+      [v3, reason],
+      [v2, null],
+      [1, null],
+    ]);
   });
 });

@@ -134,13 +134,14 @@ export const fleetRoutes: FastifyPluginAsync<FleetRoutesOptions> = async (instan
     const overridden = standing.status !== 'candidate';
     if (overridden && request.body?.override !== true) return sendError(reply, 409, 'Conflict', shipRefusal(name, standing));
     try {
-      const manifest = options.models.publisher().publishModel(dir, releaseModelName(name), `model ${name}`);
+      const { manifest, base } = options.models.publisher().publishModel(dir, releaseModelName(name), `model ${name}`);
       const override = overridden ? overrideNote(standing) : null;
       db.recordRelease({ version: manifest.version, label: manifest.label, createdAt: manifest.createdAt, override, manifest });
+      if (base.skipped.length > 0) log.warn({ model: name, version: manifest.version, builtOn: base.version, withdrawn: base.skipped }, 'model release built on the last healthy release, not on the withdrawn newest');
       if (override) log.warn({ model: name, version: manifest.version, override }, 'model shipped on an override: it is not a candidate');
-      else log.info({ model: name, version: manifest.version }, 'model shipped as a release');
+      else log.info({ model: name, version: manifest.version, builtOn: base.version }, 'model shipped as a release');
       ota.push();
-      const answer: ShipReply = { version: manifest.version, label: manifest.label, model: manifest.model?.name, override };
+      const answer: ShipReply = { version: manifest.version, label: manifest.label, model: manifest.model?.name, override, builtOn: base.version };
       return reply.code(201).send(answer);
     } catch (error) {
       if (error instanceof RollbackRefused) return sendError(reply, 409, 'Conflict', error.message);

@@ -4,9 +4,9 @@
  * 409 and leave the timestamp alone.
  */
 import fs from 'node:fs';
-import { TufRepository, keyFile, loadOnlineKeys, loadRoleKey, publishRelease, readModelDir, releaseByVersion, republishRelease, type DeployPaths } from '../../deploy/index.ts';
+import { TufRepository, keyFile, latestRelease, loadOnlineKeys, loadRoleKey, publishRelease, readModelDir, releaseByVersion, republishRelease, type DeployPaths } from '../../deploy/index.ts';
 import type { ReleaseManifest } from '../../protocol/index.ts';
-import { RollbackRefused, type RollbackPublisher, type TimestampSigner } from '../ota/index.ts';
+import { RollbackRefused, releaseBaseFor, type OtaDb, type ReleaseBase, type RollbackPublisher, type TimestampSigner } from '../ota/index.ts';
 
 /** The repository and its online keys; a RollbackRefused (a 409) says which is missing. */
 function openSigning(paths: DeployPaths, what: string): { repo: TufRepository; keys: ReturnType<typeof loadOnlineKeys> } {
@@ -16,15 +16,21 @@ function openSigning(paths: DeployPaths, what: string): { repo: TufRepository; k
   return { repo: TufRepository.open(paths.repositoryDir), keys: loadOnlineKeys(paths.keysDir) };
 }
 
-/** Ships a saved model to the cars: a model-only release on top of the newest one. */
+/**
+ * Ships a saved model to the cars: a model-only release on top of the newest one, or of the last
+ * healthy one when the fleet rolled back from the newest (`db` holds the rollouts).
+ */
 export interface ModelPublisher {
-  publishModel(dir: string, name: string, label: string): ReleaseManifest;
+  publishModel(dir: string, name: string, label: string): { manifest: ReleaseManifest; base: ReleaseBase };
 }
 
-export function modelPublisher(paths: DeployPaths): ModelPublisher {
+export function modelPublisher(paths: DeployPaths, db: OtaDb): ModelPublisher {
   const { repo, keys } = openSigning(paths, 'a model release');
   return {
-    publishModel: (dir, name, label) => publishRelease(repo, keys, { label, model: readModelDir(dir, name) }),
+    publishModel(dir, name, label) {
+      const base = releaseBaseFor(db, latestRelease(repo)?.version);
+      return { manifest: publishRelease(repo, keys, { label, model: readModelDir(dir, name) }, { base: base.version }), base };
+    },
   };
 }
 

@@ -103,7 +103,7 @@ const server: ServiceDefinition = {
       ota: {
         db: ota,
         publisher: () => rollbackPublisher(otaPaths),
-        models: { dir: path.resolve(config.dataDir, 'models'), publisher: () => modelPublisher(otaPaths) },
+        models: { dir: path.resolve(config.dataDir, 'models'), publisher: () => modelPublisher(otaPaths, ota) },
       },
       repository: { repositoryDir: otaPaths.repositoryDir, db: ota },
       training: {

@@ -208,6 +208,8 @@ export interface ShipReply {
   model?: string;
   /** set when it shipped on an override (not a candidate): what was overridden */
   override: string | null;
+  /** the release whose services it carries: the newest, or the last healthy one when the newest was withdrawn; null for none */
+  builtOn: number | null;
 }
 
 /** `GET /api/backgrounds` */

@@ -9,7 +9,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TufRepository, buildService, findServiceSpec, releaseByVersion, republishRelease, type ServiceContent } from '../../deploy/index.ts';
+import { TufRepository, buildService, deployPaths, findServiceSpec, latestRelease, releaseByVersion, republishRelease, type ServiceContent } from '../../deploy/index.ts';
+import { OtaDb, recordAgentReport } from '../../nuc/ota/index.ts';
+import { modelPublisher } from '../../nuc/server/index.ts';
 import { modelMetadata, saveModel } from '../../model/index.ts';
 import { createModel } from '../../trainer/index.ts';
 import { waitFor } from '../support/net.ts';
@@ -217,8 +219,7 @@ describe('the agent through faults at every step (real processes)', { timeout: 1
     expect(car.pilotModels.filter((m) => m.at >= since).every((m) => m.model === running)).toBe(true);
   });
 
-  // last: a release builds on the newest published one, so after this failed release a model-only
-  // release would carry the failing pilot too (an operator rolls back first)
+  // last but one: the next case ships a model after this failed release
   it('a pilot that throws on start is rolled back by the exact path, and the old one keeps driving', async () => {
     const before = installedVersion();
     const gen = [...car.agentReports].reverse().find((r) => SETTLED_STATES.has(r.header.state))!.header.gen!;
@@ -229,5 +230,33 @@ describe('the agent through faults at every step (real processes)', { timeout: 1
     expect(settled.header.error).toMatch(/exited|code/);
     expect(car.pathSince(since)).toEqual(['checking-space', 'downloading', 'staging', 'starting-new', 'health-check', 'rolling-back', 'failed']);
     await expectDrivingOn(gen);
+  });
+
+  it('a model shipped after that builds on the healthy release: the car swaps the model and keeps its pilot', async () => {
+    // the NUC's records, as its server keeps them: every published release and the car's reports
+    const db = OtaDb.open(':memory:');
+    const repo = TufRepository.open(car.repoDir);
+    for (let version = 1; version <= latestRelease(repo)!.version; version++) {
+      const manifest = releaseByVersion(repo, version);
+      db.recordRelease({ version, label: manifest.label, createdAt: manifest.createdAt, manifest });
+    }
+    for (const report of car.agentReports) recordAgentReport(db, car.carId, report.header, new Date(report.at));
+    const failed = latestRelease(repo)!.version;
+    expect(db.release(failed)?.withdrawn).toMatch(/^rolled back on car 1: /);
+
+    const installed = installedVersion();
+    const settledGen = [...car.agentReports].reverse().find((r) => SETTLED_STATES.has(r.header.state))!.header.gen!;
+    const since = Date.now();
+    const { manifest, base } = modelPublisher(deployPaths(car.dataDir), db).publishModel(await savedModel('after-rollback', 6), 'after-rollback', 'model after a failed pilot');
+    db.close();
+    // the failed pilot's release and the failed model swaps before it are left out
+    expect(base.version).toBe(installed);
+    expect(base.skipped[0]?.version).toBe(failed);
+    const settled = await settledSince(since);
+    expect(settled.header).toMatchObject({ state: 'idle', version: manifest.version });
+    // a model swap inside the running pilot, not a hand-over to the pilot that was just rolled back
+    expect(car.pathSince(since)).toEqual(MODEL_PATH);
+    await car.waitForPilotModel((m) => m.startsWith('after-rollback '), 30_000, since);
+    await expectDrivingOn(settledGen);
   });
 });

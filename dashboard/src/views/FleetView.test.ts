@@ -30,14 +30,15 @@ const car7: FleetCar = {
   lastSeenMsAgo: 200,
   previousVersion: 4,
   history: [
-    { id: 2, car: '7', from: 4, to: 5, outcome: 'installed', error: null, at: '2025-01-01T12:00:00.000Z', override: null },
-    { id: 1, car: '7', from: 4, to: 5, outcome: 'rolled-back', error: 'crashed', at: '2025-01-01T11:00:00.000Z', override: null },
+    { id: 2, car: '7', from: 4, to: 5, outcome: 'installed', error: null, at: '2025-01-01T12:00:00.000Z', override: null, withdrawn: null },
+    { id: 1, car: '7', from: 4, to: 5, outcome: 'rolled-back', error: 'crashed', at: '2025-01-01T11:00:00.000Z', override: null, withdrawn: null },
   ],
 };
 
 type Call = { url: string; init?: RequestInit };
 let calls: Call[];
 let rollbackResponse: { status: number; body: unknown };
+let releasesBody: unknown;
 
 function json(status: number, body: unknown): Response {
   return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
@@ -48,11 +49,12 @@ beforeEach(() => {
   cars.value = [];
   window.localStorage.clear();
   rollbackResponse = { status: 201, body: { rollbackOf: 4, release: { version: 6 } } };
+  releasesBody = { releases: [{ version: 5, label: 'faster pilot', createdAt: '2025-01-01T10:00:00.000Z', rollbackOf: null, override: null, withdrawn: null }] };
   vi.stubGlobal(
     'fetch',
     vi.fn(async (url: string, init?: RequestInit) => {
       calls.push({ url, ...(init ? { init } : {}) });
-      if (url === '/api/releases') return json(200, { releases: [{ version: 5, label: 'faster pilot', createdAt: '2025-01-01T10:00:00.000Z', rollbackOf: null }] });
+      if (url === '/api/releases') return json(200, releasesBody);
       return json(rollbackResponse.status, rollbackResponse.body);
     }),
   );
@@ -80,6 +82,31 @@ describe('FleetView', () => {
       expect.stringMatching(/4\s*5\s*rolled-back\s*crashed$/),
     ]);
     expect(view.find('.releases').text()).toMatch(/5\s*faster pilot/);
+  });
+
+  it('marks a release the fleet rolled back from as withdrawn, in the car\'s history and, refreshed as it happens, in the releases', async () => {
+    const view = mount(FleetView);
+    await flushPromises();
+    cars.value = [car7];
+    await flushPromises();
+    expect(view.find('.withdrawn').exists()).toBe(false);
+    const reason = 'rolled back on car 7: pilot exited with code 1';
+    releasesBody = {
+      releases: [
+        { version: 6, label: 'crashing pilot', createdAt: '2025-01-01T13:00:00.000Z', rollbackOf: null, override: null, withdrawn: reason },
+        { version: 5, label: 'faster pilot', createdAt: '2025-01-01T10:00:00.000Z', rollbackOf: null, override: null, withdrawn: null },
+      ],
+    };
+    const rolledBack = { id: 3, car: '7', from: 5, to: 6, outcome: 'rolled-back' as const, error: 'pilot exited with code 1', at: '2025-01-01T13:05:00.000Z', override: null, withdrawn: reason };
+    cars.value = [{ ...car7, targetVersion: null, update: null, history: [rolledBack, ...car7.history] }];
+    await flushPromises();
+    const newest = view.findAll('[data-car="7"] .history tbody tr')[0]!;
+    expect(newest.text()).toMatch(/5\s*6 \(withdrawn\)\s*rolled-back\s*pilot exited with code 1/);
+    expect(newest.find('.withdrawn').attributes('title')).toBe(reason);
+    const rows = view.findAll('.releases tbody tr');
+    expect(rows[0]!.classes()).toContain('withdrawn');
+    expect(rows[0]!.text()).toMatch(/6\s*crashing pilot.*withdrawn: rolled back on car 7: pilot exited with code 1; the next release builds on the last healthy one/);
+    expect(rows[1]!.classes()).not.toContain('withdrawn');
   });
 
   it('rolls back with one click, asking for the token once and sending it', async () => {
