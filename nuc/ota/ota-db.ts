@@ -6,9 +6,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { releaseHealth } from './release-base.ts';
+import { ROLLOUT_OUTCOMES, type RolloutEvent, type RolloutOutcome } from './rollout-event.ts';
 
-export type RolloutOutcome = 'installed' | 'failed' | 'rolled-back';
-export const ROLLOUT_OUTCOMES: readonly RolloutOutcome[] = ['installed', 'failed', 'rolled-back'];
+export { ROLLOUT_OUTCOMES, type RolloutEvent, type RolloutOutcome };
+
 
 export interface ReleaseRecord {
   version: number;
@@ -33,16 +34,6 @@ export interface CarState {
   state: string;
   error: string | null;
   updatedAt: string;
-}
-
-export interface RolloutEvent {
-  id: number;
-  car: string;
-  from: number | null;
-  to: number;
-  outcome: RolloutOutcome;
-  error: string | null;
-  at: string;
 }
 
 export interface CarReport {

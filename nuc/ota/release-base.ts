@@ -4,7 +4,7 @@
  * would carry that pilot again), so the next one takes the rest of the car from the newest release
  * cars ran healthily instead. Pure: decided from the rollout history alone.
  */
-import type { RolloutEvent } from './ota-db.ts';
+import type { RolloutEvent } from './rollout-event.ts';
 
 /**
  * By each car's last attempt on the release: healthy when some car installed it and none's last
