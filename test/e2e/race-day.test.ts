@@ -87,13 +87,16 @@ describe.skipIf(!hasChromium)('race day (whole platform, two simulated cars, chr
     expect(made.status).toBe(201);
     raceId = ((await made.json()) as RaceView).id;
     await waitFor(async () => (await getJson<RaceReply>(`${platform.baseUrl}/api/race`)).race?.waitingFor.length === 0, 'both cars on the grid', 30_000, 200);
+    // Only frames taken once each car's simulator has heard the other's grid pose: a frame from the
+    // moment of the reset may still draw the other car where it stood before.
+    const takenAfter = Date.now() + 1000;
     // Car 2 stands on the grid behind car 1: its camera has car 1's paint in view, car 1's has none of car 2's.
     const frames = (id: string) => {
       const socket = io(`${platform.baseUrl}/audience`, { transports: ['websocket'] });
       sockets.push(socket);
       const received: Buffer[] = [];
-      socket.on('frame', (_header: unknown, jpeg: Buffer, ack?: () => void) => {
-        if (received.length < 10) received.push(Buffer.from(jpeg));
+      socket.on('frame', (header: { frameTs: number }, jpeg: Buffer, ack?: () => void) => {
+        if (received.length < 10 && header.frameTs >= takenAfter) received.push(Buffer.from(jpeg));
         ack?.();
       });
       socket.on('connect', () => socket.emit('watch', { car: id, video: 'raw' }));

