@@ -87,28 +87,34 @@ describe.skipIf(!hasChromium)('race day (whole platform, two simulated cars, chr
     expect(made.status).toBe(201);
     raceId = ((await made.json()) as RaceView).id;
     await waitFor(async () => (await getJson<RaceReply>(`${platform.baseUrl}/api/race`)).race?.waitingFor.length === 0, 'both cars on the grid', 30_000, 200);
-    // Only frames taken once each car's simulator has heard the other's grid pose: a frame from the
-    // moment of the reset may still draw the other car where it stood before.
-    const takenAfter = Date.now() + 1000;
-    // Car 2 stands on the grid behind car 1: its camera has car 1's paint in view, car 1's has none of car 2's.
-    const frames = (id: string) => {
+    // Car 2 stands on the grid behind car 1: its camera has car 1's paint in view, car 1's has none of
+    // car 2's. Each camera draws the other car from the shared poses it last heard, so the frames are
+    // judged as they come, until five in a row from each camera show it (a frame from around the reset
+    // may still draw the other car where it stood before).
+    const IN_A_ROW = 5;
+    const watchCamera = (id: string, other: string, holds: (pixels: number) => boolean) => {
       const socket = io(`${platform.baseUrl}/audience`, { transports: ['websocket'] });
       sockets.push(socket);
-      const received: Buffer[] = [];
-      socket.on('frame', (header: { frameTs: number }, jpeg: Buffer, ack?: () => void) => {
-        if (received.length < 10 && header.frameTs >= takenAfter) received.push(Buffer.from(jpeg));
+      const state = { run: 0, last: [] as number[], judging: Promise.resolve() };
+      socket.on('frame', (_header: unknown, jpeg: Buffer, ack?: () => void) => {
+        const copy = Buffer.from(jpeg);
+        state.judging = state.judging.then(async () => {
+          const pixels = await pixelsOf(copy, carColour(other));
+          state.last = [...state.last.slice(-(IN_A_ROW - 1)), pixels];
+          state.run = holds(pixels) ? state.run + 1 : 0;
+        });
         ack?.();
       });
       socket.on('connect', () => socket.emit('watch', { car: id, video: 'raw' }));
-      return received;
+      return state;
     };
-    const fromCar2 = frames('2');
-    const fromCar1 = frames('1');
-    await waitFor(() => fromCar2.length >= 10 && fromCar1.length >= 10, 'frames from both cameras', 30_000, 100);
-    const car1Paint = await Promise.all(fromCar2.map((jpeg) => pixelsOf(jpeg, carColour('1'))));
-    const car2Paint = await Promise.all(fromCar1.map((jpeg) => pixelsOf(jpeg, carColour('2'))));
-    expect(Math.min(...car1Paint)).toBeGreaterThan(200);
-    expect(Math.max(...car2Paint)).toBeLessThan(20);
+    const car2Camera = watchCamera('2', '1', (pixels) => pixels > 200);
+    const car1Camera = watchCamera('1', '2', (pixels) => pixels < 20);
+    await waitFor(() => car2Camera.run >= IN_A_ROW && car1Camera.run >= IN_A_ROW, "car 1 ahead in car 2's camera and car 2 out of car 1's", 30_000, 100).catch(
+      (error: Error) => {
+        throw new Error(`${error.message} (the last pixels of the other car: in car 2's camera ${car2Camera.last.join(',')}, in car 1's ${car1Camera.last.join(',')})`);
+      },
+    );
   });
 
   it(`starts the lights and runs the ${LAPS}-lap race to the finish, with standings and a saved result`, { timeout: 240_000 }, async () => {
