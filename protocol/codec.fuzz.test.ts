@@ -42,6 +42,7 @@ const SAMPLES: { [K in MessageKind]: { topic: string; fields: FieldsOf<K>; paylo
   compose: { topic: 'nuc/server/compose', fields: { cars: ['1', '2'] } },
   link: { topic: 'car/1/link', fields: { up: false, since: 1000 } },
   calibrate: { topic: 'car/1/calibrate', fields: { action: 'set', steeringCount: 300, throttleCount: 370 } },
+  crossing: { topic: 'nuc/timing/crossing', fields: { gate: 'line', atMs: 1_765_000_000_000, source: 'gpio' } },
 };
 
 type Random = () => number;

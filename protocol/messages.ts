@@ -298,6 +298,27 @@ export const ResetHeader = Type.Object(
  */
 export const ComposeHeader = Type.Object({ ...Common, cars: Type.Array(CarId, { maxItems: 64 }) }, closed);
 
+/** Where a crossing was seen: a sensor on a GPIO line, the simulator's line, or the timekeeper's hand. */
+export const CrossingSourceSchema = Type.Union([Type.Literal('gpio'), Type.Literal('sim'), Type.Literal('manual')]);
+export type CrossingSource = Static<typeof CrossingSourceSchema>;
+
+/**
+ * A crossing of the start/finish line (`nuc/timing/crossing`, the timing service → race control and
+ * the dashboard). `atMs` is the NUC clock's time of the crossing (ms since the epoch), the sensor's
+ * debounced edge for `gpio`; `car` is set when the source knows which car crossed (the simulator, a
+ * transponder, the timekeeper); a beam or a strip alone does not, and race control assigns it.
+ */
+export const CrossingHeader = Type.Object(
+  {
+    ...Common,
+    gate: Type.String({ pattern: '^[A-Za-z0-9_-]{1,32}$' }),
+    atMs: Type.Number({ minimum: 0 }),
+    source: CrossingSourceSchema,
+    car: Type.Optional(CarId),
+  },
+  closed,
+);
+
 /** The car's pose and track state from the simulator, on the car-local bus at the physics rate. */
 export const SimHeader = Closed({ ...Common, ...SimStateSchema.properties, angle: Unit, throttle: Unit });
 
@@ -318,6 +339,7 @@ export const HEADER_SCHEMAS = {
   poses: PosesHeader,
   reset: ResetHeader,
   compose: ComposeHeader,
+  crossing: CrossingHeader,
 } satisfies Record<MessageKind, TSchema>;
 
 export type HeaderOf<K extends MessageKind> = Static<(typeof HEADER_SCHEMAS)[K]>;

@@ -79,6 +79,8 @@ export const TOPIC_RULES: Readonly<Record<string, TopicRule>> = {
   'nuc/track/poses': { publish: [nucService('server')], read: [ANYONE] },
   /** which cars the server wants composited: for the compositor */
   'nuc/server/compose': { publish: [nucService('server')], read: [NUC] },
+  /** start/finish line crossings: the timing service's, for race control and every screen */
+  'nuc/timing/crossing': { publish: [nucService('timing')], read: [NUC, WATCHERS] },
 };
 
 
