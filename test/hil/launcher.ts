@@ -66,6 +66,15 @@ export function shellQuote(value: string): string {
   return `'${value.replaceAll("'", `'\\''`)}'`;
 }
 
+/**
+ * The command that runs a compiled guest script with the Node that runs the tests: the guest sees the
+ * host's root file system, and the project's native addons were built for this Node's ABI (the
+ * machine's `node` may be another version).
+ */
+export function guestNode(script: string): string {
+  return `${shellQuote(process.execPath)} ${shellQuote(script)}`;
+}
+
 function commandScript(options: GuestRunOptions, cwd: string): string {
   const env: Record<string, string> = { PATH: GUEST_PATH, HOME: '/root', TMPDIR: '/tmp', CI: process.env.CI ?? '', ...options.env };
   const exports = Object.entries(env).map(([key, value]) => {

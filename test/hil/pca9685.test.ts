@@ -9,7 +9,7 @@ import { angleToCount, throttleToCount, type SteeringCalibration, type ThrottleC
 import { prescaleFor } from '../../car/actuator/pca9685.ts';
 import { bundleForGuest } from './bundle.ts';
 import type { Applied, Pca9685Scenario, Registers } from './guest/pca9685.ts';
-import { runInGuest, shellQuote } from './launcher.ts';
+import { guestNode, runInGuest } from './launcher.ts';
 
 // Not the defaults: channels, counts and frequency must all come from the configuration.
 const steering: SteeringCalibration = { channel: 4, leftCount: 450, rightCount: 300 };
@@ -51,7 +51,7 @@ beforeAll(async () => {
   const bundle = await bundleForGuest({ 'pca9685-guest': 'test/hil/guest/pca9685.ts' });
   try {
     const guest = await runInGuest({
-      command: `node ${shellQuote(bundle.file('pca9685-guest'))}`,
+      command: guestNode(bundle.file('pca9685-guest')),
       modules: [{ name: 'i2c_dev' }, { name: 'i2c_stub', params: 'chip_addr=0x40' }],
       env: { HIL_SCENARIO: JSON.stringify(SCENARIO) },
     });

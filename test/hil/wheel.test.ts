@@ -14,7 +14,7 @@ import { findProfile } from '../../nuc/wheel/profiles/index.ts';
 import type { WheelControl } from '../../nuc/wheel/types.ts';
 import { bundleForGuest } from './bundle.ts';
 import type { Control, WheelRun } from './guest/wheel.ts';
-import { runInGuest, shellQuote } from './launcher.ts';
+import { guestNode, runInGuest } from './launcher.ts';
 import { HIL_WHEELS, type HilWheel } from './wheels.ts';
 
 let runs: WheelRun[];
@@ -23,7 +23,7 @@ beforeAll(async () => {
   const bundle = await bundleForGuest({ 'wheel-guest': 'test/hil/guest/wheel.ts' });
   try {
     const guest = await runInGuest({
-      command: `node ${shellQuote(bundle.file('wheel-guest'))}`,
+      command: guestNode(bundle.file('wheel-guest')),
       modules: [{ name: 'uhid' }, { name: 'hid_generic' }],
       // each unplugged uhid device may leave a read parked in the thread pool until it sees STOP
       env: { HIL_WHEELS: JSON.stringify(HIL_WHEELS), UV_THREADPOOL_SIZE: '16' },
