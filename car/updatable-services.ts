@@ -25,7 +25,7 @@ export interface UpdatableService {
 }
 
 /** The simulator's tracks: the expert pilot loads them by file. */
-const TRACKS = ['car/sim/tracks'] as const;
+const TRACKS = ['world/tracks'] as const;
 
 export const UPDATABLE_SERVICES: readonly UpdatableService[] = [
   { name: 'actuator', entry: 'car/actuator/service.ts', strategy: 'handover', needsHardware: true, drives: false },

@@ -22,7 +22,7 @@ export const CAR_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: '2'
 const KEEP_BUILDS = 3;
 const RUNNER = 'launcher/run-service.ts';
 /** Data files the bundled code reads beside itself (import.meta.url-relative). */
-const ASSETS = ['car/sim/tracks'];
+const ASSETS = ['world/tracks'];
 /** What else decides the output: the builder, this file, the dependencies. */
 const BUILD_INPUTS = ['deploy/bundle.ts', 'launcher/car-bundle.ts', 'package-lock.json'];
 

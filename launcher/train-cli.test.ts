@@ -4,7 +4,7 @@ import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { METADATA_FILE, type ModelMetadata } from '../model/index.ts';
 import type { ClosedLoopResult } from '../trainer/index.ts';
-import { saveTrainFilter, TubWriter } from '../trainer/tub/index.ts';
+import { saveTrainFilter, TubWriter } from '../tub/index.ts';
 import { fastFs, tempDir, writeTub } from '../test/support/tubs.ts';
 import { UsageError } from './command-line.ts';
 import { formatTable, inDataDir, parseCommand, progressBar, runCli } from './train-cli.ts';

@@ -11,7 +11,8 @@ import path from 'node:path';
 import { isModelKind, loadModel, modelMetadata, MODEL_KINDS, NO_CROP, saveModel, type Crop, type ModelKind } from '../model/index.ts';
 import { judge, trackResult } from '../nuc/training/index.ts';
 import { COSINE_SCHEDULE, DONKEYCAR_SCHEDULE, EVAL_TRACKS, evaluateClosedLoop, selectTrainingBackend, trainModel, type BatchProgress, type ClosedLoopResult } from '../trainer/index.ts';
-import { NotEnoughRecordsError, splitRecords, trainingRecords, tubSamples } from '../trainer/tub/index.ts';
+import { NotEnoughRecordsError, splitRecords, trainingRecords } from '../tub/index.ts';
+import { tubSamples } from '../trainer/index.ts';
 import { ConfigError, type TrainingConfig } from '../runtime/index.ts';
 import { COMMON_USAGE, UsageError, commandConfig, isMainModule, wantsHelp, type ConfigFlags } from './command-line.ts';
 

@@ -20,5 +20,21 @@ export { writeFileAtomic, writeFileAtomicSync } from './atomic-file.ts';
 export { createLogger } from './logger.ts';
 export { seededRandom } from './random.ts';
 export { clampUnit } from './unit-range.ts';
+export {
+  CalibrationError,
+  DEFAULT_STEERING,
+  DEFAULT_THROTTLE,
+  PCA9685_MAX_COUNT,
+  angleToCount,
+  countToAngle,
+  countToMicros,
+  countToThrottle,
+  microsToCount,
+  throttleToCount,
+  validateSteering,
+  validateThrottle,
+  type SteeringCalibration,
+  type ThrottleCalibration,
+} from './pwm-calibration.ts';
 export { Guard, InjectedFault, injectedLoops, type GuardLog } from './guard.ts';
 export { busLimits } from './bus-limits.ts';

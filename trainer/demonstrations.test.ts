@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loadTrack } from '../car/sim/index.ts';
+import { loadTrack } from '../world/index.ts';
 import { driveDemonstrations, DEFAULT_SWERVE, type DemonstrationFrame } from './demonstrations.ts';
 
 function drive(swerve: typeof DEFAULT_SWERVE | false, seed = 1): { frames: DemonstrationFrame[]; laps: number } {

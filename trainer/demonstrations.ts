@@ -5,7 +5,7 @@
  * laps only never sees the road from off the line, so its first small error compounds; these
  * frames teach it to steer back.
  */
-import { createExpert, DirectPulses, SimWorld, type DriveInput, type SimTelemetry, type Track } from '../car/sim/index.ts';
+import { createExpert, DirectPulses, SimWorld, type DriveInput, type SimTelemetry, type Track } from '../world/index.ts';
 import { seededRandom } from '../runtime/index.ts';
 import { clampUnit } from '../runtime/index.ts';
 

@@ -10,7 +10,7 @@
  * the recorded (JPEG) training frames.
  */
 import type * as tf from '@tensorflow/tfjs';
-import { createRenderer, DirectPulses, loadTrack, runExpert, SimWorld, type SimTelemetry, type Track } from '../car/sim/index.ts';
+import { createRenderer, DirectPulses, loadTrack, runExpert, SimWorld, type SimTelemetry, type Track } from '../world/index.ts';
 import { frameToInput, ModelDriver, type ModelMetadata } from '../model/index.ts';
 import { clampUnit } from '../runtime/index.ts';
 

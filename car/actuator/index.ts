@@ -1,19 +1,8 @@
 /**
- * The actuator: the PCA9685 driver on an I2C bus, Donkeycar's calibration, failsafe and estop. What
- * other folders use: the calibration (the simulator inverts it), the bus interface, the chip's register
+ * The actuator: the PCA9685 driver on an I2C bus, Donkeycar's calibration (its PWM model is in
+ * runtime/, shared with the simulated world), failsafe and estop. What other folders use: the bus interface, the chip's register
  * map (the simulator's emulated chip) and the I2C-over-socket transport between the two.
  */
-export {
-  DEFAULT_STEERING,
-  DEFAULT_THROTTLE,
-  angleToCount,
-  countToAngle,
-  countToMicros,
-  countToThrottle,
-  microsToCount,
-  throttleToCount,
-} from './calibration.ts';
-export type { SteeringCalibration, ThrottleCalibration } from './calibration.ts';
 export type { I2cBus, I2cFuncs } from './i2c.ts';
 export { I2C_BLOCK_MAX, checkBlockArgs } from './i2c.ts';
 export {

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { openHardwareI2c } from './i2c.ts';
 import { openConfiguredI2c, openDriveOutputs } from './open-bus.ts';
 import { EmulatedPca9685, serveI2c } from '../sim/index.ts';
-import { DEFAULT_THROTTLE } from './calibration.ts';
+import { DEFAULT_THROTTLE } from '../../runtime/index.ts';
 
 /** Runs `body` against an emulated chip served as the simulator serves it, on a socket in a temp folder. */
 async function withSimulatorBus(body: (chip: EmulatedPca9685, simSocket: string) => Promise<void>): Promise<void> {

@@ -8,7 +8,7 @@ import { I2cOpenError, openHardwareI2c, type I2cBus } from './i2c.ts';
 import { connectSimI2c } from './socket-i2c.ts';
 import { DEFAULT_ADDRESS, DEFAULT_FREQUENCY_HZ, Pca9685 } from './pca9685.ts';
 import { DriveOutputs } from './outputs.ts';
-import type { SteeringCalibration, ThrottleCalibration } from './calibration.ts';
+import type { SteeringCalibration, ThrottleCalibration } from '../../runtime/index.ts';
 
 export const DEFAULT_SIM_I2C_SOCKET = join(tmpdir(), 'edge-racing-sim-i2c.sock');
 

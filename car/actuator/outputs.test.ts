@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CalibrationError, DEFAULT_STEERING, DEFAULT_THROTTLE } from './calibration.ts';
+import { CalibrationError, DEFAULT_STEERING, DEFAULT_THROTTLE } from '../../runtime/index.ts';
 import { EmulatedPca9685 } from '../sim/index.ts';
 import { Pca9685 } from './pca9685.ts';
 import { DriveOutputs } from './outputs.ts';

@@ -17,7 +17,7 @@ import {
   validateThrottle,
   type SteeringCalibration,
   type ThrottleCalibration,
-} from './calibration.ts';
+} from '../../runtime/index.ts';
 import { clampUnit } from '../../runtime/index.ts';
 import type { Pca9685 } from './pca9685.ts';
 

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CalibrationError, DEFAULT_STEERING, DEFAULT_THROTTLE } from './calibration.ts';
+import { CalibrationError, DEFAULT_STEERING, DEFAULT_THROTTLE } from '../../runtime/index.ts';
 import { loadSavedCalibration, saveCalibration, savedCalibrationFile } from './saved-calibration.ts';
 
 const configured = { steering: { ...DEFAULT_STEERING, channel: 3 }, throttle: { ...DEFAULT_THROTTLE, channel: 2 } };

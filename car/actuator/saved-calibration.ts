@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import { writeFileAtomic } from '../../runtime/index.ts';
-import { CalibrationError, validateSteering, validateThrottle, type SteeringCalibration, type ThrottleCalibration } from './calibration.ts';
+import { CalibrationError, validateSteering, validateThrottle, type SteeringCalibration, type ThrottleCalibration } from '../../runtime/index.ts';
 import { readTextIfExists } from './read-if-exists.ts';
 
 export interface CalibrationCounts {

@@ -10,7 +10,7 @@
 import { BusPublisher, BusSubscriber, carTopic, type BusMessage, type HeaderOf } from '../../protocol/index.ts';
 import type { ServiceContext, ServiceDefinition } from '../../runtime/index.ts';
 import { ActuatorCore } from './actuator-core.ts';
-import { angleToCount } from './calibration.ts';
+import { angleToCount } from '../../runtime/index.ts';
 import { CalibrationSession, type Neutral } from './calibration-session.ts';
 import { clearEstopFile, estopFile, readEstop, writeEstop } from './estop-file.ts';
 import { openDriveOutputs, simI2cSocketPath, type OpenedDriveOutputs } from './open-bus.ts';

@@ -3,7 +3,7 @@
  * simulator publishes. A stand-in for a trained model in the demo, and a source of training laps.
  */
 import type { Pilot, PilotInput, PilotOutput } from '../drive/index.ts';
-import { createExpert, loadTrack } from '../sim/index.ts';
+import { createExpert, loadTrack } from '../../world/index.ts';
 
 export function createExpertPilot(trackName: string): Pilot {
   const expert = createExpert(loadTrack(trackName));

@@ -24,7 +24,7 @@ import {
   type Pilot,
   type PilotOutput,
 } from '../drive/index.ts';
-import { SharedTrack } from '../sim/index.ts';
+import { SharedTrack } from '../../world/index.ts';
 import { createExpertPilot } from './expert-pilot.ts';
 import type { ModelPilotLog } from './model-pilot.ts';
 import { modelPointerFile } from './model-pointer.ts';

@@ -16,12 +16,7 @@ import { simCameraSocketPath } from '../camera/index.ts';
 import { serveCameraFeed, type CameraFeed } from './camera-feed.ts';
 import { EmulatedPca9685 } from './emulated-pca9685.ts';
 import { serveI2c } from './i2c-server.ts';
-import { createRenderer, encodeJpeg } from './render.ts';
-import type { Track } from './track.ts';
-import { loadTrack } from './track-file.ts';
-import { gridPose } from './grid.ts';
-import { SharedTrack } from './shared-track.ts';
-import { SimWorld, type SimTelemetry } from './world.ts';
+import { createRenderer, encodeJpeg, gridPose, loadTrack, SharedTrack, SimWorld, type SimTelemetry, type Track } from '../../world/index.ts';
 
 /** The bus message: the world's state without its lap history (that is in bestLapS / lastLapS). */
 export function simFields(telemetry: SimTelemetry): FieldsOf<'sim'> {

@@ -2,7 +2,7 @@ import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { decode, encode, type BusMessage } from '../../protocol/index.ts';
 import { jpegHeaderOnly } from '../../test/support/jpegs.ts';
-import type { TubWriteRecord } from '../../trainer/tub/index.ts';
+import type { TubWriteRecord } from '../../tub/index.ts';
 import { tubImage } from './downscale.ts';
 import { Recorder } from './recorder.ts';
 

@@ -7,7 +7,7 @@ import { BusPublisher, ServiceMetrics, carTopic } from '../../protocol/index.ts'
 import { Guard, validateConfig, type ServiceContext } from '../../runtime/index.ts';
 import { startTestBus, type TestBus } from '../../test/support/bus.ts';
 import { jpegHeaderOnly } from '../../test/support/jpegs.ts';
-import { listTubs } from '../../trainer/tub/index.ts';
+import { listTubs } from '../../tub/index.ts';
 import recorderService from './service.ts';
 
 let bus: TestBus | undefined;

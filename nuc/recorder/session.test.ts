@@ -2,7 +2,7 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createNodeTubFileSystem, readTub, TubWriter, type TubFileSystem, type TubWriteRecord } from '../../trainer/tub/index.ts';
+import { createNodeTubFileSystem, readTub, TubWriter, type TubFileSystem, type TubWriteRecord } from '../../tub/index.ts';
 import { EXTRA_INPUTS, RecordingSession, type RecordingSessionOptions, type TubSink } from './session.ts';
 
 const nodeTubFileSystem = createNodeTubFileSystem({ fsync: false });

@@ -4,7 +4,7 @@
  * (a full disk, a read-only folder) stops the session with the error kept visible, and closes the tub
  * so it stays readable; recording starts again only when it is switched off and on.
  */
-import { TubWriter, type TubInput, type TubWriteRecord } from '../../trainer/tub/index.ts';
+import { TubWriter, type TubInput, type TubWriteRecord } from '../../tub/index.ts';
 import { ControlHistory } from './control-history.ts';
 import { tubImage, type FrameImage } from './downscale.ts';
 import { freshTubDir } from './tub-name.ts';

@@ -3,7 +3,7 @@
  * car drives on), reduced to what race control and the track map need: the loop's length, the
  * distance a car has raced from where it stands, and the outline to draw.
  */
-import { loadTrack, type Track } from '../../car/sim/index.ts';
+import { loadTrack, type Track } from '../../world/index.ts';
 
 /** The centre line as the map draws it: a point every this many metres is smooth at any screen size. */
 const OUTLINE_SPACING_M = 0.25;

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { decodeFrame, loadModel, ModelDriver, type ModelMetadata } from '../../model/index.ts';
 import type * as tf from '@tensorflow/tfjs';
 import { evaluateClosedLoop, selectTrainingBackend } from '../../trainer/index.ts';
-import { readTub } from '../../trainer/tub/index.ts';
+import { readTub } from '../../tub/index.ts';
 import { trackResult } from './evaluation.ts';
 import type { ArenaEntry, ArenaReplay, ArenaResult, EpochPoint, JobProgress } from './types.ts';
 

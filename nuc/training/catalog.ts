@@ -3,7 +3,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
 import { MAX_IMAGE_PIXELS, METADATA_FILE, type ModelMetadata } from '../../model/index.ts';
-import { listTubs, readTub, TubError } from '../../trainer/tub/index.ts';
+import { listTubs, readTub, TubError } from '../../tub/index.ts';
 import { modelStanding, type ModelStatus } from './model-status.ts';
 import { isTubName } from './names.ts';
 import type { TrackResult } from './types.ts';

@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import type { TrainingConfig } from '../../runtime/index.ts';
 import { COSINE_SCHEDULE, DONKEYCAR_SCHEDULE } from '../../trainer/index.ts';
-import { summarizeTub } from '../../trainer/tub/index.ts';
+import { summarizeTub } from '../../tub/index.ts';
 import type { EvaluationPlan } from './evaluation.ts';
 import type { JobStore } from './job-store.ts';
 import { modelName } from './names.ts';

@@ -44,7 +44,7 @@ beforeAll(async () => {
   await writeEvaluation(passed, { status: 'candidate', reasons: [], job: 2, valLoss: 0.01, angleLoss: 0.008, throttleLoss: 0.002, tracks: [track], evalLaps: 2, gate: { minCleanLaps: 1, rejectOffTrack: true, tracks: [] }, modelSha256: await modelDigest(passed), evaluatedAt: '2025-01-02T10:05:00Z' });
   fs.mkdirSync(path.join(modelsDir, '.half-saved'));
   fs.mkdirSync(path.join(root, 'tracks'));
-  fs.copyFileSync(path.join(import.meta.dirname, '../../car/sim/tracks/twisty.json'), path.join(root, 'tracks', 'kidney.json'));
+  fs.copyFileSync(path.join(import.meta.dirname, '../../world/tracks/twisty.json'), path.join(root, 'tracks', 'kidney.json'));
 
   store = JobStore.open(path.join(root, 'training.sqlite'));
   app = Fastify({ ajv: STRICT_AJV });

@@ -9,7 +9,7 @@ import path from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readTub, trainingRecords } from '../../trainer/tub/index.ts';
+import { readTub, trainingRecords } from '../../tub/index.ts';
 import { writeLongTub, writeTestTub } from '../../test/support/tubs.ts';
 import { STRICT_AJV, installTokenGuard } from '../http/index.ts';
 import { JobStore } from './job-store.ts';

@@ -15,7 +15,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import sharp from 'sharp';
-import { changeDeletions, compileFilter, DEFAULT_TRAIN_FILTER, filterFields, FilterError, MAX_FILTER_LENGTH, saveTrainFilter, TubEditError, TubError } from '../../trainer/tub/index.ts';
+import { changeDeletions, compileFilter, DEFAULT_TRAIN_FILTER, filterFields, FilterError, MAX_FILTER_LENGTH, saveTrainFilter, TubEditError, TubError } from '../../tub/index.ts';
 import { sendError, tokenGuard } from '../http/index.ts';
 import { CatalogError } from './catalog.ts';
 import { plotBuckets, positionOf, recordAt, recordRows, TubViews, type PlotBucket, type RecordRow, type TubView } from './tub-view.ts';

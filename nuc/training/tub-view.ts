@@ -6,7 +6,7 @@
  */
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { compileFilter, filterFields, MANIFEST_FILE, readTub, savedFilterText, TRAIN_FILTER_KEY, TubError, type TubManifest, type TubRecord } from '../../trainer/tub/index.ts';
+import { compileFilter, filterFields, MANIFEST_FILE, readTub, savedFilterText, TRAIN_FILTER_KEY, TubError, type TubManifest, type TubRecord } from '../../tub/index.ts';
 import { CatalogError } from './catalog.ts';
 import { isTubName } from './names.ts';
 

@@ -13,17 +13,8 @@ import { describe, expect, it } from 'vitest';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 /** The code rooms, bottom to top: each may import only rooms below it (and the rooms of its own layer, as the rules allow). */
-const LAYERS: readonly (readonly string[])[] = [['protocol'], ['runtime'], ['model'], ['car', 'nuc', 'trainer', 'deploy'], ['launcher']];
+const LAYERS: readonly (readonly string[])[] = [['protocol'], ['runtime'], ['model', 'world', 'tub'], ['car', 'nuc', 'trainer', 'deploy'], ['launcher']];
 const ROOMS = LAYERS.flat();
-
-/**
- * NUC files that may import the simulator (car/sim) because driving it is their point. None does
- * today: the NUC drives the simulator only through the trainer's closed-loop evaluation
- * (nuc/training → trainer → car/sim). Add a file here with the reason when one must.
- */
-const NUC_SIMULATOR_USERS: Readonly<Record<string, string>> = {
-  'nuc/track/geometry.ts': 'the shared track is the simulator\'s track file: race distance and the map outline come from the same geometry the cars drive on',
-};
 
 
 export interface ImportEdge {
@@ -116,11 +107,8 @@ export const RULES: readonly Rule[] = [
   ({ from, to }) => (roomOf(from) === 'car' && ['trainer', 'nuc'].includes(roomOf(to)) ? `car/ never imports ${roomOf(to)}/ (the pilot loads model/, not the trainer)` : undefined),
   // the agent takes the release contract from protocol/, never deploy's publishing code
   ({ from, to }) => (roomOf(from) === 'car' && roomOf(to) === 'deploy' ? 'car/ never imports deploy/ (the release manifest is in protocol/)' : undefined),
-  ({ from, to }) => {
-    if (roomOf(from) !== 'nuc' || roomOf(to) !== 'car') return undefined;
-    if (to.startsWith('car/sim/') && from in NUC_SIMULATOR_USERS) return undefined;
-    return 'nuc/ never imports car/ (only the files listed in NUC_SIMULATOR_USERS, car/sim)';
-  },
+  // what the car and the NUC share (the simulated world, the tub format) lives below both
+  ({ from, to }) => (roomOf(from) === 'nuc' && roomOf(to) === 'car' ? 'nuc/ never imports car/ (what both use belongs in a room below them: world/, tub/)' : undefined),
   ({ from, to }) => (roomOf(from) === 'deploy' && roomOf(to) === 'nuc' ? 'deploy/ never imports nuc/' : undefined),
   ({ from, to }) => (roomOf(to) === 'dashboard' && roomOf(from) !== 'dashboard' ? 'only the dashboard imports dashboard/ (the server serves its build)' : undefined),
   // the dashboard is a browser app: from the server it takes types, never code

@@ -15,10 +15,11 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createRenderer, encodeJpeg, loadTrack } from '../../car/sim/index.ts';
+import { createRenderer, encodeJpeg, loadTrack } from '../../world/index.ts';
 import { backendId, MODEL_FRAME_SHAPE, modelMetadata, saveModel } from '../../model/index.ts';
 import { COSINE_SCHEDULE, driveDemonstrations, evaluateClosedLoop, selectTrainingBackend, trainModel, type ClosedLoopResult } from '../../trainer/index.ts';
-import { readTub, splitRecords, tubSamples, TubWriter } from '../../trainer/tub/index.ts';
+import { readTub, splitRecords, TubWriter } from '../../tub/index.ts';
+import { tubSamples } from '../../trainer/index.ts';
 import type { Benchmark, Metric } from './types.ts';
 
 const RECORD_SECONDS = 300;

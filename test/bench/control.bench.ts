@@ -7,7 +7,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Value } from '@sinclair/typebox/value';
-import { angleToCount, DEFAULT_STEERING, ledRegister, simI2cSocketPath } from '../../car/actuator/index.ts';
+import { ledRegister, simI2cSocketPath } from '../../car/actuator/index.ts';
+import { angleToCount, DEFAULT_STEERING } from '../../runtime/index.ts';
 import { EmulatedPca9685, serveI2c } from '../../car/sim/index.ts';
 import { startWheelBridge } from '../../nuc/wheel/index.ts';
 import { WheelConfigSchema, type WheelConfig } from '../../runtime/index.ts';

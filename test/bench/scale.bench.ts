@@ -17,7 +17,7 @@ import { execSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createRenderer, encodeJpeg, loadTrack } from '../../car/sim/index.ts';
+import { createRenderer, encodeJpeg, loadTrack } from '../../world/index.ts';
 import { sleep, waitFor } from '../support/net.ts';
 import { startPlatformProcesses, type PlatformProcesses } from '../support/processes.ts';
 import type { Benchmark, Metric } from './types.ts';

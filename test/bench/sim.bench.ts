@@ -2,8 +2,8 @@
  * `sim`: camera rendering time per frame at 160x120 and 640x480, physics steps per second, and the
  * expert driver's laps on the default track (commands through calibration and pulses, as the car).
  */
-import { createRenderer, DirectPulses, loadTrack, runExpert, SimWorld } from '../../car/sim/index.ts';
-import type { Pose, Track } from '../../car/sim/index.ts';
+import { createRenderer, DirectPulses, loadTrack, runExpert, SimWorld } from '../../world/index.ts';
+import type { Pose, Track } from '../../world/index.ts';
 import type { Benchmark, Metric } from './types.ts';
 
 const FRAMES = 300;

@@ -11,7 +11,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRenderer, encodeJpeg, loadTrack } from '../../car/sim/index.ts';
+import { createRenderer, encodeJpeg, loadTrack } from '../../world/index.ts';
 import { BackgroundLibrary } from '../../nuc/compositor/index.ts';
 import { createCompositor } from '../../nuc/compositor/compositor.ts';
 import { buildNucServer, FleetState, type NucServer } from '../../nuc/server/index.ts';

@@ -14,7 +14,7 @@ import { buildNucServer, FleetState, type NucServer } from '../../nuc/server/ind
 import { JobStore, TrainingQueue, workerRunner, type ArenaJob } from '../../nuc/training/index.ts';
 import { validateConfig } from '../../runtime/index.ts';
 import { createModel, selectTrainingBackend } from '../../trainer/index.ts';
-import { readTub, trainingRecords } from '../../trainer/tub/index.ts';
+import { readTub, trainingRecords } from '../../tub/index.ts';
 import { ensureDashboardBuilt, hasChromium, launchChromium, onPage } from '../support/browser.ts';
 import { FakeFeed, silentLog } from '../support/server-feed.ts';
 import { waitFor } from '../support/net.ts';

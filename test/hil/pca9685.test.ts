@@ -5,7 +5,7 @@
  * Where QEMU or the kernel package cannot be had, every test here fails with the reason.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { angleToCount, throttleToCount, type SteeringCalibration, type ThrottleCalibration } from '../../car/actuator/index.ts';
+import { angleToCount, throttleToCount, type SteeringCalibration, type ThrottleCalibration } from '../../runtime/index.ts';
 import { prescaleFor } from '../../car/actuator/pca9685.ts';
 import { bundleForGuest } from './bundle.ts';
 import type { Applied, Pca9685Scenario, Registers } from './guest/pca9685.ts';

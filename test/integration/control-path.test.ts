@@ -6,7 +6,8 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Value } from '@sinclair/typebox/value';
-import { angleToCount, countToMicros, simI2cSocketPath, DEFAULT_STEERING, DEFAULT_THROTTLE } from '../../car/actuator/index.ts';
+import { simI2cSocketPath } from '../../car/actuator/index.ts';
+import { angleToCount, countToMicros, DEFAULT_STEERING, DEFAULT_THROTTLE } from '../../runtime/index.ts';
 import { EmulatedPca9685, serveI2c } from '../../car/sim/index.ts';
 import { startWheelBridge, type WheelBridge } from '../../nuc/wheel/index.ts';
 import { WheelConfigSchema, type WheelConfig } from '../../runtime/index.ts';

@@ -24,7 +24,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CAR_SERVICES } from '../../car/index.ts';
 import { NUC_SERVICES } from '../../nuc/index.ts';
 import { BusPublisher, carTopic, encode, type FieldsOf, type Identity, type MessageKind } from '../../protocol/index.ts';
-import { TubWriter } from '../../trainer/tub/index.ts';
+import { TubWriter } from '../../tub/index.ts';
 import { ensureDashboardBuilt, hasChromium, launchChromium } from '../support/browser.ts';
 import { jpegHeaderOnly, makeJpeg } from '../support/jpegs.ts';
 import { sleep, waitFor } from '../support/net.ts';

@@ -13,9 +13,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BusPublisher, BusSubscriber, carTopic } from '../../protocol/index.ts';
-import { createExpert, loadTrack } from '../../car/sim/index.ts';
+import { createExpert, loadTrack } from '../../world/index.ts';
 import { runDeployCli } from '../../launcher/index.ts';
-import { readTub } from '../../trainer/tub/index.ts';
+import { readTub } from '../../tub/index.ts';
 import { waitFor } from '../support/net.ts';
 import { getJson, startPlatform, waitForServices, type RunningPlatform } from '../support/platform.ts';
 

@@ -22,7 +22,7 @@ import {
   TUB_FORMAT_VERSION,
   type TubWriterOptions,
   type TubWriteRecord,
-} from '../../trainer/tub/index.ts';
+} from '../../tub/index.ts';
 
 /** Real files without fsync: the tests check layout and recovery, not power-cut durability. */
 export const fastFs = createNodeTubFileSystem({ fsync: false });

@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import i2c from 'i2c-bus';
-import type { SteeringCalibration, ThrottleCalibration } from '../../../car/actuator/index.ts';
+import type { SteeringCalibration, ThrottleCalibration } from '../../../runtime/index.ts';
 import { openDriveOutputs } from '../../../car/actuator/open-bus.ts';
 import { BusPublisher, BusSubscriber, carLocalEndpoints, carTopic, startProxy, type HeaderOf } from '../../../protocol/index.ts';
 import { guestPlatform, nextMatching } from './services.ts';

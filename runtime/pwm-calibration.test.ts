@@ -11,7 +11,7 @@ import {
   throttleToCount,
   validateSteering,
   validateThrottle,
-} from './calibration.ts';
+} from './pwm-calibration.ts';
 
 describe('steering calibration', () => {
   it('maps -1 / 0 / +1 onto left / centre / right counts', () => {

@@ -3,7 +3,7 @@
  * 12-bit PCA9685 counts, throttle separately above and below zero. Pure functions, so the
  * simulator can apply the exact inverse to the pulses it reads back from the chip.
  */
-import { clampUnit } from '../../runtime/index.ts';
+import { clampUnit } from './unit-range.ts';
 
 /** The PCA9685 counts a 12-bit period: valid ON/OFF counts are 0..4095. */
 export const PCA9685_MAX_COUNT = 4095;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_STEERING, DEFAULT_THROTTLE } from '../actuator/calibration.ts';
+import { DEFAULT_STEERING, DEFAULT_THROTTLE } from '../runtime/index.ts';
 import { DirectPulses } from './direct-pulses.ts';
 import { DEFAULT_VEHICLE, readDriveInput, stepVehicle } from './vehicle.ts';
 import type { DriveCalibration, DriveInput, VehicleState } from './vehicle.ts';

@@ -3,8 +3,8 @@
  * (emulated) PCA9685, turned into angle and throttle by the inverse of the calibration. A wrong
  * calibration therefore drives a crooked car, as it would on the real one.
  */
-import { countToAngle, countToThrottle, microsToCount, type SteeringCalibration, type ThrottleCalibration } from '../actuator/index.ts';
-import { clampUnit } from '../../runtime/index.ts';
+import { countToAngle, countToThrottle, microsToCount, type SteeringCalibration, type ThrottleCalibration } from '../runtime/index.ts';
+import { clampUnit } from '../runtime/index.ts';
 import type { Pose } from './track.ts';
 
 /** What the physics reads from the PWM chip; the emulated PCA9685 exposes exactly this. */

@@ -8,7 +8,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { writeFileAtomic } from '../../runtime/index.ts';
+import { writeFileAtomic } from '../runtime/index.ts';
 import { compileFilter, filterFields, TRAIN_FILTER_KEY } from './filter.ts';
 import { MANIFEST_FILE, pythonJson, type JsonValue } from './format.ts';
 import { readManifest, TubError, type TubManifest } from './reader.ts';

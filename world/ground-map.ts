@@ -4,7 +4,7 @@
  * white edge lines, a dashed yellow centre line and a chequered start line. Rendering then only
  * looks colours up. Cached per track and seed; painting takes a few hundred ms.
  */
-import { seededRandom } from '../../runtime/index.ts';
+import { seededRandom } from '../runtime/index.ts';
 import type { Track } from './track.ts';
 
 export type Rgb = readonly [number, number, number];

@@ -3,7 +3,7 @@
  * camera as the ground, filled with its paint and drawn far to near so a nearer car hides a farther
  * one. Shading (a lighter roof band, a dark base for the wheels) makes it read as a car, not a patch.
  */
-import type { Rgb } from '../../protocol/index.ts';
+import type { Rgb } from '../protocol/index.ts';
 
 export interface CarSprite {
   x: number;

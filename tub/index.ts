@@ -1,4 +1,4 @@
-/** Donkeycar tub v2: write tubs Donkeycar reads, read tubs Donkeycar wrote, and turn them into datasets. */
+/** Donkeycar tub v2: write tubs Donkeycar reads, read tubs Donkeycar wrote, edit their deletions and filter, and choose the records to train on (the trainer turns them into samples). */
 export { TubWriter, TubWriteError } from './writer.ts';
 export type { TubWriterOptions, TubWriteRecord } from './writer.ts';
 export { readTub, readManifest, TubError } from './reader.ts';
@@ -8,7 +8,6 @@ export type { TubsReadResult, SplitOptions, Split } from './dataset.ts';
 export { compileFilter, filterFields, FilterError, DEFAULT_TRAIN_FILTER, TRAIN_FILTER_KEY, MAX_FILTER_LENGTH, type RecordFilter } from './filter.ts';
 export { listTubs, summarizeTub } from './summary.ts';
 export { changeDeletions, saveTrainFilter, TubEditError, type DeletionChange } from './edit.ts';
-export { tubSample, tubSamples } from './samples.ts';
 export type { TubSummary } from './summary.ts';
 export { nodeTubFileSystem, createNodeTubFileSystem } from './tub-fs.ts';
 export type { TubFileSystem } from './tub-fs.ts';

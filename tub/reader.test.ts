@@ -3,7 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { NotEnoughRecordsError, readTubs } from './dataset.ts';
 import { readTub, TubError } from './reader.ts';
-import { tempDir, writeTub } from '../../test/support/tubs.ts';
+import { tempDir, writeTub } from '../test/support/tubs.ts';
 import { TubWriter } from './writer.ts';
 
 /**

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { changeDeletions, saveTrainFilter, TubEditError } from './edit.ts';
 import { FilterError, TRAIN_FILTER_KEY } from './filter.ts';
 import { readTub } from './reader.ts';
-import { tempDir, writeTub } from '../../test/support/tubs.ts';
+import { tempDir, writeTub } from '../test/support/tubs.ts';
 
 async function closedTub(records: number): Promise<string> {
   const dir = path.join(await tempDir(), 'tub');

@@ -2,7 +2,7 @@ import { readFile, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readTub } from './reader.ts';
-import { fastFs, sampleRecord, tempDir, writeTub } from '../../test/support/tubs.ts';
+import { fastFs, sampleRecord, tempDir, writeTub } from '../test/support/tubs.ts';
 import { nodeTubFileSystem, type TubFileSystem } from './tub-fs.ts';
 import { TubWriteError, TubWriter } from './writer.ts';
 

@@ -3,7 +3,7 @@
  * generation): it turns angle and throttle into pulse widths through the forward calibration,
  * exactly as the actuator would, so the world's inverse calibration is exercised end to end.
  */
-import { angleToCount, countToMicros, DEFAULT_STEERING, DEFAULT_THROTTLE, throttleToCount } from '../actuator/index.ts';
+import { angleToCount, countToMicros, DEFAULT_STEERING, DEFAULT_THROTTLE, throttleToCount } from '../runtime/index.ts';
 import type { DriveCalibration, DriveInput, PulseSource } from './vehicle.ts';
 
 export class DirectPulses implements PulseSource {

@@ -4,7 +4,7 @@ import { splitRecords, trainingRecords } from './dataset.ts';
 import { saveTrainFilter } from './edit.ts';
 import type { TubRecord } from './reader.ts';
 import { listTubs } from './summary.ts';
-import { tempDir, writeTub } from '../../test/support/tubs.ts';
+import { tempDir, writeTub } from '../test/support/tubs.ts';
 
 function records(count: number, tub = '/data/tubs/a'): TubRecord[] {
   return Array.from({ length: count }, (_, index) => ({

@@ -4,7 +4,7 @@
  * off-track detection, lap timing, and contact with the other cars (which slows this car; the other
  * car's own world slows it the same way).
  */
-import { DEFAULT_STEERING, DEFAULT_THROTTLE } from '../actuator/index.ts';
+import { DEFAULT_STEERING, DEFAULT_THROTTLE } from '../runtime/index.ts';
 import { gridPose, nearestTrackPose } from './grid.ts';
 import type { Pose, Track } from './track.ts';
 import { DEFAULT_VEHICLE, readDriveInput, stepVehicle } from './vehicle.ts';

@@ -3,7 +3,7 @@
  * extrapolated along its heading to now (poses come from 20 Hz telemetry and are tens of ms old),
  * and whether the race holds this car. Pure state; the services feed it messages and a clock.
  */
-import type { HeaderOf } from '../../protocol/index.ts';
+import type { HeaderOf } from '../protocol/index.ts';
 import type { Pose } from './track.ts';
 
 export interface SharedCar extends Pose {

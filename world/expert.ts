@@ -2,7 +2,7 @@
  * The expert driver: pure pursuit on the centerline with a speed plan from the curvature ahead.
  * It stands in for a human on the wheel and records clean laps as training data.
  */
-import { clampUnit } from '../../runtime/index.ts';
+import { clampUnit } from '../runtime/index.ts';
 import type { Track } from './track.ts';
 import { DEFAULT_VEHICLE } from './vehicle.ts';
 import type { DriveInput, VehicleParams, VehicleState } from './vehicle.ts';

@@ -7,9 +7,9 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import type { Command, MemorySpec } from '../../model/index.ts';
-import type { Sample } from '../dataset.ts';
-import type { TubRecord } from './reader.ts';
+import type { Command, MemorySpec } from '../model/index.ts';
+import type { Sample } from './dataset.ts';
+import type { TubRecord } from '../tub/index.ts';
 
 export function tubSample(record: TubRecord, history?: readonly Command[]): Sample {
   return {
