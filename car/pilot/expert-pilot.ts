@@ -2,7 +2,7 @@
  * The simulator's expert as a pilot: pure pursuit on the track's centerline, from the pose the
  * simulator publishes. A stand-in for a trained model in the demo, and a source of training laps.
  */
-import type { Pilot, PilotInput, PilotOutput } from '../drive/index.ts';
+import type { Pilot, PilotInput, PilotOutput } from './pilot.ts';
 import { createExpert, loadTrack } from '../../world/index.ts';
 
 export function createExpertPilot(trackName: string): Pilot {

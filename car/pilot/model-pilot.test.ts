@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { decodeFrame, ModelDriver, modelMetadata, saveModel, type ModelKind, type ModelMetadata } from '../../model/index.ts';
 import { createModel } from '../../trainer/index.ts';
-import type { PilotInput } from '../drive/index.ts';
+import type { PilotInput } from './pilot.ts';
 import { createModelPilot, isModelDir, type ModelPilot } from './model-pilot.ts';
 
 const CROP = { top: 20, bottom: 0 };

@@ -9,7 +9,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
 import { dropImageCaches } from '../image-memory.ts';
-import { PilotError, type Pilot, type PilotInput, type PilotOutput } from '../drive/index.ts';
+import { PilotError, type Pilot, type PilotInput, type PilotOutput } from './pilot.ts';
 import { decodeFrame, loadModel, METADATA_FILE, MODEL_FILE, ModelDriver, selectBackend, type ModelMetadata } from '../../model/index.ts';
 
 /** The part of a pino logger this module uses. */

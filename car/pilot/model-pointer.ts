@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { PilotError } from '../drive/index.ts';
+import { PilotError } from './pilot.ts';
 
 export interface ModelPointer {
   /** absolute path of the model directory */

@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { modelMetadata, saveModel } from '../../model/index.ts';
 import { createModel } from '../../trainer/index.ts';
-import { ConstantPilot, type PilotInput } from '../drive/index.ts';
+import { ConstantPilot, type PilotInput } from './pilot.ts';
 import { modelPointerFile, parseModelPointer } from './model-pointer.ts';
 import { createPointerPilot, type PointerPilot } from './pointer-pilot.ts';
 

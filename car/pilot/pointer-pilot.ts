@@ -4,7 +4,7 @@
  * does. A new pointer is loaded and warmed up beside the running model and swapped in between two
  * frames; a pointer to a broken model is logged and the running model keeps driving.
  */
-import { PilotError, type Pilot, type PilotInput, type PilotKind, type PilotOutput } from '../drive/index.ts';
+import { PilotError, type Pilot, type PilotInput, type PilotKind, type PilotOutput } from './pilot.ts';
 import type { ModelPilot, ModelPilotLog } from './model-pilot.ts';
 import { modelLabel, parseModelPointer, readPointerText, type ModelPointer } from './model-pointer.ts';
 

@@ -8,22 +8,13 @@
 import os from 'node:os';
 import { BusPublisher, BusSubscriber, carTopic, nucTopic, type BusMessage, type HeaderOf, type SimState } from '../../protocol/index.ts';
 import type { ServiceDefinition } from '../../runtime/index.ts';
-import {
-  DriveLoop,
-  FrameRunner,
-  PilotError,
-  UserControl,
-  createPilotRegistry,
-  decideDrive,
-  driveRateFor,
-  linkLossPolicy,
-  runPilot,
-  startMode,
-  telemetryFields,
-  type DriveDecision,
-  type Pilot,
-  type PilotOutput,
-} from '../drive/index.ts';
+import { DriveLoop, driveRateFor } from './loop.ts';
+import { FrameRunner } from './frame-runner.ts';
+import { PilotError, createPilotRegistry, runPilot, type Pilot, type PilotOutput } from './pilot.ts';
+import { UserControl } from './user-control.ts';
+import { decideDrive, type DriveDecision } from './modes.ts';
+import { linkLossPolicy, startMode } from './drive-settings.ts';
+import { telemetryFields } from './telemetry.ts';
 import { SharedTrack } from '../../world/index.ts';
 import { createExpertPilot } from './expert-pilot.ts';
 import type { ModelPilotLog } from './model-pilot.ts';

@@ -188,7 +188,7 @@ describe('layering', () => {
     expect(violations([edge('nuc/server/app.ts', 'car/sim/index.ts')])).toHaveLength(1);
     expect(violations([edge('deploy/release.ts', 'launcher/index.ts')])).toHaveLength(1);
     expect(violations([edge('deploy/release.ts', 'nuc/ota/index.ts')])).toHaveLength(1);
-    expect(violations([edge('car/pilot/service.ts', 'car/drive/loop.ts')])).toEqual(['car/pilot/service.ts → car/drive/loop.ts: car/drive/ is entered only through its index.ts']);
+    expect(violations([edge('car/pilot/service.ts', 'car/agent/journal.ts')])).toEqual(['car/pilot/service.ts → car/agent/journal.ts: car/agent/ is entered only through its index.ts']);
     expect(violations([edge('car/agent/service.ts', 'car/updatable-services.ts'), edge('trainer/parallel/helper-process.ts', 'trainer/models.ts')])).toEqual([]);
     expect(violations([edge('car/services.ts', 'car/pilot/service.ts', { dynamic: true })])).toEqual([]);
     expect(violations([edge('dashboard/src/live.ts', 'nuc/server/sockets.ts')])).toHaveLength(1);
