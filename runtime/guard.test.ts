@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Guard, InjectedFault, injectedLoops } from './guard.ts';
+import { Guard, InjectedLoopFault, injectedLoops } from './guard.ts';
 
 function recordingLog() {
   const lines: { obj: Record<string, unknown>; msg: string }[] = [];
@@ -63,7 +63,7 @@ describe('Guard', () => {
     guard.wrap('other', () => handled.push(3))();
     expect(handled).toEqual([1, 2, 3]);
     expect([guard.faults('bus_handler'), guard.faults('other')]).toEqual([2, 0]);
-    expect(new InjectedFault('tick').message).toContain('EDGE_FAULT_INJECT');
+    expect(new InjectedLoopFault('tick').message).toContain('EDGE_FAULT_INJECT');
   });
 
   it('refuses a loop name that could not be a metric name', () => {

@@ -12,10 +12,10 @@ export interface GuardLog {
   error(obj: object, msg: string): void;
 }
 
-export class InjectedFault extends Error {
+export class InjectedLoopFault extends Error {
   constructor(readonly loop: string) {
     super(`fault injected into ${loop} (EDGE_FAULT_INJECT)`);
-    this.name = 'InjectedFault';
+    this.name = 'InjectedLoopFault';
   }
 }
 
@@ -45,7 +45,7 @@ export class Guard {
     const injected = this.inject.has(loop);
     return (...args: A) => {
       if (injected) this.attempt(loop, () => {
-        throw new InjectedFault(loop);
+        throw new InjectedLoopFault(loop);
       });
       this.attempt(loop, () => fn(...args));
     };

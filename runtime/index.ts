@@ -36,5 +36,5 @@ export {
   type SteeringCalibration,
   type ThrottleCalibration,
 } from './pwm-calibration.ts';
-export { Guard, InjectedFault, injectedLoops, type GuardLog } from './guard.ts';
+export { Guard, InjectedLoopFault, injectedLoops, type GuardLog } from './guard.ts';
 export { busLimits } from './bus-limits.ts';

@@ -11,7 +11,7 @@ import { writeFileAtomic } from '../../runtime/index.ts';
 import { modelLabel, type ModelPointer } from '../pilot/index.ts';
 import type { BlobStore } from './blob-store.ts';
 import type { CarLink } from './car-link.ts';
-import type { AgentEffects, AgentReport, CarState, RunningService } from './executor.ts';
+import type { AgentEffects, AgentReport, CarMotion, RunningService } from './executor.ts';
 import type { ServiceInstance, SlotRef } from './planner.ts';
 import type { ModelRelease, Release, ReleaseFile } from './release.ts';
 import type { LaunchSpec, ServiceProcesses } from './service-processes.ts';
@@ -172,7 +172,7 @@ export class CarEffects implements AgentEffects {
     this.options.log.warn({ model: label }, 'no pilot reported after the model swap (none running?)');
   }
 
-  carState(): Promise<CarState> {
+  carState(): Promise<CarMotion> {
     return Promise.resolve(this.options.link.carState());
   }
 

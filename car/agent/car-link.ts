@@ -6,7 +6,7 @@
  * its active generation.
  */
 import { BusPublisher, BusSubscriber, carTopic, nucTopic, type BusEndpoints, type BusMessage } from '../../protocol/index.ts';
-import { atRest, type AgentReport, type CarState } from './executor.ts';
+import { atRest, type AgentReport, type CarMotion } from './executor.ts';
 
 /** Pids remembered as heard (every service restart adds one). */
 const HEARD_PIDS_KEPT = 256;
@@ -47,7 +47,7 @@ export class CarLink {
   }
 
   /** speed from telemetry (the simulator's pose), throttle as the actuator last applied it, and how long both have been at rest */
-  carState(): CarState {
+  carState(): CarMotion {
     const speed = Math.abs(this.snapshot.telemetry?.speed ?? 0);
     const throttle = this.snapshot.applied?.throttle ?? 0;
     return { speed, throttle, stoppedForMs: atRest(speed, throttle) ? Date.now() - this.lastMovingAt : 0 };

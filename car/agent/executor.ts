@@ -31,7 +31,8 @@ export interface RunningService {
   exited: Promise<ExitInfo>;
 }
 
-export interface CarState {
+/** How the car moves, as the agent sees it before a restart that would interrupt driving. */
+export interface CarMotion {
   /** m/s, absolute */
   speed: number;
   /** the throttle last applied, [-1, 1] */
@@ -72,7 +73,7 @@ export interface AgentEffects {
    * signal) and throw when it does not in time
    */
   swapModel(model: ModelRelease | undefined, options?: { confirm?: boolean }): Promise<void>;
-  carState(): Promise<CarState>;
+  carState(): Promise<CarMotion>;
   report(report: AgentReport): void;
 }
 
@@ -116,7 +117,7 @@ export function atRest(speed: number, throttle: number): boolean {
  * Stopped for an update that takes the actuator or the camera away: at rest, and for long enough
  * that it is not a moment's pause (a failsafe blip, a slow corner) in the middle of a drive.
  */
-export function isCarStopped(car: CarState, stoppedForMs = 1000): boolean {
+export function isCarStopped(car: CarMotion, stoppedForMs = 1000): boolean {
   return atRest(car.speed, car.throttle) && car.stoppedForMs >= stoppedForMs;
 }
 

@@ -53,8 +53,8 @@ export function takeFault(file: string, phase: Phase, actions: readonly FaultAct
   return fault;
 }
 
-export class InjectedFault extends Error {
-  override name = 'InjectedFault';
+export class InjectedUpdateFault extends Error {
+  override name = 'InjectedUpdateFault';
 }
 
 /** The journal, with the fault in `file` fired right after the state it names is on disk. */
@@ -76,7 +76,7 @@ export function withFaultyEffects(effects: AgentEffects, file: string, phase: ()
   const fire = <T>(name: string, work: () => Promise<T>): Promise<T> => {
     const now = phase();
     const fault = now === undefined ? undefined : takeFault(file, now, IN_STEP);
-    if (fault?.action === 'error') return Promise.reject(new InjectedFault(`injected error in ${now} (${name})`));
+    if (fault?.action === 'error') return Promise.reject(new InjectedUpdateFault(`injected error in ${now} (${name})`));
     if (fault?.action === 'hang') return new Promise<T>(() => {});
     return work();
   };

@@ -5,7 +5,7 @@ export {
   OtaDbError,
   ROLLOUT_OUTCOMES,
   type CarReport,
-  type CarState,
+  type CarRollout,
   type ReleaseRecord,
   type RolloutEvent,
   type RolloutOutcome,

@@ -24,7 +24,7 @@ export interface ReleaseRecord {
   manifest: unknown;
 }
 
-export interface CarState {
+export interface CarRollout {
   car: string;
   /** the release the car runs, null before its first install */
   version: number | null;
@@ -120,7 +120,7 @@ interface ReleaseRow {
   manifest: string;
 }
 
-const toCar = (r: CarRow): CarState => ({
+const toCar = (r: CarRow): CarRollout => ({
   car: r.car,
   version: r.version,
   targetVersion: r.target_version,
@@ -190,7 +190,7 @@ export class OtaDb {
   }
 
   /** Records the agent's latest report for a car; fields left out keep their value. */
-  reportCar(car: string, report: CarReport, at = new Date()): CarState {
+  reportCar(car: string, report: CarReport, at = new Date()): CarRollout {
     checkCar(car);
     checkVersion('version', report.version);
     checkVersion('target version', report.targetVersion);
@@ -213,12 +213,12 @@ export class OtaDb {
     return toCar(next);
   }
 
-  car(car: string): CarState | undefined {
+  car(car: string): CarRollout | undefined {
     const row = this.db.prepare('SELECT * FROM car_state WHERE car = ?').get(car) as CarRow | undefined;
     return row && toCar(row);
   }
 
-  cars(): CarState[] {
+  cars(): CarRollout[] {
     return (this.db.prepare('SELECT * FROM car_state ORDER BY car').all() as CarRow[]).map(toCar);
   }
 

@@ -12,7 +12,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import { sendError } from '../http/index.ts';
-import type { CarState, OtaDb, ReleaseRecord, RolloutEvent } from './ota-db.ts';
+import type { CarRollout, OtaDb, ReleaseRecord, RolloutEvent } from './ota-db.ts';
 
 export interface OtaRoutesOptions {
   /** the repository root holding metadata/ and targets/ */
@@ -30,7 +30,7 @@ export interface ReleasesReply {
 
 /** `GET /api/rollouts`: what each car runs, and the update history (newest first). */
 export interface RolloutsReply {
-  cars: CarState[];
+  cars: CarRollout[];
   history: RolloutEvent[];
 }
 

@@ -18,7 +18,7 @@ export interface ServiceReport {
   metrics: HeaderOf<'metrics'>;
 }
 
-export interface CarState {
+export interface LiveCar {
   id: string;
   lastSeen: number;
   telemetry?: HeaderOf<'telemetry'>;
@@ -30,11 +30,11 @@ export interface CarState {
 }
 
 /** A car as the cars list shows it: its state and how long ago it was last heard. */
-export type CarSummary = CarState & { lastSeenMsAgo: number };
+export type CarSummary = LiveCar & { lastSeenMsAgo: number };
 
 export class FleetState {
   private readonly services = new Map<string, ServiceReport>();
-  private readonly cars = new Map<string, CarState>();
+  private readonly cars = new Map<string, LiveCar>();
 
   ingest(message: BusMessage, now = Date.now()): void {
     const { scope, id } = message.topic;
@@ -56,7 +56,7 @@ export class FleetState {
     if (message.kind === 'view') car.views++;
   }
 
-  private car(id: string, now: number): CarState {
+  private car(id: string, now: number): LiveCar {
     let car = this.cars.get(id);
     if (!car) {
       car = { id, lastSeen: now, frames: 0, views: 0 };
@@ -86,7 +86,7 @@ export class FleetState {
     return [...this.services.values()];
   }
 
-  carStates(): CarState[] {
+  carStates(): LiveCar[] {
     return [...this.cars.values()].sort((a, b) => a.id.localeCompare(b.id, 'en', { numeric: true }));
   }
 

@@ -16,7 +16,7 @@ import type { ModelKind } from '../../model/index.ts';
 import type { CarAction } from './actions.ts';
 import type { CalibrateFields, CalibrateRequest } from './calibrate-request.ts';
 import type { ControlFields } from './control-relay.ts';
-import type { CarState, CarSummary } from './fleet-state.ts';
+import type { LiveCar, CarSummary } from './fleet-state.ts';
 import type { CarLaps, LapRecord, LeaderboardData } from './leaderboard.ts';
 import type { Settings, SettingsName } from '../settings/index.ts';
 import type { VideoChoice, VideoFrameHeader, VideoSource } from './video-hub.ts';
@@ -25,7 +25,7 @@ import type { EntryStatus, RaceReply, RaceResult, RacesReply, RaceView, ResetRep
 import type { RacePhase } from '../../protocol/index.ts';
 
 export type { CalibrateFields, CalibrateRequest };
-export type { DriveMode, SimState, BackgroundInfo, ErrorReply, CarAction, ControlFields, CarState, CarSummary, LapRecord, CarLaps, LeaderboardData };
+export type { DriveMode, SimState, BackgroundInfo, ErrorReply, CarAction, ControlFields, LiveCar, CarSummary, LapRecord, CarLaps, LeaderboardData };
 export type { Settings, SettingsName, VideoChoice, VideoFrameHeader, VideoSource, ChromaKeySettings, FilterName };
 export type { EntryStatus, RacePhase, RaceReply, RaceResult, RacesReply, RaceView, ResetReply, Standing, TrackOutline, TrackReply };
 export type { FleetCar, ReleaseRecord, ReleaseSummary, RolloutEvent, RolloutsReply, ReleasesReply };

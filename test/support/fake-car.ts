@@ -5,7 +5,7 @@
  * implements with real ones.
  */
 import { createHash } from 'node:crypto';
-import type { AgentEffects, AgentReport, CarState, ExitInfo, RunningService } from '../../car/agent/executor.ts';
+import type { AgentEffects, AgentReport, CarMotion, ExitInfo, RunningService } from '../../car/agent/executor.ts';
 import type { JournalStore } from '../../car/agent/journal.ts';
 import type { ServiceInstance, SlotRef } from '../../car/agent/planner.ts';
 import type { ModelRelease, Release, ReleaseFile } from '../../car/agent/release.ts';
@@ -40,7 +40,7 @@ export class FakeCar implements AgentEffects {
   readonly slots = new Map<string, string[]>();
   readonly running = new Map<string, Process>();
   activeGen: number;
-  car: CarState = { speed: 0, throttle: 0, stoppedForMs: 60_000 };
+  car: CarMotion = { speed: 0, throttle: 0, stoppedForMs: 60_000 };
   free = 1e9;
   readonly reports: AgentReport[] = [];
   /** services that ran twice at once although they own hardware */
@@ -183,7 +183,7 @@ export class FakeCar implements AgentEffects {
     });
   }
 
-  carState(): Promise<CarState> {
+  carState(): Promise<CarMotion> {
     return this.faultable(() => ({ ...this.car }));
   }
 
