@@ -26,4 +26,38 @@ describe('Mailbox', () => {
     controller.abort();
     await expect(next).resolves.toBeUndefined();
   });
+
+  it('ends a waiting consumer on end(), gives what it still holds, and takes nothing after', async () => {
+    const box = new Mailbox<number>();
+    const waiting = box.next();
+    box.end();
+    await expect(waiting).resolves.toBeUndefined();
+    box.put(1);
+    await expect(box.next()).resolves.toBeUndefined();
+
+    const held = new Mailbox<number>();
+    held.put(5);
+    held.end();
+    await expect(held.next()).resolves.toBe(5);
+    await expect(held.next()).resolves.toBeUndefined();
+  });
+
+  it('drains the newest value each time the consumer is ready, until it ends', async () => {
+    const box = new Mailbox<number>();
+    box.put(1);
+    box.put(2);
+    const seen: number[] = [];
+    const done = (async () => {
+      for await (const value of box.drain()) {
+        seen.push(value);
+        if (value === 2) {
+          box.put(3);
+          box.end();
+        }
+      }
+    })();
+    await done;
+    expect(seen).toEqual([2, 3]);
+    expect(box.superseded).toBe(1);
+  });
 });

@@ -1,14 +1,18 @@
 /**
- * A one-slot mailbox: the newest value wins. Consumers of control and drive messages act on the
- * latest value only; anything older that was never taken is counted as superseded.
+ * A one-slot mailbox, the one "keep only the newest" hand-over from a producer to one consumer:
+ * consumers of control and drive messages and of camera frames act on the latest value only;
+ * anything older that was never taken is counted as superseded, so a slow consumer never builds a
+ * queue.
  */
 export class Mailbox<T> {
   private value: T | undefined;
-  private waiter: ((value: T) => void) | undefined;
+  private waiter: ((value: T | undefined) => void) | undefined;
+  private ended = false;
   superseded = 0;
   delivered = 0;
 
   put(value: T): void {
+    if (this.ended) return;
     if (this.waiter) {
       const resolve = this.waiter;
       this.waiter = undefined;
@@ -32,6 +36,14 @@ export class Mailbox<T> {
     return this.value;
   }
 
+  /** No more values: a waiting or later `next()` resolves undefined (a value already held is still given). */
+  end(): void {
+    this.ended = true;
+    const resolve = this.waiter;
+    this.waiter = undefined;
+    resolve?.(undefined);
+  }
+
   /**
    * Resolves with the newest value: at once if one is waiting, else when the next arrives.
    * Resolves undefined when `signal` aborts, so a consumer loop can stop cleanly.
@@ -39,7 +51,7 @@ export class Mailbox<T> {
   next(signal?: AbortSignal): Promise<T | undefined> {
     const value = this.take();
     if (value !== undefined) return Promise.resolve(value);
-    if (signal?.aborted) return Promise.resolve(undefined);
+    if (this.ended || signal?.aborted) return Promise.resolve(undefined);
     if (this.waiter) return Promise.reject(new Error('Mailbox.next(): only one consumer may wait'));
     return new Promise((resolve) => {
       const onAbort = (): void => {
@@ -47,10 +59,19 @@ export class Mailbox<T> {
         resolve(undefined);
       };
       signal?.addEventListener('abort', onAbort, { once: true });
-      this.waiter = (v: T) => {
+      this.waiter = (v) => {
         signal?.removeEventListener('abort', onAbort);
         resolve(v);
       };
     });
+  }
+
+  /** The newest value each time the consumer is ready, until the mailbox ends or `signal` aborts. */
+  async *drain(signal?: AbortSignal): AsyncGenerator<T> {
+    while (true) {
+      const value = await this.next(signal);
+      if (value === undefined) return;
+      yield value;
+    }
   }
 }

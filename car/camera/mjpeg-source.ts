@@ -5,10 +5,9 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Mailbox } from '../../protocol/index.ts';
 import {
   CameraSourceError,
-  LatestFrameSlot,
-  drainSlot,
   silentLogger,
   type CameraFrame,
   type FrameSource,
@@ -60,7 +59,7 @@ export class MjpegSource implements FrameSource {
   private readonly restartMaxMs: number;
   private readonly killGraceMs: number;
   private readonly now: () => number;
-  private readonly slots = new Set<LatestFrameSlot>();
+  private readonly slots = new Set<Mailbox<CameraFrame>>();
   private readonly stopping = new AbortController();
   private supervisor: Promise<void> | undefined;
   private child: ChildProcess | undefined;
@@ -104,11 +103,11 @@ export class MjpegSource implements FrameSource {
 
   async *frames(signal?: AbortSignal): AsyncGenerator<CameraFrame> {
     if (this.stopping.signal.aborted) return;
-    const slot = new LatestFrameSlot();
+    const slot = new Mailbox<CameraFrame>();
     this.slots.add(slot);
     this.start();
     try {
-      yield* drainSlot(slot, signal);
+      yield* slot.drain(signal);
     } finally {
       this.retiredSuperseded += slot.superseded;
       this.slots.delete(slot);

@@ -6,7 +6,8 @@
 import net from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { LatestFrameSlot, drainSlot, silentLogger, type CameraFrame, type FrameSource, type SourceLogger } from './frame-source.ts';
+import { Mailbox } from '../../protocol/index.ts';
+import { silentLogger, type CameraFrame, type FrameSource, type SourceLogger } from './frame-source.ts';
 import { MjpegSplitter } from './mjpeg-splitter.ts';
 
 /** Where a car's simulator streams its camera: in the car's run directory, one per car. */
@@ -24,7 +25,7 @@ export interface StreamSourceOptions {
 
 export class StreamSource implements FrameSource {
   readonly name = 'sim';
-  private readonly slots = new Set<LatestFrameSlot>();
+  private readonly slots = new Set<Mailbox<CameraFrame>>();
   private readonly stopping = new AbortController();
   private readonly splitter = new MjpegSplitter();
   private reader: Promise<void> | undefined;
@@ -40,11 +41,11 @@ export class StreamSource implements FrameSource {
 
   async *frames(signal?: AbortSignal): AsyncGenerator<CameraFrame> {
     if (this.stopping.signal.aborted) return;
-    const slot = new LatestFrameSlot();
+    const slot = new Mailbox<CameraFrame>();
     this.slots.add(slot);
     this.reader ??= this.read();
     try {
-      yield* drainSlot(slot, signal);
+      yield* slot.drain(signal);
     } finally {
       this.slots.delete(slot);
     }
