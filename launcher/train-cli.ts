@@ -8,11 +8,10 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { isModelKind, loadModel, modelMetadata, MODEL_KINDS, NO_CROP, saveModel, type Crop, type ModelKind } from '../model/index.ts';
+import { isModelKind, loadModel, MODEL_KINDS, NO_CROP, saveModel, type Crop, type ModelKind } from '../model/index.ts';
 import { judge, trackResult } from '../nuc/training/index.ts';
-import { COSINE_SCHEDULE, DONKEYCAR_SCHEDULE, EVAL_TRACKS, evaluateClosedLoop, selectTrainingBackend, trainModel, type BatchProgress, type ClosedLoopResult } from '../trainer/index.ts';
-import { NotEnoughRecordsError, splitRecords, trainingRecords } from '../tub/index.ts';
-import { tubSamples } from '../trainer/index.ts';
+import { COSINE_SCHEDULE, DONKEYCAR_SCHEDULE, EVAL_TRACKS, evaluateClosedLoop, selectTrainingBackend, trainFromRecords, type BatchProgress, type ClosedLoopResult } from '../trainer/index.ts';
+import { NotEnoughRecordsError, trainingRecords } from '../tub/index.ts';
 import { ConfigError, type TrainingConfig } from '../runtime/index.ts';
 import { COMMON_USAGE, UsageError, commandConfig, isMainModule, wantsHelp, type ConfigFlags } from './command-line.ts';
 
@@ -229,22 +228,18 @@ async function runTrain(command: TrainCommand, training: TrainingConfig, out: Ou
   for (const issue of read.issues.slice(0, 10)) out.stderr(`warning: ${issue.message}\n`);
   const { records } = read;
   if (records.length < MIN_RECORDS) throw new UsageError(`too few records: ${records.length} kept by the tubs' filters (${read.filteredOut} filtered out), at least ${MIN_RECORDS} needed`);
-  const split = splitRecords(records, { validationFraction: 0.2, seed: command.seed });
-  const backend = await selectTrainingBackend(undefined, (message) => out.stderr(`${message}\n`));
-  const memory = command.kind === 'memory' ? modelMetadata({ kind: 'memory', backend: backend.name }).memory : undefined;
-  const train = tubSamples(split.train, memory, records);
-  const validation = tubSamples(split.validation, memory, records);
-  out.stderr(`records: ${records.length} (train ${train.length}, validation ${validation.length}); model ${command.kind}\n`);
   let skippedSamples = 0;
-  const result = await trainModel({
+  const result = await trainFromRecords({
+    records,
+    tubs: command.tubs.map((t) => path.resolve(t)),
     kind: command.kind,
-    train,
-    validation,
     crop: command.crop,
     epochs,
     batchSize,
     schedule,
     seed: command.seed,
+    backendLog: (message) => out.stderr(`${message}\n`),
+    onSplit: ({ train, validation }) => out.stderr(`records: ${records.length} (train ${train}, validation ${validation}); model ${command.kind}\n`),
     onSkipped: (message) => {
       if (++skippedSamples <= 10) out.stderr(`${out.live ? REDRAW : ''}warning: ${message}\n`);
     },
@@ -252,8 +247,7 @@ async function runTrain(command: TrainCommand, training: TrainingConfig, out: Ou
     onEpoch: (p) =>
       out.stderr(`${out.live ? REDRAW : ''}epoch ${p.epoch}/${p.epochs} ${progressBar(p.epoch, p.epochs)} loss ${p.loss.toFixed(4)} val ${p.valLoss.toFixed(4)} best ${p.bestValLoss.toFixed(4)} (${p.elapsedS.toFixed(1)} s)\n`),
   });
-  const metadata = modelMetadata({ ...result.description, tubs: command.tubs.map((t) => path.resolve(t)) });
-  await saveModel(command.out, result.model, metadata);
+  await saveModel(command.out, result.model, result.metadata);
   result.model.dispose();
   if (result.metrics.skippedSamples > 0) out.stderr(`skipped ${result.metrics.skippedSamples} unreadable samples (${read.skipped} bad records before that)\n`);
   else if (read.skipped > 0) out.stderr(`skipped ${read.skipped} bad records\n`);

@@ -9,10 +9,9 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { loadModel, modelMetadata, saveModel, type BackendName, type Crop, type ModelKind } from '../../model/index.ts';
-import { selectTrainingBackend, trainModel, validationLoss, type LearningSchedule } from '../../trainer/index.ts';
-import { splitRecords, trainingRecords, type TubRecord } from '../../tub/index.ts';
-import { tubSamples } from '../../trainer/index.ts';
+import { loadModel, saveModel, type BackendName, type Crop, type ModelKind } from '../../model/index.ts';
+import { selectTrainingBackend, trainFromRecords, validationLoss, type LearningSchedule } from '../../trainer/index.ts';
+import { trainingRecords, type TubRecord } from '../../tub/index.ts';
 import { runArena, type ArenaSpec } from './arena.ts';
 import { driveTracks, recordEvaluation, type EvaluationPlan } from './evaluation.ts';
 import type { ArenaResult, EpochPoint, JobProgress, JobResult } from './types.ts';
@@ -103,25 +102,20 @@ async function runTraining(spec: TrainSpec, report: ProgressReport): Promise<Job
   const clock = progressOf(spec.epochs, report);
   clock.send({ phase: 'loading', detail: `reading ${spec.tubs.length} tub(s)` });
   const { records, warnings, skippedRecords } = await readRecords(spec);
-  const split = splitRecords(records, { validationFraction: 0.2, seed: spec.seed });
-  const backend = await selectTrainingBackend(spec.backend, () => {});
-  // a memory model learns from records with their history; the rest from every record
-  const memory = spec.kind === 'memory' ? modelMetadata({ kind: 'memory', backend: backend.name }).memory : undefined;
-  const train = tubSamples(split.train, memory, records);
-  const validation = tubSamples(split.validation, memory, records);
-
   let last: EpochPoint | undefined;
   const skippedNote = warnings.length > 0 ? `; skipped: ${warnings[0]}${warnings.length > 1 ? ` and ${warnings.length - 1} more` : ''}` : '';
-  clock.send({ phase: 'training', detail: `${train.length} train, ${validation.length} validation records${skippedNote}` });
-  const trained = await trainModel({
+  const trained = await trainFromRecords({
+    records,
+    tubs: spec.tubs.map((t) => t.name),
     kind: spec.kind,
-    train,
-    validation,
     epochs: spec.epochs,
     batchSize: spec.batchSize,
     seed: spec.seed,
     crop: spec.crop,
     ...(spec.schedule ? { schedule: spec.schedule } : {}),
+    ...(spec.backend ? { backend: spec.backend } : {}),
+    backendLog: () => {},
+    onSplit: ({ train, validation }) => clock.send({ phase: 'training', detail: `${train} train, ${validation} validation records${skippedNote}` }),
     onSkipped: (message) => {
       if (warnings.length < MAX_WARNINGS) warnings.push(message);
     },
@@ -130,9 +124,8 @@ async function runTraining(spec: TrainSpec, report: ProgressReport): Promise<Job
       clock.send({ phase: 'training', epoch: p.epoch, epochs: p.epochs, loss: p.loss, valLoss: p.valLoss, detail: `best val_loss ${p.bestValLoss.toFixed(4)}` }, last);
     },
   });
-  const { model, metrics } = trained;
+  const { model, metrics, metadata, validation, backend } = trained;
   try {
-    const metadata = modelMetadata({ ...trained.description, tubs: spec.tubs.map((t) => t.name) });
     const atEpoch = { epoch: last?.epoch ?? 0, loss: last?.loss ?? null, valLoss: last?.valLoss ?? null };
     // Saved beside the final name and renamed: a killed job never leaves half a model in the list.
     clock.send({ phase: 'saving', ...atEpoch, detail: spec.modelName });
