@@ -9,6 +9,7 @@ import { renderBusContract } from './markdown.ts';
 import { fieldRows, plainSchema } from './schema-fields.ts';
 import { REFUSALS, REFUSAL_MEANINGS } from './wire.ts';
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- a JSON document walked by key in assertions
 type Json = Record<string, any>;
 
 /** Follows a local `$ref` (`#/a/b`) through the document. */
