@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TufRepository, createKeys, deployPaths } from '../deploy/index.ts';
 import { BusKeyStore } from '../nuc/pairing/index.ts';
-import { publicKeyOf, readClientKeys } from '../protocol/index.ts';
+import { ClientActivityLog, publicKeyOf, readClientKeys } from '../protocol/index.ts';
 import { runBusCli } from './bus-cli.ts';
 
 let dataDir: string;
@@ -45,11 +45,24 @@ describe('npm run bus', () => {
     expect((await run('pair', 'pat', '--role', 'driver', '--car', '1', '--car', '2', '--out', path.join(dataDir, 'pat'))).code).toBe(0);
     const viewer = await run('pair', 'phone', '--role', 'viewer', '--out', path.join(dataDir, 'phone'));
     expect(viewer.out).toMatch(/paired phone \(viewer: every car\)/);
-    new BusKeyStore(path.join(dataDir, 'keys', 'bus')).writeLastSeen(new Map([['pat', Date.parse('2030-01-02T03:04:05Z')]]));
+    expect((await run('list')).out).toMatch(/no counts yet/);
+    const activity = new ClientActivityLog();
+    activity.seen('pat', Date.parse('2030-01-02T03:04:05Z'));
+    for (let i = 0; i < 4; i++) activity.accepted('pat');
+    activity.refused('pat', 'schema');
+    activity.refused('pat', 'schema');
+    activity.refused('pat', 'not-permitted');
+    activity.subscriptionApplied('pat');
+    activity.subscriptionRefused('pat', 'subscription-not-permitted');
+    // a name no longer paired is not written
+    activity.accepted('gone');
+    new BusKeyStore(path.join(dataDir, 'keys', 'bus')).writeActivity(Date.parse('2030-01-02T00:00:00Z'), activity.snapshot());
     const listed = (await run('list')).out.split('\n');
-    expect(listed[0]).toMatch(/^name\s+role\s+cars\s+paired\s+last seen$/);
-    expect(listed.find((l) => l.startsWith('pat'))).toMatch(/^pat\s+driver\s+1,2\s+\S+\s+2030-01-02T03:04:05\.000Z$/);
-    expect(listed.find((l) => l.startsWith('phone'))).toMatch(/^phone\s+viewer\s+-\s+\S+\s+never$/);
+    expect(listed[0]).toMatch(/^name\s+role\s+cars\s+paired\s+last seen\s+msgs ok\s+msgs refused\s+subs ok\s+subs refused$/);
+    expect(listed.find((l) => l.startsWith('pat'))).toMatch(/^pat\s+driver\s+1,2\s+\S+\s+2030-01-02T03:04:05\.000Z\s+4\s+schema 2, not-permitted 1\s+1\s+subscription-not-permitted 1$/);
+    expect(listed.find((l) => l.startsWith('phone'))).toMatch(/^phone\s+viewer\s+-\s+\S+\s+never\s+0\s+-\s+0\s+-$/);
+    expect(listed.some((l) => l.startsWith('gone'))).toBe(false);
+    expect(listed.at(-1)).toMatch(/counted by the NUC proxy since 2030-01-02T00:00:00\.000Z/);
     expect(await run('unpair', 'pat')).toMatchObject({ code: 0, out: expect.stringContaining('unpaired pat (driver: cars 1, 2)') });
     expect((await run('list')).out).not.toMatch(/^pat/m);
     expect(await run('unpair', 'pat')).toMatchObject({ code: 1, err: expect.stringContaining('no key is paired as pat') });

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { TufRepository, deployPaths } from '../deploy/index.ts';
 import { NUC_SERVICES } from '../nuc/index.ts';
-import { BusKeyStore, NAME_PATTERN, writeClientKeyDir, type AllowListEntry } from '../nuc/pairing/index.ts';
+import { BusKeyStore, NAME_PATTERN, busClientsReport, writeClientKeyDir, type AllowListEntry } from '../nuc/pairing/index.ts';
 import { CLIENT_KEY_FILES, isValidId, type ClientKeys, type Identity } from '../protocol/index.ts';
 import { busKeysDir, type LoadedConfig } from '../runtime/index.ts';
 import { COMMON_OPTIONS, COMMON_USAGE, UsageError, isMainModule, runSubcommand, type CliIo } from './command-line.ts';
@@ -27,7 +27,9 @@ commands:
                       driver  one or more --car: watches, and drives those cars
                       viewer  watches (frames, views, telemetry)
   unpair <name>     revoke a key: the NUC refuses it and drops its connections within a second
-  list              every paired key: name, role, cars, when it was paired and last seen
+  list              every paired key: name, role, cars, when it was paired and last seen, and what the
+                    NUC proxy did with its messages and subscriptions since it started: accepted,
+                    and refused by reason (see the README's bus contract, "Refusals")
 
 On the car, set bus.clientKeys to <dir> (and car.agent.trustedRoot to <dir>/root.json).
 ${COMMON_USAGE}`;
@@ -128,25 +130,37 @@ function describe(entry: AllowListEntry): string {
   return `${entry.name} (${entry.role}: ${what})`;
 }
 
+/** `schema 3, not-permitted 1`, or `-` */
+function reasons(counts: Partial<Record<string, number>>): string {
+  const listed = Object.entries(counts).filter(([, n]) => (n ?? 0) > 0);
+  return listed.length === 0 ? '-' : listed.map(([reason, n]) => `${reason} ${n}`).join(', ');
+}
+
 function list(store: BusKeyStore, io: CliIo): number {
-  const entries = store.entries();
-  if (entries.length === 0) {
+  const report = busClientsReport(store);
+  if (report.clients.length === 0) {
     io.out(`no keys paired yet (${store.allowListFile})`);
     return 0;
   }
-  const seen = store.lastSeen();
   const rows = [
-    ['name', 'role', 'cars', 'paired', 'last seen'],
-    ...entries.map((e) => [
-      e.name,
-      e.role,
-      e.role === 'car' ? e.car : e.role === 'driver' ? e.cars.join(',') : e.role === 'nuc' ? `(${e.service})` : '-',
-      e.pairedAt,
-      seen[e.name] === undefined ? 'never' : new Date(seen[e.name]!).toISOString(),
+    ['name', 'role', 'cars', 'paired', 'last seen', 'msgs ok', 'msgs refused', 'subs ok', 'subs refused'],
+    ...report.clients.map((c) => [
+      c.name,
+      c.role,
+      c.role === 'nuc' ? `(${c.service ?? ''})` : c.cars.length > 0 ? c.cars.join(',') : '-',
+      c.pairedAt,
+      c.lastSeen ?? 'never',
+      String(c.messages.accepted),
+      reasons(c.messages.refused),
+      String(c.subscriptions.applied),
+      reasons(c.subscriptions.refused),
     ]),
   ];
   const widths = rows[0]!.map((_, col) => Math.max(...rows.map((row) => row[col]!.length)));
   for (const row of rows) io.out(row.map((cell, col) => cell.padEnd(widths[col]!)).join('  ').trimEnd());
+  if (report.problem) io.out(`counts unavailable: ${report.problem}`);
+  else if (report.countingSince === null) io.out('no counts yet: the NUC proxy writes them once it runs with bus.security curve');
+  else io.out(`counted by the NUC proxy since ${report.countingSince}, as of ${report.updatedAt}`);
   return 0;
 }
 

@@ -21,12 +21,16 @@ export { BusCounters, LoopTimer, ServiceMetrics, isGaugeName, percentile } from 
 export { BusPublisher, BusSubscriber } from './sockets.ts';
 export type { BusLogger, BusTarget, MessageHandler, PublisherOptions, SubscriberOptions } from './sockets.ts';
 export { startProxy, subscriberQueueLimit } from './proxy.ts';
+export { ClientActivityLog, emptyActivity } from './client-activity.ts';
+export type { ClientActivity } from './client-activity.ts';
 export type { ProxyOptions, ProxySecurity, ProxyStats, RunningProxy } from './proxy.ts';
 export {
   CLIENT_KEY_FILES,
   ClientSecurity,
   KeyFileError,
+  GATE_DROP_REASONS,
   ROLES,
+  SUBSCRIPTION_REFUSALS,
   TOPIC_RULES,
   generateKeyPair,
   keyBytes,
@@ -54,3 +58,5 @@ export {
 export type { ModelRelease, ReleaseFile, ReleaseManifest, ServiceRelease, UpdateStrategy } from './release-manifest.ts';
 export { carColour, carColourHex } from './car-colours.ts';
 export type { Rgb } from './car-colours.ts';
+export { README_MARKERS, REFUSALS, REFUSAL_MEANINGS, buildAsyncApi, renderBusContract, replaceGeneratedBlock } from './contract/index.ts';
+export type { AsyncApiOptions, Refusal } from './contract/index.ts';

@@ -13,6 +13,7 @@
  *   reconnects through ZAP at once, and the removed key is refused.
  */
 import { Context, Observer, XPublisher, XSubscriber } from 'zeromq';
+import { ClientActivityLog, type ClientActivity } from './client-activity.ts';
 import { BusCounters } from './metrics.ts';
 import {
   BusGate,
@@ -67,6 +68,10 @@ export interface RunningProxy {
   readonly stats: ProxyStats;
   /** when each paired client was last seen (a handshake or a message), by name, ms since the epoch */
   lastSeen(): ReadonlyMap<string, number>;
+  /** per paired client: messages and subscriptions accepted and refused by reason, by name (empty without security) */
+  activity(): Record<string, ClientActivity>;
+  /** changes whenever `activity()` would differ */
+  activityVersion(): number;
   /** replaces the allow-list (secured proxies only); a removed or changed key's connections are dropped */
   setClients(clients: readonly PairedClient[]): Promise<void>;
   close(): Promise<void>;
@@ -176,6 +181,8 @@ async function startOpenProxy(options: ProxyOptions): Promise<RunningProxy> {
     counters,
     stats: emptyStats(),
     lastSeen: () => new Map(),
+    activity: () => ({}),
+    activityVersion: () => 0,
     setClients() {
       return Promise.reject(new Error('this bus proxy has no security: there is no allow-list to set'));
     },
@@ -205,7 +212,7 @@ async function startSecuredProxy(options: ProxyOptions, checks: GateOptions, sec
   const stats = emptyStats();
   const gate = new BusGate(checks, { serverSecretKey: security.serverKeys.secretKey, clients: security.clients });
   let clients = new Map(security.clients.map((client) => [client.publicKey, client]));
-  const lastSeen = new Map<string, number>();
+  const activity = new ClientActivityLog();
   /** keys that completed a handshake on each side since it was last bound */
   const connected: Record<Side, Set<string>> = { publishers: new Set(), subscribers: new Set() };
 
@@ -221,7 +228,7 @@ async function startSecuredProxy(options: ProxyOptions, checks: GateOptions, sec
     stats.handshakesAllowed++;
     const side = (Object.keys(DOMAINS) as Side[]).find((s) => DOMAINS[s] === request.domain);
     if (side) connected[side].add(client.publicKey);
-    lastSeen.set(client.name, Date.now());
+    activity.seen(client.name, Date.now());
     return { ok: true, userId: client.name };
   };
   const zap: ZapHandler = await startZapHandler(context, authenticate, (error) => log.warn({ err: error }, 'ZAP handler failed: handshakes are refused'));
@@ -253,12 +260,14 @@ async function startSecuredProxy(options: ProxyOptions, checks: GateOptions, sec
         counters.in++;
         const now = Date.now();
         const admission = gate.admit(received, now);
-        if (admission.sender) lastSeen.set(admission.sender.name, now);
+        if (admission.sender) activity.seen(admission.sender.name, now);
         if (!admission.ok) {
           counters.drop(admission.reason);
+          if (admission.sender) activity.refused(admission.sender.name, admission.reason);
           log.debug({ reason: admission.reason, detail: admission.detail, sender: admission.sender?.name }, 'proxy dropped a message');
           continue;
         }
+        if (admission.sender) activity.accepted(admission.sender.name);
         try {
           await toSubscribers.send(admission.parts);
           counters.out++;
@@ -301,6 +310,7 @@ async function startSecuredProxy(options: ProxyOptions, checks: GateOptions, sec
         if (admission.apply === 'none') {
           if (admission.reason) {
             counters.drop(admission.reason);
+            if (admission.sender) activity.subscriptionRefused(admission.sender.name, admission.reason);
             log.debug({ reason: admission.reason, sender: admission.sender?.name }, 'subscription refused');
           }
           continue;
@@ -309,12 +319,14 @@ async function startSecuredProxy(options: ProxyOptions, checks: GateOptions, sec
           counters.drop('subscription-tainted');
           continue;
         }
-        lastSeen.set(admission.sender.name, Date.now());
+        activity.seen(admission.sender.name, Date.now());
         if (admission.apply === 'subscribe') {
           socket.applySubscription(admission.prefix);
           stats.subscriptionsApplied++;
+          activity.subscriptionApplied(admission.sender.name);
         } else {
           socket.cancelSubscription(admission.prefix);
+          activity.subscriptionCancelled(admission.sender.name);
         }
       }
     } catch (error) {
@@ -372,9 +384,12 @@ async function startSecuredProxy(options: ProxyOptions, checks: GateOptions, sec
   return {
     counters,
     stats,
-    lastSeen: () => lastSeen,
+    lastSeen: () => activity.lastSeen(),
+    activity: () => activity.snapshot(),
+    activityVersion: () => activity.version,
     async setClients(next) {
       gate.setClients(next);
+      activity.retain(new Set(next.map((client) => client.name)));
       const nextByKey = new Map(next.map((client) => [client.publicKey, client]));
       // a key removed, or paired again with another role or cars, loses what it was allowed before
       const dropped = [...clients.values()].filter((client) => JSON.stringify(nextByKey.get(client.publicKey)) !== JSON.stringify(client)).map((c) => c.publicKey);

@@ -1,5 +1,13 @@
 /** The JSON every NUC route answers a refusal with: the shape of Fastify's own validation errors. */
+import { Type } from '@sinclair/typebox';
 import type { FastifyReply } from 'fastify';
+
+/** ErrorReply as a response schema. */
+export const ErrorReplySchema = Type.Object({
+  statusCode: Type.Integer(),
+  error: Type.String({ description: 'the status in words, e.g. `Not Found`' }),
+  message: Type.String({ description: 'what was wrong, for a person to read' }),
+});
 
 export interface ErrorReply {
   statusCode: number;

@@ -6,3 +6,5 @@ export type { TokenLockout } from './token-lockout.ts';
 export { sendError } from './errors.ts';
 export type { ErrorReply } from './errors.ts';
 export { STRICT_AJV } from './validation.ts';
+export { catalogueRoutes, type RouteCatalogue } from './openapi.ts';
+export { ErrorReplySchema } from './errors.ts';

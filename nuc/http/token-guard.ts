@@ -53,9 +53,19 @@ export async function installTokenGuard(app: FastifyInstance, token: string, opt
   app.decorate(LOCKOUT, lockout);
 }
 
+/** Every guard handed out (Fastify binds a decorator anew each time): what the OpenAPI catalogue marks as needing the token. */
+const handedOut = new WeakSet<TokenGuard>();
+
 /** The guard installed on the root; throws (Fastify's FST_ERR_DEC_UNDECLARED) when there is none. */
 export function tokenGuard(app: FastifyInstance): TokenGuard {
-  return app.getDecorator<TokenGuard>(DECORATOR);
+  const guard = app.getDecorator<TokenGuard>(DECORATOR);
+  handedOut.add(guard);
+  return guard;
+}
+
+/** Whether a route's hook is the token guard. */
+export function isTokenGuard(hook: unknown): boolean {
+  return typeof hook === 'function' && handedOut.has(hook as TokenGuard);
 }
 
 /** The lockout behind the guard: socket.io's handshakes refuse a locked-out client's token too. */

@@ -6,3 +6,4 @@
 export { BusKeyStore, PairingError, pairedCarIds, writeClientKeyDir } from './key-store.ts';
 export { AllowListError, NAME_PATTERN, pairedClient, type AllowListEntry } from './allow-list.ts';
 export { watchAllowList } from './watch.ts';
+export { BusClientSchema, BusClientsReplySchema, busClientsReport, type BusClient, type BusClientsReply } from './client-report.ts';

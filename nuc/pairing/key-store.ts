@@ -3,7 +3,7 @@
  *
  *   nuc.secret, nuc.public          the NUC's CURVE key pair (the proxy's server key)
  *   allow-list.json                 every paired client key: name, role, cars or service
- *   last-seen.json                  when the proxy last saw each client
+ *   activity.json                   per client, what the proxy accepted and refused, and when it last saw it
  *   clients/<name>/                 the keys of the NUC's own services and simulated cars
  *                                   (client.secret, client.public, nuc.public)
  *
@@ -19,17 +19,19 @@ import {
   keyFileText,
   readClientKeys,
   readKeyPair,
+  type ClientActivity,
   type ClientKeys,
   type CurveKeyPair,
   type Identity,
 } from '../../protocol/index.ts';
 import { writeFileAtomicSync } from '../../runtime/index.ts';
+import { parseActivity, serializeActivity, type ActivityFile } from './activity-file.ts';
 import { AllowListError, identityProblem, parseAllowList, serializeAllowList, type AllowListEntry } from './allow-list.ts';
 
 const NUC_SECRET = 'nuc.secret';
 const NUC_PUBLIC = 'nuc.public';
 const ALLOW_LIST = 'allow-list.json';
-const LAST_SEEN = 'last-seen.json';
+const ACTIVITY = 'activity.json';
 const LOCK = '.lock';
 const LOCK_STALE_MS = 10_000;
 const LOCK_WAIT_MS = 15_000;
@@ -161,23 +163,29 @@ export class BusKeyStore {
     });
   }
 
-  /** When the proxy last saw each client, by name (ms since the epoch). */
-  lastSeen(): Record<string, number> {
-    const text = readIfPresent(path.join(this.dir, LAST_SEEN));
+  /**
+   * What the proxy recorded per client (see activity-file.ts): undefined before it first wrote, or
+   * when the file cannot be read (the reason is then `problem`).
+   */
+  activity(): { file?: ActivityFile; problem?: string } {
+    const file = path.join(this.dir, ACTIVITY);
+    const text = readIfPresent(file);
     if (text === undefined) return {};
-    try {
-      const data: unknown = JSON.parse(text);
-      if (typeof data !== 'object' || data === null) return {};
-      return Object.fromEntries(Object.entries(data).filter((pair): pair is [string, number] => typeof pair[1] === 'number'));
-    } catch {
-      return {};
-    }
+    const parsed = parseActivity(text);
+    return typeof parsed === 'string' ? { problem: `${file}: ${parsed}` } : { file: parsed };
   }
 
-  writeLastSeen(seen: ReadonlyMap<string, number>): void {
+  /** When the proxy last saw each client, by name (ms since the epoch). */
+  lastSeen(): Record<string, number> {
+    const clients = this.activity().file?.clients ?? {};
+    return Object.fromEntries(Object.entries(clients).flatMap(([name, activity]) => (activity.lastSeen === undefined ? [] : [[name, activity.lastSeen]])));
+  }
+
+  /** Records the proxy's per-client activity (only paired names are kept). */
+  writeActivity(since: number, clients: Record<string, ClientActivity>, now = Date.now()): void {
     const paired = new Set(this.entries().map((e) => e.name));
-    const kept = Object.fromEntries([...seen].filter(([name]) => paired.has(name)));
-    writeFileAtomicSync(path.join(this.dir, LAST_SEEN), `${JSON.stringify(kept)}\n`, PRIVATE);
+    const kept = Object.fromEntries(Object.entries(clients).filter(([name]) => paired.has(name)));
+    writeFileAtomicSync(path.join(this.dir, ACTIVITY), serializeActivity(since, now, kept), PRIVATE);
   }
 
   /**

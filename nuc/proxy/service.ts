@@ -2,13 +2,15 @@
  * The NUC's bus proxy: publishers connect to XSUB (5560), subscribers to XPUB (5559). It checks
  * every message before forwarding it; with `bus.security: curve` (the default) both sides are CURVE
  * servers that admit only the keys in the allow-list, which it follows while it runs (pairing and
- * revoking take effect at once), and it records when each key was last seen for `npm run bus -- list`.
+ * revoking take effect at once), and it records per key what it accepted and refused, and when it last
+ * saw it, for `npm run bus -- list` and `GET /api/bus/clients` (activity.json in the keys directory).
  */
 import { socketMessageLimit, startProxy, subscriberQueueLimit, type ProxySecurity, type RunningProxy } from '../../protocol/index.ts';
 import { busKeysDir, busLimits, nucBusBind, type ServiceDefinition } from '../../runtime/index.ts';
 import { BusKeyStore, pairedClient, watchAllowList, type AllowListEntry } from '../pairing/index.ts';
 
-const LAST_SEEN_FLUSH_MS = 5000;
+/** how often the per-key counts and last-seen times are written when they changed (read by `bus list` and the server) */
+const ACTIVITY_FLUSH_MS = 1000;
 
 const nucProxy: ServiceDefinition = {
   name: 'proxy',
@@ -48,11 +50,16 @@ const nucProxy: ServiceDefinition = {
 
     let stopWatching = (): void => {};
     let stopFlushing = (): void => {};
-    const flushLastSeen = (): void => {
+    const since = Date.now();
+    let written = -1;
+    const flushActivity = (force = false): void => {
+      const version = proxy.activityVersion();
+      if (!force && version === written) return;
       try {
-        store.writeLastSeen(proxy.lastSeen());
+        store.writeActivity(since, proxy.activity());
+        written = version;
       } catch (error) {
-        log.warn({ err: error }, 'could not record when bus clients were last seen');
+        log.warn({ err: error }, 'could not record what the bus clients sent');
       }
     };
     if (security) {
@@ -64,14 +71,15 @@ const nucProxy: ServiceDefinition = {
           .then(() => log.info({ clients: clients.map((c) => c.name) }, 'bus allow-list changed'))
           .catch((error: unknown) => log.error({ err: error }, 'bus allow-list not applied'));
       }));
-      stopFlushing = context.guard.every('last_seen', LAST_SEEN_FLUSH_MS, flushLastSeen);
+      flushActivity(true);
+      stopFlushing = context.guard.every('client_activity', ACTIVITY_FLUSH_MS, () => flushActivity());
     }
     context.ready({ publishers: bind.publishers, subscribers: bind.subscribers, security: config.bus.security, queue });
     return {
       async stop() {
         stopWatching();
         stopFlushing();
-        if (security) flushLastSeen();
+        if (security) flushActivity(true);
         await proxy.close();
       },
     };

@@ -4,13 +4,14 @@ import type { Logger } from 'pino';
 import type { BusMessage } from '../../protocol/index.ts';
 import type { BackgroundLibrary } from '../compositor/index.ts';
 import { Guard } from '../../runtime/index.ts';
-import { STRICT_AJV, installTokenGuard, tokenLockout } from '../http/index.ts';
+import { STRICT_AJV, catalogueRoutes, installTokenGuard, tokenLockout } from '../http/index.ts';
 import { otaRoutes, type OtaRoutesOptions } from '../ota/index.ts';
 import { trainingRoutes, type TrainingRoutesOptions } from '../training/index.ts';
 import { trackRoutes, type RaceControl } from '../track/index.ts';
 import type { BrowserInputLimits } from './browser-input.ts';
 import type { CalibrateSink } from './calibrate-request.ts';
 import { calibrateRoutes } from './calibrate-routes.ts';
+import { contractRoutes, type BusContractOptions } from './contract-routes.ts';
 import { ControlRelay, type ControlSink } from './control-relay.ts';
 import { controlRoutes } from './control-routes.ts';
 import { DEFAULT_DASHBOARD_DIR, registerDashboard } from './dashboard-static.ts';
@@ -67,6 +68,8 @@ export interface ServerOptions {
   track?: RaceControl;
   /** who composites the audience's video: their browsers (WebGL) or always the server */
   audienceVideo?: 'browser' | 'server';
+  /** the bus as clients reach it, for `/api/asyncapi.json`, and its keys for `/api/bus/clients` */
+  bus?: BusContractOptions;
 }
 
 export interface NucServer {
@@ -111,6 +114,8 @@ export async function buildNucServer(options: ServerOptions): Promise<NucServer>
   const relay = new ControlRelay(options.control ?? (() => {}));
   // The guard goes on the root first: each route plugin takes it from there, and the sockets share its lockout.
   await installTokenGuard(app, options.token);
+  // every route from here on is recorded for /api/openapi.json
+  const catalogue = catalogueRoutes(app);
   const live = attachSockets(app.server, {
     lockout: tokenLockout(app),
     fleet,
@@ -169,6 +174,7 @@ export async function buildNucServer(options: ServerOptions): Promise<NucServer>
   if (options.repository) await app.register(otaRoutes, options.repository);
   if (options.training) await app.register(trainingRoutes, { ...options.training, live: live.namespace('/training'), recordingTubs: () => new Set(recording.values()) });
   if (track) await app.register(trackRoutes, { control: track });
+  await app.register(contractRoutes, { bus: options.bus, catalogue });
   await registerDashboard(app, options.dashboardDir ?? DEFAULT_DASHBOARD_DIR);
 
   return { app, video, live, relay, leaderboard, ota };

@@ -3,7 +3,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { BusPublisher, BusSubscriber, carTopic, nucTopic } from '../../protocol/index.ts';
-import type { ServiceDefinition } from '../../runtime/index.ts';
+import { busKeysDir, type ServiceDefinition } from '../../runtime/index.ts';
 import { BackgroundLibrary } from '../compositor/index.ts';
 import { buildNucServer } from './app.ts';
 import { DEFAULT_EXPIRIES, deployPaths } from '../../deploy/index.ts';
@@ -116,6 +116,12 @@ const server: ServiceDefinition = {
       },
       ...(track ? { track } : {}),
       audienceVideo: config.nuc.compositor.audienceVideo,
+      bus: {
+        host: config.nuc.host,
+        publishersPort: config.nuc.busPublishersPort,
+        subscribersPort: config.nuc.busSubscribersPort,
+        keysDir: busKeysDir(config),
+      },
     });
     track?.start();
     // The compositor works only for the cars someone watches through it: tell it which, on change and every second.

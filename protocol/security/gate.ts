@@ -5,16 +5,19 @@
  * (roles.ts); every subscription must be sealed and reach only topics its sender may read. Release
  * hints are rate-limited either way. Whatever is refused is counted under its reason.
  */
-import { decode, type DecodeLimits, type DropReason } from '../codec.ts';
+import { decode, DROP_REASONS, type DecodeLimits, type DropReason } from '../codec.ts';
 import { keyBytes } from './keys.ts';
-import { publishRefusal, mayReceive, type PairedClient, type PublishRefusal } from './roles.ts';
+import { PUBLISH_REFUSALS, publishRefusal, mayReceive, type PairedClient, type PublishRefusal } from './roles.ts';
 import { messageSealValid, parseSubscription, sealKeyBetween, splitSealed, subscriptionSealValid } from './seal.ts';
 
-/** Why the proxy dropped a message: the codec's reasons, the seal's, the role's, or the hint rate. */
-export type GateDropReason = DropReason | 'unsealed' | 'unknown-key' | 'bad-seal' | PublishRefusal | 'release-rate';
+const SEAL_REFUSALS = ['unsealed', 'unknown-key', 'bad-seal'] as const;
+/** Why the proxy dropped a message: the seal's reasons, the codec's, the role's, or the hint rate. */
+export type GateDropReason = DropReason | (typeof SEAL_REFUSALS)[number] | PublishRefusal | 'release-rate';
+export const GATE_DROP_REASONS: readonly GateDropReason[] = [...SEAL_REFUSALS, ...DROP_REASONS, ...PUBLISH_REFUSALS, 'release-rate'];
 
 /** Why a subscription was not applied (nothing is ever sent back: the peer just receives nothing). */
-export type SubscriptionRefusal = 'subscription-unsealed' | 'subscription-unknown-key' | 'subscription-bad-seal' | 'subscription-not-permitted';
+export const SUBSCRIPTION_REFUSALS = ['subscription-unsealed', 'subscription-unknown-key', 'subscription-bad-seal', 'subscription-not-permitted'] as const;
+export type SubscriptionRefusal = (typeof SUBSCRIPTION_REFUSALS)[number];
 
 export type Admission =
   | { ok: true; parts: Buffer[]; sender: PairedClient | undefined }

@@ -25,7 +25,7 @@ export type Identity =
 export type PairedClient = Identity & { publicKey: string };
 
 /** Who a rule lets in, judged against the topic's car or service id. */
-type Grant =
+export type Grant =
   | { who: 'nuc'; services?: readonly string[] }
   /** the NUC service the topic names: `nuc/<service>/…` */
   | { who: 'topic-service' }
@@ -117,7 +117,8 @@ export function setsOnlyEstop(header: HeaderOf<'control'>): boolean {
   return header.estop === true && header.angle === 0 && header.throttle === 0 && header.mode === undefined && header.recording === undefined;
 }
 
-export type PublishRefusal = 'not-permitted' | 'no-control-authority';
+export const PUBLISH_REFUSALS = ['not-permitted', 'no-control-authority'] as const;
+export type PublishRefusal = (typeof PUBLISH_REFUSALS)[number];
 
 /** Why `identity` may not publish this message, or undefined when it may. */
 export function publishRefusal(identity: Identity, message: BusMessage): PublishRefusal | undefined {

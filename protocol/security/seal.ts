@@ -18,13 +18,18 @@ const VERSION = 0x01;
 const KEY_BYTES = 32;
 const MAC_BYTES = 32;
 export const SEAL_BYTES = 1 + KEY_BYTES + MAC_BYTES;
-const MESSAGE_DOMAIN = Buffer.from('M');
-const SUBSCRIPTION_DOMAIN = Buffer.from('S');
+/** The seal key's derivation, as the published contract states it (protocol/contract). */
+export const SEAL_KEY_DERIVATION = { hash: 'sha256', salt: 'edge-racing bus', info: 'seal v1', length: KEY_BYTES } as const;
+export const SEAL_VERSION = VERSION;
+export const SEAL_DOMAINS = { message: 'M', subscription: 'S' } as const;
+const MESSAGE_DOMAIN = Buffer.from(SEAL_DOMAINS.message);
+const SUBSCRIPTION_DOMAIN = Buffer.from(SEAL_DOMAINS.subscription);
 
 /** The HMAC key a client and the NUC share. */
 export function sealKeyBetween(secretKey: string, publicKey: string | Buffer): Buffer {
   const shared = sharedSecret(secretKey, publicKey);
-  return Buffer.from(crypto.hkdfSync('sha256', shared, 'edge-racing bus', 'seal v1', KEY_BYTES));
+  const { hash, salt, info, length } = SEAL_KEY_DERIVATION;
+  return Buffer.from(crypto.hkdfSync(hash, shared, salt, info, length));
 }
 
 function messageMac(key: Buffer, parts: readonly Buffer[]): Buffer {
