@@ -43,6 +43,10 @@ export interface TwoHosts {
   /** the car's track interface down (the radio off: its sockets see the network unreachable), and up */
   setCarLinkUp(up: boolean): void;
   counters(): Promise<{ toCar: DirectionCounters; toNuc: DirectionCounters }>;
+  /** every segment the NUC sends to these TCP ports of the car is lost (until called again); resolves to the segments lost so far */
+  blackhole(carPorts: readonly number[]): Promise<number>;
+  /** the car's local ports of its established TCP connections to this port of the NUC */
+  carConnectionsTo(nucPort: number): number[];
   /** a process inside a host's namespace (`ip netns exec`): the argv as it would run here */
   spawnIn(host: Host, argv: readonly string[], options?: SpawnOptions): ChildProcess;
   close(): Promise<void>;
@@ -211,6 +215,13 @@ export async function startTwoHosts(options: { seed?: number } = {}): Promise<Tw
     counters: async () => {
       const reply = await command({ stats: true });
       return { toCar: reply.toCar as DirectionCounters, toNuc: reply.toNuc as DirectionCounters };
+    },
+    blackhole: async (carPorts) => (await command({ blackhole: [...carPorts] })).blackholed as number,
+    carConnectionsTo: (nucPort) => {
+      const result = spawnSync('ip', ['netns', 'exec', namespaces.car, 'ss', '-tnH', 'state', 'established', 'dst', `${NUC_TRACK_ADDRESS}:${nucPort}`], { encoding: 'utf8' });
+      if (result.status !== 0) throw new Error(`ss in the car's namespace: ${result.stderr.trim() || `exit ${result.status}`}`);
+      // "Recv-Q Send-Q Local:Port Peer:Port": the local port ends the third column
+      return result.stdout.split('\n').filter(Boolean).map((line) => Number(line.trim().split(/\s+/)[2]!.split(':').at(-1)));
     },
     spawnIn,
     async close() {
