@@ -22,6 +22,7 @@ export default defineConfig({
           ...files.unit,
           // A unit test that spawns or opens a socket fails, naming where it belongs.
           setupFiles: ['test/support/unit-guard.ts'],
+          isolate: false,
         },
       },
       { extends: true, test: { name: 'integration', ...files.integration } },

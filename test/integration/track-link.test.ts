@@ -90,7 +90,7 @@ describe.skipIf(unavailable !== undefined)('a car behind track Wi-Fi (two hosts)
   it("control does not wait behind a lost segment: with two of the car's three control connections losing everything, every command still arrives, in order", async () => {
     await setMode(track, driver, 'user');
     // the uplink's connections to the NUC proxy's subscriber side: its main subscription and two control lanes
-    const lanes = track.hosts.carConnectionsTo(DEFAULT_PORTS.subscribers);
+    const lanes = track.hosts.carConnectionsTo(DEFAULT_PORTS.subscribers).map((c) => c.port);
     expect(lanes).toHaveLength(3);
     const lost = await track.hosts.blackhole(lanes.slice(0, 2));
     let sweep: Awaited<ReturnType<typeof steeringSweep>>;
