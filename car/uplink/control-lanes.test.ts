@@ -94,7 +94,7 @@ describe('control lanes', () => {
     expect(lanes.take(0, id(2), 2)).toBe('forward');
     expect(lanes.take(1, id(3), 3)).toBe('forward'); // its previous is the head now
     expect(lanes.take(0, id(3), 4)).toBe('duplicate');
-    expect(lanes.counters).toEqual({ forwarded: 3, duplicates: 1, behind: 1, firstBy: [2, 1] });
+    expect(lanes.counters).toEqual({ forwarded: 3, duplicates: 1, behind: 1, firstBy: [2, 1], heldBackOn: [0, 0] });
   });
 
   it('takes over when the head lane has gone silent', () => {
@@ -104,6 +104,15 @@ describe('control lanes', () => {
     expect(lanes.take(1, id(6), 499)).toBe('behind');
     expect(lanes.take(1, id(7), 500)).toBe('forward');
     expect(lanes.take(1, id(8), 550)).toBe('forward');
+  });
+
+  it('counts the copies a lane brought a retransmission late', () => {
+    const lanes = new ControlLanes({ lanes: 2 });
+    lanes.take(0, id(1), 0);
+    lanes.take(1, id(1), 20);
+    lanes.take(1, id(2), 50);
+    lanes.take(0, id(2), 250);
+    expect(lanes.counters.heldBackOn).toEqual([1, 0]);
   });
 
   it('an emergency stop is never held back', () => {

@@ -31,6 +31,8 @@ export interface ControlLanesOptions {
 
 export const DEFAULT_RESYNC_MS = 500;
 export const DEFAULT_WINDOW = 512;
+/** a copy this much later than the first was held back on its connection (a retransmission, not jitter) */
+export const HELD_BACK_MS = 100;
 
 export interface ControlLaneCounters {
   forwarded: number;
@@ -38,10 +40,13 @@ export interface ControlLaneCounters {
   behind: number;
   /** controls forwarded from each lane: how often each one was first */
   firstBy: number[];
+  /** copies on each lane that came HELD_BACK_MS or more after the first: what that lane alone would have delayed */
+  heldBackOn: number[];
 }
 
 export class ControlLanes {
-  private readonly seen = new Set<string>();
+  /** recent controls, each with when its first copy came */
+  private readonly seen = new Map<string, number>();
   private readonly previous: Array<string | undefined>;
   private head: string | undefined;
   private headAt = Number.NEGATIVE_INFINITY;
@@ -56,7 +61,8 @@ export class ControlLanes {
     this.window = options.window ?? DEFAULT_WINDOW;
     if (!Number.isInteger(this.window) || this.window < 1) throw new RangeError(`control lanes window must be a positive integer, got ${this.window}`);
     this.previous = Array.from({ length: lanes }, () => undefined);
-    this.counters = { forwarded: 0, duplicates: 0, behind: 0, firstBy: Array.from({ length: lanes }, () => 0) };
+    const perLane = () => Array.from({ length: lanes }, () => 0);
+    this.counters = { forwarded: 0, duplicates: 0, behind: 0, firstBy: perLane(), heldBackOn: perLane() };
   }
 
   /**
@@ -67,8 +73,10 @@ export class ControlLanes {
     if (!Number.isInteger(lane) || lane < 0 || lane >= this.previous.length) throw new RangeError(`no control lane ${lane}`);
     const previous = this.previous[lane];
     this.previous[lane] = id;
-    if (this.seen.has(id)) {
+    const firstAt = this.seen.get(id);
+    if (firstAt !== undefined) {
       this.counters.duplicates++;
+      if (now - firstAt >= HELD_BACK_MS) this.counters.heldBackOn[lane]!++;
       return 'duplicate';
     }
     const atHead = previous === this.head;
@@ -76,7 +84,7 @@ export class ControlLanes {
       this.counters.behind++;
       return 'behind';
     }
-    this.remember(id);
+    this.remember(id, now);
     this.head = id;
     this.headAt = now;
     this.counters.forwarded++;
@@ -84,11 +92,11 @@ export class ControlLanes {
     return 'forward';
   }
 
-  private remember(id: string): void {
-    this.seen.add(id);
+  private remember(id: string, now: number): void {
+    this.seen.set(id, now);
     if (this.seen.size > this.window) {
-      // a Set iterates in insertion order: the first is the oldest
-      const oldest = this.seen.values().next().value as string;
+      // a Map iterates in insertion order: the first is the oldest
+      const oldest = this.seen.keys().next().value as string;
       this.seen.delete(oldest);
     }
   }

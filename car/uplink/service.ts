@@ -18,9 +18,13 @@ const uplink: ServiceDefinition = {
     });
     context.metrics.gauge('link_up', () => (bridge.linkUp ? 1 : 0));
     // each control arrives once per lane: how many copies were extra, and how many a lane brought first
+    context.metrics.gauge('control_lane_forwarded', () => bridge.controlLanes.forwarded);
     context.metrics.gauge('control_lane_duplicates', () => bridge.controlLanes.duplicates);
     context.metrics.gauge('control_lane_behind', () => bridge.controlLanes.behind);
-    bridge.controlLanes.firstBy.forEach((_, lane) => context.metrics.gauge(`control_lane_${lane}_first`, () => bridge.controlLanes.firstBy[lane]!));
+    bridge.controlLanes.firstBy.forEach((_, lane) => {
+      context.metrics.gauge(`control_lane_${lane}_first`, () => bridge.controlLanes.firstBy[lane]!);
+      context.metrics.gauge(`control_lane_${lane}_held_back`, () => bridge.controlLanes.heldBackOn[lane]!);
+    });
     context.ready({ nuc: context.nucBus.publishers });
     return { stop: () => bridge.close() };
   },
