@@ -240,6 +240,16 @@ export const AgentSchema = Section({
   stoppedForMs: Type.Integer({ minimum: 0, maximum: 600_000, default: 1000 }),
 });
 
+/** The car's link to the NUC (car/uplink). */
+export const UplinkSchema = Section({
+  /**
+   * TCP connections to the NUC that each carry this car's control; the first copy to arrive is
+   * applied, so a segment lost on one connection holds back only that one (a lost segment costs a
+   * retransmission, 200 ms at least). Each lane adds one control stream's bytes (see README).
+   */
+  controlLanes: Type.Integer({ minimum: 1, maximum: 4, default: 3 }),
+});
+
 export const CarSchema = Section({
   i2c: I2cSchema,
   actuator: ActuatorSchema,
@@ -247,6 +257,7 @@ export const CarSchema = Section({
   drive: DriveSchema,
   sim: SimSchema,
   agent: AgentSchema,
+  uplink: UplinkSchema,
 });
 
 /** The talk's top speed unit: throttle is clipped to topSpeed / 80. */

@@ -6,9 +6,12 @@
  * its own, so a NUC restart or a network gap needs nothing here: while the NUC is gone, upward
  * messages are dropped and the car-local bus goes on. The bridge tells the car whether the NUC is
  * there (`car/<id>/link`, on every change and every second), so the pilot can apply
- * `car.drive.onLinkLoss`.
+ * `car.drive.onLinkLoss`. Control comes down on `controlLanes` connections at once, merged so each
+ * command is applied once, at its first copy, never after a newer one (control-lanes.ts): a segment
+ * lost on one TCP connection then holds back only that connection.
  */
 import { BusCounters, BusPublisher, BusSubscriber, carTopic, nucTopic, type BusEndpoints, type BusLogger, type BusMessage, type MessageKind } from '../../protocol/index.ts';
+import { ControlLanes, type ControlLaneCounters } from './control-lanes.ts';
 
 export const UPLINK_UP_KINDS: readonly MessageKind[] = ['frame', 'telemetry', 'agent', 'metrics'];
 /** NUC → this car: control, calibration, and a reset to the track or grid (the simulator's; a real car has none to obey it). */
@@ -24,6 +27,8 @@ export interface UplinkOptions {
   nuc: BusEndpoints;
   /** frames queued towards the NUC before newer ones drop */
   frameSendHighWaterMark: number;
+  /** TCP connections to the NUC that each carry this car's control (1: only the main one) */
+  controlLanes?: number;
   counters?: BusCounters;
   log?: BusLogger;
   /** the service's guard: what a bridge handler throws is caught, logged and counted */
@@ -34,6 +39,8 @@ export interface Uplink {
   readonly counters: BusCounters;
   /** whether the subscription to the NUC is connected now */
   readonly linkUp: boolean;
+  /** how the control lanes' copies were merged */
+  readonly controlLanes: Readonly<ControlLaneCounters>;
   close(): Promise<void>;
 }
 
@@ -56,7 +63,18 @@ export function startUplink(options: UplinkOptions): Uplink {
 
   const toCar = BusPublisher.connect(options.car, { counters });
   const fromNuc = BusSubscriber.connect(options.nuc, { topics: [...topics(UPLINK_DOWN_KINDS), ...UPLINK_DOWN_NUC_TOPICS], watchConnections: true, ...common });
-  fromNuc.on(wrap('bus_handler', (message) => toCar.sendRaw(message.parts)));
+  // lane 0 is the main subscription; the others carry only control
+  const controlTopic = carTopic(options.carId, 'control');
+  const extraLanes = Array.from({ length: (options.controlLanes ?? 1) - 1 }, () => BusSubscriber.connect(options.nuc, { topics: [controlTopic], ...common }));
+  const lanes = new ControlLanes({ lanes: extraLanes.length + 1 });
+  const fromLane = (lane: number) => (message: BusMessage) => {
+    if (message.kind !== 'control') return toCar.sendRaw(message.parts);
+    // a copy is the same topic and header, byte for byte (the sender's seq and ts tell commands apart)
+    const id = `${message.parts[0]!.toString('latin1')}\n${message.parts[1]!.toString('latin1')}`;
+    if (lanes.take(lane, id, performance.now(), message.header.estop === true) !== 'forward') return undefined;
+    return toCar.sendRaw(message.parts);
+  };
+  for (const [lane, subscriber] of [fromNuc, ...extraLanes].entries()) subscriber.on(wrap('bus_handler', fromLane(lane)));
 
   // The NUC is there while the subscription to it is connected (heartbeats end a silent one).
   const link = { up: false, since: Date.now() };
@@ -78,10 +96,11 @@ export function startUplink(options: UplinkOptions): Uplink {
     get linkUp() {
       return link.up;
     },
+    controlLanes: lanes.counters,
     async close() {
       clearInterval(linkTimer);
       stopWatching();
-      await Promise.all([fromCar.close(), fromNuc.close()]);
+      await Promise.all([fromCar.close(), fromNuc.close(), ...extraLanes.map((lane) => lane.close())]);
       await Promise.all([framesUp.close(), othersUp.close(), toCar.close()]);
     },
   };

@@ -6,6 +6,14 @@
  *   socket.io client on the NUC's LAN) over 10 s while steering.
  * - `link_control_p99_ms`: a wheel command (the driver's input) → the PCA9685 (the actuator's
  *   `applied`), 200 distinct commands at 20 Hz in user mode.
+ * - `link_control_lanes`, `link_control_lane_bytes_per_s`: the car's TCP connections to the NUC's
+ *   subscriber side (the main one and the control-only lanes, `car.uplink.controlLanes`), and what
+ *   one control-only lane costs on the wire during that sweep, both ways (TCP payload plus 52 bytes of
+ *   IP and TCP header a segment, ACKs included; the Wi-Fi's own framing not counted).
+ * - `link_control_held_back_pct`: of the commands in that sweep, the percent whose copy on the main
+ *   connection came 100 ms or more after the first copy: what control on one connection would have
+ *   cost, measured in the same run (the uplink's `control_lane_0_held_back`). With
+ *   `LINK_CONTROL_LANES=1` in the environment the car runs one connection, for comparison.
  * - `link_resume_s`: after a 10 s silent partition, heal → the first newly captured frame at the driver.
  * - `link_ota_resume_bytes`, `link_ota_size_bytes`: the bytes the agent fetched for a release
  *   (a pilot with 4 MiB of padding, NUC → car at 8 Mbit/s) whose download a 5 s partition cut,
@@ -18,12 +26,13 @@
  *   long a window before the kill is `fault_agent_kill_baseline_missed_loops`: what the machine's
  *   own pauses cost, not the agent.
  */
+import { DEFAULT_PORTS } from '../../protocol/index.ts';
 import { sleep, waitFor } from '../support/net.ts';
 import { connectDriver } from '../support/track/driver-client.ts';
 import { cutDownload, percentile, setMode, steeringSweep } from '../support/track/link-checks.ts';
 import { TRACK_WIFI } from '../support/track/link-profile.ts';
 import { startTrackPlatform, type TrackPlatform } from '../support/track/track-platform.ts';
-import { twoHostsUnavailable } from '../support/track/two-hosts.ts';
+import { twoHostsUnavailable, type CarConnection } from '../support/track/two-hosts.ts';
 import type { Benchmark, Metric } from './types.ts';
 
 const TOKEN = 'link-benchmark-token';
@@ -70,18 +79,45 @@ async function agentKill(track: TrackPlatform): Promise<{ missed: number; baseli
   return { missed: missedLoops(track, killedAt, to), baseline: missedLoops(track, killedAt - (to - killedAt), killedAt) };
 }
 
+/** IPv4 (20) and TCP with timestamps (32) headers of one segment */
+const SEGMENT_HEADER_BYTES = 52;
+
+/** Wire bytes per second of each connection between two `ss` readings, busiest first. */
+function laneRates(before: CarConnection[], after: CarConnection[], seconds: number): number[] {
+  return after
+    .flatMap((a) => {
+      const b = before.find((c) => c.port === a.port);
+      if (!b) return [];
+      const bytes = a.bytesReceived - b.bytesReceived + (a.bytesAcked - b.bytesAcked) + (a.segmentsIn - b.segmentsIn + a.segmentsOut - b.segmentsOut) * SEGMENT_HEADER_BYTES;
+      return [bytes / seconds];
+    })
+    .sort((x, y) => y - x);
+}
+
 const bench: Benchmark = {
   name: 'link',
   description: 'two hosts over track Wi-Fi: video, control latency, resuming after a partition, a cut OTA download, pilot and agent faults',
   async run(): Promise<Metric[]> {
     const unavailable = twoHostsUnavailable();
     if (unavailable) throw new Error(`link benchmark: ${unavailable}`);
-    const track = await startTrackPlatform({ profile: TRACK_WIFI, token: TOKEN, config: { car: { agent: { pollMs: 300 } } } });
+    // LINK_CONTROL_LANES=1 measures control on the main connection alone, for comparison
+    const lanes = process.env.LINK_CONTROL_LANES ? Number(process.env.LINK_CONTROL_LANES) : undefined;
+    const track = await startTrackPlatform({ profile: TRACK_WIFI, token: TOKEN, config: { car: { agent: { pollMs: 300 }, ...(lanes !== undefined ? { uplink: { controlLanes: lanes } } : {}) } } });
     const driver = await connectDriver(track.baseUrl, '1', TOKEN);
     try {
       await waitFor(() => driver.frames.length >= 30 || undefined, 'video at the driver', 60_000, 100);
       await setMode(track, driver, 'user');
+      const uplinkGauge = (name: string): number => track.car.heard('metrics').filter((m) => m.header.service === 'uplink').at(-1)?.header.gauges?.[name] ?? 0;
+      const heldBefore = { main: uplinkGauge('control_lane_0_held_back'), forwarded: uplinkGauge('control_lane_forwarded') };
+      const lanesBefore = track.hosts.carConnectionsTo(DEFAULT_PORTS.subscribers);
+      const sweepFrom = Date.now();
       const sweep = await steeringSweep(track, driver, 200);
+      // the busiest connection is the main subscription (poses, resets, releases too); the others carry only control
+      const controlOnly = laneRates(lanesBefore, track.hosts.carConnectionsTo(DEFAULT_PORTS.subscribers), (Date.now() - sweepFrom) / 1000).slice(1);
+      const reportedAfter = Date.now();
+      await waitFor(() => track.car.heard('metrics').some((m) => m.header.service === 'uplink' && m.at > reportedAfter) || undefined, "a fresh report of the uplink's", 15_000);
+      const forwarded = uplinkGauge('control_lane_forwarded') - heldBefore.forwarded;
+      const heldBackPct = forwarded > 0 ? (100 * (uplinkGauge('control_lane_0_held_back') - heldBefore.main)) / forwarded : 0;
 
       await track.hosts.partition();
       await sleep(10_000); // the partition is the scenario
@@ -103,6 +139,13 @@ const bench: Benchmark = {
         metric('link_video_p95_ms', round(percentile(sweep.videoLatencies, 95)), 'ms'),
         metric('link_control_p99_ms', round(percentile(sweep.controlLatencies, 99)), 'ms'),
         metric('link_control_p50_ms', round(percentile(sweep.controlLatencies, 50)), 'ms'),
+        metric('link_control_lanes', controlOnly.length + 1, 'connections'),
+        ...(controlOnly.length > 0
+          ? [
+              metric('link_control_lane_bytes_per_s', Math.round(controlOnly.reduce((sum, r) => sum + r, 0) / controlOnly.length), 'bytes/s'),
+              metric('link_control_held_back_pct', round(heldBackPct), '%'),
+            ]
+          : []),
         metric('link_resume_s', round((frameAt - healAt) / 1000, 2), 's'),
         metric('link_ota_resume_bytes', cut.fetchedBytes, 'bytes'),
         metric('link_ota_size_bytes', cut.sizeBytes, 'bytes'),

@@ -8,6 +8,7 @@
  */
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_PORTS } from '../../protocol/index.ts';
 import { ensureDashboardBuilt, hasChromium, launchChromium } from '../support/browser.ts';
 import { waitFor, sleep } from '../support/net.ts';
 import { getJson, type ServiceInfo } from '../support/platform.ts';
@@ -84,6 +85,37 @@ describe.skipIf(unavailable !== undefined)('a car behind track Wi-Fi (two hosts)
     console.log(`[track-link] relay counters ${JSON.stringify(counters)}`);
     expect(counters.toCar.lost + counters.toNuc.lost).toBeGreaterThan(0);
     expect(counters.toCar.reordered + counters.toNuc.reordered).toBeGreaterThan(0);
+  });
+
+  it("control does not wait behind a lost segment: with two of the car's three control connections losing everything, every command still arrives, in order", async () => {
+    await setMode(track, driver, 'user');
+    // the wheel centred first, so the last sweep's final angle (one of this sweep's too) is not applied in this one
+    const centredFrom = Date.now();
+    const releaseCentre = holdInput(0, 0);
+    try {
+      await waitFor(() => applied().some((a) => a.at > centredFrom && a.header.reason === 'command' && a.header.angle === 0) || undefined, 'the wheel centred', 15_000);
+    } finally {
+      releaseCentre();
+    }
+    // the uplink's connections to the NUC proxy's subscriber side: its main subscription and two control lanes
+    const lanes = track.hosts.carConnectionsTo(DEFAULT_PORTS.subscribers).map((c) => c.port);
+    expect(lanes).toHaveLength(3);
+    const lost = await track.hosts.blackhole(lanes.slice(0, 2));
+    let sweep: Awaited<ReturnType<typeof steeringSweep>>;
+    let lostDuring: number;
+    try {
+      // 1.5 s: shorter than the heartbeat timeout, so the held-back connections stay up, waiting for retransmissions
+      sweep = await steeringSweep(track, driver, 30);
+    } finally {
+      lostDuring = (await track.hosts.blackhole([])) - lost;
+    }
+    expect(lostDuring).toBeGreaterThan(0);
+    expect(sweep.foreignAngles).toEqual([]);
+    expect(sweep.outOfOrder).toEqual([]);
+    expect(sweep.lastApplied).toBe(29);
+    expect(sweep.controlLatencies.length).toBeGreaterThan(20);
+    report('lanes_blackholed_segments', lostDuring);
+    report('lanes_control_p99_ms', percentile(sweep.controlLatencies, 99));
   });
 
   it('a 10 s silent partition in user mode: neutral throttle, "link lost" on the driver\'s screen, and after it heals everything resumes with no process restarted', async () => {

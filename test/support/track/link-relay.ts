@@ -3,7 +3,8 @@
  * each host's track interface sends (one Ethernet frame each, so one packet of the hosts' traffic)
  * and passes them to the other host, through a LinkDirection per direction: delayed, lost,
  * reordered, rate-limited or cut as the profile says. Commands arrive on stdin as JSON lines
- * (`{"profile": {...}}` both ways or with `"direction": "toCar"`, `{"partition": true}`, `{"stats": true}`), each answered on stdout.
+ * (`{"profile": {...}}` both ways or with `"direction": "toCar"`, `{"partition": true}`, `{"stats": true}`,
+ * `{"blackhole": [ports]}`: every NUC → car TCP segment to those car ports lost), each answered on stdout.
  *
  *   node --import tsx link-relay.ts <port> <nuc underlay address> <car underlay address> <seed>
  */
@@ -11,7 +12,7 @@ import dgram from 'node:dgram';
 import readline from 'node:readline';
 import { seededRandom } from '../../../runtime/index.ts';
 import { CLEAN, LinkDirection, type LinkProfile } from './link-profile.ts';
-import { finishInnerChecksum } from './vxlan.ts';
+import { finishInnerChecksum, innerTcpPorts } from './vxlan.ts';
 
 interface Queued {
   at: number;
@@ -79,6 +80,9 @@ const directions = { toCar: new LinkDirection(CLEAN), toNuc: new LinkDirection(C
 const queues = { toCar: new DueQueue(), toNuc: new DueQueue() };
 const targets = { toCar: carAddress, toNuc: nucAddress };
 let order = 0;
+/** car-side TCP ports whose segments from the NUC are all lost (one connection's packets, not the link's) */
+let blackhole = new Set<number>();
+let blackholed = 0;
 let timer: NodeJS.Timeout | undefined;
 let timerAt = Number.POSITIVE_INFINITY;
 
@@ -104,6 +108,13 @@ function arm(): void {
 socket.on('message', (bytes, from) => {
   const key = from.address === nucAddress ? 'toCar' : from.address === carAddress ? 'toNuc' : undefined;
   if (!key) return;
+  if (key === 'toCar' && blackhole.size > 0) {
+    const ports = innerTcpPorts(bytes);
+    if (ports && blackhole.has(ports.destination)) {
+      blackholed++;
+      return;
+    }
+  }
   const now = performance.now();
   const verdict = directions[key].take(now, bytes.length, random);
   if (!verdict.send) return;
@@ -122,7 +133,7 @@ function answer(reply: Record<string, unknown>): void {
 }
 
 readline.createInterface({ input: process.stdin }).on('line', (line) => {
-  let command: { profile?: LinkProfile; direction?: 'toCar' | 'toNuc'; partition?: boolean; stats?: boolean };
+  let command: { profile?: LinkProfile; direction?: 'toCar' | 'toNuc'; partition?: boolean; stats?: boolean; blackhole?: number[] };
   try {
     command = JSON.parse(line) as typeof command;
   } catch {
@@ -132,7 +143,8 @@ readline.createInterface({ input: process.stdin }).on('line', (line) => {
   const profile = command.profile;
   if (profile) for (const direction of command.direction ? [directions[command.direction]] : Object.values(directions)) direction.profile = profile;
   if (command.partition !== undefined) for (const direction of Object.values(directions)) direction.partitioned = command.partition;
-  answer({ ok: true, toCar: directions.toCar.counters, toNuc: directions.toNuc.counters });
+  if (command.blackhole !== undefined) blackhole = new Set(command.blackhole);
+  answer({ ok: true, toCar: directions.toCar.counters, toNuc: directions.toNuc.counters, blackholed });
 });
 process.stdin.on('end', () => process.exit(0));
 

@@ -30,6 +30,40 @@ const UNDERLAY = { linkNuc: '172.31.0.1', nuc: '172.31.0.2', linkCar: '172.31.0.
 
 export type Host = 'nuc' | 'car';
 
+/** One TCP connection of the car's, as `ss -ti` reports it. */
+export interface CarConnection {
+  /** the car's local port */
+  port: number;
+  /** TCP payload bytes received */
+  bytesReceived: number;
+  /** segments received (each adds its IP and TCP headers on the wire) */
+  segmentsIn: number;
+  /** payload bytes the car sent that the NUC acknowledged */
+  bytesAcked: number;
+  /** segments sent, acknowledgements included */
+  segmentsOut: number;
+}
+
+/** `ss -tinH state established`: a line per connection ("Recv-Q Send-Q Local:Port Peer:Port"), its counters on the next. */
+export function parseConnections(output: string): CarConnection[] {
+  const lines = output.split('\n').filter((line) => line.trim() !== '');
+  const connections: CarConnection[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    if (/^\s/.test(lines[i]!)) continue;
+    const local = lines[i]!.trim().split(/\s+/)[2] ?? '';
+    const info = lines[i + 1] && /^\s/.test(lines[i + 1]!) ? lines[i + 1]! : '';
+    const counter = (name: string): number => Number(new RegExp(`\\b${name}:(\\d+)`).exec(info)?.[1] ?? 0);
+    connections.push({
+      port: Number(local.split(':').at(-1)),
+      bytesReceived: counter('bytes_received'),
+      segmentsIn: counter('segs_in'),
+      bytesAcked: counter('bytes_acked'),
+      segmentsOut: counter('segs_out'),
+    });
+  }
+  return connections;
+}
+
 export interface TwoHosts {
   /** the namespace names */
   readonly namespaces: Record<Host | 'link', string>;
@@ -43,6 +77,10 @@ export interface TwoHosts {
   /** the car's track interface down (the radio off: its sockets see the network unreachable), and up */
   setCarLinkUp(up: boolean): void;
   counters(): Promise<{ toCar: DirectionCounters; toNuc: DirectionCounters }>;
+  /** every segment the NUC sends to these TCP ports of the car is lost (until called again); resolves to the segments lost so far */
+  blackhole(carPorts: readonly number[]): Promise<number>;
+  /** the car's established TCP connections to this port of the NUC, with what each has received */
+  carConnectionsTo(nucPort: number): CarConnection[];
   /** a process inside a host's namespace (`ip netns exec`): the argv as it would run here */
   spawnIn(host: Host, argv: readonly string[], options?: SpawnOptions): ChildProcess;
   close(): Promise<void>;
@@ -211,6 +249,12 @@ export async function startTwoHosts(options: { seed?: number } = {}): Promise<Tw
     counters: async () => {
       const reply = await command({ stats: true });
       return { toCar: reply.toCar as DirectionCounters, toNuc: reply.toNuc as DirectionCounters };
+    },
+    blackhole: async (carPorts) => (await command({ blackhole: [...carPorts] })).blackholed as number,
+    carConnectionsTo: (nucPort) => {
+      const result = spawnSync('ip', ['netns', 'exec', namespaces.car, 'ss', '-tinH', 'state', 'established', 'dst', `${NUC_TRACK_ADDRESS}:${nucPort}`], { encoding: 'utf8' });
+      if (result.status !== 0) throw new Error(`ss in the car's namespace: ${result.stderr.trim() || `exit ${result.status}`}`);
+      return parseConnections(result.stdout);
     },
     spawnIn,
     async close() {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { finishInnerChecksum } from './vxlan.ts';
+import { finishInnerChecksum, innerTcpPorts } from './vxlan.ts';
 
 /** A VXLAN datagram carrying an IPv4 TCP segment whose checksum (RFC 793) is `checksum`. */
 function tcpDatagram(payload: Buffer, checksum: number): Buffer {
@@ -50,5 +50,16 @@ describe('finishing the inner checksum', () => {
     const copy = Buffer.from(arp);
     finishInnerChecksum(arp);
     expect(arp.equals(copy)).toBe(true);
+  });
+});
+
+describe('reading the inner TCP ports', () => {
+  it('gives the ports of a TCP segment and nothing for anything else', () => {
+    const datagram = tcpDatagram(Buffer.from('hello'), 0);
+    expect(innerTcpPorts(datagram)).toEqual({ source: 40000, destination: 5559 });
+    const udp = Buffer.from(datagram);
+    udp[8 + 14 + 9] = 17;
+    expect(innerTcpPorts(udp)).toBeUndefined();
+    expect(innerTcpPorts(datagram.subarray(0, 30))).toBeUndefined();
   });
 });

@@ -50,3 +50,13 @@ export function finishInnerChecksum(datagram: Buffer): void {
   if (protocol === UDP && checksum === 0) checksum = 0xffff;
   datagram.writeUInt16BE(checksum, at);
 }
+
+/** The inner IPv4 TCP segment's ports of a VXLAN datagram, or undefined when it carries none. */
+export function innerTcpPorts(datagram: Buffer): { source: number; destination: number } | undefined {
+  const eth = VXLAN_HEADER;
+  if (datagram.length < eth + ETHERNET_HEADER + 20 || datagram.readUInt16BE(eth + 12) !== IPV4) return undefined;
+  const ip = eth + ETHERNET_HEADER;
+  const l4 = ip + (datagram[ip]! & 0x0f) * 4;
+  if (datagram[ip + 9] !== TCP || (datagram.readUInt16BE(ip + 6) & 0x1fff) !== 0 || datagram.length < l4 + 4) return undefined;
+  return { source: datagram.readUInt16BE(l4), destination: datagram.readUInt16BE(l4 + 2) };
+}
