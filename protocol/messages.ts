@@ -95,6 +95,18 @@ export const DriveHeader = Closed({
   instance: Type.Optional(Count),
 });
 
+/**
+ * The car's battery as its INA219 gauge reads it: the bus voltage (the chip measures up to 32 V),
+ * the current through the shunt (the chip's ±320 mV over the smallest sensible shunt), and whether
+ * the voltage is below the car's configured `car.battery.lowVolts`.
+ */
+export const BatteryStateSchema = Closed({
+  volts: Type.Number({ minimum: 0, maximum: 33 }),
+  amps: Type.Number({ minimum: -400, maximum: 400 }),
+  low: Type.Boolean(),
+});
+export type BatteryStateFields = Static<typeof BatteryStateSchema>;
+
 /** What the actuator wrote to the PWM chip, and why (a command, the failsafe, estop, or idle). */
 export const AppliedHeader = Closed({
   ...Common,
@@ -110,6 +122,8 @@ export const AppliedHeader = Closed({
   driveSeq: Type.Optional(Count),
   /** the pilot generation the actuator follows; absent while it accepts any */
   activeGen: Type.Optional(Count),
+  /** the battery gauge on the actuator's I2C bus; absent when there is none or it does not answer */
+  battery: Type.Optional(BatteryStateSchema),
 });
 
 export const SimStateSchema = Closed({
@@ -146,6 +160,8 @@ export const TelemetryHeader = Closed({
   estop: Type.Optional(Type.Boolean()),
   inferMs: Type.Optional(Type.Number({ minimum: 0 })),
   sim: Type.Optional(SimStateSchema),
+  /** the battery gauge's latest reading (car.battery); absent without one */
+  battery: Type.Optional(BatteryStateSchema),
 });
 
 export const AgentHeader = Closed({

@@ -14,7 +14,7 @@ export {
   throttleToCount,
 } from './calibration.ts';
 export type { SteeringCalibration, ThrottleCalibration } from './calibration.ts';
-export type { I2cBus, I2cFuncs } from './i2c.ts';
+export type { I2cBus, I2cFuncs, I2cWordBus } from './i2c.ts';
 export { I2C_BLOCK_MAX, checkBlockArgs } from './i2c.ts';
 export {
   ALLCALLADR,

@@ -17,3 +17,7 @@ export { SharedTrack } from './shared-track.ts';
 export type { SharedCar } from './shared-track.ts';
 export type { CarSprite } from './car-sprites.ts';
 export { CONTACT_DISTANCE_M } from './world.ts';
+export { SimBattery, DEFAULT_SIM_BATTERY, cellRestingVolts } from './battery.ts';
+export type { SimBatteryParams } from './battery.ts';
+export { EmulatedIna219 } from './emulated-ina219.ts';
+export { SharedI2cBus } from './shared-i2c-bus.ts';
