@@ -51,12 +51,16 @@ export class BatteryGauge {
     return this.latest;
   }
 
-  /** One sample; resolves with the new state (never rejects). */
+  /**
+   * One sample; resolves with the new state (never rejects). The first one only programs the chip:
+   * its current register holds a number only after a conversion with the new calibration.
+   */
   async sample(): Promise<BatteryState | undefined> {
     try {
       if (!this.initialised) {
         await this.chip.init();
         this.initialised = true;
+        return this.latest;
       }
       const reading = await this.chip.read();
       const wasLow = this.judge.low;

@@ -56,6 +56,8 @@ export interface Ina219Settings {
   /** the largest current expected, A: sets the current LSB and the PGA range */
   maxCurrentA: number;
   busRangeV: BusRangeV;
+  /** a rounder current LSB than the minimum (the datasheet's example picks 100 µA); at least maxCurrentA / 32767 */
+  currentLsbA?: number;
 }
 
 export interface Ina219Calibration {
@@ -81,12 +83,14 @@ export function ina219Calibration(settings: Ina219Settings): Ina219Calibration {
   if (!(Number.isFinite(maxCurrentA) && maxCurrentA > 0)) throw new Ina219ConfigError(`maxCurrentA must be a positive number of amps, got ${maxCurrentA}`);
   if (busRangeV !== 16 && busRangeV !== 32) throw new Ina219ConfigError(`busRangeV must be 16 or 32, got ${String(busRangeV)}`);
   const shuntMv = maxCurrentA * shuntOhms * 1000;
-  const pgaRangeMv = PGA_RANGES_MV.find((range) => shuntMv <= range);
+  const pgaRangeMv = PGA_RANGES_MV.find((range) => shuntMv <= range + 1e-9);
   if (pgaRangeMv === undefined) {
     throw new Ina219ConfigError(`maxCurrentA ${maxCurrentA} A through a ${shuntOhms} Ω shunt is ${shuntMv.toFixed(1)} mV: the INA219 measures at most 320 mV (use a smaller shunt)`);
   }
   const minimumLsb = maxCurrentA / 32767;
-  const calibration = Math.trunc(CALIBRATION_SCALE / (minimumLsb * shuntOhms)) & 0xfffe;
+  const chosenLsb = settings.currentLsbA ?? minimumLsb;
+  if (!(chosenLsb >= minimumLsb * (1 - 1e-9))) throw new Ina219ConfigError(`currentLsbA ${chosenLsb} A is below the minimum LSB for ${maxCurrentA} A (${minimumLsb} A): the current register would overflow`);
+  const calibration = Math.trunc(CALIBRATION_SCALE / (chosenLsb * shuntOhms) + 1e-9) & 0xfffe;
   if (calibration < 2) throw new Ina219ConfigError(`maxCurrentA ${maxCurrentA} A with a ${shuntOhms} Ω shunt gives a calibration value below 2: the shunt is too large for that current`);
   const currentLsbA = CALIBRATION_SCALE / (calibration * shuntOhms);
   const pg = PGA_RANGES_MV.indexOf(pgaRangeMv);

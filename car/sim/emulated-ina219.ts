@@ -74,17 +74,17 @@ export class EmulatedIna219 {
     return this.regs[register] ?? 0;
   }
 
-  readWord(address: number, command: number): Promise<number> {
+  async readWord(address: number, command: number): Promise<number> {
     this.check(address, command, 'read');
     const value = this.regs[command]!;
     if (command === REG_POWER) {
       this.converted = false;
       this.regs[REG_BUS_VOLTAGE] = this.busRegister(this.regs[REG_BUS_VOLTAGE]! >> 3);
     }
-    return Promise.resolve(swapBytes(value));
+    return swapBytes(value);
   }
 
-  writeWord(address: number, command: number, word: number): Promise<void> {
+  async writeWord(address: number, command: number, word: number): Promise<void> {
     this.check(address, command, 'write');
     const value = swapBytes(word & 0xffff);
     if (command === REG_CONFIG) {
@@ -97,7 +97,6 @@ export class EmulatedIna219 {
       this.regs[REG_CALIBRATION] = value & 0xfffe;
     }
     // 01..04 are read-only: the chip ignores writes to them
-    return Promise.resolve();
   }
 
   private busRegister(bus: number): number {
