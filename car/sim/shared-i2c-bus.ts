@@ -3,7 +3,7 @@
  * answers its address (the PCA9685 at 0x40, the INA219 at 0x41); an address nobody answers gets the
  * kernel's ENXIO, and a transfer a chip does not carry gets EOPNOTSUPP.
  */
-import type { I2cBus, I2cFuncs, I2cWordBus } from '../actuator/index.ts';
+import type { I2cFuncs, I2cWordBus } from '../actuator/index.ts';
 import { noAckError } from './emulated-pca9685.ts';
 
 /** A chip on the bus: its address and the transfers it answers. */
