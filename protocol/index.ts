@@ -11,6 +11,7 @@ export {
   BatteryStateSchema,
   RacePhaseSchema,
   MAX_TRACK_CARS,
+  MAX_ERASE_SECONDS,
 } from './messages.ts';
 export type { DriveMode, FieldsOf, HeaderOf, LoopStats, CountersSnapshot, SimState, CarPose, RacePhase, CrossingSource, BatteryStateFields } from './messages.ts';
 export { encode, decode, DEFAULT_LIMITS, DROP_REASONS, MAX_HEADER_BYTES, socketMessageLimit } from './codec.ts';

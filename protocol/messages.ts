@@ -198,6 +198,8 @@ export const RecordingHeader = Closed({
   tub: Type.Optional(Type.String({ maxLength: 200 })),
   /** records written to that tub */
   records: Count,
+  /** of those, records erased ("erase the last N seconds": the tub's deleted_indexes) */
+  erased: Type.Optional(Count),
   /** why recording stopped, while failed (or the last failure when idle) */
   error: Type.Optional(Type.String({ maxLength: 2000 })),
 });
@@ -308,6 +310,22 @@ export const ResetHeader = Type.Object(
   closed,
 );
 
+/** The longest span an erase may take back: a minute of driving (Donkeycar's button erases 100 records, 5 s at 20 Hz). */
+export const MAX_ERASE_SECONDS = 60;
+
+/**
+ * "Erase the last N seconds" of a car's recording (`car/<id>/erase`, the wheel's button or the
+ * driver's screen through the server → recorder): the recorder marks the records of the last
+ * `seconds` recorded as deleted in the tub's `deleted_indexes`, as Donkeycar's own button does.
+ */
+export const EraseHeader = Type.Object(
+  {
+    ...Common,
+    seconds: Type.Integer({ minimum: 1, maximum: MAX_ERASE_SECONDS }),
+  },
+  closed,
+);
+
 /**
  * Which cars someone watches through the server's compositor (`nuc/server/compose`, server →
  * compositor, on change and every second): the compositor composites only these cars.
@@ -354,6 +372,7 @@ export const HEADER_SCHEMAS = {
   calibrate: CalibrateHeader,
   poses: PosesHeader,
   reset: ResetHeader,
+  erase: EraseHeader,
   compose: ComposeHeader,
   crossing: CrossingHeader,
 } satisfies Record<MessageKind, TSchema>;
