@@ -302,6 +302,7 @@ export const WheelButtonsSchema = Type.Object(
     trimLeft: ButtonList(['dpad_left'], 'steeringVeer -= trimStep'),
     trimRight: ButtonList(['dpad_right'], 'steeringVeer += trimStep'),
     resetCar: ButtonList(['south'], 'simulator: put the car back on the track (nearest point of the centre line, stopped)'),
+    eraseRecords: ButtonList(['select'], "erase the last nuc.recorder.eraseSeconds of the car's recording (the tub's deleted_indexes)"),
   },
   { ...strict, default: {} },
 );
