@@ -94,6 +94,20 @@ describe('simulated I2C over a unix socket', () => {
     expect(await good.readByte(0x40, 0x00)).toBe(0x11);
   });
 
+  it('carries SMBus word transfers, refuses them where the served bus has none, and drops a short word request', async () => {
+    server = await serveI2c(new EmulatedPca9685(), socketPath);
+    const bus = await client();
+    await expect(bus.readWord(0x40, 0x00)).rejects.toMatchObject({ code: 'EOPNOTSUPP' });
+    await expect(bus.writeWord(0x40, 0x00, 0x10000)).rejects.toThrow(/Invalid I2C word 65536/);
+    const bad = connect(socketPath);
+    await new Promise<void>((resolve) => bad.once('connect', () => resolve()));
+    const closed = new Promise<void>((resolve) => bad.once('close', () => resolve()));
+    bad.write(Buffer.from([0x00, 0x04, 0x06, 0x41, 0x05, 0x10])); // writeWord with one byte of its word
+    await closed;
+    expect(server.stats.malformedClients).toBe(1);
+    expect(await bus.readByte(0x40, 0x01)).toBe(0x04); // still usable
+  });
+
   it('disconnects a client announcing an oversized frame', async () => {
     server = await serveI2c(new EmulatedPca9685(), socketPath);
     const bad = connect(socketPath);
