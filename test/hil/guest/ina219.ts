@@ -71,6 +71,8 @@ await bus.close();
 const { address, sampleMs } = scenario.battery;
 await i2cset(address, 0x02, swapped(scenario.healthy.busRegister));
 await i2cset(address, 0x01, swapped(scenario.healthy.shuntRegister));
+// the current register still holds part 1's value: clear it, so only the one set below can be read back
+await i2cset(address, 0x04, 0x0000);
 const platform = guestPlatform({ car: { i2c: { bus: BUS, address: 0x40 }, battery: { enabled: true, ...scenario.battery }, agent: { enabled: false } } });
 const runDir = path.join(platform.dataDir, 'car', CAR, 'run');
 fs.mkdirSync(runDir, { recursive: true });
@@ -98,7 +100,8 @@ const shunt = scenario.healthy.shuntRegister >= 0x8000 ? scenario.healthy.shuntR
 const currentRegister = Math.trunc((shunt * actuatorCalibration) / 4096) & 0xffff;
 await i2cset(address, 0x04, swapped(currentRegister));
 const startedAt = Date.now();
-const healthy = await next((a) => a.battery !== undefined && a.battery.amps !== 0 && a.battery.low === false);
+// the scenario's current is negative: a reading of it is one taken after the register was set
+const healthy = await next((a) => a.battery !== undefined && a.battery.amps < 0 && a.battery.low === false);
 await i2cset(address, 0x02, swapped(scenario.flat.busRegister));
 const flatSetAt = Date.now();
 const flat = await next((a) => a.battery?.low === true);
