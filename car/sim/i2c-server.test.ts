@@ -3,14 +3,14 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { connectSimI2c, DriveOutputs, Pca9685, type I2cBus } from '../actuator/index.ts';
+import { connectSimI2c, DriveOutputs, Pca9685, type I2cWordBus } from '../actuator/index.ts';
 import { EmulatedPca9685 } from './emulated-pca9685.ts';
 import { serveI2c, type SimI2cServer } from './i2c-server.ts';
 
 let dir: string;
 let socketPath: string;
 let server: SimI2cServer | undefined;
-const clients: I2cBus[] = [];
+const clients: I2cWordBus[] = [];
 
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'sim-i2c-'));
@@ -24,7 +24,7 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function client(): Promise<I2cBus> {
+async function client(): Promise<I2cWordBus> {
   const bus = await connectSimI2c(socketPath);
   clients.push(bus);
   return bus;
