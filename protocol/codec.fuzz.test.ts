@@ -39,6 +39,7 @@ const SAMPLES: { [K in MessageKind]: { topic: string; fields: FieldsOf<K>; paylo
     fields: { track: 'default', cars: [{ car: '1', x: 1, y: 2, heading: 0.5, speed: 1, ageMs: 20 }], race: { id: 1, phase: 'lights', lights: 3, hold: ['1'] } },
   },
   reset: { topic: 'car/1/reset', fields: { to: 'grid', slot: 2 } },
+  erase: { topic: 'car/1/erase', fields: { seconds: 5 } },
   compose: { topic: 'nuc/server/compose', fields: { cars: ['1', '2'] } },
   link: { topic: 'car/1/link', fields: { up: false, since: 1000 } },
   calibrate: { topic: 'car/1/calibrate', fields: { action: 'set', steeringCount: 300, throttleCount: 370 } },

@@ -8,10 +8,12 @@ export {
   DriveModeSchema,
   LoopStatsSchema,
   SimStateSchema,
+  BatteryStateSchema,
   RacePhaseSchema,
   MAX_TRACK_CARS,
+  MAX_ERASE_SECONDS,
 } from './messages.ts';
-export type { DriveMode, FieldsOf, HeaderOf, LoopStats, CountersSnapshot, SimState, CarPose, RacePhase, CrossingSource } from './messages.ts';
+export type { DriveMode, FieldsOf, HeaderOf, LoopStats, CountersSnapshot, SimState, CarPose, RacePhase, CrossingSource, BatteryStateFields } from './messages.ts';
 export { encode, decode, DEFAULT_LIMITS, DROP_REASONS, MAX_HEADER_BYTES, socketMessageLimit } from './codec.ts';
 export type { BusMessage, Decoded, DecodeLimits, DropReason } from './codec.ts';
 export { isStartOfFrame, readImageHeader, sniffImageFormat } from './image-header.ts';

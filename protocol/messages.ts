@@ -112,6 +112,18 @@ export const DriveHeader = Closed({
   instance: Type.Optional(Type.Integer({ minimum: 0, ...about('the sending process: its start, since the car booted', 'ms') })),
 });
 
+/**
+ * The car's battery as its INA219 gauge reads it: the bus voltage (the chip measures up to 32 V),
+ * the current through the shunt (the chip's ±320 mV over the smallest sensible shunt), and whether
+ * the voltage is below the car's configured `car.battery.lowVolts`.
+ */
+export const BatteryStateSchema = Closed({
+  volts: Type.Number({ minimum: 0, maximum: 33, ...about('bus voltage at the INA219', 'V') }),
+  amps: Type.Number({ minimum: -400, maximum: 400, ...about('current through the shunt, positive discharging', 'A') }),
+  low: Type.Boolean(about('below car.battery.lowVolts')),
+});
+export type BatteryStateFields = Static<typeof BatteryStateSchema>;
+
 /** What the actuator wrote to the PWM chip, and why (a command, the failsafe, estop, or idle). */
 export const AppliedHeader = Closed({
   ...Common,
@@ -127,6 +139,8 @@ export const AppliedHeader = Closed({
   driveSeq: Type.Optional(Count),
   /** the pilot generation the actuator follows; absent while it accepts any */
   activeGen: Type.Optional(Count),
+  /** the battery gauge on the actuator's I2C bus; absent when there is none or it does not answer */
+  battery: Type.Optional(Type.Object(BatteryStateSchema.properties, { additionalProperties: false, ...about("the battery gauge on the actuator's I2C bus; absent when there is none or it does not answer") })),
 });
 
 const Seconds = (description: string) => Type.Number({ minimum: 0, ...about(description, 's') });
@@ -164,6 +178,7 @@ export const TelemetryHeader = Closed({
   estop: Type.Optional(Type.Boolean(about('the emergency stop is latched'))),
   inferMs: Type.Optional(Ms("the pilot model's last inference time")),
   sim: Type.Optional(Type.Object(SimStateSchema.properties, { additionalProperties: false, ...about("the simulator's state (simulated cars only)") })),
+  battery: Type.Optional(Type.Object(BatteryStateSchema.properties, { additionalProperties: false, ...about("the battery gauge's latest reading (car.battery); absent without one") })),
 });
 
 export const AgentHeader = Closed({
@@ -200,6 +215,7 @@ export const RecordingHeader = Closed({
   tub: Type.Optional(Type.String({ maxLength: 200, ...about('the tub being written (or last written when idle)') })),
   /** records written to that tub */
   records: Type.Integer({ minimum: 0, ...about('records written to that tub') }),
+  erased: Type.Optional(Type.Integer({ minimum: 0, ...about('of those, records erased ("erase the last N seconds": the tub\'s deleted_indexes)') })),
   /** why recording stopped, while failed (or the last failure when idle) */
   error: Type.Optional(Type.String({ maxLength: 2000, ...about('why recording stopped, while failed (or the last failure when idle)') })),
 });
@@ -310,6 +326,22 @@ export const ResetHeader = Type.Object(
   closed,
 );
 
+/** The longest span an erase may take back: a minute of driving (Donkeycar's button erases 100 records, 5 s at 20 Hz). */
+export const MAX_ERASE_SECONDS = 60;
+
+/**
+ * "Erase the last N seconds" of a car's recording (`car/<id>/erase`, the wheel's button or the
+ * driver's screen through the server → recorder): the recorder marks the records of the last
+ * `seconds` recorded as deleted in the tub's `deleted_indexes`, as Donkeycar's own button does.
+ */
+export const EraseHeader = Type.Object(
+  {
+    ...Common,
+    seconds: Type.Integer({ minimum: 1, maximum: MAX_ERASE_SECONDS, ...about('how much of the latest recording to erase', 's') }),
+  },
+  closed,
+);
+
 /**
  * Which cars someone watches through the server's compositor (`nuc/server/compose`, server →
  * compositor, on change and every second): the compositor composites only these cars.
@@ -356,6 +388,7 @@ export const HEADER_SCHEMAS = {
   calibrate: CalibrateHeader,
   poses: PosesHeader,
   reset: ResetHeader,
+  erase: EraseHeader,
   compose: ComposeHeader,
   crossing: CrossingHeader,
 } satisfies Record<MessageKind, TSchema>;

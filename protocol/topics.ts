@@ -4,7 +4,7 @@
  * `car/70/...`.
  */
 
-export const MESSAGE_KINDS = ['frame', 'view', 'control', 'drive', 'applied', 'telemetry', 'agent', 'metrics', 'sim', 'recording', 'release', 'link', 'calibrate', 'poses', 'reset', 'compose', 'crossing'] as const;
+export const MESSAGE_KINDS = ['frame', 'view', 'control', 'drive', 'applied', 'telemetry', 'agent', 'metrics', 'sim', 'recording', 'release', 'link', 'calibrate', 'poses', 'reset', 'compose', 'crossing', 'erase'] as const;
 export type MessageKind = (typeof MESSAGE_KINDS)[number];
 
 export type Scope = 'car' | 'nuc';

@@ -148,6 +148,13 @@ export const NucSchema = Section({
   compositor: CompositorSchema,
   race: RaceSchema,
   training: TrainingSchema,
+  /** the recording helpers, as Donkeycar has them */
+  recorder: Section({
+    /** record a frame only while the throttle is applied (Donkeycar's AUTO_RECORD_ON_THROTTLE): no tub full of the car standing still */
+    onThrottle: Type.Boolean({ default: false }),
+    /** "erase the last N seconds" (wheel button, driver's screen): the wheel button's N */
+    eraseSeconds: Type.Integer({ minimum: 1, maximum: 60, default: 5 }),
+  }),
   /** XSUB side: publishers connect here */
   busPublishersPort: { ...Port, default: 5560 },
   /** XPUB side: subscribers connect here */
@@ -214,6 +221,34 @@ export const SimSchema = Section({
   track: Type.String({ default: 'default' }),
   seed: Type.Integer({ default: 1 }),
   physicsHz: Type.Integer({ minimum: 20, maximum: 1000, default: 100 }),
+  /** the simulated LiPo pack the emulated INA219 measures: it drains with throttle */
+  battery: Section({
+    cells: Type.Integer({ minimum: 1, maximum: 6, default: 2 }),
+    capacityMah: Type.Number({ minimum: 1, maximum: 100_000, default: 2200 }),
+    /** charge at start, 0..1 */
+    startCharge: Type.Number({ minimum: 0, maximum: 1, default: 1 }),
+  }),
+});
+
+/**
+ * The battery gauge: an INA219 on the car's I2C bus (the same bus as the PCA9685), read by the
+ * actuator and shown on the driver's screen. The simulator emulates one at this address.
+ */
+export const BatterySchema = Section({
+  enabled: Type.Boolean({ default: true }),
+  /** the INA219's 7-bit address (A0/A1 jumpers: 0x40..0x4F); 0x40 is usually the PCA9685's */
+  address: Type.Integer({ minimum: 0x40, maximum: 0x4f, default: 0x41 }),
+  /** the shunt resistor, Ω (0.1 on the common breakout boards) */
+  shuntOhms: Type.Number({ exclusiveMinimum: 0, maximum: 10, default: 0.1 }),
+  /** the largest current expected through the shunt, A: sets the INA219's current LSB and gain */
+  maxCurrentA: Type.Number({ exclusiveMinimum: 0, maximum: 400, default: 3.2 }),
+  /** the INA219's bus voltage range */
+  busRangeV: Type.Union([Type.Literal(16), Type.Literal(32)], { default: 32 }),
+  sampleMs: Type.Integer({ minimum: 100, maximum: 10_000, default: 500 }),
+  /** the driver is warned when the battery's voltage (averaged over the last 2 s) falls below this; 6.6 V is 3.3 V a cell for a 2S LiPo */
+  lowVolts: Type.Number({ minimum: 0, maximum: 32, default: 6.6 }),
+  /** the warning clears only once the voltage is this far back above lowVolts (a battery recovers at rest) */
+  hysteresisVolts: Type.Number({ minimum: 0, maximum: 5, default: 0.2 }),
 });
 
 /** The car's update agent (car/agent): it runs the updatable services and installs releases. */
@@ -258,6 +293,7 @@ export const CarSchema = Section({
   sim: SimSchema,
   agent: AgentSchema,
   uplink: UplinkSchema,
+  battery: BatterySchema,
 });
 
 /** The talk's top speed unit: throttle is clipped to topSpeed / 80. */
@@ -277,6 +313,7 @@ export const WheelButtonsSchema = Type.Object(
     trimLeft: ButtonList(['dpad_left'], 'steeringVeer -= trimStep'),
     trimRight: ButtonList(['dpad_right'], 'steeringVeer += trimStep'),
     resetCar: ButtonList(['south'], 'simulator: put the car back on the track (nearest point of the centre line, stopped)'),
+    eraseRecords: ButtonList(['select'], "erase the last nuc.recorder.eraseSeconds of the car's recording (the tub's deleted_indexes)"),
   },
   { ...strict, default: {} },
 );

@@ -134,6 +134,10 @@ export function validateConfig(raw: unknown, source: string, setBy: ReadonlyMap<
   if (token !== '' && token.length < MIN_TOKEN_LENGTH) {
     throw new ConfigError(sourceOf('nuc.token'), 'nuc.token', `must be at least ${MIN_TOKEN_LENGTH} characters, got ${token.length} (or leave it empty: one is generated and printed at start)`);
   }
+  const { battery, i2c } = config.car;
+  if (battery.enabled && battery.address === i2c.address) {
+    throw new ConfigError(sourceOf('car.battery.address'), 'car.battery.address', `0x${battery.address.toString(16)} is the PCA9685's address (car.i2c.address): set the INA219's A0/A1 jumpers to another one (0x41 with A0 bridged)`);
+  }
   if ((config.nuc.tls.cert === '') !== (config.nuc.tls.key === '')) {
     throw new ConfigError(source, 'nuc.tls', 'needs both cert and key (PEM files), or neither for plain HTTP');
   }

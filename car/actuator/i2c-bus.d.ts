@@ -3,6 +3,9 @@ declare module 'i2c-bus' {
   export interface PromisifiedBus {
     writeByte(address: number, command: number, byte: number): Promise<void>;
     readByte(address: number, command: number): Promise<number>;
+    /** SMBus read word: the first byte on the wire is the low byte of the value. */
+    readWord(address: number, command: number): Promise<number>;
+    writeWord(address: number, command: number, word: number): Promise<void>;
     writeI2cBlock(
       address: number,
       command: number,

@@ -10,7 +10,13 @@ import type * as I2cBusModule from 'i2c-bus';
  * i2c-bus ships no types, so i2c-bus.d.ts declares exactly this subset. `i2cFuncs` is optional: a bus
  * without it (the simulator's socket) is taken to carry I2C block transfers.
  */
-export type I2cBus = Omit<I2cBusModule.PromisifiedBus, 'i2cFuncs'> & Partial<Pick<I2cBusModule.PromisifiedBus, 'i2cFuncs'>>;
+export type I2cBus = Omit<I2cBusModule.PromisifiedBus, 'i2cFuncs' | 'readWord' | 'writeWord'> & Partial<Pick<I2cBusModule.PromisifiedBus, 'i2cFuncs'>>;
+
+/**
+ * A bus that also carries SMBus word transfers: the INA219 battery gauge's 16-bit registers. The real
+ * bus and the simulator's socket both do; the PCA9685 driver needs only I2cBus.
+ */
+export type I2cWordBus = I2cBus & Pick<I2cBusModule.PromisifiedBus, 'readWord' | 'writeWord'>;
 
 /** The adapter capabilities the driver asks about (a subset of the kernel's I2C_FUNC_* bits). */
 export type I2cFuncs = I2cBusModule.I2cFuncs;
@@ -45,7 +51,7 @@ function errorCode(err: unknown): string | undefined {
  * Opens /dev/i2c-<busNumber> through i2c-bus. i2c-bus opens the device lazily (on the first
  * transfer), so the device node is checked here to fail at start-up with an actionable message.
  */
-export async function openHardwareI2c(busNumber: number): Promise<I2cBus> {
+export async function openHardwareI2c(busNumber: number): Promise<I2cWordBus> {
   if (!Number.isInteger(busNumber) || busNumber < 0) {
     throw new I2cOpenError(`I2C bus must be a non-negative integer or 'sim', got ${String(busNumber)}`, 'EINVAL');
   }

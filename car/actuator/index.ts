@@ -3,7 +3,7 @@
  * runtime/, shared with the simulated world), failsafe and estop. What other folders use: the bus interface, the chip's register
  * map (the simulator's emulated chip) and the I2C-over-socket transport between the two.
  */
-export type { I2cBus, I2cFuncs } from './i2c.ts';
+export type { I2cBus, I2cFuncs, I2cWordBus } from './i2c.ts';
 export { I2C_BLOCK_MAX, checkBlockArgs } from './i2c.ts';
 export {
   ALLCALLADR,

@@ -4,7 +4,7 @@
  */
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { I2cOpenError, openHardwareI2c, type I2cBus } from './i2c.ts';
+import { I2cOpenError, openHardwareI2c, type I2cWordBus } from './i2c.ts';
 import { connectSimI2c } from './socket-i2c.ts';
 import { DEFAULT_ADDRESS, DEFAULT_FREQUENCY_HZ, Pca9685 } from './pca9685.ts';
 import { DriveOutputs } from './outputs.ts';
@@ -26,7 +26,7 @@ export interface I2cConfig {
   simSocket?: string;
 }
 
-export async function openConfiguredI2c(config: I2cConfig): Promise<I2cBus> {
+export async function openConfiguredI2c(config: I2cConfig): Promise<I2cWordBus> {
   const bus: unknown = config.bus;
   if (bus === 'sim') return connectSimI2c(config.simSocket ?? DEFAULT_SIM_I2C_SOCKET);
   if (typeof bus === 'number') return openHardwareI2c(bus);
@@ -41,7 +41,7 @@ export interface DriveOutputsConfig {
 }
 
 export interface OpenedDriveOutputs {
-  bus: I2cBus;
+  bus: I2cWordBus;
   chip: Pca9685;
   outputs: DriveOutputs;
 }

@@ -6,9 +6,16 @@
  * agent announces on `car/<id>/agent`, so during a hand-over only the active pilot drives. A
  * calibration saved from the dashboard (`car/<id>/calibrate`) is loaded in preference to the
  * configured counts; while calibrating, the channels hold the page's raw counts instead.
+ *
+ * The battery gauge (an INA219 on the same I2C bus, `car.battery`) is read here too: this process owns
+ * the bus, so the gauge shares its handle (one /dev/i2c-1 user, one simulator connection, no second
+ * service to supervise and update), and its reading rides on the `applied` message the pilot already
+ * hears, which puts it in the telemetry. A gauge that fails is logged and counted; it never holds up
+ * a drive command (its reads are two word transfers every sampleMs, queued behind no write).
  */
 import { BusPublisher, BusSubscriber, carTopic, type BusMessage, type HeaderOf } from '../../protocol/index.ts';
 import type { ServiceContext, ServiceDefinition } from '../../runtime/index.ts';
+import { BatteryGauge } from '../battery/index.ts';
 import { ActuatorCore } from './actuator-core.ts';
 import { angleToCount } from '../../runtime/index.ts';
 import { CalibrationSession, type Neutral } from './calibration-session.ts';
@@ -79,6 +86,10 @@ const actuator: ServiceDefinition = {
     }
     const calibration = new CalibrationSession(neutralOf(outputs), { throttleCap: config.car.actuator.calibrationThrottleCap, holdMs: CALIBRATION_HOLD_MS });
     let calibrationsSaved = 0;
+    const batteryConfig = config.car.battery;
+    const gauge = batteryConfig.enabled ? new BatteryGauge(bus, batteryConfig, log) : undefined;
+    let batterySampled = false;
+    let sampling = false;
 
     const counters = context.metrics.counters;
     const subscriber = BusSubscriber.connect(context.bus, {
@@ -109,6 +120,11 @@ const actuator: ServiceDefinition = {
       calibration_reverse: () => outputs.throttle.reverseCount,
       calibration_throttle_cap: () => config.car.actuator.calibrationThrottleCap,
       calibrations_saved: () => calibrationsSaved,
+      battery_volts: () => gauge?.state?.volts ?? -1,
+      battery_amps: () => gauge?.state?.amps ?? 0,
+      battery_low: () => (gauge?.state?.low ? 1 : 0),
+      battery_readings: () => gauge?.counters.readings ?? 0,
+      battery_read_failures: () => gauge?.counters.failures ?? 0,
     })) {
       context.metrics.gauge(name, read);
     }
@@ -134,7 +150,8 @@ const actuator: ServiceDefinition = {
       if (reason !== lastReason && reason === 'failsafe') log.warn('drive commands stopped: throttle to neutral');
       // Report each new command once, and every change the failsafe or estop makes.
       // a new active generation is reported at once: the agent waits for it to confirm a switch
-      const changed = applied.wrote.steering || applied.wrote.throttle || reason !== lastReason || target.command !== lastCommand || core.activeGen !== lastActiveGen;
+      const changed = applied.wrote.steering || applied.wrote.throttle || reason !== lastReason || target.command !== lastCommand || core.activeGen !== lastActiveGen || batterySampled;
+      batterySampled = false;
       lastReason = reason;
       lastCommand = target.command;
       lastActiveGen = core.activeGen;
@@ -148,6 +165,7 @@ const actuator: ServiceDefinition = {
         estop: core.estopped,
         ...(target.command ? { gen: target.command.gen, driveSeq: target.command.seq } : {}),
         ...(core.activeGen !== undefined ? { activeGen: core.activeGen } : {}),
+        ...(gauge?.state ? { battery: gauge.state } : {}),
       });
     };
 
@@ -255,11 +273,22 @@ const actuator: ServiceDefinition = {
       applySafely();
     }));
     const stopTicker = context.guard.every('tick', TICK_MS, applySafely);
+    // each sample is reported with the next applied message (the pilot puts it in the telemetry)
+    const stopBattery = gauge
+      ? context.guard.every('battery', batteryConfig.sampleMs, async () => {
+          if (sampling) return; // a slow bus: never stack reads
+          sampling = true;
+          await gauge.sample().finally(() => (sampling = false));
+          batterySampled = true;
+          applySafely();
+        })
+      : () => undefined;
     context.ready({ bus: config.car.i2c.bus, estop: core.estopped });
 
     return {
       async stop() {
         stopTicker();
+        stopBattery();
         await subscriber.close();
         // All-stop before anything else goes away: neutral throttle, then outputs off.
         await outputs.stop();

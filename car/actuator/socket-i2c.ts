@@ -6,24 +6,26 @@
  * Wire format, both directions: u16 big-endian body length, then the body.
  *   request  = op u8, address u8, command u8, then per op:
  *              1 writeByte: byte u8 | 2 readByte: - | 3 writeBlock: length u8, data | 4 readBlock: length u8
+ *              5 readWord: - | 6 writeWord: word u16 big-endian (the SMBus word's value)
  *   response = status u8 (0 ok, 1 error), then
  *              ok: writeByte - | readByte value u8 | writeBlock bytesWritten u8 | readBlock data
+ *                  readWord value u16 big-endian | writeWord -
  *              error: code length u8, code (ASCII), message (UTF-8)
  * Requests on one connection are answered in order, so a client may pipeline them.
  */
 import { createConnection, type Socket } from 'node:net';
-import { checkBlockArgs, I2C_BLOCK_MAX, type I2cBus } from './i2c.ts';
+import { checkBlockArgs, I2C_BLOCK_MAX, type I2cWordBus } from './i2c.ts';
 
 /** The wire format's numbers, shared with the server in car/sim. */
 export const SOCKET_I2C = {
-  op: { writeByte: 1, readByte: 2, writeBlock: 3, readBlock: 4 },
+  op: { writeByte: 1, readByte: 2, writeBlock: 3, readBlock: 4, readWord: 5, writeWord: 6 },
   status: { ok: 0, error: 1 },
   /** op, address, command, length and one SMBus block */
   maxRequestBody: 4 + I2C_BLOCK_MAX,
   maxResponseBody: 0xffff,
 } as const;
 
-const { writeByte: OP_WRITE_BYTE, readByte: OP_READ_BYTE, writeBlock: OP_WRITE_BLOCK, readBlock: OP_READ_BLOCK } = SOCKET_I2C.op;
+const { writeByte: OP_WRITE_BYTE, readByte: OP_READ_BYTE, writeBlock: OP_WRITE_BLOCK, readBlock: OP_READ_BLOCK, readWord: OP_READ_WORD, writeWord: OP_WRITE_WORD } = SOCKET_I2C.op;
 const STATUS_ERROR = SOCKET_I2C.status.error;
 const MAX_RESPONSE_BODY = SOCKET_I2C.maxResponseBody;
 const EMPTY: Buffer = Buffer.alloc(0);
@@ -36,7 +38,7 @@ interface PendingRequest {
   reject: (err: Error) => void;
 }
 
-class SimI2cClient implements I2cBus {
+class SimI2cClient implements I2cWordBus {
   private readonly inFlight: PendingRequest[] = [];
   private received: Buffer = EMPTY;
   private failure: Error | undefined;
@@ -70,6 +72,28 @@ class SimI2cClient implements I2cBus {
     frame[3] = address;
     frame[4] = command;
     return this.send(frame, OP_READ_BYTE, undefined) as Promise<number>;
+  }
+
+  async readWord(address: number, command: number): Promise<number> {
+    checkAddressCommand(address, command);
+    const frame = Buffer.allocUnsafe(5);
+    frame.writeUInt16BE(3, 0);
+    frame[2] = OP_READ_WORD;
+    frame[3] = address;
+    frame[4] = command;
+    return this.send(frame, OP_READ_WORD, undefined) as Promise<number>;
+  }
+
+  async writeWord(address: number, command: number, word: number): Promise<void> {
+    checkAddressCommand(address, command);
+    if (!Number.isInteger(word) || word < 0 || word > 0xffff) throw new RangeError(`Invalid I2C word ${word}: must be an integer 0..65535`);
+    const frame = Buffer.allocUnsafe(7);
+    frame.writeUInt16BE(5, 0);
+    frame[2] = OP_WRITE_WORD;
+    frame[3] = address;
+    frame[4] = command;
+    frame.writeUInt16BE(word, 5);
+    return this.send(frame, OP_WRITE_WORD, undefined) as Promise<void>;
   }
 
   async writeI2cBlock(
@@ -157,10 +181,18 @@ function settle(request: PendingRequest, body: Buffer): void {
   }
   switch (request.op) {
     case OP_WRITE_BYTE:
+    case OP_WRITE_WORD:
       request.resolve(undefined);
       return;
     case OP_READ_BYTE:
       request.resolve(body[1] ?? 0);
+      return;
+    case OP_READ_WORD:
+      if (body.length !== 3) {
+        request.reject(new Error('simulated I2C bus answered a word read without a word'));
+        return;
+      }
+      request.resolve(body.readUInt16BE(1));
       return;
     case OP_WRITE_BLOCK:
       request.resolve({ bytesWritten: body[1] ?? 0, buffer: request.buffer });
@@ -187,7 +219,7 @@ function checkByteValue(name: string, value: number): void {
 }
 
 /** Connects to a bus served on `socketPath` (car/sim's serveI2c); rejects with a clear error when nothing serves it. */
-export function connectSimI2c(socketPath: string): Promise<I2cBus> {
+export function connectSimI2c(socketPath: string): Promise<I2cWordBus> {
   return new Promise((resolve, reject) => {
     const socket = createConnection(socketPath);
     const onError = (err: Error & { code?: string }): void => {

@@ -6,7 +6,7 @@
  * failsafe stays fed between frames, and publishes telemetry.
  */
 import os from 'node:os';
-import { BusPublisher, BusSubscriber, carTopic, nucTopic, type BusMessage, type HeaderOf, type SimState } from '../../protocol/index.ts';
+import { BusPublisher, BusSubscriber, carTopic, nucTopic, type BatteryStateFields, type BusMessage, type HeaderOf, type SimState } from '../../protocol/index.ts';
 import type { ServiceDefinition } from '../../runtime/index.ts';
 import { DriveLoop, driveRateFor } from './loop.ts';
 import { FrameRunner } from './frame-runner.ts';
@@ -88,6 +88,8 @@ const pilotService: ServiceDefinition = {
     let linkUp = !stopOnLinkLoss;
     /** the actuator's latch, which outlives this process and the driver's flag (it survives restarts) */
     let actuatorEstop = false;
+    /** the actuator's battery gauge: every applied message carries its latest reading, or none when the chip is silent */
+    let battery: BatteryStateFields | undefined;
     // The race in progress: on the grid and under the lights it holds this car's pilot.
     const race = new SharedTrack(carId);
 
@@ -123,6 +125,7 @@ const pilotService: ServiceDefinition = {
           return;
         case 'applied':
           actuatorEstop = message.header.estop;
+          battery = message.header.battery;
           return;
         case 'poses':
           race.update(message.header);
@@ -166,6 +169,7 @@ const pilotService: ServiceDefinition = {
             estop: user.estop || actuatorEstop,
             ...(inferMs !== undefined ? { inferMs } : {}),
             ...(pose ? { speed: pose.speed, sim: simState(pose) } : {}),
+            ...(battery ? { battery } : {}),
           }),
         );
       },

@@ -1,5 +1,5 @@
 /** The fields of a `car/<id>/telemetry` message, from the drive loop's state (pure). */
-import type { FieldsOf, LoopStats, SimState } from '../../protocol/index.ts';
+import type { BatteryStateFields, FieldsOf, LoopStats, SimState } from '../../protocol/index.ts';
 import type { DriveDecision, DriveMode } from './modes.ts';
 
 export interface TelemetryState {
@@ -14,6 +14,8 @@ export interface TelemetryState {
   inferMs?: number;
   speed?: number;
   sim?: SimState;
+  /** the actuator's battery gauge, as it last reported it */
+  battery?: BatteryStateFields;
 }
 
 const MAX_MODEL_NAME = 200; // the schema's limit
@@ -31,5 +33,6 @@ export function telemetryFields(state: TelemetryState): FieldsOf<'telemetry'> {
   if (state.inferMs !== undefined && Number.isFinite(state.inferMs)) fields.inferMs = Math.max(0, state.inferMs);
   if (state.speed !== undefined && Number.isFinite(state.speed)) fields.speed = state.speed;
   if (state.sim) fields.sim = state.sim;
+  if (state.battery) fields.battery = state.battery;
   return fields;
 }

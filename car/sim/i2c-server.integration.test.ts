@@ -3,14 +3,14 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { connectSimI2c, DriveOutputs, Pca9685, type I2cBus } from '../actuator/index.ts';
+import { connectSimI2c, DriveOutputs, Pca9685, type I2cWordBus } from '../actuator/index.ts';
 import { EmulatedPca9685 } from './emulated-pca9685.ts';
 import { serveI2c, type SimI2cServer } from './i2c-server.ts';
 
 let dir: string;
 let socketPath: string;
 let server: SimI2cServer | undefined;
-const clients: I2cBus[] = [];
+const clients: I2cWordBus[] = [];
 
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'sim-i2c-'));
@@ -24,7 +24,7 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function client(): Promise<I2cBus> {
+async function client(): Promise<I2cWordBus> {
   const bus = await connectSimI2c(socketPath);
   clients.push(bus);
   return bus;
@@ -92,6 +92,20 @@ describe('simulated I2C over a unix socket', () => {
     await closed;
     expect(server.stats.malformedClients).toBe(1);
     expect(await good.readByte(0x40, 0x00)).toBe(0x11);
+  });
+
+  it('carries SMBus word transfers, refuses them where the served bus has none, and drops a short word request', async () => {
+    server = await serveI2c(new EmulatedPca9685(), socketPath);
+    const bus = await client();
+    await expect(bus.readWord(0x40, 0x00)).rejects.toMatchObject({ code: 'EOPNOTSUPP' });
+    await expect(bus.writeWord(0x40, 0x00, 0x10000)).rejects.toThrow(/Invalid I2C word 65536/);
+    const bad = connect(socketPath);
+    await new Promise<void>((resolve) => bad.once('connect', () => resolve()));
+    const closed = new Promise<void>((resolve) => bad.once('close', () => resolve()));
+    bad.write(Buffer.from([0x00, 0x04, 0x06, 0x41, 0x05, 0x10])); // writeWord with one byte of its word
+    await closed;
+    expect(server.stats.malformedClients).toBe(1);
+    expect(await bus.readByte(0x40, 0x01)).toBe(0x04); // still usable
   });
 
   it('disconnects a client announcing an oversized frame', async () => {

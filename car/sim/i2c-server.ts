@@ -6,9 +6,9 @@
  */
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { unlink } from 'node:fs/promises';
-import { I2C_BLOCK_MAX, SOCKET_I2C, type I2cBus } from '../actuator/index.ts';
+import { I2C_BLOCK_MAX, SOCKET_I2C, type I2cBus, type I2cWordBus } from '../actuator/index.ts';
 
-const { writeByte: OP_WRITE_BYTE, readByte: OP_READ_BYTE, writeBlock: OP_WRITE_BLOCK, readBlock: OP_READ_BLOCK } = SOCKET_I2C.op;
+const { writeByte: OP_WRITE_BYTE, readByte: OP_READ_BYTE, writeBlock: OP_WRITE_BLOCK, readBlock: OP_READ_BLOCK, readWord: OP_READ_WORD, writeWord: OP_WRITE_WORD } = SOCKET_I2C.op;
 const { ok: STATUS_OK, error: STATUS_ERROR } = SOCKET_I2C.status;
 const MAX_REQUEST_BODY = SOCKET_I2C.maxRequestBody;
 const EMPTY: Buffer = Buffer.alloc(0);
@@ -37,6 +37,10 @@ function requestProblem(body: Buffer): string | undefined {
       return body.length === 4 ? undefined : `writeByte request must be 4 bytes, got ${body.length}`;
     case OP_READ_BYTE:
       return body.length === 3 ? undefined : `readByte request must be 3 bytes, got ${body.length}`;
+    case OP_READ_WORD:
+      return body.length === 3 ? undefined : `readWord request must be 3 bytes, got ${body.length}`;
+    case OP_WRITE_WORD:
+      return body.length === 5 ? undefined : `writeWord request must be 5 bytes, got ${body.length}`;
     case OP_WRITE_BLOCK: {
       const length = body[3];
       if (length === undefined || length > I2C_BLOCK_MAX) return `writeBlock length must be 0..${I2C_BLOCK_MAX}`;
@@ -75,7 +79,14 @@ function errorFrame(err: unknown): Buffer {
   return frame;
 }
 
-async function execute(bus: I2cBus, body: Buffer): Promise<Buffer> {
+/** A served bus may carry SMBus word transfers (the INA219's registers); one that does not answers EOPNOTSUPP. */
+export type ServedI2cBus = I2cBus & Partial<Pick<I2cWordBus, 'readWord' | 'writeWord'>>;
+
+function wordsUnsupported(): never {
+  throw Object.assign(new Error('EOPNOTSUPP: operation not supported (the bus carries no SMBus word transfers)'), { code: 'EOPNOTSUPP', errno: -95 });
+}
+
+async function execute(bus: ServedI2cBus, body: Buffer): Promise<Buffer> {
   const op = body[0]!;
   const address = body[1]!;
   const command = body[2]!;
@@ -90,6 +101,17 @@ async function execute(bus: I2cBus, body: Buffer): Promise<Buffer> {
         frame[3] = value;
         return frame;
       }
+      case OP_READ_WORD: {
+        if (!bus.readWord) wordsUnsupported();
+        const value = await bus.readWord(address, command);
+        const frame = okFrame(2);
+        frame.writeUInt16BE(value & 0xffff, 3);
+        return frame;
+      }
+      case OP_WRITE_WORD:
+        if (!bus.writeWord) wordsUnsupported();
+        await bus.writeWord(address, command, body.readUInt16BE(3));
+        return okFrame(0);
       case OP_WRITE_BLOCK: {
         const length = body[3]!;
         const { bytesWritten } = await bus.writeI2cBlock(address, command, length, body.subarray(4, 4 + length));
@@ -112,7 +134,7 @@ async function execute(bus: I2cBus, body: Buffer): Promise<Buffer> {
 }
 
 /** Serves `bus` to any number of clients on a unix domain socket (a stale socket file is replaced). */
-export async function serveI2c(bus: I2cBus, socketPath: string): Promise<SimI2cServer> {
+export async function serveI2c(bus: ServedI2cBus, socketPath: string): Promise<SimI2cServer> {
   const stats: SimI2cServerStats = { connections: 0, requests: 0, malformedClients: 0 };
   const sockets = new Set<Socket>();
 

@@ -4,7 +4,8 @@
  * widths the actuator wrote, and publishes the car's pose and track state as `car/<id>/sim` for the
  * pilot (telemetry, and the expert driver). It shares the track with the other cars the NUC relays
  * (`nuc/track/poses`: contact), and puts the car back on the track or on the grid when told
- * (`car/<id>/reset`). With the simulated camera it is the camera too: it renders the car's view,
+ * (`car/<id>/reset`). On the same bus an emulated INA219 measures a simulated LiPo that drains with
+ * the throttle, so the actuator's real battery gauge reads it. With the simulated camera it is the camera too: it renders the car's view,
  * with the other cars in it, and streams it as MJPEG for the camera service.
  */
 import fs from 'node:fs';
@@ -14,7 +15,10 @@ import type { ServiceContext, ServiceDefinition } from '../../runtime/index.ts';
 import { dropImageCaches } from '../image-memory.ts';
 import { simCameraSocketPath } from '../camera/index.ts';
 import { serveCameraFeed, type CameraFeed } from './camera-feed.ts';
+import { SimBattery, DEFAULT_SIM_BATTERY } from './battery.ts';
+import { EmulatedIna219 } from './emulated-ina219.ts';
 import { EmulatedPca9685 } from './emulated-pca9685.ts';
+import { SharedI2cBus } from './shared-i2c-bus.ts';
 import { serveI2c } from './i2c-server.ts';
 import { createRenderer, encodeJpeg, gridPose, loadTrack, SharedTrack, SimWorld, type SimTelemetry, type Track } from '../../world/index.ts';
 
@@ -49,9 +53,13 @@ const sim: ServiceDefinition = {
     if (car.i2c.bus !== 'sim') throw new Error(`the sim service needs car.i2c.bus 'sim' (it is ${car.i2c.bus}): a real car has no simulator`);
     const track = loadTrack(car.sim.track);
     const chip = new EmulatedPca9685({ address: car.i2c.address });
+    // the battery and its INA219 gauge on the same bus, where the car's configuration puts them
+    const battery = new SimBattery({ ...DEFAULT_SIM_BATTERY, ...car.sim.battery });
+    const gauge = car.battery.enabled ? new EmulatedIna219(car.battery.address, car.battery.shuntOhms) : undefined;
+    const i2cBus = new SharedI2cBus(gauge ? [chip, gauge] : [chip], () => chip.i2cFuncs());
     const socketPath = simI2cSocketPath(context.runDir);
     fs.rmSync(socketPath, { force: true });
-    const i2cServer = await serveI2c(chip, socketPath);
+    const i2cServer = await serveI2c(i2cBus, socketPath);
     const carId = context.carId!;
     // The launcher's further cars start on the grid in their configured order, never inside another
     // car; the first starts on the start line, as a car alone always has.
@@ -85,6 +93,7 @@ const sim: ServiceDefinition = {
     metrics.gauge('sim_off_track_events', () => world.telemetry().offTrackEvents);
     metrics.gauge('sim_resets', () => world.telemetry().resets);
     metrics.gauge('sim_contacts', () => world.telemetry().contacts);
+    metrics.gauge('sim_battery_charge', () => battery.stateOfCharge);
     // what the emulated chip's steering and throttle channels hold: the calibration page's counts reach it
     metrics.gauge('sim_steering_count', () => chip.count(car.actuator.steering.channel));
     metrics.gauge('sim_throttle_count', () => chip.count(car.actuator.throttle.channel));
@@ -99,6 +108,8 @@ const sim: ServiceDefinition = {
       world.setOthers(shared.others().map((other) => ({ ...other, atS: world.time })));
       world.step(dt);
       const telemetry = world.telemetry();
+      battery.step(dt, telemetry.throttle);
+      gauge?.measure({ volts: battery.volts, amps: battery.amps });
       if (telemetry.lap > laps) {
         laps = telemetry.lap;
         context.log.info({ lap: laps, lapS: telemetry.lastLapS, bestS: telemetry.bestLapS }, 'lap');

@@ -15,6 +15,18 @@ export function formatPercent(value: number | undefined): string {
   return `${Math.round(value * 100)}%`;
 }
 
+/** 7.412 → "7.41 V"; undefined → "– V". */
+export function formatVolts(volts: number | undefined): string {
+  if (volts === undefined || !Number.isFinite(volts)) return '– V';
+  return `${volts.toFixed(2)} V`;
+}
+
+/** 1.234 → "1.23 A"; undefined → "– A". */
+export function formatAmps(amps: number | undefined): string {
+  if (amps === undefined || !Number.isFinite(amps)) return '– A';
+  return `${amps.toFixed(2)} A`;
+}
+
 export function clampUnit(value: number): number {
   if (!Number.isFinite(value)) return 0;
   return Math.max(-1, Math.min(1, value));

@@ -46,6 +46,8 @@ export interface LiveCar {
   action(action: CarAction): Promise<AckReply>;
   /** puts the (simulated) car back on the track */
   reset(): Promise<AckReply>;
+  /** erase the last `seconds` of the car's recording */
+  erase(seconds: number): Promise<AckReply>;
   close(): void;
 }
 
@@ -129,6 +131,15 @@ export function connectCar(namespace: '/driver' | '/audience', car: string, opti
       if (!driver.socket.connected) return { ok: false, error: 'not connected to the NUC' };
       try {
         return await driver.socket.timeout(3000).emitWithAck('reset');
+      } catch {
+        return { ok: false, error: 'the NUC did not answer' };
+      }
+    },
+    async erase(seconds) {
+      if (!driver) return { ok: false, error: 'only the driver\'s screen erases recordings' };
+      if (!driver.socket.connected) return { ok: false, error: 'not connected to the NUC' };
+      try {
+        return await driver.socket.timeout(3000).emitWithAck('erase', seconds);
       } catch {
         return { ok: false, error: 'the NUC did not answer' };
       }

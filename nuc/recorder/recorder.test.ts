@@ -25,7 +25,7 @@ describe('Recorder', () => {
         prepareImage: async (frame) => frame.jpeg,
         openTub: async (dir) => {
           written.set(dir, []);
-          return { dir, write: async (record) => written.get(dir)!.push(record), close: async () => undefined };
+          return { dir, write: async (record) => written.get(dir)!.push(record), markDeleted: async () => undefined, close: async () => undefined };
         },
       },
       new Set(['1', '2']),
@@ -50,7 +50,7 @@ describe('Recorder pairing and expiry', () => {
       tubsDir: '/data/tubs',
       exists: async () => false,
       prepareImage: async (frame) => frame.jpeg,
-      openTub: async (dir) => ({ dir, write: async (record) => written.push(record), close: async () => undefined }),
+      openTub: async (dir) => ({ dir, write: async (record) => written.push(record), markDeleted: async () => undefined, close: async () => undefined }),
     });
   const frame = (ts: number) => message('car/1/frame', { width: 160, height: 120, format: 'jpeg', ts }, jpegHeaderOnly(160, 120));
 

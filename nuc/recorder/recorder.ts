@@ -35,8 +35,16 @@ export class Recorder {
       this.heard(carId, receivedAt).onControl({ ts: receivedAt, angle, throttle, ...(mode ? { mode } : {}), ...(recording === undefined ? {} : { recording }) });
     } else if (message.kind === 'telemetry') {
       this.heard(carId, receivedAt).onTelemetry(message.header);
+    } else if (message.kind === 'erase') {
+      // only a car with a recording session has anything to erase: an erase never creates one
+      const session = this.sessions.get(carId);
+      if (session) void session.erase(message.header.seconds);
+      else this.erasesWithoutSession++;
     }
   }
+
+  /** erases asked for a car that has recorded nothing since the recorder started */
+  erasesWithoutSession = 0;
 
   private heard(carId: string, at: number): RecordingSession {
     this.lastHeard.set(carId, at);
@@ -73,7 +81,7 @@ export class Recorder {
   }
 
   totals(): RecorderTotals {
-    const totals: RecorderTotals = { recording: 0, failed: 0, records: 0, tubs: 0, errors: 0, framesWithoutControl: 0, framesDropped: 0, framesBad: 0 };
+    const totals: RecorderTotals = { recording: 0, failed: 0, records: 0, tubs: 0, errors: 0, framesWithoutControl: 0, framesDropped: 0, framesBad: 0, framesWithoutThrottle: 0, recordsErased: 0, erasesFailed: 0 };
     for (const session of this.sessions.values()) {
       if (session.state.state === 'recording') totals.recording++;
       if (session.state.state === 'failed') totals.failed++;

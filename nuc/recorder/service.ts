@@ -1,6 +1,9 @@
 /**
  * The `recorder` NUC service: records every car's laps as Donkeycar tubs under `<dataDir>/tubs/`.
- * The car's telemetry `recording` flag (set from the wheel or the dashboard) starts and stops a tub.
+ * The car's telemetry `recording` flag (set from the wheel or the dashboard) starts and stops a tub;
+ * `nuc.recorder.onThrottle` records only frames taken with the throttle applied, and `car/<id>/erase`
+ * (the wheel's button, the driver's screen; the proxy lets only the car's commanders send it) erases
+ * the last seconds recorded.
  */
 import path from 'node:path';
 import { BusPublisher, BusSubscriber, nucTopic } from '../../protocol/index.ts';
@@ -18,7 +21,7 @@ const recorder: ServiceDefinition = {
   async start(context) {
     const { config, metrics, log } = context;
     const tubsDir = path.resolve(config.dataDir, 'tubs');
-    const sessions = new Recorder({ tubsDir, log });
+    const sessions = new Recorder({ tubsDir, log, onThrottle: config.nuc.recorder.onThrottle });
     const subscriber = BusSubscriber.connect(context.bus, {
       topics: ['car/'],
       counters: metrics.counters,
@@ -55,6 +58,9 @@ const recorder: ServiceDefinition = {
     metrics.gauge('recorder_frames_without_control', () => sessions.totals().framesWithoutControl);
     metrics.gauge('recorder_frames_dropped', () => sessions.totals().framesDropped);
     metrics.gauge('recorder_frames_bad', () => sessions.totals().framesBad);
+    metrics.gauge('recorder_frames_without_throttle', () => sessions.totals().framesWithoutThrottle);
+    metrics.gauge('recorder_records_erased', () => sessions.totals().recordsErased);
+    metrics.gauge('recorder_erases_failed', () => sessions.totals().erasesFailed + sessions.erasesWithoutSession);
     context.ready({ tubsDir });
     return {
       async stop() {

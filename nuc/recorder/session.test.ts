@@ -16,9 +16,13 @@ class MemoryTub implements TubSink {
   readonly records: TubWriteRecord[] = [];
   closed = false;
   constructor(readonly dir: string) {}
+  readonly deleted = new Set<number>();
   async write(record: TubWriteRecord): Promise<number> {
     this.records.push(record);
     return this.records.length - 1;
+  }
+  async markDeleted(indexes: Iterable<number>): Promise<void> {
+    for (const index of indexes) this.deleted.add(index);
   }
   async close(): Promise<void> {
     this.closed = true;
@@ -143,7 +147,7 @@ describe('RecordingSession', () => {
     expect(session.state).toEqual({ state: 'failed', tub, error: expect.stringMatching(/^recording car 1 stopped: tub .*: record 3: cannot write the image: ENOSPC/) });
     expect(session.counters).toMatchObject({ records: 3, errors: 1 });
     // what the driver's screen shows
-    expect(session.report()).toEqual({ car: '1', state: 'failed', tub: '2024-05-17_10-30-05_car1', records: 3, error: expect.stringContaining('ENOSPC') });
+    expect(session.report()).toEqual({ car: '1', state: 'failed', tub: '2024-05-17_10-30-05_car1', records: 3, erased: 0, error: expect.stringContaining('ENOSPC') });
     const read = await readTub(tub);
     expect(read.issues).toEqual([]);
     expect(read.records.map((r) => r.angle)).toEqual([0, 0.1, 0.2]);

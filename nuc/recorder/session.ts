@@ -3,9 +3,17 @@
  * in effect when it was taken and the car's mode, and written to this session's tub. A write error
  * (a full disk, a read-only folder) stops the session with the error kept visible, and closes the tub
  * so it stays readable; recording starts again only when it is switched off and on.
+ *
+ * Donkeycar's recording helpers: with `onThrottle` a frame is recorded only while the driver's
+ * throttle is applied (no tub full of the car standing still), and `erase(seconds)` takes back the
+ * last seconds recorded, as Donkeycar's erase button does: their indexes go into the tub's
+ * `deleted_indexes` (through the open writer while recording, through the tub editor's delete range
+ * once the tub is closed), so Donkeycar's tools and training skip them; the records stay on disk.
  */
-import { TubWriter, type TubInput, type TubWriteRecord } from '../../tub/index.ts';
+import { MAX_ERASE_SECONDS } from '../../protocol/index.ts';
+import { changeDeletions, TubWriter, type TubInput, type TubWriteRecord } from '../../tub/index.ts';
 import { ControlHistory } from './control-history.ts';
+import { RecentRecords, type RecordRange } from './recent-records.ts';
 import { tubImage, type FrameImage } from './downscale.ts';
 import { freshTubDir } from './tub-name.ts';
 import { stat } from 'node:fs/promises';
@@ -15,6 +23,8 @@ import path from 'node:path';
 export interface TubSink {
   readonly dir: string;
   write(record: TubWriteRecord): Promise<number>;
+  /** marks records deleted in the open tub's manifest (Donkeycar's deleted_indexes) */
+  markDeleted(indexes: Iterable<number>): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -41,6 +51,10 @@ export interface RecordingSessionOptions {
   controlMaxAgeMs?: number;
   /** frames waiting to be written before newer ones are dropped (and counted) */
   maxPending?: number;
+  /** record a frame only while the driver's throttle is applied (nuc.recorder.onThrottle) */
+  onThrottle?: boolean;
+  /** marks a range of a closed tub deleted; the tub editor's changeDeletions by default */
+  deleteRange?: (dir: string, range: RecordRange) => Promise<unknown>;
   now?: () => Date;
   log?: RecorderLog;
 }
@@ -75,8 +89,13 @@ export interface RecordingReport {
   state: RecordingStatus['state'];
   tub?: string;
   records: number;
+  /** records of that tub erased ("erase the last N seconds") */
+  erased: number;
   error?: string;
 }
+
+/** What an erase did: the records it marked deleted in which tub, or why it did nothing. */
+export type EraseOutcome = { ok: true; tub: string; from: number; to: number; records: number } | { ok: false; error: string };
 
 export interface RecordingCounters {
   records: number;
@@ -88,12 +107,24 @@ export interface RecordingCounters {
   framesDropped: number;
   /** frames whose image could not be prepared (e.g. a corrupt JPEG) */
   framesBad: number;
+  /** frames not recorded because the throttle was not applied (onThrottle) */
+  framesWithoutThrottle: number;
+  /** records erased ("erase the last N seconds"), and erases refused or failed */
+  recordsErased: number;
+  erasesFailed: number;
 }
+
+/** |throttle| at or below this counts as not applied (a wheel's pedal at rest reads 0; float noise does not count) */
+const THROTTLE_APPLIED = 1e-3;
 
 const silentLog: RecorderLog = { info() {}, warn() {}, error() {} };
 
 export class RecordingSession {
-  readonly counters: RecordingCounters = { records: 0, tubs: 0, errors: 0, framesWithoutControl: 0, framesDropped: 0, framesBad: 0 };
+  readonly counters: RecordingCounters = { records: 0, tubs: 0, errors: 0, framesWithoutControl: 0, framesDropped: 0, framesBad: 0, framesWithoutThrottle: 0, recordsErased: 0, erasesFailed: 0 };
+  /** the current (or last) tub's recent records, for erase */
+  private readonly recent = new RecentRecords();
+  /** records erased from the current (or last) tub */
+  private tubErased = 0;
   private status: RecordingStatus = { state: 'idle' };
   /** records in the current (or last) tub */
   private tubRecords = 0;
@@ -142,6 +173,10 @@ export class RecordingSession {
       this.counters.framesWithoutControl++;
       return;
     }
+    if (this.options.onThrottle && Math.abs(control.throttle) <= THROTTLE_APPLIED) {
+      this.counters.framesWithoutThrottle++;
+      return;
+    }
     if (this.pending >= (this.options.maxPending ?? 30)) {
       this.counters.framesDropped++;
       return;
@@ -166,9 +201,21 @@ export class RecordingSession {
       car: this.carId,
       state: status.state,
       records: this.tubRecords,
+      erased: this.tubErased,
       ...(tubPath === undefined ? {} : { tub: path.basename(tubPath) }),
       ...(error === undefined ? {} : { error: error.slice(0, 2000) }),
     };
+  }
+
+  /**
+   * Erases the last `seconds` recorded (1..MAX_ERASE_SECONDS), after every frame already queued is
+   * written: from the open tub while recording, else from the tub this session last wrote. Each
+   * erase reaches further back. Never rejects.
+   */
+  erase(seconds: number): Promise<EraseOutcome> {
+    return new Promise((resolve) => {
+      this.enqueue(async () => resolve(await this.eraseNow(seconds)));
+    });
   }
 
   /** Resolves when everything asked so far (starts, frames, stops) is done. */
@@ -205,6 +252,8 @@ export class RecordingSession {
       this.writer = await open(dir, this.carId);
       this.counters.tubs++;
       this.tubRecords = 0;
+      this.tubErased = 0;
+      this.recent.clear();
       this.status = { state: 'recording', tub: dir };
       this.log.info({ car: this.carId, tub: dir }, 'recording started');
     } catch (error) {
@@ -243,7 +292,7 @@ export class RecordingSession {
       return;
     }
     try {
-      await writer.write({
+      const index = await writer.write({
         jpeg,
         angle: control.angle,
         throttle: control.throttle,
@@ -253,9 +302,36 @@ export class RecordingSession {
       });
       this.counters.records++;
       this.tubRecords++;
+      this.recent.add(index, frame.ts);
     } catch (error) {
       await this.fail(writer.dir, error);
     }
+  }
+
+  private async eraseNow(seconds: number): Promise<EraseOutcome> {
+    const refuse = (error: string): EraseOutcome => {
+      this.counters.erasesFailed++;
+      this.log.warn({ car: this.carId, seconds, error }, 'erase refused');
+      return { ok: false, error };
+    };
+    if (!Number.isInteger(seconds) || seconds < 1 || seconds > MAX_ERASE_SECONDS) return refuse(`seconds must be a whole number 1..${MAX_ERASE_SECONDS}, got ${String(seconds)}`);
+    const status = this.status;
+    const tub = this.writer?.dir ?? (status.state === 'idle' ? status.lastTub : status.tub);
+    const range = this.recent.lastSeconds(seconds);
+    if (!tub || !range) return refuse(`car ${this.carId} has recorded nothing that can still be erased`);
+    const indexes = Array.from({ length: range.to - range.from + 1 }, (_, i) => range.from + i);
+    try {
+      if (this.writer) await this.writer.markDeleted(indexes);
+      else await (this.options.deleteRange ?? deleteClosedRange)(tub, range);
+    } catch (error) {
+      this.counters.errors++;
+      return refuse(`erasing records ${range.from}..${range.to} of ${path.basename(tub)} failed: ${(error as Error).message}`);
+    }
+    this.recent.forget(range);
+    this.tubErased += range.count;
+    this.counters.recordsErased += range.count;
+    this.log.info({ car: this.carId, tub, seconds, from: range.from, to: range.to, records: range.count }, 'erased the last seconds of the recording');
+    return { ok: true, tub: path.basename(tub), from: range.from, to: range.to, records: range.count };
   }
 
   /** Stops writing, keeps the error visible, and closes the tub so what was written stays readable. */
@@ -268,6 +344,11 @@ export class RecordingSession {
     this.writer = undefined;
     await writer?.close().catch((closeError: unknown) => this.log.warn({ car: this.carId, tub, err: closeError }, 'closing the failed tub also failed; it keeps the records written before'));
   }
+}
+
+/** A closed tub: the tub editor's delete range (the same manifest edit the dashboard's editor makes). */
+function deleteClosedRange(dir: string, range: RecordRange): Promise<unknown> {
+  return changeDeletions(dir, { from: range.from, to: range.to, action: 'delete' });
 }
 
 async function openTubWriter(dir: string, carId: string): Promise<TubSink> {

@@ -21,15 +21,18 @@ const jpeg = jpegHeaderOnly(4, 3);
 let dir: string;
 let feed: FakeFeed;
 let sent: [string, ControlFields][];
+let erased: [string, { seconds: number }][];
 let nuc: NucServer;
 let sockets: Socket[];
 
 async function start(dashboardDir = path.join(dir, 'no-dist'), backgrounds?: BackgroundLibrary): Promise<void> {
   feed = new FakeFeed();
   sent = [];
+  erased = [];
   nuc = await buildNucServer({
     ...serverBasics(TOKEN, feed),
     control: (car, fields) => sent.push([car, fields]),
+    erase: (car, fields) => erased.push([car, fields]),
     settings: await SettingsStore.open(path.join(dir, 'nuc', 'settings.json')),
     dashboardDir,
     ...(backgrounds ? { backgrounds } : {}),
@@ -234,6 +237,27 @@ describe('sockets', () => {
     expect((await driver.emitWithAck('action', { mode: 'local' })).error).toMatch(/no car "x9"/);
     expect(sent).toHaveLength(2);
     expect(nuc.live.inputStats.rejected['unknown-car']).toBe(2);
+  });
+
+  it('erases the last seconds of the watched car\'s recording only with the token, a known car and a bounded span', async () => {
+    const url = await listen();
+    const driver = client(url, '/driver', TOKEN);
+    await driver.emitWithAck('watch', '1');
+    expect(await driver.emitWithAck('erase', 5)).toEqual({ ok: true });
+    for (const bad of [0, 61, 2.5, '5', null]) expect((await driver.emitWithAck('erase', bad)).error).toMatch(/1\.\.60/);
+    const watcher = client(url, '/driver');
+    await watcher.emitWithAck('watch', '1');
+    expect((await watcher.emitWithAck('erase', 5)).error).toMatch(/token/);
+    await driver.emitWithAck('watch', 'x9');
+    expect((await driver.emitWithAck('erase', 5)).error).toMatch(/no car "x9"/);
+    expect(erased).toEqual([['1', { seconds: 5 }]]);
+    expect(nuc.live.inputStats.rejected.erase).toBe(5);
+  });
+
+  it('passes the battery block of the telemetry to the driver and the cars list, and nothing the schema does not name', async () => {
+    feed.emit(busMessage<'telemetry'>('car/1/telemetry', telemetry({ angle: 0.1, battery: { volts: 7.42, amps: 1.5, low: false } })));
+    await waitFor(async () => (await nuc.app.inject('/api/cars')).json()[0]?.telemetry?.battery !== undefined, 'the battery in /api/cars');
+    expect((await nuc.app.inject('/api/cars')).json()[0].telemetry.battery).toEqual({ volts: 7.42, amps: 1.5, low: false });
   });
 
   it('sends raw camera frames to a browser compositing on its GPU, the composite to the others, and checks every watch', async () => {

@@ -44,6 +44,8 @@ export interface ServerOptions {
   control?: ControlSink;
   /** where `car/<id>/calibrate` messages go (the calibration page's enter/set/save/exit) */
   calibrate?: CalibrateSink;
+  /** where `car/<id>/erase` messages go (the driver's screen's "erase the last N seconds", for the recorder) */
+  erase?: (car: string, fields: { seconds: number }) => void;
   settings?: SettingsStore;
   backgrounds?: BackgroundLibrary;
   /** the built dashboard; default dashboard/dist in the repository */
@@ -129,6 +131,7 @@ export async function buildNucServer(options: ServerOptions): Promise<NucServer>
     ...(options.frameAckTimeoutMs ? { frameAckTimeoutMs: options.frameAckTimeoutMs } : {}),
     ...(options.audienceVideo ? { audienceVideo: options.audienceVideo } : {}),
     ...(track ? { resetCar: (car: string) => track.resetCar(car) } : {}),
+    ...(options.erase ? { eraseRecording: (car: string, seconds: number) => options.erase!(car, { seconds }) } : {}),
   });
   const stopTrackLive = track && attachTrackLive(live, track);
   const ota = options.ota && attachOtaFleet(live.namespace('/fleet'), fleet, log, guard, options.ota);

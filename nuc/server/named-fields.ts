@@ -62,6 +62,7 @@ export function telemetryFields(h: HeaderOf<'telemetry'>): HeaderOf<'telemetry'>
     ...optional('estop', h.estop),
     ...optional('inferMs', h.inferMs),
     ...(h.sim ? { sim: simState(h.sim) } : {}),
+    ...(h.battery ? { battery: { volts: h.battery.volts, amps: h.battery.amps, low: h.battery.low } } : {}),
   };
 }
 
@@ -103,6 +104,7 @@ export function recordingFields(h: HeaderOf<'recording'>): HeaderOf<'recording'>
     car: h.car,
     state: h.state,
     records: h.records,
+    ...optional('erased', h.erased),
     ...optional('tub', h.tub),
     ...optional('error', h.error),
   };

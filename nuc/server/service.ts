@@ -98,6 +98,7 @@ const server: ServiceDefinition = {
       ...(tls ? { tls } : {}),
       control: (car, fields) => void publisher.send(carTopic(car, 'control'), fields),
       calibrate: (car, fields) => void publisher.send(carTopic(car, 'calibrate'), fields),
+      erase: (car, fields) => void publisher.send(carTopic(car, 'erase'), fields),
       settings,
       backgrounds,
       ota: {

@@ -6,7 +6,7 @@
  */
 import type { Server as HttpServer, IncomingMessage } from 'node:http';
 import { Server, type Namespace, type Socket } from 'socket.io';
-import { isValidId, type BusMessage } from '../../protocol/index.ts';
+import { isValidId, MAX_ERASE_SECONDS, type BusMessage } from '../../protocol/index.ts';
 import type { Guard } from '../../runtime/index.ts';
 import { tokenMatches, type TokenLockout } from '../http/index.ts';
 import { parseCarAction } from './actions.ts';
@@ -46,6 +46,8 @@ export interface SocketOptions {
   audienceVideo?: 'browser' | 'server';
   /** puts a simulated car back on the track (the driver's reset button); throws with the reason when it cannot */
   resetCar?: (car: string) => void;
+  /** erase the last seconds of the car's recording (`car/<id>/erase`, for the recorder) */
+  eraseRecording?: (car: string, seconds: number) => void;
 }
 
 export interface InputStats {
@@ -204,6 +206,18 @@ export function attachSockets(server: HttpServer, options: SocketOptions): LiveS
           return { ok: false, error: parsed.error };
         }
         options.relay.action(car, parsed.action);
+        return { ok: true };
+      }),
+    );
+    // "Erase the last N seconds" of the watched car's recording: bounded, and only with the token.
+    socket.on('erase', (seconds: unknown, ack?: Ack) =>
+      command('erasing the recording', ack, (car) => {
+        if (!options.eraseRecording) return { ok: false, error: 'this NUC does not pass erases to a recorder' };
+        if (typeof seconds !== 'number' || !Number.isInteger(seconds) || seconds < 1 || seconds > MAX_ERASE_SECONDS) {
+          reject('erase');
+          return { ok: false, error: `seconds must be a whole number 1..${MAX_ERASE_SECONDS}` };
+        }
+        options.eraseRecording(car, seconds);
         return { ok: true };
       }),
     );

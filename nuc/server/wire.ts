@@ -116,6 +116,8 @@ export interface DriverRequests extends WatchRequests {
   action: (action: CarAction, ack: (reply: AckReply) => void) => void;
   /** put the watched (simulated) car back on the track */
   reset: (ack: (reply: AckReply) => void) => void;
+  /** erase the last `seconds` (1..60) of the watched car's recording */
+  erase: (seconds: number, ack: (reply: AckReply) => void) => void;
 }
 
 export interface FleetEvents {

@@ -39,4 +39,15 @@ describe('wheel bridge', () => {
     expect(sent.at(-1)!.fields).not.toHaveProperty('mode');
     expect(bridge.mapper.state.mode).toBe('local');
   });
+
+  it('sends one erase of nuc.recorder.eraseSeconds per press of the erase button', async () => {
+    const { publisher, sent } = recordingPublisher();
+    const bridge = await startWheelBridge({ carId: '7', config: config as never, publisher, eraseSeconds: 8 });
+    bridge.virtual.tap('select');
+    bridge.virtual.set({ buttons: ['select'] });
+    bridge.virtual.set({ buttons: ['select'] }); // held: no second erase
+    const erases = sent.filter((m) => m.topic === 'car/7/erase');
+    expect(erases.map((m) => m.fields)).toEqual([{ seconds: 8 }, { seconds: 8 }]);
+    expect(sent.filter((m) => m.topic === 'car/7/control').length).toBeGreaterThan(0);
+  });
 });

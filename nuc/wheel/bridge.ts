@@ -2,6 +2,7 @@
  * Connects a wheel to the bus: every input report becomes a `car/<id>/control` at the wheel's own
  * report rate. Mode, recording and estop go out only when they change (see control-flags.ts), and
  * the car's telemetry keeps the mapper's copy of them current when another input changed them.
+ * The reset and erase buttons are events: each press sends one `car/<id>/reset` or `car/<id>/erase`.
  */
 import { carTopic, type BusPublisher, type HeaderOf } from '../../protocol/index.ts';
 import type { WheelConfig } from '../../runtime/index.ts';
@@ -11,6 +12,9 @@ import { ControlMapper, type MapperState } from './mapper.ts';
 import { createNodeHidBackend } from './node-hid-backend.ts';
 import type { WheelControl } from './types.ts';
 import { VirtualWheel } from './virtual.ts';
+
+/** nuc.recorder.eraseSeconds's default: Donkeycar's button erases 100 records, 5 s at 20 Hz */
+const DEFAULT_ERASE_SECONDS = 5;
 import { WheelInput, type WheelStatus } from './wheel-input.ts';
 
 export interface WheelBridgeOptions {
@@ -20,6 +24,8 @@ export interface WheelBridgeOptions {
   /** overrides node-hid (tests and benchmarks inject recorded reports) */
   backend?: HidBackend;
   onStatus?: (status: WheelStatus) => void;
+  /** the erase button erases this many seconds of the recording (nuc.recorder.eraseSeconds) */
+  eraseSeconds?: number;
 }
 
 export interface WheelBridge {
@@ -37,6 +43,7 @@ export async function startWheelBridge(options: WheelBridgeOptions): Promise<Whe
   const { config, publisher } = options;
   const topic = carTopic(options.carId, 'control');
   const resetTopic = carTopic(options.carId, 'reset');
+  const eraseTopic = carTopic(options.carId, 'erase');
   const mapper = new ControlMapper(config.mapping);
   let sent: MapperState | undefined;
 
@@ -46,6 +53,7 @@ export async function startWheelBridge(options: WheelBridgeOptions): Promise<Whe
     sent = state;
     void publisher.send(topic, { angle: control.angle, throttle: control.throttle, input: control.input, ...changes });
     if (control.reset) void publisher.send(resetTopic, { to: 'track' });
+    if (control.erase) void publisher.send(eraseTopic, { seconds: options.eraseSeconds ?? DEFAULT_ERASE_SECONDS });
   };
 
   const virtual = new VirtualWheel(mapper, publish);

@@ -31,6 +31,13 @@ describe('ControlMapper', () => {
     expect(mapper.map(idle(['south']), 'x').reset).toBe(true);
   });
 
+  it('asks for an erase once per press of the erase button (select)', () => {
+    const mapper = new ControlMapper(DEFAULT_WHEEL_MAPPING);
+    expect(mapper.map(idle(['select']), 'x').erase).toBe(true);
+    expect(mapper.map(idle(['select']), 'x').erase).toBeUndefined();
+    expect(mapper.map(idle(), 'x')).not.toHaveProperty('erase');
+  });
+
   it('toggles recording and latches estop, which forces throttle to 0', () => {
     const mapper = new ControlMapper(DEFAULT_WHEEL_MAPPING);
     expect(mapper.map(idle(['west']), 'x').recording).toBe(true);

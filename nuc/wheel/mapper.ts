@@ -92,8 +92,12 @@ export class ControlMapper {
     const angle = steeringAngle(state.steering, this.mapping);
     const throttle = this.driving.estop ? 0 : combinedThrottle(state.throttle, state.brake, this.mapping);
     const control = this.control(clip(angle, -1, 1), clip(throttle, -1, 1), input);
-    // A reset is an event, not a state: it goes out once, with the report whose press asked for it.
-    return actions.includes('resetCar') ? { ...control, reset: true } : control;
+    // A reset or an erase is an event, not a state: it goes out once, with the report whose press asked for it.
+    return {
+      ...control,
+      ...(actions.includes('resetCar') ? { reset: true as const } : {}),
+      ...(actions.includes('eraseRecords') ? { erase: true as const } : {}),
+    };
   }
 
   /** The control sent while no wheel is present: no user throttle, wheel straight. A re-plugged wheel starts fresh. */
@@ -138,6 +142,7 @@ export class ControlMapper {
       case 'trimRight':
         return this.tune({ steeringVeer: roundTrim(clip(m.steeringVeer + m.trimStep, -0.5, 0.5)) });
       case 'resetCar':
+      case 'eraseRecords':
         return; // sent by the bridge as its own message, see map()
     }
   }

@@ -28,6 +28,7 @@ export const DEFAULT_WHEEL_BUTTONS: WheelButtonsConfig = {
   trimLeft: ['dpad_left'],
   trimRight: ['dpad_right'],
   resetCar: ['south'],
+  eraseRecords: ['select'],
 };
 
 export const DEFAULT_WHEEL_MAPPING: WheelMappingConfig = {

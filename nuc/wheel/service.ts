@@ -15,6 +15,7 @@ const wheel: ServiceDefinition = {
       carId,
       config: config.wheel,
       publisher,
+      eraseSeconds: config.nuc.recorder.eraseSeconds,
       onStatus: (status) => context.log.info({ status }, 'wheel status'),
     });
     const telemetry = BusSubscriber.connect(context.bus, {

@@ -55,6 +55,8 @@ export interface WheelControl {
   readonly input: string;
   /** the reset button was pressed in this report: put the (simulated) car back on the track */
   readonly reset?: true;
+  /** the erase button was pressed in this report: erase the last seconds of the car's recording */
+  readonly erase?: true;
 }
 
 export const ignored = (reason: IgnoreReason, detail: string): ParseResult => ({ kind: 'ignored', reason, detail });

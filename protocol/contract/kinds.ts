@@ -39,6 +39,7 @@ export const KIND_NOTES: Record<MessageKind, KindNote> = {
   poses: { summary: "the shared track: every car's pose and the race in progress, at `nuc.race.posesHz`" },
   reset: { summary: 'put a simulated car back on the track or on a grid slot (a real car ignores it)' },
   compose: { summary: 'the cars the server wants the compositor to composite' },
+  erase: { summary: "erase the last seconds of a car's recording (the recorder marks them deleted in the tub, as Donkeycar's erase button does)" },
   crossing: { summary: 'a crossing of the start/finish line, from the timing service' },
 };
 

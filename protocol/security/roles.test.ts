@@ -23,6 +23,7 @@ const control = (car: string, fields: Partial<FieldsOf<'control'>> = {}) => mess
 const telemetry = (car: string) => message<'telemetry'>(`car/${car}/telemetry`, { mode: 'user', angle: 0, throttle: 0, model: 'm', loop: { count: 0, overruns: 0, p50Ms: 0, p99Ms: 0, maxMs: 0 } });
 const view = (car: string) => message<'view'>(`car/${car}/view`, { width: 1, height: 1, format: 'jpeg', frameSeq: 0, frameTs: 0, compositeMs: 0, angle: 0 }, jpegHeaderOnly(1, 1));
 const reset = (car: string) => message<'reset'>(`car/${car}/reset`, { to: 'track' });
+const erase = (car: string) => message<'erase'>(`car/${car}/erase`, { seconds: 5 });
 const poses = message<'poses'>('nuc/track/poses', { track: 'default', cars: [{ car: '1', x: 0, y: 0, heading: 0, speed: 0, ageMs: 0 }] });
 const compose = message<'compose'>('nuc/server/compose', { cars: ['1'] });
 const release = message<'release'>('nuc/ota/release', { timestamp: 2 });
@@ -55,6 +56,12 @@ describe('who may publish what', () => {
     ['a viewer an estop that also steers', viewer, control('1', { angle: 0.5, throttle: 0, estop: true }), 'no-control-authority'],
     ['a viewer an estop that also changes the mode', viewer, control('1', { angle: 0, throttle: 0, estop: true, mode: 'local' }), 'no-control-authority'],
     ['a driver clearing its car\'s estop', driver1, control('1', { angle: 0, throttle: 0, estop: false }), undefined],
+    ['the wheel an erase (its erase button)', wheel, erase('1'), undefined],
+    ['the server an erase (the driver\'s screen)', server, erase('1'), undefined],
+    ['a driver an erase of its car\'s recording', driver1, erase('1'), undefined],
+    ['a driver an erase of another car\'s recording', driver1, erase('2'), 'not-permitted'],
+    ['a viewer an erase', viewer, erase('1'), 'not-permitted'],
+    ['a car an erase of its own recording', car1, erase('1'), 'not-permitted'],
     ['the server a reset (the dashboard, race control)', server, reset('1'), undefined],
     ['the wheel a reset (its reset button)', wheel, reset('1'), undefined],
     ['a driver a reset of its car', driver1, reset('1'), undefined],

@@ -70,6 +70,8 @@ export const TOPIC_RULES: Readonly<Record<string, TopicRule>> = {
   'car/*/control': { publish: CONTROL_SOURCES, read: [NUC, OWN_CAR], estopFromAnyone: true },
   /** put back on the track or the grid: a command to the car like control (the wheel's reset button, the dashboard, race control) */
   'car/*/reset': { publish: CONTROL_SOURCES, read: [NUC, OWN_CAR] },
+  /** erase the last seconds of the car's recording: the recorder's, from whoever may command the car (the wheel's button, the driver's screen) */
+  'car/*/erase': { publish: CONTROL_SOURCES, read: [NUC] },
   /** raw pulse counts for a real car's calibration: only the server's calibration page (behind its token) */
   'car/*/calibrate': { publish: [nucService('server')], read: [NUC, OWN_CAR] },
   'nuc/*/metrics': { publish: [TOPIC_SERVICE], read: [NUC] },

@@ -48,9 +48,9 @@ export async function onPage(browser: Browser, url: string, check: (page: Page) 
 }
 
 /** `npm start` with this control token and the built dashboard, once it prints the dashboard's address. */
-export async function startDashboardPlatform(token: string, started: (platform: RunningPlatform) => void): Promise<RunningPlatform> {
+export async function startDashboardPlatform(token: string, started: (platform: RunningPlatform) => void, extraEnv: NodeJS.ProcessEnv = {}): Promise<RunningPlatform> {
   ensureDashboardBuilt();
-  const platform = await startPlatform([], { EDGE_TOKEN: token });
+  const platform = await startPlatform([], { EDGE_TOKEN: token, ...extraEnv });
   // the caller keeps it from here, so a test that times out still stops it
   started(platform);
   await waitFor(() => platform.output().includes('Dashboard: http://localhost:'), 'the dashboard URL', 150_000);

@@ -20,13 +20,14 @@ describe('CarsView', () => {
         lastSeenMsAgo: 100,
         frames: 10,
         views: 0,
-        telemetry: { v: 1, seq: 1, ts: 1, mode: 'local', angle: -0.5, throttle: 0.3, model: 'expert', estop: true, loop: { count: 1, overruns: 0, p50Ms: 1, p99Ms: 1, maxMs: 1 } },
+        telemetry: { v: 1, seq: 1, ts: 1, mode: 'local', angle: -0.5, throttle: 0.3, model: 'expert', estop: true, battery: { volts: 6.41, amps: 2.5, low: true }, loop: { count: 1, overruns: 0, p50Ms: 1, p99Ms: 1, maxMs: 1 } },
       },
       { id: '2', lastSeen: 1_000, lastSeenMsAgo: 9000, frames: 0, views: 4 },
     ];
     await view.vm.$nextTick();
     const rows = view.findAll('tbody tr');
-    expect(rows[0]!.text()).toMatch(/1\s*live\s*E-STOP\s*local\s*-50%\s*30%.*camera/);
+    expect(rows[0]!.text()).toMatch(/1\s*live\s*E-STOP\s*local\s*-50%\s*30%.*6\.41 V · 2\.50 A\s*LOW\s*camera/);
+    expect(rows[1]!.find('[data-test="battery"]').text()).toBe('–');
     expect(rows[1]!.text()).toMatch(/silent 9 s.*composited/);
     expect(rows[0]!.findAll('a').map((a) => a.attributes('href'))).toEqual(['/drive/1', '/watch/1', '/calibrate/1']);
     await rows[0]!.find('a').trigger('click', { button: 0 });
