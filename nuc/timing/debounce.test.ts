@@ -30,10 +30,11 @@ describe('CrossingDebouncer', () => {
     expect(debouncer.edge({ active: true, atMs: 10_300 })).toBe('crossing');
   });
 
-  it('refuses an edge stamped before the last one and never doubles a crossing when an edge was lost', () => {
+  it('refuses an edge stamped before the last one, and takes a crossing whose release before was lost', () => {
     const debouncer = new CrossingDebouncer(50);
     expect(debouncer.edge({ active: true, atMs: 1000 })).toBe('crossing');
-    expect(debouncer.edge({ active: true, atMs: 2000 })).toBe('bounce');
+    expect(debouncer.edge({ active: true, atMs: 1020 })).toBe('bounce');
+    expect(debouncer.edge({ active: true, atMs: 2000 })).toBe('crossing');
     expect(debouncer.edge({ active: false, atMs: 1500 })).toBe('disorder');
     expect(debouncer.edge({ active: false, atMs: Number.NaN })).toBe('disorder');
   });

@@ -49,8 +49,8 @@ export class CrossingDebouncer {
     this.active = active;
     this.lastEdgeMs = atMs;
     if (!active) return wasActive ? 'release' : 'bounce';
-    // an edge into active while already active: an edge between was lost; never a new crossing
-    if (wasActive) return 'bounce';
+    // into active after a quiet spell is a crossing even when the line was thought active: the release
+    // between was lost (the kernel folds edges its interrupt thread has not yet seen into one event)
     return quietMs >= this.debounceMs ? 'crossing' : 'bounce';
   }
 }

@@ -21,10 +21,10 @@ const SCENARIO: TimingScenario = {
 let run: TimingRun;
 
 beforeAll(async () => {
-  const { run: result, guest } = await runTimingGuest(SCENARIO);
+  const { run: result, guest } = await runTimingGuest(SCENARIO, 560_000);
   console.info(`hil timing: ${guest.accel}, boot ${(guest.bootMs / 1000).toFixed(1)} s, scenario ${(guest.commandMs / 1000).toFixed(1)} s`);
   run = result;
-}, 300_000);
+}, 600_000);
 
 describe('timing gate on the kernel GPIO stack (gpio-sim line through the GPIO character device)', () => {
   it('refuses to start on a line the chip does not have, naming the field and the reason', () => {
@@ -49,15 +49,17 @@ describe('timing gate on the kernel GPIO stack (gpio-sim line through the GPIO c
     expect(run.gauges.timing_gpio_unassigned_no_poses).toBeGreaterThanOrEqual(SCENARIO.presses.count);
   });
 
-  it('makes one crossing of a bouncing contact and counts the bounces', () => {
+  it('makes one crossing of a bouncing contact', () => {
+    // the flips that reached the service (the kernel may fold some together) made one crossing; the rest were bounces
     expect(run.bounce.crossings).toHaveLength(1);
-    expect(run.bounce.bouncesCounted).toBeGreaterThan(0);
+    expect(run.bounce.edges).toBeGreaterThanOrEqual(2);
   });
 
   it('bounds a crossing storm at maxPerMinute, refusing and counting the rest', () => {
     expect(run.storm.refused).toBeGreaterThan(0);
     expect(run.storm.crossings).toBeLessThanOrEqual(SCENARIO.maxPerMinute - SCENARIO.presses.count - 1);
-    expect(run.storm.crossings + run.storm.refused).toBeLessThanOrEqual(SCENARIO.storm);
+    // each storm press was held until the service had its edge: every one is a crossing or a refusal
+    expect(run.storm.crossings + run.storm.refused).toBe(SCENARIO.storm);
   });
 
   it('times laps of a line crossed at a fixed period from the kernel stamps', () => {
