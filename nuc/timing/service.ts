@@ -6,24 +6,14 @@
  */
 import { BusPublisher, BusSubscriber, carTopic, nucTopic } from '../../protocol/index.ts';
 import { ConfigError, type ServiceDefinition } from '../../runtime/index.ts';
-import { loadTrack } from '../../car/sim/index.ts';
 import { carSources, forKnownCars, knownCars } from '../known-cars/index.ts';
-import type { StartLine } from './assign-car.ts';
 import { GATE_COUNTERS, TimingGate } from './gate.ts';
 import { GpioLine, GpioLineError } from './gpio-line.ts';
+import { startLineOf } from './start-line.ts';
 
 const SUBSCRIPTION_REFRESH_MS = 1000;
 const REOPEN_INITIAL_MS = 1000;
 const REOPEN_MAX_MS = 30_000;
-
-function startLineOf(trackName: string): StartLine | undefined {
-  try {
-    const track = loadTrack(trackName);
-    return { ...track.startPose, halfWidth: track.width / 2 };
-  } catch {
-    return undefined;
-  }
-}
 
 const timing: ServiceDefinition = {
   name: 'timing',

@@ -23,6 +23,7 @@ const ROOMS = LAYERS.flat();
  */
 const NUC_SIMULATOR_USERS: Readonly<Record<string, string>> = {
   'nuc/track/geometry.ts': 'the shared track is the simulator\'s track file: race distance and the map outline come from the same geometry the cars drive on',
+  'nuc/timing/start-line.ts': 'the timing gate names the car at the line from the shared track\'s poses, which are on the simulator\'s track',
 };
 
 
