@@ -56,13 +56,13 @@ const timing: ServiceDefinition = {
     subscriber.on(
       'telemetry',
       context.guard.wrap(
-        'telemetry',
+        'bus_handler',
         forKnownCars(known, metrics.counters, (message) => {
           if (message.kind === 'telemetry' && message.topic.scope === 'car' && message.header.sim) gate.telemetry(message.topic.id, message.header.sim, Date.now());
         }),
       ),
     );
-    subscriber.on('poses', context.guard.wrap('poses', (message) => gate.trackPoses(message.header.cars, Date.now())));
+    subscriber.on('poses', context.guard.wrap('bus_handler', (message) => gate.trackPoses(message.header.cars, Date.now())));
 
     // the sensor: opened at start (a wrong chip or line stops start-up with the field), reopened when the helper ends
     let gpio: GpioLine | undefined;
