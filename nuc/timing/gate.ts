@@ -62,18 +62,18 @@ export class TimingGate {
   edge(edge: LineEdge): void {
     this.counts.gpio_edges++;
     const verdict = this.debouncer.edge(edge);
-    if (verdict === 'bounce') this.counts.gpio_bounces++;
-    if (verdict === 'disorder') this.counts.gpio_disorder++;
-    if (verdict !== 'crossing') return;
-    if (!this.gpioStorm.accept(edge.atMs)) {
+    if (verdict.kind === 'bounce') this.counts.gpio_bounces++;
+    if (verdict.kind === 'disorder') this.counts.gpio_disorder++;
+    if (verdict.kind !== 'crossing') return;
+    if (!this.gpioStorm.accept(verdict.atMs)) {
       this.counts.gpio_storm_refused++;
       return;
     }
     this.counts.gpio_crossings++;
-    const assignment = this.assign(edge.atMs);
+    const assignment = this.assign(verdict.atMs);
     if (assignment.car !== undefined) this.counts.gpio_assigned++;
     else this.counts[`gpio_unassigned_${assignment.reason.replace('-', '_')}` as GateCounter]++;
-    this.emit({ gate: this.config.gate, atMs: edge.atMs, source: 'gpio', ...(assignment.car !== undefined ? { car: assignment.car } : {}) });
+    this.emit({ gate: this.config.gate, atMs: verdict.atMs, source: 'gpio', ...(assignment.car !== undefined ? { car: assignment.car } : {}) });
   }
 
   /** A known car's telemetry, as the NUC received it. */

@@ -35,7 +35,7 @@ const bench: Benchmark = {
         line: 5,
         debounceMs: 30,
         maxPerMinute: 600,
-        presses: { count: 20, holdMs: 30, gapMs: 100 },
+        presses: { count: 10, holdMs: 30, gapMs: 100 },
         bounces: 2,
         storm: 2,
         periodic: { laps: LAPS, periodMs: PERIOD_MS },
