@@ -7,7 +7,10 @@
  *   timing_jitter_ms            spread (max − min) of the lap times measured from a line crossed every
  *                               second on a drift-free schedule
  *   timing_lap_error_ms         the largest difference between a measured lap and the time between the
- *                               two writes that moved the line (what the gate adds to a lap)
+ *                               starts of the two writes that moved the line
+ *   timing_gate_jitter_ms       spread of those differences: the jitter the gate adds, whatever the
+ *                               guest's toggling did
+ *   timing_stamp_outside_write_ms  how far a stamp fell outside the sysfs write that moved the line (0: inside)
  *   timing_toggle_jitter_ms     spread of those write intervals: how exactly the guest could toggle
  *   timing_stamp_offset_ms      p99, the write's start → the kernel's stamp
  *
@@ -49,12 +52,15 @@ const bench: Benchmark = {
     const laps = stamps.slice(1).map((at, i) => at - stamps[i]!);
     const written = writes.slice(1).map((w, i) => w.before - writes[i]!.before);
     const offsets = [...run.presses.crossings.map((c, i) => c.header.atMs - run.presses.writes[i]!.before), ...stamps.map((at, i) => at - writes[i]!.before)];
+    const allStamped = [...run.presses.crossings.map((c, i) => ({ at: c.header.atMs, write: run.presses.writes[i]! })), ...stamps.map((at, i) => ({ at, write: writes[i]! }))];
     const metric = (name: string, value: number, unit = 'ms'): Metric => ({ bench: 'timing', metric: name, value: round(value), unit });
     return [
       metric('timing_crossing_latency_ms', percentile(latencies, 99)),
       metric('timing_crossing_latency_p50_ms', percentile(latencies, 50)),
       metric('timing_jitter_ms', spread(laps)),
       metric('timing_lap_error_ms', Math.max(...laps.map((lap, i) => Math.abs(lap - written[i]!)))),
+      metric('timing_gate_jitter_ms', spread(laps.map((lap, i) => lap - written[i]!))),
+      metric('timing_stamp_outside_write_ms', Math.max(0, ...allStamped.map(({ at, write }) => Math.max(write.before - at, at - write.after)))),
       metric('timing_toggle_jitter_ms', spread(written)),
       metric('timing_stamp_offset_ms', percentile(offsets, 99)),
       metric('timing_guest_accel_kvm', guest.accel === 'kvm' ? 1 : 0, 'bool'),
