@@ -63,13 +63,18 @@ describe('npm run bus', () => {
     expect(listed.find((l) => l.startsWith('phone'))).toMatch(/^phone\s+viewer\s+-\s+\S+\s+never\s+0\s+-\s+0\s+-$/);
     expect(listed.some((l) => l.startsWith('gone'))).toBe(false);
     expect(listed.at(-1)).toMatch(/counted by the NUC proxy since 2030-01-02T00:00:00\.000Z/);
+    const gate = await run('pair', 'line-pi', '--role', 'timing', '--out', path.join(dataDir, 'line-pi'));
+    expect(gate.out).toMatch(/paired line-pi \(timing: line crossings\)/);
+    expect(gate.out).toMatch(/on the timing gate's host: bus\.clientKeys: /);
+    expect(new BusKeyStore(path.join(dataDir, 'keys', 'bus')).entries()).toContainEqual(expect.objectContaining({ name: 'line-pi', role: 'timing' }));
     expect(await run('unpair', 'pat')).toMatchObject({ code: 0, out: expect.stringContaining('unpaired pat (driver: cars 1, 2)') });
     expect((await run('list')).out).not.toMatch(/^pat/m);
     expect(await run('unpair', 'pat')).toMatchObject({ code: 1, err: expect.stringContaining('no key is paired as pat') });
   });
 
   it.each([
-    [['pair', 'x', '--out', 'o'], /--role must be one of car, driver, viewer/],
+    [['pair', 'x', '--out', 'o'], /--role must be one of car, driver, viewer, timing/],
+    [['pair', 'x', '--role', 'timing', '--car', '1', '--out', 'o'], /leave out --car/],
     [['pair', 'x', '--role', 'car', '--out', 'o'], /exactly one car/],
     [['pair', 'x', '--role', 'car', '--car', '1', '--car', '2', '--out', 'o'], /exactly one car/],
     [['pair', 'x', '--role', 'driver', '--out', 'o'], /at least one --car/],

@@ -17,7 +17,7 @@ import { COMMON_OPTIONS, COMMON_USAGE, UsageError, isMainModule, runSubcommand, 
 export const USAGE = `usage: npm run bus -- <command> [options]
 
 commands:
-  pair <name> --role car|driver|viewer [--car <id> ...] --out <dir>
+  pair <name> --role car|driver|viewer|timing [--car <id> ...] --out <dir>
                     make a key pair for a car or a tool and add it to the NUC's allow-list (a running
                     NUC admits it at once). Writes <dir>/client.secret, <dir>/client.public and
                     <dir>/nuc.public (one 40-character Z85 key each) and, for a car, <dir>/root.json
@@ -26,6 +26,7 @@ commands:
                               receives its control and what the NUC sends every car
                       driver  one or more --car: watches, and drives those cars
                       viewer  watches (frames, views, telemetry)
+                      timing  a timing gate at the line: publishes nuc/timing/crossing, nothing else
   unpair <name>     revoke a key: the NUC refuses it and drops its connections within a second
   list              every paired key: name, role, cars, when it was paired and last seen, and what the
                     NUC proxy did with its messages and subscriptions since it started: accepted,
@@ -34,7 +35,7 @@ commands:
 On the car, set bus.clientKeys to <dir> (and car.agent.trustedRoot to <dir>/root.json).
 ${COMMON_USAGE}`;
 
-const ROLE_CHOICES = ['car', 'driver', 'viewer'] as const;
+const ROLE_CHOICES = ['car', 'driver', 'viewer', 'timing'] as const;
 type PairableRole = (typeof ROLE_CHOICES)[number];
 
 /** Runs the CLI; resolves to the exit code. The data directory comes from the configuration (`env`, `--config`, `--data`). */
@@ -78,6 +79,9 @@ function requestedIdentity(name: string, role: string | undefined, cars: readonl
     case 'viewer':
       if (cars.length > 0) throw new UsageError('a viewer key watches every car and drives none: leave out --car');
       return { name, role: 'viewer' };
+    case 'timing':
+      if (cars.length > 0) throw new UsageError('a timing key publishes the line crossings of every car: leave out --car');
+      return { name, role: 'timing' };
   }
 }
 
@@ -93,7 +97,8 @@ function pair(config: LoadedConfig, store: BusKeyStore, args: string[], options:
   io.out(`paired ${describe(entry)}`);
   io.out(`wrote ${[CLIENT_KEY_FILES.secretKey, CLIENT_KEY_FILES.publicKey, CLIENT_KEY_FILES.serverKey].map((file) => path.join(out, file)).join(', ')}`);
   if (identity.role === 'car') writeTrustedRoot(config, out, io);
-  io.out(`on the ${identity.role === 'car' ? 'car' : 'tool'}'s host: bus.clientKeys: ${out}${identity.role === 'car' ? `, car.agent.trustedRoot: ${path.join(out, 'root.json')}` : ''}`);
+  io.out(`on the ${identity.role === 'car' ? 'car' : identity.role === 'timing' ? 'timing gate' : 'tool'}'s host: bus.clientKeys: ${out}${identity.role === 'car' ? `, car.agent.trustedRoot: ${path.join(out, 'root.json')}` : ''}`);
+  if (identity.role === 'timing') io.out('there: npm run service -- nuc timing, with nuc.timing.gpio set and nuc.timing.sim: false');
   if (config.bus.security === 'none') io.out('note: bus.security is none here, so the NUC checks no keys until it is curve');
   return 0;
 }
@@ -126,7 +131,7 @@ function unpair(store: BusKeyStore, args: string[], io: CliIo): number {
 }
 
 function describe(entry: AllowListEntry): string {
-  const what = entry.role === 'car' ? `car ${entry.car}` : entry.role === 'driver' ? `cars ${entry.cars.join(', ')}` : entry.role === 'nuc' ? `service ${entry.service}` : 'every car';
+  const what = entry.role === 'car' ? `car ${entry.car}` : entry.role === 'driver' ? `cars ${entry.cars.join(', ')}` : entry.role === 'nuc' ? `service ${entry.service}` : entry.role === 'timing' ? 'line crossings' : 'every car';
   return `${entry.name} (${entry.role}: ${what})`;
 }
 

@@ -26,7 +26,8 @@ function keyProblem(config: LoadedConfig, field: string, error: unknown): never 
 
 /** This identity's keys: a car's from `bus.clientKeys` when set, else paired on this machine. */
 export function clientKeysFor(config: LoadedConfig, identity: Identity): ClientKeys {
-  if (identity.role === 'car' && config.bus.clientKeys) {
+  // a car, or a timing gate at the line (the one NUC service that runs on another host), connects with its paired keys
+  if (config.bus.clientKeys && (identity.role === 'car' || (identity.role === 'nuc' && identity.service === 'timing'))) {
     try {
       return readClientKeys(config.bus.clientKeys);
     } catch (error) {

@@ -8,4 +8,5 @@ export const NUC_SERVICES: readonly ServiceEntry[] = [
   { name: 'compositor', load: async () => (await import('./compositor/service.ts')).default },
   { name: 'recorder', load: async () => (await import('./recorder/service.ts')).default },
   { name: 'training', load: async () => (await import('./training/service.ts')).default },
+  { name: 'timing', load: async () => (await import('./timing/service.ts')).default },
 ];

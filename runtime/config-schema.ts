@@ -72,6 +72,41 @@ export const RaceSchema = Section({
   finishGraceMs: Type.Integer({ minimum: 1000, maximum: 600_000, default: 60_000 }),
 });
 
+/**
+ * The timing gate (nuc/timing): a start/finish sensor on a GPIO line read through the kernel's GPIO
+ * character device, and the simulated cars' line crossings, both published as `nuc/timing/crossing`.
+ */
+export const TimingSchema = Section({
+  /** the gate id every crossing of this service carries (one service per gate) */
+  gate: Type.String({ pattern: '^[A-Za-z0-9_-]{1,32}$', default: 'line' }),
+  /** the simulated cars' line crossings (from their telemetry at the NUC) come out as crossings with source 'sim' */
+  sim: Type.Boolean({ default: true }),
+  /** the sensor: off until an organiser wires one */
+  gpio: Section({
+    enabled: Type.Boolean({ default: false }),
+    /** the GPIO chip: a /dev/gpiochipN path or its name (gpiochip0 on a Pi 3/4/5 with a current kernel) */
+    chip: Type.String({ pattern: '^(/dev/)?gpiochip[0-9]{1,3}$', default: '/dev/gpiochip0' }),
+    /** the line's offset on the chip (on a Pi, the BCM GPIO number: 17 is header pin 11) */
+    line: Type.Integer({ minimum: 0, maximum: 511, default: 17 }),
+    /** the line's level while a car is in the beam or on the strip: 'low' for a break-beam receiver or a switch to ground with a pull-up */
+    active: Type.Union([Type.Literal('low'), Type.Literal('high')], { default: 'low' }),
+    /** the line's bias: the SoC's internal pull-up suits an open-collector receiver or a switch to ground */
+    bias: Type.Union([Type.Literal('pull-up'), Type.Literal('pull-down'), Type.Literal('disabled'), Type.Literal('as-is')], { default: 'pull-up' }),
+    /** a new crossing needs the line quiet (inactive) this long before it: bounces, a car's axles and flicker inside it are one crossing */
+    debounceMs: Type.Integer({ minimum: 1, maximum: 10_000, default: 200 }),
+    /** crossings beyond this many in a minute are refused and counted (a faulty or flooded sensor) */
+    maxPerMinute: Type.Integer({ minimum: 1, maximum: 6000, default: 120 }),
+  }),
+  /**
+   * Which car crossed when the sensor cannot tell (a plain beam with several cars on the track):
+   * 'nearest' names the car whose last known pose (the shared track's) puts it at the line, alone;
+   * 'none' leaves every sensor crossing for race control or the timekeeper to assign.
+   */
+  assign: Type.Union([Type.Literal('nearest'), Type.Literal('none')], { default: 'nearest' }),
+  /** 'nearest': a car counts as at the line within this many metres of it (along the track) */
+  assignWithinM: Type.Number({ minimum: 0.05, maximum: 20, default: 1 }),
+});
+
 /** A simulator track by name, or the path of a track file (the simulator's JSON format). */
 const TrackRef = Type.String({ minLength: 1, maxLength: 512 });
 
@@ -147,6 +182,7 @@ export const NucSchema = Section({
   carExpiryS: Type.Integer({ minimum: 5, maximum: 86_400, default: 300 }),
   compositor: CompositorSchema,
   race: RaceSchema,
+  timing: TimingSchema,
   training: TrainingSchema,
   /** the recording helpers, as Donkeycar has them */
   recorder: Section({
@@ -438,6 +474,7 @@ export type DriveConfig = CarConfig['drive'];
 export type AgentConfig = CarConfig['agent'];
 export type NucConfig = PlatformConfig['nuc'];
 export type TrainingConfig = NucConfig['training'];
+export type TimingConfig = NucConfig['timing'];
 export type WheelConfig = Static<typeof WheelConfigSchema>;
 export type WheelMappingConfig = Static<typeof WheelMappingSchema>;
 export type WheelButtonsConfig = Static<typeof WheelButtonsSchema>;

@@ -9,6 +9,7 @@ export {
   type CarConfig,
   type GenericCalibration,
   type PlatformConfig,
+  type TimingConfig,
   type TrainingConfig,
   type WheelButtonsConfig,
   type WheelConfig,

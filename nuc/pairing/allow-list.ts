@@ -20,6 +20,7 @@ const EntrySchema = Type.Union([
   Type.Object({ name: Name, role: Type.Literal('car'), car: CarId, publicKey: Key, pairedAt: PairedAt }, closed),
   Type.Object({ name: Name, role: Type.Literal('driver'), cars: Type.Array(CarId, { minItems: 1, maxItems: 64 }), publicKey: Key, pairedAt: PairedAt }, closed),
   Type.Object({ name: Name, role: Type.Literal('viewer'), publicKey: Key, pairedAt: PairedAt }, closed),
+  Type.Object({ name: Name, role: Type.Literal('timing'), publicKey: Key, pairedAt: PairedAt }, closed),
 ]);
 const AllowListSchema = Type.Object({ version: Type.Literal(1), clients: Type.Array(EntrySchema, { maxItems: 10_000 }) }, closed);
 const check = TypeCompiler.Compile(AllowListSchema);

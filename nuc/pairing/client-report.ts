@@ -4,7 +4,7 @@
  * schema, so the document and the check on what is sent are one).
  */
 import { Type, type Static } from '@sinclair/typebox';
-import { GATE_DROP_REASONS, SUBSCRIPTION_REFUSALS } from '../../protocol/index.ts';
+import { GATE_DROP_REASONS, ROLES, SUBSCRIPTION_REFUSALS } from '../../protocol/index.ts';
 import type { BusKeyStore } from './key-store.ts';
 
 const Count = Type.Integer({ minimum: 0 });
@@ -14,7 +14,7 @@ const byReason = (names: readonly string[], description: string) =>
 export const BusClientSchema = Type.Object(
   {
     name: Type.String(),
-    role: Type.Union([Type.Literal('nuc'), Type.Literal('car'), Type.Literal('driver'), Type.Literal('viewer')]),
+    role: Type.Union(ROLES.map((role) => Type.Literal(role))),
     cars: Type.Array(Type.String(), { description: "the cars a car or driver key is bound to (empty for nuc and viewer keys)" }),
     service: Type.Optional(Type.String({ description: "a nuc key's service" })),
     pairedAt: Type.String({ description: 'when it was paired (ISO 8601)' }),

@@ -70,6 +70,8 @@ export function describeGrant(grant: Grant): string {
       return 'a driver key bound to that car';
     case 'watchers':
       return 'every driver and viewer key';
+    case 'timing-gate':
+      return 'a timing gate key (a gate paired at the line)';
     case 'anyone':
       return 'every paired key';
   }

@@ -12,6 +12,8 @@ const car1: Identity = { name: 'car-1', role: 'car', car: '1' };
 const car2: Identity = { name: 'car-2', role: 'car', car: '2' };
 const driver1: Identity = { name: 'pat', role: 'driver', cars: ['1'] };
 const viewer: Identity = { name: 'phone', role: 'viewer' };
+const timingService: Identity = { name: 'timing', role: 'nuc', service: 'timing' };
+const gateAtLine: Identity = { name: 'line-pi', role: 'timing' };
 
 function message<K extends MessageKind>(topic: string, fields: FieldsOf<K>, payload?: Buffer): BusMessage {
   const decoded = decode(encode(topic, 0, fields, payload));
@@ -26,6 +28,7 @@ const reset = (car: string) => message<'reset'>(`car/${car}/reset`, { to: 'track
 const erase = (car: string) => message<'erase'>(`car/${car}/erase`, { seconds: 5 });
 const poses = message<'poses'>('nuc/track/poses', { track: 'default', cars: [{ car: '1', x: 0, y: 0, heading: 0, speed: 0, ageMs: 0 }] });
 const compose = message<'compose'>('nuc/server/compose', { cars: ['1'] });
+const crossing = message<'crossing'>('nuc/timing/crossing', { gate: 'line', atMs: 1_765_000_000_000, source: 'gpio' });
 const release = message<'release'>('nuc/ota/release', { timestamp: 2 });
 const metrics = (scope: string) =>
   message<'metrics'>(`${scope}/metrics`, { service: 's', pid: 1, uptimeS: 0, rssBytes: 0, counters: { in: 0, out: 0, dropped: 0, droppedBy: {} }, loops: {} });
@@ -75,6 +78,15 @@ describe('who may publish what', () => {
     ['the server the compositing demand', server, compose, undefined],
     ['the compositor the compositing demand', compositor, compose, 'not-permitted'],
     ['a driver the compositing demand', driver1, compose, 'not-permitted'],
+    ['the timing service a crossing', timingService, crossing, undefined],
+    ['a timing gate at the line a crossing', gateAtLine, crossing, undefined],
+    ['a timing gate at the line its metrics (it publishes crossings only)', gateAtLine, metrics('nuc/timing'), 'not-permitted'],
+    ['a timing gate at the line a control', gateAtLine, control('1'), 'no-control-authority'],
+    ['a timing gate at the line a reset', gateAtLine, reset('1'), 'not-permitted'],
+    ['a timing gate at the line a car\'s telemetry', gateAtLine, telemetry('1'), 'not-permitted'],
+    ['the server a crossing (only the timing service times)', server, crossing, 'not-permitted'],
+    ['a car a crossing', car1, crossing, 'not-permitted'],
+    ['a driver a crossing', driver1, crossing, 'not-permitted'],
     ['anyone a car-local kind', wheel, message<'drive'>('car/1/drive', { gen: 1, angle: 0, throttle: 0, source: 'pilot', frameSeq: -1 }), 'not-permitted'],
   ] as const)('%s: %s', (_what, identity, bus, refusal) => {
     expect(publishRefusal(identity, bus)).toBe(refusal);
@@ -115,6 +127,12 @@ describe('who may receive what', () => {
     [car1, 'nuc/track/', false], // also a nuc/track/metrics
     [viewer, 'car/1/fr', true], // matches frame only
     [viewer, 'truck/', true], // matches no topic at all
+    [viewer, 'nuc/timing/crossing', true],
+    [driver1, 'nuc/timing/crossing', true],
+    [car1, 'nuc/timing/crossing', false],
+    [gateAtLine, 'nuc/timing/crossing', false],
+    [gateAtLine, 'car/1/frame', false],
+    [gateAtLine, 'nuc/track/poses', true], // what every car and screen may read
   ] as const)('%o subscribing to %j: %s', (identity, prefix, allowed) => {
     expect(mayReceive(identity, prefix)).toBe(allowed);
   });

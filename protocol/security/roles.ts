@@ -7,7 +7,7 @@ import type { BusMessage } from '../codec.ts';
 import type { HeaderOf } from '../messages.ts';
 import { MESSAGE_KINDS, isValidId, type MessageKind, type Scope, type Topic } from '../topics.ts';
 
-export const ROLES = ['nuc', 'car', 'driver', 'viewer'] as const;
+export const ROLES = ['nuc', 'car', 'driver', 'viewer', 'timing'] as const;
 export type Role = (typeof ROLES)[number];
 
 /** A client key's name and what it may do. */
@@ -19,7 +19,9 @@ export type Identity =
   /** watches, and drives the cars it is bound to */
   | { name: string; role: 'driver'; cars: readonly string[] }
   /** watches */
-  | { name: string; role: 'viewer' };
+  | { name: string; role: 'viewer' }
+  /** a timing gate at the line (a small computer with the sensor): publishes crossings, nothing else */
+  | { name: string; role: 'timing' };
 
 /** An identity with its CURVE public key (Z85), as the allow-list holds it. */
 export type PairedClient = Identity & { publicKey: string };
@@ -35,6 +37,8 @@ export type Grant =
   | { who: 'car-driver' }
   /** every driver and viewer */
   | { who: 'watchers' }
+  /** a paired timing gate */
+  | { who: 'timing-gate' }
   | { who: 'anyone' };
 
 const NUC: Grant = { who: 'nuc' };
@@ -44,6 +48,7 @@ const OWN_CAR: Grant = { who: 'own-car' };
 const CAR_DRIVER: Grant = { who: 'car-driver' };
 const WATCHERS: Grant = { who: 'watchers' };
 const ANYONE: Grant = { who: 'anyone' };
+const TIMING_GATE: Grant = { who: 'timing-gate' };
 
 /** Who may command a car: the NUC's wheel and server (the dashboard, behind its token), and the car's drivers. */
 export const CONTROL_SOURCES: readonly Grant[] = [nucService('wheel', 'server'), CAR_DRIVER];
@@ -81,8 +86,8 @@ export const TOPIC_RULES: Readonly<Record<string, TopicRule>> = {
   'nuc/track/poses': { publish: [nucService('server')], read: [ANYONE] },
   /** which cars the server wants composited: for the compositor */
   'nuc/server/compose': { publish: [nucService('server')], read: [NUC] },
-  /** start/finish line crossings: the timing service's, for race control and every screen */
-  'nuc/timing/crossing': { publish: [nucService('timing')], read: [NUC, WATCHERS] },
+  /** start/finish line crossings: the timing service's (on the NUC, or a gate paired with the timing role), for race control and every screen */
+  'nuc/timing/crossing': { publish: [nucService('timing'), TIMING_GATE], read: [NUC, WATCHERS] },
 };
 
 
@@ -103,6 +108,8 @@ function holds(grant: Grant, identity: Identity, scope: Scope, id: string): bool
       return identity.role === 'driver' && scope === 'car' && identity.cars.includes(id);
     case 'watchers':
       return identity.role === 'driver' || identity.role === 'viewer';
+    case 'timing-gate':
+      return identity.role === 'timing';
     case 'anyone':
       return true;
   }

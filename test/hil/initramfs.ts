@@ -19,7 +19,7 @@ const BUSYBOX_CANDIDATES = ['/bin/busybox', '/usr/bin/busybox'];
 /** What the guest needs before anything else: virtio PCI and 9p, to mount the host's file system. */
 export const BASE_MODULES = ['virtio_pci', '9pnet_virtio', '9p'] as const;
 /** The devices the HIL tests drive; loaded per boot with parameters (see GuestRunOptions.modules). */
-export const DEVICE_MODULES = ['i2c_dev', 'i2c_stub', 'hid', 'uhid', 'hid_generic'] as const;
+export const DEVICE_MODULES = ['i2c_dev', 'i2c_stub', 'hid', 'uhid', 'hid_generic', 'configfs'] as const;
 
 export interface Initramfs {
   readonly file: string;
@@ -55,9 +55,13 @@ function busybox(): string {
   return found;
 }
 
-/** Builds (or reuses) the initramfs for this kernel. */
-export async function buildInitramfs(kernel: GuestKernel): Promise<Initramfs> {
+/**
+ * Builds (or reuses) the initramfs for this kernel; `extra` adds modules built here for it (name →
+ * .ko file, e.g. gpio_sim: Debian's kernel lacks it), whose dependencies must be the kernel's.
+ */
+export async function buildInitramfs(kernel: GuestKernel, extra: ReadonlyMap<string, string> = new Map()): Promise<Initramfs> {
   const index = indexModules(kernel.modulesDir);
+  for (const [name, file] of extra) index.set(name, file);
   const bytes = new Map<string, Buffer>();
   const dependsOf = (name: string): string[] => {
     const ko = bytes.get(name);
@@ -65,7 +69,7 @@ export async function buildInitramfs(kernel: GuestKernel): Promise<Initramfs> {
     return readDepends(ko);
   };
   // Load the wanted modules' bytes first, then their dependencies as they are discovered.
-  const pending = [...BASE_MODULES, ...DEVICE_MODULES] as string[];
+  const pending = [...BASE_MODULES, ...DEVICE_MODULES, ...extra.keys()] as string[];
   while (pending.length > 0) {
     const name = pending.pop()!;
     if (bytes.has(name)) continue;
@@ -76,7 +80,7 @@ export async function buildInitramfs(kernel: GuestKernel): Promise<Initramfs> {
     pending.push(...readDepends(ko));
   }
   const base = loadOrder(BASE_MODULES, dependsOf);
-  const modules = loadOrder([...BASE_MODULES, ...DEVICE_MODULES], dependsOf);
+  const modules = loadOrder([...BASE_MODULES, ...DEVICE_MODULES, ...extra.keys()], dependsOf);
   const busyboxPath = busybox();
   const init = fs.readFileSync(INIT_SCRIPT);
 

@@ -12,6 +12,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { builtGpioSim, GPIO_SIM_MODULE } from './gpio-sim-module.ts';
 import { BASE_MODULES, buildInitramfs, type Initramfs } from './initramfs.ts';
 import { ensureKernel, HIL_CACHE, HilUnavailableError, HOW_TO_GET, PROJECT_ROOT, type GuestKernel } from './kernel.ts';
 import { loadOrder } from './modules.ts';
@@ -114,7 +115,9 @@ function prepare(): Promise<Prepared> {
   prepared ??= (async () => {
     checkQemu();
     const kernel = await ensureKernel();
-    return { kernel, image: await buildInitramfs(kernel) };
+    // the GPIO simulator goes in when it has been built for this kernel (fetch-kernel.ts, ensureGpioSim)
+    const gpioSim = builtGpioSim(kernel);
+    return { kernel, image: await buildInitramfs(kernel, new Map(gpioSim ? [[GPIO_SIM_MODULE, gpioSim]] : [])) };
   })();
   prepared.catch(() => (prepared = undefined));
   return prepared;

@@ -214,6 +214,7 @@ describe('hostile input against npm start', { timeout: 600_000 }, () => {
       'nuc/recorder': ['bus_handler', 'state_timer', 'car_sweep'],
       'nuc/training': ['bus_handler'],
       'nuc/wheel': ['bus_handler'],
+      'nuc/timing': ['bus_handler'],
       'car/1/sim': ['physics'],
       'car/1/actuator': ['bus_handler', 'tick'],
       'car/1/pilot': ['bus_handler'],
