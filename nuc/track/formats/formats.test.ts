@@ -186,12 +186,13 @@ describe('elimination brackets', () => {
     ]);
     expect(result.bracket.matches.find((m) => m.id === 'F2')!.skipped).toBe(true);
 
-    // Now the losers' champion (1) wins the first grand final: both have lost once, a decider follows.
+    // Now the losers' champion (1) wins the first grand final: both have lost once, a decider follows
+    // (which 2 wins: 2 beats 1 whenever 1 is named first).
     const decider = runBracket(makeBracket('double', ['1', '2', '3', '4']), (cars) => (cars.join() === '1,2' ? '2' : bySeed(cars)));
     expect(decider.played.slice(-2)).toEqual(['F1:2v1', 'F2:1v2']);
     expect(placings(decider.bracket).map((p) => [p.car, p.place, p.decidedIn])).toEqual([
-      ['1', 1, 'F2'],
-      ['2', 2, 'F2'],
+      ['2', 1, 'F2'],
+      ['1', 2, 'F2'],
       ['3', 3, 'L2-1'],
       ['4', 4, 'L1-1'],
     ]);
