@@ -172,7 +172,7 @@ describe('elimination brackets', () => {
   });
 
   it('double elimination: a first loss drops to the losers\' bracket, a second ends it; the losers\' champion winning the grand final forces a decider', () => {
-    let bracket = makeBracket('double', ['1', '2', '3', '4']);
+    const bracket = makeBracket('double', ['1', '2', '3', '4']);
     expect(bracket.matches.map((m) => m.id)).toEqual(['W1-1', 'W1-2', 'W2-1', 'L1-1', 'L2-1', 'F1', 'F2']);
     // Seed 2 wins every race it is in: seed 1 drops to the losers' bracket after the winners' final,
     // wins the losers' final, and loses the grand final to 2: no decider.
