@@ -40,6 +40,8 @@ export type TrackReply = TrackOutline;
 /** `GET /api/race` */
 export interface RaceReply {
   race: LiveRace | null;
+  /** crossings and corrections refused since the NUC started, by reason (never shown, counted) */
+  refused: Record<string, number>;
 }
 /** `GET /api/races` */
 export interface RacesReply {
@@ -132,7 +134,7 @@ export const trackRoutes: FastifyPluginAsync<TrackRoutesOptions> = async (instan
     };
 
   app.get('/api/track', async (): Promise<TrackReply> => outline);
-  app.get('/api/race', async (): Promise<RaceReply> => ({ race: control.current() ?? null }));
+  app.get('/api/race', async (): Promise<RaceReply> => ({ race: control.current() ?? null, refused: { ...control.refused } }));
   app.get('/api/races', { schema: { querystring: LimitQuery } }, async (request): Promise<RacesReply> => ({
     races: control.results(Math.min(100, Math.max(1, Number(request.query.limit ?? 20)))),
   }));
