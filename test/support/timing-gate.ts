@@ -32,3 +32,30 @@ export async function openTimingGate(bus: BusEndpoints, baseUrl: string): Promis
   );
   return gate;
 }
+
+/**
+ * The simulated cars' line crossings from their telemetry (each new simulator lap, at the NUC's time
+ * less the time the car has been on its new lap), published through `gate` as the timing service
+ * publishes the simulator's crossings. Stops when the returned function is called.
+ */
+export function followSimulatorLaps(gate: TimingGate, baseUrl: string, cars: readonly string[]): () => void {
+  const laps = new Map<string, number>();
+  let stopped = false;
+  const poll = async (): Promise<void> => {
+    while (!stopped) {
+      const list = await getJson<Array<{ id: string; telemetry?: { sim?: { lap: number; lapTimeS: number } } }>>(`${baseUrl}/api/cars`).catch(() => []);
+      for (const car of list) {
+        const sim = car.telemetry?.sim;
+        if (!sim || !cars.includes(car.id)) continue;
+        const last = laps.get(car.id);
+        laps.set(car.id, sim.lap);
+        if (last !== undefined && sim.lap > last) await gate.cross({ car: car.id, source: 'sim', atMs: Math.round(Date.now() - sim.lapTimeS * 1000) });
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  };
+  void poll();
+  return () => {
+    stopped = true;
+  };
+}
