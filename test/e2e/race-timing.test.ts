@@ -285,6 +285,7 @@ describe.skipIf(!hasChromium)('race day on crossings (whole platform, two simula
       ['assign', 'Tess'],
       ['add-lap', 'Tess'],
     ]);
+    await shot(timekeeper, 'timekeeper');
     await overlay.locator('[data-test="overlay"][data-phase="finished"]').waitFor({ timeout: 10_000 });
     await shot(overlay, 'overlay-finished', { omitBackground: true });
     await overlay.close();
