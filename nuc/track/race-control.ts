@@ -461,6 +461,8 @@ export class RaceControl {
   }
 
   private emit(): void {
+    // a view is built only for someone to see it (a crossing storm is bounded, but not free)
+    if (this.listeners.size === 0) return;
     const view = this.current();
     for (const listener of this.listeners) listener(view);
   }

@@ -270,14 +270,17 @@ describe('race control on crossings', () => {
     expect(h.control.current()!.crossings).toEqual([]);
 
     // a storm: a thousand crossings in one instant; a few dozen are taken, the rest dropped and counted
-    for (let i = 0; i < 1000; i++) h.cross();
+    const burst = () => busMessage<'crossing'>('nuc/timing/crossing', { gate: 'line', atMs: h.now, source: 'gpio' });
+    let message = burst();
+    for (let i = 0; i < 1000; i++) h.control.ingest(message);
     const taken = h.control.current()!.crossings.length;
     expect(taken).toBeLessThanOrEqual(40);
     expect(h.control.refused.crossing_storm).toBe(1000 - taken);
     // and however long it lasts, the session keeps at most MAX_CROSSINGS
     for (let s = 0; s < 200; s++) {
       h.advance(1000);
-      for (let i = 0; i < 25; i++) h.cross();
+      message = burst();
+      for (let i = 0; i < 25; i++) h.control.ingest(message);
     }
     expect(h.control.refused.crossing_log_full).toBeGreaterThan(0);
     expect(h.control.refused.crossing_storm).toBeGreaterThan(1000 - taken);

@@ -302,17 +302,18 @@ export class Race {
 
   /** A crossing of the line; the reason when it is refused. */
   crossing(crossing: { atMs: number; gate: string; source: CrossingSource; car?: string }, now: number): CrossingRefusal | undefined {
-    this.advance(now);
     const refuse = (reason: CrossingRefusal): CrossingRefusal => {
       this.refused[reason] = (this.refused[reason] ?? 0) + 1;
       return reason;
     };
+    // the cheap refusals first: a storm costs no more than counting it
     if (!this.takeToken(now)) return refuse('storm');
+    if (this.log.length >= MAX_CROSSINGS) return refuse('log_full');
+    this.advance(now);
     if (this.phaseNow !== 'racing' || this.greenAt === undefined) return refuse('not_racing');
     if (crossing.atMs > now + CLOCK_SLACK_MS) return refuse('future');
     if (crossing.atMs < this.greenAt) return refuse('before_start');
     if (this.paused(crossing.atMs)) return refuse('red_flag');
-    if (this.log.length >= MAX_CROSSINGS) return refuse('log_full');
     let car = crossing.car ?? null;
     let assigned: CrossingRecord['assigned'] = car ? 'source' : null;
     if (car !== null && !this.entry(car)) return refuse('not_in_race');
