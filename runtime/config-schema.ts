@@ -70,6 +70,15 @@ export const RaceSchema = Section({
   lightMs: Type.Integer({ minimum: 100, maximum: 5000, default: 1000 }),
   /** how long the other cars have to finish after the winner */
   finishGraceMs: Type.Integer({ minimum: 1000, maximum: 600_000, default: 60_000 }),
+  /** the minimum plausible lap: a crossing sooner than this after the car's last counted one makes no lap */
+  minLapMs: Type.Integer({ minimum: 100, maximum: 600_000, default: 3000 }),
+  /** penalties in seconds: added to a car's race time, or to the time-trial lap they were given in */
+  penalties: Section({
+    reset: Type.Number({ minimum: 0, maximum: 600, default: 2 }),
+    offTrack: Type.Number({ minimum: 0, maximum: 600, default: 1 }),
+    contact: Type.Number({ minimum: 0, maximum: 600, default: 5 }),
+    jumpStart: Type.Number({ minimum: 0, maximum: 600, default: 5 }),
+  }),
 });
 
 /**

@@ -14,6 +14,12 @@ describe('routes', () => {
     ['/calibrate/bad%20id', { name: 'not-found', path: '/calibrate/bad%20id' }],
     ['/drive/a/b', { name: 'not-found', path: '/drive/a/b' }],
     ['/drive/bad%20id', { name: 'not-found', path: '/drive/bad%20id' }],
+    ['/timekeeper', { name: 'timekeeper' }],
+    ['/overlay/', { name: 'overlay' }],
+    ['/results/12', { name: 'result', id: 12 }],
+    ['/results/competition/3', { name: 'competition', id: 3 }],
+    ['/results/0', { name: 'not-found', path: '/results/0' }],
+    ['/results/competition/x', { name: 'not-found', path: '/results/competition/x' }],
   ])('%s', (path, route) => {
     expect(matchRoute(path)).toEqual(route);
   });
@@ -23,5 +29,7 @@ describe('routes', () => {
     expect(matchRoute(routePath({ name: 'watch', car: '3' }))).toEqual({ name: 'watch', car: '3' });
     expect(matchRoute(routePath({ name: 'calibrate', car: '3' }))).toEqual({ name: 'calibrate', car: '3' });
     expect(matchRoute(routePath({ name: 'tub', tub: 'session_1' }))).toEqual({ name: 'tub', tub: 'session_1' });
+    expect(matchRoute(routePath({ name: 'result', id: 7 }))).toEqual({ name: 'result', id: 7 });
+    expect(matchRoute(routePath({ name: 'competition', id: 7 }))).toEqual({ name: 'competition', id: 7 });
   });
 });

@@ -9,6 +9,10 @@ export type Route =
   | { name: 'fleet' }
   | { name: 'training' }
   | { name: 'race' }
+  | { name: 'timekeeper' }
+  | { name: 'overlay' }
+  | { name: 'result'; id: number }
+  | { name: 'competition'; id: number }
   | { name: 'tub'; tub: string }
   | { name: 'drive'; car: string }
   | { name: 'watch'; car: string }
@@ -22,6 +26,10 @@ const PATTERNS: [RegExp, (m: RegExpExecArray) => Route][] = [
   [/^\/fleet\/?$/, () => ({ name: 'fleet' })],
   [/^\/training\/?$/, () => ({ name: 'training' })],
   [/^\/race\/?$/, () => ({ name: 'race' })],
+  [/^\/timekeeper\/?$/, () => ({ name: 'timekeeper' })],
+  [/^\/overlay\/?$/, () => ({ name: 'overlay' })],
+  [/^\/results\/([1-9][0-9]{0,12})\/?$/, (m) => ({ name: 'result', id: Number(m[1]) })],
+  [/^\/results\/competition\/([1-9][0-9]{0,12})\/?$/, (m) => ({ name: 'competition', id: Number(m[1]) })],
   [new RegExp(`^/training/tubs/${TUB}/?$`), (m) => ({ name: 'tub', tub: m[1]! })],
   [new RegExp(`^/drive/${CAR}/?$`), (m) => ({ name: 'drive', car: m[1]! })],
   [new RegExp(`^/watch/${CAR}/?$`), (m) => ({ name: 'watch', car: m[1]! })],
@@ -46,6 +54,14 @@ export function routePath(route: Route): string {
       return '/training';
     case 'race':
       return '/race';
+    case 'timekeeper':
+      return '/timekeeper';
+    case 'overlay':
+      return '/overlay';
+    case 'result':
+      return `/results/${route.id}`;
+    case 'competition':
+      return `/results/competition/${route.id}`;
     case 'tub':
       return `/training/tubs/${route.tub}`;
     case 'drive':

@@ -83,6 +83,14 @@ const server: ServiceDefinition = {
         posesHz: config.nuc.race.posesHz,
         lightMs: config.nuc.race.lightMs,
         finishGraceMs: config.nuc.race.finishGraceMs,
+        minLapMs: config.nuc.race.minLapMs,
+        penalties: {
+          reset: config.nuc.race.penalties.reset,
+          'off-track': config.nuc.race.penalties.offTrack,
+          contact: config.nuc.race.penalties.contact,
+          'jump-start': config.nuc.race.penalties.jumpStart,
+        },
+        knownCar: (car) => known.has(car),
         log,
       });
     const nuc = await buildNucServer({
@@ -147,6 +155,8 @@ const server: ServiceDefinition = {
       metrics.gauge('track_cars', () => track.table.current(Date.now()).length);
       metrics.gauge('track_resets_sent', () => track.resets.track + track.resets.grid);
       metrics.gauge('track_telemetry_refused', () => Object.values(track.table.stats.refused).reduce((a, b) => a + b, 0));
+      // crossings and timekeeper corrections refused (unknown car, a lap in the future, a storm, …), by reason in /api/race's log lines
+      metrics.gauge('track_timing_refused', () => Object.values(track.refused).reduce((a, b) => a + b, 0));
     }
     metrics.gauge('agent_reports_unknown_release', () => nuc.ota?.refused.unknown_release ?? 0);
     metrics.gauge('agent_reports_rate_limited', () => nuc.ota?.refused.rate ?? 0);

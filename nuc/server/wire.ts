@@ -21,13 +21,41 @@ import type { CarLaps, LapRecord, LeaderboardData } from './leaderboard.ts';
 import type { Settings, SettingsName } from '../settings/index.ts';
 import type { VideoChoice, VideoFrameHeader, VideoSource } from './video-hub.ts';
 import type { ChromaKeySettings, FilterName } from '../settings/index.ts';
-import type { EntryStatus, RaceReply, RaceResult, RacesReply, RaceView, ResetReply, Standing, TrackOutline, TrackReply } from '../track/index.ts';
+import type {
+  Bracket,
+  CompetitionConfig,
+  CompetitionsReply,
+  CompetitionView,
+  Correction,
+  CrossingRecord,
+  EntryStatus,
+  HeatStanding,
+  LapSheet,
+  LiveRace,
+  Match,
+  PenaltyKind,
+  Placing,
+  Racer,
+  RaceReply,
+  RacersReply,
+  RaceResult,
+  RacesReply,
+  ResetReply,
+  ResultStanding,
+  Standing,
+  TrackOutline,
+  TrackReply,
+  TrialStanding,
+} from '../track/index.ts';
 import type { RacePhase } from '../../protocol/index.ts';
 
 export type { CalibrateFields, CalibrateRequest };
 export type { DriveMode, SimState, BackgroundInfo, ErrorReply, CarAction, ControlFields, LiveCar, CarSummary, LapRecord, CarLaps, LeaderboardData };
 export type { Settings, SettingsName, VideoChoice, VideoFrameHeader, VideoSource, ChromaKeySettings, FilterName };
-export type { EntryStatus, RacePhase, RaceReply, RaceResult, RacesReply, RaceView, ResetReply, Standing, TrackOutline, TrackReply };
+export type { EntryStatus, RacePhase, RaceReply, RaceResult, RacesReply, ResetReply, Standing, TrackOutline, TrackReply };
+export type { Bracket, CompetitionConfig, CompetitionsReply, CompetitionView, Correction, CrossingRecord, HeatStanding, LapSheet, Match, PenaltyKind, Placing, Racer, RacersReply, ResultStanding, TrialStanding };
+/** The session now, as every live view gets it (with its competition) */
+export type RaceView = LiveRace;
 export type { FleetCar, ReleaseRecord, ReleaseSummary, RolloutEvent, RolloutsReply, ReleasesReply };
 export type { EpochPoint, JobResult, JobsReply, ModelInfo, ModelKind, ModelsReply, TrackResult, TrainingEvents, TrainingJob, TubInfo, TubsReply };
 export type { TrainJob, EvaluateJob, ArenaJob, ArenaRequest, ArenaResult, ArenaEntry, ArenaReplay, ModelStatus };

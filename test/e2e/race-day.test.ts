@@ -18,6 +18,7 @@ import type { RaceReply, RacesReply, RaceView } from '../../nuc/server/wire.ts';
 import { ensureDashboardBuilt, hasChromium, launchChromium } from '../support/browser.ts';
 import { sleep, waitFor } from '../support/net.ts';
 import { getJson, startPlatform, waitForServices, type RunningPlatform } from '../support/platform.ts';
+import { followSimulatorLaps, openTimingGate, type TimingGate } from '../support/timing-gate.ts';
 
 const TOKEN = 'race-day-token-long-enough';
 const LAPS = 2;
@@ -43,6 +44,8 @@ describe.skipIf(!hasChromium)('race day (whole platform, two simulated cars, chr
   let audience: Page;
   let configDir: string;
   let raceId: number;
+  let gate: TimingGate;
+  let stopLaps = () => {};
   const sockets: Socket[] = [];
   const api = (route: string, init: RequestInit = {}) =>
     fetch(`${platform.baseUrl}${route}`, {
@@ -59,12 +62,17 @@ describe.skipIf(!hasChromium)('race day (whole platform, two simulated cars, chr
     platform = await startPlatform(['--config', config], { EDGE_TOKEN: TOKEN });
     await waitForServices(platform.baseUrl, ['nuc/server', 'nuc/compositor', 'car/1/uplink', 'car/2/uplink'], 180_000);
     await waitFor(async () => (await car('1'))?.telemetry?.sim && (await car('2'))?.telemetry?.sim, 'both cars on the track', 120_000, 250);
+    // Laps come from line crossings only: the simulator's, published as the timing service does.
+    gate = await openTimingGate(platform.nucAs({ name: 'timing', role: 'nuc', service: 'timing' }), platform.baseUrl);
+    stopLaps = followSimulatorLaps(gate, platform.baseUrl, ['1', '2']);
     browser = await launchChromium();
     audience = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     await audience.goto(`${platform.baseUrl}/watch/2`);
   }, 300_000);
 
   afterAll(async () => {
+    stopLaps();
+    await gate?.close();
     for (const socket of sockets) socket.close();
     await browser?.close();
     await platform?.stop();
