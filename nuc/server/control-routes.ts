@@ -8,12 +8,13 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import sharp from 'sharp';
 import { BackgroundError, DEFAULT_MAX_UPLOAD_BYTES, type BackgroundErrorReason, type BackgroundLibrary } from '../compositor/index.ts';
-import { sendError, tokenGuard } from '../http/index.ts';
+import { ErrorReplySchema, sendError, tokenGuard } from '../http/index.ts';
 import { CarActionSchema } from './actions.ts';
 import type { ControlRelay } from './control-relay.ts';
 import type { FleetState } from './fleet-state.ts';
 import { SETTINGS_NAMES, SETTINGS_SCHEMAS } from '../settings/index.ts';
 import { SettingsError, type SettingsStore } from './settings-store.ts';
+import { ActionReplySchema } from './reply-schemas.ts';
 import { CarParams } from './status-routes.ts';
 import type { ActionReply, BackgroundsReply } from './wire.ts';
 
@@ -50,14 +51,18 @@ export const controlRoutes: FastifyPluginAsync<ControlRoutesOptions> = async (in
   const app = instance.withTypeProvider<TypeBoxTypeProvider>();
   const requireToken = tokenGuard(app);
 
-  app.post('/api/cars/:id/actions', { onRequest: requireToken, schema: { params: CarParams, body: CarActionSchema } }, async (request, reply) => {
-    const { id } = request.params;
-    if (!options.fleet.carStates().some((c) => c.id === id)) {
-      return sendError(reply, 404, 'Not Found', `no car "${id}" has reported to this NUC`);
-    }
-    const answer: ActionReply = { car: id, sent: options.relay.action(id, request.body) };
-    return reply.code(202).send(answer);
-  });
+  app.post(
+    '/api/cars/:id/actions',
+    { onRequest: requireToken, schema: { summary: 'a driver action for a car: mode, recording, estop (sends car/<id>/control)', params: CarParams, body: CarActionSchema, response: { 202: ActionReplySchema, 404: ErrorReplySchema } } },
+    async (request, reply) => {
+      const { id } = request.params;
+      if (!options.fleet.carStates().some((c) => c.id === id)) {
+        return sendError(reply, 404, 'Not Found', `no car "${id}" has reported to this NUC`);
+      }
+      const answer: ActionReply = { car: id, sent: options.relay.action(id, request.body) };
+      return reply.code(202).send(answer);
+    },
+  );
 
   const { settings } = options;
   if (settings) {
