@@ -6,7 +6,7 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import { HEADER_SCHEMAS } from '../../protocol/index.ts';
-import type { ActionReply, CalibrateReply, CalibrationReply, CarSummary, HealthReply, LeaderboardData, ServiceSummary } from './wire.ts';
+import type { ActionReply, CalibrateReply, CalibrationReply, CarSummary, HealthReply, LeaderboardData, ServiceSummary, ShipReply } from './wire.ts';
 
 export const HealthReplySchema = Type.Object({
   status: Type.Literal('ok'),
@@ -68,6 +68,14 @@ export const CalibrationReplySchema = Type.Object({
   calibrationsSaved: Type.Integer({ minimum: 0 }),
 });
 
+export const ShipReplySchema = Type.Object({
+  version: Type.Integer({ description: 'the model-only release it published' }),
+  label: Type.String(),
+  model: Type.Optional(Type.String({ description: "the model's name in the release" })),
+  override: Type.Union([Type.String(), Type.Null()], { description: 'set when it shipped on an override (not a candidate): what was overridden' }),
+  builtOn: Type.Union([Type.Integer(), Type.Null()], { description: 'the release whose services it carries' }),
+});
+
 // The schemas and the types the dashboard imports must describe the same JSON: these fail to compile otherwise.
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 const agree: [
@@ -78,5 +86,6 @@ const agree: [
   Same<Static<typeof ActionReplySchema>, ActionReply>,
   Same<Static<typeof CalibrateReplySchema>, CalibrateReply>,
   Same<Static<typeof CalibrationReplySchema>, CalibrationReply>,
-] = [true, true, true, true, true, true, true];
+  Same<Static<typeof ShipReplySchema>, ShipReply>,
+] = [true, true, true, true, true, true, true, true];
 void agree;
