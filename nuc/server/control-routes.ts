@@ -66,10 +66,12 @@ export const controlRoutes: FastifyPluginAsync<ControlRoutesOptions> = async (in
 
   const { settings } = options;
   if (settings) {
-    app.get('/api/settings', async () => settings.all());
+    const AllSettings = Type.Object(SETTINGS_SCHEMAS);
+    app.get('/api/settings', { schema: { summary: 'every live setting (keying, panning, background, wheel)', response: { 200: AllSettings } } }, async () => settings.all());
     for (const name of SETTINGS_NAMES) {
-      app.get(`/api/settings/${name}`, async () => settings.get(name));
-      app.put(`/api/settings/${name}`, { onRequest: requireToken, schema: { body: SETTINGS_SCHEMAS[name] } }, async (request, reply) => {
+      const schema = SETTINGS_SCHEMAS[name];
+      app.get(`/api/settings/${name}`, { schema: { summary: `the ${name} settings`, response: { 200: schema } } }, async () => settings.get(name));
+      app.put(`/api/settings/${name}`, { onRequest: requireToken, schema: { summary: `replace the ${name} settings (applied live)`, body: schema, response: { 200: schema, 400: ErrorReplySchema } } }, async (request, reply) => {
         try {
           return await settings.put(name, request.body);
         } catch (error) {
