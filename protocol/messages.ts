@@ -27,8 +27,8 @@ const Throttle = (description = 'throttle: -1 full reverse, 0 stopped, 1 full fo
 const Closed = <T extends TProperties>(properties: T): TObject<T> => Type.Object(properties, { additionalProperties: false });
 /** Names used as record keys (counters, loops, gauges): short, and safe as Prometheus metric names and label values. */
 const NAME_PATTERN = '^[A-Za-z_][A-Za-z0-9_.:-]{0,63}$';
-const Named = <T extends TSchema>(value: T, maxProperties: number) =>
-  Type.Record(Type.String({ pattern: NAME_PATTERN }), value, { maxProperties, additionalProperties: false });
+const Named = <T extends TSchema>(value: T, maxProperties: number, description?: string) =>
+  Type.Record(Type.String({ pattern: NAME_PATTERN }), value, { maxProperties, additionalProperties: false, ...(description ? { description } : {}) });
 /** a PCA9685 pulse length: 12-bit counts */
 const Count12 = Type.Integer({ minimum: 0, maximum: 4095 });
 const Common = {
@@ -56,7 +56,7 @@ export const CountersSchema = Closed({
   in: Type.Integer({ minimum: 0, ...about('messages received') }),
   out: Type.Integer({ minimum: 0, ...about('messages sent') }),
   dropped: Type.Integer({ minimum: 0, ...about('messages dropped') }),
-  droppedBy: Named(Type.Integer({ minimum: 0, ...about('messages dropped for this reason') }), 64),
+  droppedBy: Named(Type.Integer({ minimum: 0, ...about('messages dropped for this reason') }), 64, 'messages dropped, by reason'),
 });
 export type CountersSnapshot = Static<typeof CountersSchema>;
 
@@ -201,9 +201,9 @@ export const MetricsHeader = Closed({
   uptimeS: Seconds('time since the service started'),
   rssBytes: Type.Integer({ minimum: 0, ...about('resident memory', 'bytes') }),
   counters: Type.Object(CountersSchema.properties, { additionalProperties: false, ...about('bus messages in, out and dropped by reason') }),
-  loops: Named(LoopStatsSchema, 16),
+  loops: Named(LoopStatsSchema, 16, "the service's loops' timing, by loop name"),
   /** service-specific gauges, e.g. frames composited, lost controls */
-  gauges: Type.Optional(Named(Type.Number(about('a service-specific gauge, e.g. frames composited, lost controls')), 64)),
+  gauges: Type.Optional(Named(Type.Number(about('a service-specific gauge, e.g. frames composited, lost controls')), 64, 'service-specific gauges, by name')),
 });
 
 /** The recorder's state for one car (`nuc/recorder/recording`): on change and every few seconds. */

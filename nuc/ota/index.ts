@@ -25,3 +25,4 @@ export {
   type TimestampRefreshOptions,
   type TimestampSigner,
 } from './timestamp-refresh.ts';
+export { FleetReplySchema, RollbackReplySchema } from './reply-schemas.ts';

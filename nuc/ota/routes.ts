@@ -11,8 +11,9 @@ import fastifyStatic from '@fastify/static';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
-import { sendError } from '../http/index.ts';
+import { ErrorReplySchema, sendError } from '../http/index.ts';
 import type { CarRollout, OtaDb, ReleaseRecord, RolloutEvent } from './ota-db.ts';
+import { ReleaseRecordSchema, ReleasesReplySchema, RolloutsReplySchema } from './reply-schemas.ts';
 
 export interface OtaRoutesOptions {
   /** the repository root holding metadata/ and targets/ */
@@ -64,17 +65,17 @@ export const otaRoutes: FastifyPluginAsync<OtaRoutesOptions> = async (instance, 
     });
   }
 
-  app.get('/api/releases', async (): Promise<ReleasesReply> => ({
+  app.get('/api/releases', { schema: { summary: 'every release published, oldest first, without manifests', response: { 200: ReleasesReplySchema } } }, async (): Promise<ReleasesReply> => ({
     releases: options.db.releases().map(({ manifest: _manifest, ...summary }) => summary),
   }));
 
-  app.get('/api/releases/:version', { schema: { params: VersionParams } }, async (request, reply) => {
+  app.get('/api/releases/:version', { schema: { summary: 'one release with its manifest', params: VersionParams, response: { 200: ReleaseRecordSchema, 404: ErrorReplySchema } } }, async (request, reply) => {
     const release = options.db.release(Number(request.params.version));
     if (!release) return sendError(reply, 404, 'Not Found', `release ${request.params.version} does not exist`);
     return release;
   });
 
-  app.get('/api/rollouts', { schema: { querystring: RolloutsQuery } }, async (request): Promise<RolloutsReply> => {
+  app.get('/api/rollouts', { schema: { summary: 'what each car runs, and the update history (newest first)', querystring: RolloutsQuery, response: { 200: RolloutsReplySchema } } }, async (request): Promise<RolloutsReply> => {
     const { car } = request.query;
     const limit = request.query.limit === undefined ? undefined : Number(request.query.limit);
     return {

@@ -6,9 +6,10 @@
  */
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyPluginAsync } from 'fastify';
-import { sendError, tokenGuard } from '../http/index.ts';
+import { ErrorReplySchema, sendError, tokenGuard } from '../http/index.ts';
 import { CalibrateRequestSchema, type CalibrateFields, type CalibrateSink } from './calibrate-request.ts';
 import type { FleetState } from './fleet-state.ts';
+import { CalibrateReplySchema, CalibrationReplySchema } from './reply-schemas.ts';
 import { CarParams } from './status-routes.ts';
 import type { CalibrateReply, CalibrationReply } from './wire.ts';
 
@@ -54,16 +55,21 @@ export const calibrateRoutes: FastifyPluginAsync<CalibrateRoutesOptions> = async
   const { fleet } = options;
   const unknownCar = (id: string) => `no car "${id}" has reported to this NUC`;
 
-  app.post('/api/cars/:id/calibrate', { onRequest: requireToken, schema: { params: CarParams, body: CalibrateRequestSchema } }, async (request, reply) => {
-    const { id } = request.params;
-    if (!fleet.hasCar(id)) return sendError(reply, 404, 'Not Found', unknownCar(id));
-    const fields: CalibrateFields = { ...request.body };
-    options.sink(id, fields);
-    const answer: CalibrateReply = { car: id, sent: fields };
-    return reply.code(202).send(answer);
-  });
+  const refusals = { 404: ErrorReplySchema };
+  app.post(
+    '/api/cars/:id/calibrate',
+    { onRequest: requireToken, schema: { summary: "enter, set, save or exit a car's calibration (sends car/<id>/calibrate)", params: CarParams, body: CalibrateRequestSchema, response: { 202: CalibrateReplySchema, ...refusals } } },
+    async (request, reply) => {
+      const { id } = request.params;
+      if (!fleet.hasCar(id)) return sendError(reply, 404, 'Not Found', unknownCar(id));
+      const fields: CalibrateFields = { ...request.body };
+      options.sink(id, fields);
+      const answer: CalibrateReply = { car: id, sent: fields };
+      return reply.code(202).send(answer);
+    },
+  );
 
-  app.get('/api/cars/:id/calibration', { schema: { params: CarParams } }, async (request, reply) => {
+  app.get('/api/cars/:id/calibration', { schema: { summary: "what the car's actuator holds, from its metrics", params: CarParams, response: { 200: CalibrationReplySchema, ...refusals } } }, async (request, reply) => {
     const { id } = request.params;
     if (!fleet.hasCar(id)) return sendError(reply, 404, 'Not Found', unknownCar(id));
     const report = fleet.serviceReports().find((r) => r.scope === 'car' && r.id === id && r.metrics.service === 'actuator');

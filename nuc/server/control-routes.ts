@@ -8,12 +8,13 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import sharp from 'sharp';
 import { BackgroundError, DEFAULT_MAX_UPLOAD_BYTES, type BackgroundErrorReason, type BackgroundLibrary } from '../compositor/index.ts';
-import { sendError, tokenGuard } from '../http/index.ts';
+import { ErrorReplySchema, sendError, tokenGuard } from '../http/index.ts';
 import { CarActionSchema } from './actions.ts';
 import type { ControlRelay } from './control-relay.ts';
 import type { FleetState } from './fleet-state.ts';
 import { SETTINGS_NAMES, SETTINGS_SCHEMAS } from '../settings/index.ts';
 import { SettingsError, type SettingsStore } from './settings-store.ts';
+import { ActionReplySchema } from './reply-schemas.ts';
 import { CarParams } from './status-routes.ts';
 import type { ActionReply, BackgroundsReply } from './wire.ts';
 
@@ -50,21 +51,27 @@ export const controlRoutes: FastifyPluginAsync<ControlRoutesOptions> = async (in
   const app = instance.withTypeProvider<TypeBoxTypeProvider>();
   const requireToken = tokenGuard(app);
 
-  app.post('/api/cars/:id/actions', { onRequest: requireToken, schema: { params: CarParams, body: CarActionSchema } }, async (request, reply) => {
-    const { id } = request.params;
-    if (!options.fleet.carStates().some((c) => c.id === id)) {
-      return sendError(reply, 404, 'Not Found', `no car "${id}" has reported to this NUC`);
-    }
-    const answer: ActionReply = { car: id, sent: options.relay.action(id, request.body) };
-    return reply.code(202).send(answer);
-  });
+  app.post(
+    '/api/cars/:id/actions',
+    { onRequest: requireToken, schema: { summary: 'a driver action for a car: mode, recording, estop (sends car/<id>/control)', params: CarParams, body: CarActionSchema, response: { 202: ActionReplySchema, 404: ErrorReplySchema } } },
+    async (request, reply) => {
+      const { id } = request.params;
+      if (!options.fleet.carStates().some((c) => c.id === id)) {
+        return sendError(reply, 404, 'Not Found', `no car "${id}" has reported to this NUC`);
+      }
+      const answer: ActionReply = { car: id, sent: options.relay.action(id, request.body) };
+      return reply.code(202).send(answer);
+    },
+  );
 
   const { settings } = options;
   if (settings) {
-    app.get('/api/settings', async () => settings.all());
+    const AllSettings = Type.Object(SETTINGS_SCHEMAS);
+    app.get('/api/settings', { schema: { summary: 'every live setting (keying, panning, background, wheel)', response: { 200: AllSettings } } }, async () => settings.all());
     for (const name of SETTINGS_NAMES) {
-      app.get(`/api/settings/${name}`, async () => settings.get(name));
-      app.put(`/api/settings/${name}`, { onRequest: requireToken, schema: { body: SETTINGS_SCHEMAS[name] } }, async (request, reply) => {
+      const schema = SETTINGS_SCHEMAS[name];
+      app.get(`/api/settings/${name}`, { schema: { summary: `the ${name} settings`, response: { 200: schema } } }, async () => settings.get(name));
+      app.put(`/api/settings/${name}`, { onRequest: requireToken, schema: { summary: `replace the ${name} settings (applied live)`, body: schema, response: { 200: schema, 400: ErrorReplySchema } } }, async (request, reply) => {
         try {
           return await settings.put(name, request.body);
         } catch (error) {

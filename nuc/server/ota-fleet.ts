@@ -12,11 +12,12 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { Logger } from 'pino';
 import type { Guard } from '../../runtime/index.ts';
 import type { BusMessage } from '../../protocol/index.ts';
-import { sendError, tokenGuard } from '../http/index.ts';
-import { AgentReportGate, OtaDbError, RollbackRefused, fleetSummary, recordAgentReport, rollbackCar, type FleetCar, type OtaDb, type RollbackPublisher } from '../ota/index.ts';
+import { ErrorReplySchema, sendError, tokenGuard } from '../http/index.ts';
+import { AgentReportGate, FleetReplySchema, OtaDbError, RollbackRefused, RollbackReplySchema, fleetSummary, recordAgentReport, rollbackCar, type FleetCar, type OtaDb, type RollbackPublisher } from '../ota/index.ts';
 import { modelStanding, overrideNote, shipRefusal } from '../training/index.ts';
 import type { FleetState } from './fleet-state.ts';
 import type { ModelPublisher } from './ota-signing.ts';
+import { ShipReplySchema } from './reply-schemas.ts';
 import type { LiveNamespace } from './sockets.ts';
 import type { FleetReply, RollbackReply, ShipReply } from './wire.ts';
 
@@ -107,9 +108,10 @@ export const fleetRoutes: FastifyPluginAsync<FleetRoutesOptions> = async (instan
   const { db, ota, log } = options;
   const requireToken = tokenGuard(app);
 
-  app.get('/api/fleet', async (): Promise<FleetReply> => ({ cars: ota.summary() }));
+  const refusals = { 404: ErrorReplySchema, 409: ErrorReplySchema };
+  app.get('/api/fleet', { schema: { summary: "each car's release, services, model, update progress and history", response: { 200: FleetReplySchema } } }, async (): Promise<FleetReply> => ({ cars: ota.summary() }));
 
-  app.post('/api/cars/:car/rollback', { onRequest: requireToken, schema: { params: CarParams } }, async (request, reply) => {
+  app.post('/api/cars/:car/rollback', { onRequest: requireToken, schema: { summary: 'roll one car back to its previous release (a signed release of its own)', params: CarParams, response: { 201: RollbackReplySchema, ...refusals } } }, async (request, reply) => {
     const { car } = request.params;
     if (!options.publisher) return sendError(reply, 409, 'Conflict', 'rollbacks are not available: this server has no update repository configured');
     try {
@@ -125,7 +127,7 @@ export const fleetRoutes: FastifyPluginAsync<FleetRoutesOptions> = async (instan
     }
   });
 
-  app.post('/api/models/:name/ship', { onRequest: requireToken, schema: { params: ModelParams, body: Type.Optional(ShipBody) } }, async (request, reply) => {
+  app.post('/api/models/:name/ship', { onRequest: requireToken, schema: { summary: 'publish a model-only release of a model (a non-candidate needs `override: true`)', params: ModelParams, body: Type.Optional(ShipBody), response: { 201: ShipReplySchema, ...refusals } } }, async (request, reply) => {
     const { name } = request.params;
     if (!options.models) return sendError(reply, 409, 'Conflict', 'shipping models is not available: this server has no update repository configured');
     const dir = path.join(options.models.dir, name);

@@ -9,7 +9,7 @@ import { ErrorReplySchema, sendError } from '../http/index.ts';
 import type { FleetState } from './fleet-state.ts';
 import type { Leaderboard } from './leaderboard.ts';
 import { renderPrometheus } from './prometheus.ts';
-import { CarSummarySchema, HealthReplySchema, LeaderboardSchema, ServiceSummarySchema } from './status-replies.ts';
+import { CarSummarySchema, HealthReplySchema, LeaderboardSchema, ServiceSummarySchema } from './reply-schemas.ts';
 import type { CarSummary, HealthReply, LeaderboardData, ServiceSummary } from './wire.ts';
 
 export interface StatusRoutesOptions {
