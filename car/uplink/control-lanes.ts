@@ -31,8 +31,11 @@ export interface ControlLanesOptions {
 
 export const DEFAULT_RESYNC_MS = 500;
 export const DEFAULT_WINDOW = 512;
-/** a copy this much later than the first was held back on its connection (a retransmission, not jitter) */
-export const HELD_BACK_MS = 100;
+/**
+ * A copy this much later than the first was held back on its connection: the link's jitter moves
+ * copies by ±10 ms, a retransmission by an RTT or more (RACK or a tail-loss probe: ~2 RTTs, the RTO: 200 ms).
+ */
+export const HELD_BACK_MS = 40;
 
 export interface ControlLaneCounters {
   forwarded: number;

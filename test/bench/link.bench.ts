@@ -11,7 +11,7 @@
  *   one control-only lane costs on the wire during that sweep, both ways (TCP payload plus 52 bytes of
  *   IP and TCP header a segment, ACKs included; the Wi-Fi's own framing not counted).
  * - `link_control_held_back_pct`: of the commands in that sweep, the percent whose copy on the main
- *   connection came 100 ms or more after the first copy: what control on one connection would have
+ *   connection came 40 ms or more after the first copy: what control on one connection would have
  *   cost, measured in the same run (the uplink's `control_lane_0_held_back`). With
  *   `LINK_CONTROL_LANES=1` in the environment the car runs one connection, for comparison.
  * - `link_resume_s`: after a 10 s silent partition, heal → the first newly captured frame at the driver.

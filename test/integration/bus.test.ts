@@ -56,6 +56,31 @@ describe('bus through proxies and uplink', () => {
     expect(received[0]!.header).toMatchObject({ angle: -0.5, throttle: 0.3, mode: 'user' });
   });
 
+  it('with control on three connections, hands each control to the car once, in order', async () => {
+    const lanesUplink = startUplink({ carId: '8', car: bus.car, nuc: await bus.as({ name: 'car-8', role: 'car', car: '8' }), frameSendHighWaterMark: 4, controlLanes: 3 });
+    try {
+      const angles: number[] = [];
+      const carSide = track(BusSubscriber.connect(bus.car, { topics: [carTopic('8', 'control')] }));
+      carSide.on('control', (m) => angles.push(m.header.angle));
+      const wheel = track(BusPublisher.connect(wheelBus));
+      // every lane subscribed: each control then arrives three times at the uplink
+      await publishUntilSeen(
+        () => wheel.send<'control'>(carTopic('8', 'control'), { angle: 0, throttle: 0 }),
+        () => lanesUplink.controlLanes.duplicates >= 2 * lanesUplink.controlLanes.forwarded && lanesUplink.controlLanes.forwarded > 0,
+        'control on all three connections',
+      );
+      // all above the 0 sent while subscribing
+      const sent = Array.from({ length: 50 }, (_, i) => Math.round((i / 50) * 1000) / 1000 + 0.001);
+      for (const angle of sent) await wheel.send<'control'>(carTopic('8', 'control'), { angle, throttle: 0 });
+      await waitFor(() => angles.at(-1) === sent.at(-1) || undefined, 'the last control at the car');
+      await waitFor(() => lanesUplink.controlLanes.duplicates >= 2 * lanesUplink.controlLanes.forwarded || undefined, 'every copy at the uplink');
+      expect(angles.filter((angle) => angle > 0)).toEqual(sent);
+      expect(lanesUplink.controlLanes.firstBy.reduce((a, b) => a + b, 0)).toBe(lanesUplink.controlLanes.forwarded);
+    } finally {
+      await lanesUplink.close();
+    }
+  });
+
   it('hands a handler registered for one kind only that kind\'s messages, the rest to the catch-all', async () => {
     const sims: number[] = [];
     const all: string[] = [];

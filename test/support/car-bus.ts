@@ -12,7 +12,7 @@ export interface Heard<K extends MessageKind> {
   header: HeaderOf<K>;
 }
 
-export type CarBusKind = 'applied' | 'agent' | 'metrics' | 'telemetry' | 'frame' | 'drive' | 'link' | 'sim';
+export type CarBusKind = 'applied' | 'agent' | 'metrics' | 'telemetry' | 'frame' | 'drive' | 'link' | 'sim' | 'control';
 
 export interface CarBusRecorder {
   /** every message of that kind so far, in arrival order (frames without their payload) */
