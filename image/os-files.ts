@@ -80,7 +80,7 @@ export function osFiles(target: Target, os: OsIdentity): OsFile[] {
       path: '/etc/fstab',
       content: [
         '# <file system> <mount point> <type> <options> <dump> <pass>',
-        `LABEL=EDGEBOOT ${L.boot} vfat defaults,noatime,umask=0077,nofail 0 2`,
+        `LABEL=EDGEBOOT ${L.boot} vfat defaults,noatime,umask=0077 0 2`,
         `LABEL=data ${L.data} ext4 defaults,noatime,commit=30 0 2`,
         'tmpfs /tmp tmpfs mode=1777,size=128M,nosuid,nodev 0 0',
         'tmpfs /var/tmp tmpfs mode=1777,size=32M,nosuid,nodev 0 0',

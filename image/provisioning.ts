@@ -32,7 +32,10 @@ export const ProvisionFileSchema = Type.Object(
     nuc: Type.Object(
       {
         host: Hostname,
+        /** only when the NUC does not use the default ports */
         httpPort: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535 })),
+        busPublishersPort: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535 })),
+        busSubscribersPort: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535 })),
       },
       { additionalProperties: false },
     ),
@@ -198,7 +201,12 @@ export function carConfigYaml(provisioning: Provisioning, paths: CarPaths, defau
   const config = {
     dataDir: paths.dataDir,
     bus: { security: 'curve', clientKeys: paths.keysDir },
-    nuc: { host: file.nuc.host, ...(file.nuc.httpPort === undefined ? {} : { httpPort: file.nuc.httpPort }) },
+    nuc: {
+      host: file.nuc.host,
+      ...(file.nuc.httpPort === undefined ? {} : { httpPort: file.nuc.httpPort }),
+      ...(file.nuc.busPublishersPort === undefined ? {} : { busPublishersPort: file.nuc.busPublishersPort }),
+      ...(file.nuc.busSubscribersPort === undefined ? {} : { busSubscribersPort: file.nuc.busSubscribersPort }),
+    },
     car: {
       i2c: { bus: file.hardware?.i2cBus ?? defaults.i2cBus },
       camera: { source: 'mjpeg', command: [...(file.hardware?.camera ?? defaults.camera)] },

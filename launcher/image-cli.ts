@@ -20,6 +20,7 @@ export const USAGE = `usage: npm run image -- <command> [options]
                     package). Root file system, Node and native addons are cached in <data>/cache/image.
   provision <image> --car <id> --nuc <address> --pair-dir <dir> [--wifi-ssid <ssid> --wifi-psk-file <file>]
             [--wifi-country <CC>] [--ssh-key <file>] [--i2c-bus <n>]
+            [--nuc-http-port <n>] [--nuc-pub-port <n>] [--nuc-sub-port <n>]   (only when the NUC's ports are not the defaults)
                     write edge-car.yaml and the key folder \`npm run bus -- pair … --role car --out <dir>\`
                     wrote into the image's boot partition; the car checks and applies them at first boot
 ${COMMON_USAGE}`;
@@ -37,7 +38,21 @@ const OPTIONS = {
   'wifi-country': { type: 'string' },
   'ssh-key': { type: 'string' },
   'i2c-bus': { type: 'string' },
+  'nuc-http-port': { type: 'string' },
+  'nuc-pub-port': { type: 'string' },
+  'nuc-sub-port': { type: 'string' },
 } as const;
+
+function optional<K extends string>(key: K, value: number | undefined): Partial<Record<K, number>> {
+  return value === undefined ? {} : ({ [key]: value } as Record<K, number>);
+}
+
+function portOption(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UsageError(`${flag} must be a port number, got '${value}'`);
+  return port;
+}
 
 function readSmallFile(file: string, what: string): string {
   try {
@@ -89,7 +104,12 @@ export function runImageCli(argv: readonly string[], io: CliIo, env: NodeJS.Proc
         if (i2cBus !== undefined && !Number.isInteger(i2cBus)) throw new UsageError(`--i2c-bus must be a bus number, got '${values['i2c-bus']}'`);
         const file: ProvisionFile = {
           car: values.car,
-          nuc: { host: values.nuc },
+          nuc: {
+            host: values.nuc,
+            ...optional('httpPort', portOption(values['nuc-http-port'], '--nuc-http-port')),
+            ...optional('busPublishersPort', portOption(values['nuc-pub-port'], '--nuc-pub-port')),
+            ...optional('busSubscribersPort', portOption(values['nuc-sub-port'], '--nuc-sub-port')),
+          },
           ...(values['wifi-ssid'] ? { wifi: { ssid: values['wifi-ssid'], psk: readSmallFile(values['wifi-psk-file']!, '--wifi-psk-file').trim(), ...(values['wifi-country'] ? { country: values['wifi-country'] } : {}) } } : {}),
           ...(values['ssh-key'] ? { sshKey: readSmallFile(values['ssh-key'], '--ssh-key').trim() } : {}),
           ...(i2cBus === undefined ? {} : { hardware: { i2cBus } }),
