@@ -16,7 +16,7 @@ export {
   type ProvisionProblem,
   type Provisioning,
 } from './provisioning.ts';
-export { CAR_LAYOUT, CAR_USER, osFiles, osLinks, osReleaseText, parseOsRelease, type OsIdentity } from './os-files.ts';
+export { CAR_LAYOUT, CAR_USER, osFiles, osLinks, osReleaseText, type OsIdentity } from './os-files.ts';
 export { ImageManifestSchema, imageFileName, type ImageManifest } from './manifest.ts';
 export { buildImage, type ImageBuildOptions, type ImageBuildResult } from './build.ts';
 export { provisionImage, type ImageProvisionOptions } from './provision-image.ts';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { osFiles, osLinks, osReleaseText, parseOsRelease, withCarUser } from './os-files.ts';
+import { parseOsRelease } from '../car/agent/os-release.ts';
+import { osFiles, osLinks, osReleaseText, withCarUser } from './os-files.ts';
 import { TARGET_SPECS } from './targets.ts';
 
 const os = { version: '0.1.0-1a2b3c4d', target: 'qemu-x86_64', nodeVersion: '24.22.3', builtAt: '2026-12-07T00:00:00Z' };

@@ -50,19 +50,6 @@ export function osReleaseText(os: OsIdentity): string {
   return [`EDGE_OS_VERSION=${os.version}`, `EDGE_OS_TARGET=${os.target}`, `EDGE_OS_NODE=${os.nodeVersion}`, `EDGE_OS_BUILT=${os.builtAt}`, ''].join('\n');
 }
 
-/** Reads the version back (the agent does, on the car); undefined when the file says nothing usable. */
-export function parseOsRelease(text: string): { version: string; target?: string } | undefined {
-  const fields = new Map<string, string>();
-  for (const line of text.split('\n').slice(0, 64)) {
-    const match = /^([A-Z_]+)=(.*)$/.exec(line.trim());
-    if (match) fields.set(match[1]!, match[2]!);
-  }
-  const version = fields.get('EDGE_OS_VERSION');
-  if (!version || !/^[A-Za-z0-9._+-]{1,64}$/.test(version)) return undefined;
-  const target = fields.get('EDGE_OS_TARGET');
-  return { version, ...(target && /^[a-z0-9_-]{1,32}$/.test(target) ? { target } : {}) };
-}
-
 const unit = (sections: Record<string, readonly string[]>): string =>
   Object.entries(sections)
     .map(([name, lines]) => `[${name}]\n${lines.join('\n')}\n`)

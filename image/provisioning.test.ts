@@ -71,7 +71,7 @@ describe('first-boot provisioning checks', () => {
   it('writes the car configuration: real hardware, the NUC, the moved keys and root', () => {
     const result = checkProvisioning(GOOD, pairFiles('7'));
     if (!result.ok) throw new Error('expected ok');
-    const config = parseYaml(carConfigYaml(result.provisioning, { dataDir: '/data/edge', keysDir: '/data/edge/keys/bus', rootFile: '/data/edge/keys/root.json' }, { i2cBus: 1, camera: ['cam'] })) as Record<string, any>;
+    const config = parseYaml(carConfigYaml(result.provisioning, { dataDir: '/data/edge', keysDir: '/data/edge/keys/bus', rootFile: '/data/edge/keys/root.json' }, { i2cBus: 1, camera: ['cam'] })) as Record<string, unknown>;
     expect(config).toMatchObject({
       dataDir: '/data/edge',
       bus: { security: 'curve', clientKeys: '/data/edge/keys/bus' },

@@ -159,6 +159,8 @@ export const AgentHeader = Closed({
   gen: Type.Optional(Count),
   /** the installed release's version (0: none yet) */
   version: Type.Optional(Count),
+  /** the car OS's version (/etc/edge-os-release of a car running the project's image); absent elsewhere */
+  os: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9._+-]{1,64}$' })),
 });
 
 export const MetricsHeader = Closed({
