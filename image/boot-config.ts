@@ -10,11 +10,13 @@ export interface KernelArgs {
   /** how the kernel finds the root slot, e.g. PARTLABEL=rootA */
   root: string;
   console: string;
+  extra?: readonly string[];
 }
 
 export function kernelCommandLine(args: KernelArgs): string {
   // `ro`: the slot stays read-only; panic=5 reboots a kernel that cannot go on (the bootloader may then fall back)
-  return `root=${args.root} ro rootwait console=tty1 console=${args.console},115200 panic=5 systemd.show_status=1 net.ifnames=0`;
+  // no_timer_check: the IO-APIC timer probe fails under emulation on a busy host (a panic at boot); it only guards old broken chipsets
+  return `root=${args.root} ro rootwait console=tty1 console=${args.console},115200 panic=5 no_timer_check systemd.show_status=1 net.ifnames=0${args.extra?.length ? ` ${args.extra.join(' ')}` : ''}`;
 }
 
 /** GRUB (built into BOOTX64.EFI by grub-mkimage, reading this file from the ESP). */

@@ -12,6 +12,7 @@ import { createHash } from 'node:crypto';
 import { grubConfig, GRUB_MODULES, raspiConfigTxt, ubootScript } from './boot-config.ts';
 import { assembleImage, ext4UsedBytes, makeExt4, makeVfat, sha256File } from './disk.ts';
 import { imageFileName, osVersionOf, type ImageManifest } from './manifest.ts';
+import { pruneModules } from './kernel-modules.ts';
 import { ensureNatives } from './natives.ts';
 import { ensureNode } from './node-runtime.ts';
 import { CAR_LAYOUT, osFiles, osLinks, withCarUser, type OsIdentity } from './os-files.ts';
@@ -52,7 +53,7 @@ function toolsFor(target: Target): string[] {
   const tools = ['mmdebstrap', 'sfdisk', 'mkfs.ext4', 'mkfs.vfat', 'mcopy', 'mmd', 'zstd', 'npm', 'dd', 'g++', 'make'];
   if (target.boot === 'grub-efi') tools.push('grub-mkimage');
   else tools.push('mkimage');
-  if (target.arch === 'arm64' && process.arch !== 'arm64') tools.push('qemu-aarch64-static', 'aarch64-linux-gnu-g++');
+  if (target.arch === 'arm64' && process.arch !== 'arm64') tools.push('qemu-aarch64-static', 'arch-test', 'aarch64-linux-gnu-g++');
   return tools;
 }
 
@@ -162,6 +163,10 @@ export async function buildImage(options: ImageBuildOptions): Promise<ImageBuild
     fs.chmodSync(path.join(tree, CAR_LAYOUT.node), 0o755);
     fs.cpSync(bundleDir, path.join(tree, CAR_LAYOUT.app), { recursive: true });
     await runTool('cp', ['-al', natives.dir, path.join(tree, CAR_LAYOUT.app, 'node_modules')]);
+    const pruned = pruneModules(path.join(tree, 'usr', 'lib', 'modules'));
+    // depmod replaces its index files (write and rename): the cached tree's copies stay as they were
+    await runTool('depmod', ['-b', tree, kernelRelease]);
+    progress(`tree: left out ${Math.round(pruned / 1e6)} MB of kernel modules a car never loads`);
   });
 
   const sizes = {
@@ -176,7 +181,7 @@ export async function buildImage(options: ImageBuildOptions): Promise<ImageBuild
 
   const table = target.boot === 'uboot-rpi' ? 'dos' : 'gpt';
   const plan = planPartitions(table, target.arch, { bootMiB: BOOT_MIB, rootSlotMiB: rootSlotMiBFor(sizes.rootfsUsedBytes), dataMiB: DATA_MIB });
-  const kernelArgs = { root: partitionReference(plan, 'rootA', DISK_ID), console: target.console };
+  const kernelArgs = { root: partitionReference(plan, 'rootA', DISK_ID), console: target.console, extra: target.kernelArgs };
   const parts = new Map<PartitionRole, string>();
   await step('filesystems', async () => {
     progress(`filesystems: rootA and rootB ${partitionOf(plan, 'rootA').sizeSectors / 2048} MiB each, boot ${BOOT_MIB} MiB, data ${DATA_MIB} MiB (grows at first boot)`);
@@ -200,23 +205,25 @@ export async function buildImage(options: ImageBuildOptions): Promise<ImageBuild
   });
   await step('compress', async () => {
     progress(`compress: zstd ${path.basename(compressed)}`);
-    await runTool('zstd', ['-q', '-f', '-T0', '-6', image, '-o', compressed]);
+    await runTool('zstd', ['-q', '-f', '-T0', '-3', image, '-o', compressed]);
   });
 
-  const partitions = [];
-  for (const partition of plan.partitions) {
-    const file = parts.get(partition.role)!;
-    partitions.push({
-      index: partition.index,
-      role: partition.role,
-      label: partition.label,
-      fs: partition.fs,
-      offsetBytes: partition.startSector * 512,
-      bytes: partition.sizeSectors * 512,
-      usedBytes: partition.fs === 'ext4' ? await ext4UsedBytes(file) : fs.statSync(file).size,
-      sha256: await sha256File(file),
-    });
-  }
+  const partitions = await Promise.all(
+    plan.partitions.map(async (partition) => {
+      const file = parts.get(partition.role)!;
+      return {
+        index: partition.index,
+        role: partition.role,
+        label: partition.label,
+        fs: partition.fs,
+        offsetBytes: partition.startSector * 512,
+        bytes: partition.sizeSectors * 512,
+        usedBytes: partition.fs === 'ext4' ? await ext4UsedBytes(file) : fs.statSync(file).size,
+        sha256: await sha256File(file),
+      };
+    }),
+  );
+  const [imageSha, compressedSha] = await Promise.all([sha256File(image), sha256File(compressed)]);
   const statusFile = path.join(tree, 'var', 'lib', 'dpkg', 'status');
   const manifest: ImageManifest = {
     schema: 'edge-car-image/1',
@@ -227,8 +234,8 @@ export async function buildImage(options: ImageBuildOptions): Promise<ImageBuild
     image: {
       file: path.basename(image),
       bytes: fs.statSync(image).size,
-      sha256: await sha256File(image),
-      compressed: { file: path.basename(compressed), bytes: fs.statSync(compressed).size, sha256: await sha256File(compressed) },
+      sha256: imageSha,
+      compressed: { file: path.basename(compressed), bytes: fs.statSync(compressed).size, sha256: compressedSha },
     },
     partitionTable: table,
     partitions,
@@ -245,7 +252,7 @@ export async function buildImage(options: ImageBuildOptions): Promise<ImageBuild
   return { image, compressed, manifestFile, manifest, steps };
 }
 
-async function makeBootPartition(target: Target, file: string, kernelArgs: { root: string; console: string }, tree: string, kernelRelease: string, work: string): Promise<void> {
+async function makeBootPartition(target: Target, file: string, kernelArgs: { root: string; console: string; extra?: readonly string[] }, tree: string, kernelRelease: string, work: string): Promise<void> {
   if (target.boot === 'grub-efi') {
     const efi = path.join(work, 'BOOTX64.EFI');
     await runTool('grub-mkimage', ['-O', 'x86_64-efi', '-p', '/EFI/BOOT', '-o', efi, ...GRUB_MODULES]);

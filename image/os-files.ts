@@ -67,8 +67,9 @@ export function osFiles(target: Target, os: OsIdentity): OsFile[] {
       path: '/etc/fstab',
       content: [
         '# <file system> <mount point> <type> <options> <dump> <pass>',
-        `LABEL=EDGEBOOT ${L.boot} vfat defaults,noatime,umask=0077 0 2`,
-        `LABEL=data ${L.data} ext4 defaults,noatime,commit=30 0 2`,
+        // a slow card (or an emulated one on a busy host) may take longer than systemd's default 90 s to show up
+        `LABEL=EDGEBOOT ${L.boot} vfat defaults,noatime,umask=0077,x-systemd.device-timeout=10min 0 2`,
+        `LABEL=data ${L.data} ext4 defaults,noatime,commit=30,x-systemd.device-timeout=10min 0 2`,
         'tmpfs /tmp tmpfs mode=1777,size=128M,nosuid,nodev 0 0',
         'tmpfs /var/tmp tmpfs mode=1777,size=32M,nosuid,nodev 0 0',
         'tmpfs /var/log tmpfs mode=0755,size=16M 0 0',

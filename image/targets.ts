@@ -27,6 +27,8 @@ export interface Target {
   readonly defaultCamera: readonly string[];
   /** kernel modules loaded at boot (the emulated devices of the QEMU targets) */
   readonly modules: readonly string[];
+  /** added to the kernel's command line */
+  readonly kernelArgs: readonly string[];
 }
 
 /** Under QEMU the kernel's own test devices stand in for the car's hardware. */
@@ -53,6 +55,7 @@ export const TARGET_SPECS: Readonly<Record<TargetName, Target>> = {
     defaultI2cBus: 1,
     defaultCamera: USB_CAMERA,
     modules: ['i2c-dev'],
+    kernelArgs: [],
   },
   'qemu-arm64': {
     name: 'qemu-arm64',
@@ -65,6 +68,8 @@ export const TARGET_SPECS: Readonly<Record<TargetName, Target>> = {
     defaultI2cBus: 0,
     defaultCamera: VIVID_CAMERA,
     modules: QEMU_MODULES,
+    // q35's SMBus would take i2c-0 (already in the initramfs): i2c-stub, the PCA9685, is to be bus 0
+    kernelArgs: ['modprobe.blacklist=i2c_i801'],
   },
   'qemu-x86_64': {
     name: 'qemu-x86_64',
@@ -77,6 +82,8 @@ export const TARGET_SPECS: Readonly<Record<TargetName, Target>> = {
     defaultI2cBus: 0,
     defaultCamera: VIVID_CAMERA,
     modules: QEMU_MODULES,
+    // q35's SMBus would take i2c-0 (already in the initramfs): i2c-stub, the PCA9685, is to be bus 0
+    kernelArgs: ['modprobe.blacklist=i2c_i801'],
   },
 };
 

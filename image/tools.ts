@@ -19,6 +19,7 @@ export const TOOL_PACKAGES: Readonly<Record<string, string>> = {
   'grub-mkimage': 'grub-efi-amd64-bin (and grub-common)',
   mkimage: 'u-boot-tools',
   'qemu-aarch64-static': 'qemu-user-static',
+  'arch-test': 'arch-test',
   'aarch64-linux-gnu-g++': 'g++-aarch64-linux-gnu',
   'g++': 'g++',
   make: 'make',
@@ -63,24 +64,27 @@ export interface RunOptions {
 /** Runs a tool; resolves to its stdout; rejects naming the command and the end of its output. */
 export function runTool(command: string, args: readonly string[], options: RunOptions = {}): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: options.cwd, env: withSbin(options.env ?? process.env), stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { cwd: options.cwd, env: withSbin(options.env ?? process.env), stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let tail = '';
     const keep = (text: string): void => {
       tail = (tail + text).slice(-4000);
       if (options.onLine) for (const line of text.split('\n')) if (line.trim()) options.onLine(line.trim());
     };
-    child.stdout.on('data', (chunk: Buffer) => {
+    child.stdout!.on('data', (chunk: Buffer) => {
       const text = chunk.toString();
       if (stdout.length < 64 * 1024 * 1024) stdout += text;
       keep(text);
     });
-    child.stderr.on('data', (chunk: Buffer) => keep(chunk.toString()));
+    child.stderr!.on('data', (chunk: Buffer) => keep(chunk.toString()));
     child.on('error', (error) => reject(new ToolFailedError(`${command}: ${error.message}`)));
     child.on('close', (code, signal) => {
       if (code === 0) resolve(stdout);
       else reject(new ToolFailedError(`${command} ${args.slice(0, 6).join(' ')}… failed (${signal ?? `exit ${code}`}):\n${tail.trim().split('\n').slice(-15).join('\n')}`));
     });
-    child.stdin.end(options.input ?? '');
+    if (child.stdin) {
+      child.stdin.on('error', () => undefined); // a tool that exits without reading its input fails by its exit code
+      child.stdin.end(options.input);
+    }
   });
 }

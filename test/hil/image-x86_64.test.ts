@@ -5,4 +5,4 @@
  */
 import { describeImageUnderQemu } from './image/scenario.ts';
 
-describeImageUnderQemu({ target: 'qemu-x86_64', buildTimeoutMs: 40 * 60_000, bootTimeoutMs: 6 * 60_000 });
+describeImageUnderQemu({ target: 'qemu-x86_64', buildTimeoutMs: 40 * 60_000, bootTimeoutMs: 20 * 60_000 });

@@ -95,7 +95,7 @@ export interface GuestOptions {
 function qemuCommand(options: GuestOptions, monitor: string): { command: string; args: string[] } {
   const memory = String(options.memoryMb ?? 1536);
   const cpus = String(options.cpus ?? 2);
-  const common = ['-accel', 'tcg', '-smp', cpus, '-m', memory, '-display', 'none', '-serial', 'stdio', '-monitor', `unix:${monitor},server,nowait`, '-netdev', 'user,id=net0', '-drive', `file=${options.disk},format=raw,if=virtio,cache=unsafe`];
+  const common = ['-accel', 'tcg,thread=multi', '-smp', cpus, '-m', memory, '-display', 'none', '-serial', 'stdio', '-monitor', `unix:${monitor},server,nowait`, '-netdev', 'user,id=net0', '-drive', `file=${options.disk},format=raw,if=virtio,cache=unsafe`];
   if (options.target === 'qemu-x86_64') {
     const vars = path.join(options.dir, 'OVMF_VARS.fd');
     if (!fs.existsSync(vars)) fs.copyFileSync('/usr/share/OVMF/OVMF_VARS_4M.fd', vars);

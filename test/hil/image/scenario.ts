@@ -5,19 +5,11 @@
  * the NUC with the header's size the JPEG's; a driver's control moves the PCA9685's registers; silence
  * brings the throttle to neutral; a reboot keeps the calibration, the estop latch and the keys.
  */
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BusPublisher, BusSubscriber, carTopic, ClientSecurity, readClientKeys, tcpEndpoint, type BusEndpoints } from '../../../protocol/index.ts';
-import { provisionImage, type TargetName } from '../../../image/index.ts';
-import { runBusCli } from '../../../launcher/bus-cli.ts';
-import { startPlatform, type RunningPlatform } from '../../support/platform.ts';
-import { ImageGuest, prepareDisk, testImage } from './guest.ts';
+import type { TargetName } from '../../../image/index.ts';
+import { CAR, startImageRig, TOKEN, waitUntil, type ImageRig } from './rig.ts';
 
-const CAR = '7';
-const TOKEN = 'image-test-token-0123456789';
 /** Default calibration (runtime/config-schema.ts): throttle stopped at 370 counts. */
 const DEFAULT_NEUTRAL = 370;
 const SAVED_NEUTRAL = 372;
@@ -31,63 +23,26 @@ export interface ImageScenarioOptions {
 }
 
 export interface ImageRun {
-  guest: ImageGuest;
+  guest: ImageRig['guest'];
   bootToFrameS: number;
   buildS: number;
 }
 
 export function describeImageUnderQemu(options: ImageScenarioOptions, onRun?: (run: ImageRun) => void): void {
   const { target } = options;
-  let platform: RunningPlatform;
-  let guest: ImageGuest;
-  let dir: string;
-  let nuc: { publishers: string; subscribers: string };
-  let driver: BusPublisher;
-  let watcher: BusSubscriber;
-  const frames: { at: number; width: number; height: number; payload: Buffer }[] = [];
-  let buildS = 0;
-
-  const pair = async (name: string, out: string, ...args: string[]): Promise<BusEndpoints> => {
-    const lines: string[] = [];
-    const code = await runBusCli(['pair', name, ...args, '--out', out], { out: (l) => lines.push(l), err: (l) => lines.push(l) }, platform.env);
-    if (code !== 0) throw new Error(`bus pair ${name}: ${lines.join('\n')}`);
-    return { ...nuc, security: new ClientSecurity(readClientKeys(out)) };
-  };
-  const send = (fields: { angle?: number; throttle?: number; estop?: boolean }): Promise<void> => driver.send(carTopic(CAR, 'control'), { angle: 0, throttle: 0, ...fields });
+  let rig: ImageRig;
+  let guest: ImageRig['guest'];
+  let frames: ImageRig['frames'];
+  let send: ImageRig['send'];
   const report = (since: number) => guest.latestReport(since);
 
   beforeAll(async () => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), `edge-image-${target}-`));
-    const built = await testImage(target, (line) => process.stderr.write(`[image ${target}] ${line}\n`));
-    buildS = built.seconds;
-    platform = await startPlatform(['--only', 'nuc', '--id', CAR], { EDGE_TOKEN: TOKEN, EDGE_LOG_LEVEL: 'warn' });
-    const env = platform.env;
-    nuc = { publishers: tcpEndpoint('127.0.0.1', Number(env.EDGE_BUS_PUB_PORT)), subscribers: tcpEndpoint('127.0.0.1', Number(env.EDGE_BUS_SUB_PORT)) };
-    await waitForHttp(`${platform.baseUrl}/api/cars`, 120_000);
-    const carKeys = path.join(dir, 'car-keys');
-    await pair(`car${CAR}`, carKeys, '--role', 'car', '--car', CAR);
-    driver = BusPublisher.connect(await pair('driver', path.join(dir, 'driver-keys'), '--role', 'driver', '--car', CAR));
-    watcher = BusSubscriber.connect(await pair('watcher', path.join(dir, 'viewer-keys'), '--role', 'viewer'), { topics: [carTopic(CAR, 'frame')] });
-    watcher.on((message) => {
-      if (message.kind !== 'frame') return;
-      const header = message.header as { width: number; height: number };
-      if (frames.length < 2000) frames.push({ at: performance.now(), width: header.width, height: header.height, payload: Buffer.from(message.payload) });
-    });
-    const disk = await prepareDisk(built.image, dir);
-    await provisionImage({
-      image: disk,
-      pairDir: carKeys,
-      file: { car: CAR, nuc: { host: '10.0.2.2', httpPort: Number(new URL(platform.baseUrl).port), busPublishersPort: Number(env.EDGE_BUS_PUB_PORT), busSubscribersPort: Number(env.EDGE_BUS_SUB_PORT) } },
-    });
-    guest = ImageGuest.boot({ target, disk, dir, ...(options.memoryMb ? { memoryMb: options.memoryMb } : {}) });
+    rig = await startImageRig(target, options.memoryMb ? { memoryMb: options.memoryMb } : {});
+    ({ guest, frames, send } = rig);
   }, options.buildTimeoutMs);
 
   afterAll(async () => {
-    await guest?.stop();
-    watcher?.close();
-    await driver?.close();
-    await platform?.stop();
-    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+    await rig?.stop();
   });
 
   describe(`the ${target} image under QEMU (TCG)`, () => {
@@ -103,7 +58,7 @@ export function describeImageUnderQemu(options: ImageScenarioOptions, onRun?: (r
       await guest.waitFor(/EDGE-CAR-READY/, 'the car services ready', options.bootTimeoutMs);
       await waitUntil(() => frames.length >= 5, 'five frames from the car at the NUC', options.bootTimeoutMs);
       const bootToFrameS = (frames[0]!.at - guest.startedAt) / 1000;
-      onRun?.({ guest, bootToFrameS, buildS });
+      onRun?.({ guest, bootToFrameS, buildS: rig.buildS });
       for (const frame of frames.slice(0, 5)) {
         const jpeg = await sharp(frame.payload).metadata();
         expect(jpeg.format).toBe('jpeg');
@@ -124,7 +79,7 @@ export function describeImageUnderQemu(options: ImageScenarioOptions, onRun?: (r
     }, 120_000);
 
     it('keeps the calibration, the estop latch and the keys across a reboot', async () => {
-      await calibrate(platform.baseUrl, [{ action: 'enter' }, { action: 'save', steering: { leftCount: 460, rightCount: 290 }, throttle: { forwardCount: 500, stoppedCount: SAVED_NEUTRAL, reverseCount: 220 } }, { action: 'exit' }]);
+      await calibrate(rig.platform.baseUrl, [{ action: 'enter' }, { action: 'save', steering: { leftCount: 460, rightCount: 290 }, throttle: { forwardCount: 500, stoppedCount: SAVED_NEUTRAL, reverseCount: 220 } }, { action: 'exit' }]);
       let since = guest.mark();
       await waitUntil(() => report(since)?.throttle === SAVED_NEUTRAL, 'the saved neutral in the registers', 30_000);
       await send({ estop: true });
@@ -155,24 +110,6 @@ export function describeImageUnderQemu(options: ImageScenarioOptions, onRun?: (r
       }, 'throttle once the estop is cleared', 60_000, 100);
     }, options.bootTimeoutMs * 2 + 120_000);
   });
-}
-
-async function waitUntil(probe: () => boolean | Promise<boolean>, what: string, timeoutMs: number, intervalMs = 200): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
-  }
-}
-
-async function waitForHttp(url: string, timeoutMs: number): Promise<void> {
-  await waitUntil(async () => {
-    try {
-      return (await fetch(url)).status < 500;
-    } catch {
-      return false;
-    }
-  }, url, timeoutMs, 250);
 }
 
 async function calibrate(baseUrl: string, bodies: object[]): Promise<void> {
