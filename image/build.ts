@@ -164,8 +164,9 @@ export async function buildImage(options: ImageBuildOptions): Promise<ImageBuild
     fs.cpSync(bundleDir, path.join(tree, CAR_LAYOUT.app), { recursive: true });
     await runTool('cp', ['-al', natives.dir, path.join(tree, CAR_LAYOUT.app, 'node_modules')]);
     const pruned = pruneModules(path.join(tree, 'usr', 'lib', 'modules'));
-    // depmod replaces its index files (write and rename): the cached tree's copies stay as they were
-    await runTool('depmod', ['-b', tree, kernelRelease]);
+    // the image's own depmod (arm64 runs under qemu-user); it replaces its index files (write and
+    // rename), so the cached tree's copies stay as they were
+    await runTool('chroot', [tree, '/sbin/depmod', '-a', kernelRelease]);
     progress(`tree: left out ${Math.round(pruned / 1e6)} MB of kernel modules a car never loads`);
   });
 
