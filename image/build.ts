@@ -118,7 +118,8 @@ export async function buildImage(options: ImageBuildOptions): Promise<ImageBuild
   const node = await step('node', () => ensureNode(target.nodePackage, NODE_VERSION, options.cacheDir, progress));
   const natives = await step('natives', () => ensureNatives({ target, node, lockfile: path.join(options.projectRoot, 'package-lock.json'), cacheDir: options.cacheDir, progress }));
 
-  const work = path.join(options.cacheDir, `work-${target.name}`);
+  // one work folder per build: two builds at once (two test files, a benchmark) never share a tree
+  const work = path.join(options.cacheDir, `work-${target.name}-${process.pid}`);
   fs.rmSync(work, { recursive: true, force: true });
   fs.mkdirSync(work, { recursive: true });
   const bundleDir = path.join(work, 'car');
