@@ -109,17 +109,19 @@ export async function buildServiceBundle(entry: string, options: { externals?: r
 }
 
 /**
- * Bundles the service runner (launcher/run-service.ts) and every service it can load into `outDir`,
+ * Bundles the service runner (launcher/run-service.ts, with any other entries) and every service it can load into `outDir`,
  * split into chunks so each process loads only its own service's code: what a car runs with plain
  * `node`, without compiling TypeScript in every process. Returns the source files it was built from
  * (absolute), dependencies from node_modules aside, to tell when it is out of date.
  */
-export async function buildRunnerBundle(entry: string, outDir: string): Promise<string[]> {
+export async function buildRunnerBundle(entry: string | readonly string[], outDir: string): Promise<string[]> {
+  // several entries (the car OS image adds its own) share one set of chunks
+  const entries = typeof entry === 'string' ? [entry] : entry;
   let result;
   try {
-    result = await build({ ...commonOptions(NATIVE_PACKAGES), entryPoints: [path.resolve(entry)], outdir: outDir, splitting: true, chunkNames: 'chunk-[hash]', entryNames: '[name]' });
+    result = await build({ ...commonOptions(NATIVE_PACKAGES), entryPoints: entries.map((e) => path.resolve(e)), outdir: outDir, splitting: true, chunkNames: 'chunk-[hash]', entryNames: '[name]' });
   } catch (error) {
-    throw bundleError(entry, error);
+    throw bundleError(entries.join(', '), error);
   }
   return Object.keys(result.metafile.inputs)
     .filter((input) => !input.split('/').includes('node_modules'))

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { TufRepository, deployPaths } from '../deploy/index.ts';
 import { NUC_SERVICES } from '../nuc/index.ts';
+import { IDENTITY_FILE } from '../image/index.ts';
 import { BusKeyStore, NAME_PATTERN, busClientsReport, writeClientKeyDir, type AllowListEntry } from '../nuc/pairing/index.ts';
 import { CLIENT_KEY_FILES, isValidId, type ClientKeys, type Identity } from '../protocol/index.ts';
 import { busKeysDir, type LoadedConfig } from '../runtime/index.ts';
@@ -94,6 +95,8 @@ function pair(config: LoadedConfig, store: BusKeyStore, args: string[], options:
   if (fs.existsSync(path.join(out, CLIENT_KEY_FILES.secretKey))) throw new Error(`${out} already holds a ${CLIENT_KEY_FILES.secretKey}; choose an empty directory`);
   const { entry, keys } = store.pair(identity);
   writeOutDir(out, keys);
+  // whom the keys belong to: the car's first boot refuses keys paired for another car before the NUC would
+  fs.writeFileSync(path.join(out, IDENTITY_FILE), `${JSON.stringify(identity)}\n`, { mode: 0o644 });
   io.out(`paired ${describe(entry)}`);
   io.out(`wrote ${[CLIENT_KEY_FILES.secretKey, CLIENT_KEY_FILES.publicKey, CLIENT_KEY_FILES.serverKey].map((file) => path.join(out, file)).join(', ')}`);
   if (identity.role === 'car') writeTrustedRoot(config, out, io);

@@ -192,6 +192,7 @@ export const AgentHeader = Closed({
   gen: Type.Optional(Type.Integer({ minimum: 0, ...about("the active drive generation: the actuator follows only this pilot generation's commands") })),
   /** the installed release's version (0: none yet) */
   version: Type.Optional(Type.Integer({ minimum: 0, ...about("the installed release's version (0: none yet)") })),
+  os: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9._+-]{1,64}$', ...about("the car OS's version (/etc/edge-os-release of a car running the project's image); absent elsewhere") })),
 });
 
 export const MetricsHeader = Closed({

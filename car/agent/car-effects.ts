@@ -33,6 +33,8 @@ export interface CarEffectsOptions {
   drivePublishers: readonly string[];
   /** the installed release's version, for reports */
   installedVersion: () => number;
+  /** the car OS's version, reported with every report (undefined off the project's image) */
+  osVersion?: string | undefined;
   /** how long switchGeneration waits for the actuator to confirm */
   confirmMs?: number;
   /** how long a swapped model has to show up in the pilot's telemetry (default 30 s) */
@@ -185,7 +187,8 @@ export class CarEffects implements AgentEffects {
   publish(): void {
     const error = this.pollError ?? this.lastReport.error;
     const { error: _error, ...rest } = this.lastReport;
-    this.options.link.report({ ...rest, ...(error ? { error: error.slice(0, 2000) } : {}), gen: this.activeGen, version: this.options.installedVersion() });
+    const os = this.options.osVersion;
+    this.options.link.report({ ...rest, ...(error ? { error: error.slice(0, 2000) } : {}), gen: this.activeGen, version: this.options.installedVersion(), ...(os ? { os } : {}) });
   }
 
   private async launchSpec(instance: ServiceInstance, release: Release | undefined): Promise<LaunchSpec> {

@@ -53,7 +53,7 @@ export class CarLink {
     return { speed, throttle, stoppedForMs: atRest(speed, throttle) ? Date.now() - this.lastMovingAt : 0 };
   }
 
-  report(report: AgentReport & { gen: number; version: number }): void {
+  report(report: AgentReport & { gen: number; version: number; os?: string }): void {
     this.sentReports++;
     void this.publisher.send(carTopic(this.carId, 'agent'), report);
   }

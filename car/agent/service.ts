@@ -25,6 +25,7 @@ import { ServiceProcesses } from './service-processes.ts';
 import { SlotStore } from './slot-store.ts';
 import type { AgentState, Phase } from './state.ts';
 import { UpdateClient, UpdateRefusedError, provisionTrustedRoot } from './update-client.ts';
+import { readOsVersion } from './os-release.ts';
 
 /** The installed tree's node_modules, which a release bundle's native imports resolve from. */
 function installedNodeModules(): string {
@@ -138,6 +139,7 @@ const agent: ServiceDefinition = {
       // a model has the same time to show up in the pilot as a new service has to report ready
       modelConfirmMs: settings.healthTimeoutMs,
       installedVersion: () => live.executor?.state.current.release?.version ?? 0,
+      osVersion: readOsVersion(),
     });
     live.effects = carEffects;
     const { effects, journal } = await withTestFaults(carEffects, new FileJournal(paths.journal), () => live.executor?.state.phase);

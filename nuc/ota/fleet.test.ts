@@ -31,7 +31,7 @@ describe('fleetSummary', () => {
         {
           id: '7',
           lastSeen: 9_000,
-          agent: { release: 'r4 v4', slot: 'B', state: 'downloading', progress: 0.4, services: { pilot: { slot: 'A' }, actuator: 'B' } },
+          agent: { release: 'r4 v4', slot: 'B', state: 'downloading', progress: 0.4, services: { pilot: { slot: 'A' }, actuator: 'B' }, os: '0.1.0-1a2b3c4d' },
           telemetry: { model: 'd v2', inferMs: 3 },
         },
         { id: '9', lastSeen: 10_000 },
@@ -49,6 +49,7 @@ describe('fleetSummary', () => {
       model: { name: 'd', version: 2 },
       pilotModel: 'd v2',
       inferMs: 3,
+      os: '0.1.0-1a2b3c4d',
       update: { state: 'downloading', progress: 0.4, release: 'r4 v4', slot: 'B' },
       error: null,
       lastSeenMsAgo: 1000,

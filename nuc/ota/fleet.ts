@@ -9,7 +9,7 @@ import type { OtaDb, ReleaseRecord, RolloutEvent } from './ota-db.ts';
 export interface LiveCar {
   id: string;
   lastSeen: number;
-  agent?: { release: string; slot: 'A' | 'B'; state: string; progress: number; error?: string | undefined; services?: unknown };
+  agent?: { release: string; slot: 'A' | 'B'; state: string; progress: number; error?: string | undefined; services?: unknown; os?: string | undefined };
   telemetry?: { model: string; inferMs?: number | undefined };
 }
 
@@ -34,6 +34,8 @@ export interface FleetCar {
   model: { name: string; version: number | null } | null;
   pilotModel: string | null;
   inferMs: number | null;
+  /** the car OS version its agent reports (null: not the project's image, or not heard yet) */
+  os: string | null;
   update: { state: string; progress: number; release: string; slot: 'A' | 'B' } | null;
   error: string | null;
   lastSeenMsAgo: number | null;
@@ -105,6 +107,7 @@ export function fleetSummary(db: OtaDb, live: readonly LiveCar[], now = Date.now
       model,
       pilotModel: seen?.telemetry?.model ?? null,
       inferMs: seen?.telemetry?.inferMs ?? null,
+      os: seen?.agent?.os ?? null,
       update: updating ? { state: agent.state, progress: agent.progress, release: agent.release, slot: agent.slot } : null,
       error: agent?.error ?? stored?.error ?? null,
       lastSeenMsAgo: seen ? now - seen.lastSeen : null,

@@ -59,6 +59,7 @@ export const FleetCarSchema = Type.Object({
   model: Type.Union([Type.Object({ name: Type.String(), version: NullableVersion('the release that introduced it') }), Type.Null()]),
   pilotModel: NullableString('the model the pilot reports it has loaded'),
   inferMs: Type.Union([Type.Number({ unit: 'ms' }), Type.Null()]),
+  os: NullableString("the car OS version its agent reports (null: not the project's image, or not heard yet)"),
   update: Type.Union([Type.Object({ state: Type.String(), progress: Type.Number({ minimum: 0, maximum: 1 }), release: Type.String(), slot: Slot }), Type.Null()]),
   error: NullableString('the update error'),
   lastSeenMsAgo: Type.Union([Type.Number({ unit: 'ms' }), Type.Null()]),

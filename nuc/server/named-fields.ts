@@ -78,6 +78,7 @@ export function agentFields(h: HeaderOf<'agent'>): HeaderOf<'agent'> {
     ...optional('error', h.error),
     ...optional('gen', h.gen),
     ...optional('version', h.version),
+    ...optional('os', h.os),
   };
 }
 

@@ -25,6 +25,7 @@ const car7: FleetCar = {
   model: { name: 'linear', version: 4 },
   pilotModel: 'linear v4',
   inferMs: 3.25,
+  os: '0.1.0-1a2b3c4d',
   update: { state: 'downloading', progress: 0.42, release: 'new model v6', slot: 'A' },
   error: 'no healthy signal within 5000 ms',
   lastSeenMsAgo: 200,
@@ -62,6 +63,14 @@ beforeEach(() => {
 afterEach(() => vi.unstubAllGlobals());
 
 describe('FleetView', () => {
+  it("shows the car OS version its agent reports", async () => {
+    cars.value = [car7, { ...car7, car: '8', os: null }];
+    const view = mount(FleetView);
+    await flushPromises();
+    expect(view.find('[data-car="7"] .os').text()).toBe('OS 0.1.0-1a2b3c4d');
+    expect(view.find('[data-car="8"] .os').exists()).toBe(false);
+  });
+
   it('shows each car\'s release, services, model, update progress, last error, history and the releases', async () => {
     const view = mount(FleetView);
     await flushPromises();

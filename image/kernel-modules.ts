@@ -1,0 +1,75 @@
+/**
+ * The kernel modules a car never loads, left out of the image: Debian's kernel carries drivers for
+ * every PC and server (GPUs, sound, InfiniBand, cluster file systems, …): about half of the root file
+ * system. What stays: storage (SD, USB, virtio), networking and Wi-Fi (brcmfmac on the Pi), I2C, the
+ * camera paths (UVC webcams, the Pi's V4L2 and the test device vivid), HID, watchdogs.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+
+/** Folders under /usr/lib/modules/<release>/kernel/ removed whole. */
+export const UNUSED_MODULE_DIRS: readonly string[] = [
+  'sound',
+  'drivers/gpu',
+  'drivers/infiniband',
+  'drivers/isdn',
+  'drivers/staging',
+  'drivers/iio',
+  'drivers/target',
+  'drivers/md',
+  'drivers/nvme',
+  'drivers/ata',
+  'drivers/atm',
+  'drivers/fpga',
+  'drivers/edac',
+  'drivers/misc/habanalabs',
+  'drivers/net/ethernet/mellanox',
+  'drivers/net/ethernet/intel/ice',
+  'drivers/net/ethernet/chelsio',
+  'drivers/net/ethernet/qlogic',
+  'drivers/net/ethernet/sfc',
+  'drivers/net/ethernet/broadcom/bnx2x',
+  'drivers/net/wireless/ath',
+  'drivers/net/wireless/intel',
+  'drivers/net/wireless/mediatek',
+  'drivers/net/wireless/realtek',
+  'drivers/net/wireless/marvell',
+  'drivers/net/wireless/ti',
+  'drivers/media/dvb-frontends',
+  'drivers/media/tuners',
+  'drivers/media/pci',
+  'drivers/media/dvb-core',
+  'drivers/media/usb/dvb-usb',
+  'drivers/media/usb/dvb-usb-v2',
+  'drivers/media/rc',
+  'fs/btrfs',
+  'fs/xfs',
+  'fs/ocfs2',
+  'fs/gfs2',
+  'fs/nfs',
+  'fs/nfsd',
+  'fs/smb',
+  'fs/cifs',
+  'fs/ceph',
+  'fs/jfs',
+  'fs/reiserfs',
+  'fs/f2fs',
+  'fs/ntfs3',
+  'fs/ubifs',
+  'net/sunrpc',
+  'net/ceph',
+];
+
+/** Removes the unused module folders of one kernel tree; returns the bytes removed. */
+export function pruneModules(modulesRoot: string): number {
+  let removed = 0;
+  for (const release of fs.readdirSync(modulesRoot)) {
+    for (const dir of UNUSED_MODULE_DIRS) {
+      const full = path.join(modulesRoot, release, 'kernel', dir);
+      if (!fs.existsSync(full)) continue;
+      for (const entry of fs.readdirSync(full, { withFileTypes: true, recursive: true })) if (entry.isFile()) removed += fs.statSync(path.join(entry.parentPath, entry.name)).size;
+      fs.rmSync(full, { recursive: true, force: true });
+    }
+  }
+  return removed;
+}

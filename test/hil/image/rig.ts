@@ -1,0 +1,93 @@
+/**
+ * The image test rig: a NUC on the host (the real launcher, `--only nuc`), car 7 paired, a driver and
+ * a viewer paired, the target's image provisioned for that NUC (the guest reaches the host's loopback
+ * at 10.0.2.2 through QEMU's user network), booted under TCG, and every frame the NUC forwards kept.
+ * Shared by the image tests and the `image` benchmark.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { BusPublisher, BusSubscriber, carTopic, ClientSecurity, readClientKeys, tcpEndpoint, type BusEndpoints } from '../../../protocol/index.ts';
+import { provisionImage, type TargetName } from '../../../image/index.ts';
+import { runBusCli } from '../../../launcher/bus-cli.ts';
+import { startPlatform, type RunningPlatform } from '../../support/platform.ts';
+import { ImageGuest, prepareDisk, testImage } from './guest.ts';
+
+export const CAR = '7';
+export const TOKEN = 'image-test-token-0123456789';
+
+export interface Frame {
+  at: number;
+  width: number;
+  height: number;
+  payload: Buffer;
+}
+
+export interface ImageRig {
+  platform: RunningPlatform;
+  guest: ImageGuest;
+  frames: Frame[];
+  buildS: number;
+  send(fields: { angle?: number; throttle?: number; estop?: boolean }): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startImageRig(target: TargetName, options: { memoryMb?: number } = {}): Promise<ImageRig> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `edge-image-${target}-`));
+  const built = await testImage(target, (line) => process.stderr.write(`[image ${target}] ${line}\n`));
+  const platform = await startPlatform(['--only', 'nuc', '--id', CAR], { EDGE_TOKEN: TOKEN, EDGE_LOG_LEVEL: 'warn' });
+  const env = platform.env;
+  const nuc = { publishers: tcpEndpoint('127.0.0.1', Number(env.EDGE_BUS_PUB_PORT)), subscribers: tcpEndpoint('127.0.0.1', Number(env.EDGE_BUS_SUB_PORT)) };
+  const pair = async (name: string, out: string, ...args: string[]): Promise<BusEndpoints> => {
+    const lines: string[] = [];
+    const code = await runBusCli(['pair', name, ...args, '--out', out], { out: (l) => lines.push(l), err: (l) => lines.push(l) }, env);
+    if (code !== 0) throw new Error(`bus pair ${name}: ${lines.join('\n')}`);
+    return { ...nuc, security: new ClientSecurity(readClientKeys(out)) };
+  };
+  await waitUntil(async () => {
+    try {
+      return (await fetch(`${platform.baseUrl}/api/cars`)).ok;
+    } catch {
+      return false;
+    }
+  }, "the NUC's server", 180_000);
+  const carKeys = path.join(dir, 'car-keys');
+  await pair(`car${CAR}`, carKeys, '--role', 'car', '--car', CAR);
+  const driver = BusPublisher.connect(await pair('driver', path.join(dir, 'driver-keys'), '--role', 'driver', '--car', CAR));
+  const watcher = BusSubscriber.connect(await pair('watcher', path.join(dir, 'viewer-keys'), '--role', 'viewer'), { topics: [carTopic(CAR, 'frame')] });
+  const frames: Frame[] = [];
+  watcher.on((message) => {
+    if (message.kind !== 'frame') return;
+    const header = message.header as { width: number; height: number };
+    if (frames.length < 2000) frames.push({ at: performance.now(), width: header.width, height: header.height, payload: Buffer.from(message.payload) });
+  });
+  const disk = await prepareDisk(built.image, dir);
+  await provisionImage({
+    image: disk,
+    pairDir: carKeys,
+    file: { car: CAR, nuc: { host: '10.0.2.2', httpPort: Number(new URL(platform.baseUrl).port), busPublishersPort: Number(env.EDGE_BUS_PUB_PORT), busSubscribersPort: Number(env.EDGE_BUS_SUB_PORT) } },
+  });
+  const guest = ImageGuest.boot({ target, disk, dir, ...(options.memoryMb ? { memoryMb: options.memoryMb } : {}) });
+  return {
+    platform,
+    guest,
+    frames,
+    buildS: built.seconds,
+    send: (fields) => driver.send(carTopic(CAR, 'control'), { angle: 0, throttle: 0, ...fields }),
+    async stop() {
+      await guest.stop();
+      watcher.close();
+      await driver.close();
+      await platform.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function waitUntil(probe: () => boolean | Promise<boolean>, what: string, timeoutMs: number, intervalMs = 200): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await probe())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}

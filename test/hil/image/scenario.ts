@@ -1,0 +1,133 @@
+/**
+ * One image test per target, the same story: build the image, provision it for car 7 and a NUC this
+ * test runs on the host (QEMU's user network: the guest reaches the host's loopback at 10.0.2.2), boot
+ * it under TCG, and assert from outside: first boot provisions; the car pairs and its frames reach
+ * the NUC with the header's size the JPEG's; a driver's control moves the PCA9685's registers; silence
+ * brings the throttle to neutral; a reboot keeps the calibration, the estop latch and the keys.
+ */
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TargetName } from '../../../image/index.ts';
+import { CAR, startImageRig, TOKEN, waitUntil, type ImageRig } from './rig.ts';
+
+/** Default calibration (runtime/config-schema.ts): throttle stopped at 370 counts. */
+const DEFAULT_NEUTRAL = 370;
+const SAVED_NEUTRAL = 372;
+
+export interface ImageScenarioOptions {
+  target: TargetName;
+  /** building (first time: minutes for mmdebstrap), booting and node's first start under TCG */
+  buildTimeoutMs: number;
+  bootTimeoutMs: number;
+  memoryMb?: number;
+}
+
+export interface ImageRun {
+  guest: ImageRig['guest'];
+  bootToFrameS: number;
+  buildS: number;
+}
+
+/**
+ * The scenario builds a whole OS image (about 17 minutes cold on two loaded cores) and boots it under
+ * TCG. It has not yet passed end to end (see the README's "Put it on a real car"), so CI, which must
+ * stay under 30 minutes, runs it only when asked: EDGE_HIL_IMAGE=1.
+ */
+const IMAGE_HIL_ENABLED = process.env.EDGE_HIL_IMAGE === '1';
+
+export function describeImageUnderQemu(options: ImageScenarioOptions, onRun?: (run: ImageRun) => void): void {
+  const { target } = options;
+  if (!IMAGE_HIL_ENABLED) {
+    describe.skip(`the ${target} image under QEMU (TCG): opt-in with EDGE_HIL_IMAGE=1 (builds the image, about 17 min cold; not yet green)`, () => {
+      it.skip('provisions itself, pairs, drives, fails safe and keeps its data across a reboot');
+    });
+    return;
+  }
+  let rig: ImageRig;
+  let guest: ImageRig['guest'];
+  let frames: ImageRig['frames'];
+  let send: ImageRig['send'];
+  const report = (since: number) => guest.latestReport(since);
+
+  beforeAll(async () => {
+    rig = await startImageRig(target, options.memoryMb ? { memoryMb: options.memoryMb } : {});
+    ({ guest, frames, send } = rig);
+  }, options.buildTimeoutMs);
+
+  afterAll(async () => {
+    await rig?.stop();
+  });
+
+  describe(`the ${target} image under QEMU (TCG)`, () => {
+    it('provisions itself at first boot, moving the keys off the boot partition', async () => {
+      const done = await guest.waitFor(/EDGE-PROVISIONED car=(\S+) nuc=(\S+)/, 'first-boot provisioning', options.bootTimeoutMs);
+      expect(done[1]).toBe(CAR);
+      expect(done[2]).toBe('10.0.2.2');
+      await guest.waitFor(/EDGE-DATA-GROWN \S+ (\d+) MiB/, 'the data partition grown to the end of the disk', 60_000);
+      expect(guest.console()).not.toMatch(/EDGE-PROVISION-FAILED/);
+    }, options.bootTimeoutMs + 60_000);
+
+    it('pairs with the NUC: its camera frames arrive, each header the size of its JPEG', async () => {
+      await guest.waitFor(/EDGE-CAR-READY/, 'the car services ready', options.bootTimeoutMs);
+      await waitUntil(() => frames.length >= 5, 'five frames from the car at the NUC', options.bootTimeoutMs);
+      const bootToFrameS = (frames[0]!.at - guest.startedAt) / 1000;
+      onRun?.({ guest, bootToFrameS, buildS: rig.buildS });
+      for (const frame of frames.slice(0, 5)) {
+        const jpeg = await sharp(frame.payload).metadata();
+        expect(jpeg.format).toBe('jpeg');
+        expect([jpeg.width, jpeg.height]).toEqual([frame.width, frame.height]);
+      }
+    }, options.bootTimeoutMs + 60_000);
+
+    it("moves the PCA9685's registers with a driver's control, and silence brings the throttle to neutral", async () => {
+      const since = guest.mark();
+      await waitUntil(async () => {
+        await send({ angle: -0.8, throttle: 0.6 });
+        const r = report(since);
+        return r !== undefined && r.throttle > DEFAULT_NEUTRAL + 10;
+      }, 'forward throttle in the registers', 60_000, 100);
+      expect(report(since)!.steering).not.toBe(0);
+      const quiet = guest.mark();
+      await waitUntil(() => report(quiet)?.throttle === DEFAULT_NEUTRAL, 'neutral throttle after the driver went silent', 30_000);
+    }, 120_000);
+
+    it('keeps the calibration, the estop latch and the keys across a reboot', async () => {
+      await calibrate(rig.platform.baseUrl, [{ action: 'enter' }, { action: 'save', steering: { leftCount: 460, rightCount: 290 }, throttle: { forwardCount: 500, stoppedCount: SAVED_NEUTRAL, reverseCount: 220 } }, { action: 'exit' }]);
+      let since = guest.mark();
+      await waitUntil(() => report(since)?.throttle === SAVED_NEUTRAL, 'the saved neutral in the registers', 30_000);
+      await send({ estop: true });
+      await send({ estop: true, throttle: 0.6 });
+      since = guest.mark();
+      // latched: a driver pressing the pedal moves nothing (the actuator's failsafe still writes the neutral)
+      for (let i = 0; i < 10; i++) {
+        await send({ estop: true, throttle: 0.6 });
+        await guest.waitFor(/EDGE-TEST /, 'a register report', 30_000, guest.mark());
+      }
+      expect(report(since)?.throttle).toBe(SAVED_NEUTRAL);
+      const framesBefore = frames.length;
+      const rebootMark = guest.mark();
+      await guest.reboot();
+      await guest.waitFor(/EDGE-PROVISION-KEPT/, 'the second boot keeping its configuration', options.bootTimeoutMs, rebootMark);
+      await guest.waitFor(/EDGE-CAR-READY/, 'the car services ready again', options.bootTimeoutMs, rebootMark);
+      await waitUntil(() => frames.length >= framesBefore + 3, 'frames again: the keys were kept', options.bootTimeoutMs);
+      since = guest.mark();
+      for (let i = 0; i < 10; i++) {
+        await send({ throttle: 0.6 });
+        await guest.waitFor(/EDGE-TEST /, 'a register report', 30_000, guest.mark());
+      }
+      expect(report(since)?.throttle).toBe(SAVED_NEUTRAL); // calibration and latch both survived
+      since = guest.mark();
+      await waitUntil(async () => {
+        await send({ estop: false, throttle: 0.6 });
+        return (report(since)?.throttle ?? 0) > SAVED_NEUTRAL + 10;
+      }, 'throttle once the estop is cleared', 60_000, 100);
+    }, options.bootTimeoutMs * 2 + 120_000);
+  });
+}
+
+async function calibrate(baseUrl: string, bodies: object[]): Promise<void> {
+  for (const body of bodies) {
+    const response = await fetch(`${baseUrl}/api/cars/${CAR}/calibrate`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    if (response.status !== 202) throw new Error(`calibrate ${JSON.stringify(body)}: HTTP ${response.status} ${await response.text()}`);
+  }
+}
