@@ -314,9 +314,10 @@ export const PosesHeader = Type.Object(
 );
 
 /**
- * Put the simulated car back (`car/<id>/reset`, NUC server or wheel → car sim): `track` is the
- * nearest point of the centre line, `grid` the race grid's slot `slot`; stopped, facing the racing
- * direction. A real car has no sim and ignores it.
+ * Put the simulated car back (`car/<id>/reset`, NUC server or wheel → car sim and pilot): `track` is
+ * the nearest point of the centre line, `grid` the race grid's slot `slot`; stopped, facing the racing
+ * direction. A real car has no sim to move; on any car a reset to the grid holds the pilot until
+ * `nuc/track/poses` sent after the reset lifts the hold.
  */
 export const ResetHeader = Type.Object(
   {

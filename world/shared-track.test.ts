@@ -9,11 +9,11 @@ import { CONTACT_DISTANCE_M, SimWorld } from './world.ts';
 const track = loadTrack('default');
 const RED = [230, 40, 40] as const;
 
-function poses(cars: Array<{ car: string; x: number; y: number; heading: number; speed: number; ageMs?: number }>, hold: string[] = []) {
+function poses(cars: Array<{ car: string; x: number; y: number; heading: number; speed: number; ageMs?: number }>, hold: string[] = [], ts = 0) {
   return {
     v: 1,
     seq: 0,
-    ts: 0,
+    ts,
     track: track.name,
     cars: cars.map((c) => ({ ageMs: 0, ...c })),
     race: { id: 1, phase: 'grid' as const, lights: 0, hold },
@@ -67,7 +67,7 @@ describe('the shared track', () => {
     expect(world.telemetry().contacts).toBe(1);
   });
 
-  it('gives the other cars extrapolated to now, leaves this car and stale ones out, and says when the race holds it', () => {
+  it('gives the other cars extrapolated to now, and leaves this car and stale ones out', () => {
     let now = 1000;
     const shared = new SharedTrack('1', () => now);
     shared.update(poses([
@@ -79,8 +79,33 @@ describe('the shared track', () => {
     const others = shared.others();
     expect(others.map((o) => o.car)).toEqual(['2']);
     expect(others[0]!.x).toBeCloseTo(1.2, 6);
-    expect(shared.held()).toBe(true);
     now += 5000;
+    expect(shared.others()).toEqual([]);
+  });
+
+  it('holds the car while the race says so, and still holds it when the NUC falls silent', () => {
+    let now = 1000;
+    const shared = new SharedTrack('1', () => now);
+    expect(shared.held()).toBe(false);
+    shared.update(poses([], ['1', '2'], 1000));
+    expect(shared.held()).toBe(true);
+    now += 60_000;
+    expect(shared.held()).toBe(true);
+    shared.update(poses([], ['2'], 61_000));
+    expect(shared.held()).toBe(false);
+  });
+
+  it('holds a car reset to the grid until poses sent after the reset lift it, whichever arrives first', () => {
+    const shared = new SharedTrack('1', () => 0);
+    // the reset overtakes the poses that hold the car: poses sent before it cannot release it
+    shared.resetToGrid(5000);
+    expect(shared.held()).toBe(true);
+    shared.update(poses([], [], 4900));
+    expect(shared.held()).toBe(true);
+    shared.update(poses([], ['1'], 5100));
+    expect(shared.held()).toBe(true);
+    // lights out: the race lifts the hold
+    shared.update(poses([], [], 9000));
     expect(shared.held()).toBe(false);
   });
 

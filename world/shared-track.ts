@@ -2,6 +2,12 @@
  * The other cars on the shared track, from the NUC's `nuc/track/poses`: the newest pose of each,
  * extrapolated along its heading to now (poses come from 20 Hz telemetry and are tens of ms old),
  * and whether the race holds this car. Pure state; the services feed it messages and a clock.
+ *
+ * The hold fails closed. It lasts until a newer message lifts it, however long the NUC is silent
+ * (a car held on the grid must not drive off because its process, or the NUC's, stalled for a
+ * second), and a reset to the grid holds the car by itself until a message sent after it says
+ * otherwise (the reset and the poses that hold the car travel on different topics, so either may
+ * arrive first). Only the full autopilot is held: a driver can always take the car.
  */
 import type { HeaderOf } from '../protocol/index.ts';
 import type { Pose } from './track.ts';
@@ -20,6 +26,9 @@ export class SharedTrack {
   private poses: HeaderOf<'poses'> | undefined;
   /** when the newest message arrived, on this process's clock */
   private receivedAt = 0;
+  private holding = false;
+  /** the NUC's send time of the newest reset to the grid: poses sent before it cannot lift the hold */
+  private gridResetTs = -Infinity;
 
   constructor(
     /** this car, left out of `others()` */
@@ -30,6 +39,14 @@ export class SharedTrack {
   update(poses: HeaderOf<'poses'>): void {
     this.poses = poses;
     this.receivedAt = this.now();
+    const holds = poses.race?.hold.includes(this.self) ?? false;
+    if (holds || poses.ts >= this.gridResetTs) this.holding = holds;
+  }
+
+  /** The NUC put this car on its grid slot (`ts`: the reset's send time): held from now. */
+  resetToGrid(ts: number): void {
+    this.gridResetTs = Math.max(this.gridResetTs, ts);
+    this.holding = true;
   }
 
   /** Every other car where it is now, as far as one can tell. */
@@ -50,8 +67,6 @@ export class SharedTrack {
 
   /** The race holds this car (grid, start lights, after its finish): its pilot must not drive. */
   held(): boolean {
-    const race = this.poses?.race;
-    if (!race || this.now() - this.receivedAt > STALE_MS) return false;
-    return race.hold.includes(this.self);
+    return this.holding;
   }
 }

@@ -72,7 +72,7 @@ const pilotService: ServiceDefinition = {
     const user = new UserControl({ timeoutMs: drive.userTimeoutMs, initialMode: startMode(config.car) });
     const publisher = BusPublisher.connect(context.bus, { counters: metrics.counters });
     const subscriber = BusSubscriber.connect(context.bus, {
-      topics: [carTopic(carId, 'control'), carTopic(carId, 'frame'), carTopic(carId, 'sim'), carTopic(carId, 'link'), carTopic(carId, 'applied'), nucTopic('track', 'poses')],
+      topics: [carTopic(carId, 'control'), carTopic(carId, 'frame'), carTopic(carId, 'sim'), carTopic(carId, 'link'), carTopic(carId, 'applied'), carTopic(carId, 'reset'), nucTopic('track', 'poses')],
       counters: metrics.counters,
       log: context.log,
     });
@@ -129,6 +129,9 @@ const pilotService: ServiceDefinition = {
           return;
         case 'poses':
           race.update(message.header);
+          return;
+        case 'reset':
+          if (message.header.to === 'grid') race.resetToGrid(message.header.ts);
           return;
         default:
           return;

@@ -16,3 +16,19 @@ export async function send<T>(method: string, url: string, token: string, body?:
   if (body !== undefined) init.body = JSON.stringify(body);
   return json<T>(await fetch(url, init));
 }
+
+/**
+ * `load()` until it answers, waiting longer after each failure (1 s, 2 s, … at most 10 s): for what a
+ * view cannot do without, fetched once at mount, where one refused request must not leave it blank.
+ * Stops trying once `cancelled()` says so (the view unmounted).
+ */
+export async function untilAnswered<T>(load: () => Promise<T>, cancelled: () => boolean): Promise<T | undefined> {
+  for (let attempt = 0; !cancelled(); attempt++) {
+    try {
+      return await load();
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, Math.min(10_000, 1000 * 2 ** attempt)));
+    }
+  }
+  return undefined;
+}

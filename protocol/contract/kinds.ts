@@ -37,7 +37,7 @@ export const KIND_NOTES: Record<MessageKind, KindNote> = {
   link: { summary: "the car's link to the NUC as its uplink sees it (car-local)" },
   calibrate: { summary: "calibrating a real car's steering and throttle counts from the NUC's calibration page" },
   poses: { summary: "the shared track: every car's pose and the race in progress, at `nuc.race.posesHz`" },
-  reset: { summary: 'put a simulated car back on the track or on a grid slot (a real car ignores it)' },
+  reset: { summary: 'put a simulated car back on the track or on a grid slot; a reset to the grid also holds any car\'s pilot until poses sent after it lift the hold' },
   compose: { summary: 'the cars the server wants the compositor to composite' },
   erase: { summary: "erase the last seconds of a car's recording (the recorder marks them deleted in the tub, as Donkeycar's erase button does)" },
   crossing: { summary: 'a crossing of the start/finish line, from the timing service' },

@@ -12,10 +12,10 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { io, type Socket } from 'socket.io-client';
 import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { carColour, type Rgb } from '../../protocol/index.ts';
 import type { RaceReply, RacesReply, RaceView } from '../../nuc/server/wire.ts';
-import { ensureDashboardBuilt, hasChromium, launchChromium } from '../support/browser.ts';
+import { ensureDashboardBuilt, hasChromium, launchChromium, recordPage } from '../support/browser.ts';
 import { sleep, waitFor } from '../support/net.ts';
 import { getJson, startPlatform, waitForServices, type RunningPlatform } from '../support/platform.ts';
 import { followSimulatorLaps, openTimingGate, type TimingGate } from '../support/timing-gate.ts';
@@ -47,6 +47,7 @@ describe.skipIf(!hasChromium)('race day (whole platform, two simulated cars, chr
   let gate: TimingGate;
   let stopLaps = () => {};
   const sockets: Socket[] = [];
+  const pageLogs: Array<{ lines: () => string[] }> = [];
   const api = (route: string, init: RequestInit = {}) =>
     fetch(`${platform.baseUrl}${route}`, {
       ...init,
@@ -67,8 +68,16 @@ describe.skipIf(!hasChromium)('race day (whole platform, two simulated cars, chr
     stopLaps = followSimulatorLaps(gate, platform.baseUrl, ['1', '2']);
     browser = await launchChromium();
     audience = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    pageLogs.push(recordPage(audience));
     await audience.goto(`${platform.baseUrl}/watch/2`);
   }, 300_000);
+
+  // A failing test shows what the pages said (console errors, failed requests, a renderer crash).
+  afterEach((context) => {
+    if (context.task.result?.state !== 'fail') return;
+    const lines = pageLogs.flatMap((log) => log.lines());
+    console.error(lines.length > 0 ? `the pages said:\n${lines.join('\n')}` : 'the pages said nothing');
+  });
 
   afterAll(async () => {
     stopLaps();
@@ -79,7 +88,7 @@ describe.skipIf(!hasChromium)('race day (whole platform, two simulated cars, chr
     fs.rmSync(configDir, { recursive: true, force: true });
   });
 
-  it('draws every car on the track map', async () => {
+  it('draws every car on the track map', { timeout: 90_000 }, async () => {
     const map = audience.locator('[data-test="track-map"]');
     await map.locator('path.road').waitFor({ timeout: 30_000 });
     for (const id of ['1', '2']) await map.locator(`g[data-car="${id}"] rect`).waitFor({ timeout: 30_000 });
@@ -180,6 +189,7 @@ describe.skipIf(!hasChromium)('race day (whole platform, two simulated cars, chr
     expect(Math.abs((await car('1'))!.telemetry!.sim!.cte)).toBeGreaterThan(0.5);
 
     const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
+    pageLogs.push(recordPage(page));
     await page.goto(`${platform.baseUrl}/drive/1?token=${TOKEN}`);
     await page.locator('[data-test="reset"]').click();
     const back = await waitFor(

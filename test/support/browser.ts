@@ -56,3 +56,20 @@ export async function startDashboardPlatform(token: string, started: (platform: 
   await waitFor(() => platform.output().includes('Dashboard: http://localhost:'), 'the dashboard URL', 150_000);
   return platform;
 }
+
+/**
+ * What a page said that a failing test should show: its console errors, failed requests and a crash
+ * of its renderer (kept to the last 50 lines).
+ */
+export function recordPage(page: Page): { lines: () => string[] } {
+  const lines: string[] = [];
+  const add = (line: string) => {
+    lines.push(`${new Date().toISOString()} ${page.url()}: ${line}`);
+    if (lines.length > 50) lines.shift();
+  };
+  page.on('console', (message) => message.type() === 'error' && add(`console: ${message.text()}`));
+  page.on('pageerror', (error) => add(`page error: ${error.message}`));
+  page.on('requestfailed', (request) => add(`request failed: ${request.url()} (${request.failure()?.errorText})`));
+  page.on('crash', () => add('the renderer crashed'));
+  return { lines: () => [...lines] };
+}
