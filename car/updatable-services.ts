@@ -6,6 +6,7 @@
  * the car's install.
  */
 import type { UpdateStrategy } from '../protocol/index.ts';
+import { BUILTIN_TRACKS_DIR } from '../world/index.ts';
 
 export interface UpdatableService {
   name: string;
@@ -25,7 +26,7 @@ export interface UpdatableService {
 }
 
 /** The simulator's tracks: the expert pilot loads them by file. */
-const TRACKS = ['world/tracks'] as const;
+const TRACKS = [BUILTIN_TRACKS_DIR] as const;
 
 export const UPDATABLE_SERVICES: readonly UpdatableService[] = [
   { name: 'actuator', entry: 'car/actuator/service.ts', strategy: 'handover', needsHardware: true, drives: false },

@@ -7,12 +7,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { buildRunnerBundle } from '../deploy/index.ts';
+import { BUILTIN_TRACKS_DIR } from '../world/index.ts';
 import { inputsHash } from './cache.ts';
 import { createHash } from 'node:crypto';
 import { grubConfig, GRUB_MODULES, raspiConfigTxt, ubootScript } from './boot-config.ts';
 import { assembleImage, ext4UsedBytes, makeExt4, makeVfat, sha256File } from './disk.ts';
 import { imageFileName, osVersionOf, type ImageManifest } from './manifest.ts';
-import { pruneModules } from './kernel-modules.ts';
+import { pruneModules, unloadableModules } from './kernel-modules.ts';
 import { ensureNatives } from './natives.ts';
 import { ensureNode } from './node-runtime.ts';
 import { CAR_LAYOUT, osFiles, osLinks, withCarUser, type OsIdentity } from './os-files.ts';
@@ -47,7 +48,7 @@ const DATA_MIB = 64;
 const DISK_ID = '0xed9ecafe';
 /** The car services' runner and the car OS's own entry (provision, run), bundled together. */
 const CAR_ENTRIES = ['launcher/run-service.ts', 'launcher/car-os.ts'];
-const CAR_ASSETS = ['car/sim/tracks'];
+const CAR_ASSETS = [BUILTIN_TRACKS_DIR];
 
 function toolsFor(target: Target): string[] {
   const tools = ['mmdebstrap', 'sfdisk', 'mkfs.ext4', 'mkfs.vfat', 'mcopy', 'mmd', 'zstd', 'npm', 'dd', 'g++', 'make'];
@@ -168,6 +169,9 @@ export async function buildImage(options: ImageBuildOptions): Promise<ImageBuild
     // the image's own depmod (arm64 runs under qemu-user); it replaces its index files (write and
     // rename), so the cached tree's copies stay as they were
     await runTool('chroot', [tree, '/sbin/depmod', '-a', kernelRelease]);
+    const modulesDir = path.join(tree, 'usr', 'lib', 'modules', kernelRelease);
+    const unloadable = unloadableModules(fs.readFileSync(path.join(modulesDir, 'modules.dep'), 'utf8'), (file) => fs.existsSync(path.join(modulesDir, file)), target.modules, fs.readFileSync(path.join(modulesDir, 'modules.builtin'), 'utf8'));
+    if (unloadable.length > 0) throw new Error(`the image's kernel could not load the modules its boot loads (image/kernel-modules.ts prunes too much?): ${unloadable.join('; ')}`);
     progress(`tree: left out ${Math.round(pruned / 1e6)} MB of kernel modules a car never loads`);
   });
 

@@ -41,7 +41,8 @@ export const UNUSED_MODULE_DIRS: readonly string[] = [
   'drivers/media/dvb-core',
   'drivers/media/usb/dvb-usb',
   'drivers/media/usb/dvb-usb-v2',
-  'drivers/media/rc',
+  // rc-core stays (drivers/media/rc/rc-core.ko): cec needs it, and vivid needs cec
+  'drivers/media/rc/keymaps',
   'fs/btrfs',
   'fs/xfs',
   'fs/ocfs2',
@@ -72,4 +73,52 @@ export function pruneModules(modulesRoot: string): number {
     }
   }
   return removed;
+}
+
+/**
+ * The modules among `wanted` that would not load from this tree, each with what is missing: absent
+ * itself, or a dependency (from depmod's `modules.dep`) that the pruning removed. Names as modprobe
+ * takes them (`i2c-stub` or `i2c_stub`); one built into the kernel (`modules.builtin`) always loads.
+ */
+export function unloadableModules(modulesDep: string, exists: (relativePath: string) => boolean, wanted: readonly string[], modulesBuiltin = ''): string[] {
+  const builtin = new Set(modulesBuiltin.split('\n').filter(Boolean).map(moduleName));
+  const byName = new Map<string, { file: string; deps: string[] }>();
+  const byFile = new Map<string, string[]>();
+  for (const line of modulesDep.split('\n')) {
+    const colon = line.indexOf(':');
+    if (colon < 0) continue;
+    const file = line.slice(0, colon);
+    const deps = line.slice(colon + 1).trim().split(/\s+/).filter(Boolean);
+    byName.set(moduleName(file), { file, deps });
+    byFile.set(file, deps);
+  }
+  const problems: string[] = [];
+  for (const name of wanted) {
+    const entry = byName.get(name.replaceAll('-', '_'));
+    if (!entry && builtin.has(name.replaceAll('-', '_'))) continue;
+    if (!entry) {
+      problems.push(`${name}: not in the kernel's modules.dep`);
+      continue;
+    }
+    const missing = withDependencies(entry.file, byFile).filter((file) => !exists(file));
+    if (missing.length > 0) problems.push(`${name}: missing ${missing.join(', ')}`);
+  }
+  return problems;
+}
+
+/** `file` and every module it needs, however deep (depmod lists them all, but a hand-edited file may not). */
+function withDependencies(file: string, byFile: ReadonlyMap<string, readonly string[]>): string[] {
+  const seen = new Set<string>();
+  const visit = (next: string): void => {
+    if (seen.has(next)) return;
+    seen.add(next);
+    for (const dep of byFile.get(next) ?? []) visit(dep);
+  };
+  visit(file);
+  return [...seen];
+}
+
+/** `kernel/drivers/media/rc/rc-core.ko.xz` → `rc_core`. */
+function moduleName(file: string): string {
+  return path.basename(file).replace(/\.ko(\.[a-z]+)?$/, '').replaceAll('-', '_');
 }

@@ -12,6 +12,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { buildRunnerBundle } from '../deploy/index.ts';
 import { writeFileAtomicSync } from '../runtime/index.ts';
+import { BUILTIN_TRACKS_DIR } from '../world/index.ts';
 
 /** Node flags for every car service: a small young generation (the camera and pilot churn buffers). */
 export const CAR_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=1'];
@@ -22,7 +23,7 @@ export const CAR_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: '2'
 const KEEP_BUILDS = 3;
 const RUNNER = 'launcher/run-service.ts';
 /** Data files the bundled code reads beside itself (import.meta.url-relative). */
-const ASSETS = ['world/tracks'];
+const ASSETS = [BUILTIN_TRACKS_DIR];
 /** What else decides the output: the builder, this file, the dependencies. */
 const BUILD_INPUTS = ['deploy/bundle.ts', 'launcher/car-bundle.ts', 'package-lock.json'];
 

@@ -5,7 +5,7 @@
  */
 export { Track } from './track.ts';
 export type { Pose } from './track.ts';
-export { loadTrack } from './track-file.ts';
+export { BUILTIN_TRACKS_DIR, loadTrack } from './track-file.ts';
 export type { DriveInput } from './vehicle.ts';
 export { DirectPulses } from './direct-pulses.ts';
 export { SimWorld, CONTACT_DISTANCE_M } from './world.ts';

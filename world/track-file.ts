@@ -89,7 +89,12 @@ export function loadTrackFile(file: string): Track {
   return parseTrack(text, file);
 }
 
-const tracksDirectory = path.join(path.dirname(fileURLToPath(import.meta.url)), 'tracks');
+/**
+ * The built-in tracks' folder, from the project's root. A bundle of code that loads tracks carries it
+ * beside itself: the tracks are found next to this module (`import.meta.url`), bundled or not.
+ */
+export const BUILTIN_TRACKS_DIR = 'world/tracks';
+const tracksDirectory = path.join(path.dirname(fileURLToPath(import.meta.url)), path.basename(BUILTIN_TRACKS_DIR));
 const builtinCache = new Map<BuiltinTrackName, Track>();
 
 export function builtinTrackPath(name: BuiltinTrackName): string {

@@ -6,7 +6,8 @@
  *
  * The reporter is test-only and never part of the image: a shell loop the test writes onto the copy's
  * FAT partition and starts through systemd's `systemd.run=` on the kernel command line (edited in the
- * copy's grub.cfg / boot script). Every half second it prints the PCA9685's output registers read back
+ * copy's grub.cfg / boot script). systemd then boots into that unit alone, so the script starts
+ * `multi-user.target`, the image's own boot, before anything else. Every half second it prints the PCA9685's output registers read back
  * through i2c-dev (`i2cget`) and the car services' memory, so the test asserts from outside.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -25,6 +26,8 @@ const CONSOLE_KEEP = 2_000_000;
 /** Registers 0x08/0x0C are LED0_OFF / LED1_OFF: the throttle (channel 0) and steering (channel 1) pulse ends. */
 export const REPORTER_SCRIPT = `#!/bin/sh
 # test-only (written by test/hil/image): the emulated PCA9685's registers and the car's memory, on the console
+# systemd.run= boots into this unit instead of the default target: start the car's system as well.
+systemctl --no-block start multi-user.target
 bus=""
 while [ -z "$bus" ]; do
   for d in /sys/bus/i2c/devices/i2c-*; do grep -qi stub "$d/name" 2>/dev/null && bus=\${d##*-}; done
@@ -126,8 +129,13 @@ export class ImageGuest {
     private readonly qemu: ChildProcess,
     private readonly monitor: string,
     readonly startedAt: number,
+    /** the whole console, as it comes, for a person to follow (`tail -f`) or read after a failure */
+    readonly consoleFile: string,
   ) {
+    const log = fs.createWriteStream(consoleFile);
+    qemu.once('exit', () => log.end());
     const take = (chunk: Buffer): void => {
+      log.write(chunk);
       this.text += chunk.toString('latin1');
       if (this.text.length > CONSOLE_KEEP) {
         const cut = this.text.length - CONSOLE_KEEP / 2;
@@ -145,7 +153,7 @@ export class ImageGuest {
     fs.rmSync(monitor, { force: true });
     const { command, args } = qemuCommand(options, monitor);
     const qemu = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    const guest = new ImageGuest(qemu, monitor, performance.now());
+    const guest = new ImageGuest(qemu, monitor, performance.now(), path.join(OUT, `${options.target}-console.log`));
     const stop = (): void => void qemu.kill('SIGKILL');
     process.once('exit', stop);
     qemu.once('exit', () => process.off('exit', stop));
@@ -168,8 +176,8 @@ export class ImageGuest {
     for (;;) {
       const match = pattern.exec(this.console(since));
       if (match) return match;
-      if (this.exited) throw new Error(`the guest exited before ${what}; console tail:\n${this.text.slice(-3000)}`);
-      if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; console tail:\n${this.text.slice(-3000)}`);
+      if (this.exited) throw new Error(`the guest exited before ${what}; console tail (all of it: ${this.consoleFile}):\n${this.text.slice(-3000)}`);
+      if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; console tail (all of it: ${this.consoleFile}):\n${this.text.slice(-3000)}`);
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }
