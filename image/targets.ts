@@ -37,9 +37,10 @@ const QEMU_MODULES = ['i2c-dev', 'i2c-stub', 'vivid'];
 export const QEMU_MODULE_OPTIONS = ['options i2c-stub chip_addr=0x40', 'options vivid n_devs=1 node_types=0x1 input_types=0x1', 'blacklist i2c_i801'];
 /**
  * GStreamer rather than ffmpeg prints the MJPEG stream: Debian's ffmpeg drags in Mesa and LLVM
- * (about 230 MB more in the image) for features a car never uses.
+ * (about 230 MB more in the image) for features a car never uses. The device picks its own frame
+ * rate (vivid refuses 15 fps at 640×480: "not-negotiated"); videorate makes it 15.
  */
-const VIVID_CAMERA = ['gst-launch-1.0', '-q', 'v4l2src', 'device=/dev/video0', '!', 'video/x-raw,width=640,height=480,framerate=15/1', '!', 'videoconvert', '!', 'jpegenc', 'quality=80', '!', 'fdsink', 'fd=1'];
+const VIVID_CAMERA = ['gst-launch-1.0', '-q', 'v4l2src', 'device=/dev/video0', '!', 'video/x-raw,width=640,height=480', '!', 'videorate', '!', 'video/x-raw,framerate=15/1', '!', 'videoconvert', '!', 'jpegenc', 'quality=80', '!', 'fdsink', 'fd=1'];
 /** A USB webcam giving MJPEG itself; a Pi camera module needs rpicam-vid from Raspberry Pi OS's archive. */
 const USB_CAMERA = ['gst-launch-1.0', '-q', 'v4l2src', 'device=/dev/video0', '!', 'image/jpeg,width=640,height=480', '!', 'fdsink', 'fd=1'];
 

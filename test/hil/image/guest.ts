@@ -23,7 +23,7 @@ const OUT = path.join(HIL_CACHE, 'images');
 const REPORTER = 'edge-test-report.sh';
 const CONSOLE_KEEP = 2_000_000;
 
-/** Registers 0x08/0x0C are LED0_OFF / LED1_OFF: the throttle (channel 0) and steering (channel 1) pulse ends. */
+/** Registers 0x08-09 / 0x0C-0D are LED0_OFF / LED1_OFF: the throttle (channel 0) and steering (channel 1) pulse ends, in counts. */
 export const REPORTER_SCRIPT = `#!/bin/sh
 # test-only (written by test/hil/image): the emulated PCA9685's registers and the car's memory, on the console
 # systemd.run= boots into this unit instead of the default target: start the car's system as well.
@@ -33,9 +33,13 @@ while [ -z "$bus" ]; do
   for d in /sys/bus/i2c/devices/i2c-*; do grep -qi stub "$d/name" 2>/dev/null && bus=\${d##*-}; done
   [ -n "$bus" ] || sleep 1
 done
+# i2c-stub keeps a word per register, so a pulse's 12-bit count is read byte by byte (OFF_L, OFF_H)
+count() {
+  lo=$(i2cget -y "$bus" 0x40 "$1" b 2>/dev/null) && hi=$(i2cget -y "$bus" 0x40 "$2" b 2>/dev/null) && echo $(( (hi & 0x0f) << 8 | lo )) || echo none
+}
 while :; do
-  t=$(i2cget -y "$bus" 0x40 0x08 w 2>/dev/null || echo none)
-  s=$(i2cget -y "$bus" 0x40 0x0c w 2>/dev/null || echo none)
+  t=$(count 0x08 0x09)
+  s=$(count 0x0c 0x0d)
   rss=$(ps -u edge -o rss= 2>/dev/null | awk '{s+=$1} END {print s+0}')
   echo "EDGE-TEST bus=$bus throttle=$t steering=$s car_rss_kb=$rss" > /dev/console
   sleep 0.5
@@ -184,7 +188,7 @@ export class ImageGuest {
 
   /** The newest reporter line after `since`. */
   latestReport(since = 0): { bus: string; throttle: number; steering: number; carRssKb: number } | undefined {
-    const lines = [...this.console(since).matchAll(/EDGE-TEST bus=(\d+) throttle=(0x[0-9a-f]+|none) steering=(0x[0-9a-f]+|none) car_rss_kb=(\d+)/g)];
+    const lines = [...this.console(since).matchAll(/EDGE-TEST bus=(\d+) throttle=(\d+|none) steering=(\d+|none) car_rss_kb=(\d+)/g)];
     const last = lines.at(-1);
     if (!last) return undefined;
     return { bus: last[1]!, throttle: Number(last[2]), steering: Number(last[3]), carRssKb: Number(last[4]) };
