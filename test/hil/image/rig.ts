@@ -15,6 +15,8 @@ import { ImageGuest, prepareDisk, testImage } from './guest.ts';
 
 export const CAR = '7';
 export const TOKEN = 'image-test-token-0123456789';
+/** Frames kept whole; the rest are only counted (a guest runs for many minutes at 15 fps). */
+const KEPT_FRAMES = 50;
 
 export interface Frame {
   at: number;
@@ -26,7 +28,10 @@ export interface Frame {
 export interface ImageRig {
   platform: RunningPlatform;
   guest: ImageGuest;
+  /** the first frames the NUC forwarded (kept for their bytes) */
   frames: Frame[];
+  /** every frame the NUC forwarded, counted past the ones kept */
+  frameCount(): number;
   buildS: number;
   send(fields: { angle?: number; throttle?: number; estop?: boolean }): Promise<void>;
   stop(): Promise<void>;
@@ -56,10 +61,12 @@ export async function startImageRig(target: TargetName, options: { memoryMb?: nu
   const driver = BusPublisher.connect(await pair('driver', path.join(dir, 'driver-keys'), '--role', 'driver', '--car', CAR));
   const watcher = BusSubscriber.connect(await pair('watcher', path.join(dir, 'viewer-keys'), '--role', 'viewer'), { topics: [carTopic(CAR, 'frame')] });
   const frames: Frame[] = [];
+  let frameCount = 0;
   watcher.on((message) => {
     if (message.kind !== 'frame') return;
+    frameCount++;
     const header = message.header as { width: number; height: number };
-    if (frames.length < 2000) frames.push({ at: performance.now(), width: header.width, height: header.height, payload: Buffer.from(message.payload) });
+    if (frames.length < KEPT_FRAMES) frames.push({ at: performance.now(), width: header.width, height: header.height, payload: Buffer.from(message.payload) });
   });
   const disk = await prepareDisk(built.image, dir);
   await provisionImage({
@@ -72,6 +79,7 @@ export async function startImageRig(target: TargetName, options: { memoryMb?: nu
     platform,
     guest,
     frames,
+    frameCount: () => frameCount,
     buildS: built.seconds,
     send: (fields) => driver.send(carTopic(CAR, 'control'), { angle: 0, throttle: 0, ...fields }),
     async stop() {

@@ -104,12 +104,12 @@ export function describeImageUnderQemu(options: ImageScenarioOptions, onRun?: (r
         await guest.waitFor(/EDGE-TEST /, 'a register report', 30_000, guest.mark());
       }
       expect(report(since)?.throttle).toBe(SAVED_NEUTRAL);
-      const framesBefore = frames.length;
+      const framesBefore = rig.frameCount();
       const rebootMark = guest.mark();
       await guest.reboot();
       await guest.waitFor(/EDGE-PROVISION-KEPT/, 'the second boot keeping its configuration', options.bootTimeoutMs, rebootMark);
       await guest.waitFor(/EDGE-CAR-READY/, 'the car services ready again', options.bootTimeoutMs, rebootMark);
-      await waitUntil(() => frames.length >= framesBefore + 3, 'frames again: the keys were kept', options.bootTimeoutMs);
+      await waitUntil(() => rig.frameCount() >= framesBefore + 3, 'frames again: the keys were kept', options.bootTimeoutMs);
       since = guest.mark();
       for (let i = 0; i < 10; i++) {
         await send({ throttle: 0.6 });
