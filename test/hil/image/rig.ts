@@ -34,6 +34,8 @@ export interface ImageRig {
   frameCount(): number;
   buildS: number;
   send(fields: { angle?: number; throttle?: number; estop?: boolean }): Promise<void>;
+  /** What the NUC's proxy counted for the car's, the driver's and the watcher's keys, and the frames seen: for a failure's message. */
+  busReport(): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -82,6 +84,11 @@ export async function startImageRig(target: TargetName, options: { memoryMb?: nu
     frameCount: () => frameCount,
     buildS: built.seconds,
     send: (fields) => driver.send(carTopic(CAR, 'control'), { angle: 0, throttle: 0, ...fields }),
+    async busReport() {
+      const reply = await fetch(`${platform.baseUrl}/api/bus/clients`, { headers: { authorization: `Bearer ${TOKEN}` } }).then((r) => r.json() as Promise<{ clients: Array<{ name: string }> }>, (error: Error) => ({ clients: [], error: error.message }));
+      const ours = reply.clients.filter((c) => [`car${CAR}`, 'driver', 'watcher'].includes(c.name));
+      return `frames seen by the test: ${frameCount}; the proxy's counts: ${JSON.stringify(ours)}`;
+    },
     async stop() {
       await guest.stop();
       watcher.close();

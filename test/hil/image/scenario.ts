@@ -91,7 +91,7 @@ export function describeImageUnderQemu(options: ImageScenarioOptions, onRun?: (r
       await waitUntil(() => report(quiet)?.throttle === DEFAULT_NEUTRAL, 'neutral throttle after the driver went silent', 30_000);
     }, 120_000);
 
-    it('keeps the calibration, the estop latch and the keys across a reboot', async () => {
+    it('keeps the calibration, the estop latch and the keys across a reboot', () => withBusReport(rig, async () => {
       await calibrate(rig.platform.baseUrl, [{ action: 'enter' }, { action: 'save', steering: { leftCount: 460, rightCount: 290 }, throttle: { forwardCount: 500, stoppedCount: SAVED_NEUTRAL, reverseCount: 220 } }, { action: 'exit' }]);
       let since = guest.mark();
       await waitUntil(() => report(since)?.throttle === SAVED_NEUTRAL, 'the saved neutral in the registers', 30_000);
@@ -121,8 +121,18 @@ export function describeImageUnderQemu(options: ImageScenarioOptions, onRun?: (r
         await send({ estop: false, throttle: 0.6 });
         return (report(since)?.throttle ?? 0) > SAVED_NEUTRAL + 10;
       }, 'throttle once the estop is cleared', 60_000, 100);
-    }, options.bootTimeoutMs * 2 + 120_000);
+    }), options.bootTimeoutMs * 2 + 120_000);
   });
+}
+
+/** Runs `check`; a failure's message gains what the NUC's proxy counted for the test's keys. */
+async function withBusReport(rig: ImageRig, check: () => Promise<void>): Promise<void> {
+  try {
+    await check();
+  } catch (error) {
+    if (error instanceof Error) error.message += `\n${await rig.busReport()}`;
+    throw error;
+  }
 }
 
 async function calibrate(baseUrl: string, bodies: object[]): Promise<void> {
