@@ -26,8 +26,12 @@ export default defineConfig({
         },
       },
       { extends: true, test: { name: 'integration', ...files.integration } },
-      { extends: true, test: { name: 'e2e', ...files.e2e } },
-      { extends: true, test: { name: 'hil', ...files.hil } },
+      // A browser file runs a whole platform (NUC, simulated cars rendering their cameras in real time)
+      // and Chromium; a HIL file boots a QEMU guest under TCG. Either needs the two cores to itself:
+      // beside another, a simulated race falls behind real time and a guest's timing goes. So they run
+      // after the rest, one file at a time (one guest at a time).
+      { extends: true, test: { name: 'e2e', ...files.e2e, maxWorkers: 1, sequence: { groupOrder: 1 } } },
+      { extends: true, test: { name: 'hil', ...files.hil, maxWorkers: 1, sequence: { groupOrder: 2 } } },
     ],
   },
 });

@@ -67,9 +67,11 @@ describe.skipIf(!hasChromium)('race day on crossings (whole platform, two simula
     if (SHOTS) fs.mkdirSync(SHOTS, { recursive: true });
     configDir = fs.mkdtempSync(path.join(os.tmpdir(), 'race-timing-'));
     const config = path.join(configDir, 'edge.json');
+    // The laps come from this test's gate alone: the timing service publishes no simulator crossings
+    // (with them, an idle machine's simulated car crossed the line inside a 15 s trial: a fourth lap).
     // Jump starts are flagged but cost nothing here: on a loaded machine a simulated car can creep
     // under the lights, and the order these tests follow is the crossings' (penalties: race.test.ts).
-    fs.writeFileSync(config, JSON.stringify({ launcher: { cars: ['1', '2'] }, nuc: { race: { lightMs: 100, minLapMs: 1000, penalties: { jumpStart: 0 } } } }));
+    fs.writeFileSync(config, JSON.stringify({ launcher: { cars: ['1', '2'] }, nuc: { timing: { sim: false }, race: { lightMs: 100, minLapMs: 1000, penalties: { jumpStart: 0 } } } }));
     platform = await startPlatform(['--config', config], { EDGE_TOKEN: TOKEN });
     await waitForServices(platform.baseUrl, ['nuc/server', 'car/1/uplink', 'car/2/uplink'], 180_000);
     await waitFor(
