@@ -47,8 +47,9 @@ export function ubootScript(args: KernelArgs, slotPartition: number): string {
   const part = `\${devtype} \${devnum}:${slotPartition}`;
   return [
     `setenv bootargs "${kernelCommandLine(args)}"`,
-    // Debian's arm64 vmlinuz is gzip-compressed: booti unpacks it through this scratch area
-    'setenv kernel_comp_addr_r 0x50000000',
+    // Debian's arm64 vmlinuz is gzip-compressed: booti unpacks it through a scratch area, put 128 MiB
+    // past the initrd's address so it is RAM on both boards (QEMU's starts at 1 GiB, a Pi 3 has 1 GiB)
+    'setexpr kernel_comp_addr_r ${ramdisk_addr_r} + 0x8000000',
     'setenv kernel_comp_size 0x4000000',
     `load ${part} \${kernel_addr_r} /boot/vmlinuz || reset`,
     `load ${part} \${ramdisk_addr_r} /boot/initrd.img || reset`,

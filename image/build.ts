@@ -29,6 +29,12 @@ export interface ImageBuildOptions {
   cacheDir: string;
   projectRoot: string;
   mirror?: string;
+  /**
+   * Return an image already in outDir that was built from the same inputs (its OS version is their
+   * hash) instead of building it again: the tests and a prebuild share one build per run. The CLI
+   * always builds.
+   */
+  reuseBuilt?: boolean;
   progress(line: string): void;
 }
 
@@ -140,6 +146,14 @@ export async function buildImage(options: ImageBuildOptions): Promise<ImageBuild
   const builtAt = new Date().toISOString();
   const osVersion = osVersionOf(projectVersion, inputsHash({ rootfs: rootfs.key, node: node.version, natives: natives.versions, bundleHash, target: target.name, files: osFiles(target, { version: '', target: target.name, nodeVersion: node.version, builtAt: '' }) }));
   const os: OsIdentity = { version: osVersion, target: target.name, nodeVersion: node.version, builtAt };
+  if (options.reuseBuilt) {
+    const built = alreadyBuilt(options.outDir, osVersion, target.name);
+    if (built) {
+      progress(`reuse: ${path.basename(built.image)} was built from these inputs`);
+      fs.rmSync(work, { recursive: true, force: true });
+      return { ...built, steps };
+    }
+  }
 
   const tree = path.join(work, 'root');
   await step('tree', async () => {
@@ -159,6 +173,8 @@ export async function buildImage(options: ImageBuildOptions): Promise<ImageBuild
     linkFresh(path.join(tree, 'boot', 'vmlinuz'), `vmlinuz-${kernelRelease}`);
     linkFresh(path.join(tree, 'boot', 'initrd.img'), `initrd.img-${kernelRelease}`);
     if (target.arch === 'arm64') linkFresh(path.join(tree, 'boot', 'dtbs'), `/usr/lib/linux-image-${kernelRelease}`);
+    // raspi-firmware's scripts fill /boot/firmware in the tree; the boot partition is mounted over it
+    fs.rmSync(path.join(tree, CAR_LAYOUT.boot), { recursive: true, force: true });
     for (const dir of [CAR_LAYOUT.data, CAR_LAYOUT.boot]) fs.mkdirSync(path.join(tree, dir), { recursive: true });
     fs.mkdirSync(path.join(tree, path.dirname(CAR_LAYOUT.node)), { recursive: true });
     fs.copyFileSync(node.binary, path.join(tree, CAR_LAYOUT.node));
@@ -205,13 +221,17 @@ export async function buildImage(options: ImageBuildOptions): Promise<ImageBuild
   fs.mkdirSync(options.outDir, { recursive: true });
   const image = path.join(options.outDir, imageFileName(osVersion, target.name));
   const compressed = `${image}.zst`;
+  // written under this build's own names and renamed when whole: a build of the same inputs running
+  // at the same time (a prebuild and a test) never writes into this one's files, and a reader never
+  // sees half an image
+  const partial = `.partial-${process.pid}`;
   await step('disk', async () => {
     progress(`disk: ${path.basename(image)} (${Math.round(plan.totalBytes / 1024 / 1024)} MiB, ${table})`);
-    await assembleImage(image, plan, DISK_ID, parts);
+    await assembleImage(`${image}${partial}`, plan, DISK_ID, parts);
   });
   await step('compress', async () => {
     progress(`compress: zstd ${path.basename(compressed)}`);
-    await runTool('zstd', ['-q', '-f', '-T0', '-3', image, '-o', compressed]);
+    await runTool('zstd', ['-q', '-f', '-T0', '-3', `${image}${partial}`, '-o', `${compressed}${partial}`]);
   });
 
   const partitions = await Promise.all(
@@ -229,7 +249,7 @@ export async function buildImage(options: ImageBuildOptions): Promise<ImageBuild
       };
     }),
   );
-  const [imageSha, compressedSha] = await Promise.all([sha256File(image), sha256File(compressed)]);
+  const [imageSha, compressedSha] = await Promise.all([sha256File(`${image}${partial}`), sha256File(`${compressed}${partial}`)]);
   const statusFile = path.join(tree, 'var', 'lib', 'dpkg', 'status');
   const manifest: ImageManifest = {
     schema: 'edge-car-image/1',
@@ -239,9 +259,9 @@ export async function buildImage(options: ImageBuildOptions): Promise<ImageBuild
     builtAt,
     image: {
       file: path.basename(image),
-      bytes: fs.statSync(image).size,
+      bytes: fs.statSync(`${image}${partial}`).size,
       sha256: imageSha,
-      compressed: { file: path.basename(compressed), bytes: fs.statSync(compressed).size, sha256: compressedSha },
+      compressed: { file: path.basename(compressed), bytes: fs.statSync(`${compressed}${partial}`).size, sha256: compressedSha },
     },
     partitionTable: table,
     partitions,
@@ -253,9 +273,26 @@ export async function buildImage(options: ImageBuildOptions): Promise<ImageBuild
     sizes,
   };
   const manifestFile = `${image.replace(/\.img$/, '')}.manifest.json`;
-  fs.writeFileSync(manifestFile, `${JSON.stringify(manifest, null, 2)}\n`);
+  fs.writeFileSync(`${manifestFile}${partial}`, `${JSON.stringify(manifest, null, 2)}\n`);
+  // the manifest last: its presence says the image and its compressed copy are whole
+  fs.renameSync(`${image}${partial}`, image);
+  fs.renameSync(`${compressed}${partial}`, compressed);
+  fs.renameSync(`${manifestFile}${partial}`, manifestFile);
   fs.rmSync(work, { recursive: true, force: true });
   return { image, compressed, manifestFile, manifest, steps };
+}
+
+/** A complete earlier build of this OS version: the manifest is written last, and the image is the size it records. */
+function alreadyBuilt(outDir: string, osVersion: string, target: string): Omit<ImageBuildResult, 'steps'> | undefined {
+  const image = path.join(outDir, imageFileName(osVersion, target));
+  const manifestFile = `${image.replace(/\.img$/, '')}.manifest.json`;
+  try {
+    const manifest = JSON.parse(fs.readFileSync(manifestFile, 'utf8')) as ImageManifest;
+    if (manifest.osVersion !== osVersion || fs.statSync(image).size !== manifest.image.bytes) return undefined;
+    return { image, compressed: `${image}.zst`, manifestFile, manifest };
+  } catch {
+    return undefined;
+  }
 }
 
 async function makeBootPartition(target: Target, file: string, kernelArgs: { root: string; console: string; extra?: readonly string[] }, tree: string, kernelRelease: string, work: string): Promise<void> {

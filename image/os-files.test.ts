@@ -29,6 +29,12 @@ describe("the car OS's files", () => {
     expect(files.get('/etc/ssh/sshd_config.d/edge.conf')).toContain('PasswordAuthentication no');
   });
 
+  it('starts Wi-Fi when a wireless interface appears, so a car without one never waits for it', () => {
+    expect(files.get('/etc/udev/rules.d/80-edge-wifi.rules')).toMatch(/KERNEL=="wl\*".*SYSTEMD_WANTS.*wpa_supplicant@\$name\.service/);
+    expect(osLinks().map((l) => l.path).filter((p) => p.includes('wpa_supplicant'))).toEqual([]);
+    expect(files.get('/etc/systemd/system/wpa_supplicant@.service.d/edge.conf')).toContain('ConditionPathExists=/data/etc/wpa_supplicant-%I.conf');
+  });
+
   it('pets the hardware watchdog, and loads the emulated devices only on the QEMU targets', () => {
     expect(files.get('/etc/systemd/system.conf.d/watchdog.conf')).toContain('RuntimeWatchdogSec=30s');
     expect(files.get('/etc/modules-load.d/edge.conf')).toContain('i2c-stub');

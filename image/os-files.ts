@@ -99,6 +99,12 @@ export function osFiles(target: Target, os: OsIdentity): OsFile[] {
       content: unit({ Unit: [`ConditionPathExists=${L.ssh}/authorized_keys`], Service: [`ExecStartPre=/bin/sh -c 'test -f ${L.ssh}/ssh_host_ed25519_key || ssh-keygen -q -t ed25519 -N "" -f ${L.ssh}/ssh_host_ed25519_key'`] }),
     },
     {
+      // Wi-Fi starts when a wireless interface appears, never waited for: a car on Ethernet (or a QEMU
+      // guest) would otherwise hold network.target, and the car's start, for systemd's 90 s device timeout
+      path: '/etc/udev/rules.d/80-edge-wifi.rules',
+      content: 'ACTION=="add", SUBSYSTEM=="net", KERNEL=="wl*", TAG+="systemd", ENV{SYSTEMD_WANTS}+="wpa_supplicant@$name.service"\n',
+    },
+    {
       path: '/etc/systemd/system/wpa_supplicant@.service.d/edge.conf',
       content: unit({ Unit: [`ConditionPathExists=${L.etc}/wpa_supplicant-%I.conf`], Service: ['ExecStart=', `ExecStart=/sbin/wpa_supplicant -c${L.etc}/wpa_supplicant-%I.conf -Dnl80211,wext -i%I`] }),
     },
@@ -149,7 +155,6 @@ export function osLinks(): OsLink[] {
     { path: `${wants}/edge-provision.service`, target: '/etc/systemd/system/edge-provision.service' },
     { path: `${wants}/edge-clock.service`, target: '/etc/systemd/system/edge-clock.service' },
     { path: `${wants}/edge-car.service`, target: '/etc/systemd/system/edge-car.service' },
-    { path: `${wants}/wpa_supplicant@wlan0.service`, target: '/lib/systemd/system/wpa_supplicant@.service' },
     { path: `${wants}/systemd-networkd.service`, target: '/lib/systemd/system/systemd-networkd.service' },
     { path: '/etc/systemd/system/sysinit.target.wants/systemd-timesyncd.service', target: '/lib/systemd/system/systemd-timesyncd.service' },
     { path: '/usr/local/bin/node', target: CAR_LAYOUT.node },

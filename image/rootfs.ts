@@ -16,7 +16,16 @@ const SECURITY = 'http://deb.debian.org/debian-security';
 const DPKG_OPTIONS = ['path-exclude=/usr/share/man/*', 'path-exclude=/usr/share/doc/*', 'path-include=/usr/share/doc/*/copyright', 'path-exclude=/usr/share/locale/*', 'path-exclude=/usr/share/info/*'];
 /** smaller initramfs: the modules a car's disk, SD card and USB need, not every storage driver */
 const INITRAMFS_CONF = 'MODULES=most\nCOMPRESS=zstd\n';
-const RECIPE_VERSION = 2;
+const RECIPE_VERSION = 3;
+/**
+ * The initramfs is made once, after every package is in: installing the kernel makes one and
+ * initramfs-tools' trigger makes it again once other packages add hooks (udev, kmod, the Pi's
+ * firmware), and under qemu-user (an arm64 tree on an x86 host) each run takes many minutes.
+ * update-initramfs is diverted to a no-op while packages install, then restored and run.
+ */
+const UPDATE_INITRAMFS = '/usr/sbin/update-initramfs';
+const HOLD_INITRAMFS = `chroot "$1" dpkg-divert --quiet --local --rename --add ${UPDATE_INITRAMFS} && printf '#!/bin/sh\\nexit 0\\n' > "$1${UPDATE_INITRAMFS}" && chmod 755 "$1${UPDATE_INITRAMFS}"`;
+const MAKE_INITRAMFS = `rm -f "$1${UPDATE_INITRAMFS}" && chroot "$1" dpkg-divert --quiet --local --rename --remove ${UPDATE_INITRAMFS} && chroot "$1" update-initramfs -c -k all`;
 
 export interface RootfsOptions {
   arch: DebianArch;
@@ -42,6 +51,8 @@ export function mmdebstrapArgs(options: Pick<RootfsOptions, 'arch' | 'packages' 
     '--aptopt=APT::Install-Recommends "false"',
     ...DPKG_OPTIONS.map((option) => `--dpkgopt=${option}`),
     `--setup-hook=mkdir -p "$1/etc/initramfs-tools/conf.d" && printf '${INITRAMFS_CONF.replaceAll('\n', '\\n')}' > "$1/etc/initramfs-tools/conf.d/edge.conf"`,
+    `--essential-hook=${HOLD_INITRAMFS}`,
+    `--customize-hook=${MAKE_INITRAMFS}`,
     SUITE,
     out,
     sourcesFile,
@@ -49,7 +60,7 @@ export function mmdebstrapArgs(options: Pick<RootfsOptions, 'arch' | 'packages' 
 }
 
 export async function ensureRootfs(options: RootfsOptions): Promise<{ dir: string; hit: boolean; key: string }> {
-  const key = `${options.arch}-${inputsHash({ packages: [...options.packages].sort(), mirror: options.mirror, suite: SUITE, dpkg: DPKG_OPTIONS, initramfs: INITRAMFS_CONF, v: RECIPE_VERSION })}`;
+  const key = `${options.arch}-${inputsHash({ packages: [...options.packages].sort(), mirror: options.mirror, suite: SUITE, dpkg: DPKG_OPTIONS, initramfs: INITRAMFS_CONF, hooks: [HOLD_INITRAMFS, MAKE_INITRAMFS], v: RECIPE_VERSION })}`;
   const result = await cachedDir(path.join(options.cacheDir, 'rootfs'), key, async (dir) => {
     const sources = path.join(dir, 'sources.list');
     fs.writeFileSync(sources, sourcesList(options.mirror));

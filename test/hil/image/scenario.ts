@@ -106,16 +106,21 @@ export function describeImageUnderQemu(options: ImageScenarioOptions, onRun?: (r
       expect(report(since)?.throttle).toBe(SAVED_NEUTRAL);
       const framesBefore = rig.frameCount();
       const rebootMark = guest.mark();
+      step(`rebooting (${framesBefore} frames so far)`);
       await guest.reboot();
       await guest.waitFor(/EDGE-PROVISION-KEPT/, 'the second boot keeping its configuration', options.bootTimeoutMs, rebootMark);
+      step('second boot kept its configuration');
       await guest.waitFor(/EDGE-CAR-READY/, 'the car services ready again', options.bootTimeoutMs, rebootMark);
+      step(`car ready again (${rig.frameCount()} frames)`);
       await waitUntil(() => rig.frameCount() >= framesBefore + 3, 'frames again: the keys were kept', options.bootTimeoutMs);
+      step(`frames again (${rig.frameCount()})`);
       since = guest.mark();
       for (let i = 0; i < 10; i++) {
         await send({ throttle: 0.6 });
         await guest.waitFor(/EDGE-TEST /, 'a register report', 30_000, guest.mark());
       }
       expect(report(since)?.throttle).toBe(SAVED_NEUTRAL); // calibration and latch both survived
+      step('latched after the reboot; clearing the estop');
       since = guest.mark();
       await waitUntil(async () => {
         await send({ estop: false, throttle: 0.6 });
@@ -123,6 +128,11 @@ export function describeImageUnderQemu(options: ImageScenarioOptions, onRun?: (r
       }, 'throttle once the estop is cleared', 60_000, 100);
     }), options.bootTimeoutMs * 2 + 120_000);
   });
+}
+
+/** A line on the test's stderr: the reboot test takes minutes under TCG, and a stall should say where. */
+function step(what: string): void {
+  process.stderr.write(`[image test] ${new Date().toISOString()} ${what}\n`);
 }
 
 /** Runs `check`; a failure's message gains what the NUC's proxy counted for the test's keys. */
