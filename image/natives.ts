@@ -76,7 +76,7 @@ export async function ensureNatives(options: NativesOptions): Promise<{ dir: str
     pruneForCar(path.join(dir, 'node_modules'));
     const zmqBuilds = path.join(dir, 'node_modules', 'zeromq', 'build', 'linux');
     if (fs.existsSync(zmqBuilds)) for (const cpu of fs.readdirSync(zmqBuilds)) if (cpu !== options.target.npmCpu) fs.rmSync(path.join(zmqBuilds, cpu), { recursive: true, force: true });
-  });
+  }, (owner) => options.progress(`natives: another build (pid ${owner}) is making it; waiting for it`));
   return { dir: path.join(result.dir, 'node_modules'), hit: result.hit, versions };
 }
 

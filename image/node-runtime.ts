@@ -26,6 +26,6 @@ export async function ensureNode(packageName: string, version: string, cacheDir:
     if (!fs.existsSync(path.join(temp, 'bin', 'node')) || !fs.existsSync(path.join(temp, 'include', 'node', 'node.h'))) {
       throw new Error(`${packageName}@${version} lacks bin/node or include/node/node.h`);
     }
-  });
+  }, (owner) => progress(`node: another build (pid ${owner}) is making it; waiting for it`));
   return { version, dir, binary: path.join(dir, 'bin', 'node') };
 }

@@ -71,7 +71,7 @@ export async function ensureRootfs(options: RootfsOptions): Promise<{ dir: strin
         if (line.startsWith('I: ')) options.progress(`rootfs: ${line.slice(3)}`);
       },
     });
-  });
+  }, (owner) => options.progress(`rootfs: another build (pid ${owner}) is making it; waiting for it`));
   return { dir: path.join(result.dir, 'root'), hit: result.hit, key };
 }
 
