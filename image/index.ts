@@ -1,4 +1,4 @@
-export { TARGETS, TARGET_SPECS, BASE_PACKAGES, NODE_VERSION, targetOf, type Target, type TargetName } from './targets.ts';
+export { TARGETS, TARGET_SPECS, BASE_PACKAGES, NODE_VERSION, targetOf, hasEmulatedPca9685, type Target, type TargetName } from './targets.ts';
 export { planPartitions, rootSlotMiBFor, sfdiskScript, partitionReference, partitionOf, LayoutError, PARTITION_ROLES, type PartitionPlan, type PlannedPartition } from './partition-plan.ts';
 export {
   checkProvisioning,

@@ -61,11 +61,12 @@ export async function ensureNatives(options: NativesOptions): Promise<{ dir: str
     fs.writeFileSync(path.join(dir, 'package.json'), `${JSON.stringify({ name: 'edge-car-natives', private: true, dependencies: versions }, null, 2)}\n`);
     const env = buildEnv(options.target, options.node, process.arch);
     await runTool('npm', ['install', '--omit=dev', '--omit=optional', '--no-package-lock', '--foreground-scripts', `--cpu=${options.target.npmCpu}`, '--os=linux', '--libc=glibc'], { cwd: dir, env, onLine: () => {} });
-    // sharp's platform packages are optional dependencies: add the target's explicitly
+    // sharp's platform packages are optional dependencies: add the target's explicitly (--force: npm
+    // checks an explicitly named package against the host's CPU even with --cpu)
     const sharpPackages = ['@img/sharp-linux-' + options.target.npmCpu, '@img/sharp-libvips-linux-' + options.target.npmCpu];
     const sharpLock = JSON.parse(fs.readFileSync(path.join(dir, 'node_modules', 'sharp', 'package.json'), 'utf8')) as { optionalDependencies?: Record<string, string> };
     const wanted = sharpPackages.map((name) => `${name}@${sharpLock.optionalDependencies?.[name] ?? 'latest'}`);
-    await runTool('npm', ['install', '--no-save', '--no-package-lock', `--cpu=${options.target.npmCpu}`, '--os=linux', '--libc=glibc', ...wanted], { cwd: dir, env });
+    await runTool('npm', ['install', '--no-save', '--no-package-lock', '--force', `--cpu=${options.target.npmCpu}`, '--os=linux', '--libc=glibc', ...wanted], { cwd: dir, env });
     // i2c-bus has no prebuilt binary: compile it for the target's Node (and CPU)
     options.progress(`natives: compiling i2c-bus against Node ${options.node.version} headers for ${options.target.npmCpu}`);
     await runTool('npm', ['rebuild', 'i2c-bus', '--foreground-scripts'], { cwd: dir, env });

@@ -4,7 +4,7 @@
  * first-boot provisioning, volatile logs, the watchdog, networking, SSH with keys only. Pure: the
  * builder writes them into the tree; tests read them.
  */
-import { QEMU_MODULE_OPTIONS, type Target } from './targets.ts';
+import { MODULE_OPTIONS, type Target } from './targets.ts';
 
 /** Where things live on the car (the data partition's mount point and what sits on it). */
 export const CAR_LAYOUT = {
@@ -88,7 +88,7 @@ export function osFiles(target: Target, os: OsIdentity): OsFile[] {
     // the NUC as time server when it runs one; Debian's pool when the car reaches the internet
     { path: '/etc/systemd/timesyncd.conf.d/edge.conf', content: unit({ Time: ['FallbackNTP=0.debian.pool.ntp.org 1.debian.pool.ntp.org'] }) },
     { path: '/etc/modules-load.d/edge.conf', content: `${target.modules.join('\n')}\n` },
-    { path: '/etc/modprobe.d/edge.conf', content: `${target.modules.includes('i2c-stub') ? QEMU_MODULE_OPTIONS.join('\n') : ''}\n` },
+    { path: '/etc/modprobe.d/edge.conf', content: `${target.modules.flatMap((module) => MODULE_OPTIONS[module] ?? []).join('\n')}\n` },
     {
       path: '/etc/ssh/sshd_config.d/edge.conf',
       content: ['PasswordAuthentication no', 'KbdInteractiveAuthentication no', 'PermitRootLogin prohibit-password', `AuthorizedKeysFile ${L.ssh}/authorized_keys`, `HostKey ${L.ssh}/ssh_host_ed25519_key`, ''].join('\n'),

@@ -38,10 +38,24 @@ export interface Target {
  */
 const ARM64_PACKAGES = ['linux-image-arm64', 'raspi-firmware', 'firmware-brcm80211', 'u-boot-rpi', 'u-boot-tools'];
 
-/** Under QEMU the kernel's own test devices stand in for the car's hardware. */
-const QEMU_MODULES = ['i2c-dev', 'i2c-stub', 'vivid'];
-/** i2c-stub answers at the PCA9685's address; vivid offers one webcam-like capture device. */
-export const QEMU_MODULE_OPTIONS = ['options i2c-stub chip_addr=0x40', 'options vivid n_devs=1 node_types=0x1 input_types=0x1', 'blacklist i2c_i801'];
+/**
+ * Under QEMU the kernel's own test devices stand in for the car's hardware: i2c-stub answers at the
+ * PCA9685's address, vivid offers one webcam-like capture device. Debian builds i2c-stub for amd64
+ * only (`# CONFIG_I2C_STUB is not set` in its arm64 kernel), so the arm64 guest has the camera and
+ * no emulated PCA9685.
+ */
+const QEMU_X86_MODULES = ['i2c-dev', 'i2c-stub', 'vivid'];
+const QEMU_ARM64_MODULES = ['i2c-dev', 'vivid'];
+/** modprobe.d lines per module, written for the modules a target loads */
+export const MODULE_OPTIONS: Readonly<Record<string, readonly string[]>> = {
+  'i2c-stub': ['options i2c-stub chip_addr=0x40', 'blacklist i2c_i801'],
+  vivid: ['options vivid n_devs=1 node_types=0x1 input_types=0x1'],
+};
+
+/** Whether the target's guest has an emulated PCA9685 (i2c-stub) the tests can read back. */
+export function hasEmulatedPca9685(target: Target): boolean {
+  return target.modules.includes('i2c-stub');
+}
 /**
  * GStreamer rather than ffmpeg prints the MJPEG stream: Debian's ffmpeg drags in Mesa and LLVM
  * (about 230 MB more in the image) for features a car never uses. The device picks its own frame
@@ -75,9 +89,8 @@ export const TARGET_SPECS: Readonly<Record<TargetName, Target>> = {
     console: 'ttyAMA0',
     defaultI2cBus: 0,
     defaultCamera: VIVID_CAMERA,
-    modules: QEMU_MODULES,
-    // q35's SMBus would take i2c-0 (already in the initramfs): i2c-stub, the PCA9685, is to be bus 0
-    kernelArgs: ['modprobe.blacklist=i2c_i801'],
+    modules: QEMU_ARM64_MODULES,
+    kernelArgs: [],
   },
   'qemu-x86_64': {
     name: 'qemu-x86_64',
@@ -89,7 +102,7 @@ export const TARGET_SPECS: Readonly<Record<TargetName, Target>> = {
     console: 'ttyS0',
     defaultI2cBus: 0,
     defaultCamera: VIVID_CAMERA,
-    modules: QEMU_MODULES,
+    modules: QEMU_X86_MODULES,
     // q35's SMBus would take i2c-0 (already in the initramfs): i2c-stub, the PCA9685, is to be bus 0
     kernelArgs: ['modprobe.blacklist=i2c_i801'],
   },
