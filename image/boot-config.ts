@@ -61,9 +61,18 @@ export function ubootScript(args: KernelArgs, slotPartition: number): string {
   ].join('\n');
 }
 
-/** The Pi firmware's config.txt: 64-bit, U-Boot as the "kernel", the serial console on. */
+/**
+ * The Pi firmware's config.txt: 64-bit, U-Boot as the "kernel", the serial console on. Debian's
+ * kernel names the device trees as Linux does (bcm2837-rpi-3-b.dtb, where Raspberry Pi OS says
+ * bcm2710-rpi-3-b.dtb): `upstream_kernel=1` makes the firmware look for those names.
+ */
 export function raspiConfigTxt(): string {
-  return ['# edge car OS: the GPU firmware starts U-Boot, which boots root slot A or B', 'arm_64bit=1', 'kernel=u-boot.bin', 'enable_uart=1', 'dtparam=i2c_arm=on', 'disable_overscan=1', ''].join('\n');
+  return ['# edge car OS: the GPU firmware starts U-Boot, which boots root slot A or B', 'arm_64bit=1', 'upstream_kernel=1', 'kernel=u-boot.bin', 'enable_uart=1', 'dtparam=i2c_arm=on', 'disable_overscan=1', ''].join('\n');
+}
+
+/** The device trees of the boards the image supports (Pi 3 and Zero 2 W: BCM2837; Pi 4 and 400: BCM2711), from the kernel's `broadcom/` folder. */
+export function raspiDeviceTrees(names: readonly string[]): string[] {
+  return names.filter((name) => /^bcm(2837|2711)-rpi-.*\.dtb$/.test(name)).sort();
 }
 
 export function bootKind(target: Target): Target['boot'] {

@@ -10,7 +10,7 @@ import { buildRunnerBundle } from '../deploy/index.ts';
 import { BUILTIN_TRACKS_DIR } from '../world/index.ts';
 import { inputsHash } from './cache.ts';
 import { createHash } from 'node:crypto';
-import { grubConfig, GRUB_MODULES, raspiConfigTxt, ubootScript } from './boot-config.ts';
+import { grubConfig, GRUB_MODULES, raspiConfigTxt, raspiDeviceTrees, ubootScript } from './boot-config.ts';
 import { assembleImage, ext4UsedBytes, makeExt4, makeVfat, sha256File } from './disk.ts';
 import { imageFileName, osVersionOf, type ImageManifest } from './manifest.ts';
 import { pruneModules, unloadableModules } from './kernel-modules.ts';
@@ -314,7 +314,7 @@ async function makeBootPartition(target: Target, file: string, kernelArgs: { roo
     files['u-boot.bin'] = fs.readFileSync(path.join(tree, 'usr', 'lib', 'u-boot', 'rpi_arm64', 'u-boot.bin'));
     trees[''] = path.join(tree, 'usr', 'lib', 'raspi-firmware');
     const dtbs = path.join(tree, 'usr', 'lib', `linux-image-${kernelRelease}`, 'broadcom');
-    for (const dtb of fs.readdirSync(dtbs).filter((name) => /^bcm27(10|11|37)-rpi-.*\.dtb$/.test(name))) files[dtb] = fs.readFileSync(path.join(dtbs, dtb));
+    for (const dtb of raspiDeviceTrees(fs.readdirSync(dtbs))) files[dtb] = fs.readFileSync(path.join(dtbs, dtb));
   }
   await makeVfat(file, 'EDGEBOOT', BOOT_MIB, files, trees);
 }

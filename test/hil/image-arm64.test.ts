@@ -6,4 +6,4 @@
  */
 import { describeImageUnderQemu } from './image/scenario.ts';
 
-describeImageUnderQemu({ target: 'qemu-arm64', buildTimeoutMs: 60 * 60_000, bootTimeoutMs: 30 * 60_000, reboot: false, enabledBy: { variable: 'EDGE_HIL_IMAGE_ARM64', byDefault: false } });
+describeImageUnderQemu({ target: 'qemu-arm64', buildTimeoutMs: 60 * 60_000, bootTimeoutMs: 30 * 60_000, reboot: false, enabledBy: { variable: 'EDGE_HIL_IMAGE_ARM64', byDefault: true } });
