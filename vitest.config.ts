@@ -1,6 +1,7 @@
 import vue from '@vitejs/plugin-vue';
 import { defineConfig } from 'vitest/config';
 import { projectFiles } from './test/projects.ts';
+import { LongBuildsLast } from './test/support/sequencer.ts';
 
 const files = projectFiles();
 
@@ -13,6 +14,8 @@ export default defineConfig({
     hookTimeout: 120_000,
     pool: 'forks',
     maxWorkers: 2,
+    // the arm64 image test last: it waits for the image .ci/run builds in the background
+    sequence: { sequencer: LongBuildsLast },
     // Which to run when: README, "Tests". Which file is in which project: test/projects.ts.
     projects: [
       {
