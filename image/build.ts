@@ -225,13 +225,14 @@ export async function buildImage(options: ImageBuildOptions): Promise<ImageBuild
   // at the same time (a prebuild and a test) never writes into this one's files, and a reader never
   // sees half an image
   const partial = `.partial-${process.pid}`;
+  const [imagePartial, compressedPartial] = [`${image}${partial}`, `${compressed}${partial}`];
   await step('disk', async () => {
     progress(`disk: ${path.basename(image)} (${Math.round(plan.totalBytes / 1024 / 1024)} MiB, ${table})`);
-    await assembleImage(`${image}${partial}`, plan, DISK_ID, parts);
+    await assembleImage(imagePartial, plan, DISK_ID, parts);
   });
   await step('compress', async () => {
     progress(`compress: zstd ${path.basename(compressed)}`);
-    await runTool('zstd', ['-q', '-f', '-T0', '-3', `${image}${partial}`, '-o', `${compressed}${partial}`]);
+    await runTool('zstd', ['-q', '-f', '-T0', '-3', imagePartial, '-o', compressedPartial]);
   });
 
   const partitions = await Promise.all(
@@ -249,7 +250,7 @@ export async function buildImage(options: ImageBuildOptions): Promise<ImageBuild
       };
     }),
   );
-  const [imageSha, compressedSha] = await Promise.all([sha256File(`${image}${partial}`), sha256File(`${compressed}${partial}`)]);
+  const [imageSha, compressedSha] = await Promise.all([sha256File(imagePartial), sha256File(compressedPartial)]);
   const statusFile = path.join(tree, 'var', 'lib', 'dpkg', 'status');
   const manifest: ImageManifest = {
     schema: 'edge-car-image/1',
@@ -259,9 +260,9 @@ export async function buildImage(options: ImageBuildOptions): Promise<ImageBuild
     builtAt,
     image: {
       file: path.basename(image),
-      bytes: fs.statSync(`${image}${partial}`).size,
+      bytes: fs.statSync(imagePartial).size,
       sha256: imageSha,
-      compressed: { file: path.basename(compressed), bytes: fs.statSync(`${compressed}${partial}`).size, sha256: compressedSha },
+      compressed: { file: path.basename(compressed), bytes: fs.statSync(compressedPartial).size, sha256: compressedSha },
     },
     partitionTable: table,
     partitions,
@@ -275,8 +276,8 @@ export async function buildImage(options: ImageBuildOptions): Promise<ImageBuild
   const manifestFile = `${image.replace(/\.img$/, '')}.manifest.json`;
   fs.writeFileSync(`${manifestFile}${partial}`, `${JSON.stringify(manifest, null, 2)}\n`);
   // the manifest last: its presence says the image and its compressed copy are whole
-  fs.renameSync(`${image}${partial}`, image);
-  fs.renameSync(`${compressed}${partial}`, compressed);
+  fs.renameSync(imagePartial, image);
+  fs.renameSync(compressedPartial, compressed);
   fs.renameSync(`${manifestFile}${partial}`, manifestFile);
   fs.rmSync(work, { recursive: true, force: true });
   return { image, compressed, manifestFile, manifest, steps };
