@@ -12,7 +12,10 @@ export {
   RacePhaseSchema,
   MAX_TRACK_CARS,
   MAX_ERASE_SECONDS,
+  OS_UPDATE_OUTCOMES,
+  OS_SLOT_STATES,
 } from './messages.ts';
+export type { OsUpdateOutcome, OsSlotStateName } from './messages.ts';
 export type { DriveMode, FieldsOf, HeaderOf, LoopStats, CountersSnapshot, SimState, CarPose, RacePhase, CrossingSource, BatteryStateFields } from './messages.ts';
 export { encode, decode, DEFAULT_LIMITS, DROP_REASONS, MAX_HEADER_BYTES, socketMessageLimit } from './codec.ts';
 export type { BusMessage, Decoded, DecodeLimits, DropReason } from './codec.ts';
@@ -48,6 +51,9 @@ export type { BusEndpoints } from './endpoints.ts';
 export {
   LATEST_RELEASE_TARGET,
   UPDATE_STRATEGIES,
+  OS_COMPATIBLE_PATTERN,
+  OS_VERSION_PATTERN,
+  OsReleaseSchema,
   blobPath,
   carOfReleaseTarget,
   carReleaseTarget,
@@ -57,7 +63,7 @@ export {
   releaseTargetVersion,
   serializeManifest,
 } from './release-manifest.ts';
-export type { ModelRelease, ReleaseFile, ReleaseManifest, ServiceRelease, UpdateStrategy } from './release-manifest.ts';
+export type { ModelRelease, OsRelease, ReleaseFile, ReleaseManifest, ServiceRelease, UpdateStrategy } from './release-manifest.ts';
 export { carColour, carColourHex } from './car-colours.ts';
 export type { Rgb } from './car-colours.ts';
 export { README_MARKERS, REFUSALS, REFUSAL_MEANINGS, buildAsyncApi, renderBusContract, replaceGeneratedBlock } from './contract/index.ts';

@@ -181,6 +181,19 @@ export const TelemetryHeader = Closed({
   battery: Type.Optional(Type.Object(BatteryStateSchema.properties, { additionalProperties: false, ...about("the battery gauge's latest reading (car.battery); absent without one") })),
 });
 
+/** Where a car's OS update is (AgentHeader.osUpdate.outcome). */
+export const OS_UPDATE_OUTCOMES = ['downloading', 'installing', 'pending-reboot', 'rebooting', 'trial', 'good', 'rolled-back', 'failed'] as const;
+export type OsUpdateOutcome = (typeof OS_UPDATE_OUTCOMES)[number];
+/** RAUC's boot status of a root slot; `inactive` is a slot nothing was installed into yet. */
+export const OS_SLOT_STATES = ['good', 'bad', 'inactive'] as const;
+export type OsSlotStateName = (typeof OS_SLOT_STATES)[number];
+const OsSlotName = (description: string) => Type.Union([Type.Literal('A'), Type.Literal('B')], about(description));
+const OsSlotState = (description: string) =>
+  Closed({
+    state: Type.Union(OS_SLOT_STATES.map((s) => Type.Literal(s)), about(`${description}: RAUC's boot status`)),
+    version: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9._+-]{1,64}$', ...about(`${description}: the OS version installed in it`) })),
+  });
+
 export const AgentHeader = Closed({
   ...Common,
   release: Type.String({ maxLength: 200, ...about('the release the car runs') }),
@@ -193,6 +206,23 @@ export const AgentHeader = Closed({
   /** the installed release's version (0: none yet) */
   version: Type.Optional(Type.Integer({ minimum: 0, ...about("the installed release's version (0: none yet)") })),
   os: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9._+-]{1,64}$', ...about("the car OS's version (/etc/edge-os-release of a car running the project's image); absent elsewhere") })),
+  /** the car OS's root slots as RAUC sees them (cars running the project's image only) */
+  osSlots: Type.Optional(
+    Closed({
+      booted: OsSlotName('the root slot the car booted from'),
+      A: OsSlotState('root slot A'),
+      B: OsSlotState('root slot B'),
+    }),
+  ),
+  /** the last OS update's outcome, kept on the data partition across reboots */
+  osUpdate: Type.Optional(
+    Closed({
+      version: Type.String({ pattern: '^[A-Za-z0-9._+-]{1,64}$', ...about('the OS version the update installs') }),
+      outcome: Type.Union(OS_UPDATE_OUTCOMES.map((o) => Type.Literal(o)), about('where the OS update is: downloading, installing, waiting to reboot, rebooting, on trial after the reboot, good (marked good), rolled-back (the car came back on its old slot), failed (refused or install failed; the running OS untouched)')),
+      reason: Type.Optional(Type.String({ maxLength: 500, ...about('what went wrong, or what the car found out after a fallback') })),
+      at: EpochMs('when the outcome last changed'),
+    }),
+  ),
 });
 
 export const MetricsHeader = Closed({
@@ -230,6 +260,8 @@ export const ReleaseHeader = Closed({
   ...Common,
   /** the version of the repository's timestamp.json now */
   timestamp: Type.Integer({ minimum: 0, ...about("the version of the update repository's timestamp.json now") }),
+  /** cars whose operator pressed "reboot into the new OS" on /fleet (car.agent.osReboot: operator) */
+  osReboot: Type.Optional(Type.Array(Type.String({ pattern: '^[A-Za-z0-9_-]{1,32}$' }), { maxItems: 64, ...about('cars an operator allowed to reboot into their installed OS update now (car.agent.osReboot: operator)') })),
 });
 
 /**

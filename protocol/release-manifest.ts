@@ -76,6 +76,28 @@ export const ModelReleaseSchema = Type.Object({
   files: Type.Array(ReleaseFileSchema, { minItems: 1 }),
 });
 
+/** A RAUC `compatible` string (the image's system.conf says which one a car accepts). */
+export const OS_COMPATIBLE_PATTERN = '^[a-z0-9][a-z0-9._-]{0,63}$';
+/** An OS version as the image names it (/etc/edge-os-release), e.g. 0.1.0-bc664b67. */
+export const OS_VERSION_PATTERN = '^[A-Za-z0-9._+-]{1,64}$';
+
+/**
+ * The car OS a release carries: one RAUC bundle (verity format, signed by the offline code-signing
+ * CA) installed whole into the inactive root slot. The agent installs it before the release's
+ * services and models, and applies those on the new OS once it is marked good.
+ */
+export const OsReleaseSchema = Type.Object(
+  {
+    /** the bundle's version (RAUC's manifest `version`); a car refuses one older than it runs */
+    version: Type.String({ pattern: OS_VERSION_PATTERN }),
+    /** the kind of car it is for (RAUC's `compatible`); the car's RAUC refuses any other */
+    compatible: Type.String({ pattern: OS_COMPATIBLE_PATTERN }),
+    /** the bundle itself; `path` is its file name in the agent's OS download folder */
+    bundle: ReleaseFileSchema,
+  },
+  { additionalProperties: false },
+);
+
 export const ReleaseManifestSchema = Type.Object({
   schema: Type.Literal(1),
   /** monotonic: every publish (a rollback too) gets a higher version */
@@ -85,6 +107,8 @@ export const ReleaseManifestSchema = Type.Object({
   /** service names are directory names on the car: a name that does not match is refused */
   services: Type.Record(Name, ServiceReleaseSchema, { additionalProperties: false }),
   model: Type.Optional(ModelReleaseSchema),
+  /** the car OS: installed first, into the inactive root slot; the rest applies on the new OS */
+  os: Type.Optional(OsReleaseSchema),
   /** set when this release re-publishes an older one's content */
   rollbackOf: Type.Optional(Type.Integer({ minimum: 1 })),
 });
@@ -92,6 +116,7 @@ export const ReleaseManifestSchema = Type.Object({
 export type ReleaseFile = Static<typeof ReleaseFileSchema>;
 export type ServiceRelease = Static<typeof ServiceReleaseSchema>;
 export type ModelRelease = Static<typeof ModelReleaseSchema>;
+export type OsRelease = Static<typeof OsReleaseSchema>;
 export type ReleaseManifest = Static<typeof ReleaseManifestSchema>;
 
 export class ManifestError extends Error {
