@@ -5,3 +5,4 @@ export { buildService, carRelease, carReleases, latestRelease, publishRelease, r
 export { REPOSITORY_ROOT, findServiceSpec } from './catalog.ts';
 export { deployPaths, type DeployPaths } from './paths.ts';
 export { buildRunnerBundle } from './bundle.ts';
+export { createOsKeys, hasOsKeys, osKeyFiles, type OsKeyFiles, type OsKeyOptions } from './os-keys.ts';
