@@ -35,6 +35,15 @@ export function osKeyFiles(keysDir: string): OsKeyFiles {
   };
 }
 
+/**
+ * A copy of the CA's certificate (public) beside the online keys: what `deploy publish os` checks
+ * bundles with once the offline folder has left the NUC. Only that check reads it; each car checks
+ * bundles with the keyring in its own image.
+ */
+export function osKeyringCopy(keysDir: string): string {
+  return path.join(keysDir, 'os-ca.cert.pem');
+}
+
 export function hasOsKeys(keysDir: string): boolean {
   return Object.values(osKeyFiles(keysDir)).every((file) => fs.existsSync(file));
 }

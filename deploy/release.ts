@@ -17,6 +17,7 @@ import {
   releaseTargetVersion,
   serializeManifest,
   type ModelRelease,
+  type OsRelease,
   type ReleaseFile,
   type ReleaseManifest,
   type ServiceRelease,
@@ -43,11 +44,25 @@ export interface ModelContent {
   files: FileContent[];
 }
 
+/** A checked car OS bundle (see checkOsBundle): what the release manifest's `os` is made of. */
+export interface OsContent {
+  version: string;
+  compatible: string;
+  /** the bundle's file name (its TUF target is `os/<fileName>`, stored under its sha256) */
+  fileName: string;
+  bytes: Uint8Array;
+}
+
 export interface ReleaseChanges {
   label: string;
   services?: Record<string, ServiceContent>;
   model?: ModelContent;
+  os?: OsContent;
 }
+
+/** The bundle's name in the agent's OS download folder: one at a time, whatever the target is called. */
+export const OS_BUNDLE_FILE = 'os.raucb';
+const OS_FILE_NAME = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,199}$/;
 
 const SERVICE_FILE = 'service.js';
 const MODEL_NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/;
@@ -129,6 +144,11 @@ export interface PublishOptions {
   base?: number | null;
 }
 
+/** Every file a release lists: its services', its model's and its OS bundle. */
+function releaseFiles(release: Pick<ReleaseManifest, 'services' | 'model' | 'os'>): ReleaseFile[] {
+  return [...Object.values(release.services).flatMap((s) => s.files), ...(release.model?.files ?? []), ...(release.os ? [release.os.bundle] : [])];
+}
+
 /** The blobs are content-addressed and kept, so an older release's files are re-listed from the repository itself. */
 function storedTargets(repo: TufRepository, files: readonly ReleaseFile[]): TargetInput[] {
   return files.map((f) => ({ path: f.target, bytes: repo.readBlob(f.target, f.sha256) }));
@@ -152,11 +172,22 @@ export function publishRelease(repo: TufRepository, keys: OnlineKeys, changes: R
     targets.push(...t);
     model = { name: changes.model.name, files: listed };
   }
+  // An OS stays in every later release until one replaces it, whatever else those releases change:
+  // a release describes the whole car, so the car's desired OS is always stated (a services release
+  // after an OS release does not tell the cars to go back to, or forget, the OS they were given).
+  let osRelease: OsRelease | undefined = previous?.os;
+  if (changes.os) {
+    const { version, compatible, fileName, bytes } = changes.os;
+    if (!OS_FILE_NAME.test(fileName)) throw new RepositoryError(`invalid OS bundle file name '${fileName}': use letters, digits, '.', '_', '+' or '-'`);
+    const target = `os/${fileName}`;
+    targets.push({ path: target, bytes });
+    osRelease = { version, compatible, bundle: { path: OS_BUNDLE_FILE, target, sha256: sha256Hex(bytes), length: bytes.length } };
+  }
   if (previous && previous.version !== latest?.version) {
-    // target paths name a service's or model's file, not its content: the newer release re-pointed
-    // them, so what is carried over from an older base is listed again
+    // target paths name a service's, model's or OS bundle's file, not its content: the newer release
+    // re-pointed them, so what is carried over from an older base is listed again
     const changed = new Set(targets.map((t) => t.path));
-    const carried = [...Object.values(services).flatMap((s) => s.files), ...(model?.files ?? [])].filter((f) => !changed.has(f.target));
+    const carried = releaseFiles({ services, model, os: osRelease }).filter((f) => !changed.has(f.target));
     targets.push(...storedTargets(repo, carried));
   }
   const manifest: ReleaseManifest = {
@@ -166,6 +197,7 @@ export function publishRelease(repo: TufRepository, keys: OnlineKeys, changes: R
     createdAt: now.toISOString(),
     services,
     ...(model ? { model } : {}),
+    ...(osRelease ? { os: osRelease } : {}),
   };
   return publishManifest(repo, keys, manifest, targets);
 }
@@ -177,7 +209,8 @@ export function publishRelease(repo: TufRepository, keys: OnlineKeys, changes: R
  */
 export function republishRelease(repo: TufRepository, keys: OnlineKeys, old: ReleaseManifest, label: string, options: { car?: string; now?: Date } = {}): ReleaseManifest {
   const now = options.now ?? new Date();
-  const targets = storedTargets(repo, [...Object.values(old.services).flatMap((s) => s.files), ...(old.model?.files ?? [])]);
+  // the old release's OS too: a rollback names the OS the car should run, like any release
+  const targets = storedTargets(repo, releaseFiles(old));
   const manifest: ReleaseManifest = {
     ...old,
     version: nextVersion(repo),

@@ -1,7 +1,9 @@
 /**
- * `npm run deploy -- <command>`: create the signing keys and repository, publish services and
- * models as signed releases, show what runs where, and roll a car back.
+ * `npm run deploy -- <command>`: create the signing keys (the TUF keys and the car OS's code-signing
+ * keys) and repository, publish services, models and car OS bundles as signed releases, show what
+ * runs where, and roll a car back.
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import {
@@ -9,17 +11,25 @@ import {
   TufRepository,
   buildService,
   carReleases,
+  checkOsBundle,
   createKeys,
+  createOsKeys,
   deployPaths,
   findServiceSpec,
+  hasOsKeys,
   latestRelease,
   loadOnlineKeys,
   loadRoleKey,
+  osContent,
+  osKeyFiles,
+  osKeyringCopy,
+  osStatusLine,
   publishRelease,
   readModelDir,
   releaseByVersion,
   republishRelease,
   type DeployPaths,
+  type OnlineKeys,
   type ServiceContent,
 } from '../deploy/index.ts';
 import { OtaDb, releaseBaseFor } from '../nuc/ota/index.ts';
@@ -30,9 +40,10 @@ import { COMMON_OPTIONS, COMMON_USAGE, UsageError, isMainModule, runSubcommand, 
 export const USAGE = `usage: npm run deploy -- <command> [options]
 
 commands:
-  init                          create the signing keys and an empty signed repository
-                                (the root key goes to <keys>/offline/root.pem: move it somewhere safe;
-                                 the online keys in <keys>/online sign every publish)
+  init                          create the signing keys and an empty signed repository, and the car OS's
+                                code-signing keys (whatever is missing; present keys are never replaced).
+                                <keys>/offline/ holds the TUF root key and the OS CA: move it off the NUC;
+                                the online keys in <keys>/online sign every publish
   publish service <name...>     bundle car services (esbuild) and publish them as a new release (on the
                                 newest release, or on the last healthy one if cars rolled back from it)
                                 [--strategy handover|kill-then-download|delete-then-download]: how the
@@ -41,7 +52,11 @@ commands:
   publish model <dir>           publish a saved model directory as a new release [--name <model>]; only a
                                 candidate (it passed the NUC's evaluation and gate) ships, anything else
                                 needs --override, and the release history records that it was overridden
-  status                        repository versions and expiry, releases, and what each car runs
+  publish os <bundle>           publish a car OS bundle (RAUC, from \`npm run image -- bundle\`) as a new release
+                                that keeps the newest release's services and model; checked first with
+                                rauc against the offline OS CA [--keyring <os-ca.cert.pem>]. An OS stays in
+                                every later release until another OS replaces it
+  status                        repository versions and expiry, releases, and what each car runs (its OS too)
   rollback <car>                re-publish the release <car> ran before (or --to <version>) as a NEW,
                                 higher version, for that car only (a signed release of its own; the
                                 other cars keep the fleet's). Cars and TUF refuse to go to a lower
@@ -53,6 +68,8 @@ commands:
 options:
   --keys <dir>     keys directory (default <data>/keys; never inside the served repository, never in git)
   --label <text>   a label for the release
+  --keyring <pem>  the OS CA certificate publish os checks bundles with (default <keys>/offline/os-ca.cert.pem,
+                   else its copy <keys>/os-ca.cert.pem that init leaves beside the online keys)
 ${COMMON_USAGE}`;
 
 const KB = 1024;
@@ -72,15 +89,16 @@ export function runCli(argv: readonly string[], io: CliIo, env: NodeJS.ProcessEn
         to: { type: 'string' },
         strategy: { type: 'string' },
         override: { type: 'boolean' },
+        keyring: { type: 'string' },
       },
     });
   return runSubcommand({ name: 'deploy', usage: USAGE, io, env }, parse, async (command, rest, values, config) => {
     const paths = deployPaths(config.dataDir, values.keys && path.resolve(values.keys));
     switch (command) {
       case 'init':
-        return init(paths, io);
+        return await init(paths, io);
       case 'publish':
-        return await publish(paths, rest, { label: values.label, name: values.name, strategy: values.strategy, override: values.override === true }, io);
+        return await publish(paths, rest, { label: values.label, name: values.name, strategy: values.strategy, override: values.override === true, keyring: values.keyring }, io);
       case 'status':
         return status(paths, io);
       case 'rollback':
@@ -95,14 +113,37 @@ export function runCli(argv: readonly string[], io: CliIo, env: NodeJS.ProcessEn
   });
 }
 
-function init(paths: DeployPaths, io: CliIo): number {
-  if (TufRepository.exists(paths.repositoryDir)) throw new Error(`a repository already exists at ${paths.repositoryDir}`);
-  io.out(`creating ed25519 keys in ${paths.keysDir} …`);
-  const keys = createKeys(paths.keysDir, { servedDir: paths.repositoryDir });
-  io.out(`creating the repository in ${paths.repositoryDir} …`);
-  const repo = TufRepository.initialize(paths.repositoryDir, keys);
-  io.out(`done. root key: ${path.join(paths.keysDir, 'offline', 'root.pem')} (keep it offline)`);
-  io.out(`provision each car with ${path.join(repo.metadataDir, 'root.json')} as its trusted root`);
+/** Creates what is missing (never replacing what is there) and says what already existed. */
+async function init(paths: DeployPaths, io: CliIo): Promise<number> {
+  const offline = path.join(paths.keysDir, 'offline');
+  if (TufRepository.exists(paths.repositoryDir)) {
+    io.out(`exists: the update repository ${paths.repositoryDir} and its keys in ${paths.keysDir} (kept)`);
+  } else {
+    io.out(`creating ed25519 keys in ${paths.keysDir} …`);
+    const keys = createKeys(paths.keysDir, { servedDir: paths.repositoryDir });
+    io.out(`creating the repository in ${paths.repositoryDir} …`);
+    TufRepository.initialize(paths.repositoryDir, keys);
+  }
+  const osKeys = osKeyFiles(paths.keysDir);
+  const caCopy = osKeyringCopy(paths.keysDir);
+  if (hasOsKeys(paths.keysDir)) {
+    io.out(`exists: the OS code-signing keys in ${offline} (kept: the cars' images trust this CA)`);
+  } else if (fs.existsSync(caCopy) && !fs.existsSync(osKeys.caCert)) {
+    // the offline folder left the NUC, as it should: a new CA would make every car refuse what the old one signs
+    io.out(`exists: the OS CA (its certificate copy ${caCopy}); its offline folder is not here (moved off the NUC?): no new OS keys made`);
+  } else {
+    // createOsKeys refuses a partial set itself, naming the files that are there
+    io.out(`creating the OS code-signing keys (openssl) in ${offline} …`);
+    await createOsKeys(paths.keysDir);
+  }
+  if (fs.existsSync(osKeys.caCert) && !fs.existsSync(caCopy)) fs.copyFileSync(osKeys.caCert, caCopy);
+  io.out(`TUF root key:          ${path.join(offline, 'root.pem')}`);
+  io.out(`TUF online keys:       ${path.join(paths.keysDir, 'online')} (sign every publish; stay on the NUC)`);
+  io.out(`OS CA:                 ${osKeys.caCert} + ${path.basename(osKeys.caKey)} (the image's RAUC keyring)`);
+  io.out(`OS signing cert + key: ${osKeys.signingCert} + ${path.basename(osKeys.signingKey)} (npm run image -- bundle signs with them)`);
+  io.out(`OS CA certificate copy for publish os: ${osKeyringCopy(paths.keysDir)}`);
+  io.out(`keep ${offline} (the TUF root key and the OS CA key) off the NUC: on a USB stick in a drawer, copied once more; bring it back only to rotate keys or sign an OS bundle`);
+  io.out(`provision each car with ${path.join(paths.repositoryDir, 'metadata', 'root.json')} as its trusted root`);
   return 0;
 }
 
@@ -134,14 +175,16 @@ function parseStrategy(value: string | undefined): UpdateStrategy | undefined {
   return value as UpdateStrategy;
 }
 
-async function publish(paths: DeployPaths, args: string[], options: { label?: string; name?: string; strategy?: string; override: boolean }, io: CliIo): Promise<number> {
+async function publish(paths: DeployPaths, args: string[], options: { label?: string; name?: string; strategy?: string; override: boolean; keyring?: string }, io: CliIo): Promise<number> {
   const [kind, ...names] = args;
   const strategy = parseStrategy(options.strategy);
   if (strategy && kind !== 'service') throw new UsageError('--strategy applies to services only (a model swaps inside the running pilot)');
   if (options.override && kind !== 'model') throw new UsageError('--override applies to models only');
-  if (kind !== 'service' && kind !== 'model') throw new UsageError(`publish what? expected 'service' or 'model', got '${kind ?? ''}'`);
+  if (options.keyring !== undefined && kind !== 'os') throw new UsageError('--keyring applies to publish os only');
+  if (kind !== 'service' && kind !== 'model' && kind !== 'os') throw new UsageError(`publish what? expected 'service', 'model' or 'os', got '${kind ?? ''}'`);
   if (kind === 'service' && names.length === 0) throw new UsageError('publish service needs at least one service name');
   if (kind === 'model' && names.length !== 1) throw new UsageError('publish model needs exactly one model directory');
+  if (kind === 'os' && names.length !== 1) throw new UsageError('publish os needs exactly one bundle file (.raucb)');
   const specs = kind === 'service' ? names.map(findServiceSpec) : [];
   const repo = TufRepository.open(paths.repositoryDir);
   const keys = loadOnlineKeys(paths.keysDir);
@@ -159,7 +202,9 @@ async function publish(paths: DeployPaths, args: string[], options: { label?: st
       io.err(`warning: ${override}`);
     }
   }
-  if (kind === 'service') {
+  if (kind === 'os') {
+    manifest = await publishOs(paths, repo, keys, names[0]!, { label: options.label, keyring: options.keyring, base: base.version }, io);
+  } else if (kind === 'service') {
     const services: Record<string, ServiceContent> = {};
     for (const spec of specs) {
       io.out(`bundling ${spec.name} (${spec.entry}) …`);
@@ -182,6 +227,38 @@ async function publish(paths: DeployPaths, args: string[], options: { label?: st
   return 0;
 }
 
+/** The OS CA certificate bundles are checked with: --keyring, the offline folder's, or init's copy of it. */
+function osKeyring(paths: DeployPaths, keyring: string | undefined): string {
+  if (keyring !== undefined) return path.resolve(keyring);
+  const offline = osKeyFiles(paths.keysDir).caCert;
+  return fs.existsSync(offline) ? offline : osKeyringCopy(paths.keysDir);
+}
+
+async function publishOs(
+  paths: DeployPaths,
+  repo: TufRepository,
+  keys: OnlineKeys,
+  bundle: string,
+  options: { label?: string | undefined; keyring?: string | undefined; base: number | null },
+  io: CliIo,
+): Promise<ReleaseManifest> {
+  const keyring = osKeyring(paths, options.keyring);
+  io.out(`checking ${bundle} with rauc (signature against ${keyring}, payload, manifest) …`);
+  const info = await checkOsBundle(path.resolve(bundle), { keyring });
+  const content = osContent(path.resolve(bundle), info);
+  io.out(`  OS ${info.version} for ${info.compatible}${info.build ? `, build ${info.build}` : ''}: ${info.slots.join(', ')}; ${size(content.bytes.length)}`);
+  // the release this one builds on (publish chose it: the newest, or the last healthy one); null on a fresh repository
+  const base = options.base === null ? undefined : releaseByVersion(repo, options.base);
+  if (base?.os?.version === info.version) {
+    throw new Error(`release ${base.version} already carries OS ${info.version}: a car installs an OS whose version differs from the one it runs, so build the bundle with a new version`);
+  }
+  if (base?.os && base.os.compatible !== info.compatible) {
+    io.err(`warning: release ${base.version}'s OS is for ${base.os.compatible}; this one replaces it and is for ${info.compatible} (cars of another kind ignore it)`);
+  }
+  io.out('signing …');
+  return publishRelease(repo, keys, { label: options.label ?? `os: ${info.version}`, os: content }, { base: options.base });
+}
+
 function status(paths: DeployPaths, io: CliIo): number {
   const repo = TufRepository.open(paths.repositoryDir);
   const v = repo.versions();
@@ -200,6 +277,7 @@ function status(paths: DeployPaths, io: CliIo): number {
   if (latest) {
     for (const [name, s] of Object.entries(latest.services)) io.out(`    service ${name}: ${s.files.map((f) => f.sha256.slice(0, 12)).join(', ')}`);
     if (latest.model) io.out(`    model ${latest.model.name}: ${latest.model.files.length} files`);
+    if (latest.os) io.out(`    OS ${latest.os.version} for ${latest.os.compatible}: ${latest.os.bundle.target} ${latest.os.bundle.sha256.slice(0, 12)}, ${size(latest.os.bundle.length)}`);
   }
   withDb(paths, (db) => {
     const cars = db.cars();
@@ -207,6 +285,10 @@ function status(paths: DeployPaths, io: CliIo): number {
     for (const car of cars) {
       const moving = car.targetVersion ? ` → ${car.targetVersion}` : '';
       io.out(`  car ${car.car}: release ${car.version ?? '-'}${moving}, ${car.state}${car.error ? ` (${car.error})` : ''}, at ${car.updatedAt}`);
+      // the NUC keeps each car's latest OS report (its agent's os, osSlots, osUpdate), as /api/fleet shows them
+      const carOs = db.carOs(car.car);
+      const os = carOs && osStatusLine(carOs);
+      if (os) io.out(`    ${os} (reported ${carOs.updatedAt})`);
     }
     const failures = db.history({ limit: 20 }).filter((e) => e.outcome !== 'installed');
     for (const e of failures.slice(0, 5)) io.out(`  ${e.at} car ${e.car}: ${e.from ?? '-'} → ${e.to} ${e.outcome}${e.error ? `: ${e.error}` : ''}`);

@@ -3,13 +3,24 @@
  * version, the update under way and the rollout history. Pure: built from the database and the
  * agent's and pilot's latest live reports.
  */
+import { carOsOf, type OsSlots, type OsUpdate } from './car-os.ts';
 import type { OtaDb, ReleaseRecord, RolloutEvent } from './ota-db.ts';
 
 /** The live parts the server knows from the bus (latest agent report, latest telemetry). */
 export interface LiveCar {
   id: string;
   lastSeen: number;
-  agent?: { release: string; slot: 'A' | 'B'; state: string; progress: number; error?: string | undefined; services?: unknown; os?: string | undefined };
+  agent?: {
+    release: string;
+    slot: 'A' | 'B';
+    state: string;
+    progress: number;
+    error?: string | undefined;
+    services?: unknown;
+    os?: string | undefined;
+    osSlots?: OsSlots | undefined;
+    osUpdate?: OsUpdate | undefined;
+  };
   telemetry?: { model: string; inferMs?: number | undefined };
 }
 
@@ -36,6 +47,10 @@ export interface FleetCar {
   inferMs: number | null;
   /** the car OS version its agent reports (null: not the project's image, or not heard yet) */
   os: string | null;
+  /** its root slots as RAUC sees them: which one it booted, each one's state and OS version (null: not reported) */
+  osSlots: OsSlots | null;
+  /** the last OS update: version, outcome (pending-reboot waits for a reboot; rolled-back and failed fail its release), reason, when (ms since the epoch, the car's clock) */
+  osUpdate: OsUpdate | null;
   update: { state: string; progress: number; release: string; slot: 'A' | 'B' } | null;
   error: string | null;
   lastSeenMsAgo: number | null;
@@ -97,6 +112,8 @@ export function fleetSummary(db: OtaDb, live: readonly LiveCar[], now = Date.now
       ? { name: manifest.model.name, version: introducedIn(oldestFirst, (m) => m.model, contentOf(manifest.model.files)) }
       : null;
     const agent = seen?.agent;
+    // the live report while the car is heard, else the last one recorded
+    const os = agent ? carOsOf(agent) : (db.carOs(id) ?? { os: null, osSlots: null, osUpdate: null });
     const updating = agent && agent.state !== 'idle' && agent.state !== 'failed';
     return {
       car: id,
@@ -107,7 +124,9 @@ export function fleetSummary(db: OtaDb, live: readonly LiveCar[], now = Date.now
       model,
       pilotModel: seen?.telemetry?.model ?? null,
       inferMs: seen?.telemetry?.inferMs ?? null,
-      os: seen?.agent?.os ?? null,
+      os: os.os,
+      osSlots: os.osSlots,
+      osUpdate: os.osUpdate,
       update: updating ? { state: agent.state, progress: agent.progress, release: agent.release, slot: agent.slot } : null,
       error: agent?.error ?? stored?.error ?? null,
       lastSeenMsAgo: seen ? now - seen.lastSeen : null,

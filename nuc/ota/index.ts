@@ -16,7 +16,10 @@ export { fleetSummary, type FleetCar, type FleetService, type LiveCar } from './
 export { RollbackRefused, rollbackCar, type RollbackPublisher, type RollbackResult } from './rollback.ts';
 export { chooseReleaseBase, releaseHealth, type ReleaseBase, type ReleaseHealth } from './release-base.ts';
 export { releaseBaseFor } from './release-base-for.ts';
-export { watchTimestamp } from './timestamp-watch.ts';
+export { timestampVersion, watchTimestamp } from './timestamp-watch.ts';
+export { carOsOf, FAILED_OS_OUTCOMES, manifestOsVersion, osSlotsOf, osUpdateOf, type CarOs, type OsSlots, type OsUpdate } from './car-os.ts';
+export { osFailure, recordOsReport, releaseOfOs, type OsReportFields } from './os-report-recorder.ts';
+export { MAX_OS_REBOOT_CARS, ReleaseHints, type ReleaseHintFields, type ReleaseHintOptions } from './release-hint.ts';
 export {
   refreshTimestampIfDue,
   startTimestampRefresh,
@@ -25,4 +28,4 @@ export {
   type TimestampRefreshOptions,
   type TimestampSigner,
 } from './timestamp-refresh.ts';
-export { FleetReplySchema, RollbackReplySchema } from './reply-schemas.ts';
+export { FleetReplySchema, OsRebootReplySchema, RollbackReplySchema, type OsRebootResult } from './reply-schemas.ts';

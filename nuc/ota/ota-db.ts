@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import type { CarOs } from './car-os.ts';
 import { releaseHealth } from './release-base.ts';
 import { ROLLOUT_OUTCOMES, type RolloutEvent, type RolloutOutcome } from './rollout-event.ts';
 
@@ -73,6 +74,13 @@ CREATE TABLE IF NOT EXISTS rollout_events (
   at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS rollout_events_car ON rollout_events (car, id);
+CREATE TABLE IF NOT EXISTS car_os (
+  car TEXT PRIMARY KEY,
+  os TEXT,
+  os_slots TEXT,
+  os_update TEXT,
+  updated_at TEXT NOT NULL
+);
 `;
 
 /** Columns added since the first schema, with what an older database gets. */
@@ -108,6 +116,14 @@ interface EventRow {
   outcome: RolloutOutcome;
   error: string | null;
   at: string;
+}
+
+interface CarOsRow {
+  car: string;
+  os: string | null;
+  os_slots: string | null;
+  os_update: string | null;
+  updated_at: string;
 }
 
 interface ReleaseRow {
@@ -252,6 +268,35 @@ export class OtaDb {
       this.setWithdrawn(event.to, health.state === 'withdrawn' ? health.reason : null);
       return { id: Number(info.lastInsertRowid), car: event.car, from: event.from, to: event.to, outcome: event.outcome, error: event.error ?? null, at: when };
     })();
+  }
+
+  /** Keeps a car's latest OS report (what its agent says of its OS, slots and last OS update). */
+  reportOs(car: string, report: CarOs, at = new Date()): void {
+    checkCar(car);
+    this.db
+      .prepare(
+        `INSERT INTO car_os (car, os, os_slots, os_update, updated_at) VALUES (@car, @os, @os_slots, @os_update, @updated_at)
+         ON CONFLICT (car) DO UPDATE SET os = @os, os_slots = @os_slots, os_update = @os_update, updated_at = @updated_at`,
+      )
+      .run({
+        car,
+        os: report.os,
+        os_slots: report.osSlots === null ? null : JSON.stringify(report.osSlots),
+        os_update: report.osUpdate === null ? null : JSON.stringify(report.osUpdate),
+        updated_at: at.toISOString(),
+      });
+  }
+
+  /** A car's latest OS report, with when it was recorded. */
+  carOs(car: string): (CarOs & { updatedAt: string }) | undefined {
+    const row = this.db.prepare('SELECT * FROM car_os WHERE car = ?').get(car) as CarOsRow | undefined;
+    if (!row) return undefined;
+    return {
+      os: row.os,
+      osSlots: row.os_slots === null ? null : (JSON.parse(row.os_slots) as CarOs['osSlots']),
+      osUpdate: row.os_update === null ? null : (JSON.parse(row.os_update) as CarOs['osUpdate']),
+      updatedAt: row.updated_at,
+    };
   }
 
   /** Newest first; all cars unless one is named. */

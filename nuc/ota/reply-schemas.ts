@@ -6,6 +6,14 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { FleetCar } from './fleet.ts';
 import type { CarRollout, ReleaseRecord, RolloutEvent } from './ota-db.ts';
 import type { RollbackResult } from './rollback.ts';
+
+/** `POST /api/fleet/:car/os-reboot` (202): the car the next release hint lets reboot, into which OS. */
+export interface OsRebootResult {
+  car: string;
+  version: string;
+  osReboot: string[];
+}
+import { OS_SLOT_STATES, OS_UPDATE_OUTCOMES } from '../../protocol/index.ts';
 import { ROLLOUT_OUTCOMES } from './rollout-event.ts';
 
 const NullableString = (description: string) => Type.Union([Type.String(), Type.Null()], { description });
@@ -43,6 +51,20 @@ export const RolloutEventSchema = Type.Object({
 export const RolloutsReplySchema = Type.Object({ cars: Type.Array(RolloutCarSchema), history: Type.Array(RolloutEventSchema, { description: 'newest first' }) });
 
 const Slot = Type.Union([Type.Literal('A'), Type.Literal('B')]);
+const OsSlotSchema = Type.Object({
+  state: Type.Union(OS_SLOT_STATES.map((s) => Type.Literal(s)), { description: "RAUC's boot status: good, bad, or inactive (nothing installed yet)" }),
+  version: Type.Optional(Type.String({ description: 'the OS version installed in it' })),
+});
+export const OsSlotsSchema = Type.Object({ booted: Slot, A: OsSlotSchema, B: OsSlotSchema }, { description: 'the root slot it booted from, and both slots' });
+export const OsUpdateSchema = Type.Object(
+  {
+    version: Type.String({ description: 'the OS version the update installs' }),
+    outcome: Type.Union(OS_UPDATE_OUTCOMES.map((o) => Type.Literal(o)), { description: 'downloading, installing, pending-reboot, rebooting, trial, good, rolled-back, failed' }),
+    reason: Type.Optional(Type.String({ description: 'what went wrong, or what the car found out after a fallback' })),
+    at: Type.Number({ description: 'when the outcome last changed (ms since the epoch, the car clock)' }),
+  },
+  { description: 'the last OS update' },
+);
 export const FleetCarSchema = Type.Object({
   car: Type.String(),
   version: NullableVersion('the release the car runs, null before its first install'),
@@ -60,6 +82,8 @@ export const FleetCarSchema = Type.Object({
   pilotModel: NullableString('the model the pilot reports it has loaded'),
   inferMs: Type.Union([Type.Number({ unit: 'ms' }), Type.Null()]),
   os: NullableString("the car OS version its agent reports (null: not the project's image, or not heard yet)"),
+  osSlots: Type.Union([OsSlotsSchema, Type.Null()]),
+  osUpdate: Type.Union([OsUpdateSchema, Type.Null()]),
   update: Type.Union([Type.Object({ state: Type.String(), progress: Type.Number({ minimum: 0, maximum: 1 }), release: Type.String(), slot: Slot }), Type.Null()]),
   error: NullableString('the update error'),
   lastSeenMsAgo: Type.Union([Type.Number({ unit: 'ms' }), Type.Null()]),
@@ -75,6 +99,12 @@ export const RollbackReplySchema = Type.Object({
   release: ReleaseSummarySchema,
 });
 
+export const OsRebootReplySchema = Type.Object({
+  car: Type.String(),
+  version: Type.String({ description: 'the OS version the car reboots into' }),
+  osReboot: Type.Array(Type.String(), { description: 'the cars the release hint names (this one included)' }),
+});
+
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 const agree: [
   Same<Static<typeof ReleaseSummarySchema>, Omit<ReleaseRecord, 'manifest'>>,
@@ -82,6 +112,7 @@ const agree: [
   Same<Static<typeof RolloutCarSchema>, CarRollout>,
   Same<Static<typeof RolloutEventSchema>, RolloutEvent>,
   Same<Static<typeof FleetCarSchema>, FleetCar>,
+  Same<Static<typeof OsRebootReplySchema>, OsRebootResult>,
   Same<Static<typeof RollbackReplySchema>, Omit<RollbackResult, 'release'> & { release: Omit<ReleaseRecord, 'manifest'> }>,
-] = [true, true, true, true, true, true];
+] = [true, true, true, true, true, true, true];
 void agree;

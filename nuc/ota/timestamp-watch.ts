@@ -5,7 +5,8 @@
  */
 import fs from 'node:fs';
 
-function timestampVersion(file: string): number | undefined {
+/** The version of the timestamp.json at `file`, undefined while it is absent or unreadable. */
+export function timestampVersion(file: string): number | undefined {
   try {
     const version = (JSON.parse(fs.readFileSync(file, 'utf8')) as { signed?: { version?: unknown } }).signed?.version;
     return typeof version === 'number' && Number.isInteger(version) ? version : undefined;

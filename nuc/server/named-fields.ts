@@ -4,6 +4,7 @@
  * a `car` that would override the topic's car id) never reaches a page, the API or socket.io's encoder.
  */
 import type { HeaderOf, LoopStats, SimState } from '../../protocol/index.ts';
+import { osSlotsOf, osUpdateOf } from '../ota/index.ts';
 
 /** Records the bus allows (drop reasons, loop timings, gauges) are copied up to this many entries. */
 const MAX_RECORD_ENTRIES = 64;
@@ -79,6 +80,8 @@ export function agentFields(h: HeaderOf<'agent'>): HeaderOf<'agent'> {
     ...optional('gen', h.gen),
     ...optional('version', h.version),
     ...optional('os', h.os),
+    ...(h.osSlots ? { osSlots: osSlotsOf(h.osSlots) } : {}),
+    ...(h.osUpdate ? { osUpdate: osUpdateOf(h.osUpdate) } : {}),
   };
 }
 

@@ -5,10 +5,11 @@ import path from 'node:path';
 import { io as connect, type Socket } from 'socket.io-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { TufRepository, carRelease, createKeys, deployPaths, latestRelease, publishRelease, releaseByVersion, type DeployPaths, type OnlineKeys } from '../../deploy/index.ts';
-import { OtaDb, otaRoutes, type FleetCar } from '../ota/index.ts';
+import { OtaDb, otaRoutes, ReleaseHints, timestampVersion, type FleetCar, type ReleaseHintFields } from '../ota/index.ts';
 import { buildNucServer, type NucServer } from './app.ts';
 import { modelPublisher, rollbackPublisher, timestampSigner } from './ota-signing.ts';
 import { busMessage, FakeFeed, serverBasics } from '../../test/support/server-feed.ts';
+import type { HeaderOf } from '../../protocol/index.ts';
 import { modelDigest, writeEvaluation, type ModelEvaluation } from '../training/model-status.ts';
 
 const TOKEN = 'secret-token';
@@ -20,6 +21,8 @@ let feed: FakeFeed;
 let nuc: NucServer;
 let db: OtaDb;
 let onlineKeys: OnlineKeys;
+let hints: ReleaseHints;
+let hinted: ReleaseHintFields[];
 
 function publishPilot(code: string): number {
   const repo = TufRepository.open(paths.repositoryDir);
@@ -31,7 +34,8 @@ function publishPilot(code: string): number {
   return manifest.version;
 }
 
-const agent = (state: string, release: string, extra: { error?: string } = {}) => feed.emit(busMessage<'agent'>('car/7/agent', { release, slot: 'A', state, progress: 0, ...extra }));
+type AgentExtra = Partial<Pick<HeaderOf<'agent'>, 'error' | 'os' | 'osSlots' | 'osUpdate'>>;
+const agent = (state: string, release: string, extra: AgentExtra = {}) => feed.emit(busMessage<'agent'>('car/7/agent', { release, slot: 'A', state, progress: 0, ...extra }));
 
 beforeEach(async () => {
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ota-fleet-'));
@@ -41,15 +45,18 @@ beforeEach(async () => {
   TufRepository.initialize(paths.repositoryDir, keys);
   db = OtaDb.open(paths.databaseFile);
   feed = new FakeFeed();
+  hinted = [];
+  hints = new ReleaseHints({ send: (fields) => hinted.push(fields), timestamp: () => timestampVersion(path.join(paths.repositoryDir, 'metadata', 'timestamp.json')) ?? 0, minIntervalMs: 0 });
   nuc = await buildNucServer({
     ...serverBasics(TOKEN, feed),
     dashboardDir: path.join(dataDir, 'no-dist'),
-    ota: { db, publisher: () => rollbackPublisher(paths), models: { dir: path.join(dataDir, 'models'), publisher: () => modelPublisher(paths, db) }, pushIntervalMs: 50 },
+    ota: { db, hints, publisher: () => rollbackPublisher(paths), models: { dir: path.join(dataDir, 'models'), publisher: () => modelPublisher(paths, db) }, pushIntervalMs: 50 },
   });
   await otaRoutes(nuc.app, { repositoryDir: paths.repositoryDir, db });
 });
 
 afterEach(async () => {
+  hints.close();
   await nuc.app.close();
   db.close();
   fs.rmSync(dataDir, { recursive: true, force: true });
@@ -232,5 +239,80 @@ describe('fleet updates on the server', () => {
       [v2, null],
       [1, null],
     ]);
+  });
+
+  describe('the car OS', () => {
+    /** A release carrying an OS (recorded as published; the repository's files do not matter here). */
+    function recordOsRelease(version: number, os: string): void {
+      const bundle = { path: 'os.raucb', target: `os/car-${os}-qemu-x86_64.raucb`, sha256: 'a'.repeat(64), length: 1 };
+      db.recordRelease({ version, label: `os ${os}`, createdAt: new Date().toISOString(), manifest: { schema: 1, version, label: `os ${os}`, createdAt: '', services: {}, os: { version: os, compatible: 'edge-car-qemu-x86_64', bundle } } });
+    }
+    const slots = (b: 'good' | 'bad' | 'inactive', booted: 'A' | 'B' = 'A'): HeaderOf<'agent'>['osSlots'] => ({ booted, A: { state: 'good', version: '0.1.0-aaaa' }, B: { state: b, version: '0.2.0-bbbb' } });
+    const reboot = (car: string, headers: Record<string, string> = auth) => nuc.app.inject({ method: 'POST', url: `/api/fleet/${car}/os-reboot`, headers });
+
+    it("shows each car's OS version, slots and last OS update in /api/fleet, as its schema says", async () => {
+      const v1 = publishPilot('one');
+      agent('idle', `pilot one v${v1}`, { os: '0.1.0-aaaa', osSlots: slots('inactive'), osUpdate: { version: '0.2.0-bbbb', outcome: 'installing', at: 1_700_000_000_000 } });
+      const [car] = await fleet();
+      expect(car).toMatchObject({
+        os: '0.1.0-aaaa',
+        osSlots: { booted: 'A', A: { state: 'good', version: '0.1.0-aaaa' }, B: { state: 'inactive', version: '0.2.0-bbbb' } },
+        osUpdate: { version: '0.2.0-bbbb', outcome: 'installing', at: 1_700_000_000_000 },
+      });
+      // a car without the project's image reports none
+      feed.emit(busMessage<'agent'>('car/8/agent', { release: 'none', slot: 'A', state: 'idle', progress: 0 }));
+      expect((await fleet()).find((c) => c.car === '8')).toMatchObject({ os: null, osSlots: null, osUpdate: null });
+      // the schema names them: /api/openapi.json shows them
+      const schema = (await nuc.app.inject('/api/openapi.json')).json().paths['/api/fleet'].get.responses['200'].content['application/json'].schema;
+      expect(Object.keys(schema.properties.cars.items.properties)).toEqual(expect.arrayContaining(['os', 'osSlots', 'osUpdate']));
+      const route = (await nuc.app.inject('/api/openapi.json')).json().paths['/api/fleet/{car}/os-reboot'].post;
+      expect(route.security).toEqual([{ token: [] }]);
+      expect(Object.keys(route.responses)).toEqual(expect.arrayContaining(['202', '401', '404', '409']));
+    });
+
+    it('lets an operator reboot a car waiting for its OS update: token, 404, 409, then the release hint names it', async () => {
+      const v1 = publishPilot('one');
+      recordOsRelease(v1 + 1, '0.2.0-bbbb');
+      agent('os-installing', `os 0.2.0-bbbb v${v1 + 1}`, { os: '0.1.0-aaaa', osSlots: slots('inactive'), osUpdate: { version: '0.2.0-bbbb', outcome: 'installing', at: 1 } });
+      expect((await reboot('7', {})).statusCode).toBe(401);
+      const unknown = await reboot('99');
+      expect(unknown.statusCode).toBe(404);
+      expect(unknown.json().message).toBe('no car "99" has reported to this NUC');
+      expect((await reboot('../7')).statusCode).toBe(404);
+      const notYet = await reboot('7');
+      expect(notYet.statusCode).toBe(409);
+      expect(notYet.json().message).toBe('car 7 has no OS update waiting for a reboot: its last OS update (0.2.0-bbbb) is installing');
+      expect(hinted).toEqual([]);
+
+      agent('os-pending-reboot', `os 0.2.0-bbbb v${v1 + 1}`, { os: '0.1.0-aaaa', osSlots: slots('good'), osUpdate: { version: '0.2.0-bbbb', outcome: 'pending-reboot', at: 2 } });
+      const accepted = await reboot('7');
+      expect(accepted.statusCode).toBe(202);
+      expect(accepted.json()).toEqual({ car: '7', version: '0.2.0-bbbb', osReboot: ['7'] });
+      const timestamp = TufRepository.open(paths.repositoryDir).versions().timestamp;
+      expect(hinted).toEqual([{ timestamp, osReboot: ['7'] }]);
+      // the car moves on: the next hint no longer names it
+      agent('os-rebooting', `os 0.2.0-bbbb v${v1 + 1}`, { os: '0.1.0-aaaa', osSlots: slots('good'), osUpdate: { version: '0.2.0-bbbb', outcome: 'rebooting', at: 3 } });
+      hints.published(timestamp + 1);
+      expect(hinted.at(-1)).toEqual({ timestamp: timestamp + 1 });
+      agent('idle', `os 0.2.0-bbbb v${v1 + 1}`, { os: '0.2.0-bbbb', osSlots: slots('good', 'B'), osUpdate: { version: '0.2.0-bbbb', outcome: 'good', at: 4 } });
+      const [car] = await fleet();
+      expect(car).toMatchObject({ version: v1 + 1, os: '0.2.0-bbbb', osSlots: { booted: 'B' }, osUpdate: { outcome: 'good' } });
+      expect((await reboot('7')).statusCode).toBe(409);
+    });
+
+    it('withdraws a release whose OS a car rolled back from, like a service rollback', async () => {
+      const v1 = publishPilot('one');
+      recordOsRelease(v1 + 1, '0.2.0-bbbb');
+      agent('idle', `pilot one v${v1}`, { os: '0.1.0-aaaa', osSlots: slots('inactive') });
+      agent('os-pending-reboot', `os 0.2.0-bbbb v${v1 + 1}`, { os: '0.1.0-aaaa', osSlots: slots('good'), osUpdate: { version: '0.2.0-bbbb', outcome: 'pending-reboot', at: 2 } });
+      const reason = 'booted slot A, the trial was on B (journal of the failed boot: none, the journal is volatile)';
+      agent('idle', `pilot one v${v1}`, { os: '0.1.0-aaaa', osSlots: slots('bad'), osUpdate: { version: '0.2.0-bbbb', outcome: 'rolled-back', reason, at: 3 } });
+      agent('idle', `pilot one v${v1}`, { os: '0.1.0-aaaa', osSlots: slots('bad'), osUpdate: { version: '0.2.0-bbbb', outcome: 'rolled-back', reason, at: 3 } });
+      const [car] = await fleet();
+      expect(car!.history.map((e) => [e.from, e.to, e.outcome, e.error, e.withdrawn])).toEqual([[v1, v1 + 1, 'rolled-back', `OS 0.2.0-bbbb: ${reason}`, `rolled back on car 7: OS 0.2.0-bbbb: ${reason}`]]);
+      expect(car).toMatchObject({ version: v1, osUpdate: { outcome: 'rolled-back', reason } });
+      const releases = (await nuc.app.inject('/api/releases')).json().releases as { version: number; withdrawn: string | null }[];
+      expect(releases.find((r) => r.version === v1 + 1)?.withdrawn).toMatch(/^rolled back on car 7: OS 0\.2\.0-bbbb/);
+    });
   });
 });

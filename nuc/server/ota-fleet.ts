@@ -3,6 +3,9 @@
  * `/fleet` socket namespace's `fleet` event show them, and `POST /api/cars/:car/rollback` (token
  * required) re-publishes a car's previous release. `POST /api/models/:name/ship` (token required)
  * publishes a trained model as a model-only release: the cars swap it into their running pilot.
+ * The agent's OS report is kept too (a rolled-back or failed OS update fails its release), and
+ * `POST /api/fleet/:car/os-reboot` (token required) lets a car waiting for the operator reboot into
+ * its installed OS update: the next release hint names it.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -13,13 +16,28 @@ import type { Logger } from 'pino';
 import type { Guard } from '../../runtime/index.ts';
 import type { BusMessage } from '../../protocol/index.ts';
 import { ErrorReplySchema, sendError, tokenGuard } from '../http/index.ts';
-import { AgentReportGate, FleetReplySchema, OtaDbError, RollbackRefused, RollbackReplySchema, fleetSummary, recordAgentReport, rollbackCar, type FleetCar, type OtaDb, type RollbackPublisher } from '../ota/index.ts';
+import {
+  AgentReportGate,
+  FleetReplySchema,
+  OsRebootReplySchema,
+  OtaDbError,
+  RollbackRefused,
+  RollbackReplySchema,
+  fleetSummary,
+  recordAgentReport,
+  recordOsReport,
+  rollbackCar,
+  type FleetCar,
+  type OtaDb,
+  type ReleaseHints,
+  type RollbackPublisher,
+} from '../ota/index.ts';
 import { modelStanding, overrideNote, shipRefusal } from '../training/index.ts';
 import type { FleetState } from './fleet-state.ts';
 import type { ModelPublisher } from './ota-signing.ts';
 import { ShipReplySchema } from './reply-schemas.ts';
 import type { LiveNamespace } from './sockets.ts';
-import type { FleetReply, RollbackReply, ShipReply } from './wire.ts';
+import type { FleetReply, OsRebootReply, RollbackReply, ShipReply } from './wire.ts';
 
 export interface OtaFleetOptions {
   db: OtaDb;
@@ -30,6 +48,8 @@ export interface OtaFleetOptions {
   publisher?: () => RollbackPublisher;
   /** where trained models are saved (`<dataDir>/models`), and the signer that ships one; throws RollbackRefused without keys */
   models?: { dir: string; publisher: () => ModelPublisher };
+  /** the release hint (`nuc/ota/release`): the operator's OS reboots go out with it; without it they are refused (409) */
+  hints?: ReleaseHints;
   /** how often progress is pushed to `/fleet` while someone watches; default 1 s */
   pushIntervalMs?: number;
   /** per car: state changes written at once, and regained per second */
@@ -78,10 +98,17 @@ export function attachOtaFleet(namespace: LiveNamespace<'/fleet'>, fleet: FleetS
       if (message.topic.scope !== 'car' || message.kind !== 'agent') return;
       try {
         const car = message.topic.id;
-        const result = recordAgentReport(db, car, message.header, new Date(), () => gate.admit(car, message.header, Date.now()));
-        if (result.refused) log.debug({ car, reason: result.refused, release: message.header.release }, 'agent report not recorded');
+        const header = message.header;
+        options.hints?.osUpdateSeen(car, header.osUpdate?.outcome);
+        const admit = (): string | undefined => gate.admit(car, header, Date.now());
+        const now = new Date();
+        const result = recordAgentReport(db, car, header, now, admit);
+        // after the service records: an agent that also reported the failure as a service rollback keeps one history row
+        const os = recordOsReport(db, car, header, now, admit);
+        for (const refused of new Set([result.refused, os.refused].filter(Boolean))) log.debug({ car, reason: refused, release: header.release }, 'agent report not recorded');
         if (result.outcome) log.info({ ...result.outcome }, 'rollout recorded');
-        if (result.changed) push();
+        if (os.outcome) log.warn({ ...os.outcome, osUpdate: header.osUpdate }, 'OS update failed: its release is recorded as failed on this car');
+        if (result.changed || os.changed) push();
       } catch (error) {
         // a report the database refuses is logged and dropped: it must not stop the server
         if (!(error instanceof OtaDbError)) log.error({ err: error, car: message.topic.id }, 'cannot record the agent report');
@@ -125,6 +152,22 @@ export const fleetRoutes: FastifyPluginAsync<FleetRoutesOptions> = async (instan
       if (error instanceof RollbackRefused) return sendError(reply, 409, 'Conflict', error.message);
       throw error;
     }
+  });
+
+  app.post('/api/fleet/:car/os-reboot', { onRequest: requireToken, schema: { summary: 'let a car whose OS update waits for the operator reboot into it now: the next release hint names it', params: CarParams, response: { 202: OsRebootReplySchema, ...refusals } } }, async (request, reply) => {
+    const { car } = request.params;
+    const known = ota.summary().find((c) => c.car === car);
+    if (!known) return sendError(reply, 404, 'Not Found', `no car "${car}" has reported to this NUC`);
+    if (!options.hints) return sendError(reply, 409, 'Conflict', 'OS reboots are not available: this server sends no release hints');
+    const update = known.osUpdate;
+    if (update?.outcome !== 'pending-reboot') {
+      const now = update ? `its last OS update (${update.version}) is ${update.outcome}` : 'it has reported no OS update';
+      return sendError(reply, 409, 'Conflict', `car ${car} has no OS update waiting for a reboot: ${now}`);
+    }
+    const osReboot = options.hints.allowOsReboot(car);
+    log.info({ car, os: update.version, osReboot }, 'operator let the car reboot into its OS update');
+    const answer: OsRebootReply = { car, version: update.version, osReboot };
+    return reply.code(202).send(answer);
   });
 
   app.post('/api/models/:name/ship', { onRequest: requireToken, schema: { summary: 'publish a model-only release of a model (a non-candidate needs `override: true`)', params: ModelParams, body: Type.Optional(ShipBody), response: { 201: ShipReplySchema, ...refusals } } }, async (request, reply) => {

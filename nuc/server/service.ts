@@ -7,7 +7,7 @@ import { busKeysDir, type ServiceDefinition } from '../../runtime/index.ts';
 import { BackgroundLibrary } from '../compositor/index.ts';
 import { buildNucServer } from './app.ts';
 import { DEFAULT_EXPIRIES, deployPaths } from '../../deploy/index.ts';
-import { OtaDb, startTimestampRefresh, watchTimestamp } from '../ota/index.ts';
+import { OtaDb, ReleaseHints, startTimestampRefresh, timestampVersion, watchTimestamp } from '../ota/index.ts';
 import { modelPublisher, rollbackPublisher, timestampSigner } from './ota-signing.ts';
 import { JobStore, TRAINING_DB } from '../training/index.ts';
 import { FleetState } from './fleet-state.ts';
@@ -61,6 +61,17 @@ const server: ServiceDefinition = {
     const otaPaths = deployPaths(config.dataDir);
     const ota = OtaDb.open(otaPaths.databaseFile);
     const publisher = BusPublisher.connect(context.bus, { counters: context.metrics.counters });
+    // The release hint (`nuc/ota/release`): on every publish, and with the cars an operator lets reboot into their OS update.
+    const timestampFile = path.join(otaPaths.repositoryDir, 'metadata', 'timestamp.json');
+    const hints = new ReleaseHints({
+      send: guard.wrap('release_hint', (fields: { timestamp: number; osReboot?: string[] }) => {
+        log.info(fields, 'hinting the cars');
+        return publisher.send(nucTopic('ota', 'release'), fields);
+      }),
+      timestamp: () => timestampVersion(timestampFile) ?? 0,
+      // the proxy refuses a hint closer than this to the previous one
+      minIntervalMs: config.bus.releaseHintIntervalMs + 100,
+    });
     // Training jobs: the `training` service runs them; the server lists, enqueues and pushes them.
     const trainingJobs = JobStore.open(path.join(config.dataDir, TRAINING_DB));
     // The shared track: the simulated cars' track, their poses relayed to every car, race control and its results.
@@ -111,6 +122,7 @@ const server: ServiceDefinition = {
       backgrounds,
       ota: {
         db: ota,
+        hints,
         publisher: () => rollbackPublisher(otaPaths),
         models: { dir: path.resolve(config.dataDir, 'models'), publisher: () => modelPublisher(otaPaths, ota) },
       },
@@ -165,19 +177,17 @@ const server: ServiceDefinition = {
     if (!timestampSigner(otaPaths)) log.info({ keys: otaPaths.keysDir }, 'no online timestamp key or repository yet; timestamp.json is refreshed once they exist');
     const stopRefresh = startTimestampRefresh({ signer: () => timestampSigner(otaPaths), lifetimeMs: DEFAULT_EXPIRIES.timestamp, log });
     // Every publish re-signs timestamp.json: hint the cars to pull now (they still verify everything).
-    const stopWatch = watchTimestamp(
-      path.join(otaPaths.repositoryDir, 'metadata', 'timestamp.json'),
-      guard.wrap('release_hint', (timestamp: number) => {
-        log.info({ timestamp }, 'update repository changed; hinting the cars');
-        return publisher.send(nucTopic('ota', 'release'), { timestamp });
-      }),
-    );
+    const stopWatch = watchTimestamp(timestampFile, (timestamp: number) => {
+      log.info({ timestamp }, 'update repository changed');
+      hints.published(timestamp);
+    });
     await nuc.app.listen({ port: config.nuc.httpPort, host: config.nuc.bindAddress });
     context.ready({ url: `${tls ? 'https' : 'http'}://localhost:${config.nuc.httpPort}` });
     return {
       async stop() {
         stopRefresh?.();
         stopWatch();
+        hints.close();
         clearInterval(composeTimer);
         clearInterval(composeWatch);
         track?.stop();

@@ -10,7 +10,7 @@
 import type { DriveMode, HeaderOf, SimState } from '../../protocol/index.ts';
 import type { BackgroundInfo } from '../compositor/index.ts';
 import type { ErrorReply } from '../http/index.ts';
-import type { FleetCar, ReleaseRecord, ReleaseSummary, RolloutEvent, RolloutsReply, ReleasesReply, RollbackResult } from '../ota/index.ts';
+import type { FleetCar, OsRebootResult, OsSlots, OsUpdate, ReleaseRecord, ReleaseSummary, RolloutEvent, RolloutsReply, ReleasesReply, RollbackResult } from '../ota/index.ts';
 import type { ArenaEntry, ArenaJob, ArenaReplay, ArenaRequest, ArenaResult, EpochPoint, EvaluateJob, JobResult, JobsReply, ModelInfo, ModelsReply, ModelStatus, TrackResult, TrainingEvents, TrainingJob, TrainJob, TubInfo, TubsReply } from '../training/index.ts';
 import type { ModelKind } from '../../model/index.ts';
 import type { CarAction } from './actions.ts';
@@ -56,7 +56,7 @@ export type { EntryStatus, RacePhase, RaceReply, RaceResult, RacesReply, ResetRe
 export type { Bracket, CompetitionConfig, CompetitionsReply, CompetitionView, Correction, CrossingRecord, HeatStanding, LapSheet, Match, PenaltyKind, Placing, Racer, RacersReply, ResultStanding, TrialStanding };
 /** The session now, as every live view gets it (with its competition) */
 export type RaceView = LiveRace;
-export type { FleetCar, ReleaseRecord, ReleaseSummary, RolloutEvent, RolloutsReply, ReleasesReply };
+export type { FleetCar, OsSlots, OsUpdate, ReleaseRecord, ReleaseSummary, RolloutEvent, RolloutsReply, ReleasesReply };
 export type { EpochPoint, JobResult, JobsReply, ModelInfo, ModelKind, ModelsReply, TrackResult, TrainingEvents, TrainingJob, TubInfo, TubsReply };
 export type { TrainJob, EvaluateJob, ArenaJob, ArenaRequest, ArenaResult, ArenaEntry, ArenaReplay, ModelStatus };
 export type { TubDetailReply, RecordsReply, PlotReply, DeletionsReply, FilterReply, RecordRow, PlotBucket, TracksReply, TrackChoice } from '../training/index.ts';
@@ -229,6 +229,9 @@ export interface FleetReply {
 
 /** `POST /api/cars/:car/rollback` (201) */
 export type RollbackReply = Omit<RollbackResult, 'release'> & { release: ReleaseSummary };
+
+/** `POST /api/fleet/:car/os-reboot` (202): the car the next release hint lets reboot into its OS update, and every car it names */
+export type OsRebootReply = OsRebootResult;
 
 /** `POST /api/models/:name/ship` (201): the model-only release it published. */
 export interface ShipReply {

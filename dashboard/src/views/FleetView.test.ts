@@ -26,6 +26,8 @@ const car7: FleetCar = {
   pilotModel: 'linear v4',
   inferMs: 3.25,
   os: '0.1.0-1a2b3c4d',
+  osSlots: null,
+  osUpdate: null,
   update: { state: 'downloading', progress: 0.42, release: 'new model v6', slot: 'A' },
   error: 'no healthy signal within 5000 ms',
   lastSeenMsAgo: 200,
@@ -143,5 +145,70 @@ describe('FleetView', () => {
     await view.find('button.rollback').trigger('click');
     await flushPromises();
     expect(view.find('.message.refused').text()).toBe('car 7 runs release 1 and no release before it is recorded');
+  });
+
+  describe('the car OS', () => {
+    const slots: FleetCar['osSlots'] = { booted: 'A', A: { state: 'good', version: '0.1.0-1a2b3c4d' }, B: { state: 'inactive', version: '0.2.0-5e6f7a8b' } };
+    const pending: FleetCar = { ...car7, osSlots: slots, osUpdate: { version: '0.2.0-5e6f7a8b', outcome: 'pending-reboot', at: Date.UTC(2025, 0, 1, 12) } };
+
+    it('shows the booted slot, both slots with their state and version, and the last OS update', async () => {
+      cars.value = [pending, { ...car7, car: '8', os: null }];
+      const view = mount(FleetView);
+      await flushPromises();
+      const section = view.find('[data-car="7"]');
+      const a = section.find('.os-slot[data-slot="A"]');
+      expect(a.classes()).toEqual(expect.arrayContaining(['good', 'booted']));
+      expect(a.text()).toBe('A ▶ good · 0.1.0-1a2b3c4d');
+      expect(section.find('.os-slot[data-slot="B"]').text()).toBe('B inactive · 0.2.0-5e6f7a8b');
+      expect(section.find('.os-slots').text()).toContain('booted from A');
+      const update = section.find('.os-update');
+      expect(update.text()).toMatch(/0\.2\.0-5e6f7a8b\s*installed, waiting for a reboot/);
+      expect(update.text()).toContain(new Date(Date.UTC(2025, 0, 1, 12)).toLocaleString());
+      expect(update.classes()).not.toContain('os-failed');
+      expect(view.find('[data-car="8"] .os-state').exists()).toBe(false);
+    });
+
+    it('shows a rolled-back or failed OS update clearly, with its reason, and no reboot button', async () => {
+      const reason = 'booted slot A, the trial was on B: the previous boot left no journal (it is volatile)';
+      cars.value = [
+        { ...pending, osSlots: { ...slots, B: { state: 'bad', version: '0.2.0-5e6f7a8b' } }, osUpdate: { version: '0.2.0-5e6f7a8b', outcome: 'rolled-back', reason, at: 1 } },
+        { ...pending, car: '8', osUpdate: { version: '0.2.0-5e6f7a8b', outcome: 'failed', reason: 'rauc: signature verification failed', at: 1 } },
+      ];
+      const view = mount(FleetView);
+      await flushPromises();
+      const rolledBack = view.find('[data-car="7"] .os-update');
+      expect(rolledBack.classes()).toEqual(expect.arrayContaining(['os-failed', 'rolled-back']));
+      expect(rolledBack.find('.os-outcome').text()).toBe('⚠ rolled back');
+      expect(rolledBack.find('.os-reason').text()).toBe(reason);
+      expect(view.find('[data-car="7"] .os-slot[data-slot="B"]').classes()).toContain('bad');
+      expect(view.find('[data-car="8"] .os-update').classes()).toContain('os-failed');
+      expect(view.find('[data-car="8"] .os-outcome').text()).toBe('⚠ failed');
+      expect(view.find('button.os-reboot').exists()).toBe(false);
+    });
+
+    it('reboots a car waiting for its OS update with one click, sending the token', async () => {
+      window.localStorage.setItem('edge-racing.token', 'secret');
+      rollbackResponse = { status: 202, body: { car: '7', version: '0.2.0-5e6f7a8b', osReboot: ['7'] } };
+      cars.value = [pending];
+      const view = mount(FleetView);
+      await flushPromises();
+      const button = view.find('[data-car="7"] button.os-reboot');
+      expect(button.text()).toBe('Reboot into 0.2.0-5e6f7a8b');
+      await button.trigger('click');
+      await flushPromises();
+      const post = calls.find((c) => c.url === '/api/fleet/7/os-reboot')!;
+      expect(post.init).toMatchObject({ method: 'POST', headers: { authorization: 'Bearer secret' } });
+      expect(view.find('.message.ok').text()).toBe('car 7 may reboot into OS 0.2.0-5e6f7a8b now');
+    });
+
+    it("shows the server's refusal of a reboot", async () => {
+      window.localStorage.setItem('edge-racing.token', 'secret');
+      rollbackResponse = { status: 409, body: { statusCode: 409, error: 'Conflict', message: 'car 7 has no OS update waiting for a reboot: its last OS update (0.2.0-5e6f7a8b) is rebooting' } };
+      cars.value = [pending];
+      const view = mount(FleetView);
+      await view.find('button.os-reboot').trigger('click');
+      await flushPromises();
+      expect(view.find('.message.refused').text()).toMatch(/no OS update waiting for a reboot/);
+    });
   });
 });
