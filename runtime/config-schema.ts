@@ -318,6 +318,23 @@ export const AgentSchema = Section({
   stepTimeoutMs: Type.Integer({ minimum: 1000, maximum: 600_000, default: 60_000 }),
   /** how long the car must stay at rest before the actuator or camera (they own a device) is replaced */
   stoppedForMs: Type.Integer({ minimum: 0, maximum: 600_000, default: 1000 }),
+  /**
+   * when an installed OS update may reboot the car: `at-rest` once the car has been stopped with no
+   * driver input for osRestS; `operator` only once the NUC's release hint lists this car (the
+   * "reboot into the new OS" button on /fleet)
+   */
+  osReboot: Type.Union([Type.Literal('at-rest'), Type.Literal('operator')], { default: 'at-rest' }),
+  /** seconds the car must stand still with no driver input before an at-rest OS reboot */
+  osRestS: Type.Number({ minimum: 0, maximum: 3600, default: 10 }),
+  /** seconds a freshly booted OS has to be healthy (services ready, bus link up, drive loop at its rate) before it is marked bad */
+  osHealthS: Type.Number({ minimum: 5, maximum: 3600, default: 300 }),
+  /** the RAUC command line tool (tests point it to a simulated one) */
+  rauc: Type.String({ minLength: 1, maxLength: 4096, default: 'rauc' }),
+  /**
+   * the OS update folder on the data partition (bundles, trial marker `trial.json`, the reboot
+   * request, the last outcome); empty: `<dataDir>/os`, the folder the image's reboot path unit watches
+   */
+  osDir: Type.String({ maxLength: 4096, default: '' }),
 });
 
 /** The car's link to the NUC (car/uplink). */

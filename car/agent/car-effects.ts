@@ -14,6 +14,7 @@ import type { CarLink } from './car-link.ts';
 import type { AgentEffects, AgentReport, CarMotion, RunningService } from './executor.ts';
 import type { ServiceInstance, SlotRef } from './planner.ts';
 import type { ModelRelease, Release, ReleaseFile } from './release.ts';
+import type { OsReport } from './os-update.ts';
 import type { LaunchSpec, ServiceProcesses } from './service-processes.ts';
 import type { SlotStore } from './slot-store.ts';
 import type { Slot } from './state.ts';
@@ -35,6 +36,8 @@ export interface CarEffectsOptions {
   installedVersion: () => number;
   /** the car OS's version, reported with every report (undefined off the project's image) */
   osVersion?: string | undefined;
+  /** the OS slots and the last OS update, reported with every report (the OS step's view) */
+  osReport?: () => OsReport;
   /** how long switchGeneration waits for the actuator to confirm */
   confirmMs?: number;
   /** how long a swapped model has to show up in the pilot's telemetry (default 30 s) */
@@ -188,7 +191,14 @@ export class CarEffects implements AgentEffects {
     const error = this.pollError ?? this.lastReport.error;
     const { error: _error, ...rest } = this.lastReport;
     const os = this.options.osVersion;
-    this.options.link.report({ ...rest, ...(error ? { error: error.slice(0, 2000) } : {}), gen: this.activeGen, version: this.options.installedVersion(), ...(os ? { os } : {}) });
+    this.options.link.report({
+      ...rest,
+      ...(error ? { error: error.slice(0, 2000) } : {}),
+      gen: this.activeGen,
+      version: this.options.installedVersion(),
+      ...(os ? { os } : {}),
+      ...this.options.osReport?.(),
+    });
   }
 
   private async launchSpec(instance: ServiceInstance, release: Release | undefined): Promise<LaunchSpec> {

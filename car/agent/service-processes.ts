@@ -60,6 +60,8 @@ interface Managed {
   startedAt: number;
   stopping: boolean;
   restartTimer: NodeJS.Timeout | undefined;
+  /** the current process said ready (an adopted one: was heard on the bus) and has not exited since */
+  ready: boolean;
 }
 
 export interface Adoption {
@@ -105,6 +107,12 @@ export class ServiceProcesses {
   /** The instances with a process (or a pending restart). */
   instances(): ServiceInstance[] {
     return [...this.managed.values()].map((m) => m.instance);
+  }
+
+  /** Whether this instance's current process has said it is ready (and not exited since). */
+  isReady(instance: ServiceInstance): boolean {
+    const managed = this.managed.get(instanceKey(instance));
+    return managed !== undefined && managed.process !== undefined && managed.ready;
   }
 
   pidOf(instance: ServiceInstance): number | undefined {
@@ -192,6 +200,7 @@ export class ServiceProcesses {
       startedAt: 0,
       stopping: false,
       restartTimer: undefined,
+      ready: false,
     };
     this.managed.set(instanceKey(instance), managed);
     return managed;
@@ -232,7 +241,13 @@ export class ServiceProcesses {
     managed.startedAt = Date.now();
     const heard = this.options.heardFrom?.(record.pid) ?? Promise.resolve();
     const healthy = Promise.race([heard, exited.then(() => Promise.reject(new Error('exited before it was heard on the bus')))]);
-    healthy.catch(() => undefined);
+    managed.ready = false;
+    healthy.then(
+      () => {
+        if (managed.process === adopted) managed.ready = true;
+      },
+      () => undefined,
+    );
     managed.handle = { healthy, exited };
   }
 
@@ -249,6 +264,7 @@ export class ServiceProcesses {
     });
     const running: ServiceProcess = { kind: 'child', child };
     managed.process = running;
+    managed.ready = false;
     managed.startedAt = Date.now();
     const record: InstanceRecord | undefined =
       child.pid === undefined ? undefined : { ...managed.instance, pid: child.pid, startTime: startTimeOf(child.pid), ready: false };
@@ -272,6 +288,7 @@ export class ServiceProcesses {
         this.options.log.info({ instance: key, pid: child.pid }, 'instance ready');
         // what a later agent needs to adopt it rather than stop it
         if (record && managed.process === running) this.files.write({ ...record, ready: true });
+        if (managed.process === running) managed.ready = true;
         resolveHealthy();
       }
     });
@@ -285,6 +302,7 @@ export class ServiceProcesses {
     if (managed.process !== ended) return;
     if (ended.kind === 'adopted') clearInterval(ended.watch);
     managed.process = undefined;
+    managed.ready = false;
     this.files.remove(key);
     if (managed.stopping) return;
     if (!this.options.keepAlive(managed.instance)) {

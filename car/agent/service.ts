@@ -26,6 +26,9 @@ import { SlotStore } from './slot-store.ts';
 import type { AgentState, Phase } from './state.ts';
 import { UpdateClient, UpdateRefusedError, provisionTrustedRoot } from './update-client.ts';
 import { readOsVersion } from './os-release.ts';
+import type { OsHealth } from './os-plan.ts';
+import { OsUpdater } from './os-update.ts';
+import { Rauc } from './rauc.ts';
 
 /** The installed tree's node_modules, which a release bundle's native imports resolve from. */
 function installedNodeModules(): string {
@@ -95,6 +98,8 @@ const agent: ServiceDefinition = {
     const plannerConfig = { ...DEFAULT_PLANNER_CONFIG, healthTimeoutMs: settings.healthTimeoutMs, baseline: AGENT_MANAGED_SERVICES };
 
     const link = CarLink.connect(context.bus, carId);
+    const osVersion = readOsVersion();
+    const osDir = settings.osDir || path.join(config.dataDir, 'os');
     const ownFlags = nodeFlagsOf('agent');
     const runnerFlags = process.execArgv.filter((flag) => !ownFlags.includes(flag));
     const blobs = new BlobStore({ dir: paths.blobs, urlOf: (file) => `${targetBaseUrl}/${blobPath(file.target, file.sha256)}` });
@@ -104,7 +109,7 @@ const agent: ServiceDefinition = {
     await slots.linkNodeModules(installedNodeModules());
 
     // the processes ask which instances to keep alive; the answer needs the executor created after them
-    const live: { executor?: UpdateExecutor; effects?: CarEffects } = {};
+    const live: { executor?: UpdateExecutor; effects?: CarEffects; os?: OsUpdater } = {};
     const processes = new ServiceProcesses({
       // the services run the way this agent runs: the same runner (sources under tsx, or the car's
       // bundle under plain node) with the same runner flags, plus each service's own
@@ -139,14 +144,55 @@ const agent: ServiceDefinition = {
       // a model has the same time to show up in the pilot as a new service has to report ready
       modelConfirmMs: settings.healthTimeoutMs,
       installedVersion: () => live.executor?.state.current.release?.version ?? 0,
-      osVersion: readOsVersion(),
+      osVersion,
+      osReport: () => live.os?.report() ?? {},
     });
     live.effects = carEffects;
     const { effects, journal } = await withTestFaults(carEffects, new FileJournal(paths.journal), () => live.executor?.state.phase);
+
+    // The OS step: a release's OS is installed (and the car rebooted into it, on trial) before its
+    // services and model, which wait until the OS is marked good
+    let operatorAllowsReboot = false;
+    const osHealth = (): OsHealth => {
+      const executor = live.executor;
+      if (!executor) return { ok: false, reason: 'the agent is starting' };
+      const notReady = committedInstances(executor.state)
+        .map((instance) => carEffects.normalize(instance))
+        .filter((instance) => !processes.isReady(instance))
+        .map((instance) => instance.name);
+      if (notReady.length > 0) return { ok: false, reason: `${notReady.join(', ')} not ready` };
+      const silentMs = link.silentForMs();
+      if (silentMs > 3000) return { ok: false, reason: `the car-local bus silent for ${Number.isFinite(silentMs) ? `${Math.round(silentMs / 1000)} s` : 'ever'}` };
+      const { rateHz } = config.car.drive;
+      const { fps } = config.car.camera;
+      const expected = fps > 0 ? Math.min(rateHz, fps) : rateHz;
+      const rate = link.telemetryRate();
+      if (rate < expected / 2) return { ok: false, reason: `drive loop at ${rate.toFixed(1)} Hz, expected ${expected} Hz` };
+      // the loop ticks on time with or without frames: the camera must deliver them too
+      const frames = link.cameraFrameRate();
+      if (frames === undefined) return { ok: false, reason: 'no camera metrics yet' };
+      if (frames < expected / 2) return { ok: false, reason: `camera at ${frames.toFixed(1)} frames/s, expected ${expected}` };
+      return { ok: true };
+    };
+    const osUpdater = await OsUpdater.open({
+      dir: osDir,
+      rauc: new Rauc({ cli: settings.rauc }),
+      bundles: new BlobStore({ dir: path.join(osDir, 'bundles'), urlOf: (file) => `${targetBaseUrl}/${blobPath(file.target, file.sha256)}` }),
+      config: { reboot: settings.osReboot, restS: settings.osRestS, healthS: settings.osHealthS },
+      log: log.child({ part: 'os' }),
+      running: osVersion,
+      health: osHealth,
+      restForMs: () => link.restForMs(),
+      operatorAllows: () => operatorAllowsReboot,
+      onReport: () => carEffects.publish(),
+    });
+    live.os = osUpdater;
+
     const updates = await UpdateExecutor.open({
       effects,
       journal,
-      target: () => target,
+      // a release whose OS does not run yet (or while an OS update is under way) waits for the OS step
+      target: () => (osUpdater.servicesMayApply(target) ? target : undefined),
       config: plannerConfig,
       stepTimeoutMs: settings.stepTimeoutMs,
       // a download that makes no progress for a step's time has stalled
@@ -229,7 +275,14 @@ const agent: ServiceDefinition = {
     // minHintIntervalMs); the poll still verifies everything
     const pollPause = wakeableSleep();
     const hints = new HintThrottle(settings.minHintIntervalMs, () => pollPause.wake());
-    link.onReleaseHint(() => hints.hint());
+    link.onReleaseHint((hint) => {
+      if (hint.osReboot?.includes(carId) && !operatorAllowsReboot) {
+        log.info('the operator allowed the reboot into the new OS');
+        operatorAllowsReboot = true;
+        osPause.wake();
+      }
+      hints.hint();
+    });
     context.metrics.gauge('agent_release_hints_folded', () => hints.folded);
     const pollLoop = (async () => {
       while (!signal.aborted) {
@@ -251,6 +304,25 @@ const agent: ServiceDefinition = {
       }
     })();
 
+    const osPause = wakeableSleep();
+    const osLoop = (async () => {
+      while (!signal.aborted) {
+        try {
+          // never interleaved with a service update: the OS step starts only while the services are settled
+          if (osUpdater.marker || settled(updates.state)) {
+            const step = await osUpdater.runOnce(target?.os);
+            if (step.kind === 'mark-good' && step.trial) {
+              updates.wake();
+              runPause.wake();
+            }
+          }
+        } catch (error) {
+          log.error({ err: error }, 'OS update step failed; retrying');
+        }
+        await osPause.sleep(500);
+      }
+    })();
+
     const stopHeartbeat = context.guard.every('heartbeat', 1000, () => carEffects.publish());
     context.ready({ version: updates.state.current.release?.version ?? 0, gen: updates.state.current.gen });
 
@@ -261,8 +333,9 @@ const agent: ServiceDefinition = {
         stopHeartbeat();
         runPause.wake();
         pollPause.wake();
+        osPause.wake();
         updates.wake();
-        await Promise.race([Promise.all([runLoop, pollLoop]), new Promise((resolve) => setTimeout(resolve, 2000))]);
+        await Promise.race([Promise.all([runLoop, pollLoop, osLoop]), new Promise((resolve) => setTimeout(resolve, 2000))]);
         await processes.stopAll();
         await link.close();
       },

@@ -104,6 +104,19 @@ describe('recordOsReport', () => {
     expect(db.release(2)?.withdrawn).toBe('failed on car 7: OS 0.2.0-cccc: rauc: signature verification failed');
   });
 
+  it("fails no release for a car that is not on the project's image (no OS version): it skips the OS and says why", () => {
+    const db = OtaDb.open(':memory:');
+    publish(db, 1);
+    publish(db, 2, '0.2.0-cccc');
+    feed(db, [
+      { release: 'r1 v1', state: 'idle', progress: 0 },
+      { release: 'r2 v2', state: 'idle', progress: 0, osUpdate: { version: '0.2.0-cccc', outcome: 'failed', reason: "not on the project's OS image", at: 5 } },
+    ]);
+    expect(db.history({ car: '7' }).filter((e) => e.outcome !== 'installed')).toEqual([]);
+    expect(db.release(2)?.withdrawn ?? null).toBeNull();
+    expect(db.carOs('7')?.osUpdate?.reason).toMatch(/not on the project/);
+  });
+
   it('keeps one history row when the agent also reported the same attempt as a service rollback', () => {
     const db = OtaDb.open(':memory:');
     publish(db, 1);

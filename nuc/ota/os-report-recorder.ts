@@ -48,7 +48,9 @@ export function recordOsReport(db: OtaDb, car: string, report: OsReportFields, a
 
   let outcome: RolloutEvent | undefined;
   const update = next.osUpdate;
-  if (update && FAILED_OS_OUTCOMES.has(update.outcome) && !sameOsUpdate(previous?.osUpdate ?? null, update)) {
+  // a car that reports no OS version is not on the project's image (a simulated car): it skips the
+  // OS and says why, which fails no release
+  if (update && next.os !== null && FAILED_OS_OUTCOMES.has(update.outcome) && !sameOsUpdate(previous?.osUpdate ?? null, update)) {
     const release = releaseOfOs(db, car, report, update.version);
     // the agent may have said so already as a service rollback of the same release: one attempt, one row
     const latest = db.history({ car, limit: 1 })[0];
