@@ -10,14 +10,15 @@ import { buildRunnerBundle } from '../deploy/index.ts';
 import { BUILTIN_TRACKS_DIR } from '../world/index.ts';
 import { inputsHash } from './cache.ts';
 import { createHash } from 'node:crypto';
-import { grubConfig, GRUB_MODULES, raspiConfigTxt, raspiDeviceTrees, ubootScript } from './boot-config.ts';
+import { grubConfig, GRUB_MODULES, GRUBENV_INITIAL, raspiConfigTxt, raspiDeviceTrees, ubootEnvInitial, ubootScript, type BootArgs, type BootSlot } from './boot-config.ts';
 import { assembleImage, ext4UsedBytes, makeExt4, makeVfat, sha256File } from './disk.ts';
 import { imageFileName, osVersionOf, type ImageManifest } from './manifest.ts';
-import { pruneModules, unloadableModules } from './kernel-modules.ts';
+import { pruneModules, RAUC_MODULES, unloadableModules } from './kernel-modules.ts';
 import { ensureNatives } from './natives.ts';
 import { ensureNode } from './node-runtime.ts';
 import { CAR_LAYOUT, osFiles, osLinks, withCarUser, type OsIdentity } from './os-files.ts';
-import { partitionOf, partitionReference, planPartitions, rootSlotMiBFor, type PartitionRole } from './partition-plan.ts';
+import { compatibleOf, GRUBENV_BYTES, OS_UPDATE_LAYOUT, slotDevices, UBOOT_BOOT_ATTEMPTS, UBOOT_ENV_BYTES } from './os-update-files.ts';
+import { partitionOf, partitionReference, planPartitions, rootSlotMiBFor, type PartitionPlan, type PartitionRole } from './partition-plan.ts';
 import { DEFAULT_MIRROR, ensureRootfs, installedPackages } from './rootfs.ts';
 import { BASE_PACKAGES, NODE_VERSION, type Target } from './targets.ts';
 import { requireTools, runTool } from './tools.ts';
@@ -35,6 +36,11 @@ export interface ImageBuildOptions {
    * always builds.
    */
   reuseBuilt?: boolean;
+  /**
+   * The OS code-signing CA's certificate (PEM file): the image's RAUC keyring, which decides what
+   * bundles the car installs (`<data>/keys/offline/os-ca.cert.pem`, made by `npm run deploy -- init`).
+   */
+  keyring: string;
   progress(line: string): void;
 }
 
@@ -58,8 +64,8 @@ const CAR_ASSETS = [BUILTIN_TRACKS_DIR];
 
 function toolsFor(target: Target): string[] {
   const tools = ['mmdebstrap', 'sfdisk', 'mkfs.ext4', 'mkfs.vfat', 'mcopy', 'mmd', 'zstd', 'npm', 'dd', 'g++', 'make'];
-  if (target.boot === 'grub-efi') tools.push('grub-mkimage');
-  else tools.push('mkimage');
+  if (target.boot === 'grub-efi') tools.push('grub-mkimage', 'grub-editenv');
+  else tools.push('mkimage', 'mkenvimage');
   if (target.arch === 'arm64' && process.arch !== 'arm64') tools.push('qemu-aarch64-static', 'arch-test', 'aarch64-linux-gnu-g++');
   return tools;
 }
@@ -119,7 +125,11 @@ export async function buildImage(options: ImageBuildOptions): Promise<ImageBuild
   requireTools(toolsFor(target));
   if (process.getuid?.() !== 0) throw new Error('building an image needs root (mmdebstrap --mode=root and file ownership in the file systems); run it as root');
   const mirror = options.mirror ?? DEFAULT_MIRROR;
+  const keyringPem = readKeyring(options.keyring);
   if (target.arch === 'arm64') await ensureBinfmt(progress);
+  const table = target.boot === 'uboot-rpi' ? 'dos' : 'gpt';
+  const bootSlots = slotsOf(planPartitions(table, target.arch, { bootMiB: BOOT_MIB, rootSlotMiB: 64, dataMiB: DATA_MIB }));
+  const slots = slotDevices({ A: bootSlots[0]!.root, B: bootSlots[1]!.root });
 
   const rootfs = await step('rootfs', () => ensureRootfs({ arch: target.arch, packages: [...BASE_PACKAGES, ...target.packages], mirror, cacheDir: options.cacheDir, progress }));
   const node = await step('node', () => ensureNode(target.nodePackage, NODE_VERSION, options.cacheDir, progress));
@@ -143,9 +153,12 @@ export async function buildImage(options: ImageBuildOptions): Promise<ImageBuild
   if (!kernelRelease) throw new Error(`the root file system has no kernel (/boot/vmlinuz-*): is ${target.packages[0]} installed?`);
 
   const projectVersion = (JSON.parse(fs.readFileSync(path.join(options.projectRoot, 'package.json'), 'utf8')) as { version: string }).version;
-  const builtAt = new Date().toISOString();
-  const osVersion = osVersionOf(projectVersion, inputsHash({ rootfs: rootfs.key, node: node.version, natives: natives.versions, bundleHash, target: target.name, files: osFiles(target, { version: '', target: target.name, nodeVersion: node.version, builtAt: '' }) }));
-  const os: OsIdentity = { version: osVersion, target: target.name, nodeVersion: node.version, builtAt };
+  const buildTime = new Date();
+  const builtAt = buildTime.toISOString();
+  const fileOptions = { keyringPem, slots };
+  // the keyring is an input (its text is one of the OS's files): another CA makes another OS version
+  const osVersion = osVersionOf(projectVersion, inputsHash({ rootfs: rootfs.key, node: node.version, natives: natives.versions, bundleHash, target: target.name, files: osFiles(target, { version: '', target: target.name, nodeVersion: node.version, builtAt: '', build: 0 }, fileOptions) }));
+  const os: OsIdentity = { version: osVersion, target: target.name, nodeVersion: node.version, builtAt, build: Math.floor(buildTime.getTime() / 1000) };
   if (options.reuseBuilt) {
     const built = alreadyBuilt(options.outDir, osVersion, target.name);
     if (built) {
@@ -162,7 +175,7 @@ export async function buildImage(options: ImageBuildOptions): Promise<ImageBuild
     await runTool('cp', ['-al', rootfs.dir, tree]);
     for (const name of fs.readdirSync(path.join(tree, 'etc', 'ssh')).filter((n) => n.startsWith('ssh_host_'))) fs.rmSync(path.join(tree, 'etc', 'ssh', name));
     writeFresh(path.join(tree, 'etc', 'machine-id'), ''); // systemd makes one per boot on a read-only root
-    for (const file of osFiles(target, os)) writeFresh(path.join(tree, file.path), file.content, file.mode ?? 0o644);
+    for (const file of osFiles(target, os, fileOptions)) writeFresh(path.join(tree, file.path), file.content, file.mode ?? 0o644);
     for (const link of osLinks()) linkFresh(path.join(tree, link.path), link.target);
     const etc = (name: string): string => fs.readFileSync(path.join(tree, 'etc', name), 'utf8');
     const users = withCarUser({ passwd: etc('passwd'), group: etc('group'), shadow: etc('shadow') });
@@ -186,7 +199,7 @@ export async function buildImage(options: ImageBuildOptions): Promise<ImageBuild
     // rename), so the cached tree's copies stay as they were
     await runTool('chroot', [tree, '/sbin/depmod', '-a', kernelRelease]);
     const modulesDir = path.join(tree, 'usr', 'lib', 'modules', kernelRelease);
-    const unloadable = unloadableModules(fs.readFileSync(path.join(modulesDir, 'modules.dep'), 'utf8'), (file) => fs.existsSync(path.join(modulesDir, file)), target.modules, fs.readFileSync(path.join(modulesDir, 'modules.builtin'), 'utf8'));
+    const unloadable = unloadableModules(fs.readFileSync(path.join(modulesDir, 'modules.dep'), 'utf8'), (file) => fs.existsSync(path.join(modulesDir, file)), [...target.modules, ...RAUC_MODULES], fs.readFileSync(path.join(modulesDir, 'modules.builtin'), 'utf8'));
     if (unloadable.length > 0) throw new Error(`the image's kernel could not load the modules its boot loads (image/kernel-modules.ts prunes too much?): ${unloadable.join('; ')}`);
     progress(`tree: left out ${Math.round(pruned / 1e6)} MB of kernel modules a car never loads`);
   });
@@ -201,9 +214,8 @@ export async function buildImage(options: ImageBuildOptions): Promise<ImageBuild
   };
   sizes.restBytes = sizes.rootfsUsedBytes - sizes.kernelAndModulesBytes - sizes.nodeBytes - sizes.addonsBytes - sizes.carBundleBytes;
 
-  const table = target.boot === 'uboot-rpi' ? 'dos' : 'gpt';
   const plan = planPartitions(table, target.arch, { bootMiB: BOOT_MIB, rootSlotMiB: rootSlotMiBFor(sizes.rootfsUsedBytes), dataMiB: DATA_MIB });
-  const kernelArgs = { root: partitionReference(plan, 'rootA', DISK_ID), console: target.console, extra: target.kernelArgs };
+  const bootArgs: BootArgs = { console: target.console, extra: target.kernelArgs, slots: slotsOf(plan) };
   const parts = new Map<PartitionRole, string>();
   await step('filesystems', async () => {
     progress(`filesystems: rootA and rootB ${partitionOf(plan, 'rootA').sizeSectors / 2048} MiB each, boot ${BOOT_MIB} MiB, data ${DATA_MIB} MiB (grows at first boot)`);
@@ -214,7 +226,7 @@ export async function buildImage(options: ImageBuildOptions): Promise<ImageBuild
       parts.set(role, file);
     }
     const bootFile = path.join(work, 'boot.vfat');
-    await makeBootPartition(target, bootFile, kernelArgs, tree, kernelRelease, work);
+    await makeBootPartition(target, bootFile, bootArgs, tree, kernelRelease, work);
     parts.set('boot', bootFile);
   });
 
@@ -255,6 +267,8 @@ export async function buildImage(options: ImageBuildOptions): Promise<ImageBuild
   const manifest: ImageManifest = {
     schema: 'edge-car-image/1',
     osVersion,
+    osBuild: os.build,
+    compatible: compatibleOf(target),
     target: target.name,
     arch: target.arch,
     builtAt,
@@ -289,25 +303,58 @@ function alreadyBuilt(outDir: string, osVersion: string, target: string): Omit<I
   const manifestFile = `${image.replace(/\.img$/, '')}.manifest.json`;
   try {
     const manifest = JSON.parse(fs.readFileSync(manifestFile, 'utf8')) as ImageManifest;
-    if (manifest.osVersion !== osVersion || fs.statSync(image).size !== manifest.image.bytes) return undefined;
+    if (manifest.osVersion !== osVersion || !Number.isSafeInteger(manifest.osBuild) || fs.statSync(image).size !== manifest.image.bytes) return undefined;
     return { image, compressed: `${image}.zst`, manifestFile, manifest };
   } catch {
     return undefined;
   }
 }
 
-async function makeBootPartition(target: Target, file: string, kernelArgs: { root: string; console: string; extra?: readonly string[] }, tree: string, kernelRelease: string, work: string): Promise<void> {
+/** Root slots A and B of a plan, as the bootloader starts them. */
+function slotsOf(plan: PartitionPlan): BootSlot[] {
+  return (['A', 'B'] as const).map((name) => {
+    const role = name === 'A' ? 'rootA' : 'rootB';
+    return { name, partition: partitionOf(plan, role).index, root: partitionReference(plan, role, DISK_ID) };
+  });
+}
+
+/** The RAUC keyring's PEM text, refused with the reason when it is not one certificate file. */
+function readKeyring(file: string): string {
+  let text: string;
+  try {
+    if (fs.statSync(file).size > 64 * 1024) throw new Error('larger than 64 KiB');
+    text = fs.readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new Error(`the RAUC keyring ${file} (the OS code-signing CA's certificate) is not readable: ${(error as Error).message}`);
+  }
+  if (!/^-----BEGIN CERTIFICATE-----$/m.test(text) || /PRIVATE KEY-----/.test(text)) throw new Error(`the RAUC keyring ${file} must hold the CA's certificate (PEM, -----BEGIN CERTIFICATE-----) and no private key`);
+  return text;
+}
+
+async function makeBootPartition(target: Target, file: string, bootArgs: BootArgs, tree: string, kernelRelease: string, work: string): Promise<void> {
   if (target.boot === 'grub-efi') {
     const efi = path.join(work, 'BOOTX64.EFI');
     await runTool('grub-mkimage', ['-O', 'x86_64-efi', '-p', '/EFI/BOOT', '-o', efi, ...GRUB_MODULES]);
-    await makeVfat(file, 'EDGEBOOT', BOOT_MIB, { 'EFI/BOOT/BOOTX64.EFI': fs.readFileSync(efi), 'EFI/BOOT/grub.cfg': grubConfig(kernelArgs, 'rootA') });
+    // GRUB's environment block, made by the same tool RAUC edits it with on the car
+    const grubenv = path.join(work, 'grubenv');
+    await runTool('grub-editenv', [grubenv, 'create']);
+    await runTool('grub-editenv', [grubenv, 'set', ...GRUBENV_INITIAL]);
+    if (fs.statSync(grubenv).size !== GRUBENV_BYTES) throw new Error(`grub-editenv made a grubenv of ${fs.statSync(grubenv).size} bytes, not ${GRUBENV_BYTES}`);
+    await makeVfat(file, 'EDGEBOOT', BOOT_MIB, { 'EFI/BOOT/BOOTX64.EFI': fs.readFileSync(efi), 'EFI/BOOT/grub.cfg': grubConfig(bootArgs), 'EFI/BOOT/grubenv': fs.readFileSync(grubenv) });
     return;
   }
   const script = path.join(work, 'boot.cmd');
-  fs.writeFileSync(script, ubootScript(kernelArgs, 2));
+  const envFile = { name: path.posix.basename(OS_UPDATE_LAYOUT.ubootEnv), bytes: UBOOT_ENV_BYTES, attempts: UBOOT_BOOT_ATTEMPTS };
+  fs.writeFileSync(script, ubootScript(bootArgs, envFile));
+  // U-Boot's environment file, made by U-Boot's own tool at the size the script exports and fw_env.config names
+  const envText = path.join(work, 'uboot-env.txt');
+  fs.writeFileSync(envText, `${ubootEnvInitial(UBOOT_BOOT_ATTEMPTS).join('\n')}\n`);
+  const envImage = path.join(work, envFile.name);
+  await runTool('mkenvimage', ['-s', String(UBOOT_ENV_BYTES), '-o', envImage, envText]);
+  if (fs.statSync(envImage).size !== UBOOT_ENV_BYTES) throw new Error(`mkenvimage made a ${envFile.name} of ${fs.statSync(envImage).size} bytes, not ${UBOOT_ENV_BYTES}`);
   const scr = path.join(work, 'boot.scr');
   await runTool('mkimage', ['-A', 'arm64', '-O', 'linux', '-T', 'script', '-C', 'none', '-n', 'edge car boot', '-d', script, scr]);
-  const files: Record<string, string | Buffer> = { 'boot.scr': fs.readFileSync(scr), 'boot.cmd': fs.readFileSync(script) };
+  const files: Record<string, string | Buffer> = { 'boot.scr': fs.readFileSync(scr), 'boot.cmd': fs.readFileSync(script), [envFile.name]: fs.readFileSync(envImage) };
   const trees: Record<string, string> = {};
   if (target.boot === 'uboot-rpi') {
     // the GPU firmware and the board's device trees sit on FAT (the firmware reads only FAT); U-Boot starts the slot's kernel

@@ -16,6 +16,7 @@ export const UNUSED_MODULE_DIRS: readonly string[] = [
   'drivers/staging',
   'drivers/iio',
   'drivers/target',
+  // drivers/md goes too, except device-mapper's verity target (KEPT_MODULES): RAUC checks a bundle through it
   'drivers/md',
   'drivers/nvme',
   'drivers/ata',
@@ -61,18 +62,36 @@ export const UNUSED_MODULE_DIRS: readonly string[] = [
   'net/ceph',
 ];
 
-/** Removes the unused module folders of one kernel tree; returns the bytes removed. */
+/** Module files kept inside the removed folders (paths under kernel/, without the compression suffix). */
+export const KEPT_MODULES: readonly string[] = ['drivers/md/dm-mod.ko', 'drivers/md/dm-bufio.ko', 'drivers/md/dm-verity.ko'];
+
+/** What RAUC loads to install a verity bundle: the bundle is a squashfs on a loop device under dm-verity. */
+export const RAUC_MODULES: readonly string[] = ['loop', 'squashfs', 'dm-verity'];
+
+/** Removes the unused module folders of one kernel tree (but the kept modules); returns the bytes removed. */
 export function pruneModules(modulesRoot: string): number {
   let removed = 0;
   for (const release of fs.readdirSync(modulesRoot)) {
     for (const dir of UNUSED_MODULE_DIRS) {
       const full = path.join(modulesRoot, release, 'kernel', dir);
       if (!fs.existsSync(full)) continue;
-      for (const entry of fs.readdirSync(full, { withFileTypes: true, recursive: true })) if (entry.isFile()) removed += fs.statSync(path.join(entry.parentPath, entry.name)).size;
-      fs.rmSync(full, { recursive: true, force: true });
+      const kernelDir = path.join(modulesRoot, release, 'kernel');
+      const kept = (file: string): boolean => KEPT_MODULES.includes(path.relative(kernelDir, file).replace(/\.ko\.[a-z]+$/, '.ko'));
+      for (const entry of fs.readdirSync(full, { withFileTypes: true, recursive: true })) {
+        const file = path.join(entry.parentPath, entry.name);
+        if (!entry.isFile() || kept(file)) continue;
+        removed += fs.statSync(file).size;
+        fs.rmSync(file);
+      }
+      removeEmptyDirs(full);
     }
   }
   return removed;
+}
+
+function removeEmptyDirs(dir: string): void {
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) if (entry.isDirectory()) removeEmptyDirs(path.join(dir, entry.name));
+  if (fs.readdirSync(dir).length === 0) fs.rmdirSync(dir);
 }
 
 /**

@@ -10,6 +10,10 @@ export const ImageManifestSchema = Type.Object(
   {
     schema: Type.Literal('edge-car-image/1'),
     osVersion: Type.String(),
+    /** the build's time, whole seconds since the epoch: EDGE_OS_BUILD in the image, build= in its bundles */
+    osBuild: Type.Integer({ minimum: 0 }),
+    /** RAUC's compatible: a bundle for another one is refused */
+    compatible: Type.String(),
     target: Type.String(),
     arch: Type.String(),
     builtAt: Type.String(),

@@ -3,8 +3,10 @@ import { parseOsRelease } from '../car/agent/os-release.ts';
 import { osFiles, osLinks, osReleaseText, withCarUser } from './os-files.ts';
 import { TARGET_SPECS } from './targets.ts';
 
-const os = { version: '0.1.0-1a2b3c4d', target: 'qemu-x86_64', nodeVersion: '24.22.3', builtAt: '2026-12-07T00:00:00Z' };
-const files = new Map(osFiles(TARGET_SPECS['qemu-x86_64'], os).map((f) => [f.path, f.content]));
+const os = { version: '0.1.0-1a2b3c4d', target: 'qemu-x86_64', nodeVersion: '24.22.3', builtAt: '2026-12-07T00:00:00Z', build: 1796601600 };
+const CA = '-----BEGIN CERTIFICATE-----\nMIIBtest\n-----END CERTIFICATE-----\n';
+const options = { keyringPem: CA, slots: [{ bootname: 'A' as const, device: '/dev/disk/by-partlabel/rootA' }, { bootname: 'B' as const, device: '/dev/disk/by-partlabel/rootB' }] };
+const files = new Map(osFiles(TARGET_SPECS['qemu-x86_64'], os, options).map((f) => [f.path, f.content]));
 
 describe("the car OS's files", () => {
   it('mounts no root line (the kernel mounts the booted slot read-only) and puts every write on the data partition or in RAM', () => {
@@ -38,8 +40,20 @@ describe("the car OS's files", () => {
   it('pets the hardware watchdog, and loads the emulated devices only on the QEMU targets', () => {
     expect(files.get('/etc/systemd/system.conf.d/watchdog.conf')).toContain('RuntimeWatchdogSec=30s');
     expect(files.get('/etc/modules-load.d/edge.conf')).toContain('i2c-stub');
-    const pi = new Map(osFiles(TARGET_SPECS['rpi-arm64'], os).map((f) => [f.path, f.content]));
+    const pi = new Map(osFiles(TARGET_SPECS['rpi-arm64'], os, options).map((f) => [f.path, f.content]));
     expect(pi.get('/etc/modules-load.d/edge.conf')).not.toContain('i2c-stub');
+  });
+
+  it('mounts the boot partition read-write for root only (RAUC edits the bootloader environment on it)', () => {
+    expect(files.get('/etc/fstab')).toMatch(/^LABEL=EDGEBOOT \/boot\/firmware vfat [^ ]*\bumask=0077\b/m);
+    expect(files.get('/etc/fstab')).not.toMatch(/^LABEL=EDGEBOOT .*\bro\b/m);
+  });
+
+  it('states the build as whole seconds since the epoch, and refuses one that is not', () => {
+    expect(osReleaseText(os)).toContain('EDGE_OS_BUILD=1796601600\n');
+    expect(() => osFiles(TARGET_SPECS['qemu-x86_64'], { ...os, build: 1.5 }, options)).toThrow(/whole seconds/);
+    expect(files.get('/etc/rauc/keyring.pem')).toBe(CA);
+    expect(osLinks().map((l) => l.path)).toEqual(expect.arrayContaining(['/etc/systemd/system/multi-user.target.wants/edge-os-reboot.path', '/etc/systemd/system/multi-user.target.wants/edge-os-mark-good.service']));
   });
 
   it('states one OS version, read back bounded', () => {

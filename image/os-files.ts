@@ -4,26 +4,11 @@
  * first-boot provisioning, volatile logs, the watchdog, networking, SSH with keys only. Pure: the
  * builder writes them into the tree; tests read them.
  */
+import { CAR_LAYOUT, CAR_USER } from './os-layout.ts';
+import { osUpdateFiles, osUpdateLinks, type SlotDevice } from './os-update-files.ts';
 import { MODULE_OPTIONS, type Target } from './targets.ts';
 
-/** Where things live on the car (the data partition's mount point and what sits on it). */
-export const CAR_LAYOUT = {
-  boot: '/boot/firmware',
-  data: '/data',
-  /** the car services' data directory: bus keys, trusted root, calibration, estop latch, agent journal and slots, logs */
-  carData: '/data/edge',
-  config: '/data/edge/config.yaml',
-  keys: '/data/edge/keys/bus',
-  root: '/data/edge/keys/root.json',
-  ssh: '/data/ssh',
-  etc: '/data/etc',
-  app: '/opt/edge/car',
-  node: '/opt/edge/node/bin/node',
-  osRelease: '/etc/edge-os-release',
-} as const;
-
-/** The car's services run as this user, not root (groups for /dev/i2c-* and /dev/video*). */
-export const CAR_USER = { name: 'edge', uid: 990, groups: ['i2c', 'video'] } as const;
+export { CAR_LAYOUT, CAR_USER } from './os-layout.ts';
 
 export interface OsIdentity {
   /** e.g. 0.1.0-3f2a9c1b */
@@ -31,6 +16,15 @@ export interface OsIdentity {
   target: string;
   nodeVersion: string;
   builtAt: string;
+  /** the build's time in whole seconds since the epoch: orderable, unlike the version (a bundle older than the running OS is refused) */
+  build: number;
+}
+
+export interface OsFileOptions {
+  /** the RAUC keyring: the OS code-signing CA's certificate, PEM */
+  keyringPem: string;
+  /** root slots A and B as RAUC writes them */
+  slots: readonly SlotDevice[];
 }
 
 export interface OsFile {
@@ -46,8 +40,8 @@ export interface OsLink {
 }
 
 /** The OS version line the agent reports: KEY=value lines, like /etc/os-release. */
-export function osReleaseText(os: OsIdentity): string {
-  return [`EDGE_OS_VERSION=${os.version}`, `EDGE_OS_TARGET=${os.target}`, `EDGE_OS_NODE=${os.nodeVersion}`, `EDGE_OS_BUILT=${os.builtAt}`, ''].join('\n');
+export function osReleaseText(os: Omit<OsIdentity, 'build'> & { build?: number }): string {
+  return [`EDGE_OS_VERSION=${os.version}`, `EDGE_OS_TARGET=${os.target}`, `EDGE_OS_NODE=${os.nodeVersion}`, `EDGE_OS_BUILT=${os.builtAt}`, ...(os.build === undefined ? [] : [`EDGE_OS_BUILD=${os.build}`]), ''].join('\n');
 }
 
 const unit = (sections: Record<string, readonly string[]>): string =>
@@ -55,9 +49,10 @@ const unit = (sections: Record<string, readonly string[]>): string =>
     .map(([name, lines]) => `[${name}]\n${lines.join('\n')}\n`)
     .join('\n');
 
-export function osFiles(target: Target, os: OsIdentity): OsFile[] {
+export function osFiles(target: Target, os: OsIdentity, options: OsFileOptions): OsFile[] {
   const L = CAR_LAYOUT;
   const node = L.node;
+  if (!Number.isSafeInteger(os.build) || os.build < 0) throw new Error(`the OS build must be whole seconds since the epoch, got ${os.build}`);
   return [
     { path: L.osRelease, content: osReleaseText(os) },
     { path: '/etc/hostname', content: 'edge-car\n' },
@@ -67,8 +62,9 @@ export function osFiles(target: Target, os: OsIdentity): OsFile[] {
       path: '/etc/fstab',
       content: [
         '# <file system> <mount point> <type> <options> <dump> <pass>',
-        // a slow card (or an emulated one on a busy host) may take longer than systemd's default 90 s to show up
-        `LABEL=EDGEBOOT ${L.boot} vfat defaults,noatime,umask=0077,x-systemd.device-timeout=10min 0 2`,
+        // a slow card (or an emulated one on a busy host) may take longer than systemd's default 90 s to show up;
+        // read-write for root only (umask): RAUC edits the bootloader's environment on it (flush: written out at once), nobody else reads it
+        `LABEL=EDGEBOOT ${L.boot} vfat defaults,noatime,flush,umask=0077,x-systemd.device-timeout=10min 0 2`,
         `LABEL=data ${L.data} ext4 defaults,noatime,commit=30,x-systemd.device-timeout=10min 0 2`,
         'tmpfs /tmp tmpfs mode=1777,size=128M,nosuid,nodev 0 0',
         'tmpfs /var/tmp tmpfs mode=1777,size=32M,nosuid,nodev 0 0',
@@ -145,6 +141,7 @@ export function osFiles(target: Target, os: OsIdentity): OsFile[] {
         Install: ['WantedBy=multi-user.target'],
       }),
     },
+    ...osUpdateFiles(target, options),
   ];
 }
 
@@ -158,6 +155,7 @@ export function osLinks(): OsLink[] {
     { path: `${wants}/systemd-networkd.service`, target: '/lib/systemd/system/systemd-networkd.service' },
     { path: '/etc/systemd/system/sysinit.target.wants/systemd-timesyncd.service', target: '/lib/systemd/system/systemd-timesyncd.service' },
     { path: '/usr/local/bin/node', target: CAR_LAYOUT.node },
+    ...osUpdateLinks(),
   ];
 }
 

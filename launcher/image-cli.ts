@@ -1,23 +1,32 @@
 /**
- * `npm run image -- build | provision`: the car's OS image. `build` makes a flashable image for a
- * target (raw, zstd copy, manifest) from Debian's archive and the npm registry, cached under the data
- * directory; `provision` writes edge-car.yaml and a car's key folder into an image's boot partition.
+ * `npm run image -- build | bundle | provision`: the car's OS image. `build` makes a flashable image
+ * for a target (raw, zstd copy, manifest) from Debian's archive and the npm registry, cached under the
+ * data directory, with the OS code-signing CA as its RAUC keyring; `bundle` makes the signed RAUC
+ * bundle of that OS (an OS update); `provision` writes edge-car.yaml and a car's key folder into an
+ * image's boot partition.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { buildImage, provisionImage, TARGETS, targetOf, type ProvisionFile } from '../image/index.ts';
+import { osKeyFiles } from '../deploy/index.ts';
+import { buildImage, bundleFromImage, provisionImage, verifyOsBundle, TARGETS, targetOf, type ImageBuildResult, type ProvisionFile, type Target } from '../image/index.ts';
 import { COMMON_OPTIONS, COMMON_USAGE, UsageError, isMainModule, runSubcommand, type CliIo } from './command-line.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 export const USAGE = `usage: npm run image -- <command> [options]
 
-  build --target ${TARGETS.join('|')} [--out <dir>] [--mirror <url>]
+  build --target ${TARGETS.join('|')} [--out <dir>] [--mirror <url>] [--keyring <pem>]
                     build car-<version>-<target>.img, its .zst copy and its manifest (default --out
                     <data>/images); needs root and Debian's tools (a missing one is named with its
                     package). Root file system, Node and native addons are cached in <data>/cache/image.
+                    --keyring: the OS code-signing CA's certificate, the image's RAUC keyring (default
+                    <data>/keys/offline/os-ca.cert.pem, made by \`npm run deploy -- init\`)
+  bundle --target ${TARGETS.join('|')} [--out <dir>] [--mirror <url>] [--keyring <pem>] [--cert <pem> --key <pem>]
+                    the OS update: car-<version>-<target>.raucb (RAUC, verity, signed) beside the image,
+                    which is built as \`build\` does unless --out already holds it; signed with
+                    <data>/keys/offline/os-signing.cert.pem and .key.pem unless --cert/--key say otherwise
   provision <image> --car <id> --nuc <address> --pair-dir <dir> [--wifi-ssid <ssid> --wifi-psk-file <file>]
             [--wifi-country <CC>] [--ssh-key <file>] [--i2c-bus <n>]
             [--nuc-http-port <n>] [--nuc-pub-port <n>] [--nuc-sub-port <n>]   (only when the NUC's ports are not the defaults)
@@ -30,6 +39,9 @@ const OPTIONS = {
   target: { type: 'string' },
   out: { type: 'string' },
   mirror: { type: 'string' },
+  keyring: { type: 'string' },
+  cert: { type: 'string' },
+  key: { type: 'string' },
   car: { type: 'string' },
   nuc: { type: 'string' },
   'pair-dir': { type: 'string' },
@@ -64,34 +76,65 @@ function readSmallFile(file: string, what: string): string {
   }
 }
 
+function printBuild(result: ImageBuildResult, io: CliIo): void {
+  const { manifest } = result;
+  const mb = (bytes: number): string => `${(bytes / 1e6).toFixed(0)} MB`;
+  io.out(`built ${result.image} (${mb(manifest.image.bytes)}; ${path.basename(result.compressed)} ${mb(manifest.image.compressed.bytes)})`);
+  io.out(`manifest ${result.manifestFile}: OS ${manifest.osVersion} (build ${manifest.osBuild}, ${manifest.compatible}), ${manifest.packages.length} packages, Node ${manifest.node.version}, kernel ${manifest.kernel}`);
+  io.out(`root file system ${mb(manifest.sizes.rootfsUsedBytes)}: kernel and modules ${mb(manifest.sizes.kernelAndModulesBytes)}, Node ${mb(manifest.sizes.nodeBytes)}, addons ${mb(manifest.sizes.addonsBytes)}, car bundle ${mb(manifest.sizes.carBundleBytes)}, the rest ${mb(manifest.sizes.restBytes)}`);
+  if (Object.keys(result.steps).length > 0) io.out(`steps: ${Object.entries(result.steps).map(([name, s]) => `${name} ${s.toFixed(1)} s`).join(', ')}`);
+}
+
 export function runImageCli(argv: readonly string[], io: CliIo, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const parse = () => parseArgs({ args: [...argv], allowPositionals: true, options: OPTIONS });
   return runSubcommand({ name: 'image', usage: USAGE, io, env }, parse, async (command, rest, values, config) => {
     switch (command) {
-      case 'build': {
-        if (rest.length > 0) throw new UsageError(`build takes no arguments, got '${rest.join(' ')}'`);
-        if (!values.target) throw new UsageError(`build needs --target ${TARGETS.join('|')}`);
-        let target;
+      case 'build':
+      case 'bundle': {
+        if (rest.length > 0) throw new UsageError(`${command} takes no arguments, got '${rest.join(' ')}'`);
+        if (!values.target) throw new UsageError(`${command} needs --target ${TARGETS.join('|')}`);
+        let target: Target;
         try {
           target = targetOf(values.target);
         } catch (error) {
           throw new UsageError((error as Error).message);
         }
+        const keys = osKeyFiles(path.join(config.dataDir, 'keys'));
+        const keyring = path.resolve(values.keyring ?? keys.caCert);
+        if (!fs.existsSync(keyring)) {
+          throw new UsageError(values.keyring ? `--keyring ${keyring} does not exist` : `no OS code-signing CA at ${keyring} (the image's RAUC keyring): run npm run deploy -- init, or name one with --keyring`);
+        }
+        if ((values.cert === undefined) !== (values.key === undefined)) throw new UsageError('--cert and --key go together');
+        if (command === 'build' && (values.cert || values.key)) throw new UsageError('--cert/--key sign bundles: use them with bundle');
+        const signing = { cert: path.resolve(values.cert ?? keys.signingCert), key: path.resolve(values.key ?? keys.signingKey) };
+        if (command === 'bundle') {
+          for (const [flag, file] of [['--cert', signing.cert], ['--key', signing.key]] as const) {
+            if (!fs.existsSync(file)) throw new UsageError(values.cert ? `${flag} ${file} does not exist` : `no OS signing ${flag.slice(2)} at ${file}: run npm run deploy -- init, or name one with ${flag}`);
+          }
+        }
         const started = performance.now();
+        const progress = (line: string): void => io.out(`[${((performance.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}`);
         const result = await buildImage({
           target,
           outDir: path.resolve(values.out ?? path.join(config.dataDir, 'images')),
           cacheDir: path.resolve(config.dataDir, 'cache', 'image'),
           projectRoot: ROOT,
+          keyring,
+          // a bundle is of the image its inputs make: one already built is its image
+          reuseBuilt: command === 'bundle',
           ...(values.mirror ? { mirror: values.mirror } : {}),
-          progress: (line) => io.out(`[${((performance.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}`),
+          progress,
         });
-        const { manifest } = result;
-        const mb = (bytes: number): string => `${(bytes / 1e6).toFixed(0)} MB`;
-        io.out(`built ${result.image} (${mb(manifest.image.bytes)}; ${path.basename(result.compressed)} ${mb(manifest.image.compressed.bytes)})`);
-        io.out(`manifest ${result.manifestFile}: OS ${manifest.osVersion}, ${manifest.packages.length} packages, Node ${manifest.node.version}, kernel ${manifest.kernel}`);
-        io.out(`root file system ${mb(manifest.sizes.rootfsUsedBytes)}: kernel and modules ${mb(manifest.sizes.kernelAndModulesBytes)}, Node ${mb(manifest.sizes.nodeBytes)}, addons ${mb(manifest.sizes.addonsBytes)}, car bundle ${mb(manifest.sizes.carBundleBytes)}, the rest ${mb(manifest.sizes.restBytes)}`);
-        io.out(`steps: ${Object.entries(result.steps).map(([name, s]) => `${name} ${s.toFixed(1)} s`).join(', ')}`);
+        printBuild(result, io);
+        if (command === 'bundle') {
+          const bundle = await bundleFromImage({ image: result.image, manifest: result.manifest, signingCert: signing.cert, signingKey: signing.key, progress });
+          io.out(`bundle ${bundle.file}: ${(bundle.bytes / 1e6).toFixed(1)} MB, sha256 ${bundle.sha256} (${result.manifest.compatible} ${result.manifest.osVersion}, build ${result.manifest.osBuild}; made in ${bundle.seconds.toFixed(1)} s)`);
+          // signed by a certificate the image's keyring trusts: what each car checks before installing
+          const verified = await verifyOsBundle(bundle.file, keyring).catch((error: Error) => {
+            throw new Error(`the bundle is made but its signature does not verify against the keyring ${keyring}: ${error.message.split('\n').slice(-2).join(' ')}`);
+          });
+          io.out(`verified against ${keyring}: ${verified.compatible} ${verified.version} build ${verified.build}`);
+        }
         return 0;
       }
       case 'provision': {

@@ -20,6 +20,7 @@ import path from 'node:path';
 import { buildImage, targetOf, type TargetName } from '../../image/index.ts';
 import { IMAGE_CACHE } from '../hil/image/guest.ts';
 import { startImageRig, waitUntil } from '../hil/image/rig.ts';
+import { testOsKeys } from '../hil/image/test-os-keys.ts';
 import type { Benchmark, Metric } from './types.ts';
 
 const PROJECT_ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
@@ -30,7 +31,7 @@ async function timedBuild(cacheDir: string): Promise<{ seconds: number; manifest
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'edge-image-bench-'));
   const started = performance.now();
   try {
-    const result = await buildImage({ target: targetOf('qemu-x86_64'), outDir: out, cacheDir, projectRoot: PROJECT_ROOT, progress: (line) => process.stderr.write(`[image] ${line}\n`) });
+    const result = await buildImage({ target: targetOf('qemu-x86_64'), outDir: out, cacheDir, projectRoot: PROJECT_ROOT, keyring: (await testOsKeys()).caCert, progress: (line) => process.stderr.write(`[image] ${line}\n`) });
     return { seconds: (performance.now() - started) / 1000, manifest: result.manifest };
   } finally {
     fs.rmSync(out, { recursive: true, force: true });
