@@ -13,6 +13,7 @@
  * hears, which puts it in the telemetry. A gauge that fails is logged and counted; it never holds up
  * a drive command (its reads are two word transfers every sampleMs, queued behind no write).
  */
+import { ApplyGaps } from './apply-gaps.ts';
 import { BusPublisher, BusSubscriber, carTopic, type BusMessage, type HeaderOf } from '../../protocol/index.ts';
 import type { ServiceContext, ServiceDefinition } from '../../runtime/index.ts';
 import { BatteryGauge } from '../battery/index.ts';
@@ -100,6 +101,7 @@ const actuator: ServiceDefinition = {
     const publisher = BusPublisher.connect(context.bus, { counters });
     const appliedTopic = carTopic(carId, 'applied');
     const loop = context.metrics.loop('apply');
+    const gaps = new ApplyGaps();
     let lastApplied: AppliedOutputs | undefined;
     for (const [name, read] of Object.entries({
       commands_accepted: () => core.counters.accepted,
@@ -125,6 +127,8 @@ const actuator: ServiceDefinition = {
       battery_low: () => (gauge?.state?.low ? 1 : 0),
       battery_readings: () => gauge?.counters.readings ?? 0,
       battery_read_failures: () => gauge?.counters.failures ?? 0,
+      // the longest time between two applies over the last 10 s (the OS benchmark's os_drive_gap_ms)
+      apply_gap_max_ms: () => gaps.maxGapMs(performance.now()),
     })) {
       context.metrics.gauge(name, read);
     }
@@ -147,6 +151,7 @@ const actuator: ServiceDefinition = {
       }
       lastApplied = applied;
       loop.record(performance.now() - started);
+      gaps.applied(started);
       if (reason !== lastReason && reason === 'failsafe') log.warn('drive commands stopped: throttle to neutral');
       // Report each new command once, and every change the failsafe or estop makes.
       // a new active generation is reported at once: the agent waits for it to confirm a switch

@@ -17,6 +17,8 @@ import path from 'node:path';
 import { buildImage, targetOf, type ImageManifest, type TargetName } from '../../../image/index.ts';
 import { HIL_CACHE, PROJECT_ROOT } from '../kernel.ts';
 import { runTool } from '../../../image/tools.ts';
+import { SHELL_SCRIPT, SHELL_SCRIPT_NAME, SHELL_URL_FILE } from './test-shell.ts';
+import { testOsKeys } from './test-os-keys.ts';
 
 export const IMAGE_CACHE = path.join(PROJECT_ROOT, 'data', 'cache', 'image');
 const OUT = path.join(HIL_CACHE, 'images');
@@ -28,6 +30,8 @@ export const REPORTER_SCRIPT = `#!/bin/sh
 # test-only (written by test/hil/image): the emulated PCA9685's registers and the car's memory, on the console
 # systemd.run= boots into this unit instead of the default target: start the car's system as well.
 systemctl --no-block start multi-user.target
+# the OS-update tests' root shell (test-shell.ts), when this disk carries one
+[ -f /boot/firmware/edge-test-shell.url ] && /usr/local/bin/node /boot/firmware/edge-test-shell.mjs &
 # the emulated PCA9685's bus, when the kernel has i2c-stub (Debian's arm64 kernel has not: bus=none)
 bus=none
 stub_bus() {
@@ -67,9 +71,10 @@ export function testImage(target: TargetName, progress: (line: string) => void =
   let build = builds.get(target);
   if (!build) {
     const started = performance.now();
-    build = buildImage({ target: targetOf(target), outDir: path.join(OUT, target), cacheDir: IMAGE_CACHE, projectRoot: PROJECT_ROOT, reuseBuilt: true, progress }).then((result) => {
+    // the test CA is the test images' RAUC keyring (test-os-keys.ts; .ci/run's prebuild passes the same)
+    build = testOsKeys().then((keys) => buildImage({ target: targetOf(target), outDir: path.join(OUT, target), cacheDir: IMAGE_CACHE, projectRoot: PROJECT_ROOT, reuseBuilt: true, keyring: keys.caCert, progress })).then((result) => {
       // older images of this target are dropped: each is a GB
-      for (const name of fs.readdirSync(path.join(OUT, target))) if (!name.startsWith(path.basename(result.image).replace(/\.img$/, ''))) fs.rmSync(path.join(OUT, target, name), { force: true });
+      for (const name of fs.readdirSync(path.join(OUT, target))) if (!name.startsWith(path.basename(result.image).replace(/\.img$/, ''))) fs.rmSync(path.join(OUT, target, name), { recursive: true, force: true });
       return { image: result.image, manifest: result.manifest, seconds: (performance.now() - started) / 1000 };
     });
     builds.set(target, build);
@@ -77,8 +82,11 @@ export function testImage(target: TargetName, progress: (line: string) => void =
   return build;
 }
 
-/** A private, larger copy of the image with the reporter on its boot partition. */
-export async function prepareDisk(image: string, dir: string, extraMiB = 512): Promise<string> {
+/**
+ * A private, larger copy of the image with the reporter on its boot partition (and the tests' root
+ * shell, when `shellUrl` says where the host serves it).
+ */
+export async function prepareDisk(image: string, dir: string, extraMiB = 512, options: { shellUrl?: string } = {}): Promise<string> {
   const disk = path.join(dir, 'disk.img');
   await runTool('cp', ['--sparse=always', image, disk]);
   fs.truncateSync(disk, fs.statSync(disk).size + extraMiB * 1024 * 1024);
@@ -86,12 +94,18 @@ export async function prepareDisk(image: string, dir: string, extraMiB = 512): P
   const script = path.join(dir, REPORTER);
   fs.writeFileSync(script, REPORTER_SCRIPT);
   await runTool('mcopy', ['-i', fat, '-o', script, `::/${REPORTER}`]);
+  if (options.shellUrl) {
+    for (const [name, content] of [[SHELL_SCRIPT_NAME, SHELL_SCRIPT], [SHELL_URL_FILE, `${options.shellUrl}\n`]] as const) {
+      fs.writeFileSync(path.join(dir, name), content);
+      await runTool('mcopy', ['-i', fat, '-o', path.join(dir, name), `::/${name}`]);
+    }
+  }
   for (const config of ['EFI/BOOT/grub.cfg', 'boot.cmd']) {
     const text = await runTool('mtype', ['-i', fat, `::/${config}`]).catch(() => undefined);
     if (text === undefined) continue;
     const local = path.join(dir, path.basename(config));
     if (config.endsWith('grub.cfg')) {
-      fs.writeFileSync(local, text.replace(/^(\s*linux .*)$/m, `$1 ${RUN_ARGS}`));
+      fs.writeFileSync(local, text.replace(/^(\s*linux .*)$/gm, `$1 ${RUN_ARGS}`));
       await runTool('mcopy', ['-i', fat, '-o', local, `::/${config}`]);
     } else {
       fs.writeFileSync(local, text.replace(/^setenv bootargs "(.*)"$/m, `setenv bootargs "$1 ${RUN_ARGS}"`));

@@ -8,7 +8,9 @@
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasEmulatedPca9685, targetOf, type TargetName } from '../../../image/index.ts';
+import { describeOsUpdates } from './os-updates.ts';
 import { CAR, startImageRig, TOKEN, waitUntil, type ImageRig } from './rig.ts';
+import { startTestShell, type TestShell } from './test-shell.ts';
 
 /** Default calibration (runtime/config-schema.ts): throttle stopped at 370 counts. */
 const DEFAULT_NEUTRAL = 370;
@@ -24,6 +26,8 @@ export interface ImageScenarioOptions {
   reboot: boolean;
   /** the environment variable that turns this target's tests on or off, and its default */
   enabledBy: { variable: string; byDefault: boolean };
+  /** then, on the same guest, the OS-update fault table (os-updates.ts) */
+  osUpdates?: boolean;
 }
 
 /**
@@ -50,13 +54,17 @@ export function describeImageUnderQemu(options: ImageScenarioOptions): void {
   let send: ImageRig['send'];
   const report = (since: number) => guest.latestReport(since);
 
+  let shell: TestShell | undefined;
+
   beforeAll(async () => {
-    rig = await startImageRig(target, options.memoryMb ? { memoryMb: options.memoryMb } : {});
+    if (options.osUpdates) shell = await startTestShell();
+    rig = await startImageRig(target, { ...(options.memoryMb ? { memoryMb: options.memoryMb } : {}), ...(shell ? { shell, updates: true } : {}) });
     ({ guest, frames, send } = rig);
   }, options.buildTimeoutMs);
 
   afterAll(async () => {
     await rig?.stop();
+    await shell?.stop();
   });
 
   describe(`the ${target} image under QEMU (TCG)`, () => {
@@ -128,6 +136,8 @@ export function describeImageUnderQemu(options: ImageScenarioOptions): void {
         return (report(since)?.throttle ?? 0) > SAVED_NEUTRAL + 10;
       }, 'throttle once the estop is cleared', 60_000, 100);
     }), options.bootTimeoutMs * 2 + 120_000);
+
+    if (options.osUpdates) describeOsUpdates({ rig: () => rig, shell: () => shell!, bootTimeoutMs: options.bootTimeoutMs });
   });
 }
 

@@ -1,0 +1,198 @@
+/**
+ * The OS-update fault table on the image's QEMU guest (x86_64: OVMF, GRUB with RAUC's A/B scheme,
+ * RAUC 1.8, the i6300esb watchdog), run after the image scenario on the same guest: it is booted,
+ * provisioned and driving on slot A. RAUC is run by hand through the tests' root shell
+ * (test-shell.ts) with bundles made on the host from the image's own build (os-test-bundles.ts).
+ *
+ * What the driver would see is said per case: the car keeps its video and control through every
+ * refusal; a power cut or a bad OS costs the boots it takes, then the car is back as it was.
+ */
+import { describe, expect, it } from 'vitest';
+import { runCli as runDeployCli } from '../../../launcher/deploy-cli.ts';
+import type { ImageRig } from './rig.ts';
+import { CAR, waitUntil } from './rig.ts';
+import { testOsKeys } from './test-os-keys.ts';
+import type { TestShell } from './test-shell.ts';
+import { makeTestBundles, type TestBundles } from './os-test-bundles.ts';
+
+/** RAUC's view of the slots, from `rauc status --output-format=json` in the guest. */
+export interface SlotsSeen {
+  booted: string;
+  primary: string | undefined;
+  /** boot status by bootname (A, B) */
+  status: Record<string, string>;
+}
+
+let seenJson = false;
+
+export async function raucSlots(shell: TestShell): Promise<SlotsSeen> {
+  const text = await shell.check('rauc status --detailed --output-format=json 2>/dev/null', 120_000);
+  if (!seenJson) {
+    step(`rauc status JSON: ${text.trim().slice(0, 1500)}`);
+    seenJson = true;
+  }
+  const json = JSON.parse(text.slice(text.indexOf('{'))) as { booted: string; boot_primary?: string; slots: Array<Record<string, { bootname?: string; boot_status?: string }>> };
+  const status: Record<string, string> = {};
+  let primary: string | undefined;
+  for (const entry of json.slots) {
+    for (const [name, slot] of Object.entries(entry)) {
+      if (slot.bootname) status[slot.bootname] = slot.boot_status ?? 'unknown';
+      if (name === json.boot_primary) primary = slot.bootname;
+    }
+  }
+  return { booted: json.booted, primary, status };
+}
+
+function step(what: string): void {
+  process.stderr.write(`[os-update test] ${new Date().toISOString()} ${what}\n`);
+}
+
+/** Copies a bundle into the guest's data partition and runs `rauc install` on it; resolves with its exit code and output. */
+async function install(shell: TestShell, name: string, file: string): Promise<{ code: number; output: string }> {
+  shell.offer(name, file);
+  await shell.check('mkdir -p /data/test-os');
+  await shell.copyIn(name, `/data/test-os/${name}`);
+  const result = await shell.run(`rauc install /data/test-os/${name} 2>&1; status=$?; rm -f /data/test-os/${name}; exit $status`, 20 * 60_000);
+  return { code: result.code, output: result.output };
+}
+
+export interface OsUpdateCases {
+  rig: () => ImageRig;
+  shell: () => TestShell;
+  bootTimeoutMs: number;
+}
+
+/** Registers the fault table's cases; they run in order on the guest the image scenario booted. */
+export function describeOsUpdates({ rig, shell, bootTimeoutMs }: OsUpdateCases): void {
+  let bundles: TestBundles;
+
+  describe('OS updates with RAUC (A/B slots, GRUB fallback)', () => {
+    it('refuses a tampered bundle, one signed by another CA, one for another kind of car, an older OS and one larger than its slot; the running slot stays as it was', async () => {
+      bundles = await makeTestBundles(rig().built, (line) => step(line));
+      const before = await raucSlots(shell());
+      expect(before.booted).toBe('A');
+      const refusals: Array<[keyof TestBundles['refused'], RegExp]> = [
+        ['tampered', /signature|verity|Input\/output error|hash|corrupt|failed/i],
+        ['foreignCa', /unable to get local issuer certificate|signature|verif/i],
+        ['otherCompatible', /compatible/i],
+        ['older', /older|rollback|downgrade/i],
+        ['tooLarge', /too (large|big)|larger|size|space/i],
+      ];
+      for (const [name, reason] of refusals) {
+        const result = await install(shell(), `${name}.raucb`, bundles.refused[name]);
+        step(`${name}: exit ${result.code}: ${result.output.trim().split('\n').slice(-2).join(' | ')}`);
+        expect(result.code, `${name} was installed:\n${result.output}`).not.toBe(0);
+        expect(result.output, name).toMatch(reason);
+      }
+      const after = await raucSlots(shell());
+      expect(after.booted).toBe('A');
+      expect(after.primary).toBe('A');
+      expect(after.status.A).toBe('good');
+      // the driver saw nothing: the car kept sending video throughout
+      const frames = rig().frameCount();
+      await waitUntil(() => rig().frameCount() > frames + 3, 'frames still arriving after the refusals', 60_000);
+    }, 30 * 60_000);
+
+    it('a power cut while RAUC writes the new slot: the car comes up on the slot it ran, and the half-written slot is not booted', async () => {
+      const sh = shell();
+      shell().offer('slow.raucb', bundles.slowWrite);
+      await sh.check('mkdir -p /data/test-os');
+      await sh.copyIn('slow.raucb', '/data/test-os/slow.raucb');
+      // in the background, its progress in a file on the data partition: cut when RAUC is copying
+      await sh.check('(rauc install --progress /data/test-os/slow.raucb > /data/test-os/install.log 2>&1 &) ; true');
+      await waitUntil(async () => /Copying image|Writing|Updating slot/i.test((await sh.run('cat /data/test-os/install.log', 30_000)).output), 'RAUC copying the image into slot B', 10 * 60_000, 1000);
+      step('power cut while RAUC writes slot B');
+      const mark = 0;
+      const guest = await rig().powerCut();
+      await guest.waitFor(/EDGE-CAR-READY/, 'the car services ready after the power cut', bootTimeoutMs, mark);
+      const slots = await raucSlots(shell());
+      step(`after the cut: ${JSON.stringify(slots)}`);
+      expect(slots.booted).toBe('A');
+      expect(slots.primary).toBe('A');
+      await shell().run('rm -f /data/test-os/slow.raucb /data/test-os/install.log');
+    }, bootTimeoutMs + 20 * 60_000);
+
+    it('a kernel that panics: GRUB tries the new slot once, the car is back on the old slot by itself, and RAUC reports the new one bad', async () => {
+      const result = await install(shell(), 'panic.raucb', bundles.panic);
+      expect(result.code, result.output).toBe(0);
+      const installed = await raucSlots(shell());
+      expect(installed.primary).toBe('B');
+      step('panic bundle installed into B; rebooting');
+      const guest = rig().guest;
+      const mark = guest.mark();
+      await shell().run('sync; systemctl reboot', 60_000).catch(() => undefined);
+      shell().abandon('the guest rebooted');
+      await guest.waitFor(/EDGE-PANIC-SLOT/, 'the panicking OS starting from slot B', bootTimeoutMs, mark);
+      await guest.waitFor(/Kernel panic/, 'the kernel panic', 5 * 60_000, mark);
+      step('slot B panicked; waiting for the fallback to A');
+      await guest.waitFor(/EDGE-CAR-READY/, 'the car services ready again on slot A', bootTimeoutMs, mark);
+      const after = await raucSlots(shell());
+      step(`after the fallback: ${JSON.stringify(after)}`);
+      expect(after.booted).toBe('A');
+      expect(after.status.B).toBe('bad');
+      expect(after.status.A).toBe('good');
+    }, bootTimeoutMs * 2 + 20 * 60_000);
+
+    it('through the NUC, a good OS: the agent downloads it through TUF and installs it while the car drives, reboots into it at rest, finds it healthy, marks it good, and the NUC shows it', async () => {
+      const r = rig();
+      const lines: string[] = [];
+      const published = await runDeployCli(['publish', 'os', bundles.good.file, '--keyring', (await testOsKeys()).caCert], { out: (l) => lines.push(l), err: (l) => lines.push(l) }, r.platform.env);
+      expect(published, lines.join('\n')).toBe(0);
+      const publishedAt = performance.now();
+      step(`published ${bundles.good.version}: ${lines.at(-1)}`);
+      const outcomes: string[] = [];
+      const car = async (): Promise<FleetCarSeen | undefined> => {
+        const reply = (await (await fetch(`${r.platform.baseUrl}/api/fleet`)).json()) as { cars: FleetCarSeen[] };
+        const seen = reply.cars.find((c) => c.id === CAR);
+        const outcome = seen?.osUpdate ? `${seen.osUpdate.version} ${seen.osUpdate.outcome}${seen.osUpdate.reason ? ` (${seen.osUpdate.reason})` : ''}` : undefined;
+        if (outcome && outcomes.at(-1) !== outcome) {
+          outcomes.push(outcome);
+          step(`fleet: ${outcome}`);
+        }
+        return seen;
+      };
+      // a driver keeps the car moving (a control every 100 ms) until the OS waits for its reboot
+      let driving = true;
+      const driver = (async () => {
+        while (driving) {
+          await r.send({ angle: 0.1, throttle: 0.3 }).catch(() => undefined);
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+      })();
+      try {
+        await waitUntil(async () => (await car())?.osUpdate?.outcome === 'pending-reboot' || ['good', 'failed', 'rolled-back'].includes((await car())?.osUpdate?.outcome ?? ''), 'the OS installed and waiting for a reboot at rest', 40 * 60_000, 2000);
+      } finally {
+        driving = false;
+        await driver;
+      }
+      expect((await car())?.osUpdate?.outcome, outcomes.join(' → ')).toBe('pending-reboot');
+      step(`installed ${((performance.now() - publishedAt) / 1000).toFixed(0)} s after publishing; the driver stops`);
+      const mark = r.guest.mark();
+      await r.guest.waitFor(/rauc\.slot=B/, 'the kernel of slot B booting', bootTimeoutMs, mark);
+      shell().abandon('the guest rebooted');
+      await waitUntil(async () => {
+        const seen = await car();
+        return seen?.osUpdate?.version === bundles.good.version && ['good', 'rolled-back', 'failed'].includes(seen.osUpdate.outcome);
+      }, 'the new OS marked good (or given up) on the NUC', bootTimeoutMs + 10 * 60_000, 2000);
+      const seen = (await car())!;
+      step(`publish → marked good ${((performance.now() - publishedAt) / 1000).toFixed(0)} s; ${JSON.stringify({ os: seen.os, osSlots: seen.osSlots })}`);
+      expect(seen.osUpdate?.outcome, outcomes.join(' → ')).toBe('good');
+      expect(seen.os).toBe(bundles.good.version);
+      expect(seen.osSlots?.booted).toBe('B');
+      expect(seen.osSlots?.B.state).toBe('good');
+      // the driver sees video again, from the new OS
+      const frames = r.frameCount();
+      await waitUntil(() => r.frameCount() > frames + 3, 'frames from the new OS', bootTimeoutMs);
+      const slots = await raucSlots(shell());
+      expect(slots.booted).toBe('B');
+      expect(slots.status.B).toBe('good');
+    }, 40 * 60_000 + 3 * 20 * 60_000);
+  });
+}
+
+interface FleetCarSeen {
+  id: string;
+  os: string | null;
+  osSlots: { booted: 'A' | 'B'; A: { state: string; version?: string }; B: { state: string; version?: string } } | null;
+  osUpdate: { version: string; outcome: string; reason?: string; at: number } | null;
+}

@@ -1,0 +1,183 @@
+/**
+ * A root shell into the image's QEMU guest, for the tests only: the OS-update tests must run RAUC by
+ * hand, copy bundles in and read the journal, and the image has no test access of its own (SSH takes
+ * keys at provisioning, and the console belongs to the kernel and the reporter).
+ *
+ * The host side is a small HTTP server in the test process; the guest reaches it through QEMU's user
+ * network (10.0.2.2). The guest side is a Node script on the test's copy of the boot partition,
+ * started as root by the test reporter (test/hil/image/guest.ts): it asks the host for the next
+ * command, runs it with `sh -c` (or downloads a file the host offers), and posts back the exit code
+ * and output. It lives on the test disk only, never in an image.
+ */
+import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export const SHELL_SCRIPT_NAME = 'edge-test-shell.mjs';
+export const SHELL_URL_FILE = 'edge-test-shell.url';
+
+/** The guest side: plain Node (the image's own binary), no modules. */
+export const SHELL_SCRIPT = `// test-only (written by test/hil/image/test-shell.ts): runs the host's commands as root
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+const base = fs.readFileSync(new URL('./${SHELL_URL_FILE}', import.meta.url), 'utf8').trim();
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const say = (line) => { try { fs.writeFileSync('/dev/console', 'EDGE-SHELL ' + line + '\\n'); } catch {} };
+function sh(command, timeoutMs) {
+  return new Promise((resolve) => {
+    const child = spawn('sh', ['-c', command], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    const take = (d) => { out += d; if (out.length > 200000) out = out.slice(-100000); };
+    child.stdout.on('data', take);
+    child.stderr.on('data', take);
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('close', (code, signal) => { clearTimeout(timer); resolve({ code: code ?? -1, signal, output: out }); });
+  });
+}
+let after = 0;
+let told = false;
+for (;;) {
+  try {
+    const reply = await fetch(base + '/next?after=' + after, { signal: AbortSignal.timeout(40000) });
+    if (!told) { say('connected ' + base); told = true; }
+    if (reply.status === 204) continue;
+    const job = await reply.json();
+    after = job.id;
+    let result;
+    if (job.fetch) {
+      const file = await fetch(base + '/files/' + encodeURIComponent(job.fetch.name));
+      if (!file.ok) result = { code: 1, output: 'GET ' + job.fetch.name + ': HTTP ' + file.status };
+      else {
+        const tmp = job.fetch.to + '.part';
+        await fs.promises.writeFile(tmp, Buffer.from(await file.arrayBuffer()));
+        const fd = fs.openSync(tmp, 'r'); fs.fsyncSync(fd); fs.closeSync(fd);
+        fs.renameSync(tmp, job.fetch.to);
+        result = { code: 0, output: '' };
+      }
+    } else result = await sh(job.sh, job.timeoutMs);
+    await fetch(base + '/result?id=' + job.id, { method: 'POST', body: JSON.stringify(result) });
+  } catch (error) {
+    await sleep(1000);
+  }
+}
+`;
+
+export interface ShellResult {
+  code: number;
+  signal?: string | null;
+  output: string;
+}
+
+interface Job {
+  id: number;
+  sh?: string;
+  fetch?: { name: string; to: string };
+  timeoutMs: number;
+  resolve(result: ShellResult): void;
+  reject(error: Error): void;
+}
+
+export interface TestShell {
+  /** what the guest fetches from (QEMU's user network reaches the host's loopback at 10.0.2.2) */
+  guestUrl: string;
+  /** runs `command` with sh as root in the guest; resolves with its exit code and output */
+  run(command: string, timeoutMs?: number): Promise<ShellResult>;
+  /** like run, but fails (with the output) on a non-zero exit */
+  check(command: string, timeoutMs?: number): Promise<string>;
+  /** makes `file` on the host downloadable by the guest as `name` */
+  offer(name: string, file: string): void;
+  /** the guest downloads an offered file to `to` (written whole, fsynced, renamed) */
+  copyIn(name: string, to: string, timeoutMs?: number): Promise<void>;
+  /** forgets the commands in flight (the guest lost power): they fail */
+  abandon(reason: string): void;
+  stop(): Promise<void>;
+}
+
+export async function startTestShell(): Promise<TestShell> {
+  const queue: Job[] = [];
+  const sent = new Map<number, Job>();
+  const files = new Map<string, string>();
+  const waiting: Array<() => void> = [];
+  let nextId = 1;
+  const wake = (): void => {
+    for (const resolve of waiting.splice(0)) resolve();
+  };
+  const server = http.createServer((request, response) => {
+    const url = new URL(request.url ?? '/', 'http://host');
+    if (request.method === 'GET' && url.pathname === '/next') {
+      const give = (): void => {
+        const job = queue.shift();
+        if (!job) {
+          response.writeHead(204).end();
+          return;
+        }
+        sent.set(job.id, job);
+        response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ id: job.id, sh: job.sh, fetch: job.fetch, timeoutMs: job.timeoutMs }));
+      };
+      if (queue.length > 0) return give();
+      const timer = setTimeout(give, 20_000);
+      waiting.push(() => {
+        clearTimeout(timer);
+        give();
+      });
+      return;
+    }
+    if (request.method === 'GET' && url.pathname.startsWith('/files/')) {
+      const file = files.get(decodeURIComponent(url.pathname.slice('/files/'.length)));
+      if (!file) return void response.writeHead(404).end();
+      response.writeHead(200, { 'content-length': fs.statSync(file).size });
+      fs.createReadStream(file).pipe(response);
+      return;
+    }
+    if (request.method === 'POST' && url.pathname === '/result') {
+      const chunks: Buffer[] = [];
+      request.on('data', (chunk: Buffer) => chunks.push(chunk));
+      request.on('end', () => {
+        response.writeHead(204).end();
+        const job = sent.get(Number(url.searchParams.get('id')));
+        if (!job) return;
+        sent.delete(job.id);
+        try {
+          job.resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')) as ShellResult);
+        } catch (error) {
+          job.reject(error as Error);
+        }
+      });
+      return;
+    }
+    response.writeHead(404).end();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+
+  const submit = (job: Omit<Job, 'id' | 'resolve' | 'reject'>): Promise<ShellResult> =>
+    new Promise((resolve, reject) => {
+      queue.push({ ...job, id: nextId++, resolve, reject });
+      wake();
+    });
+  const shell: TestShell = {
+    guestUrl: `http://10.0.2.2:${port}`,
+    run: (command, timeoutMs = 120_000) => submit({ sh: command, timeoutMs }),
+    async check(command, timeoutMs) {
+      const result = await shell.run(command, timeoutMs);
+      if (result.code !== 0) throw new Error(`in the guest, \`${command}\` exited ${result.code}${result.signal ? ` (${result.signal})` : ''}:\n${result.output.slice(-4000)}`);
+      return result.output;
+    },
+    offer: (name, file) => void files.set(name, file),
+    async copyIn(name, to, timeoutMs = 600_000) {
+      const result = await submit({ fetch: { name, to }, timeoutMs });
+      if (result.code !== 0) throw new Error(`copying ${name} into the guest: ${result.output}`);
+    },
+    abandon(reason) {
+      for (const job of [...queue.splice(0), ...sent.values()]) job.reject(new Error(`the guest's shell lost the command: ${reason}`));
+      sent.clear();
+    },
+    async stop() {
+      shell.abandon('the test ended');
+      wake();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+  return shell;
+}
