@@ -10,7 +10,7 @@
  *   it good; a timeout or a failure marks it bad and reboots, and the bootloader falls back;
  * - a release's services and model wait until its OS is good (never interleaved).
  */
-import type { OsRelease } from '../../protocol/index.ts';
+import type { OsRelease, OsUpdateOutcome } from '../../protocol/index.ts';
 import type { RaucStatus } from './rauc.ts';
 import { otherSlot, type Slot } from './state.ts';
 
@@ -31,7 +31,8 @@ export interface TrialMarker {
   failed?: string;
 }
 
-export type OsOutcome = 'downloading' | 'installing' | 'pending-reboot' | 'rebooting' | 'trial' | 'good' | 'rolled-back' | 'failed';
+/** one home: the agent's report (protocol's AgentHeader.osUpdate.outcome) */
+export type OsOutcome = OsUpdateOutcome;
 
 export interface OsUpdateRecord {
   version: string;

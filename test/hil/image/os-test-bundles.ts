@@ -71,6 +71,9 @@ async function build({ image, manifest }: { image: string; manifest: ImageManife
   fs.mkdirSync(path.join(tree, 'boot'), { recursive: true });
   fs.mkdirSync(path.join(tree, 'sbin'), { recursive: true });
   fs.mkdirSync(path.join(tree, 'bin'), { recursive: true });
+  // the mount points the initramfs moves /dev, /proc, /sys and /run onto: without them it gives up
+  // before our init runs (a reboot by initramfs-tools, not a kernel panic)
+  for (const dir of ['dev', 'proc', 'sys', 'run', 'tmp']) fs.mkdirSync(path.join(tree, dir), { recursive: true });
   await extractFromSlotA(image, manifest, [`/boot/vmlinuz-${manifest.kernel}`, `/boot/initrd.img-${manifest.kernel}`], path.join(tree, 'boot'));
   fs.renameSync(path.join(tree, 'boot', `vmlinuz-${manifest.kernel}`), path.join(tree, 'boot', 'vmlinuz'));
   fs.renameSync(path.join(tree, 'boot', `initrd.img-${manifest.kernel}`), path.join(tree, 'boot', 'initrd.img'));
