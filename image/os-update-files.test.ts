@@ -59,7 +59,7 @@ describe('the units and the bus policy', () => {
 
   it("runs RAUC's service at the lowest CPU and I/O priority, once the data and boot partitions are mounted", () => {
     const dropIn = x86.get('/etc/systemd/system/rauc.service.d/edge.conf')!.content;
-    expect(dropIn).toContain('[Service]\nNice=19\nCPUSchedulingPolicy=idle\nIOSchedulingClass=idle\n');
+    expect(dropIn).toContain('[Service]\nNice=19\nIOSchedulingClass=best-effort\nIOSchedulingPriority=7\n');
     expect(dropIn).toContain('RequiresMountsFor=/data /boot/firmware');
   });
 

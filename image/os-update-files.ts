@@ -196,9 +196,11 @@ export function osUpdateFiles(target: Target, options: { keyringPem: string; slo
     { path: L.markGood, content: markGoodScript(), mode: 0o755 },
     { path: '/etc/dbus-1/system.d/edge-rauc.conf', content: raucDbusPolicy() },
     {
-      // an install reads and writes a whole slot: it yields to the drive loop for CPU and for the card
+      // an install reads and writes a whole slot: it yields to the drive loop for CPU and for the card.
+      // Nice 19 and the lowest best-effort disk priority, not the idle classes: on a busy car (under
+      // TCG, always) SCHED_IDLE starved RAUC's service so long that it never answered D-Bus
       path: '/etc/systemd/system/rauc.service.d/edge.conf',
-      content: unit({ Unit: [`RequiresMountsFor=${CAR_LAYOUT.data} ${CAR_LAYOUT.boot}`], Service: ['Nice=19', 'CPUSchedulingPolicy=idle', 'IOSchedulingClass=idle'] }),
+      content: unit({ Unit: [`RequiresMountsFor=${CAR_LAYOUT.data} ${CAR_LAYOUT.boot}`], Service: ['Nice=19', 'IOSchedulingClass=best-effort', 'IOSchedulingPriority=7'] }),
     },
     {
       // the agent (user edge) cannot reboot; it asks by writing this file, root reboots cleanly

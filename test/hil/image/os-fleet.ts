@@ -9,7 +9,7 @@ import { CAR, waitUntil, type ImageRig } from './rig.ts';
 import { testOsKeys } from './test-os-keys.ts';
 
 export interface FleetCarSeen {
-  id: string;
+  car: string;
   os: string | null;
   osSlots: { booted: 'A' | 'B'; A: { state: string; version?: string }; B: { state: string; version?: string } } | null;
   osUpdate: { version: string; outcome: string; reason?: string; at: number } | null;
@@ -17,7 +17,7 @@ export interface FleetCarSeen {
 
 export async function fleetCar(rig: ImageRig): Promise<FleetCarSeen | undefined> {
   const reply = (await (await fetch(`${rig.platform.baseUrl}/api/fleet`)).json()) as { cars: FleetCarSeen[] };
-  return reply.cars.find((c) => c.id === CAR);
+  return reply.cars.find((c) => c.car === CAR);
 }
 
 /** The actuator's `apply_gap_max_ms` as the NUC's /metrics shows it; undefined before its first report. */

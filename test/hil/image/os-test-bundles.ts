@@ -9,7 +9,7 @@
  * - refused: the panic bundle tampered (one byte of its payload flipped), signed by a foreign CA,
  *   built for another compatible, older than the running OS, and one whose image is larger than
  *   the slot.
- * Built once per image build and kept beside it (data/cache/hil/images/<target>/test-bundles-<os>/).
+ * Built once per image build and kept beside it (data/cache/hil/images/<target>/car-<os>-<target>.test-bundles/).
  */
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
@@ -42,7 +42,8 @@ export function makeTestBundles(built: { image: string; manifest: ImageManifest 
 }
 
 async function build({ image, manifest }: { image: string; manifest: ImageManifest }, progress: (line: string) => void): Promise<TestBundles> {
-  const dir = path.join(path.dirname(image), `test-bundles-${manifest.osVersion}`);
+  // named after the image, so that dropping older images (guest.ts) drops these with them
+  const dir = `${image.replace(/\.img$/, '')}.test-bundles`;
   const done = path.join(dir, '.complete');
   const newer = { version: `${manifest.osVersion}-next`, build: manifest.osBuild + 100 };
   const files: TestBundles = {

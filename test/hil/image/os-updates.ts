@@ -58,6 +58,18 @@ function step(what: string): void {
   process.stderr.write(`[os-update test] ${new Date().toISOString()} ${what}\n`);
 }
 
+/** A case's failure is said at once (vitest reports it only when the whole file ends, many minutes later). */
+function logged(body: () => Promise<void>): () => Promise<void> {
+  return async () => {
+    try {
+      await body();
+    } catch (error) {
+      step(`FAILED: ${(error as Error).stack ?? String(error)}`);
+      throw error;
+    }
+  };
+}
+
 /** Copies a bundle into the guest's data partition and runs `rauc install` on it; resolves with its exit code and output. */
 async function install(shell: TestShell, name: string, file: string): Promise<{ code: number; output: string }> {
   shell.offer(name, file);
@@ -78,7 +90,7 @@ export function describeOsUpdates({ rig, shell, bootTimeoutMs }: OsUpdateCases):
   let bundles: TestBundles;
 
   describe('OS updates with RAUC (A/B slots, GRUB fallback)', () => {
-    it('refuses a tampered bundle, one signed by another CA, one for another kind of car, an older OS and one larger than its slot; the running slot stays as it was', async () => {
+    it('refuses a tampered bundle, one signed by another CA, one for another kind of car, an older OS and one larger than its slot; the running slot stays as it was', logged(async () => {
       bundles = await makeTestBundles(rig().built, (line) => step(line));
       const before = await raucSlots(shell());
       expect(before.booted).toBe('A');
@@ -102,9 +114,9 @@ export function describeOsUpdates({ rig, shell, bootTimeoutMs }: OsUpdateCases):
       // the driver saw nothing: the car kept sending video throughout
       const frames = rig().frameCount();
       await waitUntil(() => rig().frameCount() > frames + 3, 'frames still arriving after the refusals', 60_000);
-    }, 30 * 60_000);
+    }), 30 * 60_000);
 
-    it('a power cut while RAUC writes the new slot: the car comes up on the slot it ran, and the half-written slot is not booted', async () => {
+    it('a power cut while RAUC writes the new slot: the car comes up on the slot it ran, and the half-written slot is not booted', logged(async () => {
       const sh = shell();
       shell().offer('slow.raucb', bundles.slowWrite);
       await sh.check('mkdir -p /data/test-os');
@@ -121,9 +133,9 @@ export function describeOsUpdates({ rig, shell, bootTimeoutMs }: OsUpdateCases):
       expect(slots.booted).toBe('A');
       expect(slots.primary).toBe('A');
       await shell().run('rm -f /data/test-os/slow.raucb /data/test-os/install.log');
-    }, bootTimeoutMs + 20 * 60_000);
+    }), bootTimeoutMs + 20 * 60_000);
 
-    it('a kernel that panics: GRUB tries the new slot once, the car is back on the old slot by itself, and RAUC reports the new one bad', async () => {
+    it('a kernel that panics: GRUB tries the new slot once, the car is back on the old slot by itself, and RAUC reports the new one bad', logged(async () => {
       const result = await install(shell(), 'panic.raucb', bundles.panic);
       expect(result.code, result.output).toBe(0);
       const installed = await raucSlots(shell());
@@ -142,9 +154,9 @@ export function describeOsUpdates({ rig, shell, bootTimeoutMs }: OsUpdateCases):
       expect(after.booted).toBe('A');
       expect(after.status.B).toBe('bad');
       expect(after.status.A).toBe('good');
-    }, bootTimeoutMs * 2 + 20 * 60_000);
+    }), bootTimeoutMs * 2 + 20 * 60_000);
 
-    it('through the NUC, a good OS: the agent downloads it through TUF and installs it while the car drives, reboots into it at rest, finds it healthy, marks it good, and the NUC shows it', async () => {
+    it('through the NUC, a good OS: the agent downloads it through TUF and installs it while the car drives, reboots into it at rest, finds it healthy, marks it good, and the NUC shows it', logged(async () => {
       const r = rig();
       const mark = r.guest.mark();
       const run = await goodUpdateThroughNuc(r, bundles.good.file, bundles.good.version, { installTimeoutMs: 40 * 60_000, bootTimeoutMs, step });
@@ -163,6 +175,6 @@ export function describeOsUpdates({ rig, shell, bootTimeoutMs }: OsUpdateCases):
       const slots = await raucSlots(shell());
       expect(slots.booted).toBe('B');
       expect(slots.status.B).toBe('good');
-    }, 40 * 60_000 + 3 * 20 * 60_000);
+    }), 40 * 60_000 + 3 * 20 * 60_000);
   });
 }

@@ -99,27 +99,37 @@ export async function startTestShell(): Promise<TestShell> {
   const files = new Map<string, string>();
   const waiting: Array<() => void> = [];
   let nextId = 1;
+  /** hands queued commands to the guest's waiting long polls */
   const wake = (): void => {
-    for (const resolve of waiting.splice(0)) resolve();
+    for (const offer of [...waiting]) offer();
   };
   const server = http.createServer((request, response) => {
     const url = new URL(request.url ?? '/', 'http://host');
     if (request.method === 'GET' && url.pathname === '/next') {
-      const give = (): void => {
-        const job = queue.shift();
-        if (!job) {
-          response.writeHead(204).end();
-          return;
-        }
+      // a long poll: answered once, with the next command or after 20 s with none; a guest that
+      // went away (a reboot, a power cut) is forgotten, so no command is handed to a dead connection
+      let answered = false;
+      const answer = (): boolean => {
+        if (answered) return false;
+        answered = true;
+        clearTimeout(timer);
+        const index = waiting.indexOf(offer);
+        if (index >= 0) waiting.splice(index, 1);
+        return true;
+      };
+      const offer = (): void => {
+        const job = queue[0];
+        if (!job || !answer()) return;
+        queue.shift();
         sent.set(job.id, job);
         response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ id: job.id, sh: job.sh, fetch: job.fetch, timeoutMs: job.timeoutMs }));
       };
-      if (queue.length > 0) return give();
-      const timer = setTimeout(give, 20_000);
-      waiting.push(() => {
-        clearTimeout(timer);
-        give();
-      });
+      const timer = setTimeout(() => {
+        if (answer()) response.writeHead(204).end();
+      }, 20_000);
+      response.on('close', () => void answer());
+      waiting.push(offer);
+      offer();
       return;
     }
     if (request.method === 'GET' && url.pathname.startsWith('/files/')) {
