@@ -37,7 +37,8 @@ const bench: Benchmark = {
     const shell = await startTestShell();
     const rig = await startImageRig('qemu-x86_64', { shell, updates: true });
     try {
-      const bundles = await makeTestBundles(rig.built, step);
+      const bundles = await makeTestBundles(rig.built, step, { good: true });
+      const good = bundles.good!;
       await rig.guest.waitFor(/EDGE-CAR-READY/, 'the car services ready', BOOT_TIMEOUT_MS);
       await waitUntil(() => rig.frameCount() > 0, 'frames from the car', BOOT_TIMEOUT_MS);
 
@@ -54,9 +55,9 @@ const bench: Benchmark = {
       add('os_fallback_s', (performance.now() - rebootAt) / 1000, 's');
       step(`fell back in ${metrics.at(-1)!.value} s`);
 
-      const bytes = fs.statSync(bundles.good.file).size;
+      const bytes = fs.statSync(good.file).size;
       add('os_bundle_mb', bytes / MB, 'MB');
-      const run = await goodUpdateThroughNuc(rig, bundles.good.file, bundles.good.version, { installTimeoutMs: 60 * 60_000, bootTimeoutMs: BOOT_TIMEOUT_MS, step });
+      const run = await goodUpdateThroughNuc(rig, good.file, good.version, { installTimeoutMs: 60 * 60_000, bootTimeoutMs: BOOT_TIMEOUT_MS, step });
       if (run.seen?.osUpdate?.outcome !== 'good') throw new Error(`the good OS ended ${run.outcomes.join(' → ')}`);
       add('os_update_bytes', bytes, 'bytes');
       if (run.installingAt !== undefined && run.pendingAt !== undefined) add('os_install_s', (run.pendingAt - run.installingAt) / 1000, 's');

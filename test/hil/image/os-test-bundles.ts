@@ -23,8 +23,8 @@ import { foreignTestOsKeys, testOsKeys } from './test-os-keys.ts';
 const run = promisify(execFile);
 
 export interface TestBundles {
-  /** the image's own slot A, its /etc/edge-os-release naming a newer version and build: the OS a good update installs */
-  good: { file: string; version: string };
+  /** the image's own slot A, its /etc/edge-os-release naming a newer version and build: the OS a good update installs (made only when asked: 280 MB) */
+  good?: { file: string; version: string };
   panic: string;
   slowWrite: string;
   refused: { tampered: string; foreignCa: string; otherCompatible: string; older: string; tooLarge: string };
@@ -32,22 +32,23 @@ export interface TestBundles {
 
 const made = new Map<string, Promise<TestBundles>>();
 
-export function makeTestBundles(built: { image: string; manifest: ImageManifest }, progress: (line: string) => void): Promise<TestBundles> {
-  let bundles = made.get(built.image);
+export function makeTestBundles(built: { image: string; manifest: ImageManifest }, progress: (line: string) => void, options: { good?: boolean } = {}): Promise<TestBundles> {
+  const key = `${built.image} ${options.good === true}`;
+  let bundles = made.get(key);
   if (!bundles) {
-    bundles = build(built, progress);
-    made.set(built.image, bundles);
+    bundles = build(built, progress, options.good === true);
+    made.set(key, bundles);
   }
   return bundles;
 }
 
-async function build({ image, manifest }: { image: string; manifest: ImageManifest }, progress: (line: string) => void): Promise<TestBundles> {
+async function build({ image, manifest }: { image: string; manifest: ImageManifest }, progress: (line: string) => void, withGood: boolean): Promise<TestBundles> {
   // named after the image, so that dropping older images (guest.ts) drops these with them
   const dir = `${image.replace(/\.img$/, '')}.test-bundles`;
-  const done = path.join(dir, '.complete');
+  const done = path.join(dir, withGood ? '.complete-with-good' : '.complete');
   const newer = { version: `${manifest.osVersion}-next`, build: manifest.osBuild + 100 };
   const files: TestBundles = {
-    good: { file: path.join(dir, 'good.raucb'), version: newer.version },
+    ...(withGood ? { good: { file: path.join(dir, 'good.raucb'), version: newer.version } } : {}),
     panic: path.join(dir, 'panic.raucb'),
     slowWrite: path.join(dir, 'slow-write.raucb'),
     refused: {
@@ -91,15 +92,17 @@ async function build({ image, manifest }: { image: string; manifest: ImageManife
 
   const bundle = (slotImage: string, outFile: string, overrides: Partial<{ compatible: string; version: string; build: number; signingCert: string; signingKey: string }> = {}) =>
     makeOsBundle({ slotImage, compatible, ...newer, signingCert: keys.signingCert, signingKey: keys.signingKey, outFile, progress: () => undefined, ...overrides });
-  progress('test bundles: good, panic, slow write, and five to refuse');
-  const goodSlot = path.join(dir, 'good.ext4');
-  await cutSlotA(image, manifest, goodSlot);
-  const osRelease = path.join(dir, 'edge-os-release');
-  fs.writeFileSync(osRelease, `EDGE_OS_VERSION=${newer.version}\nEDGE_OS_TARGET=${manifest.target}\nEDGE_OS_BUILD=${newer.build}\nEDGE_OS_BUILT=${new Date((newer.build) * 1000).toISOString()}\n`);
-  await run('debugfs', ['-w', '-R', 'rm /etc/edge-os-release', goodSlot]);
-  await run('debugfs', ['-w', '-R', `write ${osRelease} /etc/edge-os-release`, goodSlot]);
-  await bundle(goodSlot, files.good.file);
-  fs.rmSync(goodSlot, { force: true });
+  progress(`test bundles: ${withGood ? 'good, ' : ''}panic, slow write, and five to refuse`);
+  if (files.good) {
+    const goodSlot = path.join(dir, 'good.ext4');
+    await cutSlotA(image, manifest, goodSlot);
+    const osRelease = path.join(dir, 'edge-os-release');
+    fs.writeFileSync(osRelease, `EDGE_OS_VERSION=${newer.version}\nEDGE_OS_TARGET=${manifest.target}\nEDGE_OS_BUILD=${newer.build}\nEDGE_OS_BUILT=${new Date((newer.build) * 1000).toISOString()}\n`);
+    await run('debugfs', ['-w', '-R', 'rm /etc/edge-os-release', goodSlot]);
+    await run('debugfs', ['-w', '-R', `write ${osRelease} /etc/edge-os-release`, goodSlot]);
+    await bundle(goodSlot, files.good.file);
+    fs.rmSync(goodSlot, { force: true });
+  }
   await bundle(panicSlot, files.panic);
   await bundle(slowSlot, files.slowWrite);
   await bundle(panicSlot, files.refused.foreignCa, { signingCert: foreign.signingCert, signingKey: foreign.signingKey });

@@ -85,20 +85,28 @@ export interface OsUpdateCases {
   bootTimeoutMs: number;
 }
 
+/**
+ * The good OS through the NUC downloads and installs a whole 280 MB bundle into a 1 GiB slot under
+ * TCG, then reboots: about 20 minutes, too long for CI's budget beside the rest. It runs with
+ * EDGE_HIL_OS_UPDATE=full (and in the `os` benchmark); CI runs the refusals, the power cut and the panic.
+ */
+const FULL = process.env.EDGE_HIL_OS_UPDATE === 'full';
+
 /** Registers the fault table's cases; they run in order on the guest the image scenario booted. */
 export function describeOsUpdates({ rig, shell, bootTimeoutMs }: OsUpdateCases): void {
   let bundles: TestBundles;
 
   describe('OS updates with RAUC (A/B slots, GRUB fallback)', () => {
-    it('refuses a tampered bundle, one signed by another CA, one for another kind of car, an older OS and one larger than its slot; the running slot stays as it was', logged(async () => {
-      bundles = await makeTestBundles(rig().built, (line) => step(line));
+    it('refuses a bundle signed by another CA, one for another kind of car, an older OS and one larger than its slot; the running slot stays as it was', logged(async () => {
+      bundles = await makeTestBundles(rig().built, (line) => step(line), { good: FULL });
       const before = await raucSlots(shell());
       expect(before.booted).toBe('A');
-      const refusals: Array<[keyof TestBundles['refused'], RegExp]> = [
-        ['tampered', /signature|verity|Input\/output error|hash|corrupt|failed/i],
+      // the tampered bundle has a case of its own, the last: RAUC 1.8 starts writing before dm-verity
+      // finds the bad block, and an install after that one hung here until the next boot (seen once)
+      const refusals: Array<[Exclude<keyof TestBundles['refused'], 'tampered'>, RegExp]> = [
         ['foreignCa', /unable to get local issuer certificate|signature|verif/i],
         ['otherCompatible', /compatible/i],
-        ['older', /older|rollback|downgrade/i],
+        ['older', /older|rollback|downgrade|handler/i],
         ['tooLarge', /too (large|big)|larger|size|space/i],
       ];
       for (const [name, reason] of refusals) {
@@ -156,16 +164,17 @@ export function describeOsUpdates({ rig, shell, bootTimeoutMs }: OsUpdateCases):
       expect(after.status.A).toBe('good');
     }), bootTimeoutMs * 2 + 20 * 60_000);
 
-    it('through the NUC, a good OS: the agent downloads it through TUF and installs it while the car drives, reboots into it at rest, finds it healthy, marks it good, and the NUC shows it', logged(async () => {
+    it.runIf(FULL)('through the NUC, a good OS: the agent downloads it through TUF and installs it while the car drives, reboots into it at rest, finds it healthy, marks it good, and the NUC shows it', logged(async () => {
       const r = rig();
       const mark = r.guest.mark();
-      const run = await goodUpdateThroughNuc(r, bundles.good.file, bundles.good.version, { installTimeoutMs: 40 * 60_000, bootTimeoutMs, step });
+      const good = bundles.good!;
+      const run = await goodUpdateThroughNuc(r, good.file, good.version, { installTimeoutMs: 40 * 60_000, bootTimeoutMs, step });
       const seen = run.seen!;
       step(`publish → ${seen.osUpdate?.outcome} ${((run.endedAt - run.publishedAt) / 1000).toFixed(0)} s; drive gaps ${run.gapSamples.join(', ')} ms; ${JSON.stringify({ os: seen.os, osSlots: seen.osSlots })}`);
       expect(run.outcomes).toContain('pending-reboot');
       expect(seen.osUpdate?.outcome, run.outcomes.join(' → ')).toBe('good');
       expect(r.guest.console(mark)).toMatch(/rauc\.slot=B/);
-      expect(seen.os).toBe(bundles.good.version);
+      expect(seen.os).toBe(good.version);
       expect(seen.osSlots?.booted).toBe('B');
       expect(seen.osSlots?.B.state).toBe('good');
       shell().abandon('the guest rebooted');
@@ -176,5 +185,18 @@ export function describeOsUpdates({ rig, shell, bootTimeoutMs }: OsUpdateCases):
       expect(slots.booted).toBe('B');
       expect(slots.status.B).toBe('good');
     }), 40 * 60_000 + 3 * 20 * 60_000);
+
+    it('refuses a tampered bundle (one byte of its payload changed): dm-verity stops the write, and the car keeps running on its slot', logged(async () => {
+      const before = await raucSlots(shell());
+      const result = await install(shell(), 'tampered.raucb', bundles.refused.tampered);
+      step(`tampered: exit ${result.code}: ${result.output.trim().split('\n').slice(-2).join(' | ')}`);
+      expect(result.code, result.output).not.toBe(0);
+      expect(result.output).toMatch(/verity|Input\/output error|hash|corrupt|signature/i);
+      const after = await raucSlots(shell());
+      expect(after.booted).toBe(before.booted);
+      expect(after.primary).toBe(before.booted);
+      const frames = rig().frameCount();
+      await waitUntil(() => rig().frameCount() > frames + 3, 'frames still arriving after the refusal', 60_000);
+    }), 30 * 60_000);
   });
 }
