@@ -97,7 +97,7 @@ export function describeOsUpdates({ rig, shell, bootTimeoutMs }: OsUpdateCases):
   let bundles: TestBundles;
 
   describe('OS updates with RAUC (A/B slots, GRUB fallback)', () => {
-    it('refuses a bundle signed by another CA, one for another kind of car, an older OS and one larger than its slot; the running slot stays as it was', logged(async () => {
+    it(`refuses a bundle signed by another CA, one for another kind of car, an older OS${FULL ? ' and one larger than its slot (disk full)' : ''}; the running slot stays as it was`, logged(async () => {
       bundles = await makeTestBundles(rig().built, (line) => step(line), { good: FULL });
       const before = await raucSlots(shell());
       expect(before.booted).toBe('A');
@@ -107,7 +107,8 @@ export function describeOsUpdates({ rig, shell, bootTimeoutMs }: OsUpdateCases):
         ['foreignCa', /unable to get local issuer certificate|signature|verif/i],
         ['otherCompatible', /compatible/i],
         ['older', /older|rollback|downgrade|handler/i],
-        ['tooLarge', /too (large|big)|larger|size|space/i],
+        // RAUC 1.8 writes the whole slot before it runs out of space: 8 minutes under TCG
+        ...(FULL ? [['tooLarge', /too (large|big)|larger|size|space/i] satisfies [keyof TestBundles['refused'], RegExp]] : []),
       ];
       for (const [name, reason] of refusals) {
         const result = await install(shell(), `${name}.raucb`, bundles.refused[name]);
