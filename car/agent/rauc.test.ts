@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RaucError, parseRaucStatus } from './rauc.ts';
+import { RaucError, kernelSlot, parseRaucStatus } from './rauc.ts';
 import { RAUC_18 } from './rauc-fixtures.ts';
 
 describe('parseRaucStatus', () => {
@@ -28,6 +28,9 @@ describe('parseRaucStatus', () => {
     expect(() => parseRaucStatus('not json')).toThrow(RaucError);
     expect(() => parseRaucStatus(JSON.stringify({ ...RAUC_18, booted: 'C' }))).toThrow(/booted is "C"/);
     expect(() => parseRaucStatus(JSON.stringify({ ...RAUC_18, booted: null }))).toThrow(/not A or B/);
+    // RAUC said booted: null after a GRUB fallback once: the kernel's rauc.slot= tells
+    expect(parseRaucStatus(JSON.stringify({ ...RAUC_18, booted: null }), kernelSlot('BOOT_IMAGE=(hd0,gpt2)/boot/vmlinuz root=PARTLABEL=rootA ro rauc.slot=A systemd.run=x')).booted).toBe('A');
+    expect(kernelSlot('root=/dev/vda2 rauc.slot=C')).toBeUndefined();
     expect(() => parseRaucStatus(JSON.stringify({ ...RAUC_18, compatible: 5 }))).toThrow(/invalid at \/compatible/);
     expect(() => parseRaucStatus(JSON.stringify({ ...RAUC_18, slots: [RAUC_18.slots[1]] }))).toThrow(/no rootfs slot with bootname B/);
     expect(() => parseRaucStatus(JSON.stringify({ ...RAUC_18, compatible: 'x'.repeat(10_000) }))).toThrow(RaucError);

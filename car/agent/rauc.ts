@@ -5,6 +5,7 @@
  * words (its stderr). The install itself runs in RAUC's service (the image runs it at the lowest
  * CPU and I/O priority); the CLI that waits for it is lowered too, so neither competes with driving.
  */
+import fs from 'node:fs';
 import { execFile, type ChildProcess } from 'node:child_process';
 import os from 'node:os';
 import { Type, type Static } from '@sinclair/typebox';
@@ -58,7 +59,7 @@ type StatusJson = Static<typeof StatusJson>;
 const MAX_OUTPUT = 1 << 20;
 
 /** Parses `rauc status --detailed --output-format=json`; throws a RaucError naming the bad field. */
-export function parseRaucStatus(text: string): RaucStatus {
+export function parseRaucStatus(text: string, kernelSlot?: Slot): RaucStatus {
   let data: unknown;
   try {
     data = JSON.parse(text);
@@ -77,8 +78,10 @@ export function parseRaucStatus(text: string): RaucStatus {
       byBootname.set(info.bootname, { name, info });
     }
   }
-  const booted = status.booted;
-  if (booted !== 'A' && booted !== 'B') throw new RaucError(`rauc status: booted is ${JSON.stringify(booted)}, not A or B (rauc.slot= missing from the kernel command line?)`);
+  // RAUC 1.8 once said booted: null right after a GRUB fallback (A primary and good); the kernel's
+  // command line (rauc.slot=, what GRUB booted) is then the word on it
+  const booted = status.booted === 'A' || status.booted === 'B' ? status.booted : kernelSlot;
+  if (booted !== 'A' && booted !== 'B') throw new RaucError(`rauc status: booted is ${JSON.stringify(status.booted)}, not A or B (rauc.slot= missing from the kernel command line?)`);
   const slot = (bootname: Slot): RaucSlot => {
     const found = byBootname.get(bootname);
     if (!found) throw new RaucError(`rauc status: no rootfs slot with bootname ${bootname}`);
@@ -95,6 +98,20 @@ export function parseRaucStatus(text: string): RaucStatus {
   const primaryName = status.boot_primary ?? undefined;
   const primary = (['A', 'B'] as const).find((s) => slots[s].name === primaryName);
   return { compatible: status.compatible, booted, ...(primary ? { primary } : {}), slots };
+}
+
+/** The slot GRUB or U-Boot booted, from the kernel command line's `rauc.slot=`. Pure. */
+export function kernelSlot(cmdline: string): Slot | undefined {
+  const slot = /(?:^|\s)rauc\.slot=([AB])(?:\s|$)/.exec(cmdline.slice(0, 4096))?.[1];
+  return slot === 'A' || slot === 'B' ? slot : undefined;
+}
+
+function readCmdline(): string {
+  try {
+    return fs.readFileSync('/proc/cmdline', 'utf8');
+  } catch {
+    return '';
+  }
 }
 
 export interface RaucOptions {
@@ -118,7 +135,7 @@ export class Rauc implements RaucControl {
   constructor(private readonly options: RaucOptions) {}
 
   async status(): Promise<RaucStatus> {
-    return parseRaucStatus(await this.run(['status', '--detailed', '--output-format=json']));
+    return parseRaucStatus(await this.run(['status', '--detailed', '--output-format=json']), kernelSlot(readCmdline()));
   }
 
   /** Installs a local bundle into the inactive slot (RAUC checks signature, compatible and the image's handler the build). */
