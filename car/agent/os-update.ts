@@ -12,7 +12,7 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import type { OsRelease } from '../../protocol/index.ts';
+import { OS_UPDATE_OUTCOMES, type OsRelease } from '../../protocol/index.ts';
 import { writeFileAtomic } from '../../runtime/index.ts';
 import type { BlobStore } from './blob-store.ts';
 import { planOs, recordOutcome, servicesMayApply, type OsHealth, type OsOutcome, type OsPlanConfig, type OsRecord, type OsStep, type TrialMarker } from './os-plan.ts';
@@ -79,7 +79,7 @@ export function parseMarker(raw: unknown): TrialMarker {
   };
 }
 
-const OUTCOMES: readonly string[] = ['downloading', 'installing', 'pending-reboot', 'rebooting', 'trial', 'good', 'rolled-back', 'failed'];
+const OUTCOMES: readonly string[] = OS_UPDATE_OUTCOMES;
 
 export function parseRecord(raw: unknown): OsRecord {
   if (!isRecord(raw)) throw new Error('OS record must be an object');

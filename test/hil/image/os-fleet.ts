@@ -23,7 +23,7 @@ export async function fleetCar(rig: ImageRig): Promise<FleetCarSeen | undefined>
 /** The actuator's `apply_gap_max_ms` as the NUC's /metrics shows it; undefined before its first report. */
 export async function driveGapMs(rig: ImageRig): Promise<number | undefined> {
   const text = await (await fetch(`${rig.platform.baseUrl}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith('edge_apply_gap_max_ms{') && l.includes(`car="${CAR}"`));
+  const line = text.split('\n').find((l) => l.startsWith('edge_apply_gap_max_ms{') && l.includes(`id="${CAR}"`));
   return line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : undefined;
 }
 
