@@ -8,7 +8,7 @@
  * refusal; a power cut or a bad OS costs the boots it takes, then the car is back as it was.
  */
 import { describe, expect, it } from 'vitest';
-import { goodUpdateThroughNuc } from './os-fleet.ts';
+import { fleetCar, goodUpdateThroughNuc } from './os-fleet.ts';
 import type { ImageRig } from './rig.ts';
 import { waitUntil } from './rig.ts';
 import type { TestShell } from './test-shell.ts';
@@ -174,7 +174,9 @@ export function describeOsUpdates({ rig, shell, bootTimeoutMs }: OsUpdateCases):
       const mark = r.guest.mark();
       const good = bundles.good!;
       const run = await goodUpdateThroughNuc(r, good.file, good.version, { installTimeoutMs: 40 * 60_000, bootTimeoutMs, step });
-      const seen = run.seen!;
+      // the outcome and RAUC's slot states come in two reports (the states once RAUC is asked again after mark-good)
+      await waitUntil(async () => (await fleetCar(r))?.osSlots?.B.state === 'good', "the NUC showing slot B good", 5 * 60_000, 2000);
+      const seen = (await fleetCar(r))!;
       step(`publish → ${seen.osUpdate?.outcome} ${((run.endedAt - run.publishedAt) / 1000).toFixed(0)} s; drive gaps ${run.gapSamples.join(', ')} ms; ${JSON.stringify({ os: seen.os, osSlots: seen.osSlots })}`);
       expect(run.outcomes).toContain('pending-reboot');
       expect(seen.osUpdate?.outcome, run.outcomes.join(' → ')).toBe('good');
