@@ -1,5 +1,8 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { RaucError, kernelSlot, parseRaucStatus } from './rauc.ts';
+import { RaucError, handlerRefusal, kernelSlot, parseRaucStatus } from './rauc.ts';
 import { RAUC_18 } from './rauc-fixtures.ts';
 
 describe('parseRaucStatus', () => {
@@ -34,5 +37,21 @@ describe('parseRaucStatus', () => {
     expect(() => parseRaucStatus(JSON.stringify({ ...RAUC_18, compatible: 5 }))).toThrow(/invalid at \/compatible/);
     expect(() => parseRaucStatus(JSON.stringify({ ...RAUC_18, slots: [RAUC_18.slots[1]] }))).toThrow(/no rootfs slot with bootname B/);
     expect(() => parseRaucStatus(JSON.stringify({ ...RAUC_18, compatible: 'x'.repeat(10_000) }))).toThrow(RaucError);
+  });
+});
+
+describe('handlerRefusal', () => {
+  it("adds the image's pre-install handler's reason written during this install, one printable line", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'edge-refusal-'));
+    const file = path.join(dir, 'refusal');
+    try {
+      expect(handlerRefusal(file, Date.now())).toBeUndefined();
+      fs.writeFileSync(file, 'bundle 0.1 (build 5) is older than the running OS (build 9)\nsecond line\u0007');
+      expect(handlerRefusal(file, Date.now())).toBe('bundle 0.1 (build 5) is older than the running OS (build 9)');
+      // an old refusal (an earlier install's) is not this one's
+      expect(handlerRefusal(file, Date.now() + 60_000)).toBeUndefined();
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

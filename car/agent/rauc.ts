@@ -114,7 +114,23 @@ function readCmdline(): string {
   }
 }
 
+/** Where the image's pre-install handler writes why it refused a bundle (image/os-update-files.ts). */
+export const PRE_INSTALL_REFUSAL_FILE = '/run/edge-os-pre-install-refusal';
+
+/** The handler's one-line reason, if written since `sinceMs`; bounded, printable only. */
+export function handlerRefusal(file: string, sinceMs: number): string | undefined {
+  try {
+    if (fs.statSync(file).mtimeMs < sinceMs - 1000) return undefined;
+    const text = fs.readFileSync(file, 'utf8').slice(0, 500).split('\n')[0]!.replace(/[^\x20-\x7e]/g, '?').trim();
+    return text || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export interface RaucOptions {
+  /** the image's pre-install handler's refusal file (tests name another) */
+  refusalFile?: string;
   /** the rauc CLI (car.agent.rauc) */
   cli: string;
   /** limit for status and mark calls; default 30 s */
@@ -140,7 +156,16 @@ export class Rauc implements RaucControl {
 
   /** Installs a local bundle into the inactive slot (RAUC checks signature, compatible and the image's handler the build). */
   async install(bundle: string): Promise<void> {
-    await this.run(['install', bundle], { timeoutMs: this.options.installTimeoutMs ?? 30 * 60_000, lowPriority: true });
+    const started = Date.now();
+    try {
+      await this.run(['install', bundle], { timeoutMs: this.options.installTimeoutMs ?? 30 * 60_000, lowPriority: true });
+    } catch (error) {
+      // RAUC 1.8 says only "Pre-install handler error: Child process exited with code 1"; the image's
+      // handler leaves its reason in a file: the one written during this install is added
+      const reason = handlerRefusal(this.options.refusalFile ?? PRE_INSTALL_REFUSAL_FILE, started);
+      if (reason && error instanceof RaucError) throw new RaucError(`${error.message}: ${reason}`);
+      throw error;
+    }
   }
 
   async markGood(): Promise<void> {
