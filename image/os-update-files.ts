@@ -6,6 +6,7 @@
  * the unit that marks a normally booted slot good, and the folders on the data partition. Pure: the
  * keyring's PEM text is an input.
  */
+import { OS_PRE_INSTALL_REFUSAL_FILE } from '../runtime/index.ts';
 import { CAR_LAYOUT, CAR_USER } from './os-layout.ts';
 import type { Target } from './targets.ts';
 
@@ -15,7 +16,7 @@ export const OS_UPDATE_LAYOUT = {
   keyring: '/etc/rauc/keyring.pem',
   preInstall: '/usr/lib/edge/rauc-pre-install',
   /** the handler's last refusal, one line (RAUC 1.8's LastError says only "exited with code 1"); root-owned /run, readable by the agent */
-  preInstallRefusal: '/run/edge-os-pre-install-refusal',
+  preInstallRefusal: OS_PRE_INSTALL_REFUSAL_FILE,
   markGood: '/usr/lib/edge/os-mark-good',
   /** RAUC's central status file and slot data (survives OS updates) */
   raucData: '/data/rauc',

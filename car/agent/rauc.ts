@@ -10,6 +10,7 @@ import { execFile, type ChildProcess } from 'node:child_process';
 import os from 'node:os';
 import { Type, type Static } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
+import { OS_PRE_INSTALL_REFUSAL_FILE } from '../../runtime/index.ts';
 import type { Slot } from './state.ts';
 
 export type RaucSlotState = 'good' | 'bad' | 'inactive';
@@ -114,9 +115,6 @@ function readCmdline(): string {
   }
 }
 
-/** Where the image's pre-install handler writes why it refused a bundle (image/os-update-files.ts). */
-export const PRE_INSTALL_REFUSAL_FILE = '/run/edge-os-pre-install-refusal';
-
 /** The handler's one-line reason, if written since `sinceMs`; bounded, printable only. */
 export function handlerRefusal(file: string, sinceMs: number): string | undefined {
   try {
@@ -162,7 +160,7 @@ export class Rauc implements RaucControl {
     } catch (error) {
       // RAUC 1.8 says only "Pre-install handler error: Child process exited with code 1"; the image's
       // handler leaves its reason in a file: the one written during this install is added
-      const reason = handlerRefusal(this.options.refusalFile ?? PRE_INSTALL_REFUSAL_FILE, started);
+      const reason = handlerRefusal(this.options.refusalFile ?? OS_PRE_INSTALL_REFUSAL_FILE, started);
       if (reason && error instanceof RaucError) throw new RaucError(`${error.message}: ${reason}`);
       throw error;
     }
