@@ -11,6 +11,8 @@ describe("RAUC's system configuration", () => {
     const lines = conf.split('\n');
     expect(lines).toEqual(expect.arrayContaining(['[system]', 'compatible=edge-car-qemu-x86_64', 'bootloader=grub', 'grubenv=/boot/firmware/EFI/BOOT/grubenv', 'bundle-formats=-plain -crypt', 'data-directory=/data/rauc']));
     expect(conf).toContain('[keyring]\npath=/etc/rauc/keyring.pem\ncheck-purpose=codesign\n');
+    // chunked bundles read their chunks from the agent's loopback store (the port the agent's config defaults to)
+    expect(conf).toContain('[casync]\nstorepath=http://127.0.0.1:7471/\ntmppath=/data/rauc/tmp\n');
     expect(conf).toContain('[handlers]\npre-install=/usr/lib/edge/rauc-pre-install\n');
     expect(conf).toContain('[slot.rootfs.0]\ndevice=/dev/disk/by-partlabel/rootA\ntype=ext4\nbootname=A\n');
     expect(conf).toContain('[slot.rootfs.1]\ndevice=/dev/disk/by-partlabel/rootB\ntype=ext4\nbootname=B\n');

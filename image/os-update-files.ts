@@ -6,7 +6,7 @@
  * the unit that marks a normally booted slot good, and the folders on the data partition. Pure: the
  * keyring's PEM text is an input.
  */
-import { OS_PRE_INSTALL_REFUSAL_FILE } from '../runtime/index.ts';
+import { OS_CHUNK_STORE_URL, OS_PRE_INSTALL_REFUSAL_FILE } from '../runtime/index.ts';
 import { CAR_LAYOUT, CAR_USER } from './os-layout.ts';
 import type { Target } from './targets.ts';
 
@@ -81,6 +81,12 @@ export function raucSystemConf(target: Target, slots: readonly SlotDevice[]): st
     '',
     '[handlers]',
     `pre-install=${OS_UPDATE_LAYOUT.preInstall}`,
+    '',
+    // a chunked (casync) bundle carries only its image's signed index: casync takes each chunk from
+    // the running slot when it has it, else from the agent's loopback proxy to the NUC's chunk store
+    '[casync]',
+    `storepath=${OS_CHUNK_STORE_URL}`,
+    `tmppath=${OS_UPDATE_LAYOUT.raucData}/tmp`,
     '',
     ...slots.flatMap((slot, index) => [`[slot.rootfs.${index}]`, `device=${slot.device}`, 'type=ext4', `bootname=${slot.bootname}`, '']),
   ].join('\n');
@@ -238,7 +244,7 @@ export function osUpdateFiles(target: Target, options: { keyringPem: string; slo
     },
     {
       path: '/etc/tmpfiles.d/edge-os.conf',
-      content: ['# edge car OS: RAUC\'s status (root) and the agent\'s OS folder (the car\'s user), on the data partition', `d ${L.raucData} 0700 root root -`, `d ${L.osDir} 0750 ${CAR_USER.name} ${CAR_USER.name} -`, ''].join('\n'),
+      content: ['# edge car OS: RAUC\'s status (root) and the agent\'s OS folder (the car\'s user), on the data partition', `d ${L.raucData} 0700 root root -`, `d ${L.raucData}/tmp 0700 root root -`, `d ${L.osDir} 0750 ${CAR_USER.name} ${CAR_USER.name} -`, ''].join('\n'),
     },
   ];
   if (target.boot !== 'grub-efi') files.push({ path: '/etc/fw_env.config', content: fwEnvConfig() });

@@ -134,6 +134,8 @@ export const BASE_PACKAGES: readonly string[] = [
   // the A/B updater (RAUC's CLI, and its D-Bus service under systemd)
   'rauc',
   'rauc-service',
+  // chunked bundles: RAUC runs casync to fetch only the chunks the running slot lacks
+  'casync',
 ];
 
 /** The Node release the car runs: the current LTS line, from the npm registry. */

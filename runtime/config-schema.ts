@@ -3,6 +3,7 @@
  * Unknown fields are errors, so a typo never silently falls back to a default.
  */
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { OS_CHUNK_PROXY_PORT } from './car-os.ts';
 
 const strict = { additionalProperties: false } as const;
 const Port = Type.Integer({ minimum: 1, maximum: 65535 });
@@ -335,6 +336,12 @@ export const AgentSchema = Section({
    * request, the last outcome); empty: `<dataDir>/os`, the folder the image's reboot path unit watches
    */
   osDir: Type.String({ maxLength: 4096, default: '' }),
+  /**
+   * the loopback port the agent serves a chunked OS bundle's chunks on during its install; it must be
+   * the one the image's RAUC system.conf names (`[casync] storepath`, OS_CHUNK_PROXY_PORT); 0 picks a
+   * free port (tests with a simulated RAUC)
+   */
+  osChunkPort: Type.Integer({ minimum: 0, maximum: 65535, default: OS_CHUNK_PROXY_PORT }),
 });
 
 /** The car's link to the NUC (car/uplink). */

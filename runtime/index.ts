@@ -16,7 +16,8 @@ export {
   type WheelMappingConfig,
 } from './config-schema.ts';
 export { ConfigError, loadConfig, validateConfig, type LoadedConfig } from './load-config.ts';
-export { busKeysDir, carBus, carRunDir, nucBus, nucBusBind, nucRunDir, OS_PRE_INSTALL_REFUSAL_FILE } from './paths.ts';
+export { busKeysDir, carBus, carRunDir, nucBus, nucBusBind, nucRunDir } from './paths.ts';
+export { OS_CHUNK_PROXY_PORT, OS_CHUNK_STORE_URL, OS_PRE_INSTALL_REFUSAL_FILE } from './car-os.ts';
 export { writeFileAtomic, writeFileAtomicSync } from './atomic-file.ts';
 export { createLogger } from './logger.ts';
 export { seededRandom } from './random.ts';

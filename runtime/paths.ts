@@ -39,8 +39,3 @@ export function nucBusBind(config: PlatformConfig): BusEndpoints {
   };
 }
 
-/**
- * Where the car image's RAUC pre-install handler writes why it refused a bundle (RAUC 1.8 reports
- * only the handler's exit code): the image writes the handler, the agent reads the reason.
- */
-export const OS_PRE_INSTALL_REFUSAL_FILE = '/run/edge-os-pre-install-refusal';

@@ -137,4 +137,12 @@ describe('recordOutcome', () => {
     expect(record.update?.reason).toHaveLength(500);
     expect(recordOutcome(record, 'v99', 'good', 1).failed).toHaveLength(16);
   });
+
+  it("keeps what was downloaded for a version through its later outcomes, not into another version's", () => {
+    const installing = recordOutcome({ failed: [] }, 'v2', 'installing', 1, undefined, 500_000);
+    const pending = recordOutcome(installing, 'v2', 'pending-reboot', 2, undefined, 612_000);
+    const good = recordOutcome(recordOutcome(pending, 'v2', 'rebooting', 3, 'at rest'), 'v2', 'good', 4);
+    expect(good.update).toEqual({ version: 'v2', outcome: 'good', at: 4, downloadedBytes: 612_000 });
+    expect(recordOutcome(good, 'v3', 'downloading', 5).update).toEqual({ version: 'v3', outcome: 'downloading', at: 5 });
+  });
 });

@@ -39,6 +39,8 @@ export interface OsUpdateRecord {
   outcome: OsOutcome;
   reason?: string;
   at: number;
+  /** bytes downloaded for this update: the bundle, plus the chunks the running slot lacked */
+  downloadedBytes?: number;
 }
 
 /** What the agent keeps on the data partition about OS updates. */
@@ -172,7 +174,9 @@ export function planOs(input: OsInput, config: OsPlanConfig): OsStep {
 }
 
 /** The record with a new outcome for `version` (the failed list grows with failures and fallbacks). */
-export function recordOutcome(record: OsRecord, version: string, outcome: OsOutcome, at: number, reason?: string): OsRecord {
+/** The record after an outcome; what was downloaded for the same version is kept unless given anew. */
+export function recordOutcome(record: OsRecord, version: string, outcome: OsOutcome, at: number, reason?: string, downloadedBytes?: number): OsRecord {
   const failed = outcome === 'failed' || outcome === 'rolled-back' ? [...record.failed.filter((v) => v !== version), version].slice(-16) : record.failed;
-  return { failed, update: { version, outcome, at, ...(reason !== undefined ? { reason: reason.slice(0, 500) } : {}) } };
+  const downloaded = downloadedBytes ?? (record.update?.version === version ? record.update.downloadedBytes : undefined);
+  return { failed, update: { version, outcome, at, ...(reason !== undefined ? { reason: reason.slice(0, 500) } : {}), ...(downloaded !== undefined ? { downloadedBytes: downloaded } : {}) } };
 }

@@ -162,5 +162,7 @@ describe('parseMarker / parseRecord', () => {
     expect(parseMarker({ version: '0.2', slot: 'A', startedAt: 1, failed: 'x'.repeat(900) }).failed).toHaveLength(500);
     expect(() => parseRecord({ failed: [], update: { version: '0.2', outcome: 'exploded', at: 1 } })).toThrow(/outcome must be one of/);
     expect(parseRecord({ failed: ['0.2', 5, '../x'] })).toEqual({ failed: ['0.2'] });
+    expect(parseRecord({ failed: [], update: { version: '0.2', outcome: 'good', at: 1, downloadedBytes: 4096 } }).update?.downloadedBytes).toBe(4096);
+    expect(() => parseRecord({ failed: [], update: { version: '0.2', outcome: 'good', at: 1, downloadedBytes: -1 } })).toThrow(/downloadedBytes must be a whole number/);
   });
 });

@@ -3,7 +3,9 @@
  * the car at rest, the operator's go, the car's health), asks the pure OS planner (os-plan.ts) for
  * one step and performs it. Its files live in the OS folder on the data partition:
  * - `bundles/<sha256>`: downloaded bundles (the blob store: resumable, verified against TUF's hash),
- *   linked as `<bundle.path>` (RAUC wants a `.raucb` name) for the install;
+ *   linked as `<bundle.path>` (RAUC wants a `.raucb` name) for the install. A chunked bundle carries
+ *   only its image's index: during its install the agent serves RAUC's casync the chunks the running
+ *   slot lacks from the NUC (chunk-proxy.ts);
  * - `trial.json`: the trial marker, written atomically (the folder fsynced) once a bundle is installed;
  * - `reboot-request`: the image's root path unit reboots the car when it appears;
  * - `os-update.json`: the last OS update's outcome and the versions never to install again.
@@ -15,6 +17,7 @@ import type { Logger } from 'pino';
 import { OS_UPDATE_OUTCOMES, type OsRelease } from '../../protocol/index.ts';
 import { writeFileAtomic } from '../../runtime/index.ts';
 import type { BlobStore } from './blob-store.ts';
+import { ChunkProxy } from './chunk-proxy.ts';
 import { planOs, recordOutcome, servicesMayApply, type OsHealth, type OsOutcome, type OsPlanConfig, type OsRecord, type OsStep, type TrialMarker } from './os-plan.ts';
 import type { RaucControl, RaucStatus } from './rauc.ts';
 import type { Slot } from './state.ts';
@@ -26,12 +29,14 @@ const BUNDLE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,120}\.raucb$/;
 const VERSION = /^[A-Za-z0-9._+-]{1,64}$/;
 /** how often RAUC is asked while no OS update is under way, ms */
 const STATUS_REFRESH_MS = 15_000;
+/** installs that failed because chunks could not be fetched are retried this often before the update fails */
+const CHUNK_FETCH_TRIES = 5;
 
 /** What the agent reports about the OS (AgentHeader os, osSlots, osUpdate). */
 export interface OsReport {
   os?: string;
   osSlots?: { booted: Slot; A: { state: 'good' | 'bad' | 'inactive'; version?: string }; B: { state: 'good' | 'bad' | 'inactive'; version?: string } };
-  osUpdate?: { version: string; outcome: OsOutcome; reason?: string; at: number };
+  osUpdate?: { version: string; outcome: OsOutcome; reason?: string; at: number; downloadedBytes?: number };
 }
 
 export interface OsUpdaterOptions {
@@ -39,6 +44,8 @@ export interface OsUpdaterOptions {
   rauc: RaucControl;
   /** the bundle store, under `<dir>/bundles` */
   bundles: BlobStore;
+  /** where a chunked bundle's chunks come from during its install: the NUC's pool, served to RAUC on loopback */
+  chunks?: { upstream: string; port: number };
   config: OsPlanConfig;
   log: Logger;
   /** the running OS's version; undefined off the project's image */
@@ -90,7 +97,12 @@ export function parseRecord(raw: unknown): OsRecord {
   if (typeof update.outcome !== 'string' || !OUTCOMES.includes(update.outcome)) throw new Error(`OS record update.outcome must be one of ${OUTCOMES.join(', ')}`);
   if (typeof update.at !== 'number' || !Number.isFinite(update.at)) throw new Error('OS record update.at must be a number');
   const reason = typeof update.reason === 'string' ? update.reason.slice(0, 500) : undefined;
-  return { failed, update: { version: update.version, outcome: update.outcome as OsOutcome, at: update.at, ...(reason !== undefined ? { reason } : {}) } };
+  const { downloadedBytes } = update;
+  if (downloadedBytes !== undefined && !(Number.isSafeInteger(downloadedBytes) && (downloadedBytes as number) >= 0)) throw new Error('OS record update.downloadedBytes must be a whole number of bytes');
+  return {
+    failed,
+    update: { version: update.version, outcome: update.outcome as OsOutcome, at: update.at, ...(reason !== undefined ? { reason } : {}), ...(downloadedBytes !== undefined ? { downloadedBytes: downloadedBytes as number } : {}) },
+  };
 }
 
 async function readJson(file: string): Promise<unknown> {
@@ -132,6 +144,7 @@ export class OsUpdater {
   private lastLogged = '';
   private retryAt = 0;
   private downloadFailures = 0;
+  private chunkFetchFailures = 0;
 
   private constructor(
     private readonly options: OsUpdaterOptions,
@@ -245,13 +258,13 @@ export class OsUpdater {
     this.options.log.info({ step }, message);
   }
 
-  private async setOutcome(version: string, outcome: OsOutcome, reason?: string): Promise<void> {
+  private async setOutcome(version: string, outcome: OsOutcome, reason?: string, downloadedBytes?: number): Promise<void> {
     const current = this.recordNow.update;
-    if (current && current.version === version && current.outcome === outcome && current.reason === reason) return;
-    const next = recordOutcome(this.recordNow, version, outcome, this.clock(), reason);
+    if (current && current.version === version && current.outcome === outcome && current.reason === reason && (downloadedBytes === undefined || current.downloadedBytes === downloadedBytes)) return;
+    const next = recordOutcome(this.recordNow, version, outcome, this.clock(), reason, downloadedBytes);
     await writeFileAtomic(path.join(this.options.dir, OS_RECORD), `${JSON.stringify(next)}\n`);
     this.recordNow = next;
-    this.options.log.info({ version, outcome, reason }, 'OS update');
+    this.options.log.info({ version, outcome, reason, downloadedBytes: next.update?.downloadedBytes }, 'OS update');
     this.options.onReport();
   }
 
@@ -317,24 +330,48 @@ export class OsUpdater {
         }
         return;
       case 'install': {
-        await this.setOutcome(step.os.version, 'installing');
-        let file: string;
+        const { version } = step.os;
+        const bundleBytes = step.os.bundle.length;
+        await this.setOutcome(version, 'installing', undefined, bundleBytes);
+        let chunks: ChunkProxy | undefined;
+        try {
+          chunks = this.options.chunks ? await ChunkProxy.start({ ...this.options.chunks, log }) : undefined;
+        } catch (error) {
+          // another process holds the port: nothing is wrong with the release
+          this.retryAt = this.clock() + 60_000;
+          log.warn({ err: (error as Error).message }, 'OS install put off');
+          await this.setOutcome(version, 'installing', `${(error as Error).message}; retrying`);
+          return;
+        }
+        let file: string | undefined;
         try {
           file = this.bundleFile(step.os);
           await fs.rm(file, { force: true });
           const blob = this.options.bundles.pathOf(step.os.bundle.sha256);
-          await fs.link(blob, file).catch(() => fs.copyFile(blob, file));
+          await fs.link(blob, file).catch(() => fs.copyFile(blob, file!));
           const started = this.clock();
           await rauc.install(file);
-          log.info({ version: step.os.version, slot: step.slot, ms: this.clock() - started }, 'OS bundle installed');
+          log.info({ version, slot: step.slot, ms: this.clock() - started, chunks: chunks?.chunks, chunkBytes: chunks?.bytes }, 'OS bundle installed');
         } catch (error) {
-          await this.setOutcome(step.os.version, 'failed', (error as Error).message);
+          const message = (error as Error).message;
+          const downloaded = bundleBytes + (chunks?.bytes ?? 0);
+          // chunks the NUC did not deliver are a link problem, not a bad release: try again, a few times
+          if (chunks && chunks.refused > 0 && ++this.chunkFetchFailures < CHUNK_FETCH_TRIES) {
+            this.retryAt = this.clock() + Math.min(60_000, 2000 * 2 ** this.chunkFetchFailures);
+            log.warn({ err: message, refused: chunks.refused }, 'OS install could not fetch every chunk; retrying');
+            await this.setOutcome(version, 'installing', `${chunks.refused} chunk(s) not delivered; retrying: ${message}`, downloaded);
+            return;
+          }
+          await this.setOutcome(version, 'failed', message, downloaded);
           await this.dropBundles();
           return;
+        } finally {
+          await chunks?.close();
+          if (file) await fs.rm(file, { force: true });
         }
-        await this.writeMarker({ version: step.os.version, slot: step.slot, startedAt: this.clock(), deadlineS: this.options.config.healthS });
-        await fs.rm(file, { force: true });
-        await this.setOutcome(step.os.version, 'pending-reboot');
+        this.chunkFetchFailures = 0;
+        await this.writeMarker({ version, slot: step.slot, startedAt: this.clock(), deadlineS: this.options.config.healthS });
+        await this.setOutcome(version, 'pending-reboot', undefined, bundleBytes + (chunks?.bytes ?? 0));
         return;
       }
       case 'reboot':

@@ -178,6 +178,7 @@ const agent: ServiceDefinition = {
       dir: osDir,
       rauc: new Rauc({ cli: settings.rauc }),
       bundles: new BlobStore({ dir: path.join(osDir, 'bundles'), urlOf: (file) => `${targetBaseUrl}/${blobPath(file.target, file.sha256)}` }),
+      chunks: { upstream: `${nucUrl}/ota/chunks/`, port: settings.osChunkPort },
       config: { reboot: settings.osReboot, restS: settings.osRestS, healthS: settings.osHealthS },
       log: log.child({ part: 'os' }),
       running: osVersion,

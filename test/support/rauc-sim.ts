@@ -171,7 +171,8 @@ export async function startOsCar(options: OsCarOptions): Promise<OsCar> {
   const server: TestServer = await serveRepository(repoDir);
   const sim = createRaucSim(path.join(dataDir, 'machine'), { ...options.factory, ...(options.installMs !== undefined ? { installMs: options.installMs } : {}) });
   const configFile = path.join(dataDir, 'edge.json');
-  const baseConfig = merge({ car: { agent: { pollMs: 300, healthTimeoutMs: 20_000, rauc: sim.cli } } }, options.config);
+  // osChunkPort 0: each test car's chunk store on a free port (the simulated RAUC reads no chunks)
+  const baseConfig = merge({ car: { agent: { pollMs: 300, healthTimeoutMs: 20_000, rauc: sim.cli, osChunkPort: 0 } } }, options.config);
   const ports = { pub: String(await freePort()), sub: String(await freePort()) };
   let launcher: ChildProcess | undefined;
   let exited: Promise<void> = Promise.resolve();
