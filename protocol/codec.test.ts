@@ -43,6 +43,20 @@ describe('codec', () => {
     if (!decoded.ok) expect(decoded.reason).toBe(reason);
   });
 
+  it("carries an agent's OS update download size: a whole number of bytes, bounded", () => {
+    const agent = (downloadedBytes: number) => ({
+      release: 'r1 v1',
+      slot: 'A' as const,
+      state: 'os-pending-reboot',
+      progress: 1,
+      osUpdate: { version: '0.2.0-bbbb', outcome: 'pending-reboot' as const, at: 1, downloadedBytes },
+    });
+    const decoded = decode(encode<'agent'>('car/1/agent', 0, agent(123_456_789)));
+    expect(decoded.ok && decoded.message.header).toMatchObject({ osUpdate: { downloadedBytes: 123_456_789 } });
+    expect(decode(encode<'agent'>('car/1/agent', 0, agent(2 ** 40))).ok).toBe(true);
+    for (const bad of [-1, 1.5, 2 ** 40 + 1]) expect(decode(encode<'agent'>('car/1/agent', 0, agent(bad)))).toMatchObject({ ok: false, reason: 'schema' });
+  });
+
   it('counts brackets inside strings as text, not nesting', () => {
     const parts = encode<'control'>('car/1/control', 0, { angle: 0, throttle: 0, input: '[[[[{{{{"\\' });
     expect(decode(parts).ok).toBe(true);

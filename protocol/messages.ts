@@ -221,6 +221,9 @@ export const AgentHeader = Closed({
       outcome: Type.Union(OS_UPDATE_OUTCOMES.map((o) => Type.Literal(o)), about('where the OS update is: downloading, installing, waiting to reboot, rebooting, on trial after the reboot, good (marked good), rolled-back (the car came back on its old slot), failed (refused or install failed; the running OS untouched)')),
       reason: Type.Optional(Type.String({ maxLength: 500, ...about('what went wrong, or what the car found out after a fallback') })),
       at: EpochMs('when the outcome last changed'),
+      downloadedBytes: Type.Optional(
+        Type.Integer({ minimum: 0, maximum: 2 ** 40, ...about('bytes the car downloaded for this OS update: the bundle, plus the chunks its running slot lacked (chunked bundles)', 'bytes') }),
+      ),
     }),
   ),
 });

@@ -13,7 +13,7 @@ export interface CarOs {
   /** the OS version the car runs */
   os: string | null;
   osSlots: OsSlots | null;
-  /** the last OS update: the version it installs, where it is, why it failed, when it last changed (ms since the epoch, the car's clock) */
+  /** the last OS update: the version it installs, where it is, why it failed, when it last changed (ms since the epoch, the car's clock), the bytes the car downloaded for it */
   osUpdate: OsUpdate | null;
 }
 
@@ -27,7 +27,13 @@ export function osSlotsOf(slots: OsSlots): OsSlots {
 }
 
 export function osUpdateOf(update: OsUpdate): OsUpdate {
-  return { version: update.version, outcome: update.outcome, ...(update.reason === undefined ? {} : { reason: update.reason }), at: update.at };
+  return {
+    version: update.version,
+    outcome: update.outcome,
+    ...(update.reason === undefined ? {} : { reason: update.reason }),
+    at: update.at,
+    ...(update.downloadedBytes === undefined ? {} : { downloadedBytes: update.downloadedBytes }),
+  };
 }
 
 /** The OS part of an agent report, as kept. */
@@ -41,7 +47,13 @@ export function carOsOf(report: { os?: string | undefined; osSlots?: OsSlots | u
 
 export function sameOsUpdate(a: OsUpdate | null, b: OsUpdate | null): boolean {
   if (a === null || b === null) return a === b;
-  return a.version === b.version && a.outcome === b.outcome && a.at === b.at && (a.reason ?? null) === (b.reason ?? null);
+  return (
+    a.version === b.version &&
+    a.outcome === b.outcome &&
+    a.at === b.at &&
+    (a.reason ?? null) === (b.reason ?? null) &&
+    (a.downloadedBytes ?? null) === (b.downloadedBytes ?? null)
+  );
 }
 
 export function sameCarOs(a: CarOs, b: CarOs): boolean {

@@ -49,7 +49,7 @@ export interface FleetCar {
   os: string | null;
   /** its root slots as RAUC sees them: which one it booted, each one's state and OS version (null: not reported) */
   osSlots: OsSlots | null;
-  /** the last OS update: version, outcome (pending-reboot waits for a reboot; rolled-back and failed fail its release), reason, when (ms since the epoch, the car's clock) */
+  /** the last OS update: version, outcome (pending-reboot waits for a reboot; rolled-back and failed fail its release), reason, when (ms since the epoch, the car's clock), bytes downloaded for it (when the agent says) */
   osUpdate: OsUpdate | null;
   update: { state: string; progress: number; release: string; slot: 'A' | 'B' } | null;
   error: string | null;

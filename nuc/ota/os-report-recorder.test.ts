@@ -49,6 +49,23 @@ describe('recordOsReport', () => {
     expect(db.carOs('8')).toBeUndefined();
   });
 
+  it('keeps the bytes the car downloaded for an OS update, and a new count is a change; the fleet summary shows it from the database', () => {
+    const db = OtaDb.open(':memory:');
+    const base: OsReportFields = { release: 'none', state: 'idle', progress: 0, os: '0.1.0-aaaa' };
+    const update = (downloadedBytes?: number) => ({ version: '0.2.0-cccc', outcome: 'pending-reboot' as const, at: 1_000, ...(downloadedBytes === undefined ? {} : { downloadedBytes }) });
+    expect(recordOsReport(db, '7', { ...base, osUpdate: update() }).changed).toBe(true);
+    expect(db.carOs('7')?.osUpdate).not.toHaveProperty('downloadedBytes');
+    expect(recordOsReport(db, '7', { ...base, osUpdate: update(52_428_800) }).changed).toBe(true);
+    expect(recordOsReport(db, '7', { ...base, osUpdate: update(52_428_800) })).toEqual({ changed: false });
+    expect(db.carOs('7')?.osUpdate).toEqual({ version: '0.2.0-cccc', outcome: 'pending-reboot', at: 1_000, downloadedBytes: 52_428_800 });
+    // only the named fields are kept
+    recordOsReport(db, '7', { ...base, osUpdate: { ...update(1), extra: 'x' } as OsReportFields['osUpdate'] });
+    expect(db.carOs('7')?.osUpdate).toEqual(update(1));
+    // a car not heard now: the fleet shows the recorded report
+    recordAgentReport(db, '7', base);
+    expect(fleetSummary(db, [])[0]).toMatchObject({ car: '7', osUpdate: update(1) });
+  });
+
   it('asks the gate only for a change, and a refused change is written with a later report', () => {
     const db = OtaDb.open(':memory:');
     const report: OsReportFields = { release: 'none', state: 'idle', progress: 0, os: '0.1.0-aaaa' };

@@ -62,6 +62,9 @@ export const OsUpdateSchema = Type.Object(
     outcome: Type.Union(OS_UPDATE_OUTCOMES.map((o) => Type.Literal(o)), { description: 'downloading, installing, pending-reboot, rebooting, trial, good, rolled-back, failed' }),
     reason: Type.Optional(Type.String({ description: 'what went wrong, or what the car found out after a fallback' })),
     at: Type.Number({ description: 'when the outcome last changed (ms since the epoch, the car clock)' }),
+    downloadedBytes: Type.Optional(
+      Type.Integer({ minimum: 0, unit: 'bytes', description: 'bytes the car downloaded for this OS update: the bundle, plus the chunks its running slot lacked (chunked bundles); absent when unknown' }),
+    ),
   },
   { description: 'the last OS update' },
 );

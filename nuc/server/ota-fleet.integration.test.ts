@@ -252,19 +252,23 @@ describe('fleet updates on the server', () => {
 
     it("shows each car's OS version, slots and last OS update in /api/fleet, as its schema says", async () => {
       const v1 = publishPilot('one');
-      agent('idle', `pilot one v${v1}`, { os: '0.1.0-aaaa', osSlots: slots('inactive'), osUpdate: { version: '0.2.0-bbbb', outcome: 'installing', at: 1_700_000_000_000 } });
+      agent('idle', `pilot one v${v1}`, { os: '0.1.0-aaaa', osSlots: slots('inactive'), osUpdate: { version: '0.2.0-bbbb', outcome: 'installing', at: 1_700_000_000_000, downloadedBytes: 12_345_678 } });
       const [car] = await fleet();
       expect(car).toMatchObject({
         os: '0.1.0-aaaa',
         osSlots: { booted: 'A', A: { state: 'good', version: '0.1.0-aaaa' }, B: { state: 'inactive', version: '0.2.0-bbbb' } },
-        osUpdate: { version: '0.2.0-bbbb', outcome: 'installing', at: 1_700_000_000_000 },
+        osUpdate: { version: '0.2.0-bbbb', outcome: 'installing', at: 1_700_000_000_000, downloadedBytes: 12_345_678 },
       });
+      // as recorded: a NUC that hears the car no more serves the same
+      expect(db.carOs('7')?.osUpdate).toMatchObject({ downloadedBytes: 12_345_678 });
       // a car without the project's image reports none
       feed.emit(busMessage<'agent'>('car/8/agent', { release: 'none', slot: 'A', state: 'idle', progress: 0 }));
       expect((await fleet()).find((c) => c.car === '8')).toMatchObject({ os: null, osSlots: null, osUpdate: null });
       // the schema names them: /api/openapi.json shows them
       const schema = (await nuc.app.inject('/api/openapi.json')).json().paths['/api/fleet'].get.responses['200'].content['application/json'].schema;
       expect(Object.keys(schema.properties.cars.items.properties)).toEqual(expect.arrayContaining(['os', 'osSlots', 'osUpdate']));
+      const osUpdate = schema.properties.cars.items.properties.osUpdate.anyOf.find((s: { type?: string }) => s.type === 'object');
+      expect(osUpdate.properties.downloadedBytes).toMatchObject({ type: 'integer', minimum: 0 });
       const route = (await nuc.app.inject('/api/openapi.json')).json().paths['/api/fleet/{car}/os-reboot'].post;
       expect(route.security).toEqual([{ token: [] }]);
       expect(Object.keys(route.responses)).toEqual(expect.arrayContaining(['202', '401', '404', '409']));

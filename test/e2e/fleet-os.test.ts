@@ -1,8 +1,8 @@
 /**
  * The car OS on the fleet page, in Debian's chromium, with the real server fed by a real bus: a car
- * reports its OS update from installing to waiting for a reboot; the operator presses "Reboot into
- * <version>" on /fleet; the release hint on the bus (what the car's agent listens to) names the car;
- * the car comes back on its new slot and reports it good. Another car reports that its OS update
+ * reports its OS update from installing to waiting for a reboot, and how much it downloaded for it;
+ * the operator presses "Reboot into <version>" on /fleet; the release hint on the bus (what the
+ * car's agent listens to) names the car; the car comes back on its new slot and reports it good. Another car reports that its OS update
  * rolled back, and why: the page shows it as a failure, and the release as withdrawn.
  */
 import fs from 'node:fs';
@@ -22,6 +22,8 @@ const TOKEN = 'fleet-os-token';
 const OLD_OS = '0.1.0-aaaa1111';
 const NEW_OS = '0.2.0-bbbb2222';
 const BAD_OS = '0.3.0-cccc3333';
+/** what car 5 reports it downloaded for its OS update: 36.5 MB */
+const DOWNLOADED_BYTES = 38_273_024;
 const ROLLED_BACK_REASON = 'booted slot A, the trial was on B: the new OS did not come up (no journal of the failed boot: it is volatile)';
 
 type AgentFields = FieldsOf<'agent'>;
@@ -146,11 +148,22 @@ describe.skipIf(!hasChromium)('the car OS on /fleet (chromium)', () => {
         expect(await textOf(page, `${car} .os-slot[data-slot="A"]`)).toBe(`A ▶ good · ${OLD_OS}`);
 
         // installed: the agent waits for the operator
-        reports['5'] = { ...reports['5']!, state: 'os-pending-reboot', progress: 1, osSlots: { booted: 'A', A: { state: 'good', version: OLD_OS }, B: { state: 'good', version: NEW_OS } }, osUpdate: { version: NEW_OS, outcome: 'pending-reboot', at: Date.now() } };
+        expect(await page.locator(`${car} .os-downloaded`).count()).toBe(0);
+        // installed: the agent waits for the operator, and says how much it downloaded (a chunked bundle: the chunks slot A lacked)
+        reports['5'] = {
+          ...reports['5']!,
+          state: 'os-pending-reboot',
+          progress: 1,
+          osSlots: { booted: 'A', A: { state: 'good', version: OLD_OS }, B: { state: 'good', version: NEW_OS } },
+          osUpdate: { version: NEW_OS, outcome: 'pending-reboot', at: Date.now(), downloadedBytes: DOWNLOADED_BYTES },
+        };
         const button = page.locator(`${car} button.os-reboot`);
         await button.waitFor({ timeout: 15_000 });
         expect(await button.textContent()).toContain(`Reboot into ${NEW_OS}`);
         expect(await textOf(page, `${car} .os-update`)).toMatch(/installed, waiting for a reboot/);
+        const downloaded = page.locator(`${car} .os-update .os-downloaded`);
+        expect(await downloaded.textContent()).toBe('downloaded 36.5 MB');
+        expect(await downloaded.getAttribute('title')).toMatch(new RegExp(`^${DOWNLOADED_BYTES} bytes downloaded`));
         expect(received.some((hint) => hint.osReboot?.includes('5'))).toBe(false);
         await button.click();
         await waitFor(async () => /may reboot into OS 0\.2\.0-bbbb2222 now/.test(await textOf(page, `${car} .message`)), "the server's answer", 10_000, 100);

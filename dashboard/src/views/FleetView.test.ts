@@ -165,7 +165,23 @@ describe('FleetView', () => {
       expect(update.text()).toMatch(/0\.2\.0-5e6f7a8b\s*installed, waiting for a reboot/);
       expect(update.text()).toContain(new Date(Date.UTC(2025, 0, 1, 12)).toLocaleString());
       expect(update.classes()).not.toContain('os-failed');
+      // no download size reported: none shown
+      expect(update.find('.os-downloaded').exists()).toBe(false);
       expect(view.find('[data-car="8"] .os-state').exists()).toBe(false);
+    });
+
+    it('shows how much the car downloaded for its OS update, when its agent says, human-readable', async () => {
+      const withBytes = (car: string, downloadedBytes: number): FleetCar => ({ ...pending, car, osUpdate: { ...pending.osUpdate!, downloadedBytes } });
+      cars.value = [withBytes('7', 1_258_291), withBytes('8', 512), withBytes('9', 3 * 1024 ** 3), withBytes('10', 1024 * 1024 - 1)];
+      const view = mount(FleetView);
+      await flushPromises();
+      const downloaded = view.find('[data-car="7"] .os-update .os-downloaded');
+      expect(downloaded.text()).toBe('downloaded 1.2 MB');
+      expect(downloaded.attributes('title')).toMatch(/^1258291 bytes downloaded/);
+      expect(view.find('[data-car="7"] .os-update').text()).toMatch(/installed, waiting for a reboot.*downloaded 1\.2 MB/);
+      expect(view.find('[data-car="8"] .os-downloaded').text()).toBe('downloaded 512 B');
+      expect(view.find('[data-car="9"] .os-downloaded').text()).toBe('downloaded 3.0 GB');
+      expect(view.find('[data-car="10"] .os-downloaded').text()).toBe('downloaded 1.0 MB');
     });
 
     it('shows a rolled-back or failed OS update clearly, with its reason, and no reboot button', async () => {
