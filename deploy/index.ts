@@ -6,5 +6,7 @@ export { REPOSITORY_ROOT, findServiceSpec } from './catalog.ts';
 export { deployPaths, type DeployPaths } from './paths.ts';
 export { buildRunnerBundle } from './bundle.ts';
 export { createOsKeys, hasOsKeys, osKeyFiles, osKeyringCopy, type OsKeyFiles, type OsKeyOptions } from './os-keys.ts';
-export { OsBundleError, checkOsBundle, osBundleInfo, osContent, parseRaucInfo, type OsBundleCheckOptions, type OsBundleInfo, type RaucInfo } from './os-bundle.ts';
+export { OsBundleError, casyncIndexImages, checkOsBundle, osBundleInfo, osContent, parseRaucInfo, type OsBundleChunks, type OsBundleCheckOptions, type OsBundleInfo, type RaucInfo } from './os-bundle.ts';
+export { CasyncIndexError, CHUNK_PATH, MAX_INDEX_BYTES, chunkPath, chunkStoreOf, parseCasyncIndex, uniqueChunkIds, type CasyncChunk, type CasyncIndex } from './casync-index.ts';
+export { ChunkStoreError, checkChunkStore, poolChunks, type PooledChunks, type StoreCheck } from './chunk-pool.ts';
 export { osStatusLine, type CarOsState } from './os-status.ts';

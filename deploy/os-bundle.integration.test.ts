@@ -1,12 +1,18 @@
-/** Publishing car OS bundles: real `rauc bundle` / `rauc info` / `rauc extract`, keys from createOsKeys. */
+/**
+ * Publishing car OS bundles: real `rauc bundle` / `rauc info` / `rauc extract`, keys from createOsKeys;
+ * chunked bundles from the real `rauc convert`, their chunks checked with the real `casync`.
+ */
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadOnlineKeys } from './keys.ts';
+import { chunkPath } from './casync-index.ts';
+import type { PooledChunks } from './chunk-pool.ts';
 import { checkOsBundle, osContent } from './os-bundle.ts';
 import { createOsKeys, osKeyFiles } from './os-keys.ts';
 import { latestRelease, publishRelease, readModelDir, republishRelease } from './release.ts';
-import { RAUC_MISSING, corruptByte, makeTestBundle } from '../test/support/rauc-bundle.ts';
+import { CASYNC_MISSING, CHUNKABLE_NOISE_BYTES, RAUC_MISSING, chunkTestBundle, corruptByte, makeTestBundle } from '../test/support/rauc-bundle.ts';
 import { makeTestRepo, pilotChanges, type TestRepo } from '../test/support/tuf-repo.ts';
 
 let repo: TestRepo | undefined;
@@ -102,5 +108,113 @@ describe.skipIf(RAUC_MISSING)(`car OS bundles${RAUC_MISSING ? ` (skipped: ${RAUC
     // a release on no base holds only what is published now: no OS
     expect(publishRelease(repo.repo, keys, pilotChanges('bare'), { base: null }).os).toBeUndefined();
     expect(() => publishRelease(repo!.repo, keys, { label: 'bad name', os: { ...content, fileName: '../x.raucb' } })).toThrow(/invalid OS bundle file name '\.\.\/x\.raucb'/);
+  }, 60_000);
+});
+
+/** Every chunk file under a store or pool, as `<4 hex>/<64 hex>.cacnk`, sorted (anything else too: it would show). */
+function chunkFiles(root: string): string[] {
+  return (fs.readdirSync(root, { recursive: true }) as string[]).filter((f) => !fs.lstatSync(path.join(root, f)).isDirectory()).sort();
+}
+
+describe.skipIf(CASYNC_MISSING)(`chunked car OS bundles${CASYNC_MISSING ? ` (skipped: ${CASYNC_MISSING})` : ''}`, () => {
+  let work: TestRepo;
+  let keysDir: string;
+  /** what two OS versions share: most of the slot */
+  const shared = crypto.randomBytes(CHUNKABLE_NOISE_BYTES);
+  let chunked: string;
+  let store: string;
+  beforeAll(async () => {
+    work = makeTestRepo();
+    keysDir = path.join(work.dataDir, 'keys');
+    await createOsKeys(keysDir);
+    const whole = await makeTestBundle(work.dataDir, 'car-0.3.0-qemu-x86_64.raucb', { keysDir, version: '0.3.0', noiseBytes: 64 * 1024, files: { shared } });
+    ({ file: chunked, store } = await chunkTestBundle(whole, keysDir));
+    return () => work.cleanup();
+  }, 60_000);
+  const keyring = (): string => osKeyFiles(keysDir).caCert;
+  /** a copy of the store to break */
+  const copyStore = (name: string): string => {
+    const copy = path.join(work.dataDir, name);
+    fs.cpSync(store, copy, { recursive: true });
+    return copy;
+  };
+
+  it("reads a chunked bundle's index and finds every chunk it names in the store beside it", async () => {
+    expect(chunked).toBe(path.join(work.dataDir, 'car-0.3.0-qemu-x86_64.chunked.raucb'));
+    const info = await checkOsBundle(chunked, { keyring: keyring() });
+    expect(info).toMatchObject({ version: '0.3.0', compatible: 'edge-car-qemu-x86_64', slots: ['rootfs'], chunks: { store, indexes: ['rootfs.ext4.caibx'] } });
+    expect(info.chunks!.ids.map(chunkPath).sort()).toEqual(chunkFiles(store));
+    expect(info.chunks!.storeBytes).toBe(chunkFiles(store).reduce((sum, f) => sum + fs.statSync(path.join(store, f)).size, 0));
+    expect(info.chunks!.blobBytes % (1024 * 1024)).toBe(0);
+    // --store: the same chunks somewhere else
+    const moved = copyStore('moved.castr');
+    expect((await checkOsBundle(chunked, { keyring: keyring(), store: moved })).chunks?.store).toBe(moved);
+    // a verity bundle has no store
+    const whole = path.join(work.dataDir, 'car-0.3.0-qemu-x86_64.raucb');
+    expect((await checkOsBundle(whole, { keyring: keyring() })).chunks).toBeUndefined();
+    await expect(checkOsBundle(whole, { keyring: keyring(), store: moved })).rejects.toThrow(/car-0\.3\.0-qemu-x86_64\.raucb is not a chunked bundle \(its images are not casync indexes\): it has no chunk store/);
+  });
+
+  it('refuses a chunked bundle without its store, with chunks missing, with a damaged chunk, or with a symbolic link in the store', async () => {
+    await expect(checkOsBundle(chunked, { keyring: keyring(), store: path.join(work.dataDir, 'absent.castr') })).rejects.toThrow(/^no chunk store \(a directory\) at .*absent\.castr$/);
+    const alone = path.join(work.dataDir, 'alone');
+    fs.mkdirSync(alone);
+    fs.copyFileSync(chunked, path.join(alone, 'car.chunked.raucb'));
+    await expect(checkOsBundle(path.join(alone, 'car.chunked.raucb'), { keyring: keyring() })).rejects.toThrow(/no chunk store \(a directory\) at .*alone\/car\.chunked\.castr: a chunked bundle is published with the chunk store `rauc convert` wrote beside it \(car\.chunked\.castr\/\)/);
+    const ids = (await checkOsBundle(chunked, { keyring: keyring() })).chunks!.ids;
+    const lacking = copyStore('lacking.castr');
+    for (const id of [ids[7]!, ids[2]!, ids[30]!]) fs.rmSync(path.join(lacking, chunkPath(id)));
+    await expect(checkOsBundle(chunked, { keyring: keyring(), store: lacking })).rejects.toThrow(`the chunk store ${lacking} lacks 3 of the ${ids.length} chunks car-0.3.0-qemu-x86_64.chunked.raucb's index names; the first: ${chunkPath(ids[2]!)}`);
+    const damaged = copyStore('damaged.castr');
+    corruptByte(path.join(damaged, chunkPath(ids[5]!)));
+    await expect(checkOsBundle(chunked, { keyring: keyring(), store: damaged })).rejects.toThrow(/the chunk store .*damaged\.castr does not make car-0\.3\.0-qemu-x86_64\.chunked\.raucb's rootfs\.ext4\.caibx: a chunk is damaged or not what the index names \(casync: /);
+    const linked = copyStore('linked.castr');
+    fs.renameSync(path.join(linked, chunkPath(ids[4]!)), path.join(work.dataDir, 'moved-out.cacnk'));
+    fs.symlinkSync(path.join(work.dataDir, 'moved-out.cacnk'), path.join(linked, chunkPath(ids[4]!)));
+    await expect(checkOsBundle(chunked, { keyring: keyring(), store: linked })).rejects.toThrow(/\.cacnk is a symbolic link: chunks are plain files/);
+    await expect(checkOsBundle(chunked, { keyring: keyring(), casync: 'casync-that-is-not-there' })).rejects.toThrow(/'casync-that-is-not-there' is not installed \(Debian: apt-get install casync\)/);
+  });
+
+  it("publishes the small bundle as the release's OS and its chunks into the pool, each chunk once, an OS sharing chunks adding only the new ones", async () => {
+    const repo = makeTestRepo();
+    try {
+      const keys = loadOnlineKeys(path.join(repo.dataDir, 'keys'));
+      const pooled: PooledChunks[] = [];
+      const content = osContent(chunked, await checkOsBundle(chunked, { keyring: keyring() }));
+      // pooled whether or not anyone asks how it went
+      const first = publishRelease(repo.repo, keys, { label: 'os 0.3.0', os: content });
+      const storeFiles = chunkFiles(store);
+      const storeBytes = storeFiles.reduce((sum, f) => sum + fs.statSync(path.join(store, f)).size, 0);
+      const pool = path.join(repo.repoDir, 'chunks');
+      expect(chunkFiles(pool)).toEqual(storeFiles);
+      // into another repository, with the count
+      const other = makeTestRepo();
+      try {
+        publishRelease(other.repo, loadOnlineKeys(path.join(other.dataDir, 'keys')), { label: 'os 0.3.0', os: content }, { onChunks: (p) => pooled.push(p) });
+      } finally {
+        other.cleanup();
+      }
+      expect(pooled).toEqual([{ added: storeFiles.length, addedBytes: storeBytes, present: 0, presentBytes: 0 }]);
+      expect(chunkFiles(pool)).toEqual(storeFiles);
+      expect(storeFiles.filter((f) => !fs.readFileSync(path.join(pool, f)).equals(fs.readFileSync(path.join(store, f))))).toEqual([]);
+      // the small bundle is the OS target, as a verity bundle would be; no chunk is a TUF target
+      expect(first.os).toMatchObject({ version: '0.3.0', bundle: { path: 'os.raucb', target: 'os/car-0.3.0-qemu-x86_64.chunked.raucb', length: fs.statSync(chunked).size } });
+      expect(repo.repo.targets().map((t) => t.path).filter((p) => !p.startsWith('services/') && !p.startsWith('releases/') && p !== 'latest.json')).toEqual(['os/car-0.3.0-qemu-x86_64.chunked.raucb']);
+
+      // the next OS shares most of its slot: only the chunks it changed are new
+      const nextWhole = await makeTestBundle(work.dataDir, 'car-0.4.0-qemu-x86_64.raucb', { keysDir, version: '0.4.0', noiseBytes: 64 * 1024, files: { shared } });
+      const next = await chunkTestBundle(nextWhole, keysDir);
+      publishRelease(repo.repo, keys, { label: 'os 0.4.0', os: osContent(next.file, await checkOsBundle(next.file, { keyring: keyring() })) }, { onChunks: (p) => pooled.push(p) });
+      const { added, present } = pooled[1]!;
+      expect(pooled[1]!.presentBytes + pooled[1]!.addedBytes).toBe(next.storeBytes);
+      expect(added + present).toBe(next.chunks);
+      expect(present).toBeGreaterThan(next.chunks / 2);
+      expect(added).toBeGreaterThan(0);
+      expect(chunkFiles(pool)).toEqual([...new Set([...storeFiles, ...chunkFiles(next.store)])].sort());
+      // no temporary file is left, and the pool holds nothing but chunk files
+      for (const f of chunkFiles(pool)) expect(f).toMatch(/^([0-9a-f]{4})\/\1[0-9a-f]{60}\.cacnk$/);
+    } finally {
+      repo.cleanup();
+    }
   }, 60_000);
 });

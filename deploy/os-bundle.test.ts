@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { osBundleInfo, parseRaucInfo } from './os-bundle.ts';
+import { casyncIndexImages, osBundleInfo, parseRaucInfo } from './os-bundle.ts';
 
 const GOOD = '{"compatible":"edge-car-qemu-x86_64","version":"0.2.0-test","description":null,"build":"1765000000","hooks":[],"images":[{"rootfs":{"variant":null,"filename":"rootfs.ext4","checksum":"d7","size":1048576,"hooks":[],"adaptive":[]}}]}';
 
@@ -25,5 +25,15 @@ describe("rauc info's answer, as hostile input", () => {
     expect(() => info({ compatible: 'Edge Car' })).toThrow(/compatible 'Edge Car' is not a car kind/);
     expect(() => info({ images: [] })).toThrow(/has no image: it would install nothing/);
     expect(info({ build: null })).toEqual({ version: '0.2.0-test', compatible: 'edge-car-qemu-x86_64', slots: ['rootfs'] });
+  });
+
+  it("finds a chunked bundle's casync indexes (a blob's .caibx, an archive's .caidx) and the image length its manifest gives", () => {
+    const info = (images: unknown) => parseRaucInfo('b.raucb', JSON.stringify({ ...JSON.parse(GOOD), images }));
+    expect(casyncIndexImages(parseRaucInfo('b.raucb', GOOD))).toEqual([]);
+    expect(casyncIndexImages(info([{ rootfs: { filename: 'rootfs.ext4.caibx', size: 16777216 } }]))).toEqual([{ slot: 'rootfs', filename: 'rootfs.ext4.caibx', size: 16777216 }]);
+    expect(casyncIndexImages(info([{ appfs: { filename: 'app.caidx' } }, { rootfs: { filename: 'rootfs.ext4' } }]))).toEqual([{ slot: 'appfs', filename: 'app.caidx', size: undefined }]);
+    // a size that is not a whole number is not used
+    expect(casyncIndexImages(info([{ rootfs: { filename: 'r.caibx', size: '12' } }]))).toEqual([{ slot: 'rootfs', filename: 'r.caibx', size: undefined }]);
+    for (const name of ['rootfs.ext4', 'rootfs.caibx.img', 'x.catar', 'x.cabdx', 'x.caibx~']) expect(casyncIndexImages(info([{ rootfs: { filename: name } }])), name).toEqual([]);
   });
 });

@@ -6,8 +6,16 @@
  * JSON is parsed as hostile input: a typebox schema, and the version and compatible the release
  * manifest needs, each refusal naming the field.
  *
+ * A chunked bundle (`rauc convert`: its image is a casync index, `rootfs.ext4.caibx`, and the slot's
+ * bytes are chunks in a store beside it) is checked the same way, and then its chunk store: the index,
+ * read from the verified payload, names every chunk; each must be in the store (`<bundle minus
+ * .raucb>.castr/`, or `store`), and `casync digest` reads them all back through the index, refusing a
+ * damaged one (casync checks each chunk against the id the index names). Publishing copies them into
+ * the repository's chunk pool.
+ *
  * This check protects the fleet from a publisher's mistake, not from an attacker on the NUC: each car
- * checks the bundle again with its own keyring before it installs anything.
+ * checks the bundle again with its own keyring before it installs anything, and casync on the car
+ * checks every chunk against the signed index.
  */
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
@@ -17,6 +25,8 @@ import { promisify } from 'node:util';
 import { Type, type Static } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { OS_COMPATIBLE_PATTERN, OS_VERSION_PATTERN } from '../protocol/index.ts';
+import { MAX_INDEX_BYTES, chunkStoreOf, parseCasyncIndex, uniqueChunkIds } from './casync-index.ts';
+import { checkChunkStore } from './chunk-pool.ts';
 import type { OsContent } from './release.ts';
 
 const run = promisify(execFile);
@@ -26,7 +36,13 @@ const RaucInfoSchema = Type.Object({
   compatible: Type.Union([Type.String({ maxLength: 1000 }), Type.Null()]),
   version: Type.Optional(Type.Union([Type.String({ maxLength: 1000 }), Type.Null()])),
   build: Type.Optional(Type.Union([Type.String({ maxLength: 1000 }), Type.Null()])),
-  images: Type.Array(Type.Record(Type.String({ maxLength: 200 }), Type.Object({ filename: Type.Optional(Type.Union([Type.String({ maxLength: 1000 }), Type.Null()])) })), { maxItems: 64 }),
+  images: Type.Array(
+    Type.Record(
+      Type.String({ maxLength: 200 }),
+      Type.Object({ filename: Type.Optional(Type.Union([Type.String({ maxLength: 1000 }), Type.Null()])), size: Type.Optional(Type.Unknown()) }),
+    ),
+    { maxItems: 64 },
+  ),
 });
 export type RaucInfo = Static<typeof RaucInfoSchema>;
 const checkInfo = TypeCompiler.Compile(RaucInfoSchema);
@@ -49,13 +65,36 @@ export interface OsBundleInfo {
   build?: string;
   /** the slot classes it writes (e.g. rootfs) */
   slots: string[];
+  /** a chunked bundle's chunks (its images are casync indexes), checked in their store */
+  chunks?: OsBundleChunks;
 }
+
+/** What a chunked bundle's signed indexes name, and the store that holds it all. */
+export interface OsBundleChunks {
+  /** the chunk store (a directory of `<4 hex>/<64 hex>.cacnk`) */
+  store: string;
+  /** the index files in the bundle, e.g. rootfs.ext4.caibx */
+  indexes: string[];
+  /** every chunk the indexes name, once */
+  ids: string[];
+  /** the chunks' compressed bytes in the store */
+  storeBytes: number;
+  /** the bytes the chunks make: the slot images' lengths */
+  blobBytes: number;
+}
+
+/** The extensions of casync's index files: a blob's (a slot image), a directory archive's. */
+const CASYNC_INDEX = /\.cai[bd]x$/;
 
 export interface OsBundleCheckOptions {
   /** the offline OS CA's certificate: the image's RAUC keyring */
   keyring: string;
   /** the rauc CLI (default `rauc` on the PATH) */
   rauc?: string;
+  /** a chunked bundle's chunk store (default: the bundle's name without .raucb, plus .castr) */
+  store?: string;
+  /** the casync CLI that checks a chunked bundle's chunks (default `casync` on the PATH) */
+  casync?: string;
 }
 
 /**
@@ -111,6 +150,60 @@ export function osBundleInfo(bundle: string, info: RaucInfo): OsBundleInfo {
   return { version, compatible, ...(build ? { build } : {}), slots };
 }
 
+/** The images of a bundle that are casync indexes (a chunked bundle's), with the length RAUC's manifest gives each. */
+export function casyncIndexImages(info: RaucInfo): { slot: string; filename: string; size: number | undefined }[] {
+  return info.images.flatMap((image) =>
+    Object.entries(image).flatMap(([slot, fields]) => (fields.filename && CASYNC_INDEX.test(fields.filename) ? [{ slot, filename: fields.filename, size: typeof fields.size === 'number' && Number.isSafeInteger(fields.size) ? fields.size : undefined }] : [])),
+  );
+}
+
+/**
+ * A chunked bundle's chunks: each index the extracted (verified) payload holds is parsed, every chunk
+ * it names must be in `store`, and `casync digest` reads them all back through the index.
+ */
+async function checkChunks(bundle: string, content: string, images: ReturnType<typeof casyncIndexImages>, store: string, defaultStore: boolean, casync: string): Promise<OsBundleChunks> {
+  const ids = new Set<string>();
+  let blobBytes = 0;
+  const files: string[] = [];
+  for (const image of images) {
+    // RAUC refuses an image name with a path in it; a bundle is hostile input all the same
+    if (path.basename(image.filename) !== image.filename) throw new OsBundleError(`${bundle}'s image ${image.slot} is named '${image.filename}', not a file name`);
+    const file = path.join(content, image.filename);
+    const stat = fs.lstatSync(file, { throwIfNoEntry: false });
+    if (!stat?.isFile()) throw new OsBundleError(`${bundle}'s payload has no index file ${image.filename}`);
+    if (stat.size > MAX_INDEX_BYTES) throw new OsBundleError(`${bundle}'s index ${image.filename} is ${stat.size} bytes, larger than any slot's`);
+    let index;
+    try {
+      index = parseCasyncIndex(fs.readFileSync(file), `${path.basename(bundle)}'s ${image.filename}`);
+    } catch (error) {
+      throw new OsBundleError((error as Error).message);
+    }
+    if (image.size !== undefined && image.size !== index.blobBytes) throw new OsBundleError(`${bundle}'s index ${image.filename} makes ${index.blobBytes} bytes, but its RAUC manifest says the image is ${image.size}`);
+    for (const id of uniqueChunkIds(index)) ids.add(id);
+    blobBytes += index.blobBytes;
+    files.push(file);
+  }
+  const all = [...ids];
+  let storeBytes: number;
+  try {
+    storeBytes = checkChunkStore(store, all, `${path.basename(bundle)}'s index`).bytes;
+  } catch (error) {
+    const hint = fs.existsSync(store) || !defaultStore ? '' : `: a chunked bundle is published with the chunk store \`rauc convert\` wrote beside it (${path.basename(store)}/)`;
+    throw new OsBundleError(`${(error as Error).message}${hint}`);
+  }
+  for (const file of files) {
+    try {
+      // every chunk is read, decompressed and checked against the id the index names (no output is written)
+      await run(casync, ['digest', `--store=${store}`, file], { maxBuffer: MAX_INFO_BYTES, timeout: 30 * 60_000 });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new OsBundleError(`cannot check the chunked bundle's store: '${casync}' is not installed (Debian: apt-get install casync)`);
+      const stderr = String((error as { stderr?: unknown }).stderr ?? '').trim().split('\n').at(-1) ?? '';
+      throw new OsBundleError(`the chunk store ${store} does not make ${path.basename(bundle)}'s ${path.basename(file)}: a chunk is damaged or not what the index names (casync: ${stderr || (error as Error).message})`);
+    }
+  }
+  return { store, indexes: files.map((f) => path.basename(f)), ids: all, storeBytes, blobBytes };
+}
+
 /**
  * Checks a bundle with rauc: signed by the CA in `keyring`, intact (every payload block against its
  * verity hash), with a version and compatible. Throws an OsBundleError naming what was wrong.
@@ -130,18 +223,31 @@ export async function checkOsBundle(bundle: string, options: OsBundleCheckOption
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new OsBundleError(`cannot check the bundle: '${rauc}' is not installed (Debian: apt-get install rauc squashfs-tools)`);
       throw refusal(bundle, options.keyring, raucReason(error));
     }
-    const info = osBundleInfo(bundle, parseRaucInfo(bundle, stdout));
+    const raucInfo = parseRaucInfo(bundle, stdout);
+    const info = osBundleInfo(bundle, raucInfo);
+    const indexes = casyncIndexImages(raucInfo);
+    if (indexes.length === 0 && options.store !== undefined) throw new OsBundleError(`${bundle} is not a chunked bundle (its images are not casync indexes): it has no chunk store`);
+    if (indexes.length > 0 && indexes.length !== info.slots.length) throw new OsBundleError(`${bundle} mixes casync indexes and whole images: publish a bundle \`rauc convert\` made`);
+    const content = path.join(dir, 'content');
     try {
       // the payload's blocks are checked against the signed verity root hash as they are read
-      await run(rauc, [...common, 'extract', bundle, path.join(dir, 'content')], { maxBuffer: MAX_INFO_BYTES, timeout: 30 * 60_000 });
+      await run(rauc, [...common, 'extract', bundle, content], { maxBuffer: MAX_INFO_BYTES, timeout: 30 * 60_000 });
     } catch (error) {
       throw refusal(bundle, options.keyring, raucReason(error));
     }
-    return info;
+    if (indexes.length === 0) return info;
+    const store = path.resolve(options.store ?? chunkStoreOf(bundle));
+    return { ...info, chunks: await checkChunks(bundle, content, indexes, store, options.store === undefined, options.casync ?? 'casync') };
   });
 }
 
 /** A checked bundle's content for a release (read whole: the repository stores it by its sha256). */
 export function osContent(bundle: string, info: OsBundleInfo): OsContent {
-  return { version: info.version, compatible: info.compatible, fileName: path.basename(bundle), bytes: fs.readFileSync(bundle) };
+  return {
+    version: info.version,
+    compatible: info.compatible,
+    fileName: path.basename(bundle),
+    bytes: fs.readFileSync(bundle),
+    ...(info.chunks ? { chunks: { store: info.chunks.store, ids: info.chunks.ids } } : {}),
+  };
 }

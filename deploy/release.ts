@@ -23,6 +23,7 @@ import {
   type ServiceRelease,
   type UpdateStrategy,
 } from '../protocol/index.ts';
+import { poolChunks, type PooledChunks } from './chunk-pool.ts';
 import { RepositoryError, sha256Hex, type TargetInput, type TufRepository } from './repository.ts';
 
 export interface FileContent {
@@ -51,6 +52,11 @@ export interface OsContent {
   /** the bundle's file name (its TUF target is `os/<fileName>`, stored under its sha256) */
   fileName: string;
   bytes: Uint8Array;
+  /**
+   * A chunked bundle's chunks (checkOsBundle found them in their store): publishing copies them into
+   * the repository's chunk pool before it signs anything, so no release names a chunk the pool lacks.
+   */
+  chunks?: { store: string; ids: readonly string[] };
 }
 
 export interface ReleaseChanges {
@@ -142,6 +148,8 @@ export interface PublishOptions {
    * rollout records); null for none, so the release holds only `changes`.
    */
   base?: number | null;
+  /** told what pooling a chunked OS bundle's chunks did (how many were new, how many the pool had) */
+  onChunks?: (pooled: PooledChunks) => void;
 }
 
 /** Every file a release lists: its services', its model's and its OS bundle. */
@@ -181,6 +189,11 @@ export function publishRelease(repo: TufRepository, keys: OnlineKeys, changes: R
     if (!OS_FILE_NAME.test(fileName)) throw new RepositoryError(`invalid OS bundle file name '${fileName}': use letters, digits, '.', '_', '+' or '-'`);
     const target = `os/${fileName}`;
     targets.push({ path: target, bytes });
+    // the chunks first: a car that reads the release finds every chunk its index names
+    if (changes.os.chunks) {
+      const pooled = poolChunks(repo.chunksDir, changes.os.chunks.store, changes.os.chunks.ids);
+      options.onChunks?.(pooled);
+    }
     osRelease = { version, compatible, bundle: { path: OS_BUNDLE_FILE, target, sha256: sha256Hex(bytes), length: bytes.length } };
   }
   if (previous && previous.version !== latest?.version) {

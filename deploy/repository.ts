@@ -6,6 +6,8 @@
  *   <dir>/metadata/<v>.snapshot.json             which targets.json version is current (+ its hash)
  *   <dir>/metadata/timestamp.json                which snapshot is current; short expiry (freeze defence)
  *   <dir>/targets/<dir of path>/<sha256>.<name>  content-addressed blobs (consistent snapshots)
+ *   <dir>/chunks/<4 hex>/<64 hex>.cacnk          chunked OS bundles' casync chunks (chunk-pool.ts): not
+ *                                                TUF targets; each bundle's signed index names them
  *
  * This is the layout tuf-js' Updater fetches with `consistentSnapshot: true`. Versioned files never
  * change once written and timestamp.json is replaced last and atomically, so a client in the middle of
@@ -77,6 +79,8 @@ function metaFileFor(version: number, bytes: Buffer): MetaFile {
 export class TufRepository {
   readonly metadataDir: string;
   readonly targetsDir: string;
+  /** the casync chunk pool of chunked OS bundles */
+  readonly chunksDir: string;
   private readonly expiries: Expiries;
   private readonly now: () => Date;
 
@@ -86,6 +90,7 @@ export class TufRepository {
   ) {
     this.metadataDir = path.join(dir, 'metadata');
     this.targetsDir = path.join(dir, 'targets');
+    this.chunksDir = path.join(dir, 'chunks');
     this.expiries = { ...DEFAULT_EXPIRIES, ...options.expiries };
     this.now = options.now ?? (() => new Date());
   }

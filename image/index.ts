@@ -18,7 +18,23 @@ export {
 } from './provisioning.ts';
 export { CAR_LAYOUT, CAR_USER, osFiles, osLinks, osReleaseText, type OsIdentity, type OsFileOptions } from './os-files.ts';
 export { OS_UPDATE_LAYOUT, SLOT_BOOTNAMES, compatibleOf, type SlotBootname } from './os-update-files.ts';
-export { makeOsBundle, bundleFromImage, verifyOsBundle, bundleManifest, bundleFileName, BUNDLE_SLOT_IMAGE, type OsBundle, type OsBundleOptions, type ImageBundleOptions, type VerifiedBundle } from './os-bundle.ts';
+export {
+  makeOsBundle,
+  bundleFromImage,
+  chunkOsBundle,
+  verifyOsBundle,
+  bundleManifest,
+  bundleFileName,
+  chunkedBundleFileName,
+  BUNDLE_SLOT_IMAGE,
+  type OsBundle,
+  type OsBundleOptions,
+  type ImageBundle,
+  type ImageBundleOptions,
+  type ChunkOptions,
+  type ChunkedOsBundle,
+  type VerifiedBundle,
+} from './os-bundle.ts';
 export { ImageManifestSchema, imageFileName, type ImageManifest } from './manifest.ts';
 export { buildImage, type ImageBuildOptions, type ImageBuildResult } from './build.ts';
 export { provisionImage, type ImageProvisionOptions } from './provision-image.ts';

@@ -5,10 +5,17 @@
  *
  * `makeOsBundle` is the low level (any slot image); `bundleFromImage` makes the bundle of an image
  * build (`car-<version>-<target>.raucb` beside the image) from its root slot A.
+ *
+ * `chunkOsBundle` makes a bundle's chunked twin with `rauc convert`: a small bundle, signed like the
+ * first, whose image is the slot's casync index (`rootfs.ext4.caibx`), and beside it the chunk store
+ * `<name>.castr/` the index's chunks are in. A car's RAUC (`[casync] storepath` in its system.conf)
+ * extracts the slot with the running slot as casync's seed, so it fetches only the chunks it lacks;
+ * `npm run deploy -- publish os` copies the store's chunks into the repository's pool.
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { checkOsBundle, chunkStoreOf } from '../deploy/index.ts';
 import { sha256File } from './disk.ts';
 import type { ImageManifest } from './manifest.ts';
 import { requireTools, runTool } from './tools.ts';
@@ -98,6 +105,99 @@ export function bundleFileName(osVersion: string, target: string): string {
   return `car-${osVersion}-${target}.raucb`;
 }
 
+/** The chunked bundle's name: `car-<version>-<target>.chunked.raucb` (its store: `….chunked.castr/`). */
+export function chunkedBundleFileName(osVersion: string, target: string): string {
+  return `car-${osVersion}-${target}.chunked.raucb`;
+}
+
+export interface ChunkOptions {
+  /** a signed (verity) bundle */
+  bundle: string;
+  /** the chunked bundle to write: a name ending .raucb; its chunk store is the name without .raucb, plus .castr */
+  outFile: string;
+  /** what signs the chunked bundle (the bundle's own signer, normally) */
+  signingCert: string;
+  signingKey: string;
+  /** the OS CA: `rauc convert` checks the bundle with it, and the chunked bundle is checked with it */
+  keyring: string;
+  progress?(line: string): void;
+}
+
+export interface ChunkedOsBundle extends OsBundle {
+  /** the chunk store beside it */
+  store: string;
+  /** the distinct chunks its index names (all in the store) */
+  chunks: number;
+  /** their compressed bytes in the store */
+  storeBytes: number;
+  /** the slot image's length (what the chunks make) */
+  slotBytes: number;
+  /** the signed manifest, as the car reads it */
+  verified: VerifiedBundle;
+}
+
+/** What RAUC 1.8 says when a chunked bundle's squashfs would be one 4 KiB block (a slot of a few MiB). */
+const TOO_SMALL = /squashfs size \(\d+\) must be larger than/;
+
+/**
+ * Writes `outFile` and its chunk store with `rauc convert` (both replaced only once the new ones are
+ * whole and checked: the chunked bundle signed by a certificate `keyring` trusts, every chunk its
+ * index names in the store and intact, as `deploy publish os` checks them).
+ */
+export async function chunkOsBundle(options: ChunkOptions): Promise<ChunkedOsBundle> {
+  requireTools(['rauc', 'casync', 'mksquashfs']);
+  readable(options.bundle, 'the bundle');
+  readable(options.signingCert, 'the signing certificate');
+  readable(options.signingKey, 'the signing key');
+  readable(options.keyring, 'the keyring');
+  if (!options.outFile.endsWith('.raucb')) throw new Error(`the chunked bundle's name must end in .raucb (rauc names the store after it), got ${options.outFile}`);
+  const started = performance.now();
+  const outFile = path.resolve(options.outFile);
+  const store = chunkStoreOf(outFile);
+  fs.mkdirSync(path.dirname(outFile), { recursive: true });
+  // rauc names the output's type by its suffix, and the store after the output
+  const partial = `${outFile}.partial-${process.pid}.raucb`;
+  const partialStore = chunkStoreOf(partial);
+  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'edge-rauc-convert-'));
+  const clean = (): void => {
+    fs.rmSync(partial, { force: true });
+    fs.rmSync(partialStore, { recursive: true, force: true });
+  };
+  clean();
+  try {
+    // RAUC 1.8 checks a code-signing certificate's purpose only with check-purpose from a system configuration
+    const conf = path.join(scratch, 'system.conf');
+    fs.writeFileSync(conf, ['[system]', 'compatible=edge-car-convert', 'bootloader=noop', '', '[keyring]', 'check-purpose=codesign', ''].join('\n'));
+    options.progress?.(`bundle: rauc convert ${path.basename(options.bundle)} → ${path.basename(outFile)} and ${path.basename(store)}/`);
+    try {
+      await runTool('rauc', ['--conf', conf, '--keyring', options.keyring, 'convert', '--cert', options.signingCert, '--key', options.signingKey, options.bundle, partial]);
+    } catch (error) {
+      if (TOO_SMALL.test((error as Error).message)) throw new Error(`rauc convert: the slot of ${options.bundle} is too small for a chunked bundle (RAUC 1.8 refuses one whose index fits one 4 KiB block: a slot of a few MiB)`);
+      throw error;
+    }
+    const info = await checkOsBundle(partial, { keyring: options.keyring, store: partialStore });
+    if (!info.chunks) throw new Error(`rauc convert wrote ${partial}, but its image is not a casync index`);
+    fs.rmSync(store, { recursive: true, force: true });
+    fs.renameSync(partialStore, store);
+    fs.renameSync(partial, outFile);
+    const bytes = fs.statSync(outFile).size;
+    return {
+      file: outFile,
+      bytes,
+      sha256: await sha256File(outFile),
+      seconds: Math.round(performance.now() - started) / 1000,
+      store,
+      chunks: info.chunks.ids.length,
+      storeBytes: info.chunks.storeBytes,
+      slotBytes: info.chunks.blobBytes,
+      verified: { compatible: info.compatible, version: info.version, build: Number(info.build) },
+    };
+  } finally {
+    clean();
+    fs.rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
 export interface ImageBundleOptions {
   /** the image build: the raw image and its manifest */
   image: string;
@@ -106,11 +206,18 @@ export interface ImageBundleOptions {
   signingKey: string;
   /** where the bundle goes (default: beside the image) */
   outDir?: string;
+  /** also the chunked bundle (`car-<version>-<target>.chunked.raucb` and its store), checked against this keyring */
+  chunked?: { keyring: string };
   progress(line: string): void;
 }
 
+/** An image's bundle, and its chunked twin when asked for. */
+export interface ImageBundle extends OsBundle {
+  chunked?: ChunkedOsBundle;
+}
+
 /** The bundle of an image build: slot A's file system, cut out of the image at the manifest's offset and checked against its sha256. */
-export async function bundleFromImage(options: ImageBundleOptions): Promise<OsBundle> {
+export async function bundleFromImage(options: ImageBundleOptions): Promise<ImageBundle> {
   const { manifest } = options;
   const slot = manifest.partitions.find((p) => p.role === 'rootA');
   if (!slot) throw new Error(`the image manifest of ${manifest.osVersion} names no rootA partition`);
@@ -127,7 +234,7 @@ export async function bundleFromImage(options: ImageBundleOptions): Promise<OsBu
     await runTool('dd', [`if=${options.image}`, `of=${slotImage}`, 'bs=1M', `skip=${slot.offsetBytes / MIB}`, `count=${slot.bytes / MIB}`, 'conv=sparse', 'status=none']);
     const sha256 = await sha256File(slotImage);
     if (sha256 !== slot.sha256) throw new Error(`slot A cut out of ${options.image} does not match its manifest (sha256 ${sha256}, manifest ${slot.sha256}): is the image the manifest's?`);
-    return await makeOsBundle({
+    const bundle = await makeOsBundle({
       slotImage,
       compatible: manifest.compatible,
       version: manifest.osVersion,
@@ -137,6 +244,17 @@ export async function bundleFromImage(options: ImageBundleOptions): Promise<OsBu
       outFile,
       progress: options.progress,
     });
+    fs.rmSync(slotImage, { force: true });
+    if (!options.chunked) return bundle;
+    const chunked = await chunkOsBundle({
+      bundle: bundle.file,
+      outFile: path.join(outDir, chunkedBundleFileName(manifest.osVersion, manifest.target)),
+      signingCert: options.signingCert,
+      signingKey: options.signingKey,
+      keyring: options.chunked.keyring,
+      progress: options.progress,
+    });
+    return { ...bundle, chunked };
   } finally {
     fs.rmSync(slotImage, { force: true });
   }

@@ -2,7 +2,7 @@
  * `npm run image -- build | bundle | provision`: the car's OS image. `build` makes a flashable image
  * for a target (raw, zstd copy, manifest) from Debian's archive and the npm registry, cached under the
  * data directory, with the OS code-signing CA as its RAUC keyring; `bundle` makes the signed RAUC
- * bundle of that OS (an OS update); `provision` writes edge-car.yaml and a car's key folder into an
+ * bundle of that OS (an OS update) and its chunked twin with its chunk store (a delta download); `provision` writes edge-car.yaml and a car's key folder into an
  * image's boot partition.
  */
 import fs from 'node:fs';
@@ -23,10 +23,14 @@ export const USAGE = `usage: npm run image -- <command> [options]
                     package). Root file system, Node and native addons are cached in <data>/cache/image.
                     --keyring: the OS code-signing CA's certificate, the image's RAUC keyring (default
                     <data>/keys/offline/os-ca.cert.pem, made by \`npm run deploy -- init\`)
-  bundle --target ${TARGETS.join('|')} [--out <dir>] [--mirror <url>] [--keyring <pem>] [--cert <pem> --key <pem>]
+  bundle --target ${TARGETS.join('|')} [--out <dir>] [--mirror <url>] [--keyring <pem>] [--cert <pem> --key <pem>] [--no-chunked]
                     the OS update: car-<version>-<target>.raucb (RAUC, verity, signed) beside the image,
                     which is built as \`build\` does unless --out already holds it; signed with
-                    <data>/keys/offline/os-signing.cert.pem and .key.pem unless --cert/--key say otherwise
+                    <data>/keys/offline/os-signing.cert.pem and .key.pem unless --cert/--key say otherwise;
+                    and its chunked twin (rauc convert): car-<version>-<target>.chunked.raucb, a small
+                    bundle whose image is the slot's casync index, with its chunk store
+                    car-<version>-<target>.chunked.castr/ (cars fetch only the chunks they lack);
+                    --no-chunked: the verity bundle only
   provision <image> --car <id> --nuc <address> --pair-dir <dir> [--wifi-ssid <ssid> --wifi-psk-file <file>]
             [--wifi-country <CC>] [--ssh-key <file>] [--i2c-bus <n>]
             [--nuc-http-port <n>] [--nuc-pub-port <n>] [--nuc-sub-port <n>]   (only when the NUC's ports are not the defaults)
@@ -42,6 +46,7 @@ const OPTIONS = {
   keyring: { type: 'string' },
   cert: { type: 'string' },
   key: { type: 'string' },
+  'no-chunked': { type: 'boolean' },
   car: { type: 'string' },
   nuc: { type: 'string' },
   'pair-dir': { type: 'string' },
@@ -106,6 +111,7 @@ export function runImageCli(argv: readonly string[], io: CliIo, env: NodeJS.Proc
         }
         if ((values.cert === undefined) !== (values.key === undefined)) throw new UsageError('--cert and --key go together');
         if (command === 'build' && (values.cert || values.key)) throw new UsageError('--cert/--key sign bundles: use them with bundle');
+        if (command === 'build' && values['no-chunked']) throw new UsageError('--no-chunked is an option of bundle');
         const signing = { cert: path.resolve(values.cert ?? keys.signingCert), key: path.resolve(values.key ?? keys.signingKey) };
         if (command === 'bundle') {
           for (const [flag, file] of [['--cert', signing.cert], ['--key', signing.key]] as const) {
@@ -127,13 +133,27 @@ export function runImageCli(argv: readonly string[], io: CliIo, env: NodeJS.Proc
         });
         printBuild(result, io);
         if (command === 'bundle') {
-          const bundle = await bundleFromImage({ image: result.image, manifest: result.manifest, signingCert: signing.cert, signingKey: signing.key, progress });
+          const bundle = await bundleFromImage({
+            image: result.image,
+            manifest: result.manifest,
+            signingCert: signing.cert,
+            signingKey: signing.key,
+            ...(values['no-chunked'] ? {} : { chunked: { keyring } }),
+            progress,
+          });
           io.out(`bundle ${bundle.file}: ${(bundle.bytes / 1e6).toFixed(1)} MB, sha256 ${bundle.sha256} (${result.manifest.compatible} ${result.manifest.osVersion}, build ${result.manifest.osBuild}; made in ${bundle.seconds.toFixed(1)} s)`);
           // signed by a certificate the image's keyring trusts: what each car checks before installing
           const verified = await verifyOsBundle(bundle.file, keyring).catch((error: Error) => {
             throw new Error(`the bundle is made but its signature does not verify against the keyring ${keyring}: ${error.message.split('\n').slice(-2).join(' ')}`);
           });
           io.out(`verified against ${keyring}: ${verified.compatible} ${verified.version} build ${verified.build}`);
+          const { chunked } = bundle;
+          if (chunked) {
+            // chunkOsBundle checked it as publish os does: signature, payload, every chunk in the store and intact
+            io.out(`chunked bundle ${chunked.file}: ${(chunked.bytes / 1e6).toFixed(1)} MB, sha256 ${chunked.sha256} (made in ${chunked.seconds.toFixed(1)} s)`);
+            io.out(`chunk store ${chunked.store}/: ${chunked.chunks} chunks, ${(chunked.storeBytes / 1e6).toFixed(1)} MB (the ${(chunked.slotBytes / 1e6).toFixed(1)} MB slot, compressed)`);
+            io.out(`verified against ${keyring}: ${chunked.verified.compatible} ${chunked.verified.version} build ${chunked.verified.build}; every chunk its index names is in the store, intact`);
+          }
         }
         return 0;
       }
