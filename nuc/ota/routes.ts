@@ -2,6 +2,8 @@
  * The update repository over HTTP, and the release/rollout records as JSON:
  *   GET /ota/metadata/*   TUF metadata (no-cache: timestamp.json changes on every publish)
  *   GET /ota/targets/*    content-addressed blobs (immutable; Range requests resume downloads)
+ *   GET /ota/chunks/*     chunked OS bundles' casync chunks, `<4 hex>/<64 hex>.cacnk` (immutable: named
+ *                         by their digest; the car's casync checks each against the bundle's signed index)
  *   GET /api/releases, /api/releases/:version, /api/rollouts[?car=]
  * Cars pull; nothing here pushes to a car. A Fastify plugin: the NUC server registers it.
  */
@@ -16,7 +18,7 @@ import type { CarRollout, OtaDb, ReleaseRecord, RolloutEvent } from './ota-db.ts
 import { ReleaseRecordSchema, ReleasesReplySchema, RolloutsReplySchema } from './reply-schemas.ts';
 
 export interface OtaRoutesOptions {
-  /** the repository root holding metadata/ and targets/ */
+  /** the repository root holding metadata/, targets/ and chunks/ */
   repositoryDir: string;
   db: OtaDb;
 }
@@ -47,8 +49,9 @@ const RolloutsQuery = Type.Object(
 export const otaRoutes: FastifyPluginAsync<OtaRoutesOptions> = async (instance, options) => {
   const app = instance.withTypeProvider<TypeBoxTypeProvider>();
   const root = path.resolve(options.repositoryDir);
-  for (const sub of ['metadata', 'targets']) fs.mkdirSync(path.join(root, sub), { recursive: true });
-  for (const sub of ['metadata', 'targets'] as const) {
+  const subs = ['metadata', 'targets', 'chunks'] as const;
+  for (const sub of subs) fs.mkdirSync(path.join(root, sub), { recursive: true });
+  for (const sub of subs) {
     await app.register(fastifyStatic, {
       root: path.join(root, sub),
       prefix: `/ota/${sub}/`,
@@ -60,7 +63,7 @@ export const otaRoutes: FastifyPluginAsync<OtaRoutesOptions> = async (instance, 
       acceptRanges: true,
       cacheControl: false,
       setHeaders: (reply) => {
-        reply.header('cache-control', sub === 'targets' ? 'public, max-age=31536000, immutable' : 'no-cache');
+        reply.header('cache-control', sub === 'metadata' ? 'no-cache' : 'public, max-age=31536000, immutable');
       },
     });
   }
