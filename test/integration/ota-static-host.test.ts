@@ -4,18 +4,23 @@
  * (its own config in a temp dir, a free port, in the foreground) serves a copy of a published
  * repository whose release carries a real RAUC bundle; the car's update client (tuf-js) fetches and
  * verifies the release manifest and the OS bundle from it, and refuses a bundle changed on the host.
+ * A chunked OS bundle's chunks are static files too (`ota/chunks/`): the car's casync rebuilds the
+ * slot from nginx's copy of the pool, and refuses a chunk changed on the host.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TufRepository, checkOsBundle, createKeys, createOsKeys, osContent, osKeyFiles, publishRelease } from '../../deploy/index.ts';
+import { TufRepository, checkOsBundle, chunkPath, createKeys, createOsKeys, osContent, osKeyFiles, publishRelease, type KeySet, type PooledChunks } from '../../deploy/index.ts';
 import type { ReleaseManifest } from '../../protocol/index.ts';
 import { freePort, waitFor } from '../support/net.ts';
-import { RAUC_MISSING, corruptByte, makeTestBundle } from '../support/rauc-bundle.ts';
+import { CASYNC_MISSING, CHUNKABLE_NOISE_BYTES, RAUC_MISSING, chunkTestBundle, corruptByte, makeTestBundle } from '../support/rauc-bundle.ts';
 import { makeClient, pilotChanges } from '../support/tuf-repo.ts';
 
+const run = promisify(execFile);
 const NGINX = '/usr/sbin/nginx';
 const SKIP = !fs.existsSync(NGINX) ? `${NGINX} is not installed (Debian: apt-get install nginx-light; .ci/run installs it)` : RAUC_MISSING;
 
@@ -91,6 +96,7 @@ async function startNginx(dir: string, root: string): Promise<StaticHost> {
 describe.skipIf(SKIP)(`a static web server (nginx) hosting the update repository${SKIP ? ` (skipped: ${SKIP})` : ''}`, () => {
   let dir: string;
   let repo: TufRepository;
+  let keys: KeySet;
   let keysDir: string;
   let published: ReleaseManifest;
   let bundleBytes: Buffer;
@@ -102,7 +108,7 @@ describe.skipIf(SKIP)(`a static web server (nginx) hosting the update repository
     fs.chmodSync(dir, 0o755);
     const repoDir = path.join(dir, 'data', 'ota', 'repository');
     keysDir = path.join(dir, 'data', 'keys');
-    const keys = createKeys(keysDir, { servedDir: repoDir });
+    keys = createKeys(keysDir, { servedDir: repoDir });
     repo = TufRepository.initialize(repoDir, keys);
     await createOsKeys(keysDir);
     publishRelease(repo, keys, pilotChanges('export default 1;\n'));
@@ -157,4 +163,42 @@ describe.skipIf(SKIP)(`a static web server (nginx) hosting the update repository
       fs.writeFileSync(blob, original);
     }
   });
+
+  it.skipIf(CASYNC_MISSING)("serves a chunked OS's chunks: the car's casync rebuilds the signed slot from them, and refuses a chunk changed on the host", async () => {
+    const whole = await makeTestBundle(dir, 'car-0.3.0-qemu-x86_64.raucb', { keysDir, version: '0.3.0', noiseBytes: CHUNKABLE_NOISE_BYTES });
+    const chunked = await chunkTestBundle(whole, keysDir);
+    const pooled: PooledChunks[] = [];
+    const release = publishRelease(repo, keys, { label: 'os 0.3.0 chunked', os: osContent(chunked.file, await checkOsBundle(chunked.file, { keyring: osKeyFiles(keysDir).caCert })) }, { onChunks: (p) => pooled.push(p) });
+    expect(pooled).toEqual([{ added: chunked.chunks, addedBytes: chunked.storeBytes, present: 0, presentBytes: 0 }]);
+    // the operator uploads the repository again: the chunk pool is part of it
+    fs.cpSync(repo.dir, host.servedDir, { recursive: true });
+
+    // the car: the small bundle through TUF, then RAUC's casync against the pool (here straight from nginx; on a car through its agent)
+    const carDir = path.join(dir, 'car-3');
+    const client = makeClient(repo, host.baseUrl, carDir, '3');
+    const manifest = await client.latestRelease();
+    expect(manifest.os).toEqual(release.os);
+    const bundle = path.join(carDir, 'os', 'os.raucb');
+    await client.downloadFile(manifest.os!.bundle, bundle);
+    const conf = path.join(dir, 'car-3.conf');
+    fs.writeFileSync(conf, `[system]\ncompatible=edge-car-qemu-x86_64\nbootloader=noop\n\n[keyring]\npath=${osKeyFiles(keysDir).caCert}\ncheck-purpose=codesign\n`);
+    const info = JSON.parse((await run('rauc', ['--conf', conf, 'info', '--output-format=json', bundle])).stdout) as { images: Array<Record<string, { filename: string; checksum: string }>> };
+    const { filename, checksum } = info.images[0]!.rootfs!;
+    expect(filename).toBe('rootfs.ext4.caibx');
+    await run('rauc', ['--conf', conf, 'extract', bundle, path.join(carDir, 'content')]);
+    const index = path.join(carDir, 'content', filename);
+    const slot = path.join(carDir, 'slot.ext4');
+    await run('casync', ['extract', `--store=${host.baseUrl}/ota/chunks/`, index, slot], { timeout: 30_000 });
+    // the slot the offline CA signed (RAUC's manifest names its sha256), byte for byte
+    expect(crypto.createHash('sha256').update(fs.readFileSync(slot)).digest('hex')).toBe(checksum);
+    const chunkRequests = host.accessLog().match(/"GET \/ota\/chunks\/[0-9a-f]{4}\/[0-9a-f]{64}\.cacnk HTTP\/1\.1" 200/g) ?? [];
+    expect(chunkRequests.length).toBe(chunked.chunks);
+
+    // a chunk changed on the host: casync checks it against the signed index and stops
+    const ids = (fs.readdirSync(chunked.store, { recursive: true }) as string[]).filter((f) => f.endsWith('.cacnk'));
+    const served = path.join(host.servedDir, 'chunks', ids[0]!);
+    expect(ids[0]).toBe(chunkPath(path.basename(ids[0]!, '.cacnk')));
+    corruptByte(served);
+    await expect(run('casync', ['extract', `--store=${host.baseUrl}/ota/chunks/`, index, `${slot}-2`], { timeout: 30_000 })).rejects.toThrow();
+  }, 60_000);
 });
