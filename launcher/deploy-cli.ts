@@ -55,7 +55,9 @@ commands:
   publish os <bundle>           publish a car OS bundle (RAUC, from \`npm run image -- bundle\`) as a new release
                                 that keeps the newest release's services and model; checked first with
                                 rauc against the offline OS CA [--keyring <os-ca.cert.pem>]. An OS stays in
-                                every later release until another OS replaces it
+                                every later release until another OS replaces it. A chunked bundle
+                                (….chunked.raucb) needs its chunk store beside it [--store <dir>]: every
+                                chunk its index names is checked and copied into <repository>/chunks/
   status                        repository versions and expiry, releases, and what each car runs (its OS too)
   rollback <car>                re-publish the release <car> ran before (or --to <version>) as a NEW,
                                 higher version, for that car only (a signed release of its own; the
@@ -90,6 +92,7 @@ export function runCli(argv: readonly string[], io: CliIo, env: NodeJS.ProcessEn
         strategy: { type: 'string' },
         override: { type: 'boolean' },
         keyring: { type: 'string' },
+        store: { type: 'string' },
       },
     });
   return runSubcommand({ name: 'deploy', usage: USAGE, io, env }, parse, async (command, rest, values, config) => {
@@ -98,7 +101,7 @@ export function runCli(argv: readonly string[], io: CliIo, env: NodeJS.ProcessEn
       case 'init':
         return await init(paths, io);
       case 'publish':
-        return await publish(paths, rest, { label: values.label, name: values.name, strategy: values.strategy, override: values.override === true, keyring: values.keyring }, io);
+        return await publish(paths, rest, { label: values.label, name: values.name, strategy: values.strategy, override: values.override === true, keyring: values.keyring, store: values.store }, io);
       case 'status':
         return status(paths, io);
       case 'rollback':
@@ -175,12 +178,13 @@ function parseStrategy(value: string | undefined): UpdateStrategy | undefined {
   return value as UpdateStrategy;
 }
 
-async function publish(paths: DeployPaths, args: string[], options: { label?: string; name?: string; strategy?: string; override: boolean; keyring?: string }, io: CliIo): Promise<number> {
+async function publish(paths: DeployPaths, args: string[], options: { label?: string; name?: string; strategy?: string; override: boolean; keyring?: string; store?: string }, io: CliIo): Promise<number> {
   const [kind, ...names] = args;
   const strategy = parseStrategy(options.strategy);
   if (strategy && kind !== 'service') throw new UsageError('--strategy applies to services only (a model swaps inside the running pilot)');
   if (options.override && kind !== 'model') throw new UsageError('--override applies to models only');
   if (options.keyring !== undefined && kind !== 'os') throw new UsageError('--keyring applies to publish os only');
+  if (options.store !== undefined && kind !== 'os') throw new UsageError('--store applies to publish os only (a chunked bundle\'s chunk store)');
   if (kind !== 'service' && kind !== 'model' && kind !== 'os') throw new UsageError(`publish what? expected 'service', 'model' or 'os', got '${kind ?? ''}'`);
   if (kind === 'service' && names.length === 0) throw new UsageError('publish service needs at least one service name');
   if (kind === 'model' && names.length !== 1) throw new UsageError('publish model needs exactly one model directory');
@@ -203,7 +207,7 @@ async function publish(paths: DeployPaths, args: string[], options: { label?: st
     }
   }
   if (kind === 'os') {
-    manifest = await publishOs(paths, repo, keys, names[0]!, { label: options.label, keyring: options.keyring, base: base.version }, io);
+    manifest = await publishOs(paths, repo, keys, names[0]!, { label: options.label, keyring: options.keyring, store: options.store, base: base.version }, io);
   } else if (kind === 'service') {
     const services: Record<string, ServiceContent> = {};
     for (const spec of specs) {
@@ -239,14 +243,15 @@ async function publishOs(
   repo: TufRepository,
   keys: OnlineKeys,
   bundle: string,
-  options: { label?: string | undefined; keyring?: string | undefined; base: number | null },
+  options: { label?: string | undefined; keyring?: string | undefined; store?: string | undefined; base: number | null },
   io: CliIo,
 ): Promise<ReleaseManifest> {
   const keyring = osKeyring(paths, options.keyring);
   io.out(`checking ${bundle} with rauc (signature against ${keyring}, payload, manifest) …`);
-  const info = await checkOsBundle(path.resolve(bundle), { keyring });
+  const info = await checkOsBundle(path.resolve(bundle), { keyring, ...(options.store !== undefined ? { store: path.resolve(options.store) } : {}) });
   const content = osContent(path.resolve(bundle), info);
   io.out(`  OS ${info.version} for ${info.compatible}${info.build ? `, build ${info.build}` : ''}: ${info.slots.join(', ')}; ${size(content.bytes.length)}`);
+  if (info.chunks) io.out(`  chunked: ${info.chunks.ids.length} chunks (${size(info.chunks.storeBytes)}) in ${info.chunks.store}, all there and intact`);
   // the release this one builds on (publish chose it: the newest, or the last healthy one); null on a fresh repository
   const base = options.base === null ? undefined : releaseByVersion(repo, options.base);
   if (base?.os?.version === info.version) {
@@ -256,7 +261,10 @@ async function publishOs(
     io.err(`warning: release ${base.version}'s OS is for ${base.os.compatible}; this one replaces it and is for ${info.compatible} (cars of another kind ignore it)`);
   }
   io.out('signing …');
-  return publishRelease(repo, keys, { label: options.label ?? `os: ${info.version}`, os: content }, { base: options.base });
+  return publishRelease(repo, keys, { label: options.label ?? `os: ${info.version}`, os: content }, {
+    base: options.base,
+    onChunks: (p) => io.out(`  chunk pool ${repo.chunksDir}: ${p.added} new (${size(p.addedBytes)}), ${p.present} already there (${size(p.presentBytes)})`),
+  });
 }
 
 function status(paths: DeployPaths, io: CliIo): number {
