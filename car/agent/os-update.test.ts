@@ -134,6 +134,38 @@ describe('OsUpdater', () => {
     expect(updater.marker).toBeUndefined();
   });
 
+  it("tries again when RAUC's service fails rather than refuses, and gives up after a few tries", async () => {
+    const { rauc, open } = setup();
+    rauc.failInstall = 'rauc install os.raucb: failed (2): RAUC service disappeared\nD-Bus error while installing `os.raucb`';
+    let now = 1_000_000;
+    const updater = await open('0.1.0', { ok: true }, () => now);
+    await updater.runOnce(OS2);
+    expect(updater.report().osUpdate).toMatchObject({ outcome: 'installing', reason: expect.stringMatching(/^RAUC's service failed; retrying: /) });
+    // not before its time
+    expect((await updater.runOnce(OS2)).kind).toBe('wait');
+    expect(rauc.calls).toHaveLength(1);
+    rauc.failInstall = undefined;
+    now += 60_000;
+    await updater.runOnce(OS2);
+    expect(rauc.calls).toEqual(['install os.raucb', 'install os.raucb']);
+    expect(updater.report().osUpdate).toMatchObject({ outcome: 'pending-reboot', downloadedBytes: OS2.bundle.length });
+    expect(updater.record.failed).toEqual([]);
+  });
+
+  it('fails the update when RAUC keeps failing', async () => {
+    const { rauc, open } = setup();
+    rauc.failInstall = 'rauc install os.raucb: failed (1): Timeout was reached';
+    let now = 1_000_000;
+    const updater = await open('0.1.0', { ok: true }, () => now);
+    for (let i = 0; i < 5; i++) {
+      await updater.runOnce(OS2);
+      now += 61_000;
+    }
+    expect(rauc.calls).toHaveLength(5);
+    expect(updater.report().osUpdate).toMatchObject({ outcome: 'failed', reason: expect.stringContaining('Timeout was reached') });
+    expect(updater.record.failed).toEqual([OS2.version]);
+  });
+
   it('never touches the OS off the project image, and says why', async () => {
     const { rauc, open } = setup();
     const updater = await open(undefined);

@@ -29,8 +29,14 @@ const BUNDLE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,120}\.raucb$/;
 const VERSION = /^[A-Za-z0-9._+-]{1,64}$/;
 /** how often RAUC is asked while no OS update is under way, ms */
 const STATUS_REFRESH_MS = 15_000;
-/** installs that failed because chunks could not be fetched are retried this often before the update fails */
-const CHUNK_FETCH_TRIES = 5;
+/** installs that failed for a passing reason (chunks not delivered, RAUC's service gone) are tried this often before the update fails */
+const INSTALL_TRIES = 5;
+/**
+ * RAUC's service failing rather than refusing the bundle: Debian's RAUC 1.8 service has died on a
+ * second install in one run ("RAUC service disappeared"; D-Bus starts a fresh one at the next call),
+ * and D-Bus calls time out while the machine is loaded. Not the release's fault: tried again.
+ */
+const RAUC_SERVICE_FAILURE = /RAUC service disappeared|Timeout was reached|org\.freedesktop\.DBus\.Error\.(NoReply|ServiceUnknown|Spawn)/;
 
 /** What the agent reports about the OS (AgentHeader os, osSlots, osUpdate). */
 export interface OsReport {
@@ -144,7 +150,7 @@ export class OsUpdater {
   private lastLogged = '';
   private retryAt = 0;
   private downloadFailures = 0;
-  private chunkFetchFailures = 0;
+  private installFailures = 0;
 
   private constructor(
     private readonly options: OsUpdaterOptions,
@@ -355,11 +361,12 @@ export class OsUpdater {
         } catch (error) {
           const message = (error as Error).message;
           const downloaded = bundleBytes + (chunks?.bytes ?? 0);
-          // chunks the NUC did not deliver are a link problem, not a bad release: try again, a few times
-          if (chunks && chunks.refused > 0 && ++this.chunkFetchFailures < CHUNK_FETCH_TRIES) {
-            this.retryAt = this.clock() + Math.min(60_000, 2000 * 2 ** this.chunkFetchFailures);
-            log.warn({ err: message, refused: chunks.refused }, 'OS install could not fetch every chunk; retrying');
-            await this.setOutcome(version, 'installing', `${chunks.refused} chunk(s) not delivered; retrying: ${message}`, downloaded);
+          // chunks the NUC did not deliver, or RAUC's service failing, are not a bad release: try again, a few times
+          const passing = chunks && chunks.refused > 0 ? `${chunks.refused} chunk(s) not delivered` : RAUC_SERVICE_FAILURE.test(message) ? "RAUC's service failed" : undefined;
+          if (passing && ++this.installFailures < INSTALL_TRIES) {
+            this.retryAt = this.clock() + Math.min(60_000, 2000 * 2 ** this.installFailures);
+            log.warn({ err: message, refused: chunks?.refused }, `OS install failed (${passing}); retrying`);
+            await this.setOutcome(version, 'installing', `${passing}; retrying: ${message}`, downloaded);
             return;
           }
           await this.setOutcome(version, 'failed', message, downloaded);
@@ -369,7 +376,7 @@ export class OsUpdater {
           await chunks?.close();
           if (file) await fs.rm(file, { force: true });
         }
-        this.chunkFetchFailures = 0;
+        this.installFailures = 0;
         await this.writeMarker({ version, slot: step.slot, startedAt: this.clock(), deadlineS: this.options.config.healthS });
         await this.setOutcome(version, 'pending-reboot', undefined, bundleBytes + (chunks?.bytes ?? 0));
         return;
