@@ -6,10 +6,10 @@
  * NUC (`deploy publish os`, the agent, a driver sending a control every 100 ms until the install is
  * done, then at rest):
  * - `os_fallback_s`: the reboot into the panicking OS → the car's services ready again on the old slot.
- * - `os_bundle_mb`: the good bundle (the image's slot A, verity, signed).
- * - `os_update_bytes`: what the car downloads for it: the bundle's length as the release lists it.
- *   Debian 12's RAUC has no delta download, so a release that changes only the car's services costs
- *   the whole bundle.
+ * - `os_bundle_mb`: the good OS as a whole bundle (the image's slot A, verity, signed).
+ * - `os_update_bytes`: what the car downloaded for it, as its agent reports it (`downloadedBytes`):
+ *   the release is the chunked bundle of an OS that changes only a car service file, so the car
+ *   downloads the small bundle (the slot's casync index) and the chunks slot A lacks.
  * - `os_install_s`: the NUC showing `installing` → `pending-reboot` (RAUC writes the 1 GiB slot).
  * - `os_drive_gap_ms`: the longest gap between two applies at the actuator (`apply_gap_max_ms`,
  *   over 10 s windows) while the OS downloaded and installed.
@@ -18,7 +18,7 @@
  */
 import fs from 'node:fs';
 import type { Benchmark, Metric } from './types.ts';
-import { goodUpdateThroughNuc } from '../hil/image/os-fleet.ts';
+import { osUpdateThroughNuc } from '../hil/image/os-fleet.ts';
 import { makeTestBundles } from '../hil/image/os-test-bundles.ts';
 import { startImageRig, waitUntil } from '../hil/image/rig.ts';
 import { startTestShell } from '../hil/image/test-shell.ts';
@@ -37,7 +37,7 @@ const bench: Benchmark = {
     const shell = await startTestShell();
     const rig = await startImageRig('qemu-x86_64', { shell, updates: true });
     try {
-      const bundles = await makeTestBundles(rig.built, step, { good: true });
+      const bundles = await makeTestBundles(rig.built, step);
       const good = bundles.good!;
       await rig.guest.waitFor(/EDGE-CAR-READY/, 'the car services ready', BOOT_TIMEOUT_MS);
       await waitUntil(() => rig.frameCount() > 0, 'frames from the car', BOOT_TIMEOUT_MS);
@@ -57,9 +57,12 @@ const bench: Benchmark = {
 
       const bytes = fs.statSync(good.file).size;
       add('os_bundle_mb', bytes / MB, 'MB');
-      const run = await goodUpdateThroughNuc(rig, good.file, good.version, { installTimeoutMs: 60 * 60_000, bootTimeoutMs: BOOT_TIMEOUT_MS, step });
+      const run = await osUpdateThroughNuc(rig, good.chunked, good.version, { installTimeoutMs: 60 * 60_000, bootTimeoutMs: BOOT_TIMEOUT_MS, step });
       if (run.seen?.osUpdate?.outcome !== 'good') throw new Error(`the good OS ended ${run.outcomes.join(' → ')}`);
-      add('os_update_bytes', bytes, 'bytes');
+      const downloaded = run.seen.osUpdate.downloadedBytes;
+      if (downloaded === undefined) throw new Error('the agent reported no downloadedBytes');
+      add('os_update_bytes', downloaded, 'bytes');
+      add('os_update_pct', (100 * downloaded) / bytes, '%');
       if (run.installingAt !== undefined && run.pendingAt !== undefined) add('os_install_s', (run.pendingAt - run.installingAt) / 1000, 's');
       if (run.gapSamples.length > 0) add('os_drive_gap_ms', Math.max(...run.gapSamples), 'ms');
       if (run.rebootingAt !== undefined) add('os_reboot_to_healthy_s', (run.endedAt - run.rebootingAt) / 1000, 's');

@@ -5,4 +5,4 @@
  */
 import { describeImageUnderQemu } from './image/scenario.ts';
 
-describeImageUnderQemu({ target: 'qemu-x86_64', buildTimeoutMs: 40 * 60_000, bootTimeoutMs: 20 * 60_000, reboot: true, osUpdates: true, enabledBy: { variable: 'EDGE_HIL_IMAGE', byDefault: true } });
+describeImageUnderQemu({ target: 'qemu-x86_64', buildTimeoutMs: 40 * 60_000, bootTimeoutMs: 20 * 60_000, reboot: true, osUpdates: 'fault-table', enabledBy: { variable: 'EDGE_HIL_IMAGE', byDefault: true } });

@@ -12,7 +12,7 @@ export interface FleetCarSeen {
   car: string;
   os: string | null;
   osSlots: { booted: 'A' | 'B'; A: { state: string; version?: string }; B: { state: string; version?: string } } | null;
-  osUpdate: { version: string; outcome: string; reason?: string; at: number } | null;
+  osUpdate: { version: string; outcome: string; reason?: string; at: number; downloadedBytes?: number } | null;
 }
 
 export async function fleetCar(rig: ImageRig): Promise<FleetCarSeen | undefined> {
@@ -27,7 +27,7 @@ export async function driveGapMs(rig: ImageRig): Promise<number | undefined> {
   return line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : undefined;
 }
 
-export interface GoodUpdateRun {
+export interface OsUpdateRun {
   /** performance.now() of each moment */
   publishedAt: number;
   installingAt?: number;
@@ -49,13 +49,20 @@ const ENDED = ['good', 'failed', 'rolled-back'];
 
 /**
  * Publishes `bundle`, drives the car (a control every 100 ms) until the OS waits for its reboot (or the
- * update ended), stops, and waits until the NUC shows `version` good, failed or rolled-back.
+ * update ended), stops, and waits until the NUC shows `version` with one of `until` (default: good,
+ * failed or rolled-back).
  */
-export async function goodUpdateThroughNuc(rig: ImageRig, bundle: string, version: string, options: { installTimeoutMs: number; bootTimeoutMs: number; step(line: string): void }): Promise<GoodUpdateRun> {
+export async function osUpdateThroughNuc(
+  rig: ImageRig,
+  bundle: string,
+  version: string,
+  options: { installTimeoutMs: number; bootTimeoutMs: number; step(line: string): void; until?: readonly string[] },
+): Promise<OsUpdateRun> {
+  const until = options.until ?? ENDED;
   const lines: string[] = [];
   const published = await runDeployCli(['publish', 'os', bundle, '--keyring', (await testOsKeys()).caCert], { out: (l) => lines.push(l), err: (l) => lines.push(l) }, rig.platform.env);
   if (published !== 0) throw new Error(`deploy publish os: ${lines.join('\n')}`);
-  const run: GoodUpdateRun = { publishedAt: performance.now(), endedAt: 0, outcomes: [], gapSamples: [], seen: undefined };
+  const run: OsUpdateRun = { publishedAt: performance.now(), endedAt: 0, outcomes: [], gapSamples: [], seen: undefined };
   options.step(`published ${version}: ${lines.at(-1)}`);
   const poll = async (): Promise<FleetCarSeen | undefined> => {
     const seen = await fleetCar(rig).catch(() => undefined);
@@ -101,9 +108,9 @@ export async function goodUpdateThroughNuc(rig: ImageRig, bundle: string, versio
   await waitUntil(
     async () => {
       const seen = await poll();
-      return seen?.osUpdate?.version === version && ENDED.includes(seen.osUpdate.outcome);
+      return seen?.osUpdate?.version === version && until.includes(seen.osUpdate.outcome);
     },
-    `OS ${version} marked good (or given up) on the NUC`,
+    `OS ${version} ${until.join(' or ')} on the NUC`,
     options.bootTimeoutMs + 10 * 60_000,
     2000,
   );

@@ -26,8 +26,8 @@ export interface ImageScenarioOptions {
   reboot: boolean;
   /** the environment variable that turns this target's tests on or off, and its default */
   enabledBy: { variable: string; byDefault: boolean };
-  /** then, on the same guest, the OS-update fault table (os-updates.ts) */
-  osUpdates?: boolean;
+  /** then, on the same guest, OS updates (os-updates.ts): the whole fault table, or only those through the NUC */
+  osUpdates?: 'fault-table' | 'through-nuc';
 }
 
 /**
@@ -137,7 +137,7 @@ export function describeImageUnderQemu(options: ImageScenarioOptions): void {
       }, 'throttle once the estop is cleared', 60_000, 100);
     }), options.bootTimeoutMs * 2 + 120_000);
 
-    if (options.osUpdates) describeOsUpdates({ rig: () => rig, shell: () => shell!, bootTimeoutMs: options.bootTimeoutMs });
+    if (options.osUpdates) describeOsUpdates({ rig: () => rig, shell: () => shell!, bootTimeoutMs: options.bootTimeoutMs, cases: options.osUpdates });
   });
 }
 

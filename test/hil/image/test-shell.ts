@@ -34,15 +34,34 @@ function sh(command, timeoutMs) {
     child.on('close', (code, signal) => { clearTimeout(timer); resolve({ code: code ?? -1, signal, output: out }); });
   });
 }
+// after: the last job this side ran and answered (the host hands back any later job it sent: lost on the way)
 let after = 0;
+let last = { id: 0, result: undefined };
+// this run of the script (a reboot starts another): the host never re-sends a job of an earlier run
+const run = crypto.randomUUID();
 let told = false;
+async function answer(id, result) {
+  for (let attempt = 1; attempt <= 10; attempt++) {
+    try {
+      const reply = await fetch(base + '/result?id=' + id, { method: 'POST', body: JSON.stringify(result), signal: AbortSignal.timeout(60000) });
+      if (reply.ok) return true;
+    } catch {}
+    await sleep(2000);
+  }
+  return false;
+}
 for (;;) {
   try {
-    const reply = await fetch(base + '/next?after=' + after, { signal: AbortSignal.timeout(40000) });
+    // the host answers a poll within 20 s; a slow guest under TCG gets plenty more before giving up on it
+    const reply = await fetch(base + '/next?after=' + after + '&run=' + run, { signal: AbortSignal.timeout(180000) });
     if (!told) { say('connected ' + base); told = true; }
     if (reply.status === 204) continue;
     const job = await reply.json();
-    after = job.id;
+    if (job.id === last.id) {
+      // handed again (the host never heard the answer): answered again, not run twice
+      if (await answer(job.id, last.result)) after = job.id;
+      continue;
+    }
     let result;
     if (job.fetch) {
       const file = await fetch(base + '/files/' + encodeURIComponent(job.fetch.name));
@@ -55,7 +74,9 @@ for (;;) {
         result = { code: 0, output: '' };
       }
     } else result = await sh(job.sh, job.timeoutMs);
-    await fetch(base + '/result?id=' + job.id, { method: 'POST', body: JSON.stringify(result) });
+    last = { id: job.id, result };
+    // unanswered, 'after' stays: the host hands the job again and gets the kept answer
+    if (await answer(job.id, result)) after = job.id;
   } catch (error) {
     await sleep(1000);
   }
@@ -73,6 +94,8 @@ interface Job {
   sh?: string;
   fetch?: { name: string; to: string };
   timeoutMs: number;
+  /** the guest script's run it was sent to */
+  run?: string;
   resolve(result: ShellResult): void;
   reject(error: Error): void;
 }
@@ -106,6 +129,20 @@ export async function startTestShell(): Promise<TestShell> {
   const server = http.createServer((request, response) => {
     const url = new URL(request.url ?? '/', 'http://host');
     if (request.method === 'GET' && url.pathname === '/next') {
+      // the guest runs one job at a time: a job sent after the last one it answered never reached it
+      // (its poll had given up), so it goes back to the front of the queue
+      const after = Number(url.searchParams.get('after') ?? 0);
+      const run = url.searchParams.get('run') ?? '';
+      for (const job of [...sent.values()].sort((a, b) => b.id - a.id)) {
+        if (job.run !== run) {
+          // sent to the guest before it restarted: never run again (a reboot command would loop)
+          sent.delete(job.id);
+          job.reject(new Error(`the guest restarted before it answered \`${job.sh ?? job.fetch?.name}\``));
+        } else if (job.id > after) {
+          sent.delete(job.id);
+          queue.unshift(job);
+        }
+      }
       // a long poll: answered once, with the next command or after 20 s with none; a guest that
       // went away (a reboot, a power cut) is forgotten, so no command is handed to a dead connection
       let answered = false;
@@ -121,6 +158,7 @@ export async function startTestShell(): Promise<TestShell> {
         const job = queue[0];
         if (!job || !answer()) return;
         queue.shift();
+        job.run = run;
         sent.set(job.id, job);
         response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ id: job.id, sh: job.sh, fetch: job.fetch, timeoutMs: job.timeoutMs }));
       };
@@ -162,7 +200,19 @@ export async function startTestShell(): Promise<TestShell> {
 
   const submit = (job: Omit<Job, 'id' | 'resolve' | 'reject'>): Promise<ShellResult> =>
     new Promise((resolve, reject) => {
-      queue.push({ ...job, id: nextId++, resolve, reject });
+      const id = nextId++;
+      // the guest's own limit, plus its time to answer: a guest that never does is an error, not a hang
+      const timer = setTimeout(() => {
+        const index = queue.findIndex((queued) => queued.id === id);
+        if (index >= 0) queue.splice(index, 1);
+        sent.delete(id);
+        reject(new Error(`the guest's shell did not answer \`${job.sh ?? job.fetch?.name}\` within ${job.timeoutMs + 600_000} ms`));
+      }, job.timeoutMs + 600_000);
+      const settle = <T>(how: (value: T) => void) => (value: T): void => {
+        clearTimeout(timer);
+        how(value);
+      };
+      queue.push({ ...job, id, resolve: settle(resolve), reject: settle(reject) });
       wake();
     });
   const shell: TestShell = {
