@@ -79,7 +79,9 @@ function logged(body: () => Promise<void>): () => Promise<void> {
  * these tests install many times in one boot.
  */
 async function freshRauc(shell: TestShell): Promise<void> {
-  await shell.check('systemctl stop rauc.service', 120_000);
+  const stopped = await shell.run('systemctl stop rauc.service', 120_000);
+  // "Job for rauc.service canceled": the agent's status call started it again meanwhile: fresh too
+  if (stopped.code !== 0) step(`systemctl stop rauc.service exited ${stopped.code}: ${stopped.output.trim()}`);
 }
 
 /** Copies a bundle into the guest's data partition and runs `rauc install` on it; resolves with its exit code and output. */
@@ -116,8 +118,9 @@ export interface OsUpdateCases {
 }
 
 /**
- * A bundle larger than its slot is refused only once RAUC has filled the slot: 8 minutes under TCG,
- * too long for CI's budget beside the rest. It runs with EDGE_HIL_OS_UPDATE=full.
+ * Two cases do not fit CI's 90 minutes beside the rest; they run with EDGE_HIL_OS_UPDATE=full:
+ * - a bundle larger than its slot, refused only once RAUC has filled the slot (8 minutes under TCG);
+ * - the unhealthy OS through the NUC: an install (15 minutes under TCG), two boots and the trial.
  */
 const FULL = process.env.EDGE_HIL_OS_UPDATE === 'full';
 /** the unhealthy OS's health time (car.agent.osHealthS, 300 s by default), set in the car's config for that case */
@@ -238,7 +241,7 @@ export function describeOsUpdates({ rig, shell, bootTimeoutMs, cases }: OsUpdate
       expect(slots.status.B).toBe('good');
     }), 40 * 60_000 + 3 * 20 * 60_000);
 
-    it('through the NUC, an OS whose services never get healthy (it lost the camera driver): the agent marks it bad when its health time runs out and reboots, GRUB boots the good slot, the agent reports rolled-back, and the NUC withdraws the release', logged(async () => {
+    it.runIf(FULL || !faultTable)('through the NUC, an OS whose services never get healthy (it lost the camera driver): the agent marks it bad when its health time runs out and reboots, GRUB boots the good slot, the agent reports rolled-back, and the NUC withdraws the release', logged(async () => {
       const r = rig();
       const { good, unhealthy: bad } = await makeNucBundles(r.built, step);
       const before = await raucSlots(shell());
