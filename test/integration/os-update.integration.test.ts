@@ -38,7 +38,7 @@ function dump(c: OsCar): string {
 
 async function settledOnFactory(c: OsCar): Promise<void> {
   // a regular boot: the healthy car commits its booted slot again (GRUB gives each boot one try)
-  await c.waitForAgent((h) => h.os === FACTORY.version && h.osSlots?.booted === 'A' && h.osSlots.A.state === 'good', 'the factory OS marked good', 90_000);
+  await c.waitForAgent((h) => h.os === FACTORY.version && h.osSlots?.booted === 'A' && h.osSlots.A.state === 'good', 'the factory OS marked good', 180_000);
 }
 
 describe('OS update over the air', () => {
