@@ -9,17 +9,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { CASYNC_TOOL_MISSING } from '../test/support/rauc-bundle.ts';
 import { chunkPath, parseCasyncIndex, uniqueChunkIds } from './casync-index.ts';
 
-function hasCasync(): boolean {
-  try {
-    execFileSync('casync', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-const MISSING = hasCasync() ? undefined : 'casync is not installed (Debian: apt-get install casync; .ci/run installs it)';
+const MISSING = CASYNC_TOOL_MISSING;
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'edge-casync-index-'));
 afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
 

@@ -5,7 +5,7 @@
  * nothing outside the pool is served; and the real casync, as a car runs it, rebuilds a blob from an
  * index through it.
  */
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -14,6 +14,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { chunkPath, parseCasyncIndex, poolChunks, uniqueChunkIds } from '../../deploy/index.ts';
+import { CASYNC_TOOL_MISSING } from '../../test/support/rauc-bundle.ts';
 import { silentLog } from '../../test/support/server-feed.ts';
 import { buildNucServer, type NucServer } from '../server/app.ts';
 import { FleetState } from '../server/fleet-state.ts';
@@ -34,14 +35,6 @@ afterEach(async () => {
   dir = undefined;
 });
 
-function hasCasync(): boolean {
-  try {
-    execFileSync('casync', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** The NUC serving a repository whose pool holds `chunks` (id → bytes). */
 async function serve(chunks: Record<string, Buffer> = {}): Promise<{ base: string; repositoryDir: string }> {
@@ -111,7 +104,7 @@ describe("the NUC's chunk pool at /ota/chunks/", () => {
     }
   });
 
-  it.skipIf(!hasCasync())("is a store casync extracts from, as the car's RAUC runs it", async () => {
+  it.skipIf(CASYNC_TOOL_MISSING !== undefined)("is a store casync extracts from, as the car's RAUC runs it", async () => {
     const { base, repositoryDir } = await serve();
     const blob = crypto.randomBytes(1024 * 1024);
     const store = path.join(dir!, 'made.castr');

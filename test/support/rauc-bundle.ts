@@ -32,8 +32,11 @@ export const RAUC_MISSING: string | undefined = missingTool('rauc', ['--version'
       ? 'mkfs.ext4 is not installed (Debian: e2fsprogs)'
       : undefined;
 
+/** Why casync cannot run here, or undefined when it can. */
+export const CASYNC_TOOL_MISSING: string | undefined = missingTool('casync', ['--version']) ? 'casync is not installed (Debian: apt-get install casync; .ci/run installs it)' : undefined;
+
 /** Why chunked bundles cannot be made here, or undefined when they can. */
-export const CASYNC_MISSING: string | undefined = RAUC_MISSING ?? (missingTool('casync', ['--version']) ? 'casync is not installed (Debian: apt-get install casync; .ci/run installs it)' : undefined);
+export const CASYNC_MISSING: string | undefined = RAUC_MISSING ?? CASYNC_TOOL_MISSING;
 
 /** Random bytes in the slot of a bundle to chunk: RAUC 1.8 refuses a chunked bundle whose index fits one 4 KiB block (fewer than ~100 chunks). */
 export const CHUNKABLE_NOISE_BYTES = 8 * 1024 * 1024;
