@@ -134,7 +134,10 @@ export function describeOsUpdates({ rig, shell, bootTimeoutMs, cases }: OsUpdate
   describe(`OS updates with RAUC (A/B slots, the bootloader's fallback)${faultTable ? '' : ': through the NUC'}`, () => {
     it.runIf(faultTable)(`refuses a bundle signed by another CA, one for another kind of car, an older OS${FULL ? ' and one larger than its slot (disk full)' : ''}; the running slot stays as it was`, logged(async () => {
       bundles = await makeTestBundles(rig().built, (line) => step(line));
-      const before = await raucSlots(shell());
+      // the booted slot is marked good once the system is up (edge-os-mark-good): until then GRUB's
+      // environment names no bootable slot and RAUC no primary
+      let before = await raucSlots(shell());
+      await waitUntil(async () => (before = await raucSlots(shell())).primary === 'A', 'slot A marked good after the boot', 10 * 60_000, 5000);
       expect(before.booted).toBe('A');
       // the tampered bundle has a case of its own, the last: RAUC 1.8 starts writing before dm-verity
       // finds the bad block, and an install after that one hung here until the next boot (seen once)
