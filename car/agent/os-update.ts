@@ -151,6 +151,8 @@ export class OsUpdater {
   private retryAt = 0;
   private downloadFailures = 0;
   private installFailures = 0;
+  /** chunk bytes fetched by earlier, failed tries of this version's install: what it downloaded counts them too */
+  private earlierChunkBytes = { version: '', bytes: 0 };
 
   private constructor(
     private readonly options: OsUpdaterOptions,
@@ -337,8 +339,10 @@ export class OsUpdater {
         return;
       case 'install': {
         const { version } = step.os;
-        const bundleBytes = step.os.bundle.length;
-        await this.setOutcome(version, 'installing', undefined, bundleBytes);
+        if (this.earlierChunkBytes.version !== version) this.earlierChunkBytes = { version, bytes: 0 };
+        // the bundle, and the chunks earlier tries of this install fetched
+        const downloadedBefore = step.os.bundle.length + this.earlierChunkBytes.bytes;
+        await this.setOutcome(version, 'installing', undefined, downloadedBefore);
         let chunks: ChunkProxy | undefined;
         try {
           chunks = this.options.chunks ? await ChunkProxy.start({ ...this.options.chunks, log }) : undefined;
@@ -360,10 +364,11 @@ export class OsUpdater {
           log.info({ version, slot: step.slot, ms: this.clock() - started, chunks: chunks?.chunks, chunkBytes: chunks?.bytes }, 'OS bundle installed');
         } catch (error) {
           const message = (error as Error).message;
-          const downloaded = bundleBytes + (chunks?.bytes ?? 0);
+          const downloaded = downloadedBefore + (chunks?.bytes ?? 0);
           // chunks the NUC did not deliver, or RAUC's service failing, are not a bad release: try again, a few times
           const passing = chunks && chunks.refused > 0 ? `${chunks.refused} chunk(s) not delivered` : RAUC_SERVICE_FAILURE.test(message) ? "RAUC's service failed" : undefined;
           if (passing && ++this.installFailures < INSTALL_TRIES) {
+            this.earlierChunkBytes.bytes += chunks?.bytes ?? 0;
             this.retryAt = this.clock() + Math.min(60_000, 2000 * 2 ** this.installFailures);
             log.warn({ err: message, refused: chunks?.refused }, `OS install failed (${passing}); retrying`);
             await this.setOutcome(version, 'installing', `${passing}; retrying: ${message}`, downloaded);
@@ -378,7 +383,7 @@ export class OsUpdater {
         }
         this.installFailures = 0;
         await this.writeMarker({ version, slot: step.slot, startedAt: this.clock(), deadlineS: this.options.config.healthS });
-        await this.setOutcome(version, 'pending-reboot', undefined, bundleBytes + (chunks?.bytes ?? 0));
+        await this.setOutcome(version, 'pending-reboot', undefined, downloadedBefore + (chunks?.bytes ?? 0));
         return;
       }
       case 'reboot':
